@@ -1,0 +1,89 @@
+// The parse stage: source text to AST plus every lexical and syntax diagnostic. Never throws.
+//   lex (lexer.ts) → layout: newlines, brackets, statements (layout.ts) → parse each statement
+//   (parser.ts) → build the AST (to-ast.ts)
+import { tokenMatcher, type IRecognitionException, type IToken } from 'chevrotain';
+import type { Comment, SourceFile, Statement } from './ast.js';
+import { error, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { E_SYNTAX } from './codes.js';
+import { layout, type StatementTokens } from './layout.js';
+import { lex } from './lexer.js';
+import { describeToken, statementEnd } from './messages.js';
+import { sftgoParser } from './parser.js';
+import type { LineMap } from './positions.js';
+import { AstBuilder } from './to-ast.js';
+import { ComparisonOperator, HashComment, Identifier, Name, Semicolon, STATEMENT_KEYWORDS } from './tokens.js';
+
+export interface ParseResult {
+  ast: SourceFile;
+  diagnostics: Diagnostic[];
+}
+
+export function parse(source: string, file: string): ParseResult {
+  const lexed = lex(source, file);
+  const laidOut = layout(lexed.tokens, lexed.lines);
+  const builder = new AstBuilder(lexed.lines);
+  const parser = sftgoParser();
+  const statements: Statement[] = [];
+  const syntaxErrors: Diagnostic[] = [];
+
+  for (const chunk of laidOut.statements) {
+    statementEnd.description = chunk.terminator === undefined ? 'the end of the file' : chunk.terminator.tokenType === Semicolon ? '`;`' : 'the end of the line';
+    parser.input = chunk.tokens;
+    const cst = parser.statement();
+    const errors = parser.errors.map((e) => syntaxError(e, chunk, lexed.lines));
+    syntaxErrors.push(...withoutCascades(errors));
+    const statement = cst === undefined ? undefined : builder.statement(cst);
+    if (statement) statements.push(statement);
+  }
+
+  const comments: Comment[] = lexed.comments.map((token) => ({
+    kind: 'Comment',
+    span: lexed.lines.span(token.startOffset, token.startOffset + token.image.length),
+    text: token.image.slice(token.tokenType === HashComment ? 1 : 2),
+    marker: token.tokenType === HashComment ? '#' : '//',
+  }));
+
+  const ast: SourceFile = { kind: 'SourceFile', span: lexed.lines.span(0, source.length), statements, comments };
+  const diagnostics = sortDiagnostics([...lexed.diagnostics, ...laidOut.diagnostics, ...syntaxErrors, ...builder.diagnostics]);
+  return { ast, diagnostics };
+}
+
+/** A chevrotain recognition error as a diagnostic, with its span and a hint where the fix is clear. */
+function syntaxError(e: IRecognitionException, chunk: StatementTokens, lines: LineMap): Diagnostic {
+  const token = e.token;
+  const real = token !== undefined && !Number.isNaN(token.startOffset) && token.isInsertedInRecovery !== true;
+  const index = real ? chunk.tokens.indexOf(token) : -1;
+  let message = e.message;
+  let span;
+  if (real && index >= 0) {
+    span = lines.span(token.startOffset, token.startOffset + token.image.length);
+  } else {
+    // The statement ended too early: point just after its last token.
+    const last = chunk.tokens.at(-1)!;
+    const end = last.startOffset + last.image.length;
+    span = lines.span(end, end);
+  }
+  if (e.name === 'NotAllInputParsedException' && index > 0) {
+    message = `expected the end of the statement after \`${chunk.tokens[index - 1]!.image}\`, found ${describeToken(token)}`;
+  }
+  return error(E_SYNTAX, message, span, real ? hintFor(token, message) : undefined);
+}
+
+function hintFor(token: IToken, message: string): string | undefined {
+  if (message.startsWith('expected a name') && tokenMatcher(token, Name) && !tokenMatcher(token, Identifier)) {
+    return `\`${token.image}\` is a keyword; choose another name`;
+  }
+  if (tokenMatcher(token, ComparisonOperator)) return 'comparisons do not chain: write `a < b and b < c`';
+  if (STATEMENT_KEYWORDS.includes(token.tokenType)) return 'end the previous statement with a newline or `;`';
+  return undefined;
+}
+
+/** Recovery can report follow-on errors for the same mistake; keep the first error on each line. */
+function withoutCascades(errors: Diagnostic[]): Diagnostic[] {
+  const kept: Diagnostic[] = [];
+  for (const d of [...errors].sort((a, b) => a.span.start.offset - b.span.start.offset)) {
+    if (kept.some((k) => k.span.start.line === d.span.start.line)) continue;
+    kept.push(d);
+  }
+  return kept;
+}

@@ -1,0 +1,67 @@
+// Human syntax-error messages: "expected an expression after `=`, found `)`" instead of chevrotain's
+// dump of token-type names. Tokens are described by what a reader sees: their text, or "the end of
+// the line" for the newline that ended the statement.
+import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { BlockKeyword, EntrySeparator, Name, NewLine, RBrace, RBracket, RParen, StatementEnd } from './tokens.js';
+
+/**
+ * How to describe the end of the tokens the parser was given. The layout pass hands the parser one
+ * statement at a time, so "the end of the input" is really the newline, `;` or end of file that ended
+ * the statement; index.ts sets this before each statement.
+ */
+export const statementEnd = { description: 'the end of the line' };
+
+/** How a token that was found reads in a message. */
+export function describeToken(token: IToken | undefined): string {
+  if (token === undefined || token.tokenType === EOF) return statementEnd.description;
+  if (token.tokenType === NewLine) return 'the end of the line';
+  if (token.image === '') return describeType(token.tokenType);
+  return `\`${token.image}\``;
+}
+
+/** How an expected token type reads in a message. */
+export function describeType(type: TokenType): string {
+  if (type === EOF) return 'the end of the statement';
+  return type.LABEL ?? `\`${type.name}\``;
+}
+
+function after(previous: IToken | undefined): string {
+  if (previous === undefined || previous.tokenType === EOF || Number.isNaN(previous.startOffset) || previous.image === '') return '';
+  return ` after \`${previous.image}\``;
+}
+
+function joinAlternatives(descriptions: string[]): string {
+  const unique = [...new Set(descriptions)];
+  if (unique.length <= 1) return unique[0] ?? 'something else';
+  return `${unique.slice(0, -1).join(', ')} or ${unique.at(-1)}`;
+}
+
+export const parserErrorMessages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
+    let wanted = describeType(expected);
+    // A closing bracket is expected where a list of things may go on: say that a separator also fits.
+    if (expected === RBrace && ruleName === 'blockStatement') wanted = '`,`, a newline or `}`';
+    else if (expected === RParen && ruleName === 'callArguments') wanted = '`,` or `)`';
+    else if (expected === RBracket && ruleName === 'list') wanted = '`,` or `]`';
+    else if (expected === StatementEnd) wanted = 'the end of the statement';
+    else if (expected === EntrySeparator) wanted = '`,` or a newline between entries';
+    else if (expected === Name && ruleName === 'blockEntry') wanted = 'a setting name';
+    else if (expected === BlockKeyword) wanted = '`model`, `reference`, `data` or `train`';
+    return `expected ${wanted}${after(previous)}, found ${describeToken(actual)}`;
+  },
+
+  buildNotAllInputParsedMessage({ firstRedundant }) {
+    return `expected the end of the statement, found ${describeToken(firstRedundant)}`;
+  },
+
+  buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous, customUserDescription }) {
+    const wanted = customUserDescription ?? joinAlternatives(expectedPathsPerAlt.flatMap((paths) => paths.map((path) => describeType(path[0] ?? EOF))));
+    return `expected ${wanted}${after(previous)}, found ${describeToken(actual[0])}`;
+  },
+
+  buildEarlyExitMessage({ expectedIterationPaths, actual, previous, customUserDescription }) {
+    const wanted = customUserDescription ?? joinAlternatives(expectedIterationPaths.map((path) => describeType(path[0] ?? EOF)));
+    return `expected ${wanted}${after(previous)}, found ${describeToken(actual[0])}`;
+  },
+};
+

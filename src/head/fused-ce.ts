@@ -12,7 +12,7 @@
 // transposeA/transposeB flags: on the wasm backend the flagged paths are 10–20x slower.
 import * as tf from '@tensorflow/tfjs';
 import { checkChunkSize, checkHeadArguments } from './validate.js';
-import { clampTargets, targetIndicator } from './targets.js';
+import { clampInt, clampTargets, targetIndicator } from './targets.js';
 
 export interface TokenStatsOptions {
   /** Vocabulary entries per chunk; 1 works, and ≥ vocab means a single chunk. */
@@ -90,9 +90,11 @@ function forwardStats(
         }
       }
       // The target's logit comes from the same logits tensor as the max, so ce = m + log s − z ≥ 0.
-      const local = tf.sub(targets, tf.scalar(start, 'int32'));
+      const local = tf.sub(targets, tf.scalar(start, 'int32')) as tf.Tensor1D;
       const inChunk = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, size));
-      const gathered = tf.reshape(tf.gather(logits, tf.expandDims(tf.clipByValue(local, 0, size - 1), 1), 1, 1), [tokens]);
+      // A flat gather at row·size + column: gather with batchDims = 1 returns wrong rows on wasm.
+      const flatIndex = tf.add(tf.mul(tf.range(0, tokens, 1, 'int32'), tf.scalar(size, 'int32')), clampInt(local, 0, size - 1));
+      const gathered = tf.gather(tf.reshape(logits, [tokens * size]), flatIndex);
       const z = tf.add(targetLogit, tf.where(inChunk, gathered, tf.zerosLike(gathered))) as tf.Tensor1D;
       return { m: newMax as tf.Tensor1D, s, u: u ?? tf.zeros([tokens]) as tf.Tensor1D, z };
     });

@@ -6,7 +6,15 @@
 import * as tf from '@tensorflow/tfjs';
 
 export function clampTargets(targets: tf.Tensor1D, vocab: number): tf.Tensor1D {
-  return tf.clipByValue(targets, 0, vocab - 1);
+  return clampInt(targets, 0, vocab - 1);
+}
+
+/**
+ * min(max(x, low), high) for int32 tensors. Not tf.clipByValue: the wasm backend's ClipByValue reads
+ * its input as float32, which turns int32 indices into garbage (GatherV2 then rejects them).
+ */
+export function clampInt(x: tf.Tensor1D, low: number, high: number): tf.Tensor1D {
+  return tf.tidy(() => tf.minimum(tf.maximum(x, tf.scalar(low, 'int32')), tf.scalar(high, 'int32')));
 }
 
 /**

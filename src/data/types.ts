@@ -37,3 +37,34 @@ export interface Batch {
   /** The samples, in batch order, for groupers that need text or span scores. */
   samples: Sample[];
 }
+
+/** The record formats of LANGUAGE.md §9; `auto` picks one from the first record's fields. */
+export type DataFormat = 'alpaca' | 'chat' | 'prompt-completion' | 'text' | 'responses';
+
+/** Which tokens carry a loss: the response (assistant turns, completions) or every token. */
+export type LossOn = 'response' | 'all';
+
+/** A bad record or file: `FILE:LINE: POINTER: message`. Errors are data, collected, never thrown. */
+export interface DataError {
+  file: string;
+  /** 1-based line of the JSON Lines file; 0 for the file as a whole. */
+  line: number;
+  /** JSON pointer into the record (`/messages/2/role`); '' for the record (or file) as a whole. */
+  pointer: string;
+  message: string;
+}
+
+export interface DatasetStats {
+  /** Non-blank lines read. */
+  records: number;
+  /** Bad records skipped (with skipBadRecords). */
+  skipped: number;
+  /** Samples (a `responses` record gives one per response). */
+  samples: number;
+  /** Samples cut at max_len. */
+  truncated: number;
+  /** Tokens of all samples after truncation. */
+  tokens: number;
+  /** Tokens that carry a loss. */
+  lossTokens: number;
+}

@@ -1,0 +1,85 @@
+// loadDataset: a JSON Lines file to tokenised Samples, with statistics and every error at once.
+import { readFileSync } from 'node:fs';
+import type { Tokenizer } from '../tokenizer/types.js';
+import { parseJsonl, sortErrors } from './jsonl.js';
+import { renderRecord } from './render.js';
+import { buildSample } from './sample.js';
+import type { SchemaProblem } from './schema.js';
+import type { DataError, DataFormat, DatasetStats, LossOn, Sample } from './types.js';
+
+export interface LoadOptions {
+  format?: DataFormat | 'auto';
+  tokenizer: Tokenizer;
+  /** Tokens per sample at most (eos included); undefined: no limit. */
+  maxLen?: number;
+  lossOn?: LossOn;
+  /** Skip bad records and count them, instead of reporting them as errors. */
+  skipBadRecords?: boolean;
+}
+
+export interface LoadedDataset {
+  /** The format used (asked for, or detected by `auto`). */
+  format?: DataFormat;
+  samples: Sample[];
+  stats: DatasetStats;
+  /** Errors that make the data unusable; empty when all went well (or bad records were skipped). */
+  errors: DataError[];
+  /** With skipBadRecords: what was wrong with each skipped record. */
+  skippedRecords: DataError[];
+}
+
+/** Reads and tokenises `file`. Nothing is thrown: a missing file is an error at line 0. */
+export function loadDataset(file: string, options: LoadOptions): LoadedDataset {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const message = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such data file' : `cannot read: ${(e as Error).message}`;
+    return { samples: [], stats: emptyStats(), errors: [{ file, line: 0, pointer: '', message }], skippedRecords: [] };
+  }
+  return loadDatasetFromText(text, file, options);
+}
+
+function emptyStats(): DatasetStats {
+  return { records: 0, skipped: 0, samples: 0, truncated: 0, tokens: 0, lossTokens: 0 };
+}
+
+/** As loadDataset, from JSON Lines text already in memory; `file` names it in errors. */
+export function loadDatasetFromText(text: string, file: string, options: LoadOptions): LoadedDataset {
+  const parsed = parseJsonl(text, file, options.format ?? 'auto');
+  const errors: DataError[] = [...parsed.errors];
+  const stats = emptyStats();
+  stats.records = parsed.lines;
+  const samples: Sample[] = [];
+  const format = parsed.format;
+  if (format !== undefined) {
+    for (const record of parsed.records) {
+      const problems: SchemaProblem[] = [];
+      const rendered = renderRecord(format, record.value, options.tokenizer, problems);
+      if (problems.length > 0) {
+        for (const p of problems) errors.push({ file, line: record.line, pointer: p.pointer, message: p.message });
+        continue;
+      }
+      for (const r of rendered) {
+        const sampleOptions = options.maxLen === undefined ? { lossOn: options.lossOn ?? 'response' } : { lossOn: options.lossOn ?? 'response', maxLen: options.maxLen };
+        const { sample, truncated } = buildSample(r, options.tokenizer, sampleOptions, samples.length, { file, line: record.line });
+        samples.push(sample);
+        if (truncated) stats.truncated++;
+        stats.tokens += sample.ids.length;
+        stats.lossTokens += sample.lossMask.filter((m) => m).length;
+      }
+    }
+  }
+  stats.samples = samples.length;
+  sortErrors(errors);
+  const result: LoadedDataset = { samples, stats, errors, skippedRecords: [] };
+  if (format !== undefined) result.format = format;
+  if (options.skipBadRecords) {
+    // Record-level problems are skipped; a file whose format cannot be told stays an error.
+    const recordErrors = errors.filter((e) => e.line > 0 && format !== undefined);
+    result.skippedRecords = recordErrors;
+    result.errors = errors.filter((e) => !recordErrors.includes(e));
+    stats.skipped = new Set(recordErrors.map((e) => e.line)).size;
+  }
+  return result;
+}

@@ -1,0 +1,80 @@
+// Chat records to text and the character ranges of assistant turns.
+//
+// With a chat template (tokenizer_config.json), an assistant turn i is found the way TRL's
+// assistant-only masks find it: render messages[..i] with the generation prompt (P) and messages[..i]
+// (F); if the full conversation starts with F and F with P, the turn is F minus P: its content and
+// the template's end-of-turn marker, trailing whitespace dropped. When the template is not
+// prefix-stable, the content is searched for in the rendered text after the previous turn.
+// Without a template, the fallback is ChatML: `<|im_start|>ROLE\nCONTENT<|im_end|>\n` per message,
+// with loss on each assistant CONTENT<|im_end|>.
+import type { ChatMessage, Tokenizer } from '../tokenizer/types.js';
+import type { SchemaProblem } from './schema.js';
+
+export interface RenderedChat {
+  text: string;
+  ranges: Array<[number, number]>;
+  /** Where the content of each assistant message starts in `text`, by message index. */
+  contentStart: Map<number, number>;
+}
+
+function trimEnd(text: string, start: number, end: number): number {
+  while (end > start && /\s/.test(text[end - 1]!)) end--;
+  return end;
+}
+
+function renderFallback(messages: readonly ChatMessage[]): RenderedChat {
+  let text = '';
+  const ranges: Array<[number, number]> = [];
+  const contentStart = new Map<number, number>();
+  messages.forEach((m, i) => {
+    text += `<|im_start|>${m.role}\n`;
+    const start = text.length;
+    text += `${m.content}<|im_end|>`;
+    if (m.role === 'assistant') {
+      ranges.push([start, text.length]);
+      contentStart.set(i, start);
+    }
+    text += '\n';
+  });
+  return { text, ranges, contentStart };
+}
+
+export function renderChat(messages: readonly ChatMessage[], tokenizer: Tokenizer | undefined, problems: SchemaProblem[]): RenderedChat | undefined {
+  if (tokenizer?.chatTemplate === undefined) return renderFallback(messages);
+  const render = (ms: readonly ChatMessage[], gen: boolean): string | undefined => {
+    try {
+      return tokenizer.applyChatTemplate(ms, { addGenerationPrompt: gen });
+    } catch (e) {
+      problems.push({ pointer: '/messages', message: `the chat template of ${tokenizer.source} failed: ${(e as Error).message}` });
+      return undefined;
+    }
+  };
+  const text = render(messages, false);
+  if (text === undefined) return undefined;
+  const ranges: Array<[number, number]> = [];
+  const contentStart = new Map<number, number>();
+  let cursor = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.role !== 'assistant') continue;
+    const before = render(messages.slice(0, i), true);
+    const through = render(messages.slice(0, i + 1), false);
+    if (before === undefined || through === undefined) return undefined;
+    if (through.startsWith(before) && text.startsWith(through) && before.length >= cursor) {
+      const at = text.indexOf(m.content, before.length);
+      contentStart.set(i, at >= 0 && at < through.length ? at : before.length);
+      ranges.push([before.length, trimEnd(text, before.length, through.length)]);
+      cursor = through.length;
+      continue;
+    }
+    const at = text.indexOf(m.content, cursor);
+    if (at < 0) {
+      problems.push({ pointer: `/messages/${i}/content`, message: `the chat template of ${tokenizer.source} does not write this assistant message into the conversation` });
+      return undefined;
+    }
+    contentStart.set(i, at);
+    ranges.push([at, at + m.content.length]);
+    cursor = at + m.content.length;
+  }
+  return { text, ranges, contentStart };
+}

@@ -1,0 +1,103 @@
+// A validated record becomes one or more rendered samples: the text the model reads, the character
+// ranges that carry the loss under loss_on = "response", and the record's span scores and reward.
+//
+// Layouts (the response is the last field, so a completion never sees its own text in the prompt):
+//   alpaca              "### Instruction:\n{instruction}\n\n[### Input:\n{input}\n\n]### Response:\n{output}"
+//   prompt-completion   "{prompt}{completion}" verbatim (as TRL concatenates them)
+//   chat                the tokenizer's chat template, else ChatML (render-chat.ts)
+//   text                "{text}", all of it a response
+//   responses           "{prompt}{completion}" per response
+// An end-of-sequence token follows the response (chat: when the last message is the assistant's).
+import type { Tokenizer } from '../tokenizer/types.js';
+import { renderChat } from './render-chat.js';
+import type { SchemaProblem } from './schema.js';
+import { placeScores, type SpanScores } from './spans.js';
+import type { DataFormat } from './types.js';
+
+export interface Rendered {
+  text: string;
+  /** UTF-16 ranges of `text` that carry the loss when loss_on = "response". */
+  responseRanges: Array<[number, number]>;
+  /** Append the tokenizer's eos after the text, as a loss token. */
+  appendEos: boolean;
+  spanScores: SpanScores;
+  reward: number;
+  advantage: number;
+}
+
+/** Fields of the formats after schema validation (the schemas guarantee the shapes). */
+interface AnyRecord {
+  instruction?: string;
+  input?: string;
+  output?: string;
+  prompt?: string;
+  completion?: string;
+  text?: string;
+  messages?: Array<{ role: string; content: string }>;
+  responses?: Array<{ completion: string; reward: number; scores?: SpanScores }>;
+  scores?: SpanScores;
+}
+
+/**
+ * GFT/GRPO group normalisation: (r − mean) / (std + 1e-6) over the responses of one prompt, with
+ * the population standard deviation (divide by n), so one response, or equal rewards, give 0.
+ */
+export function groupAdvantages(rewards: readonly number[]): number[] {
+  const n = rewards.length;
+  const mean = rewards.reduce((a, b) => a + b, 0) / n;
+  const variance = rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / n;
+  const std = Math.sqrt(variance);
+  return rewards.map((r) => (r - mean) / (std + 1e-6));
+}
+
+function single(text: string, responseStart: number, scores: SpanScores | undefined, scorePointer: string, problems: SchemaProblem[]): Rendered {
+  return {
+    text,
+    responseRanges: [[responseStart, text.length]],
+    appendEos: true,
+    spanScores: placeScores(scores, text.slice(responseStart), responseStart, scorePointer, problems),
+    reward: 0,
+    advantage: 0,
+  };
+}
+
+/** Renders one schema-valid record; problems (bad spans, a failing chat template) go to `problems`. */
+export function renderRecord(format: DataFormat, value: unknown, tokenizer: Tokenizer | undefined, problems: SchemaProblem[]): Rendered[] {
+  const r = value as AnyRecord;
+  switch (format) {
+    case 'alpaca': {
+      const input = r.input ? `### Input:\n${r.input}\n\n` : '';
+      const prompt = `### Instruction:\n${r.instruction!}\n\n${input}### Response:\n`;
+      return [single(prompt + r.output!, prompt.length, r.scores, '/scores', problems)];
+    }
+    case 'prompt-completion':
+      return [single(r.prompt! + r.completion!, r.prompt!.length, r.scores, '/scores', problems)];
+    case 'text':
+      return [single(r.text!, 0, r.scores, '/scores', problems)];
+    case 'chat': {
+      const messages = r.messages!;
+      const chat = renderChat(messages, tokenizer, problems);
+      if (chat === undefined) return [];
+      // Span scores index the content of the last assistant message.
+      let last = -1;
+      messages.forEach((m, i) => {
+        if (m.role === 'assistant') last = i;
+      });
+      let spanScores: SpanScores = {};
+      if (r.scores !== undefined) {
+        if (last < 0) problems.push({ pointer: '/scores', message: 'scores need an assistant message: they index the content of the last one' });
+        else spanScores = placeScores(r.scores, messages[last]!.content, chat.contentStart.get(last)!, '/scores', problems);
+      }
+      return [{ text: chat.text, responseRanges: chat.ranges, appendEos: messages[messages.length - 1]!.role === 'assistant', spanScores, reward: 0, advantage: 0 }];
+    }
+    case 'responses': {
+      const responses = r.responses!;
+      const advantages = groupAdvantages(responses.map((x) => x.reward));
+      return responses.map((resp, j) => ({
+        ...single(r.prompt! + resp.completion, r.prompt!.length, resp.scores, `/responses/${j}/scores`, problems),
+        reward: resp.reward,
+        advantage: advantages[j]!,
+      }));
+    }
+  }
+}

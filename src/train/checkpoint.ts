@@ -1,0 +1,121 @@
+// Checkpoints: checkpoints/step-N/ with model.safetensors and config.json (the weights in Hugging
+// Face form), the tokenizer files, optimizer.safetensors (the Adam moments under PyTorch's names)
+// and state.json (position, seed, objective state). Written atomically with writeDirAtomic.
+import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { configToJson } from '../model/config.js';
+import { readSafetensors, writeSafetensors, type TensorEntry } from '../model/safetensors.js';
+import type { CausalLM } from '../model/types.js';
+import type { AdamW } from './adamw.js';
+import { writeDirAtomic, writeFileAtomic } from './atomic.js';
+
+export const STATE_VERSION = 1;
+
+/** state.json: everything beyond weights and moments that a resumed run needs to continue exactly. */
+export interface TrainState {
+  version: number;
+  /** Optimizer updates done. */
+  step: number;
+  totalSteps: number;
+  /** Data position: the epoch (0-based) and the next micro-batch of its shuffled order. */
+  epoch: number;
+  microBatch: number;
+  /** The shuffle of each epoch is derived from (seed, epoch) alone, so this is the whole RNG state. */
+  rng: { seed: number; epoch: number };
+  /** What the position means: a resume with other values would replay different data. */
+  layout: { batch: number; gradAccum: number; trainSamples: number };
+  objective: unknown;
+  elapsedS: number;
+  tokensSeen: number;
+}
+
+/** Writes a model's weights (float32) and config.json the way transformers reads them. */
+export type SaveModel = (model: CausalLM, dir: string) => Promise<void>;
+
+export const saveModelWeights: SaveModel = async (model, dir) => {
+  const tensors = new Map<string, TensorEntry>();
+  for (const [name, v] of model.params) tensors.set(name, { dtype: 'F32', shape: [...v.shape], values: (await v.data()) as Float32Array });
+  await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  await writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(configToJson(model.config, 'float32'), null, 2)}\n`);
+};
+
+/** Copies weights from `dir/model.safetensors` into the model's params; returns the problems found. */
+export async function loadWeightsInto(model: CausalLM, dir: string): Promise<string[]> {
+  const { tensors } = await readSafetensors(join(dir, 'model.safetensors'));
+  const problems: string[] = [];
+  for (const [name, v] of model.params) {
+    const t = tensors.get(name);
+    if (t === undefined) problems.push(`${dir}/model.safetensors: missing tensor '${name}'`);
+    else if (t.shape.join(',') !== v.shape.join(',')) problems.push(`${dir}/model.safetensors: '${name}' has shape [${t.shape}], expected [${v.shape}]`);
+    else tf.tidy(() => v.assign(tf.tensor(t.values, t.shape, 'float32')));
+  }
+  return problems;
+}
+
+export interface SaveCheckpointOptions {
+  model: CausalLM;
+  optimizer: AdamW;
+  state: TrainState;
+  saveModel: SaveModel;
+  /** Tokenizer files to copy (tokenizer.json, tokenizer_config.json, ...). */
+  tokenizerFiles: readonly string[];
+}
+
+export function checkpointDir(runDir: string, step: number): string {
+  return join(runDir, 'checkpoints', `step-${step}`);
+}
+
+export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions): Promise<void> {
+  await writeDirAtomic(dir, async (temp) => {
+    await options.saveModel(options.model, temp);
+    for (const file of options.tokenizerFiles) await copyFile(file, join(temp, basename(file)));
+    const moments = await options.optimizer.exportMoments();
+    const entries = new Map<string, TensorEntry>();
+    for (const [name, m] of moments) entries.set(name, { dtype: 'F32', shape: m.shape, values: m.data });
+    await writeSafetensors(join(temp, 'optimizer.safetensors'), entries, { step: String(options.optimizer.stepCount) });
+    // state.json last: a directory with it is complete even if the rename were not atomic.
+    await writeFileAtomic(join(temp, 'state.json'), `${JSON.stringify(options.state, null, 2)}\n`);
+  });
+}
+
+/** The checkpoint with the highest step under runDir/checkpoints that has a state.json, if any. */
+export async function latestCheckpoint(runDir: string): Promise<{ dir: string; step: number } | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(join(runDir, 'checkpoints'));
+  } catch {
+    return undefined;
+  }
+  const steps = names
+    .map((n) => /^step-(\d+)$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
+  for (const step of steps) {
+    const dir = checkpointDir(runDir, step);
+    if (await stat(join(dir, 'state.json')).then(() => true, () => false)) return { dir, step };
+  }
+  return undefined;
+}
+
+/** Restores weights, moments and returns the state; problems are returned, never thrown. */
+export async function loadCheckpoint(
+  dir: string,
+  model: CausalLM,
+  optimizer: AdamW,
+): Promise<{ state: TrainState; problems: string[] } | { problems: string[] }> {
+  let state: TrainState;
+  try {
+    state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as TrainState;
+  } catch (e) {
+    return { problems: [`${dir}/state.json: ${(e as Error).message}`] };
+  }
+  if (state.version !== STATE_VERSION) return { problems: [`${dir}/state.json: version ${state.version}, expected ${STATE_VERSION}`] };
+  const problems = await loadWeightsInto(model, dir);
+  const { tensors } = await readSafetensors(join(dir, 'optimizer.safetensors'));
+  const moments = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, t] of tensors) moments.set(name, { shape: t.shape, data: t.values as Float32Array });
+  problems.push(...optimizer.importMoments(moments, state.step).map((p) => `${dir}/optimizer.safetensors: ${p}`));
+  return { state, problems };
+}

@@ -1,0 +1,61 @@
+// The run directory of CLI.md: objective.sftgo, config.json, metrics.jsonl, eval.jsonl, cache/,
+// checkpoints/, final/. This class owns the small files; checkpoint.ts owns checkpoints and final/.
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import type { EvalMetrics, StepMetrics } from './metrics.js';
+
+export class RunDirectory {
+  constructor(readonly path: string) {}
+
+  get metricsFile(): string {
+    return join(this.path, 'metrics.jsonl');
+  }
+  get evalFile(): string {
+    return join(this.path, 'eval.jsonl');
+  }
+  get cacheDir(): string {
+    return join(this.path, 'cache');
+  }
+  get finalDir(): string {
+    return join(this.path, 'final');
+  }
+
+  /** Creates the directory with config.json and objective.sftgo (both atomically). */
+  async create(config: Record<string, unknown>, objectiveSource: string): Promise<void> {
+    await mkdir(this.cacheDir, { recursive: true });
+    await writeFileAtomic(join(this.path, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    await writeFileAtomic(join(this.path, 'objective.sftgo'), objectiveSource);
+  }
+
+  // One JSON object per line; an append of one short line is not torn in practice, and a resume
+  // rewrites both files (truncateAfter) so that they end at the checkpoint it continues from.
+  async appendMetrics(m: StepMetrics): Promise<void> {
+    await appendFile(this.metricsFile, `${JSON.stringify(m)}\n`);
+  }
+
+  async appendEval(e: EvalMetrics): Promise<void> {
+    await appendFile(this.evalFile, `${JSON.stringify(e)}\n`);
+  }
+
+  /** Drops the lines of steps after `step` (written after the checkpoint a resume continues from). */
+  async truncateAfter(step: number): Promise<void> {
+    for (const file of [this.metricsFile, this.evalFile]) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch {
+        continue;
+      }
+      const kept = text.split('\n').filter((line) => {
+        if (line.trim() === '') return false;
+        try {
+          return (JSON.parse(line) as { step: number }).step <= step;
+        } catch {
+          return false; // a torn last line from a crash
+        }
+      });
+      await writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));
+    }
+  }
+}

@@ -1,0 +1,208 @@
+// The training loop: plan, optional resume, updates, evaluations, checkpoints, final model. The
+// per-update arithmetic is in step.ts; this file decides when things happen and what is written.
+import * as tf from '@tensorflow/tfjs';
+import { copyFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Batch, Sample } from '../data/types.js';
+import type { CausalLM } from '../model/types.js';
+import { AdamW } from './adamw.js';
+import { writeDirAtomic } from './atomic.js';
+import { checkpointDir, loadCheckpoint, saveCheckpoint, saveModelWeights, STATE_VERSION, type SaveModel, type TrainState } from './checkpoint.js';
+import { collate, realTokens } from './collate.js';
+import type { TrainSettings } from './config.js';
+import { evaluate, type EvalResult } from './evaluate.js';
+import type { EvalMetrics, StepMetrics } from './metrics.js';
+import type { StepContext, StepObjective } from './objective.js';
+import { planSteps } from './plan.js';
+import { silentReporter, type Reporter } from './reporter.js';
+import type { RunDirectory } from './run-dir.js';
+import { epochOrder } from './rng.js';
+import { learningRate } from './schedule.js';
+import { trainStep } from './step.js';
+
+export type TrainSettingsUsed = Pick<
+  TrainSettings,
+  'epochs' | 'steps' | 'batch' | 'gradAccum' | 'lr' | 'lrSchedule' | 'weightDecay' | 'eps' | 'betas' | 'clipGrad' | 'seed' | 'evalEvery' | 'saveEvery'
+>;
+
+export interface TrainerOptions {
+  model: CausalLM;
+  objective: StepObjective;
+  train: readonly Sample[];
+  eval: readonly Sample[];
+  padId: number;
+  settings: TrainSettingsUsed;
+  /** Where metrics, checkpoints and final/ go; without one nothing is written (tests). */
+  runDir?: RunDirectory;
+  /** Writes model.safetensors and config.json; defaults to the float32 writer of checkpoint.ts. */
+  saveModel?: SaveModel;
+  /** Copied into every checkpoint and final/. */
+  tokenizerFiles?: readonly string[];
+  reporter?: Reporter;
+  /** Asked after every update (Ctrl-C sets it); true stops with a checkpoint. */
+  shouldStop?: (stepsDone: number) => boolean;
+  /** A checkpoint directory to continue from. */
+  resumeFrom?: string;
+}
+
+export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
+
+export interface TrainOutcome {
+  status: TrainStatus;
+  /** Updates done. */
+  step: number;
+  totalSteps: number;
+  /** The metrics of the updates this call ran (not the resumed ones before it). */
+  history: StepMetrics[];
+  evals: EvalMetrics[];
+  lastCheckpoint?: string;
+  finalDir?: string;
+  /** Why training stopped early (diverged) or could not resume. */
+  message?: string;
+}
+
+/** Thrown only for a checkpoint that cannot be resumed; the caller reports it as bad input. */
+export class ResumeError extends Error {}
+
+/** Lets signal handlers (SIGINT) run between the synchronous updates. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function train(options: TrainerOptions): Promise<TrainOutcome> {
+  const { model, objective, settings } = options;
+  const reporter = options.reporter ?? silentReporter;
+  const saveModel = options.saveModel ?? saveModelWeights;
+  const tokenizerFiles = options.tokenizerFiles ?? [];
+  const plan = planSteps(options.train.length, settings);
+  const totalSteps = plan.totalSteps;
+  if (options.train.length === 0) throw new ResumeError('no training samples');
+  const optimizer = new AdamW(model.params, { betas: settings.betas, eps: settings.eps, weightDecay: settings.weightDecay });
+  const layout = { batch: settings.batch, gradAccum: settings.gradAccum, trainSamples: options.train.length };
+  const evalBatches: Batch[] = [];
+  for (let i = 0; i < options.eval.length; i += settings.batch) evalBatches.push(collate(options.eval.slice(i, i + settings.batch), options.padId));
+
+  let step = 0;
+  let epoch = 0;
+  let micro = 0;
+  let elapsedBefore = 0;
+  let tokensSeen = 0;
+  const outcome: TrainOutcome = { status: 'completed', step: 0, totalSteps, history: [], evals: [] };
+
+  try {
+    if (options.resumeFrom !== undefined) {
+      const loaded = await loadCheckpoint(options.resumeFrom, model, optimizer);
+      if (!('state' in loaded) || loaded.problems.length > 0) throw new ResumeError(`cannot resume from ${options.resumeFrom}:\n  ${loaded.problems.join('\n  ')}`);
+      const s = loaded.state;
+      const mismatch = (Object.keys(layout) as Array<keyof typeof layout>).filter((k) => s.layout[k] !== layout[k]);
+      if (mismatch.length > 0 || s.rng.seed !== settings.seed || s.totalSteps !== totalSteps) {
+        const what = [...mismatch.map((k) => `${k} ${s.layout[k]} → ${layout[k]}`), ...(s.rng.seed !== settings.seed ? [`seed ${s.rng.seed} → ${settings.seed}`] : []), ...(s.totalSteps !== totalSteps ? [`total steps ${s.totalSteps} → ${totalSteps}`] : [])];
+        throw new ResumeError(`cannot resume from ${options.resumeFrom}: the run's settings changed (${what.join(', ')}); a resume must replay the same data`);
+      }
+      if (s.objective !== undefined && objective.setState !== undefined) {
+        const problems = objective.setState(s.objective);
+        if (problems.length > 0) throw new ResumeError(`cannot resume from ${options.resumeFrom}: objective state: ${problems.join('; ')}`);
+      }
+      ({ step, epoch, microBatch: micro } = s);
+      elapsedBefore = s.elapsedS;
+      tokensSeen = s.tokensSeen;
+      await options.runDir?.truncateAfter(step);
+    }
+
+    const started = performance.now();
+    const elapsed = () => elapsedBefore + (performance.now() - started) / 1000;
+    const epochAt = () => epoch + micro / plan.microBatchesPerEpoch;
+    const state = (): TrainState => ({
+      version: STATE_VERSION, step, totalSteps, epoch, microBatch: micro, rng: { seed: settings.seed, epoch }, layout,
+      objective: objective.getState?.(), elapsedS: elapsed(), tokensSeen,
+    });
+    const checkpoint = async (): Promise<string | undefined> => {
+      if (options.runDir === undefined) return undefined;
+      const dir = checkpointDir(options.runDir.path, step);
+      await saveCheckpoint(dir, { model, optimizer, state: state(), saveModel, tokenizerFiles });
+      outcome.lastCheckpoint = dir;
+      return dir;
+    };
+    const runEval = async (): Promise<EvalResult | undefined> => {
+      if (evalBatches.length === 0) return undefined;
+      const r = evaluate(model, objective, evalBatches, { step, totalSteps });
+      const record: EvalMetrics = { step, epoch: epochAt(), loss: r.loss, ce: r.ce, perplexity: r.perplexity, tokens: r.tokens, groups: r.groups, worst_group: r.worstGroup };
+      outcome.evals.push(record);
+      await options.runDir?.appendEval(record);
+      reporter.eval(record);
+      return r;
+    };
+
+    // The held-out loss before any update, so every run's eval curve starts from the base model.
+    if (step === 0 && settings.evalEvery > 0) await runEval();
+    reporter.start(totalSteps, step);
+    let order = epochOrder(options.train.length, settings.seed, epoch);
+    while (step < totalSteps) {
+      if (micro >= plan.microBatchesPerEpoch) {
+        epoch += 1;
+        micro = 0;
+        order = epochOrder(options.train.length, settings.seed, epoch);
+      }
+      const batches: Batch[] = [];
+      for (let i = 0; i < settings.gradAccum && micro + i < plan.microBatchesPerEpoch; i++) {
+        const first = (micro + i) * settings.batch;
+        batches.push(collate(order.slice(first, first + settings.batch).map((j) => options.train[j]!), options.padId));
+      }
+      const lr = learningRate(settings.lr, settings.lrSchedule, step, totalSteps);
+      const context: StepContext = { step, totalSteps, training: true, microBatch: 0, microBatches: batches.length };
+      const params = objective.paramValues?.(context) ?? {};
+      const t0 = performance.now();
+      const result = trainStep({ model, objective, optimizer, microBatches: batches, step, totalSteps, lr, clipGrad: settings.clipGrad });
+      const seconds = Math.max(1e-9, (performance.now() - t0) / 1000);
+      if (!result.finite) {
+        // The update was not applied: the weights are still those after `step` updates, worth keeping.
+        outcome.status = 'diverged';
+        outcome.message = `non-finite ${Number.isFinite(result.loss) ? 'gradient norm' : `loss (${result.loss})`} at step ${step + 1}`;
+        reporter.note(`${outcome.message}; saving the last good state`);
+        const dir = await checkpoint();
+        if (dir !== undefined) reporter.note(`saved checkpoint ${dir}`);
+        break;
+      }
+      const tokens = batches.reduce((n, b) => n + realTokens(b), 0);
+      tokensSeen += tokens;
+      step += 1;
+      micro += batches.length;
+      const metrics: StepMetrics = {
+        step, epoch: epochAt(), lr, params, loss: result.loss, ce: result.ce, groups: result.groups,
+        worst_group: result.worstGroup, tokens_per_s: tokens / seconds, elapsed_s: elapsed(),
+      };
+      outcome.history.push(metrics);
+      await options.runDir?.appendMetrics(metrics);
+      reporter.step(metrics);
+      if (settings.evalEvery > 0 && step % settings.evalEvery === 0 && step < totalSteps) await runEval();
+      if (settings.saveEvery > 0 && step % settings.saveEvery === 0 && step < totalSteps) await checkpoint();
+      await yieldToEventLoop();
+      if (step < totalSteps && options.shouldStop?.(step)) {
+        outcome.status = 'interrupted';
+        const dir = await checkpoint();
+        reporter.note(`interrupted at step ${step}${dir ? `; saved ${dir}; continue with --resume ${options.runDir!.path}` : ''}`);
+        break;
+      }
+    }
+    outcome.step = step;
+    if (outcome.status === 'completed') {
+      await runEval();
+      await checkpoint();
+      if (options.runDir !== undefined) {
+        const finalDir = options.runDir.finalDir;
+        await writeDirAtomic(finalDir, async (dir) => {
+          await saveModel(model, dir);
+          for (const file of tokenizerFiles) await copyFile(file, join(dir, basename(file)));
+        });
+        outcome.finalDir = finalDir;
+      }
+    }
+    return outcome;
+  } finally {
+    reporter.stop();
+    optimizer.dispose();
+  }
+}
+
+/** Live tensors, for the flat-memory check and for debugging leaks. */
+export function liveTensors(): number {
+  return tf.memory().numTensors;
+}

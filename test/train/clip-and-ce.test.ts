@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { clipByGlobalNorm, globalNorm } from '../../src/train/clip.js';
+import { maskedMean, tokenCe, tokenCeReference } from '../../src/train/token-ce.js';
+import { Rng } from '../../src/train/rng.js';
+
+describe('gradient clipping by global norm', () => {
+  before(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('computes the norm over all tensors and scales by max/(norm+1e-6) only above the limit', () => {
+    const grads = new Map([['a', tf.tensor([3, 0])], ['b', tf.tensor([[4]])]]);
+    assert.ok(Math.abs(globalNorm(grads.values()) - 5) < 1e-6);
+    const clipped = clipByGlobalNorm(grads, 1);
+    assert.ok(Math.abs(clipped.norm - 5) < 1e-6);
+    const scale = 1 / (5 + 1e-6);
+    assert.ok(Math.abs(clipped.grads.get('a')!.dataSync()[0]! - 3 * scale) < 1e-6);
+    assert.ok(Math.abs(clipped.grads.get('b')!.dataSync()[0]! - 4 * scale) < 1e-6);
+    const unclipped = clipByGlobalNorm(grads, 10);
+    assert.equal(unclipped.scale, 1);
+    assert.equal(unclipped.grads.get('a'), grads.get('a'));
+    assert.equal(clipByGlobalNorm(grads, 0).scale, 1); // 0 disables
+    tf.dispose([...grads.values(), ...clipped.grads.values()]);
+  });
+});
+
+describe('per-token cross-entropy (plain logits path)', () => {
+  const cases = [
+    // tol: float32 keeps ~7 digits, so near 1e4 the log-sum-exp itself is only good to ~1e-3.
+    { name: 'ordinary logits', scale: 2, offset: 0, tol: 1e-5 },
+    { name: 'extreme logits', scale: 80, offset: 0, tol: 1e-4 },
+    { name: 'large common offset', scale: 1, offset: 1e4, tol: 2e-3 },
+    { name: 'ties (all equal)', scale: 0, offset: 3, tol: 1e-5 },
+  ];
+  for (const c of cases) {
+    it(`matches the reference in value and gradient: ${c.name}`, () => {
+      const [B, T, V] = [2, 3, 5];
+      const rng = new Rng(7);
+      // Rounded to float32 first, so the reference sees exactly the inputs the kernel sees.
+      const logits = Float32Array.from({ length: B * T * V }, () => (rng.next() * 2 - 1) * c.scale + c.offset);
+      const targets = Array.from({ length: B * T }, () => rng.nextInt(V));
+      const ref = tokenCeReference(logits, targets, B, T, V);
+      const x = tf.tensor3d(logits, [B, T, V]);
+      const y = tf.tensor2d(targets, [B, T], 'int32');
+      const ce = tokenCe(x, y);
+      const got = ce.dataSync();
+      ref.ce.forEach((r, i) => assert.ok(Math.abs(got[i]! - r) <= c.tol * Math.max(1, Math.abs(r)), `ce[${i}] ${got[i]} vs ${r}`));
+      const grad = tf.grad((l: tf.Tensor) => tf.sum(tokenCe(l as tf.Tensor3D, y)))(x).dataSync();
+      ref.grad.forEach((r, i) => assert.ok(Math.abs(grad[i]! - r) <= Math.max(1e-5, c.tol), `grad[${i}] ${grad[i]} vs ${r}`));
+      tf.dispose([x, y, ce]);
+    });
+  }
+
+  it('masked mean counts masked tokens only, and is 0 (not NaN) for an empty mask', () => {
+    const v = tf.tensor2d([[1, 2, 100]]);
+    const m = tf.tensor2d([[1, 1, 0]]);
+    assert.ok(Math.abs(maskedMean(v, m).dataSync()[0]! - 1.5) < 1e-6);
+    assert.equal(maskedMean(v, tf.zeros([1, 3])).dataSync()[0], 0);
+    // The gradient reaches masked-in tokens only.
+    const g = tf.grad((x: tf.Tensor) => maskedMean(x, m))(v).dataSync();
+    assert.deepEqual(Array.from(g), [0.5, 0.5, 0]);
+    tf.dispose([v, m]);
+  });
+});

@@ -1,0 +1,38 @@
+// The checker: names, types and settings of a loaded program. It returns tables (the type of each
+// expression, what each name refers to) that lowering (src/ir/lower.ts) reads; it never throws.
+import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Settings, SettingsSpans } from '../ir/nodes.js';
+import type { LoadedFile } from './load.js';
+import { resolveNames, type Program } from './names.js';
+import { checkSettings } from './settings.js';
+import { TypeChecker, type TypeInfo } from './typecheck.js';
+import { typeName } from './types.js';
+
+export interface CheckedProgram {
+  program: Program;
+  info: TypeInfo;
+  checker: TypeChecker;
+  settings: Settings;
+  settingSpans: SettingsSpans;
+}
+
+export function checkProgram(files: LoadedFile[], overrides: Record<string, number>, diagnostics: Diagnostic[]): CheckedProgram {
+  const program = resolveNames(files, diagnostics);
+  const checker = new TypeChecker(program, diagnostics, overrides);
+  // Every definition is checked, redefined ones included, so a broken stdlib line is never hidden.
+  for (const def of program.definitions) checker.definitionType(def);
+  if (program.loss !== undefined) {
+    const t = checker.check(program.loss.value, program.loss.scope);
+    if (t !== 'error' && t !== 'scalar' && t !== 'tokens' && t !== 'restricted') {
+      const hint = t === 'number' ? 'a constant has no gradient; use a token quantity such as `ce`' : t === 'groups' ? 'reduce the groups, e.g. `max(groups)`' : t === 'mask' ? 'reduce a group, e.g. `mean(ce[g])`' : undefined;
+      diagnostics.push(error('E0305', `the loss must be a scalar or tokens, found ${typeName(t)}`, program.loss.value.span, hint));
+    }
+  }
+  const { settings, spans } = checkSettings(program.blocks, diagnostics);
+  if (checker.info.usesReference !== undefined && settings.reference === undefined) {
+    diagnostics.push(
+      warning('W0507', 'this objective needs a reference model, and no `reference { }` block sets one', checker.info.usesReference, 'add `reference { path = "DIR" }` or run with `--set reference.path=DIR`'),
+    );
+  }
+  return { program, info: checker.info, checker, settings, settingSpans: spans };
+}

@@ -1,0 +1,163 @@
+// Name resolution across the loaded files. Every file sees the predeclared names, everything its
+// imports (transitively) define, and its own definitions above the current statement. References
+// bind late, to the last definition in load order, so an importing file's `param η = 20%` also
+// changes the η that an imported group uses: that is what "this file may redefine any of them" means.
+import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { fileSpan, type Span } from '../diagnostics/span.js';
+import type { BlockStatement, Expression, Statement } from '../parse/ast.js';
+import { TOKEN_QUANTITIES } from '../ir/nodes.js';
+import type { LoadedFile } from './load.js';
+
+export type DefinitionKind = 'param' | 'let' | 'group';
+
+/** The names visible to one statement. */
+export interface Scope {
+  visible: ReadonlySet<string>;
+  /** Names that this file defines further down: a use of one is "used before definition". */
+  later: ReadonlySet<string>;
+}
+
+export interface Definition {
+  kind: DefinitionKind;
+  name: string;
+  nameSpan: Span;
+  value: Expression;
+  file: string;
+  scope: Scope;
+}
+
+export interface LossDefinition {
+  value: Expression;
+  span: Span;
+  file: string;
+  scope: Scope;
+}
+
+export interface Program {
+  files: LoadedFile[];
+  /** Every definition of every file, in load order, including redefined ones (they are checked too). */
+  definitions: Definition[];
+  /** The definition each name finally refers to. */
+  winners: Map<string, Definition>;
+  /** The final group definitions, in the order their names were first declared. */
+  groups: Definition[];
+  loss?: LossDefinition;
+  name: string;
+  blocks: { statement: BlockStatement; file: string }[];
+}
+
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['groups', 'rest', 'step', 'progress', ...TOKEN_QUANTITIES]);
+
+export const PRELUDE_FILE = '<prelude>';
+
+/** `param λ = 0.9`, the SFT-GO paper's default, as if every file imported it. */
+function preludeDefinition(): Definition {
+  const span = fileSpan(PRELUDE_FILE);
+  return {
+    kind: 'param',
+    name: 'λ',
+    nameSpan: span,
+    value: { kind: 'Number', span, value: 0.9, text: '0.9' },
+    file: PRELUDE_FILE,
+    scope: { visible: new Set(), later: new Set() },
+  };
+}
+
+function definedName(s: Statement): { kind: DefinitionKind; name: string; span: Span; value: Expression } | undefined {
+  if (s.kind === 'Param') return { kind: 'param', name: s.name.name, span: s.name.span, value: s.value };
+  if (s.kind === 'Let') return { kind: 'let', name: s.name.name, span: s.name.span, value: s.value };
+  if (s.kind === 'Group') return { kind: 'group', name: s.name.name, span: s.name.span, value: s.selector };
+  return undefined;
+}
+
+function fileStem(path: string): string {
+  const base = path.split(/[\\/]/).pop() ?? path;
+  return base.replace(/\.sftgo$/, '') || 'objective';
+}
+
+export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[]): Program {
+  const prelude = preludeDefinition();
+  const definitions: Definition[] = [prelude];
+  const winners = new Map<string, Definition>([[prelude.name, prelude]]);
+  const groupOrder: string[] = [];
+  const blocks: Program['blocks'] = [];
+  /** The definition each file sees for a name through its imports, to check redefinition kinds. */
+  const exportedDefs = new Map<string, Map<string, Definition>>();
+  let loss: LossDefinition | undefined;
+  const main = files[files.length - 1]!;
+  let name = fileStem(main.path);
+
+  for (const file of files) {
+    const inherited = new Map<string, Definition>([[prelude.name, prelude]]);
+    for (const imp of file.imports) for (const [n, d] of exportedDefs.get(imp) ?? []) inherited.set(n, d);
+    const visible = new Set<string>(inherited.keys());
+    const own = new Map<string, Definition>();
+    const later = new Set<string>();
+    for (const s of file.ast.statements) {
+      const d = definedName(s);
+      if (d !== undefined) later.add(d.name);
+    }
+    let fileLoss: LossDefinition | undefined;
+    let headerSeen = false;
+    for (const s of file.ast.statements) {
+      const scope: Scope = { visible: new Set(visible), later: new Set(later) };
+      if (s.kind === 'Loss') {
+        if (fileLoss !== undefined) {
+          diagnostics.push(error('E0211', 'this file already has a loss', s.span, `the first loss is on line ${fileLoss.span.start.line}; keep one`));
+        } else {
+          fileLoss = { value: s.value, span: s.span, file: file.path, scope };
+        }
+        continue;
+      }
+      if (s.kind === 'Objective') {
+        if (file === main) {
+          if (headerSeen) diagnostics.push(error('E0213', 'the objective is already named in this file', s.span));
+          else name = s.name.name;
+        }
+        headerSeen = true;
+        continue;
+      }
+      if (s.kind === 'Block') {
+        blocks.push({ statement: s, file: file.path });
+        continue;
+      }
+      const d = definedName(s);
+      if (d === undefined) continue;
+      later.delete(d.name);
+      if (RESERVED_NAMES.has(d.name)) {
+        diagnostics.push(error('E0204', `\`${d.name}\` is a reserved name and cannot be defined`, d.span, 'choose another name'));
+        continue;
+      }
+      const def: Definition = { kind: d.kind, name: d.name, nameSpan: d.span, value: d.value, file: file.path, scope };
+      const first = own.get(d.name);
+      if (first !== undefined) {
+        diagnostics.push(
+          error('E0203', `\`${d.name}\` is already defined in this file (line ${first.nameSpan.start.line})`, d.span, 'rename one of them or delete one'),
+        );
+        continue;
+      }
+      const imported = inherited.get(d.name);
+      if (imported !== undefined && imported.kind !== d.kind) {
+        diagnostics.push(
+          error('E0208', `\`${d.name}\` is imported as a ${imported.kind} and cannot be redefined as a ${d.kind}`, d.span, `write \`${imported.kind} ${d.name} = …\``),
+        );
+        continue;
+      }
+      own.set(d.name, def);
+      visible.add(d.name);
+      definitions.push(def);
+      winners.set(d.name, def);
+      if (d.kind === 'group' && !groupOrder.includes(d.name)) groupOrder.push(d.name);
+    }
+    if (fileLoss !== undefined) loss = fileLoss;
+    const exports = new Map(inherited);
+    for (const [n, d] of own) exports.set(n, d);
+    exportedDefs.set(file.path, exports);
+  }
+
+  if (loss === undefined) {
+    diagnostics.push(error('E0210', 'the objective has no `loss`', fileSpan(main.path), 'add a line such as `loss = mean(ce)`'));
+  }
+  const groups = groupOrder.map((n) => winners.get(n)!).filter((d) => d.kind === 'group');
+  return { files, definitions, winners, groups, loss, name, blocks };
+}

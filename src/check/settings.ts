@@ -1,0 +1,144 @@
+// Run settings: each `model/reference/data/train { … }` block becomes a plain JSON object, merged
+// key by key over the loaded files (a later file wins), validated with ajv against the JSON Schema
+// that ships in schemas/. ajv's errors are mapped back to the key or value that caused them.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { nearest } from '../diagnostics/suggest.js';
+import type { Span } from '../diagnostics/span.js';
+import type { BlockStatement, Expression } from '../parse/ast.js';
+import type { JsonValue, Settings, SettingsBlock, SettingsSpans } from '../ir/nodes.js';
+import { packageRoot } from './host.js';
+
+export const SETTINGS_BLOCKS: readonly SettingsBlock[] = ['model', 'reference', 'data', 'train'];
+
+// ajv is CommonJS; under NodeNext its class is the default export's `default`.
+const Ajv = AjvModule.default;
+
+interface Schema {
+  properties?: Record<string, Schema>;
+}
+
+const validators = new Map<SettingsBlock, { validate: ValidateFunction; schema: Schema }>();
+
+/** Compiled once per block, on first use, so `check` pays only for the blocks a file has. */
+function validatorFor(block: SettingsBlock): { validate: ValidateFunction; schema: Schema } {
+  let v = validators.get(block);
+  if (v === undefined) {
+    const schema = JSON.parse(readFileSync(join(packageRoot, 'schemas', `${block}.schema.json`), 'utf8')) as Schema;
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+    v = { validate: ajv.compile(schema), schema };
+    validators.set(block, v);
+  }
+  return v;
+}
+
+/** The JSON of a settings value; `cosine(warmup = 7%)` is {"kind":"cosine","warmup":0.07}. */
+function toJson(e: Expression, pointer: string, keySpan: Span, spans: Record<string, { key: Span; value: Span }>, diagnostics: Diagnostic[]): JsonValue | undefined {
+  spans[pointer] = { key: keySpan, value: e.span };
+  switch (e.kind) {
+    case 'Number':
+    case 'Percent':
+      if (e.kind === 'Percent' && !(e.value >= 0 && e.value <= 1)) {
+        diagnostics.push(error('E0501', `percent ${e.text} is outside [0%, 100%]`, e.span, 'write a percent between 0% and 100%'));
+        return undefined;
+      }
+      return e.value;
+    case 'String':
+    case 'Boolean':
+      return e.value;
+    case 'Paren':
+      return toJson(e.inner, pointer, keySpan, spans, diagnostics);
+    case 'Unary':
+      if (e.op === '-' && (e.operand.kind === 'Number' || e.operand.kind === 'Percent')) return -e.operand.value;
+      break;
+    case 'List': {
+      const items = e.items.map((item, i) => toJson(item, `${pointer}/${i}`, keySpan, spans, diagnostics));
+      return items.every((i) => i !== undefined) ? (items as JsonValue[]) : undefined;
+    }
+    case 'Identifier':
+      // A bare name such as `lr_schedule = constant` is a call without arguments.
+      return { kind: e.name };
+    case 'Call': {
+      const out: Record<string, JsonValue> = { kind: e.callee.name };
+      let ok = true;
+      for (const a of e.args) {
+        if (a.name === undefined) {
+          diagnostics.push(error('E0404', 'settings calls take keyword arguments only', a.span, `write ${e.callee.name}(name = value)`));
+          ok = false;
+          continue;
+        }
+        const v = toJson(a.value, `${pointer}/${a.name.name}`, a.name.span, spans, diagnostics);
+        if (v === undefined) ok = false;
+        else out[a.name.name] = v;
+      }
+      return ok && e.rank === undefined ? out : undefined;
+    }
+    default:
+      break;
+  }
+  diagnostics.push(error('E0404', 'a settings value must be a number, percent, string, boolean, list or call like cosine(warmup = 7%)', e.span));
+  return undefined;
+}
+
+/** Merges the blocks of all files (later wins), converts and validates them. */
+export function checkSettings(blocks: { statement: BlockStatement; file: string }[], diagnostics: Diagnostic[]): { settings: Settings; spans: SettingsSpans } {
+  const settings: Settings = {};
+  const spans: SettingsSpans = {};
+  const keywordSpans = new Map<SettingsBlock, Span>();
+  const seenInFile = new Map<string, Span>();
+  for (const { statement, file } of blocks) {
+    const block = statement.block;
+    const object = (settings[block] ??= {});
+    const blockSpans = (spans[block] ??= {});
+    keywordSpans.set(block, statement.keywordSpan);
+    for (const entry of statement.entries) {
+      const key = entry.key.name;
+      const fileKey = `${file}\u0000${block}.${key}`;
+      const first = seenInFile.get(fileKey);
+      if (first !== undefined) {
+        diagnostics.push(error('E0402', `\`${block}.${key}\` is already set in this file (line ${first.start.line})`, entry.key.span, 'delete one of them'));
+        continue;
+      }
+      seenInFile.set(fileKey, entry.key.span);
+      // A later file replaces the key, including spans under it.
+      for (const p of Object.keys(blockSpans)) if (p === `/${key}` || p.startsWith(`/${key}/`)) delete blockSpans[p];
+      const value = toJson(entry.value, `/${key}`, entry.key.span, blockSpans, diagnostics);
+      if (value === undefined) delete object[key];
+      else object[key] = value;
+    }
+  }
+  for (const block of SETTINGS_BLOCKS) {
+    const object = settings[block];
+    if (object === undefined) continue;
+    const { validate, schema } = validatorFor(block);
+    if (validate(object)) continue;
+    for (const e of validate.errors ?? []) diagnostics.push(settingsDiagnostic(block, e, spans[block] ?? {}, schema, keywordSpans.get(block)!));
+  }
+  return { settings, spans };
+}
+
+function settingsDiagnostic(block: SettingsBlock, e: ErrorObject, spans: Record<string, { key: Span; value: Span }>, schema: Schema, blockSpan: Span): Diagnostic {
+  const where = `${block}${e.instancePath.replace(/\//g, '.')}`;
+  if (e.keyword === 'additionalProperties') {
+    const key = (e.params as { additionalProperty: string }).additionalProperty;
+    const known = propertiesAt(schema, e.instancePath);
+    const suggestion = nearest(key, known);
+    const span = spans[`${e.instancePath}/${key}`]?.key ?? spans[e.instancePath]?.value ?? blockSpan;
+    const hint = suggestion ? `did you mean \`${suggestion}\`?` : `known keys: ${known.join(', ')}`;
+    return error('E0401', `unknown key \`${key}\` in ${where}`, span, hint);
+  }
+  let pointer = e.instancePath;
+  while (pointer !== '' && spans[pointer] === undefined) pointer = pointer.slice(0, pointer.lastIndexOf('/'));
+  const span = spans[pointer]?.value ?? blockSpan;
+  const hint = e.keyword === 'enum' ? `allowed: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : undefined;
+  return error('E0403', `${where} ${e.message ?? 'is invalid'}`, span, hint);
+}
+
+/** The property names a schema allows at a JSON pointer, for did-you-mean. */
+function propertiesAt(schema: Schema, pointer: string): string[] {
+  let s: Schema | undefined = schema;
+  for (const part of pointer.split('/').filter((p) => p !== '')) s = s?.properties?.[part];
+  return Object.keys(s?.properties ?? {});
+}

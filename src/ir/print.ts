@@ -1,0 +1,131 @@
+// The text form of the IR for `sftgoc compile --emit ir`: one line per param, group and the loss,
+// in the surface syntax where it exists, so the card's one-liner reads
+//   loss = λ * max(mean(ce[important]), mean(ce[rest])) + (1 - λ) * mean(ce)
+// and a JSON form that keeps every field (spans optional).
+import { SCORERS } from '../check/functions.js';
+import type { IrExpr, Objective, ScorerCall } from './nodes.js';
+
+export function formatNumber(v: number): string {
+  return Number.isInteger(v) || Math.abs(v) >= 1e-4 ? String(Number(v.toPrecision(12))) : v.toExponential();
+}
+
+function formatPercent(v: number): string {
+  return `${Number((v * 100).toPrecision(12))}%`;
+}
+
+/** Scorer arguments that differ from their defaults, as `name = value`. */
+function scorerArgs(s: ScorerCall): string[] {
+  const defaults = new Map(SCORERS[s.name].params);
+  return Object.entries(s.args)
+    .filter(([k, v]) => defaults.get(k) !== v)
+    .map(([k, v]) => `${k} = ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+}
+
+export function formatScorer(s: ScorerCall, all = false): string {
+  const args = all ? Object.entries(s.args).map(([k, v]) => `${k} = ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`) : scorerArgs(s);
+  return `${s.name}(${args.join(', ')})`;
+}
+
+const PREC = { or: 1, and: 2, not: 3, compare: 4, add: 5, mul: 6, neg: 7, pow: 8, atom: 9 } as const;
+const BINARY_TEXT: Record<string, [string, number]> = { add: ['+', PREC.add], sub: ['-', PREC.add], mul: ['*', PREC.mul], div: ['/', PREC.mul], pow: ['^', PREC.pow] };
+
+export function printExpr(n: IrExpr): string {
+  return print(n, 0);
+}
+
+function wrap(text: string, prec: number, min: number): string {
+  return prec < min ? `(${text})` : text;
+}
+
+function call(name: string, args: string[]): string {
+  return `${name}(${args.join(', ')})`;
+}
+
+/** `x` or `x[g]` inside a reduction. */
+function restricted(arg: IrExpr, mask: IrExpr | undefined): string {
+  return mask === undefined ? print(arg, 0) : `${print(arg, PREC.atom)}[${print(mask, 0)}]`;
+}
+
+function print(n: IrExpr, min: number): string {
+  switch (n.op) {
+    case 'const':
+      return n.percent ? formatPercent(n.value) : wrap(formatNumber(n.value), n.value < 0 ? PREC.neg : PREC.atom, min);
+    case 'param':
+    case 'token':
+    case 'group':
+      return n.name;
+    case 'step':
+    case 'progress':
+      return n.op;
+    case 'schedule': {
+      if (n.kind === 'const') return call('const', [print(n.from, 0)]);
+      const args = [`${print(n.from, 0)} -> ${print(n.to, 0)}`];
+      if (n.over !== 1) args.push(`over = ${formatPercent(n.over)}`);
+      return call(n.kind, args);
+    }
+    case 'unary':
+      return n.fn === 'neg' ? wrap(`-${print(n.arg, PREC.pow)}`, PREC.neg, min) : call(n.fn, [print(n.arg, 0)]);
+    case 'binary': {
+      if (n.fn === 'max' || n.fn === 'min') return call(n.fn, [print(n.left, 0), print(n.right, 0)]);
+      const [op, prec] = BINARY_TEXT[n.fn]!;
+      const text = n.fn === 'pow' ? `${print(n.left, PREC.atom)} ^ ${print(n.right, PREC.pow)}` : `${print(n.left, prec)} ${op} ${print(n.right, prec + 1)}`;
+      return wrap(text, prec, min);
+    }
+    case 'compare':
+      return wrap(`${print(n.left, PREC.add)} ${n.fn} ${print(n.right, PREC.add)}`, PREC.compare, min);
+    case 'and':
+      return wrap(`${print(n.left, PREC.and)} and ${print(n.right, PREC.not)}`, PREC.and, min);
+    case 'or':
+      return wrap(`${print(n.left, PREC.or)} or ${print(n.right, PREC.and)}`, PREC.or, min);
+    case 'not':
+      return wrap(`not ${print(n.arg, PREC.compare)}`, PREC.not, min);
+    case 'where':
+      return call('where', [print(n.cond, 0), print(n.then, 0), print(n.else, 0)]);
+    case 'clip':
+      return call('clip', [print(n.arg, 0), print(n.lo, 0), print(n.hi, 0)]);
+    case 'scores':
+      return formatScorer(n.scorer);
+    case 'rank': {
+      const args = scorerArgs(n.scorer);
+      args.push(`${n.direction} ${print(n.amount, 0)} per ${n.scope}`);
+      return call(n.scorer.name, args);
+    }
+    case 'regex':
+      return call('regex', [JSON.stringify(n.pattern)]);
+    case 'mean':
+    case 'sum':
+    case 'seqmean':
+      return call(n.op, [restricted(n.arg, n.mask)]);
+    case 'count':
+      return call('count', [print(n.mask, 0)]);
+    case 'cvar':
+      return call('cvar', [restricted(n.arg, n.mask), print(n.fraction, 0)]);
+    case 'groups': {
+      const terms = n.terms.map((t) => print(t, 0));
+      if (n.fn === 'smoothmax') terms.push(`temperature = ${print(n.rate!, 0)}`);
+      if (n.fn === 'dro') terms.push(`step = ${print(n.rate!, 0)}`);
+      return call(n.fn === 'mean' ? 'groupmean' : n.fn, terms);
+    }
+  }
+}
+
+/** The whole objective as text: header, params, scorers, partition, loss. */
+export function printObjective(o: Objective): string {
+  const lines = [`objective ${o.name}`];
+  for (const p of o.params) lines.push(`param ${p.name} = ${printExpr(p.value)}${p.overridden ? '  # overridden' : ''}`);
+  for (const s of o.partition.scorers) lines.push(`scorer ${formatScorer(s, true)}  # ${s.kind}`);
+  for (const g of o.partition.groups) lines.push(`group ${g.name} = ${printExpr(g.selector)}  # ${g.kind}`);
+  if (o.partition.groups.length > 0) lines.push(`group rest = not (${o.partition.groups.map((g) => g.name).join(' or ')})`);
+  lines.push(`loss = ${printExpr(o.loss)}`);
+  const req = Object.entries(o.requires).filter(([, v]) => v).map(([k]) => k);
+  if (req.length > 0) lines.push(`requires ${req.join(', ')}`);
+  for (const [block, value] of Object.entries(o.settings)) lines.push(`${block} ${JSON.stringify(value)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The JSON form; spans are dropped unless asked for, so the output is stable across edits of comments. */
+export function objectiveToJson(o: Objective, options: { spans?: boolean } = {}): string {
+  const { settingSpans, ...rest } = o;
+  const keep = options.spans === true;
+  return JSON.stringify(keep ? { ...rest, settingSpans } : rest, (key, value) => (!keep && key === 'span' ? undefined : value), 2);
+}

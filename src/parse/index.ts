@@ -4,14 +4,14 @@
 import { tokenMatcher, type IRecognitionException, type IToken } from 'chevrotain';
 import type { Comment, SourceFile, Statement } from './ast.js';
 import { error, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { E_SYNTAX } from './codes.js';
+import { E_SYNTAX, E_UNEXPECTED_CHARACTER } from './codes.js';
 import { layout, type StatementTokens } from './layout.js';
 import { lex } from './lexer.js';
 import { describeToken, statementEnd } from './messages.js';
 import { sftgoParser } from './parser.js';
 import type { LineMap } from './positions.js';
 import { AstBuilder } from './to-ast.js';
-import { ComparisonOperator, HashComment, Identifier, Name, Semicolon, STATEMENT_KEYWORDS } from './tokens.js';
+import { ComparisonOperator, HashComment, Identifier, Name, Semicolon, STATEMENT_STARTS } from './tokens.js';
 
 export interface ParseResult {
   ast: SourceFile;
@@ -44,7 +44,10 @@ export function parse(source: string, file: string): ParseResult {
   }));
 
   const ast: SourceFile = { kind: 'SourceFile', span: lexed.lines.span(0, source.length), statements, comments };
-  const diagnostics = sortDiagnostics([...lexed.diagnostics, ...laidOut.diagnostics, ...syntaxErrors, ...builder.diagnostics]);
+  // Once a stray character is skipped the line rarely parses; that syntax error would repeat the lexer's.
+  const linesWithStrayCharacters = new Set(lexed.diagnostics.filter((d) => d.code === E_UNEXPECTED_CHARACTER).map((d) => d.span.start.line));
+  const syntaxErrorsKept = syntaxErrors.filter((d) => !linesWithStrayCharacters.has(d.span.start.line));
+  const diagnostics = sortDiagnostics([...lexed.diagnostics, ...laidOut.diagnostics, ...syntaxErrorsKept, ...builder.diagnostics]);
   return { ast, diagnostics };
 }
 
@@ -53,19 +56,19 @@ function syntaxError(e: IRecognitionException, chunk: StatementTokens, lines: Li
   const token = e.token;
   const real = token !== undefined && !Number.isNaN(token.startOffset) && token.isInsertedInRecovery !== true;
   const index = real ? chunk.tokens.indexOf(token) : -1;
-  let message = e.message;
   let span;
+  let previous: IToken | undefined;
   if (real && index >= 0) {
     span = lines.span(token.startOffset, token.startOffset + token.image.length);
+    previous = chunk.tokens[index - 1];
   } else {
     // The statement ended too early: point just after its last token.
-    const last = chunk.tokens.at(-1)!;
-    const end = last.startOffset + last.image.length;
+    previous = chunk.tokens.at(-1)!;
+    const end = previous.startOffset + previous.image.length;
     span = lines.span(end, end);
   }
-  if (e.name === 'NotAllInputParsedException' && index > 0) {
-    message = `expected the end of the statement after \`${chunk.tokens[index - 1]!.image}\`, found ${describeToken(token)}`;
-  }
+  const after = previous === undefined || previous.image === '' ? '' : ` after \`${previous.image}\``;
+  const message = `${e.message}${after}, found ${describeToken(real ? token : undefined)}`;
   return error(E_SYNTAX, message, span, real ? hintFor(token, message) : undefined);
 }
 
@@ -74,7 +77,7 @@ function hintFor(token: IToken, message: string): string | undefined {
     return `\`${token.image}\` is a keyword; choose another name`;
   }
   if (tokenMatcher(token, ComparisonOperator)) return 'comparisons do not chain: write `a < b and b < c`';
-  if (STATEMENT_KEYWORDS.includes(token.tokenType)) return 'end the previous statement with a newline or `;`';
+  if (STATEMENT_STARTS.has(token.tokenType)) return 'end the previous statement with a newline or `;`';
   return undefined;
 }
 

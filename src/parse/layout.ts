@@ -7,12 +7,11 @@
 // of follow-on errors: an unclosed bracket is closed (with a zero-width token) where the statement
 // evidently ends, and a closer without an opener is reported (E0112) and dropped.
 // Parsing each statement on its own then keeps a syntax error in one statement from hiding the others.
-import { createTokenInstance, type IToken, type TokenType } from 'chevrotain';
+import { createTokenInstance, tokenMatcher, type IToken, type TokenType } from 'chevrotain';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { E_UNCLOSED_BRACKET, E_UNMATCHED_BRACKET } from './codes.js';
 import type { LineMap } from './positions.js';
-import { BlockKeyword, CLOSER_OF, LBrace, LBracket, LParen, NewLine, RBrace, RBracket, RParen, Semicolon, STATEMENT_KEYWORDS } from './tokens.js';
-import { tokenMatcher } from 'chevrotain';
+import { CLOSER_OF, LBrace, LBracket, LParen, NewLine, RBrace, RBracket, RParen, Semicolon, STATEMENT_STARTS } from './tokens.js';
 
 export interface StatementTokens {
   tokens: IToken[];
@@ -95,12 +94,13 @@ function findOpener(open: readonly IToken[], closer: TokenType): number {
   return -1;
 }
 
-/** Whether the token at `index` starts a statement: a statement keyword, or a block keyword followed by `{`. */
+/** Whether the tokens at `index` begin a statement (`group NAME`, `loss =`, `train {`, ...). */
 function startsStatement(tokens: readonly IToken[], index: number): boolean {
   const token = tokens[index];
-  if (token === undefined) return false;
-  if (STATEMENT_KEYWORDS.includes(token.tokenType)) return true;
-  return tokenMatcher(token, BlockKeyword) && tokens[index + 1]?.tokenType === LBrace;
+  const next = tokens[index + 1];
+  if (token === undefined || next === undefined) return false;
+  for (const [first, second] of STATEMENT_STARTS) if (tokenMatcher(token, first) && tokenMatcher(next, second)) return true;
+  return false;
 }
 
 /** Splits balanced tokens at top-level newlines and `;`; empty statements (blank lines) are dropped. */

@@ -25,19 +25,19 @@ export function describeType(type: TokenType): string {
   return type.LABEL ?? `\`${type.name}\``;
 }
 
-function after(previous: IToken | undefined): string {
-  if (previous === undefined || previous.tokenType === EOF || Number.isNaN(previous.startOffset) || previous.image === '') return '';
-  return ` after \`${previous.image}\``;
-}
-
 function joinAlternatives(descriptions: string[]): string {
   const unique = [...new Set(descriptions)];
   if (unique.length <= 1) return unique[0] ?? 'something else';
   return `${unique.slice(0, -1).join(', ')} or ${unique.at(-1)}`;
 }
 
+/**
+ * The provider says only what was expected. index.ts completes the message with "after `x`, found `y`"
+ * from the statement's own tokens, because under error recovery chevrotain's `previous` token can lie
+ * ahead of the error.
+ */
 export const parserErrorMessages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
+  buildMismatchTokenMessage({ expected, ruleName }) {
     let wanted = describeType(expected);
     // A closing bracket is expected where a list of things may go on: say that a separator also fits.
     if (expected === RBrace && ruleName === 'blockStatement') wanted = '`,`, a newline or `}`';
@@ -47,21 +47,21 @@ export const parserErrorMessages: IParserErrorMessageProvider = {
     else if (expected === EntrySeparator) wanted = '`,` or a newline between entries';
     else if (expected === Name && ruleName === 'blockEntry') wanted = 'a setting name';
     else if (expected === BlockKeyword) wanted = '`model`, `reference`, `data` or `train`';
-    return `expected ${wanted}${after(previous)}, found ${describeToken(actual)}`;
+    return `expected ${wanted}`;
   },
 
-  buildNotAllInputParsedMessage({ firstRedundant }) {
-    return `expected the end of the statement, found ${describeToken(firstRedundant)}`;
+  buildNotAllInputParsedMessage() {
+    return 'expected the end of the statement';
   },
 
-  buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous, customUserDescription }) {
+  buildNoViableAltMessage({ expectedPathsPerAlt, customUserDescription }) {
     const wanted = customUserDescription ?? joinAlternatives(expectedPathsPerAlt.flatMap((paths) => paths.map((path) => describeType(path[0] ?? EOF))));
-    return `expected ${wanted}${after(previous)}, found ${describeToken(actual[0])}`;
+    return `expected ${wanted}`;
   },
 
-  buildEarlyExitMessage({ expectedIterationPaths, actual, previous, customUserDescription }) {
+  buildEarlyExitMessage({ expectedIterationPaths, customUserDescription }) {
     const wanted = customUserDescription ?? joinAlternatives(expectedIterationPaths.map((path) => describeType(path[0] ?? EOF)));
-    return `expected ${wanted}${after(previous)}, found ${describeToken(actual[0])}`;
+    return `expected ${wanted}`;
   },
 };
 

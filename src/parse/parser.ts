@@ -6,7 +6,7 @@
 import { CstParser, type CstNode } from 'chevrotain';
 import { parserErrorMessages } from './messages.js';
 import {
-  AdditiveOperator, AndOperator, Arrow, BlockKeyword, Caret, Comma, ComparisonOperator, EntrySeparator, Equals, False, Group,
+  AdditiveOperator, AndOperator, Arrow, Callee, BlockKeyword, Caret, Comma, ComparisonOperator, EntrySeparator, Equals, False, Group,
   Identifier, Import, LBrace, LBracket, Let, LParen, LEXER_TOKENS, Loss, Minus, MultiplicativeOperator, Name, NotOperator,
   NumberLiteral, Objective, OrOperator, Param, Per, PercentLiteral, RankDirectionKeyword, RankScopeKeyword, RBrace, RBracket,
   RParen, StringLiteral, True,
@@ -198,31 +198,33 @@ export class SftgoParser extends CstParser {
   });
 
   nameOrCall = this.RULE('nameOrCall', () => {
-    this.CONSUME(Identifier);
+    this.CONSUME(Callee);
     this.OPTION(() => this.SUBRULE(this.callArguments));
   });
 
-  /** `(a, name = b, top 30% per batch)`; the comma before the rank is optional: `tfidf(smooth = true top 30%)`. */
+  /**
+   * `(a, name = b, top 30% per batch)`; the comma before a rank is optional: `tfidf(smooth = true top 30%)`.
+   * A rank is accepted anywhere so that to-ast.ts can say "the rank must come last" rather than a bare syntax error.
+   */
   callArguments = this.RULE('callArguments', () => {
     this.CONSUME(LParen);
     this.OPTION(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.rank) },
-        {
-          ALT: () => {
-            this.SUBRULE(this.argument);
-            this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.rank) }, { ALT: () => this.SUBRULE(this.argument) }]);
+      this.MANY(() => {
+        this.OR2([
+          {
+            ALT: () => {
               this.CONSUME(Comma);
-              this.OR2({
+              this.OR3({
                 DEF: [{ ALT: () => this.SUBRULE2(this.rank) }, { ALT: () => this.SUBRULE2(this.argument) }],
                 ERR_MSG: 'an argument',
               });
-            });
-            this.OPTION2(() => this.SUBRULE3(this.rank));
+            },
           },
-        },
-      ]);
-      this.OPTION3(() => this.CONSUME2(Comma));
+          { ALT: () => this.SUBRULE3(this.rank) },
+        ]);
+      });
+      this.OPTION2(() => this.CONSUME2(Comma));
     });
     this.CONSUME(RParen);
   });

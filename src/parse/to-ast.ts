@@ -221,7 +221,7 @@ export class AstBuilder {
   }
 
   private nameOrCall(node: CstNode): Expression | undefined {
-    const callee = this.identifier(realToken(node, 'Identifier'));
+    const callee = this.identifier(realToken(node, 'Callee'));
     const argsNode = child(node, 'callArguments');
     if (!callee || !argsNode) return callee;
     const close = realToken(argsNode, 'RParen');

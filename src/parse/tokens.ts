@@ -7,6 +7,8 @@ import { createToken, Lexer, type TokenType } from 'chevrotain';
 
 /** Any word: identifiers and keywords. Settings keys and keyword-argument names accept keywords (`train { batch = 16 }`). */
 export const Name = createToken({ name: 'Name', pattern: Lexer.NA, label: 'a name' });
+/** What can be called or referenced in an expression: a name, or `loss` for the `loss()` scorer. */
+export const Callee = createToken({ name: 'Callee', pattern: Lexer.NA, label: 'a name' });
 /** What ends a statement at the top level. */
 export const StatementEnd = createToken({ name: 'StatementEnd', pattern: Lexer.NA, label: 'a newline or `;`' });
 /** What separates entries inside a settings block. */
@@ -101,9 +103,9 @@ export const BadNumber = createToken({
 
 // ---- Words ----
 
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [Name], label: 'a name' });
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [Name, Callee], label: 'a name' });
 /** The Greek letters are words of their own, so `λ·ce` is three tokens. */
-export const GreekLetter = createToken({ name: 'GreekLetter', pattern: /[ληταβγε]/, categories: [Identifier, Name], label: 'a name' });
+export const GreekLetter = createToken({ name: 'GreekLetter', pattern: /[ληταβγε]/, categories: [Identifier, Name, Callee], label: 'a name' });
 
 function keyword(word: string, ...categories: TokenType[]): TokenType {
   const name = `${word[0]!.toUpperCase()}${word.slice(1)}`;
@@ -115,7 +117,7 @@ export const Import = keyword('import');
 export const Param = keyword('param');
 export const Let = keyword('let');
 export const Group = keyword('group');
-export const Loss = keyword('loss');
+export const Loss = keyword('loss', Callee);
 export const Model = keyword('model', BlockKeyword);
 export const Reference = keyword('reference', BlockKeyword);
 export const Data = keyword('data', BlockKeyword);
@@ -138,8 +140,6 @@ export const KEYWORDS: readonly TokenType[] = [
   Top, Bottom, Per, Sample, Batch, Corpus, True, False, And, Or, Not,
 ];
 
-/** Keywords that begin a statement: a line that starts with one of them is taken to start a new statement. */
-export const STATEMENT_KEYWORDS: readonly TokenType[] = [Objective, Import, Param, Let, Group, Loss];
 
 // ---- Operators and punctuation ----
 
@@ -178,7 +178,7 @@ export const LEXER_TOKENS: TokenType[] = [
   Arrow, LessEqual, GreaterEqual, EqualEqual, NotEqual, Less, Greater, Ampersand, Pipe, Bang,
   Plus, Minus, Star, Slash, Caret, Equals, Comma, Semicolon,
   LParen, RParen, LBracket, RBracket, LBrace, RBrace,
-  Name, StatementEnd, EntrySeparator, AdditiveOperator, MultiplicativeOperator, ComparisonOperator,
+  Name, Callee, StatementEnd, EntrySeparator, AdditiveOperator, MultiplicativeOperator, ComparisonOperator,
   AndOperator, OrOperator, NotOperator, BlockKeyword, RankDirectionKeyword, RankScopeKeyword,
 ];
 
@@ -187,4 +187,18 @@ export const CLOSER_OF = new Map<TokenType, TokenType>([
   [LParen, RParen],
   [LBracket, RBracket],
   [LBrace, RBrace],
+]);
+
+/**
+ * How statements begin: a keyword and the token that must follow it (`loss` alone may be the `loss()`
+ * scorer, `loss =` may not). The layout pass takes a line that begins this way to begin a new statement.
+ */
+export const STATEMENT_STARTS: ReadonlyMap<TokenType, TokenType> = new Map([
+  [Objective, Identifier],
+  [Import, StringLiteral],
+  [Param, Identifier],
+  [Let, Identifier],
+  [Group, Identifier],
+  [Loss, Equals],
+  [BlockKeyword, LBrace],
 ]);

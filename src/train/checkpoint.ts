@@ -21,7 +21,7 @@ export interface TrainState {
   /** Data position: the epoch (0-based) and the next micro-batch of its shuffled order. */
   epoch: number;
   microBatch: number;
-  /** The shuffle of each epoch is derived from (seed, epoch) alone, so this is the whole RNG state. */
+  /** The shuffle of each epoch is derived from (seed, epoch) alone (data/batch.ts), so this is the whole RNG state. */
   rng: { seed: number; epoch: number };
   /** What the position means: a resume with other values would replay different data. */
   layout: { batch: number; gradAccum: number; trainSamples: number };

@@ -1,27 +1,7 @@
-// Pads samples into a Batch (src/data/types.ts) and turns a Batch into tensors. Right padding:
-// causal attention never lets a padded position influence an earlier one.
+// Turns a Batch (padded by src/data/batch.ts) into the tensors an objective sees.
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, Sample } from '../data/types.js';
+import type { Batch } from '../data/types.js';
 import type { BatchTensors } from './objective.js';
-
-export function collate(samples: readonly Sample[], padId: number): Batch {
-  const batchSize = samples.length;
-  const seqLen = Math.max(1, ...samples.map((s) => s.ids.length));
-  const inputIds = new Int32Array(batchSize * seqLen).fill(padId);
-  const targets = new Int32Array(batchSize * seqLen);
-  const lossMask = new Float32Array(batchSize * seqLen);
-  samples.forEach((s, b) => {
-    for (let t = 0; t < s.ids.length; t++) {
-      inputIds[b * seqLen + t] = s.ids[t]!;
-      if (t + 1 < s.ids.length) {
-        targets[b * seqLen + t] = s.ids[t + 1]!;
-        // lossMask[t+1] marks token t+1 as a loss token; it is predicted at position t.
-        lossMask[b * seqLen + t] = s.lossMask[t + 1] ? 1 : 0;
-      }
-    }
-  });
-  return { batchSize, seqLen, inputIds, targets, lossMask, samples: [...samples] };
-}
 
 /** Tokens that are not padding: the work a batch represents, for tokens/s. */
 export function realTokens(batch: Batch): number {

@@ -21,6 +21,11 @@ export class RunDirectory {
     return join(this.path, 'final');
   }
 
+  /** Creates the directory (and cache/) if missing; create() also writes the run's description. */
+  async ensure(): Promise<void> {
+    await mkdir(this.cacheDir, { recursive: true });
+  }
+
   /** Creates the directory with config.json and objective.sftgo (both atomically). */
   async create(config: Record<string, unknown>, objectiveSource: string): Promise<void> {
     await mkdir(this.cacheDir, { recursive: true });

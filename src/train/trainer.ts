@@ -8,7 +8,8 @@ import type { CausalLM } from '../model/types.js';
 import { AdamW } from './adamw.js';
 import { writeDirAtomic } from './atomic.js';
 import { checkpointDir, loadCheckpoint, saveCheckpoint, saveModelWeights, STATE_VERSION, type SaveModel, type TrainState } from './checkpoint.js';
-import { collate, realTokens } from './collate.js';
+import { makeBatches } from '../data/batch.js';
+import { realTokens } from './collate.js';
 import type { TrainSettings } from './config.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import type { EvalMetrics, StepMetrics } from './metrics.js';
@@ -16,7 +17,6 @@ import type { StepContext, StepObjective } from './objective.js';
 import { planSteps } from './plan.js';
 import { silentReporter, type Reporter } from './reporter.js';
 import type { RunDirectory } from './run-dir.js';
-import { epochOrder } from './rng.js';
 import { learningRate } from './schedule.js';
 import { trainStep } from './step.js';
 
@@ -77,8 +77,10 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
   if (options.train.length === 0) throw new ResumeError('no training samples');
   const optimizer = new AdamW(model.params, { betas: settings.betas, eps: settings.eps, weightDecay: settings.weightDecay });
   const layout = { batch: settings.batch, gradAccum: settings.gradAccum, trainSamples: options.train.length };
-  const evalBatches: Batch[] = [];
-  for (let i = 0; i < options.eval.length; i += settings.batch) evalBatches.push(collate(options.eval.slice(i, i + settings.batch), options.padId));
+  const evalBatches = makeBatches(options.eval, { batchSize: settings.batch, seed: 0, epoch: 0, padId: options.padId, shuffle: false });
+  // An epoch's micro-batches are makeBatches' seeded shuffle of (seed, epoch): a resumed run needs
+  // only (epoch, micro-batch) to replay the same data, and `groups` sees the same batches.
+  const epochBatches = (e: number) => makeBatches(options.train, { batchSize: settings.batch, seed: settings.seed, epoch: e, padId: options.padId });
 
   let step = 0;
   let epoch = 0;
@@ -88,6 +90,7 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
   const outcome: TrainOutcome = { status: 'completed', step: 0, totalSteps, history: [], evals: [] };
 
   try {
+    await options.runDir?.ensure();
     if (options.resumeFrom !== undefined) {
       const loaded = await loadCheckpoint(options.resumeFrom, model, optimizer);
       if (!('state' in loaded) || loaded.problems.length > 0) throw new ResumeError(`cannot resume from ${options.resumeFrom}:\n  ${loaded.problems.join('\n  ')}`);
@@ -134,18 +137,14 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
     // The held-out loss before any update, so every run's eval curve starts from the base model.
     if (step === 0 && settings.evalEvery > 0) await runEval();
     reporter.start(totalSteps, step);
-    let order = epochOrder(options.train.length, settings.seed, epoch);
+    let current = epochBatches(epoch);
     while (step < totalSteps) {
       if (micro >= plan.microBatchesPerEpoch) {
         epoch += 1;
         micro = 0;
-        order = epochOrder(options.train.length, settings.seed, epoch);
+        current = epochBatches(epoch);
       }
-      const batches: Batch[] = [];
-      for (let i = 0; i < settings.gradAccum && micro + i < plan.microBatchesPerEpoch; i++) {
-        const first = (micro + i) * settings.batch;
-        batches.push(collate(order.slice(first, first + settings.batch).map((j) => options.train[j]!), options.padId));
-      }
+      const batches: Batch[] = current.slice(micro, Math.min(micro + settings.gradAccum, plan.microBatchesPerEpoch));
       const lr = learningRate(settings.lr, settings.lrSchedule, step, totalSteps);
       const context: StepContext = { step, totalSteps, training: true, microBatch: 0, microBatches: batches.length };
       const params = objective.paramValues?.(context) ?? {};

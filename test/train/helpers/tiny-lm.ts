@@ -4,13 +4,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../../../src/data/types.js';
 import type { CausalLM, ModelConfig } from '../../../src/model/types.js';
-import { Rng } from '../../../src/train/rng.js';
+import { mulberry32 } from '../../../src/data/prng.js';
 
 export function tinyLm(seed: number, vocab = 11, hidden = 6): CausalLM {
-  const rng = new Rng(seed);
+  const next = mulberry32(seed);
   const init = (shape: number[], scale: number) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    return tf.tensor(Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale), shape, 'float32');
+    return tf.tensor(Array.from({ length: n }, () => (next() * 2 - 1) * scale), shape, 'float32');
   };
   const params = new Map<string, tf.Variable>([
     ['wte.weight', tf.variable(init([vocab, hidden], 0.5))],
@@ -27,9 +27,12 @@ export function tinyLm(seed: number, vocab = 11, hidden = 6): CausalLM {
     hidden(ids) {
       return tf.tidy(() => {
         const e = tf.gather(params.get('wte.weight')!, ids) as tf.Tensor3D;
-        // A causal running mean over positions, so a token's hidden state depends on its prefix.
-        const counts = tf.range(1, ids.shape[1] + 1).reshape([1, -1, 1]);
-        const prefix = tf.cumsum(e, 1).div(counts);
+        // A causal running mean over positions, so a token's hidden state depends on its prefix:
+        // prefix[b,t] = Σ_{s≤t} e[b,s] / (t+1), as a matMul (tfjs's cumsum gradient is wrong on axis 1).
+        const [B, T] = ids.shape;
+        const avg = tf.linalg.bandPart(tf.ones([T, T]), -1, 0).div(tf.range(1, T + 1).reshape([-1, 1]));
+        const eT = e.transpose([0, 2, 1]).reshape([B * hidden, T]);
+        const prefix = tf.matMul(eT, avg, false, true).reshape([B, hidden, T]).transpose([0, 2, 1]);
         const h = tf.matMul(prefix.reshape([-1, hidden]), params.get('dense.weight')!).add(params.get('dense.bias')!).tanh();
         return h.reshape([ids.shape[0], ids.shape[1], hidden]) as tf.Tensor3D;
       });
@@ -50,11 +53,11 @@ export function tinyLm(seed: number, vocab = 11, hidden = 6): CausalLM {
 
 /** `count` samples of random lengths; the second half of each sample carries the loss. */
 export function tinySamples(count: number, seed: number, vocab = 11, length: [number, number] = [4, 9]): Sample[] {
-  const rng = new Rng(seed);
+  const next = mulberry32(seed);
   return Array.from({ length: count }, (_, index) => {
-    const n = length[0] + rng.nextInt(length[1] - length[0] + 1);
+    const n = length[0] + Math.floor(next() * (length[1] - length[0] + 1));
     // A learnable pattern: each token is the previous plus one (mod vocab), from a random start.
-    const start = rng.nextInt(vocab);
+    const start = Math.floor(next() * vocab);
     const ids = Array.from({ length: n }, (_, t) => (start + t) % vocab);
     const lossMask = ids.map((_, t) => t >= Math.floor(n / 2));
     lossMask[0] = false;

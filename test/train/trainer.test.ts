@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { collate } from '../../src/data/batch.js';
+import { AdamW } from '../../src/train/adamw.js';
+import { latestCheckpoint } from '../../src/train/checkpoint.js';
+import { meanCe, type StepObjective } from '../../src/train/objective.js';
+import { RunDirectory } from '../../src/train/run-dir.js';
+import { trainStep } from '../../src/train/step.js';
+import { train, type TrainSettingsUsed } from '../../src/train/trainer.js';
+import { tinyLm, tinySamples } from './helpers/tiny-lm.js';
+
+const settings: TrainSettingsUsed = {
+  epochs: 2, steps: 0, batch: 4, gradAccum: 1, lr: 0.05, lrSchedule: { kind: 'cosine', warmup: 0.2 },
+  weightDecay: 0.05, eps: 1e-8, betas: [0.9, 0.999], clipGrad: 1, seed: 3, evalEvery: 0, saveEvery: 0,
+};
+
+async function weights(model: ReturnType<typeof tinyLm>): Promise<number[]> {
+  const out: number[] = [];
+  for (const v of model.params.values()) out.push(...(await v.data()));
+  return out;
+}
+
+describe('trainer', function () {
+  this.timeout(20000);
+  let dir: string;
+  before(async () => {
+    await tf.setBackend('cpu');
+    dir = await mkdtemp(join(tmpdir(), 'sftgoc-train-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gradient accumulation over 2 micro-batches of 2 equals one batch of 4 (equal token counts)', async () => {
+    // Equal lengths give every micro-batch the same number of loss tokens, where the mean of
+    // micro-batch means equals the mean over the big batch.
+    const samples = tinySamples(4, 1, 11, [7, 7]);
+    const results: number[][] = [];
+    for (const split of [[samples], [samples.slice(0, 2), samples.slice(2)]]) {
+      const model = tinyLm(5);
+      const optimizer = new AdamW(model.params, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05 });
+      for (let step = 0; step < 2; step++) {
+        const out = trainStep({ model, objective: meanCe, optimizer, microBatches: split.map((s) => collate(s, 0)), step, totalSteps: 2, lr: 0.05, clipGrad: 0.5 });
+        assert.ok(out.finite);
+      }
+      results.push(await weights(model));
+      optimizer.dispose();
+      model.dispose();
+    }
+    results[0]!.forEach((w, i) => assert.ok(Math.abs(w - results[1]![i]!) < 1e-5, `weight ${i}: ${w} vs ${results[1]![i]}`));
+  });
+
+  it('keeps the live tensor count flat from step to step, evaluations included', async () => {
+    const model = tinyLm(2);
+    const counts: number[] = [];
+    const before = tf.memory().numTensors;
+    const outcome = await train({
+      model, objective: meanCe, train: tinySamples(12, 2), eval: tinySamples(5, 9), padId: 0,
+      settings: { ...settings, evalEvery: 2, gradAccum: 2, batch: 2 },
+      shouldStop: () => {
+        counts.push(tf.memory().numTensors);
+        return false;
+      },
+    });
+    assert.equal(outcome.status, 'completed');
+    assert.ok(counts.length >= 5, `only ${counts.length} steps`);
+    assert.deepEqual(counts, counts.map(() => counts[0]), `tensor counts ${counts.join(',')}`);
+    // The optimizer's moments are released at the end: nothing but the model remains.
+    assert.equal(tf.memory().numTensors, before);
+    model.dispose();
+  });
+
+  it('is deterministic: the same seed gives the same losses, and the loss falls', async () => {
+    const histories: number[][] = [];
+    for (let run = 0; run < 2; run++) {
+      const model = tinyLm(4);
+      const outcome = await train({ model, objective: meanCe, train: tinySamples(16, 4), eval: [], padId: 0, settings: { ...settings, epochs: 4 } });
+      histories.push(outcome.history.map((m) => m.loss));
+      model.dispose();
+    }
+    assert.deepEqual(histories[0], histories[1]);
+    const h = histories[0]!;
+    assert.equal(h.length, 16);
+    assert.ok(h.slice(-4).reduce((a, b) => a + b) < h.slice(0, 4).reduce((a, b) => a + b), `loss did not fall: ${h.join(', ')}`);
+  });
+
+  it('resumes from an interrupted run’s checkpoint with the same losses as an uninterrupted run', async () => {
+    const data = { train: tinySamples(10, 6), eval: tinySamples(3, 7), padId: 0 };
+    const s = { ...settings, epochs: 3, batch: 2, gradAccum: 2, evalEvery: 4 };
+    const whole = tinyLm(8);
+    const full = await train({ model: whole, objective: meanCe, ...data, settings: s, runDir: new RunDirectory(join(dir, 'whole')) });
+    assert.equal(full.status, 'completed');
+    assert.equal(full.totalSteps, 9); // ceil(5 micro-batches / 2) = 3 updates an epoch
+
+    const runDir = new RunDirectory(join(dir, 'split'));
+    const first = tinyLm(8);
+    const stopped = await train({ model: first, objective: meanCe, ...data, settings: s, runDir, shouldStop: (done) => done === 4 });
+    assert.equal(stopped.status, 'interrupted');
+    assert.equal(stopped.step, 4);
+    const latest = await latestCheckpoint(runDir.path);
+    assert.equal(latest?.step, 4);
+    // A half-written checkpoint (a crash mid-save) sits under a temporary name and is never picked.
+    await mkdir(join(runDir.path, 'checkpoints', '.step-7.tmp-1-abcd'), { recursive: true });
+    assert.equal((await latestCheckpoint(runDir.path))?.step, 4);
+
+    const second = tinyLm(99); // different initial weights: everything must come from the checkpoint
+    const resumed = await train({ model: second, objective: meanCe, ...data, settings: s, runDir, resumeFrom: latest!.dir });
+    assert.equal(resumed.status, 'completed');
+    assert.deepEqual(resumed.history.map((m) => m.step), [5, 6, 7, 8, 9]);
+    assert.deepEqual(resumed.history.map((m) => m.loss), full.history.slice(4).map((m) => m.loss));
+    assert.deepEqual(await weights(second), await weights(whole));
+    const lines = (await readFile(runDir.metricsFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).step);
+    assert.deepEqual(lines, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const m of [whole, first, second]) m.dispose();
+  });
+
+  it('refuses to resume with settings that would replay different data', async () => {
+    const data = { train: tinySamples(6, 6), eval: [], padId: 0 };
+    const runDir = new RunDirectory(join(dir, 'changed'));
+    const model = tinyLm(8);
+    await train({ model, objective: meanCe, ...data, settings, runDir, shouldStop: () => true });
+    const latest = await latestCheckpoint(runDir.path);
+    await assert.rejects(
+      train({ model, objective: meanCe, ...data, settings: { ...settings, batch: 3 }, runDir, resumeFrom: latest!.dir }),
+      /settings changed \(batch 4 → 3/,
+    );
+    model.dispose();
+  });
+
+  it('stops on a non-finite loss without applying it, and saves the last good state', async () => {
+    let calls = 0;
+    const poisoned: StepObjective = {
+      ...meanCe,
+      computeLoss(model, batch, ctx) {
+        const r = meanCe.computeLoss(model, batch, ctx);
+        if (++calls < 3) return r;
+        return { ...r, loss: tf.mul(r.loss, NaN) as tf.Scalar };
+      },
+    };
+    const runDir = new RunDirectory(join(dir, 'nan'));
+    const model = tinyLm(3);
+    const outcome = await train({ model, objective: poisoned, train: tinySamples(12, 1), eval: [], padId: 0, settings: { ...settings, batch: 2 }, runDir });
+    assert.equal(outcome.status, 'diverged');
+    assert.equal(outcome.step, 2);
+    assert.match(outcome.message!, /non-finite loss \(NaN\) at step 3/);
+    assert.equal((await latestCheckpoint(runDir.path))?.step, 2);
+    assert.ok((await weights(model)).every(Number.isFinite));
+    model.dispose();
+  });
+
+  it('writes metrics.jsonl with exactly the fields of CLI.md, checkpoints and final/', async () => {
+    const runDir = new RunDirectory(join(dir, 'files'));
+    const model = tinyLm(1);
+    await train({ model, objective: meanCe, train: tinySamples(8, 1), eval: tinySamples(3, 2), padId: 0, settings: { ...settings, saveEvery: 2, evalEvery: 2 }, runDir });
+    const first = JSON.parse((await readFile(runDir.metricsFile, 'utf8')).split('\n')[0]!);
+    assert.deepEqual(Object.keys(first).sort(), ['ce', 'elapsed_s', 'epoch', 'groups', 'loss', 'lr', 'params', 'step', 'tokens_per_s', 'worst_group']);
+    assert.equal(first.lr, 0); // first update of a warmed-up schedule, as in transformers
+    const evals = (await readFile(runDir.evalFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(evals.map((e) => e.step), [0, 2, 4]);
+    assert.deepEqual((await readdir(join(runDir.path, 'checkpoints'))).sort(), ['step-2', 'step-4']);
+    assert.deepEqual((await readdir(join(runDir.path, 'checkpoints', 'step-4'))).sort(), ['config.json', 'model.safetensors', 'optimizer.safetensors', 'state.json']);
+    assert.deepEqual((await readdir(runDir.finalDir)).sort(), ['config.json', 'model.safetensors']);
+    model.dispose();
+  });
+});

@@ -1,0 +1,105 @@
+// Forward pass of the fused head: an online log-sum-exp over vocabulary chunks.
+//
+// State per token: m (running max), s = Σ e^(l−m), u = Σ e^(l−m)·(l−m) (≤ 0), z (target logit).
+// When the max moves from m to m' (δ = m − m' ≤ 0) the old sums rescale by e^δ and each old (l−m)
+// becomes (l−m)+δ, so s' = e^δ·s + Σ_chunk and u' = e^δ·(u + δ·s) + Σ_chunk. Keeping u relative to
+// the max (rather than Σ p·l) avoids cancellation: the entropy log s − u/s is then a difference of
+// small numbers even when the logits are ±80.
+//
+// Inside a chunk, [N × chunk] intermediates are disposed as soon as they are used (not only at the
+// end of the tidy), so at most three of them are alive at once: that is the head's memory bound.
+import * as tf from '@tensorflow/tfjs';
+import { chunkLogits, freeing, vocabChunks } from './chunks.js';
+import { clampInt } from './targets.js';
+
+/** Per-token statistics of the forward pass, all [N]. */
+export interface ForwardStats {
+  /** log Σ_v e^(l_v): the log-partition. */
+  logPartition: tf.Tensor1D;
+  /** logit of the (clamped) target. */
+  targetLogit: tf.Tensor1D;
+  /** present when asked for. */
+  entropy?: tf.Tensor1D;
+}
+
+interface RunningStats {
+  max: tf.Tensor1D;
+  sumExp: tf.Tensor1D;
+  /** Σ e^(l−m)·(l−m); only tracked for the entropy. */
+  sumExpShifted?: tf.Tensor1D;
+  targetLogit: tf.Tensor1D;
+}
+
+/** The target's logit if it lies in [start, start+size), else 0: a flat gather at row·size + column. */
+function targetLogitInChunk(logits: tf.Tensor2D, targets: tf.Tensor1D, start: number, size: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    const tokens = logits.shape[0];
+    const local = tf.sub(targets, tf.scalar(start, 'int32')) as tf.Tensor1D;
+    const inChunk = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, size));
+    // Not gather(batchDims = 1): on the wasm backend (tfjs 4.22) it returns wrong rows.
+    const flatIndex = tf.add(tf.mul(tf.range(0, tokens, 1, 'int32'), tf.scalar(size, 'int32')), clampInt(local, 0, size - 1));
+    const gathered = tf.gather(tf.reshape(logits, [tokens * size]), flatIndex);
+    return tf.where(inChunk, gathered, tf.zerosLike(gathered)) as tf.Tensor1D;
+  });
+}
+
+/** Folds one chunk into the running statistics (undefined before the first chunk). */
+function foldChunk(
+  previous: RunningStats | undefined, hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: tf.Tensor1D,
+  start: number, size: number, wantEntropy: boolean,
+): RunningStats {
+  return tf.tidy(() => {
+    const logits = chunkLogits(hidden, weight, start, size);
+    const chunkMax = tf.max(logits, 1) as tf.Tensor1D;
+    const max: tf.Tensor1D = previous === undefined ? chunkMax : freeing(tf.maximum(previous.max, chunkMax) as tf.Tensor1D, chunkMax);
+    // Taken from the same logits as the max, so ce = m + log s − z ≥ 0 exactly.
+    const chunkTarget = targetLogitInChunk(logits, targets, start, size);
+    const shifted = freeing(tf.sub(logits, tf.expandDims(max, 1)), logits);
+    const exps = tf.exp(shifted);
+    const chunkSum = tf.sum(exps, 1) as tf.Tensor1D;
+    let chunkShiftedSum: tf.Tensor1D | undefined;
+    if (wantEntropy) {
+      const weighted = freeing(tf.mul(exps, shifted), exps, shifted);
+      chunkShiftedSum = freeing(tf.sum(weighted, 1) as tf.Tensor1D, weighted);
+    } else {
+      tf.dispose([exps, shifted]);
+    }
+    if (previous === undefined) {
+      return { max, sumExp: chunkSum, sumExpShifted: chunkShiftedSum, targetLogit: chunkTarget };
+    }
+    const delta = tf.sub(previous.max, max);
+    const scale = tf.exp(delta);
+    const sumExp = tf.add(tf.mul(previous.sumExp, scale), chunkSum) as tf.Tensor1D;
+    const sumExpShifted = previous.sumExpShifted === undefined || chunkShiftedSum === undefined ? undefined
+      : tf.add(tf.mul(scale, tf.add(previous.sumExpShifted, tf.mul(delta, previous.sumExp))), chunkShiftedSum) as tf.Tensor1D;
+    const targetLogit = tf.add(previous.targetLogit, chunkTarget) as tf.Tensor1D;
+    return { max, sumExp, sumExpShifted, targetLogit };
+  });
+}
+
+function disposeRunning(stats: RunningStats | undefined): void {
+  if (stats !== undefined) tf.dispose([stats.max, stats.sumExp, stats.targetLogit, ...(stats.sumExpShifted ? [stats.sumExpShifted] : [])]);
+}
+
+export function forwardStats(
+  hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: tf.Tensor1D, chunkSize: number, wantEntropy: boolean,
+): ForwardStats {
+  let running: RunningStats | undefined;
+  for (const { start, size } of vocabChunks(weight.shape[0], chunkSize)) {
+    const next = foldChunk(running, hidden, weight, targets, start, size, wantEntropy);
+    disposeRunning(running);
+    running = next;
+  }
+  // vocabChunks yields at least one chunk (the vocabulary is checked non-empty).
+  const final = running!;
+  const result = tf.tidy(() => {
+    const logS = tf.log(final.sumExp);
+    return {
+      logPartition: tf.add(final.max, logS) as tf.Tensor1D,
+      targetLogit: tf.clone(final.targetLogit),
+      entropy: final.sumExpShifted === undefined ? undefined : tf.sub(logS, tf.div(final.sumExpShifted, final.sumExp)) as tf.Tensor1D,
+    };
+  });
+  disposeRunning(final);
+  return result;
+}

@@ -4,12 +4,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { CausalLM } from './types.js';
 import type { DType } from './dtype.js';
 import { configToJson, parseConfig } from './config.js';
 import { ModelFileError } from './errors.js';
-import { buildModel, weightShapes } from './init.js';
+import { buildModel, variableFactory, weightShapes } from './init.js';
 import { writeFileAtomic, writeSafetensors, type TensorEntry } from './safetensors.js';
 import { INDEX_FILE, readWeightsDir, SINGLE_FILE } from './weights-dir.js';
 
@@ -86,9 +86,10 @@ export async function loadModel(dir: string): Promise<CausalLM> {
 
   const params = new Map<string, tf.Variable>();
   const dtypes = new Map<string, DType>();
+  const makeVariable = variableFactory();
   for (const [name, shape] of expected) {
     const t = found.get(name)!;
-    params.set(name, tf.variable(tf.tensor(t.values, shape, 'float32'), true, name));
+    params.set(name, makeVariable(t.values as Float32Array, shape, name));
     dtypes.set(name, t.dtype);
   }
   const model = buildModel(config, params);

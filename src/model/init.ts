@@ -20,6 +20,18 @@ export function buildModel(config: ModelConfig, params: Map<string, tf.Variable>
   return config.architecture === 'gpt2' ? new Gpt2Model(config, params) : new LlamaModel(config, params);
 }
 
+let modelCounter = 0;
+
+/**
+ * A function making this model's variables. tfjs variable names are global and must be unique, and
+ * a policy and its reference model hold the same HF names, so each model gets its own prefix
+ * (`model3/transformer.wte.weight`); the params Map is keyed by the plain HF name.
+ */
+export function variableFactory(): (values: Float32Array, shape: number[], name: string) => tf.Variable {
+  const prefix = `model${++modelCounter}/`;
+  return (values, shape, name) => tf.variable(tf.tensor(values, shape, 'float32'), true, prefix + name);
+}
+
 /** mulberry32: a small, well-mixed 32-bit PRNG; enough for weight initialisation. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -71,8 +83,7 @@ export function createModel(config: ModelConfig, seed: number): CausalLM {
   const problems = shapeProblems(config);
   if (problems.length > 0) throw new Error(`cannot build a ${config.architecture} model: ${problems.join('; ')}`);
   const params = new Map<string, tf.Variable>();
-  for (const [name, shape] of weightShapes(config)) {
-    params.set(name, tf.variable(tf.tensor(initialValues(config, name, shape, seed), shape, 'float32'), true, name));
-  }
+  const makeVariable = variableFactory();
+  for (const [name, shape] of weightShapes(config)) params.set(name, makeVariable(initialValues(config, name, shape, seed), shape, name));
   return buildModel(config, params);
 }

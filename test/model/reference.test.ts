@@ -72,10 +72,11 @@ for (const name of ['gpt2-tiny', 'llama-tiny']) {
       assert.ok(vars.every((v) => v !== undefined), 'every graded weight exists');
       const { value, grads } = tf.variableGrads(() => nextTokenCe(model, ids), vars);
       assert.ok(Math.abs(value.dataSync()[0]! - ref.loss) < LOSS_TOLERANCE, `loss ${value.dataSync()[0]} vs ${ref.loss}`);
-      for (const n of names) {
+      for (const [i, n] of names.entries()) {
         const expected = ref.grads[n]!;
         assert.ok(expected.some((g) => Math.abs(g) > 1e-4), `${n}: reference gradient is not all zero`);
-        const diff = maxAbsDiff(grads[n]!.dataSync(), expected);
+        // variableGrads keys by the tf variable's own name (model-prefixed), not the HF name.
+        const diff = maxAbsDiff(grads[vars[i]!.name]!.dataSync(), expected);
         assert.ok(diff < GRAD_TOLERANCE, `${n}: gradient max abs difference ${diff}`);
       }
       tf.dispose([value, ...Object.values(grads)]);

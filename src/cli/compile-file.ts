@@ -1,0 +1,81 @@
+// `sftgoc compile FILE --emit ast|ir|plan`: prints one stage's output for one file.
+//   ast  the parsed tree as JSON (what was written: no imports resolved, no types)
+//   ir   the typed objective IR in its text form; under --json the IR itself
+//   plan not available until the lowering stage exists: a usage error (exit 2), never a fake plan
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import type { SourceFile } from '../parse/ast.js';
+import { readInputs } from './check-files.js';
+import { renderAll, sourceLookup } from './diagnostics-output.js';
+import { ExitCode } from './exit-codes.js';
+import type { Output } from './output.js';
+import type { Overrides } from './overrides.js';
+
+export const EMIT_KINDS = ['ast', 'ir', 'plan'] as const;
+export type EmitKind = (typeof EMIT_KINDS)[number];
+
+export interface CompileOptions {
+  emit: EmitKind;
+  json: boolean;
+  quiet: boolean;
+  overrides: Overrides;
+}
+
+/** What `--emit ir` needs from the compiler: diagnostics, the texts they point into, and the IR. */
+export interface IrOutput {
+  diagnostics: readonly Diagnostic[];
+  sources?: Readonly<Record<string, string>>;
+  /** Present when there are no errors. */
+  ir?: { text: string; json: unknown };
+}
+
+export interface CompileStages {
+  parse(source: string, file: string): { ast?: SourceFile; diagnostics: readonly Diagnostic[] };
+  compileIr(source: string, file: string, overrides: Overrides): Promise<IrOutput> | IrOutput;
+}
+
+export const PLAN_NOT_AVAILABLE =
+  '--emit plan is not available yet: it needs the lowering stage (precompute passes, per-step graph, backend), which does not exist yet; use --emit ast or --emit ir';
+
+export async function runCompile(file: string, options: CompileOptions, stages: CompileStages, out: Output): Promise<number> {
+  if (options.emit === 'plan') {
+    out.stderr(`error: ${PLAN_NOT_AVAILABLE}`);
+    return ExitCode.Usage;
+  }
+  const { sources, problems } = await readInputs([file]);
+  const source = sources.get(file);
+  if (source === undefined) {
+    for (const p of problems) out.stderr(`error: ${p}`);
+    return ExitCode.Usage;
+  }
+
+  let diagnostics: readonly Diagnostic[];
+  let texts: ReadonlyMap<string, string> = sources;
+  let result: { text: string; json: unknown } | undefined;
+  if (options.emit === 'ast') {
+    const parsed = stages.parse(source, file);
+    diagnostics = parsed.diagnostics;
+    if (!hasErrors(diagnostics) && parsed.ast !== undefined) {
+      result = { text: JSON.stringify(parsed.ast, null, 2), json: parsed.ast };
+    }
+  } else {
+    const compiled = await stages.compileIr(source, file, options.overrides);
+    diagnostics = compiled.diagnostics;
+    texts = new Map([...Object.entries(compiled.sources ?? {}), ...sources]);
+    if (!hasErrors(diagnostics)) result = compiled.ir;
+  }
+
+  if (result === undefined && !hasErrors(diagnostics)) {
+    out.stderr(`sftgoc: internal error: compiling ${file} gave neither ${options.emit} nor an error`);
+    return ExitCode.Internal;
+  }
+  // Diagnostics are never the result here: they go to stderr in both modes.
+  const rendered = renderAll(diagnostics, sourceLookup(texts), options.quiet);
+  if (rendered !== '') out.stderr(rendered);
+  if (options.json) {
+    out.stdout(JSON.stringify({ ok: result !== undefined, diagnostics, [options.emit]: result?.json ?? null }, null, 2));
+  } else if (result !== undefined) {
+    out.stdout(result.text);
+  }
+  return result !== undefined ? ExitCode.Success : ExitCode.InputError;
+}

@@ -1,0 +1,29 @@
+// `sftgoc compile FILE --emit ast|ir|plan`: thin wrapper; the work is in src/cli/compile-file.ts.
+import { Args, Flags } from '@oclif/core';
+import { commonFlags, SftgocCommand } from '../cli/base-command.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { processOutput } from '../cli/output.js';
+
+export default class Compile extends SftgocCommand {
+  static override summary = 'Print the parsed tree, the typed objective IR, or the execution plan of a .sftgo file.';
+  static override description =
+    '--emit ast prints the syntax tree as JSON; --emit ir prints the typed objective IR (as JSON under --json). ' +
+    'Diagnostics go to stderr; the exit code is 1 when there are errors.';
+  static override examples = ['<%= config.bin %> compile stdlib/sftgo.sftgo --emit ir', '<%= config.bin %> compile a.sftgo --emit ast --json'];
+  static override args = { file: Args.string({ required: true, description: 'the .sftgo file' }) };
+  static override flags = {
+    ...commonFlags,
+    emit: Flags.string({ description: 'What to print.', options: ['ast', 'ir', 'plan'], default: 'ir' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Compile);
+    const overrides = this.overridesOrExit(flags.param, flags.set);
+    // Loaded here, not at the top: oclif imports every command file at startup.
+    const [{ runCompile }, stages] = await Promise.all([import('../cli/compile-file.js'), import('../cli/compiler-bridge.js')]);
+    const problems = stages.overrideProblems(overrides);
+    if (problems.length > 0) this.error(problems.join('\n'), { exit: ExitCode.Usage });
+    const emit = flags.emit as 'ast' | 'ir' | 'plan';
+    process.exitCode = await runCompile(args.file, { emit, json: flags.json, quiet: flags.quiet, overrides }, stages.compileStages, processOutput);
+  }
+}

@@ -64,7 +64,10 @@ class HfBackedTokenizer implements Tokenizer {
   encode(text: string, options: EncodeOptions = {}): Encoded {
     const enc = this.inner.encode(text, { add_special_tokens: options.addSpecialTokens ?? false });
     const offsets = alignOffsets(text, enc.tokens.map((t: string) => this.surface(t)));
-    return { ids: enc.ids, offsets };
+    // Tokenizers.js yields undefined for text that is not in the vocabulary when the tokenizer has
+    // no unk token (possible only for word-level vocabularies): it becomes unk, else padding.
+    const ids = enc.ids.map((id: number | undefined) => id ?? this.unkId ?? this.padId);
+    return { ids, offsets };
   }
 
   decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {

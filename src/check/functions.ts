@@ -132,6 +132,8 @@ export function bindArguments(
     named.set(key, arg);
   });
   const missing = params.slice(0, required).filter((p) => !named.has(p));
+  // A misspelt keyword usually is the missing argument: its own error says so.
+  if (missing.length > 0 && !ok) return undefined;
   if (missing.length > 0) {
     diagnostics.push(error('E0303', `${fn}() is missing its argument ${missing.map((m) => `\`${m}\``).join(', ')}`, call.span, signatureHint(fn, params, keywordOnly)));
     return undefined;

@@ -63,22 +63,21 @@ function toJson(e: Expression, pointer: string, keySpan: Span, spans: Record<str
     case 'Call': {
       const out: Record<string, JsonValue> = { kind: e.callee.name };
       let ok = true;
+      if (e.args.some((a) => a.name === undefined) || e.rank !== undefined) break;
       for (const a of e.args) {
-        if (a.name === undefined) {
-          diagnostics.push(error('E0404', 'settings calls take keyword arguments only', a.span, `write ${e.callee.name}(name = value)`));
-          ok = false;
-          continue;
-        }
+        if (a.name === undefined) continue;
         const v = toJson(a.value, `${pointer}/${a.name.name}`, a.name.span, spans, diagnostics);
         if (v === undefined) ok = false;
         else out[a.name.name] = v;
       }
-      return ok && e.rank === undefined ? out : undefined;
+      return ok ? out : undefined;
     }
     default:
       break;
   }
-  diagnostics.push(error('E0404', 'a settings value must be a number, percent, string, boolean, list or call like cosine(warmup = 7%)', e.span));
+  diagnostics.push(
+    error('E0404', 'a settings value must be a number, percent, string, boolean, list or call with keyword arguments', e.span, 'for example `lr = 3e-4` or `lr_schedule = cosine(warmup = 7%)`'),
+  );
   return undefined;
 }
 

@@ -31,7 +31,8 @@ const COMPARISON = new Set(['<', '<=', '>', '>=', '==', '!=']);
 
 export class TypeChecker {
   readonly info: TypeInfo = { types: new Map(), references: new Map(), definitionTypes: new Map() };
-  private readonly inProgress = new Set<Definition>();
+  /** Definitions being typed, innermost last: a cycle is reported with its chain. */
+  private readonly inProgress: Definition[] = [];
 
   constructor(
     private readonly program: Program,
@@ -49,12 +50,17 @@ export class TypeChecker {
   definitionType(def: Definition, at?: Span): CheckType {
     const known = this.info.definitionTypes.get(def);
     if (known !== undefined) return known;
-    if (this.inProgress.has(def)) {
-      return this.report('E0207', `the definition of \`${def.name}\` refers to itself`, at ?? def.nameSpan, 'break the cycle by naming a different value');
+    const open = this.inProgress.indexOf(def);
+    if (open >= 0) {
+      const chain = [...this.inProgress.slice(open), def].map((d) => d.name).join(' → ');
+      return this.report('E0207', `the definition of \`${def.name}\` refers to itself: ${chain}`, at ?? def.nameSpan, 'break the cycle by naming a different value');
     }
-    this.inProgress.add(def);
+    this.inProgress.push(def);
     let t = this.check(def.value, def.scope);
-    this.inProgress.delete(def);
+    this.inProgress.pop();
+    if (t === 'groups') {
+      t = this.report('E0306', `\`groups\` cannot be bound to a name`, def.value.span, 'write max(groups), mean(groups), smoothmax(groups, …) or dro(groups, …) where it is used');
+    }
     if (def.kind === 'param' && t !== 'error' && t !== 'number' && t !== 'scalar') {
       t = this.report('E0311', `param \`${def.name}\` must be a number or a schedule, found ${typeName(t)}`, def.value.span, 'use `let` for other values');
     }

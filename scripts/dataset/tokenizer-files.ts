@@ -29,8 +29,9 @@ export function tokenizerJson(model: BpeModel): object {
       type: 'BPE',
       dropout: null,
       unk_token: '<unk>',
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
+      // Empty strings rather than null: tokenizers releases before Option<String> fields reject null.
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
       fuse_unk: false,
       byte_fallback: false,
       ignore_merges: false,

@@ -55,21 +55,23 @@ export function tokenStats(
     const weightIn = w as tf.Tensor2D;
     const safeTargets = clampTargets(y as tf.Tensor1D, vocab);
     const stats = forwardStats(hiddenIn, weightIn, safeTargets, chunkSize, wantEntropy);
-    const ce = tf.sub(stats.logPartition, stats.targetLogit) as tf.Tensor1D;
+    // (m − z) + log s, not (m + log s) − z: exact for a confident correct prediction (ce ≈ 0), and
+    // ≥ 0 since z is one of the logits whose max is m.
+    const ce = tf.add(tf.sub(stats.max, stats.targetLogit), stats.logSumExp) as tf.Tensor1D;
     // Saved: the inputs (shared, not copied) and [N]-sized statistics; the logits are recomputed.
-    const saved: tf.Tensor[] = [hiddenIn, weightIn, safeTargets, stats.logPartition];
+    const saved: tf.Tensor[] = [hiddenIn, weightIn, safeTargets, stats.max, stats.logSumExp];
     if (stats.entropy !== undefined) saved.push(stats.entropy);
     (save as tf.GradSaveFunc)(saved);
     const value = stats.entropy === undefined ? ce : tf.stack([ce, stats.entropy]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, kept: tf.Tensor[]) => {
-        const [hs, ws, ys, logZ, ent] = kept as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined];
+        const [hs, ws, ys, max, logSumExp, ent] = kept as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined];
         const grads = tf.tidy(() => {
           const ceGrad = (wantEntropy ? tf.reshape(tf.slice(dy, [0, 0], [1, tokens]), [tokens]) : dy) as tf.Tensor1D;
           const entropyGrad = wantEntropy ? tf.reshape(tf.slice(dy, [1, 0], [1, tokens]), [tokens]) as tf.Tensor1D : undefined;
           return backward({
-            hidden: hs, weight: ws, targets: ys, logPartition: logZ, entropy: ent, ceGrad, entropyGrad, chunkSize,
+            hidden: hs, weight: ws, targets: ys, max, logSumExp, entropy: ent, ceGrad, entropyGrad, chunkSize,
           });
         });
         // targets are integers: their "gradient" is zero, but tfjs wants a float32 tensor per input.

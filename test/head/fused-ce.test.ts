@@ -9,6 +9,7 @@
 // 1e-5 leaves ~80 ulps for the chunked reassociation of sums at these tiny sizes.
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
 import { tokenStats } from '../../src/head/fused-ce.js';
 import { referenceTokenStats } from '../../src/head/reference.js';
 import { assertClose, makeCase, runHead, runPlain, type CaseOptions, type HeadCase, type HeadOutputs } from './cases.js';
@@ -87,6 +88,24 @@ describe('head: fused chunked linear + cross-entropy', () => {
         });
       }
     }
+  });
+
+  it('matches the Float64 loops for random sizes, chunks, masks and logit scales', () => {
+    const arbitraryCase = fc.record({
+      tokens: fc.integer({ min: 1, max: 5 }),
+      width: fc.integer({ min: 1, max: 4 }),
+      vocab: fc.integer({ min: 1, max: 12 }),
+      chunkSize: fc.integer({ min: 1, max: 14 }),
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      maxLogit: fc.constantFrom(undefined, 5, 80),
+      maskFirst: fc.boolean(),
+      withEntropy: fc.boolean(),
+    });
+    fc.assert(fc.property(arbitraryCase, (r) => {
+      const c = makeCase({ name: 'random', ...r, masked: r.maskFirst ? [0] : [], paddingTarget: -100 });
+      const fused = runHead(c, (h, w, y) => tokenStats(h, w, y, { chunkSize: r.chunkSize, entropy: r.withEntropy }));
+      compareWithPlain(c, fused, r.withEntropy, `fused ${JSON.stringify(r)}`);
+    }), { numRuns: 25, seed: 20260522 });
   });
 
   it('gives masked tokens exactly zero hidden gradient and ties give entropy log V', () => {

@@ -136,6 +136,10 @@ export class TypeChecker {
     }
     if (name === 'rest') {
       this.info.references.set(e, { kind: 'rest' });
+      // `rest` is whatever no group takes, so a group defined through it would define itself.
+      if (this.inProgress.some((d) => d.kind === 'group')) {
+        return this.report('E0504', 'a group cannot be defined through `rest`', e.span, '`rest` is the tokens that no group takes');
+      }
       return 'mask';
     }
     if (!scope.visible.has(name)) {

@@ -79,3 +79,13 @@ describe('types', () => {
     assert.deepEqual(codes(withBlock), []);
   });
 });
+
+describe('groups and rest', () => {
+  it('a group cannot be defined through rest, but the loss can use rest', () => {
+    assert.deepEqual(codes(run('group g = not rest\nloss = max(groups)')), ['E0504']);
+    assert.deepEqual(codes(run('group g = tfidf(top 30%)\nloss = mean(ce[rest])')), []);
+  });
+  it('a group may use an earlier group', () => {
+    assert.deepEqual(codes(run('group a = tfidf(top 30%)\ngroup b = not a and position < 5\nloss = max(groups)')), []);
+  });
+});

@@ -29,7 +29,13 @@ let modelCounter = 0;
  */
 export function variableFactory(): (values: Float32Array, shape: number[], name: string) => tf.Variable {
   const prefix = `model${++modelCounter}/`;
-  return (values, shape, name) => tf.variable(tf.tensor(values, shape, 'float32'), true, prefix + name);
+  return (values, shape, name) => {
+    const initial = tf.tensor(values, shape, 'float32');
+    const variable = tf.variable(initial, true, prefix + name);
+    // The variable shares the initial tensor's data; disposing the tensor only drops its handle.
+    initial.dispose();
+    return variable;
+  };
 }
 
 /** mulberry32: a small, well-mixed 32-bit PRNG; enough for weight initialisation. */

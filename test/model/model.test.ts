@@ -77,6 +77,14 @@ describe('model/properties', () => {
     });
   }
 
+  it('frees every tensor it made on dispose', () => {
+    const baseline = tf.memory().numTensors;
+    const model = createModel(llama, 3);
+    run(model, [[1, 2, 3]]);
+    model.dispose();
+    assert.equal(tf.memory().numTensors, baseline);
+  });
+
   it('refuses a gpt2 sequence longer than n_positions', () => {
     const model = createModel(gpt2, 1);
     assert.throws(() => model.logits(tf.tensor2d([Array(13).fill(1)], undefined, 'int32')), /sequence length 13 exceeds n_positions 12/);

@@ -60,9 +60,9 @@ describe('fmt: generated sources', () => {
         assert.ok(twice.ok && twice.formatted === once.formatted, `not a fixed point:\n${once.formatted}`);
         formattedCount++;
       }),
-      { numRuns: 150, seed: 20250611 },
+      { numRuns: 100, seed: 20250611 },
     );
     // Guard against a generator whose output the parser rejects: the property must have been exercised.
-    assert.ok(formattedCount > 50, `only ${formattedCount} generated sources parsed`);
+    assert.ok(formattedCount > 40, `only ${formattedCount} generated sources parsed`);
   });
 });

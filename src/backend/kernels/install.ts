@@ -1,0 +1,83 @@
+// Registers our kernel fixes with tfjs's global kernel registry, so that every op and every
+// gradient that dispatches to these kernels on the named backend picks them up. Idempotent:
+// a kernel we installed is recognised and left alone.
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import { makeEinsum } from './einsum.js';
+import { wrapBatchedGather } from './gather-batched.js';
+import { cpuSegmentSumConfig, wasmSegmentSumConfig } from './segment-sum.js';
+import { transposedMatMulConfig } from './transposed-matmul.js';
+
+const ours = new WeakSet<KernelFunc>();
+
+function findKernel(kernelName: string, backendName: string): KernelConfig | undefined {
+  // getKernel returns undefined (typed as KernelConfig) when nothing is registered.
+  return tf.getKernel(kernelName, backendName) as KernelConfig | undefined;
+}
+
+function replaceKernel(config: KernelConfig): void {
+  if (findKernel(config.kernelName, config.backendName) !== undefined) {
+    tf.unregisterKernel(config.kernelName, config.backendName); // avoids tfjs's "already registered" warning
+  }
+  ours.add(config.kernelFunc);
+  tf.registerKernel(config);
+}
+
+function isOurs(kernelName: string, backendName: string): boolean {
+  const existing = findKernel(kernelName, backendName);
+  return existing !== undefined && ours.has(existing.kernelFunc);
+}
+
+/** What was installed, for the notes initBackend returns. */
+export type KernelFix = string;
+
+function requireWasmKernel(name: string): KernelFunc {
+  const kernel = findKernel(name, 'wasm');
+  if (kernel === undefined) throw new Error(`wasm kernel ${name} is not registered: import @tensorflow/tfjs-backend-wasm first`);
+  return kernel.kernelFunc;
+}
+
+/**
+ * Wasm fixes: BatchMatMul and _FusedMatMul with transposed operands go through an explicit
+ * Transpose; UnsortedSegmentSum (gather's gradient) and Einsum are added; GatherV2 with batchDims
+ * is corrected. Must run after @tensorflow/tfjs-backend-wasm has been imported (it registers the
+ * originals).
+ */
+export function installWasmKernelFixes(): KernelFix[] {
+  const installed: KernelFix[] = [];
+  const transpose = { kernelFunc: requireWasmKernel('Transpose') };
+  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+    const original = findKernel(name, 'wasm');
+    if (original === undefined || isOurs(name, 'wasm')) continue;
+    replaceKernel(transposedMatMulConfig(original, transpose.kernelFunc));
+    installed.push(`${name} with transposed operands runs as Transpose + ${name}`);
+  }
+  if (!isOurs('UnsortedSegmentSum', 'wasm')) {
+    replaceKernel(wasmSegmentSumConfig);
+    installed.push('UnsortedSegmentSum added (gather gradient)');
+  }
+  const gather = findKernel('GatherV2', 'wasm');
+  if (gather !== undefined && !isOurs('GatherV2', 'wasm')) {
+    replaceKernel({ ...gather, kernelFunc: wrapBatchedGather(gather.kernelFunc) });
+    installed.push('GatherV2 with batchDims > 0 corrected');
+  }
+  if (!isOurs('Einsum', 'wasm')) {
+    const einsum = makeEinsum({
+      transpose: transpose.kernelFunc,
+      reshape: requireWasmKernel('Reshape'),
+      multiply: requireWasmKernel('Multiply'),
+      sum: requireWasmKernel('Sum'),
+      identity: requireWasmKernel('Identity'),
+    });
+    replaceKernel({ kernelName: 'Einsum', backendName: 'wasm', kernelFunc: einsum });
+    installed.push('Einsum added (forward only, as on every tfjs backend)');
+  }
+  return installed;
+}
+
+/** Cpu fix: the stock UnsortedSegmentSum loops over segments with whole-tensor ops (seconds per embedding gradient). */
+export function installCpuKernelFixes(): KernelFix[] {
+  if (isOurs('UnsortedSegmentSum', 'cpu')) return [];
+  replaceKernel(cpuSegmentSumConfig);
+  return ['UnsortedSegmentSum replaced by a single-pass loop'];
+}

@@ -1,0 +1,52 @@
+// Loading the wasm backend in Node.
+//
+// The package is imported here, lazily, never at module top level: importing it registers 'wasm'
+// with a higher priority than 'cpu', after which any tf op run before `await tf.ready()` throws
+// "the highest priority backend 'wasm' has not yet been initialized". Loading it only when asked
+// keeps everyone else's plain `import * as tf` code working.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { installWasmKernelFixes } from './kernels/install.js';
+
+export type LoadOutcome = { ok: true; notes: string[] } | { ok: false; reason: string };
+
+/** Where the .wasm binaries are: next to the package's Node entry point (dist/). */
+export function wasmBinaryDirectory(): string {
+  const entry = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
+  return path.dirname(entry) + path.sep;
+}
+
+export async function loadWasm(): Promise<LoadOutcome> {
+  let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
+  let dir: string;
+  try {
+    wasm = await import('@tensorflow/tfjs-backend-wasm');
+    dir = wasmBinaryDirectory();
+  } catch (e) {
+    return { ok: false, reason: `@tensorflow/tfjs-backend-wasm could not be loaded: ${firstLine(e)}` };
+  }
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const binary = simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
+  if (!existsSync(dir + binary)) return { ok: false, reason: `wasm binary not found at ${dir + binary}` };
+
+  // A plain directory works in Node: the Emscripten loader reads `prefix + name` with fs.readFileSync.
+  // Harmless if the backend is already initialised (the path is only read at initialisation).
+  wasm.setWasmPaths(dir);
+  // Before setBackend, so the wrapped kernels' setup functions are the ones run at initialisation.
+  const fixes = installWasmKernelFixes();
+  if (!(await tf.setBackend('wasm'))) {
+    return { ok: false, reason: `the wasm backend failed to initialise from ${dir + binary} (tfjs logged the cause above)` };
+  }
+  const notes = [
+    `wasm: ${simd ? 'SIMD' : 'no SIMD'}, ${wasm.getThreadsCount()} thread (tfjs uses the single-threaded build in Node, tensorflow/tfjs#3830)`,
+  ];
+  if (fixes.length > 0) notes.push(`wasm kernel fixes: ${fixes.join('; ')}`);
+  return { ok: true, notes };
+}
+
+export function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split('\n')[0] ?? text;
+}

@@ -15,7 +15,7 @@ export interface FmtOptions {
   quiet: boolean;
 }
 
-export type FmtStatus = 'unchanged' | 'reformatted' | 'would-reformat' | 'syntax-errors' | 'internal-error';
+export type FmtStatus = 'unchanged' | 'reformatted' | 'would-reformat' | 'syntax-errors' | 'write-failed' | 'internal-error';
 
 export interface FmtFileReport {
   file: string;
@@ -46,7 +46,14 @@ export async function runFmt(files: readonly string[], options: FmtOptions, out:
       reports.push({ file, status: 'would-reformat', diagnostics: [] });
       human(`would reformat ${file}`);
     } else {
-      await writeFileAtomic(file, result.formatted);
+      try {
+        await writeFileAtomic(file, result.formatted);
+      } catch (error) {
+        // The original is intact (the temporary file is removed); say which file and why.
+        out.stderr(`error: cannot write ${file}: ${(error as Error).message}`);
+        reports.push({ file, status: 'write-failed', diagnostics: [] });
+        continue;
+      }
       reports.push({ file, status: 'reformatted', diagnostics: [] });
       if (!options.quiet) human(`reformatted ${file}`);
     }
@@ -56,7 +63,7 @@ export async function runFmt(files: readonly string[], options: FmtOptions, out:
   const count = (s: FmtStatus) => reports.filter((r) => r.status === s).length;
   if (!options.quiet && reports.length > 0) {
     const changed = options.check ? `${count('would-reformat')} would be reformatted` : `${count('reformatted')} reformatted`;
-    const failed = count('syntax-errors') + count('internal-error');
+    const failed = count('syntax-errors') + count('write-failed') + count('internal-error');
     human(`${changed}, ${count('unchanged')} unchanged${failed > 0 ? `, ${failed} not formatted (errors)` : ''}`);
   }
   const code =
@@ -64,7 +71,7 @@ export async function runFmt(files: readonly string[], options: FmtOptions, out:
       ? ExitCode.Internal
       : problems.length > 0
         ? ExitCode.Usage
-        : count('syntax-errors') > 0 || count('would-reformat') > 0
+        : count('syntax-errors') > 0 || count('write-failed') > 0 || count('would-reformat') > 0
           ? ExitCode.InputError
           : ExitCode.Success;
   if (options.json) out.stdout(JSON.stringify({ ok: code === ExitCode.Success, files: reports, usageErrors: problems }, null, 2));

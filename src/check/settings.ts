@@ -3,7 +3,9 @@
 // that ships in schemas/. ajv's errors are mapped back to the key or value that caused them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type AjvModule from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { Span } from '../diagnostics/span.js';
@@ -13,8 +15,14 @@ import { packageRoot } from './host.js';
 
 export const SETTINGS_BLOCKS: readonly SettingsBlock[] = ['model', 'reference', 'data', 'train'];
 
-// ajv is CommonJS; under NodeNext its class is the default export's `default`.
-const Ajv = AjvModule.default;
+// ajv takes ~0.2 s to load, so it is required on first use: `check` of a file without settings
+// blocks never pays for it. It is CommonJS, so `require` is the synchronous way in from ESM.
+type AjvClass = typeof AjvModule.default;
+let ajvClass: AjvClass | undefined;
+function loadAjv(): AjvClass {
+  ajvClass ??= (createRequire(import.meta.url)('ajv') as { default: AjvClass }).default;
+  return ajvClass;
+}
 
 interface Schema {
   properties?: Record<string, Schema>;
@@ -27,6 +35,7 @@ function validatorFor(block: SettingsBlock): { validate: ValidateFunction; schem
   let v = validators.get(block);
   if (v === undefined) {
     const schema = JSON.parse(readFileSync(join(packageRoot, 'schemas', `${block}.schema.json`), 'utf8')) as Schema;
+    const Ajv = loadAjv();
     const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
     v = { validate: ajv.compile(schema), schema };
     validators.set(block, v);

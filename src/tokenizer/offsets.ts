@@ -8,8 +8,9 @@
 //   2. otherwise, if earlier tokens are still unplaced, the next match anywhere ahead is taken and
 //      the skipped text is given to those tokens;
 //   3. otherwise the token is unplaced.
-// Tokens without a surface (<unk>, a post-processor's BOS) are unplaced. Unplaced tokens share the
-// text between the placed tokens around them (whitespace trimmed), or get an empty span there.
+// Tokens without a surface (<unk>, a post-processor's BOS) are unplaced. Unplaced tokens between
+// two placed ones divide the text between those (whitespace trimmed): a word each or a character
+// each when the counts match, else they all get the whole of it; an empty span if there is none.
 // Byte-level tokens that split a multi-byte character each cover that whole character.
 import type { Offset } from './types.js';
 
@@ -58,6 +59,34 @@ function matchesAt(text: Uint8Array, at: number, surface: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * Shares a region of unplaced text among n unplaced tokens: one word each when it has n words
+ * (several <unk> for several unknown words), else one character each when it has n characters;
+ * undefined (all share the region) otherwise.
+ */
+function splitRegion(bytes: Uint8Array, s: number, e: number, n: number): Array<[number, number]> | undefined {
+  if (n < 2) return undefined;
+  const words: Array<[number, number]> = [];
+  for (let i = s; i < e; ) {
+    if (isSpaceByte(bytes[i]!)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < e && !isSpaceByte(bytes[i]!)) i++;
+    words.push([start, i]);
+  }
+  if (words.length === n) return words;
+  const chars: Array<[number, number]> = [];
+  for (let i = s; i < e; ) {
+    // A UTF-8 character is a lead byte and its continuation bytes (10xxxxxx).
+    const start = i++;
+    while (i < e && (bytes[i]! & 0xc0) === 0x80) i++;
+    if (!isSpaceByte(bytes[start]!)) chars.push([start, i]);
+  }
+  return chars.length === n ? chars : undefined;
+}
+
 /** Aligns token surfaces (bytes, or undefined when unknown) to `text`; returns UTF-16 spans. */
 export function alignOffsets(text: string, surfaces: ReadonlyArray<Uint8Array | undefined>): Offset[] {
   const { bytes, charStart, charEnd } = byteMap(text);
@@ -70,7 +99,8 @@ export function alignOffsets(text: string, surfaces: ReadonlyArray<Uint8Array | 
     let e = regionEnd;
     while (s < e && isSpaceByte(bytes[s]!)) s++;
     while (e > s && isSpaceByte(bytes[e - 1]!)) e--;
-    for (const t of pending) byteSpans[t] = [s, e];
+    const parts = splitRegion(bytes, s, e, pending.length);
+    pending.forEach((t, k) => (byteSpans[t] = parts?.[k] ?? [s, e]));
     pending = [];
   };
 
@@ -108,6 +138,12 @@ export function alignOffsets(text: string, surfaces: ReadonlyArray<Uint8Array | 
           break;
         }
       }
+    }
+    if (at < 0 && lead === surface.length) {
+      // A whitespace token with no whitespace here: a space the tokenizer added (Metaspace's
+      // prepended `▁`). It covers no text; it must not take a share of unknown text.
+      byteSpans[t] = [cursor, cursor];
+      continue;
     }
     if (at < 0) {
       pending.push(t);

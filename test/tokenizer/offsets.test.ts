@@ -16,6 +16,14 @@ describe('alignOffsets', () => {
   it('gives an unknown token the text between its placed neighbours, whitespace trimmed', () => {
     assert.deepEqual(alignOffsets('a ☃☃ b', [bytes('a'), undefined, bytes('b')]), [[0, 1], [2, 4], [5, 6]]);
   });
+  it('shares unknown text among several unknown tokens a word, or a character, each', () => {
+    assert.deepEqual(alignOffsets('a xy zw b', [bytes('a'), undefined, undefined, bytes('b')]), [[0, 1], [2, 4], [5, 7], [8, 9]]);
+    assert.deepEqual(alignOffsets('a☃é b', [bytes('a'), undefined, undefined, bytes('b')]), [[0, 1], [1, 2], [2, 3], [4, 5]]);
+    assert.deepEqual(alignOffsets('a xyz b', [bytes('a'), undefined, undefined, bytes('b')]), [[0, 1], [2, 5], [2, 5], [6, 7]], 'no even split: both get all');
+  });
+  it('gives a whitespace token with no whitespace in the text an empty span (a prepended ▁)', () => {
+    assert.deepEqual(alignOffsets('Zy', [bytes(' '), undefined, undefined]), [[0, 0], [0, 1], [1, 2]]);
+  });
   it('gives an unknown token at the end the rest of the text', () => {
     assert.deepEqual(alignOffsets('a xyz ', [bytes('a'), undefined]), [[0, 1], [2, 5]]);
   });

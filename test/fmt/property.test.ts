@@ -12,6 +12,8 @@ const atom = fc.oneof(
   fc.constantFrom('0', '1', '0.5', '1e-5', '2.50', '30%', '0%', '100%', 'ce', 'p', 'groups', '"s"', '"a\\"b"'),
   name,
 );
+/** Inside brackets a newline does not end the statement, so lists may span lines and hold comments. */
+const itemSeparator = fc.constantFrom(', ', ',', ',\n    ', ', # inside\n  ', ' ,\n// inside too\n');
 const binaryOp = fc.constantFrom('+', '-', '−', '*', '·', '×', '/', '^', '<', '<=', '>', '>=', '==', '!=', 'and', '&', 'or', '|');
 
 const expression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
@@ -21,13 +23,15 @@ const expression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
     fc.tuple(tie('e'), space, binaryOp, space, tie('e')).map((parts) => parts.join('')),
     fc.tuple(fc.constantFrom('-', 'not ', '!'), tie('e')).map(([op, e]) => `${op}(${e})`),
     tie('e').map((e) => `( ${e} )`),
-    fc.tuple(fc.constantFrom('mean', 'max', 'exp', 'sg'), fc.array(tie('e'), { minLength: 1, maxLength: 3 })).map(([f, args]) => `${f}(${args.join(', ')})`),
+    fc.tuple(fc.constantFrom('mean', 'max', 'exp', 'sg'), fc.array(tie('e'), { minLength: 1, maxLength: 3 }), itemSeparator).map(
+      ([f, args, sep]) => `${f}(${args.join(sep)})`,
+    ),
     fc.tuple(name, name).map(([a, b]) => `${a}[${b}]`),
     fc.tuple(tie('e'), tie('e')).map(([a, b]) => `linear(${a} -> ${b}, over = 50%)`),
     fc.tuple(fc.constantFrom('top', 'bottom'), fc.constantFrom('10%', 'η'), fc.constantFrom('', ' per sample', ' per batch')).map(
       ([d, a, per]) => `tfidf(${d} ${a}${per})`,
     ),
-    fc.array(tie('e'), { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
+    fc.tuple(fc.array(tie('e'), { maxLength: 3 }), itemSeparator).map(([items, sep]) => `[${items.join(sep)}]`),
   ),
 })).e;
 

@@ -9,6 +9,7 @@ import { parse } from './parse/index.js';
 import { checkProgram } from './check/index.js';
 import { nodeHost, type CompileHost } from './check/host.js';
 import { loadProgram } from './check/load.js';
+import { overrideBlocks, type SettingOverride } from './check/set-overrides.js';
 import { lowerProgram } from './ir/lower.js';
 import { foldObjective } from './ir/fold.js';
 import { cseObjective } from './ir/cse.js';
@@ -21,6 +22,8 @@ export interface CompileOptions {
   params?: Record<string, number>;
   /** Where imports are read from; default: the disk, and the package's stdlib/ for `std/…`. */
   host?: CompileHost;
+  /** `--set block.key=VALUE` overrides, applied after every file (VALUE in settings syntax). */
+  set?: readonly SettingOverride[];
   /** Skip constant folding and CSE (for `--emit ir` debugging and the pass tests). */
   optimize?: boolean;
 }
@@ -50,7 +53,8 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     const loaded = loadProgram(file, source, options.host ?? nodeHost, parse);
     sources = loaded.sources;
     diagnostics.push(...loaded.diagnostics);
-    const checked = checkProgram(loaded.files, overrides, diagnostics);
+    const setBlocks = overrideBlocks(options.set ?? [], parse, diagnostics, sources);
+    const checked = checkProgram(loaded.files, overrides, diagnostics, setBlocks);
     // A missing loss is expected when an import that may hold it could not be read.
     if (loaded.diagnostics.some((d) => d.code === 'E0205' || d.code === 'E0206')) {
       const i = diagnostics.findIndex((d) => d.code === 'E0210');

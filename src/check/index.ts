@@ -16,8 +16,15 @@ export interface CheckedProgram {
   settingSpans: SettingsSpans;
 }
 
-export function checkProgram(files: LoadedFile[], overrides: Record<string, number>, diagnostics: Diagnostic[]): CheckedProgram {
+export function checkProgram(
+  files: LoadedFile[],
+  overrides: Record<string, number>,
+  diagnostics: Diagnostic[],
+  /** `--set` blocks, applied after every file. */
+  extraBlocks: Program['blocks'] = [],
+): CheckedProgram {
   const program = resolveNames(files, diagnostics);
+  program.blocks.push(...extraBlocks);
   const checker = new TypeChecker(program, diagnostics, overrides);
   // Every definition is checked, redefined ones included, so a broken stdlib line is never hidden.
   for (const def of program.definitions) checker.definitionType(def);

@@ -25,7 +25,20 @@ function loadAjv(): AjvClass {
 }
 
 interface Schema {
+  type?: string;
   properties?: Record<string, Schema>;
+}
+
+const schemas = new Map<SettingsBlock, Schema>();
+
+/** The block's JSON Schema, read once from the package's schemas/ folder. */
+export function settingsSchema(block: SettingsBlock): Schema {
+  let schema = schemas.get(block);
+  if (schema === undefined) {
+    schema = JSON.parse(readFileSync(join(packageRoot, 'schemas', `${block}.schema.json`), 'utf8')) as Schema;
+    schemas.set(block, schema);
+  }
+  return schema;
 }
 
 const validators = new Map<SettingsBlock, { validate: ValidateFunction; schema: Schema }>();
@@ -34,7 +47,7 @@ const validators = new Map<SettingsBlock, { validate: ValidateFunction; schema: 
 function validatorFor(block: SettingsBlock): { validate: ValidateFunction; schema: Schema } {
   let v = validators.get(block);
   if (v === undefined) {
-    const schema = JSON.parse(readFileSync(join(packageRoot, 'schemas', `${block}.schema.json`), 'utf8')) as Schema;
+    const schema = settingsSchema(block);
     const Ajv = loadAjv();
     const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
     v = { validate: ajv.compile(schema), schema };

@@ -8,6 +8,7 @@ export const E_BAD_ESCAPE = 'E0104';
 export const E_SYNTAX = 'E0110';
 export const E_UNCLOSED_BRACKET = 'E0111';
 export const E_UNMATCHED_BRACKET = 'E0112';
+export const E_TOO_DEEP = 'E0113';
 
 export const PARSE_CODES: Record<string, CodeInfo> = {
   [E_UNEXPECTED_CHARACTER]: {
@@ -41,5 +42,10 @@ export const PARSE_CODES: Record<string, CodeInfo> = {
   [E_UNMATCHED_BRACKET]: {
     title: 'unmatched closing bracket',
     explanation: 'A `)`, `]` or `}` has no opening bracket to close. It is ignored.',
+  },
+  [E_TOO_DEEP]: {
+    title: 'nested too deeply',
+    explanation:
+      'Brackets are nested more than 64 levels deep, or a statement is otherwise too deep for the recursive-descent parser (a very long chain of `-` or `not`). The statement is skipped; split it with `let`.',
   },
 };

@@ -4,7 +4,7 @@
 import { tokenMatcher, type IRecognitionException, type IToken } from 'chevrotain';
 import type { Comment, SourceFile, Statement } from './ast.js';
 import { error, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { E_SYNTAX, E_UNEXPECTED_CHARACTER } from './codes.js';
+import { E_SYNTAX, E_TOO_DEEP, E_UNEXPECTED_CHARACTER } from './codes.js';
 import { layout, type StatementTokens } from './layout.js';
 import { lex } from './lexer.js';
 import { describeToken, statementEnd } from './messages.js';
@@ -27,13 +27,24 @@ export function parse(source: string, file: string): ParseResult {
   const syntaxErrors: Diagnostic[] = [];
 
   for (const chunk of laidOut.statements) {
+    if (chunk.tooDeep === true) continue;
     statementEnd.description = chunk.terminator === undefined ? 'the end of the file' : chunk.terminator.tokenType === Semicolon ? '`;`' : 'the end of the line';
-    parser.input = chunk.tokens;
-    const cst = parser.statement();
-    const errors = parser.errors.map((e) => syntaxError(e, chunk, lexed.lines));
-    syntaxErrors.push(...withoutCascades(errors));
-    const statement = cst === undefined ? undefined : builder.statement(cst);
-    if (statement) statements.push(statement);
+    try {
+      parser.input = chunk.tokens;
+      const cst = parser.statement();
+      const errors = parser.errors.map((e) => syntaxError(e, chunk, lexed.lines));
+      syntaxErrors.push(...withoutCascades(errors));
+      const statement = cst === undefined ? undefined : builder.statement(cst);
+      if (statement) statements.push(statement);
+    } catch (e) {
+      // Recursive descent has a stack; a chain of thousands of prefix operators can still exhaust it.
+      if (!(e instanceof RangeError)) throw e;
+      const first = chunk.tokens[0]!;
+      const last = chunk.tokens.at(-1)!;
+      syntaxErrors.push(
+        error(E_TOO_DEEP, 'this statement is nested too deeply to parse', lexed.lines.span(first.startOffset, last.startOffset + last.image.length), 'name the inner parts with `let`'),
+      );
+    }
   }
 
   const comments: Comment[] = lexed.comments.map((token) => ({

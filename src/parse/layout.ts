@@ -9,12 +9,17 @@
 // Parsing each statement on its own then keeps a syntax error in one statement from hiding the others.
 import { createTokenInstance, tokenMatcher, type IToken, type TokenType } from 'chevrotain';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { E_UNCLOSED_BRACKET, E_UNMATCHED_BRACKET } from './codes.js';
+import { E_TOO_DEEP, E_UNCLOSED_BRACKET, E_UNMATCHED_BRACKET } from './codes.js';
 import type { LineMap } from './positions.js';
 import { CLOSER_OF, LBrace, LBracket, LParen, NewLine, RBrace, RBracket, RParen, Semicolon, STATEMENT_STARTS } from './tokens.js';
 
+/** Deeper bracket nesting than any objective needs; it would only exhaust the parser's stack. */
+export const MAX_NESTING = 64;
+
 export interface StatementTokens {
   tokens: IToken[];
+  /** Nested deeper than MAX_NESTING (already reported): not to be parsed. */
+  tooDeep?: boolean;
   /** The newline or `;` that ended the statement; undefined at the end of the file. */
   terminator?: IToken;
 }
@@ -85,7 +90,7 @@ export function layout(tokens: readonly IToken[], lines: LineMap): LayoutResult 
   }
   closeAbove(0);
 
-  return { statements: splitStatements(balanced), diagnostics };
+  return { statements: splitStatements(balanced, lines, diagnostics), diagnostics };
 }
 
 /** The depth (index in `open`) of the innermost opener that `closer` closes, or -1. */
@@ -104,21 +109,30 @@ function startsStatement(tokens: readonly IToken[], index: number): boolean {
 }
 
 /** Splits balanced tokens at top-level newlines and `;`; empty statements (blank lines) are dropped. */
-function splitStatements(tokens: readonly IToken[]): StatementTokens[] {
+function splitStatements(tokens: readonly IToken[], lines: LineMap, diagnostics: Diagnostic[]): StatementTokens[] {
   const statements: StatementTokens[] = [];
-  let current: IToken[] = [];
+  let current: StatementTokens = { tokens: [] };
   let depth = 0;
   for (const token of tokens) {
     const type = token.tokenType;
     if (depth === 0 && (type === NewLine || type === Semicolon)) {
-      if (current.length > 0) statements.push({ tokens: current, terminator: token });
-      current = [];
+      if (current.tokens.length > 0) statements.push({ ...current, terminator: token });
+      current = { tokens: [] };
       continue;
     }
-    if (OPENERS.has(type)) depth++;
-    else if (CLOSERS.has(type)) depth--;
-    current.push(token);
+    if (OPENERS.has(type)) {
+      depth++;
+      if (depth > MAX_NESTING && current.tooDeep !== true) {
+        current.tooDeep = true;
+        diagnostics.push(
+          error(E_TOO_DEEP, `brackets nested more than ${MAX_NESTING} levels deep`, lines.span(token.startOffset, token.startOffset + token.image.length), 'name the inner parts with `let`'),
+        );
+      }
+    } else if (CLOSERS.has(type)) {
+      depth--;
+    }
+    current.tokens.push(token);
   }
-  if (current.length > 0) statements.push({ tokens: current });
+  if (current.tokens.length > 0) statements.push(current);
   return statements;
 }

@@ -13,8 +13,18 @@ import {
 } from './tokens.js';
 
 export class SftgoParser extends CstParser {
-  constructor() {
-    super(LEXER_TOKENS, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: parserErrorMessages, nodeLocationTracking: 'none' });
+  /**
+   * `validate` runs chevrotain's grammar checks (ambiguities, left recursion): a test does that once;
+   * the process-wide instance skips them because they cost start-up time on every `sftgoc check`.
+   */
+  constructor({ validate }: { validate: boolean }) {
+    super(LEXER_TOKENS, {
+      recoveryEnabled: true,
+      maxLookahead: 3,
+      errorMessageProvider: parserErrorMessages,
+      nodeLocationTracking: 'none',
+      skipValidations: !validate,
+    });
     this.performSelfAnalysis();
   }
 
@@ -275,7 +285,7 @@ export class SftgoParser extends CstParser {
 // Built once per process: constructing the parser runs chevrotain's grammar analysis.
 let parserInstance: SftgoParser | undefined;
 export function sftgoParser(): SftgoParser {
-  parserInstance ??= new SftgoParser();
+  parserInstance ??= new SftgoParser({ validate: false });
   return parserInstance;
 }
 

@@ -26,6 +26,7 @@ const CASES: Record<string, { source: string; codes: string[] }> = {
   'E0111-unclosed-at-end-of-file': { source: 'loss = max(groups, of = [ce', codes: ['E0111', 'E0111'] },
   'E0111-mismatched-closer': { source: 'loss = mean(ce[g)\n', codes: ['E0111'] },
   'E0112-unmatched-closer': { source: 'loss = mean(ce))\n', codes: ['E0112'] },
+  'E0113-nested-too-deeply': { source: `let x = ${'('.repeat(65)}1${')'.repeat(65)}\nloss = mean(ce)\n`, codes: ['E0113'] },
 };
 
 describe('parser: golden diagnostics', () => {

@@ -71,6 +71,7 @@ export function loadDatasetFromText(text: string, file: string, options: LoadOpt
     }
   }
   stats.samples = samples.length;
+  if (parsed.lines === 0) errors.push({ file, line: 0, pointer: '', message: 'no records: the file is empty' });
   sortErrors(errors);
   const result: LoadedDataset = { samples, stats, errors, skippedRecords: [] };
   if (format !== undefined) result.format = format;

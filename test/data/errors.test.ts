@@ -50,6 +50,11 @@ describe('bad data is reported as file:line + JSON pointer, all at once', () => 
     assert.equal(d.errors[0]!.pointer, '/scores');
   });
 
+  it('reports an empty file', () => {
+    const d = loadDatasetFromText('\n\n', 'empty.jsonl', { tokenizer });
+    assert.deepEqual(d.errors.map(formatDataError), ['empty.jsonl: no records: the file is empty']);
+  });
+
   it('reports a missing file at line 0 without throwing', () => {
     const d = loadDataset(dataFixture('nope.jsonl'), { tokenizer });
     assert.equal(d.errors.length, 1);

@@ -79,6 +79,17 @@ describe('data formats render to text, loss mask, offsets and span scores', () =
     assert.ok(loss.every((p) => !p.includes('user') && !p.includes('system')), `prompt text in the loss: ${loss.join('|')}`);
   });
 
+  it('chat with a template that rewrites earlier turns: assistant content found by search', () => {
+    const t = mustLoad(fixtureDir('last-marker')); // writes "final " before the last message only
+    const d = loadDataset(dataFixture('chat.jsonl'), { tokenizer: t });
+    assert.deepEqual(d.errors, []);
+    const s = d.samples[0]!;
+    assert.ok(s.text.includes('final assistant: In Velmora ☃.'));
+    const loss = s.offsets.filter((_, i) => s.lossMask[i]).map(([a, b]) => s.text.slice(a, b)).filter((p) => p !== '');
+    // Word-level tokens (most are <unk>, each covering its word): exactly the two assistant contents.
+    assert.deepEqual(loss, ['Hello', '!', 'In', 'Velmora', '☃.']);
+  });
+
   it('responses: one sample per response with reward and group-normalised advantage (population std)', () => {
     const d = load('responses.jsonl');
     assert.equal(d.stats.records, 2);

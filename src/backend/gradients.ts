@@ -51,3 +51,38 @@ export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...input
   value: tf.clone(inputs[0] as tf.Tensor),
   gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)],
 })) as (x: tf.Tensor) => tf.Tensor;
+
+const reducingGradFuncs = new WeakSet<object>();
+
+/** Sums `grad` over the axes along which an input of `shape` was broadcast, and gives it that shape. */
+export function reduceToShape(grad: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (tf.util.arraysEqual(grad.shape, shape as number[])) return grad;
+  const axes = tf.backend_util.getReductionAxes(shape as number[], grad.shape);
+  const summed = axes.length > 0 ? tf.sum(grad, axes, true) : grad;
+  return tf.reshape(summed, shape as number[]);
+}
+
+/**
+ * BatchMatMul's gradient in tfjs 4.22 does not undo batch broadcasting: matMul([B,T,d], [d,e])
+ * runs, but its gradient for the [d,e] operand comes back as [B,d,e] and the tape rejects it
+ * ("the gradient of input 'b' has shape '2,5,4', which does not match the shape of the input
+ * '5,4'"), on every backend. Wrap it so each operand's gradient is summed back to its own shape.
+ * (tf.fused.matMul computes its gradient in its own customGrad and is not covered: keep batch
+ * shapes equal there, or reshape to 2-D.)
+ */
+export function fixBatchMatMulGradient(): boolean {
+  const original = tf.getGradient('BatchMatMul');
+  if (original === undefined || reducingGradFuncs.has(original.gradFunc)) return false;
+  const gradFunc: typeof original.gradFunc = (dy, saved, attrs) => {
+    const [a, b] = saved as [tf.Tensor, tf.Tensor];
+    const grads = original.gradFunc(dy, saved, attrs);
+    return {
+      a: () => reduceToShape(grads['a']!(), a.shape),
+      b: () => reduceToShape(grads['b']!(), b.shape),
+    };
+  };
+  reducingGradFuncs.add(gradFunc);
+  tf.unregisterGradient('BatchMatMul');
+  tf.registerGradient({ ...original, inputsToSave: ['a', 'b'], gradFunc });
+  return true;
+}

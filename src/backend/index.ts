@@ -2,7 +2,7 @@
 // run computes on, install our kernel fixes for it, and say which one was taken and why the
 // others were not.
 import * as tf from '@tensorflow/tfjs';
-import { registerMissingGradients } from './gradients.js';
+import { fixBatchMatMulGradient, registerMissingGradients } from './gradients.js';
 import { installCpuKernelFixes } from './kernels/install.js';
 import { defaultImporter, loadNative, TFJS_NATIVE_NAME, type ModuleImporter } from './native.js';
 import { loadWasm, type LoadOutcome } from './wasm.js';
@@ -77,6 +77,7 @@ async function select(requested: BackendRequest, importModule: ModuleImporter): 
       const taken = requested === 'auto' ? [`auto: took ${candidate}`] : [];
       const gradients = registerMissingGradients();
       const gradientNote = gradients.length > 0 ? [`zero gradients registered for ${gradients.join(', ')}`] : [];
+      if (fixBatchMatMulGradient()) gradientNote.push('BatchMatMul gradient sums over broadcast batch axes');
       const info: BackendInfo = { name: candidate, tf, notes: [...taken, ...skipped, ...outcome.notes, ...gradientNote] };
       active = { requested, info };
       return info;

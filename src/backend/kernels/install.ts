@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { makeEinsum } from './einsum.js';
+import { wrapBatchedFusedMatMul } from './fused-matmul-batched.js';
 import { wrapBatchedGather } from './gather-batched.js';
 import { cpuSegmentSumConfig, wasmSegmentSumConfig } from './segment-sum.js';
 import { transposedMatMulConfig } from './transposed-matmul.js';
@@ -49,7 +50,23 @@ export function installWasmKernelFixes(): KernelFix[] {
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const original = findKernel(name, 'wasm');
     if (original === undefined || isOurs(name, 'wasm')) continue;
-    replaceKernel(transposedMatMulConfig(original, transpose.kernelFunc));
+    const config = transposedMatMulConfig(original, transpose.kernelFunc);
+    if (name === '_FusedMatMul') {
+      config.kernelFunc = wrapBatchedFusedMatMul(config.kernelFunc, {
+        batchMatMul: requireWasmKernel('BatchMatMul'), // already the fixed one: the loop did it first
+        add: requireWasmKernel('Add'),
+        activations: {
+          relu: requireWasmKernel('Relu'),
+          relu6: requireWasmKernel('Relu6'),
+          elu: requireWasmKernel('Elu'),
+          sigmoid: requireWasmKernel('Sigmoid'),
+          leakyrelu: requireWasmKernel('LeakyRelu'),
+          prelu: requireWasmKernel('Prelu'),
+        },
+      });
+      installed.push('_FusedMatMul with batch > 1 runs as BatchMatMul + Add + activation');
+    }
+    replaceKernel(config);
     installed.push(`${name} with transposed operands runs as Transpose + ${name}`);
   }
   if (!isOurs('UnsortedSegmentSum', 'wasm')) {

@@ -18,13 +18,17 @@ function jsonl(records: readonly object[]): string {
   return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 }
 
-function instructionRecords(world: World, rng: Rng, n: number): Array<{ prompt: string; completion: string; scores: object }> {
+/** `exclude`: prompts not to ask (the training prompts, so that evaluation questions are new). */
+function instructionRecords(world: World, rng: Rng, n: number, exclude: ReadonlySet<string> = new Set()): Array<{ prompt: string; completion: string; scores: object }> {
   const entities = allEntities(world);
-  return Array.from({ length: n }, () => {
+  const out: Array<{ prompt: string; completion: string; scores: object }> = [];
+  while (out.length < n) {
     const q = pickQuestion(entities, rng);
+    if (exclude.has(promptText(q))) continue;
     const a = answer(q, rng);
-    return { prompt: promptText(q), completion: ' ' + a.text, scores: { fact: factScores(a).map((s) => ({ ...s, start: s.start + 1, end: s.end + 1 })) } };
-  });
+    out.push({ prompt: promptText(q), completion: ' ' + a.text, scores: { fact: factScores(a).map((s) => ({ ...s, start: s.start + 1, end: s.end + 1 })) } });
+  }
+  return out;
 }
 
 /**
@@ -57,7 +61,7 @@ function main(): void {
   const world = makeWorld(mulberry32(SEED));
   const text = corpus(allEntities(world), mulberry32(SEED + 1), SIZES.corpusPasses);
   const train = instructionRecords(world, mulberry32(SEED + 2), SIZES.train);
-  const evalSet = instructionRecords(world, mulberry32(SEED + 3), SIZES.eval);
+  const evalSet = instructionRecords(world, mulberry32(SEED + 3), SIZES.eval, new Set(train.map((r) => r.prompt)));
   const responses = responseRecords(world, mulberry32(SEED + 4), SIZES.responsePrompts);
 
   // The tokenizer also learns the words of the chat template and of the alpaca layout, which the

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../../src/data/dataset.js';
 import type { Sample } from '../../src/data/types.js';
@@ -33,6 +34,13 @@ describe('the bundled dataset (assets/default/data)', () => {
     assert.equal(d.stats.truncated, 0);
     const share = factShare(d.samples);
     assert.ok(share > 0.05 && share < 0.35, `fact share ${share.toFixed(3)}`);
+  });
+
+  it('asks evaluation questions that training never asks', () => {
+    const prompts = (name: string) => readFileSync(dataFile(name), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { prompt: string }).prompt);
+    const train = new Set(prompts('train.jsonl'));
+    assert.equal(train.size > 1000, true);
+    assert.deepEqual(prompts('eval.jsonl').filter((p) => train.has(p)), []);
   });
 
   it('fact spans cover names and values, not filler', () => {

@@ -6,3 +6,4 @@ export { formatDataError, parseJsonl, type ParsedFile, type ParsedRecord } from 
 export { groupAdvantages, renderRecord, type Rendered } from './render.js';
 export { DATA_FORMATS, detectFormat, validateRecord } from './schema.js';
 export { mixSeed, mulberry32, shuffled } from './prng.js';
+export { loadTextCorpus, type CorpusOptions } from './corpus.js';

@@ -1,6 +1,7 @@
 // The real `sftgoc` binary in child processes: exit codes 0/1/2, streams, and the promise of CLI.md
 // that `check` never loads TensorFlow.js (proved by recording every module the process loads).
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,25 +72,46 @@ describe('cli: the sftgoc binary', function () {
     assert.equal(readFileSync(messy, 'utf8'), 'loss=mean( ce )\n');
   });
 
-  it('check: exit 0 and a summary for a good file, without loading TensorFlow.js', () => {
-    const log = join(dir, 'imports.log');
+  /** Runs the binary with the module-load recorder; returns its result and every module it loaded. */
+  const recorder = pathToFileURL(join(repoRoot, 'test', 'cli', 'fixtures', 'record-imports.mjs')).href;
+  function withRecorder(args: string[], name: string): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
+    const log = join(dir, `${name}.log`);
     writeFileSync(log, '');
-    const recorder = pathToFileURL(join(repoRoot, 'test', 'cli', 'fixtures', 'record-imports.mjs')).href;
+    const r = runCli(args, { nodeArgs: ['--import', recorder], env: { SFTGOC_IMPORT_LOG: log } });
+    return { ...r, loaded: readFileSync(log, 'utf8').split('\n') };
+  }
+  const NO_TF =
+    'oclif imports every command file at startup, so commands must import heavy modules inside run(), not at the top of the file';
+
+  it('the module-load recorder would see an import of TensorFlow.js', () => {
+    const log = join(dir, 'control.log');
+    writeFileSync(log, '');
+    // Resolving (not loading) TensorFlow.js is enough to show that a load would be recorded.
+    const r = spawnSync(process.execPath, ['--import', recorder, '--input-type=module', '-e', "import.meta.resolve('@tensorflow/tfjs')"], {
+      cwd: repoRoot,
+      env: { ...process.env, SFTGOC_IMPORT_LOG: log },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(readFileSync(log, 'utf8'), /^esm file:.*\/@tensorflow\/tfjs\//m);
+  });
+
+  it('check: exit 0 and a summary for a good file, without loading TensorFlow.js', () => {
     const good = file('tf.sftgo', 'group important = tfidf(top 30%); loss = λ·max(groups) + (1-λ)·ce\n');
-    const r = runCli(['check', good], { nodeArgs: ['--import', recorder], env: { SFTGOC_IMPORT_LOG: log } });
+    const r = withRecorder(['check', good], 'check');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /checked 1 file: 0 errors, 0 warnings/);
-    const loaded = readFileSync(log, 'utf8').split('\n');
-    // The recorder works: it saw oclif (ESM and CommonJS) and the parser's chevrotain.
-    assert.ok(loaded.some((l) => l.startsWith('esm ') && l.includes('/@oclif/core/')), 'recorder saw no ESM import of @oclif/core');
-    assert.ok(loaded.some((l) => l.startsWith('cjs ') && l.includes('/@oclif/core/lib/')), 'recorder saw no CommonJS load');
-    assert.ok(loaded.some((l) => l.includes('/chevrotain/')), 'recorder saw no chevrotain: did check run the parser?');
-    const tf = loaded.filter((l) => l.includes('@tensorflow'));
-    assert.deepEqual(
-      tf.slice(0, 5),
-      [],
-      'a module loaded by `sftgoc check` pulls in TensorFlow.js. oclif imports every command file at startup, ' +
-        'so commands must import heavy modules inside run(), not at the top of the file',
-    );
+    // The recorder worked in this process: it saw oclif (ESM and CommonJS) and the parser's chevrotain.
+    assert.ok(r.loaded.some((l) => l.startsWith('esm ') && l.includes('/@oclif/core/')), 'recorder saw no ESM import of @oclif/core');
+    assert.ok(r.loaded.some((l) => l.startsWith('cjs ') && l.includes('/@oclif/core/lib/')), 'recorder saw no CommonJS load');
+    assert.ok(r.loaded.some((l) => l.includes('/chevrotain/')), 'recorder saw no chevrotain: did check run the parser?');
+    assert.deepEqual(r.loaded.filter((l) => l.includes('@tensorflow')).slice(0, 5), [], `sftgoc check loaded TensorFlow.js; ${NO_TF}`);
+  });
+
+  it('compile --emit ir does not load TensorFlow.js either', () => {
+    const r = withRecorder(['compile', file('tf-ir.sftgo', 'loss = mean(sg(p)·ce)\n'), '--emit', 'ir'], 'compile');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^objective tf-ir\n/);
+    assert.deepEqual(r.loaded.filter((l) => l.includes('@tensorflow')).slice(0, 5), [], `sftgoc compile loaded TensorFlow.js; ${NO_TF}`);
   });
 });

@@ -11,3 +11,4 @@ export type { SettingOverride } from './check/set-overrides.js';
 export { printObjective, printExpr, objectiveToJson } from './ir/print.js';
 export { verifyObjective } from './ir/verify.js';
 export type * from './ir/nodes.js';
+export { evaluateObjective, scorerKey, rankKey, keep, type EvalInputs, type EvalResult } from './ir/reference-eval.js';

@@ -1,0 +1,355 @@
+// A plain reference evaluator of the objective IR: straight loops over explicit per-token inputs,
+// no TensorFlow.js. It gives the loss and each token's weight ∂loss/∂ce_t, so the trainer's
+// executor (and anyone else) can be checked against it without a model (CLI.md, "Library entry
+// point"). Derivatives use forward-mode dual numbers, one pass per token: O(N²), for small tests only.
+//
+// Semantics fixed here (LANGUAGE.md §5–7, docs/language.md):
+// - `top P%` per sample keeps ceil(P·n) of the sample's n loss tokens (computed as ceil(P·n − 1e-9)
+//   so 30% of 10 is 3 despite rounding), highest scores first, ties to the earlier position;
+//   `bottom` the lowest. `per batch` ranks all N tokens; `per corpus` compares with the threshold
+//   given in the inputs (score ≥ t for top, ≤ t for bottom).
+// - A token belongs to the first group whose selector holds, else to `rest`.
+// - mean/sum of an empty restriction are 0; seqmean averages the samples that have tokens in it.
+// - max(groups)/smoothmax/groupmean/dro use the non-empty groups only; max ties go to the first.
+// - dro: q_g ← q_g·exp(step·mean_g) for the non-empty groups on detached values, renormalised,
+//   then value Σ q_g·mean_g over the non-empty groups (the updated q, as in Sagawa et al. Alg. 1).
+// - ce carries the gradient; logp = −ce, p = exp(−ce), excess = ce − ref_ce follow it; entropy,
+//   ref_ce, position, reward, advantage and every scorer are constants. sg() blocks.
+// - linear/cosine(a -> b, over = P) reach b at step ⌊P·S⌋ (immediately when that is 0).
+import { formatScorer } from './print.js';
+import type { IrExpr, Objective, ScorerCall } from './nodes.js';
+import { add, BINARY, c, COMPARE, keep, meanOf, mul, UNARY, type D } from './dual.js';
+
+export { keep } from './dual.js';
+
+export interface EvalInputs {
+  /** Sample index of each loss token, in batch order; tokens of a sample are contiguous or not. */
+  sampleOf: number[];
+  ce: number[];
+  entropy?: number[];
+  refCe?: number[];
+  /** Per-token copies of the sample's reward and advantage. */
+  reward?: number[];
+  advantage?: number[];
+  /** Scores by scorer key (`formatScorer(s, true)`, e.g. `tfidf(smooth = true, sublinear = false)`). */
+  scores?: Record<string, number[]>;
+  /** Decoded text of each token, for regex groups. */
+  text?: string[];
+  /** Score thresholds of `per corpus` ranks, by `rankKey(node)`. */
+  corpusThresholds?: Record<string, number>;
+  step?: number;
+  totalSteps?: number;
+  /** Param values that replace the compiled ones. */
+  params?: Record<string, number>;
+  /** Group DRO weights before this step (default uniform), in partition order with rest last. */
+  droWeights?: number[];
+}
+
+export interface EvalResult {
+  loss: number;
+  /** ∂loss/∂ce_t for every token. */
+  weights: number[];
+  /** Group of each token (partition order, rest last), and each group's token count. */
+  groupOf: number[];
+  groupNames: string[];
+  /** Group DRO weights after this step, when the loss has a dro term. */
+  droWeights?: number[];
+}
+
+type Value = { kind: 'scalar'; x: D } | { kind: 'tokens'; xs: D[] } | { kind: 'mask'; m: boolean[] };
+
+export function scorerKey(s: ScorerCall): string {
+  return formatScorer(s, true);
+}
+
+export function rankKey(n: Extract<IrExpr, { op: 'rank' }>, amount: number): string {
+  return `${scorerKey(n.scorer)} ${n.direction} ${amount}`;
+}
+
+export function evaluateObjective(o: Objective, inputs: EvalInputs): EvalResult {
+  const n = inputs.ce.length;
+  let value = 0;
+  let dro: number[] | undefined;
+  const weights = new Array<number>(n).fill(0);
+  let partition: number[] = [];
+  // Seed −1 computes values only; seed j the derivative with respect to ce_j.
+  for (let seed = -1; seed < n; seed++) {
+    const ev = new Evaluator(o, inputs, seed);
+    const loss = ev.scalar(o.loss);
+    if (seed === -1) {
+      value = loss.v;
+      partition = ev.groupOf();
+      dro = ev.droOut;
+    } else {
+      weights[seed] = loss.d;
+    }
+  }
+  return { loss: value, weights, groupOf: partition, groupNames: [...o.partition.groups.map((g) => g.name), 'rest'], droWeights: dro };
+}
+
+class Evaluator {
+  private readonly n: number;
+  private partition?: number[];
+  droOut?: number[];
+
+  constructor(
+    private readonly o: Objective,
+    private readonly inputs: EvalInputs,
+    private readonly seed: number,
+  ) {
+    this.n = inputs.ce.length;
+  }
+
+  scalar(e: IrExpr): D {
+    const v = this.eval(e);
+    if (v.kind !== 'scalar') throw new Error(`expected a scalar from ${e.op}`);
+    return v.x;
+  }
+
+  private tokens(e: IrExpr): D[] {
+    const v = this.eval(e);
+    if (v.kind === 'tokens') return v.xs;
+    if (v.kind === 'scalar') return new Array<D>(this.n).fill(v.x);
+    throw new Error(`expected tokens from ${e.op}`);
+  }
+
+  private mask(e: IrExpr): boolean[] {
+    const v = this.eval(e);
+    if (v.kind !== 'mask') throw new Error(`expected a mask from ${e.op}`);
+    return v.m;
+  }
+
+  private input(name: keyof EvalInputs, values: number[] | undefined): number[] {
+    if (values === undefined || values.length !== this.n) throw new Error(`inputs.${name} must hold ${this.n} values`);
+    return values;
+  }
+
+  private ce(): D[] {
+    return this.inputs.ce.map((v, i) => ({ v, d: i === this.seed ? 1 : 0 }));
+  }
+
+  groupOf(): number[] {
+    if (this.partition === undefined) {
+      const groups = this.o.partition.groups;
+      const masks = groups.map((g) => this.mask(g.selector));
+      this.partition = Array.from({ length: this.n }, (_, t) => {
+        const g = masks.findIndex((m) => m[t]);
+        return g < 0 ? groups.length : g;
+      });
+    }
+    return this.partition;
+  }
+
+  private eval(e: IrExpr): Value {
+    const S = (x: D): Value => ({ kind: 'scalar', x });
+    const T = (xs: D[]): Value => ({ kind: 'tokens', xs });
+    const M = (m: boolean[]): Value => ({ kind: 'mask', m });
+    switch (e.op) {
+      case 'const':
+        return S(c(e.value));
+      case 'param': {
+        const override = this.inputs.params?.[e.name];
+        if (override !== undefined) return S(c(override));
+        const p = this.o.params.find((q) => q.name === e.name);
+        if (p === undefined) throw new Error(`unknown param ${e.name}`);
+        return this.eval(p.value);
+      }
+      case 'token': {
+        const ce = this.ce();
+        switch (e.name) {
+          case 'ce':
+            return T(ce);
+          case 'logp':
+            return T(ce.map((x) => ({ v: -x.v, d: -x.d })));
+          case 'p':
+            return T(ce.map((x) => ({ v: Math.exp(-x.v), d: -Math.exp(-x.v) * x.d })));
+          case 'excess': {
+            const ref = this.input('refCe', this.inputs.refCe);
+            return T(ce.map((x, i) => ({ v: x.v - ref[i]!, d: x.d })));
+          }
+          case 'entropy':
+            return T(this.input('entropy', this.inputs.entropy).map(c));
+          case 'ref_ce':
+            return T(this.input('refCe', this.inputs.refCe).map(c));
+          case 'reward':
+            return T(this.input('reward', this.inputs.reward).map(c));
+          case 'advantage':
+            return T(this.input('advantage', this.inputs.advantage).map(c));
+          case 'position':
+            return T(this.positions().map(c));
+        }
+        break;
+      }
+      case 'step':
+        return S(c(this.inputs.step ?? 0));
+      case 'progress':
+        return S(c((this.inputs.step ?? 0) / Math.max(1, this.inputs.totalSteps ?? 1)));
+      case 'schedule': {
+        const a = this.scalar(e.from).v;
+        const b = this.scalar(e.to).v;
+        if (e.kind === 'const') return S(c(a));
+        const end = Math.floor(e.over * (this.inputs.totalSteps ?? 1));
+        const t = end <= 0 ? 1 : Math.min(1, (this.inputs.step ?? 0) / end);
+        const f = e.kind === 'linear' ? t : (1 - Math.cos(Math.PI * t)) / 2;
+        return S(c(a + (b - a) * f));
+      }
+      case 'unary':
+        return this.map1(this.eval(e.arg), UNARY[e.fn]!);
+      case 'binary':
+        return this.map2(this.eval(e.left), this.eval(e.right), BINARY[e.fn]!);
+      case 'compare': {
+        const l = this.tokens(e.left);
+        const r = this.tokens(e.right);
+        const f = COMPARE[e.fn]!;
+        return M(l.map((x, i) => f(x.v, r[i]!.v)));
+      }
+      case 'and':
+      case 'or': {
+        const l = this.mask(e.left);
+        const r = this.mask(e.right);
+        return M(l.map((x, i) => (e.op === 'and' ? x && r[i]! : x || r[i]!)));
+      }
+      case 'not':
+        return M(this.mask(e.arg).map((x) => !x));
+      case 'where': {
+        const m = this.mask(e.cond);
+        const a = this.tokens(e.then);
+        const b = this.tokens(e.else);
+        return T(m.map((x, i) => (x ? a[i]! : b[i]!)));
+      }
+      case 'clip': {
+        const lo = this.eval(e.lo);
+        const hi = this.eval(e.hi);
+        return this.map2(this.map2(this.eval(e.arg), lo, BINARY.max!), hi, BINARY.min!);
+      }
+      case 'scores':
+        return T(this.scores(e.scorer).map(c));
+      case 'rank':
+        return M(this.rank(e));
+      case 'regex': {
+        const re = new RegExp(e.pattern, 'u');
+        const text = this.inputs.text;
+        if (text === undefined || text.length !== this.n) throw new Error(`inputs.text must hold ${this.n} strings`);
+        return M(text.map((s) => re.test(s)));
+      }
+      case 'group': {
+        const names = [...this.o.partition.groups.map((g) => g.name), 'rest'];
+        const index = names.indexOf(e.name);
+        return M(this.groupOf().map((g) => g === index));
+      }
+      case 'mean':
+      case 'sum':
+      case 'seqmean':
+        return S(this.reduce(e.op, this.tokens(e.arg), e.mask === undefined ? undefined : this.mask(e.mask)));
+      case 'count':
+        return S(c(this.mask(e.mask).filter(Boolean).length));
+      case 'cvar': {
+        const xs = this.tokens(e.arg);
+        const m = e.mask === undefined ? undefined : this.mask(e.mask);
+        const chosen = xs.map((x, i) => ({ x, i })).filter(({ i }) => m === undefined || m[i]);
+        const k = keep(this.scalar(e.fraction).v, chosen.length);
+        chosen.sort((a, b) => b.x.v - a.x.v || a.i - b.i);
+        return S(meanOf(chosen.slice(0, k).map(({ x }) => x)));
+      }
+      case 'groups':
+        return S(this.groupReduce(e));
+    }
+    throw new Error(`cannot evaluate ${(e as { op: string }).op}`);
+  }
+
+  private positions(): number[] {
+    const seen = new Map<number, number>();
+    return this.inputs.sampleOf.map((s) => {
+      const p = seen.get(s) ?? 0;
+      seen.set(s, p + 1);
+      return p;
+    });
+  }
+
+  private scores(s: ScorerCall): number[] {
+    const given = this.inputs.scores?.[scorerKey(s)];
+    if (given !== undefined) return this.input('scores', given);
+    // The dynamic scorers follow from the per-token inputs.
+    if (s.name === 'loss') return this.inputs.ce;
+    if (s.name === 'entropy') return this.input('entropy', this.inputs.entropy);
+    if (s.name === 'excess_loss') {
+      const ref = this.input('refCe', this.inputs.refCe);
+      return this.inputs.ce.map((v, i) => v - ref[i]!);
+    }
+    throw new Error(`inputs.scores["${scorerKey(s)}"] is missing`);
+  }
+
+  private rank(e: Extract<IrExpr, { op: 'rank' }>): boolean[] {
+    const scores = this.scores(e.scorer);
+    const amount = this.scalar(e.amount).v;
+    const top = e.direction === 'top';
+    const out = new Array<boolean>(this.n).fill(false);
+    if (e.scope === 'corpus') {
+      const t = this.inputs.corpusThresholds?.[rankKey(e, amount)];
+      if (t === undefined) throw new Error(`inputs.corpusThresholds["${rankKey(e, amount)}"] is missing`);
+      return scores.map((s) => (top ? s >= t : s <= t));
+    }
+    const pools = new Map<number, number[]>();
+    this.inputs.sampleOf.forEach((s, i) => {
+      const key = e.scope === 'batch' ? 0 : s;
+      pools.set(key, [...(pools.get(key) ?? []), i]);
+    });
+    for (const pool of pools.values()) {
+      const order = [...pool].sort((a, b) => (top ? scores[b]! - scores[a]! : scores[a]! - scores[b]!) || a - b);
+      for (const i of order.slice(0, keep(amount, pool.length))) out[i] = true;
+    }
+    return out;
+  }
+
+  private reduce(op: 'mean' | 'sum' | 'seqmean', xs: D[], m: boolean[] | undefined): D {
+    const idx = xs.map((_, i) => i).filter((i) => m === undefined || m[i]);
+    if (op === 'sum') return idx.reduce((acc, i) => add(acc, xs[i]!), c(0));
+    if (op === 'mean') return meanOf(idx.map((i) => xs[i]!));
+    const bySample = new Map<number, D[]>();
+    for (const i of idx) bySample.set(this.inputs.sampleOf[i]!, [...(bySample.get(this.inputs.sampleOf[i]!) ?? []), xs[i]!]);
+    return meanOf([...bySample.values()].map(meanOf));
+  }
+
+  private groupReduce(e: Extract<IrExpr, { op: 'groups' }>): D {
+    const means = e.terms.map((t) => this.scalar(t));
+    const nonEmpty = e.terms.map((t) => this.mask(t.mask!).some(Boolean));
+    const live = means.map((m, g) => ({ m, g })).filter(({ g }) => nonEmpty[g]);
+    if (live.length === 0) return c(0);
+    switch (e.fn) {
+      case 'max':
+        return live.reduce((best, x) => (x.m.v > best.m.v ? x : best)).m;
+      case 'mean':
+        return meanOf(live.map(({ m }) => m));
+      case 'smoothmax': {
+        const t = this.scalar(e.rate!).v;
+        const top = Math.max(...live.map(({ m }) => m.v / t));
+        const ws = live.map(({ m }) => Math.exp(m.v / t - top));
+        const z = ws.reduce((a, b) => a + b, 0);
+        return { v: t * (top + Math.log(z)), d: live.reduce((acc, { m }, i) => acc + (ws[i]! / z) * m.d, 0) };
+      }
+      case 'dro': {
+        const step = this.scalar(e.rate!).v;
+        const q = [...(this.inputs.droWeights ?? e.terms.map(() => 1 / e.terms.length))];
+        for (const { m, g } of live) q[g] = q[g]! * Math.exp(step * m.v);
+        const z = q.reduce((a, b) => a + b, 0);
+        for (let g = 0; g < q.length; g++) q[g] = q[g]! / z;
+        this.droOut = q;
+        return live.reduce((acc, { m, g }) => add(acc, mul(c(q[g]!), m)), c(0));
+      }
+    }
+  }
+
+  private map1(v: Value, f: (x: D) => D): Value {
+    if (v.kind === 'scalar') return { kind: 'scalar', x: f(v.x) };
+    if (v.kind === 'tokens') return { kind: 'tokens', xs: v.xs.map(f) };
+    throw new Error('arithmetic on a mask');
+  }
+
+  private map2(a: Value, b: Value, f: (x: D, y: D) => D): Value {
+    if (a.kind === 'scalar' && b.kind === 'scalar') return { kind: 'scalar', x: f(a.x, b.x) };
+    const xs = a.kind === 'tokens' ? a.xs : a.kind === 'scalar' ? new Array<D>(this.n).fill(a.x) : undefined;
+    const ys = b.kind === 'tokens' ? b.xs : b.kind === 'scalar' ? new Array<D>(this.n).fill(b.x) : undefined;
+    if (xs === undefined || ys === undefined) throw new Error('arithmetic on a mask');
+    return { kind: 'tokens', xs: xs.map((x, i) => f(x, ys[i]!)) };
+  }
+}

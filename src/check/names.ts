@@ -15,6 +15,8 @@ export interface Scope {
   visible: ReadonlySet<string>;
   /** Names that this file defines further down: a use of one is "used before definition". */
   later: ReadonlySet<string>;
+  /** Names defined by statements that failed to parse: uses of them are not reported again. */
+  broken: ReadonlySet<string>;
 }
 
 export interface Definition {
@@ -59,7 +61,7 @@ function preludeDefinition(): Definition {
     nameSpan: span,
     value: { kind: 'Number', span, value: 0.9, text: '0.9' },
     file: PRELUDE_FILE,
-    scope: { visible: new Set(), later: new Set() },
+    scope: { visible: new Set(), later: new Set(), broken: new Set() },
   };
 }
 
@@ -84,6 +86,7 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[]): Pr
   /** The definition each file sees for a name through its imports, to check redefinition kinds. */
   const exportedDefs = new Map<string, Map<string, Definition>>();
   let loss: LossDefinition | undefined;
+  let brokenLoss = false;
   const main = files[files.length - 1]!;
   let name = fileStem(main.path);
 
@@ -97,10 +100,13 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[]): Pr
       const d = definedName(s);
       if (d !== undefined) later.add(d.name);
     }
+    const unparsed = unparsedStatements(file);
+    const broken = unparsed.names;
+    if (unparsed.loss) brokenLoss = true;
     let fileLoss: LossDefinition | undefined;
     let headerSeen = false;
     for (const s of file.ast.statements) {
-      const scope: Scope = { visible: new Set(visible), later: new Set(later) };
+      const scope: Scope = { visible: new Set(visible), later: new Set(later), broken };
       if (s.kind === 'Loss') {
         if (fileLoss !== undefined) {
           diagnostics.push(error('E0211', 'this file already has a loss', s.span, `the first loss is on line ${fileLoss.span.start.line}; keep one`));
@@ -155,9 +161,35 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[]): Pr
     exportedDefs.set(file.path, exports);
   }
 
-  if (loss === undefined) {
+  if (loss === undefined && !brokenLoss) {
     diagnostics.push(error('E0210', 'the objective has no `loss`', fileSpan(main.path), 'add a line such as `loss = mean(ce)`'));
   }
   const groups = groupOrder.map((n) => winners.get(n)!).filter((d) => d.kind === 'group');
   return { files, definitions, winners, groups, loss, name, blocks };
+}
+
+const ALIASES: Record<string, string> = { lambda: 'λ', eta: 'η', tau: 'τ', alpha: 'α', beta: 'β', gamma: 'γ', epsilon: 'ε' };
+
+/**
+ * What the statements the parser dropped would have defined, read from the raw text: a syntax
+ * error in `param η = (30%` should not also make every later `η` an unknown name, nor a broken
+ * `loss = …` line a missing loss.
+ */
+function unparsedStatements(file: LoadedFile): { names: Set<string>; loss: boolean } {
+  const parsed = new Set<string>();
+  let parsedLoss = false;
+  for (const s of file.ast.statements) {
+    const d = definedName(s);
+    if (d !== undefined) parsed.add(d.name);
+    if (s.kind === 'Loss') parsedLoss = true;
+  }
+  const names = new Set<string>();
+  let loss = false;
+  const text = file.source.replace(/(#|\/\/).*$/gm, '');
+  for (const m of text.matchAll(/(?:^|;)\s*(param|let|group)\s+([A-Za-z_][A-Za-z0-9_]*|[ληταβγε])/gmu)) {
+    const name = ALIASES[m[2]!] ?? m[2]!;
+    if (!parsed.has(name)) names.add(name);
+  }
+  if (!parsedLoss && /(?:^|;)\s*loss\s*=/m.test(text)) loss = true;
+  return { names, loss };
 }

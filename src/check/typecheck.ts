@@ -143,6 +143,7 @@ export class TypeChecker {
       return 'mask';
     }
     if (!scope.visible.has(name)) {
+      if (scope.broken.has(name)) return 'error';
       if (scope.later.has(name)) return this.report('E0202', `\`${name}\` is used before its definition`, e.span, 'move the definition above this line');
       const candidates = [...scope.visible, ...RESERVED_NAMES];
       const suggestion = nearest(name, candidates);

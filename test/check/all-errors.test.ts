@@ -17,4 +17,9 @@ describe('every error of a file is reported at once', () => {
     assert.ok(r.diagnostics.some((d) => d.code.startsWith('E01')), r.diagnostics.map((d) => d.code).join());
     assert.ok(r.diagnostics.some((d) => d.code === 'E0201'));
   });
+  it('a statement that fails to parse does not also make its name unknown or the loss missing', () => {
+    const r = run('let w = = 3\nloss = w·mean(ce) +\nlet q = zz');
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['E0110', 'E0110', 'E0201']);
+    assert.equal(r.diagnostics[2]!.span.start.line, 3);
+  });
 });

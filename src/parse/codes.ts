@@ -9,6 +9,7 @@ export const E_SYNTAX = 'E0110';
 export const E_UNCLOSED_BRACKET = 'E0111';
 export const E_UNMATCHED_BRACKET = 'E0112';
 export const E_TOO_DEEP = 'E0113';
+export const E_PARSER_BUG = 'E0199';
 
 export const PARSE_CODES: Record<string, CodeInfo> = {
   [E_UNEXPECTED_CHARACTER]: {
@@ -47,5 +48,10 @@ export const PARSE_CODES: Record<string, CodeInfo> = {
     title: 'nested too deeply',
     explanation:
       'Brackets are nested more than 64 levels deep, or a statement is otherwise too deep for the recursive-descent parser (a very long chain of `-` or `not`). The statement is skipped; split it with `let`.',
+  },
+  [E_PARSER_BUG]: {
+    title: 'internal parser error',
+    explanation:
+      'The parser failed on this statement because of a bug in sftgoc, not in the file. The statement is skipped so the rest of the file is still checked; please report it with the statement that triggers it.',
   },
 };

@@ -4,14 +4,14 @@
 import { tokenMatcher, type IRecognitionException, type IToken } from 'chevrotain';
 import type { Comment, SourceFile, Statement } from './ast.js';
 import { error, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { E_SYNTAX, E_TOO_DEEP, E_UNEXPECTED_CHARACTER } from './codes.js';
+import { E_PARSER_BUG, E_SYNTAX, E_TOO_DEEP, E_UNEXPECTED_CHARACTER } from './codes.js';
 import { layout, type StatementTokens } from './layout.js';
 import { lex } from './lexer.js';
-import { describeToken, statementEnd } from './messages.js';
+import { BLOCK_CLOSE_EXPECTED, describeToken, statementEnd } from './messages.js';
 import { sftgoParser } from './parser.js';
 import type { LineMap } from './positions.js';
 import { AstBuilder } from './to-ast.js';
-import { ComparisonOperator, HashComment, Identifier, Name, Semicolon, STATEMENT_STARTS } from './tokens.js';
+import { Comma, ComparisonOperator, EntrySeparator, HashComment, LBrace, LBracket, LParen, Identifier, Name, Semicolon, STATEMENT_STARTS } from './tokens.js';
 
 export interface ParseResult {
   ast: SourceFile;
@@ -37,12 +37,15 @@ export function parse(source: string, file: string): ParseResult {
       const statement = cst === undefined ? undefined : builder.statement(cst);
       if (statement) statements.push(statement);
     } catch (e) {
-      // Recursive descent has a stack; a chain of thousands of prefix operators can still exhaust it.
-      if (!(e instanceof RangeError)) throw e;
+      // parse() never throws. Recursive descent has a stack, and a chain of thousands of prefix
+      // operators can still exhaust it; anything else is a bug, reported against the statement.
       const first = chunk.tokens[0]!;
       const last = chunk.tokens.at(-1)!;
+      const span = lexed.lines.span(first.startOffset, last.startOffset + last.image.length);
       syntaxErrors.push(
-        error(E_TOO_DEEP, 'this statement is nested too deeply to parse', lexed.lines.span(first.startOffset, last.startOffset + last.image.length), 'name the inner parts with `let`'),
+        e instanceof RangeError
+          ? error(E_TOO_DEEP, 'this statement is nested too deeply to parse', span, 'name the inner parts with `let`')
+          : error(E_PARSER_BUG, `internal parser error: ${e instanceof Error ? e.message : String(e)}`, span, 'this is a bug in sftgoc; please report it'),
       );
     }
   }
@@ -62,6 +65,16 @@ export function parse(source: string, file: string): ParseResult {
   return { ast, diagnostics };
 }
 
+/**
+ * Where a list may close, the parser expects a separator or the closer; right after an opener or a
+ * separator, though, an item is what fits, and the message should say so.
+ */
+const AFTER_OPENER: Record<string, (previous: IToken) => string | undefined> = {
+  [BLOCK_CLOSE_EXPECTED]: (p) => (tokenMatcher(p, EntrySeparator) || p.tokenType === LBrace ? 'expected a setting (`key = value`) or `}`' : undefined),
+  'expected `,` or `)`': (p) => (p.tokenType === Comma || p.tokenType === LParen ? 'expected an argument or `)`' : undefined),
+  'expected `,` or `]`': (p) => (p.tokenType === Comma || p.tokenType === LBracket ? 'expected an expression or `]`' : undefined),
+};
+
 /** A chevrotain recognition error as a diagnostic, with its span and a hint where the fix is clear. */
 function syntaxError(e: IRecognitionException, chunk: StatementTokens, lines: LineMap): Diagnostic {
   const token = e.token;
@@ -78,8 +91,9 @@ function syntaxError(e: IRecognitionException, chunk: StatementTokens, lines: Li
     const end = previous.startOffset + previous.image.length;
     span = lines.span(end, end);
   }
+  const expected = previous === undefined ? e.message : (AFTER_OPENER[e.message]?.(previous) ?? e.message);
   const after = previous === undefined || previous.image === '' ? '' : ` after \`${previous.image}\``;
-  const message = `${e.message}${after}, found ${describeToken(real ? token : undefined)}`;
+  const message = `${expected}${after}, found ${describeToken(real ? token : undefined)}`;
   return error(E_SYNTAX, message, span, real ? hintFor(token, message) : undefined);
 }
 

@@ -36,6 +36,9 @@ function joinAlternatives(descriptions: string[]): string {
  * from the statement's own tokens, because under error recovery chevrotain's `previous` token can lie
  * ahead of the error.
  */
+/** What a settings block expects where it could close; index.ts refines it right after `{`. */
+export const BLOCK_CLOSE_EXPECTED = 'expected `,`, a newline or `}`';
+
 export const parserErrorMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, ruleName }) {
     let wanted = describeType(expected);
@@ -47,7 +50,7 @@ export const parserErrorMessages: IParserErrorMessageProvider = {
     else if (expected === EntrySeparator) wanted = '`,` or a newline between entries';
     else if (expected === Name && ruleName === 'blockEntry') wanted = 'a setting name';
     else if (expected === BlockKeyword) wanted = '`model`, `reference`, `data` or `train`';
-    return `expected ${wanted}`;
+    return ruleName === 'blockStatement' && expected === RBrace ? BLOCK_CLOSE_EXPECTED : `expected ${wanted}`;
   },
 
   buildNotAllInputParsedMessage() {

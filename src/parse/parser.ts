@@ -6,7 +6,7 @@
 import { CstParser, type CstNode } from 'chevrotain';
 import { parserErrorMessages } from './messages.js';
 import {
-  AdditiveOperator, AndOperator, Arrow, Callee, BlockKeyword, Caret, Comma, ComparisonOperator, EntrySeparator, Equals, False, Group,
+  AdditiveOperator, AndOperator, ArgumentName, Arrow, Callee, BlockKeyword, Caret, Comma, ComparisonOperator, EntrySeparator, Equals, False, Group,
   Identifier, Import, LBrace, LBracket, Let, LParen, LEXER_TOKENS, Loss, Minus, MultiplicativeOperator, Name, NotOperator,
   NumberLiteral, Objective, OrOperator, Param, Per, PercentLiteral, RankDirectionKeyword, RankScopeKeyword, RBrace, RBracket,
   RParen, StringLiteral, True,
@@ -242,7 +242,7 @@ export class SftgoParser extends CstParser {
   /** A positional or keyword argument; its value may be a schedule's `from -> to`. */
   argument = this.RULE('argument', () => {
     this.OPTION(() => {
-      this.CONSUME(Name);
+      this.CONSUME(ArgumentName);
       this.CONSUME(Equals);
     });
     this.SUBRULE(this.expression);

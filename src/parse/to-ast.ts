@@ -258,8 +258,8 @@ export class AstBuilder {
   }
 
   private argument(node: CstNode): Argument | undefined {
-    const name = this.identifier(realToken(node, 'Name'));
-    if (count(node, 'Name') > 0 && (!name || !realToken(node, 'Equals'))) return undefined;
+    const name = this.identifier(realToken(node, 'ArgumentName'));
+    if (count(node, 'ArgumentName') > 0 && (!name || !realToken(node, 'Equals'))) return undefined;
     let value = this.optExpression(child(node, 'expression', 0));
     if (!value) return undefined;
     if (count(node, 'Arrow') > 0) {

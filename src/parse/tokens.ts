@@ -7,6 +7,8 @@ import { createToken, Lexer, type TokenType } from 'chevrotain';
 
 /** Any word: identifiers and keywords. Settings keys and keyword-argument names accept keywords (`train { batch = 16 }`). */
 export const Name = createToken({ name: 'Name', pattern: Lexer.NA, label: 'a name' });
+/** The name of a keyword argument: any word but `top` and `bottom`, which begin a rank (`f(top 30%)`). */
+export const ArgumentName = createToken({ name: 'ArgumentName', pattern: Lexer.NA, label: 'a name' });
 /** What can be called or referenced in an expression: a name, or `loss` for the `loss()` scorer. */
 export const Callee = createToken({ name: 'Callee', pattern: Lexer.NA, label: 'a name' });
 /** What ends a statement at the top level. */
@@ -103,13 +105,15 @@ export const BadNumber = createToken({
 
 // ---- Words ----
 
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [Name, Callee], label: 'a name' });
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [Name, Callee, ArgumentName], label: 'a name' });
 /** The Greek letters are words of their own, so `λ·ce` is three tokens. */
-export const GreekLetter = createToken({ name: 'GreekLetter', pattern: /[ληταβγε]/, categories: [Identifier, Name, Callee], label: 'a name' });
+export const GreekLetter = createToken({ name: 'GreekLetter', pattern: /[ληταβγε]/, categories: [Identifier, Name, Callee, ArgumentName], label: 'a name' });
 
 function keyword(word: string, ...categories: TokenType[]): TokenType {
   const name = `${word[0]!.toUpperCase()}${word.slice(1)}`;
-  return createToken({ name, pattern: new RegExp(word), longer_alt: Identifier, categories: [Name, ...categories], label: `\`${word}\`` });
+  const all = [Name, ...categories];
+  if (!categories.includes(RankDirectionKeyword)) all.push(ArgumentName);
+  return createToken({ name, pattern: new RegExp(word), longer_alt: Identifier, categories: all, label: `\`${word}\`` });
 }
 
 export const Objective = keyword('objective');
@@ -178,7 +182,7 @@ export const LEXER_TOKENS: TokenType[] = [
   Arrow, LessEqual, GreaterEqual, EqualEqual, NotEqual, Less, Greater, Ampersand, Pipe, Bang,
   Plus, Minus, Star, Slash, Caret, Equals, Comma, Semicolon,
   LParen, RParen, LBracket, RBracket, LBrace, RBrace,
-  Name, Callee, StatementEnd, EntrySeparator, AdditiveOperator, MultiplicativeOperator, ComparisonOperator,
+  Name, ArgumentName, Callee, StatementEnd, EntrySeparator, AdditiveOperator, MultiplicativeOperator, ComparisonOperator,
   AndOperator, OrOperator, NotOperator, BlockKeyword, RankDirectionKeyword, RankScopeKeyword,
 ];
 

@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { renderDiagnostics } from '../../src/diagnostics/render.js';
 import { parse } from '../../src/parse/index.js';
-import { PARSE_CODES } from '../../src/parse/codes.js';
+import { E_PARSER_BUG, PARSE_CODES } from '../../src/parse/codes.js';
 import { expectGolden } from '../helpers/golden.js';
 
 const CASES: Record<string, { source: string; codes: string[] }> = {
@@ -39,9 +39,9 @@ describe('parser: golden diagnostics', () => {
     });
   }
 
-  it('covers every registered parse code', () => {
+  it('covers every registered parse code (but the one for parser bugs)', () => {
     const covered = new Set(Object.values(CASES).flatMap((c) => c.codes));
-    assert.deepEqual([...covered].sort(), Object.keys(PARSE_CODES).sort());
+    assert.deepEqual([...covered].sort(), Object.keys(PARSE_CODES).filter((code) => code !== E_PARSER_BUG).sort());
   });
 
   it('reports three independent syntax errors on different lines, and keeps the good statements', () => {

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { positionAt, type Position, type Span } from '../../src/diagnostics/span.js';
 import { parse } from '../../src/parse/index.js';
-import { PARSE_CODES } from '../../src/parse/codes.js';
+import { E_PARSER_BUG, PARSE_CODES } from '../../src/parse/codes.js';
 
 /** mulberry32: a small, well-distributed seeded generator. */
 function rng(seed: number): () => number {
@@ -222,6 +222,7 @@ function checkParse(source: string): ReturnType<typeof parse> {
   const table = positionTable(source);
   for (const d of result.diagnostics) {
     assert.ok(d.code in PARSE_CODES, `unregistered code ${d.code}`);
+    assert.notEqual(d.code, E_PARSER_BUG, `parser bug: ${d.message} on ${JSON.stringify(source)}`);
     checkSpan(source, table, file, `diagnostic ${d.code} ${d.message}`, d.span);
   }
   for (const [path, span] of spansIn(result.ast)) checkSpan(source, table, file, path, span);

@@ -28,6 +28,17 @@ const CASES: Record<string, string> = {
     'loss = mean(ce)',
     '',
   ].join('\n'),
+  'comments-inside-brackets': [
+    'train {',
+    '  # the paper\'s settings',
+    '  lr = 3e-4,  // per step',
+    '  betas = [0.9,  # first moment',
+    '           0.999]',
+    '}',
+    'loss = max(groups,   # worst group',
+    '           of = ce)',
+    '',
+  ].join('\n'),
   'empty-block': 'train {}\nmodel {\n}\n',
   ranks: [
     'group a = excess_loss(top 60% per batch)',

@@ -2,7 +2,7 @@
 // against the unfused reference (src/head/reference.ts). Not a unit test.
 //
 //   npx tsx bench/head-memory.ts [--backend wasm|cpu] [--vocab 32768] [--tokens 2048] [--width 256]
-//                                [--chunk 4096] [--entropy] [--repeats 2]
+//                                [--chunk 4096] [--entropy] [--repeats 2] [--kernels]
 //
 // Each variant runs in its own child process so that its peak RSS (getrusage maxrss) is its own.
 // Per variant: one warm-up step, `repeats` timed steps (min and median reported), then one step under
@@ -25,6 +25,8 @@ interface Settings {
   chunk: number;
   entropy: boolean;
   repeats: number;
+  /** Also print the most expensive kernels of each variant. */
+  kernels: boolean;
 }
 
 interface VariantResult {
@@ -40,6 +42,8 @@ interface VariantResult {
   maxRssBytes: number;
   /** RSS once the backend is up and the inputs exist, before the first step. */
   startRssBytes: number;
+  /** Kernel name → [total ms, calls] in the profiled step, the ten most expensive. */
+  topKernels: Array<[string, number, number]>;
   /** Checksums, so the two variants can be seen to compute the same thing. */
   ceSum: number;
   hiddenGradNorm: number;
@@ -66,6 +70,7 @@ function parseSettings(argv: string[]): Settings & { variant?: Variant } {
     width: int('width', 256),
     chunk: int('chunk', 4096),
     entropy: argv.includes('--entropy'),
+    kernels: argv.includes('--kernels'),
     repeats: int('repeats', 2),
     variant: variant === 'fused' || variant === 'unfused' ? variant : undefined,
   };
@@ -104,6 +109,15 @@ async function runVariant(variant: Variant, s: Settings): Promise<VariantResult>
     grads = step();
     return grads;
   });
+  const byKernel = new Map<string, [number, number]>();
+  for (const k of profile.kernels) {
+    const entry = byKernel.get(k.name) ?? [0, 0];
+    entry[0] += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    entry[1] += 1;
+    byKernel.set(k.name, entry);
+  }
+  const topKernels = [...byKernel].map(([name, [ms, calls]]) => [name, ms, calls] as [string, number, number])
+    .sort((a, b) => b[1] - a[1]).slice(0, 10);
   const ceSum = tf.tidy(() => tf.sum(head(hidden, weight).ce).dataSync()[0]!);
   const norm = (t: tf.Tensor) => tf.tidy(() => tf.norm(t).dataSync()[0]!);
   const result: VariantResult = {
@@ -115,6 +129,7 @@ async function runVariant(variant: Variant, s: Settings): Promise<VariantResult>
     inputTensorBytes,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     startRssBytes,
+    topKernels,
     ceSum,
     hiddenGradNorm: norm(grads[0]!),
     weightGradNorm: norm(grads[1]!),
@@ -154,6 +169,11 @@ function report(s: Settings, fused: VariantResult, unfused: VariantResult): void
   ];
   console.log(`${''.padEnd(26)}${'fused'.padStart(12)}${'unfused'.padStart(12)}`);
   for (const [label, cell] of rows) console.log(`${label.padEnd(26)}${cell(fused).padStart(12)}${cell(unfused).padStart(12)}`);
+  if (s.kernels) {
+    for (const r of [fused, unfused]) {
+      console.log(`${r.variant}: kernel time in the profiled step (ms, calls): ` + r.topKernels.map(([n, ms, calls]) => `${n} ${ms.toFixed(0)} (${calls})`).join(', '));
+    }
+  }
   const extra = (r: VariantResult) => r.peakTensorBytes - r.inputTensorBytes;
   console.log(`fused/unfused: peak tensor bytes above inputs ${(100 * extra(fused) / extra(unfused)).toFixed(1)}%, ` +
     `peak RSS ${(100 * fused.maxRssBytes / unfused.maxRssBytes).toFixed(1)}%, median time ${(fused.medianSeconds / unfused.medianSeconds).toFixed(2)}x`);

@@ -30,6 +30,12 @@ class Lowerer {
       return { name: def.name, selector, kind, span: def.nameSpan };
     });
     const loss = implicitMean(this.lossExpr(program.loss!.value), program.loss!.value.span);
+    for (const p of this.params.values()) p.used = true;
+    // Every param is part of the objective's interface (--param, metrics), used or not, in
+    // definition order: the predeclared λ first, then imports, then the file.
+    const order = program.definitions.filter((d) => d.kind === 'param' && program.winners.get(d.name) === d);
+    for (const def of order) this.param(def);
+    const params = order.map((d) => this.params.get(d.name)!);
     for (const [name, value] of Object.entries(overrides)) {
       const p = this.params.get(name);
       if (p !== undefined) {
@@ -49,7 +55,7 @@ class Lowerer {
     return {
       name: program.name,
       file,
-      params: [...this.params.values()],
+      params,
       partition: { groups, scorers },
       loss,
       settings: this.checked.settings,
@@ -74,7 +80,7 @@ class Lowerer {
     let p = this.params.get(def.name);
     if (p === undefined) {
       const type = this.checked.info.definitionTypes.get(def) === 'scalar' ? 'scalar' : 'number';
-      p = { name: def.name, type, value: this.expr(def.value), span: def.nameSpan, overridden: false };
+      p = { name: def.name, type, value: this.expr(def.value), span: def.nameSpan, overridden: false, used: false };
       this.params.set(def.name, p);
     }
     return { op: 'param', type: p.type, name: def.name, span: def.nameSpan };

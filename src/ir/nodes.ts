@@ -98,6 +98,8 @@ export interface IrParam {
   span: Span;
   /** Set when the value came from `--param NAME=VALUE` (compile options) instead of the source. */
   overridden: boolean;
+  /** Whether the loss or a group refers to it; every param is listed (and logged), used or not. */
+  used: boolean;
 }
 
 export interface IrGroup {

@@ -112,7 +112,10 @@ function print(n: IrExpr, min: number): string {
 /** The whole objective as text: header, params, scorers, partition, loss. */
 export function printObjective(o: Objective): string {
   const lines = [`objective ${o.name}`];
-  for (const p of o.params) lines.push(`param ${p.name} = ${printExpr(p.value)}${p.overridden ? '  # overridden' : ''}`);
+  for (const p of o.params) {
+    const notes = [p.overridden ? 'overridden' : '', p.used ? '' : 'unused'].filter((n) => n !== '');
+    lines.push(`param ${p.name} = ${printExpr(p.value)}${notes.length > 0 ? `  # ${notes.join(', ')}` : ''}`);
+  }
   for (const s of o.partition.scorers) lines.push(`scorer ${formatScorer(s, true)}  # ${s.kind}`);
   for (const g of o.partition.groups) lines.push(`group ${g.name} = ${printExpr(g.selector)}  # ${g.kind}`);
   if (o.partition.groups.length > 0) lines.push(`group rest = not (${o.partition.groups.map((g) => g.name).join(' or ')})`);

@@ -66,6 +66,26 @@ export function rankKey(n: Extract<IrExpr, { op: 'rank' }>, amount: number): str
   return `${scorerKey(n.scorer)} ${n.direction} ${amount}`;
 }
 
+// Host-side selector logic, shared with the tensor executor (src/lower/): it evaluates masks and
+// step scalars with this same code on detached per-token values, so the two cannot disagree on ranks,
+// ties, first-match membership or schedules.
+
+/** Values of mask-typed nodes (selectors, comparisons, `group` references) on these inputs. */
+export function evaluateMasks(o: Objective, exprs: readonly IrExpr[], inputs: EvalInputs): boolean[][] {
+  const ev = new Evaluator(o, inputs, -1);
+  return exprs.map((e) => ev.mask(e));
+}
+
+/** The partition: each token's group index (declared groups in order, then rest = groups.length). */
+export function evaluatePartition(o: Objective, inputs: EvalInputs): number[] {
+  return new Evaluator(o, inputs, -1).groupOf();
+}
+
+/** A scalar that needs no tokens (params, schedules, step, progress): give `ce: [], sampleOf: []`. */
+export function evaluateScalar(o: Objective, e: IrExpr, inputs: EvalInputs): number {
+  return new Evaluator(o, inputs, -1).scalar(e).v;
+}
+
 export function evaluateObjective(o: Objective, inputs: EvalInputs): EvalResult {
   const n = inputs.ce.length;
   let value = 0;
@@ -113,7 +133,7 @@ class Evaluator {
     throw new Error(`expected tokens from ${e.op}`);
   }
 
-  private mask(e: IrExpr): boolean[] {
+  mask(e: IrExpr): boolean[] {
     const v = this.eval(e);
     if (v.kind !== 'mask') throw new Error(`expected a mask from ${e.op}`);
     return v.m;
@@ -289,10 +309,13 @@ class Evaluator {
       if (t === undefined) throw new Error(`inputs.corpusThresholds["${rankKey(e, amount)}"] is missing`);
       return scores.map((s) => (top ? s >= t : s <= t));
     }
+    // Pushed in place (not spread): a batch-wide pool holds every loss token of the step.
     const pools = new Map<number, number[]>();
     this.inputs.sampleOf.forEach((s, i) => {
       const key = e.scope === 'batch' ? 0 : s;
-      pools.set(key, [...(pools.get(key) ?? []), i]);
+      const pool = pools.get(key);
+      if (pool === undefined) pools.set(key, [i]);
+      else pool.push(i);
     });
     for (const pool of pools.values()) {
       const order = [...pool].sort((a, b) => (top ? scores[b]! - scores[a]! : scores[a]! - scores[b]!) || a - b);

@@ -30,7 +30,7 @@ describe('names and imports', () => {
     assert.deepEqual(codes(r), []);
     const o = r.objective!;
     assert.equal(o.name, 'main');
-    assert.deepEqual(o.params.map((p) => `${p.name}=${printExpr(p.value)}`), ['η=20%', 'λ=0.9']);
+    assert.deepEqual(o.params.map((p) => `${p.name}=${printExpr(p.value)}`), ['λ=0.9', 'η=20%']);
     assert.equal(printExpr(o.partition.groups[0]!.selector), 'tfidf(top η per sample)');
     assert.equal(lossText(r), 'λ * max(mean(ce[important]), mean(ce[rest])) + (1 - λ) * mean(ce)');
   });

@@ -27,6 +27,7 @@ export interface DataSettings {
 }
 
 export interface TrainSettings {
+  /** Passes over the training data when `steps` is 0 (an integer ≥ 1, as the schema says). */
   epochs: number;
   /** 0: `epochs` decide the length. */
   steps: number;
@@ -198,7 +199,7 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
   }
   const betas = read.betas();
   const train: TrainSettings = {
-    epochs: read.number('train', 'epochs', 3, { min: 0, exclusiveMin: true }),
+    epochs: read.integer('train', 'epochs', 3, 1),
     steps: read.integer('train', 'steps', 0, 0),
     batch: read.integer('train', 'batch', 16, 1),
     gradAccum: read.integer('train', 'grad_accum', 1, 1),

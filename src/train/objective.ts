@@ -4,6 +4,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Batch, Sample } from '../data/types.js';
 import type { CausalLM } from '../model/types.js';
+import * as tfjs from '@tensorflow/tfjs';
+import { tokenStats } from '../head/fused-ce.js';
 import { maskedMean, tokenCe } from './token-ce.js';
 
 /** One micro-batch as tensors, with the host-side batch for objectives that need text or spans. */
@@ -73,16 +75,44 @@ export interface StepObjective {
   setState?(state: unknown): string[];
 }
 
+/** Vocabulary entries per chunk of the fused head: one chunk for small vocabularies, bounded memory for large ones. */
+export const HEAD_CHUNK = 8192;
+
+/**
+ * Per-token ce [batch, seq] through the fused head of src/head/ (hidden states × output embedding,
+ * chunked over the vocabulary, never materialising the logits). Targets at padding are 0 and carry
+ * no loss: the mask gives them upstream weight 0.
+ */
+export function fusedTokenCe(model: CausalLM, batch: BatchTensors): tf.Tensor2D {
+  return tfjs.tidy(() => {
+    const [b, t] = batch.inputIds.shape;
+    const hidden = model.hidden(batch.inputIds);
+    const flat = tfjs.reshape(hidden, [b * t, hidden.shape[2]]) as tf.Tensor2D;
+    const { ce } = tokenStats(flat, model.outputEmbedding(), tfjs.reshape(batch.targets, [b * t]) as tf.Tensor1D, { chunkSize: HEAD_CHUNK });
+    return tfjs.reshape(ce, [b, t]) as tf.Tensor2D;
+  });
+}
+
+/** Per-token ce [batch, seq] on the plain path: full logits, log-softmax. The reference for the fused one. */
+export function plainTokenCe(model: CausalLM, batch: BatchTensors): tf.Tensor2D {
+  return tfjs.tidy(() => tokenCe(model.logits(batch.inputIds), batch.targets));
+}
+
+function meanCeWith(name: string, perToken: (model: CausalLM, batch: BatchTensors) => tf.Tensor2D): StepObjective {
+  return {
+    name,
+    groupNames: [],
+    computeLoss(model, batch) {
+      const ce = perToken(model, batch);
+      const mean = maskedMean(ce, batch.lossMask);
+      ce.dispose();
+      return { loss: mean, ce: mean, groups: new Map() };
+    },
+  };
+}
+
 /** `loss = mean(ce)`: the token-mean cross-entropy over the batch's loss tokens; no groups. */
-export const meanCe: StepObjective = {
-  name: 'mean-ce',
-  groupNames: [],
-  computeLoss(model, batch) {
-    const logits = model.logits(batch.inputIds);
-    const ce = tokenCe(logits, batch.targets);
-    logits.dispose();
-    const mean = maskedMean(ce, batch.lossMask);
-    ce.dispose();
-    return { loss: mean, ce: mean, groups: new Map() };
-  },
-};
+export const meanCe: StepObjective = meanCeWith('mean-ce', fusedTokenCe);
+
+/** The same objective on the plain logits path, for checking the fused one. */
+export const meanCePlain: StepObjective = meanCeWith('mean-ce-plain', plainTokenCe);

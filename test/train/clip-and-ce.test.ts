@@ -63,3 +63,24 @@ describe('per-token cross-entropy (plain logits path)', () => {
     tf.dispose([v, m]);
   });
 });
+
+describe('meanCe objective: fused head against the plain logits path', () => {
+  it('gives the same loss and parameter gradients on a padded, masked batch', async () => {
+    const { tinyLm, tinySamples } = await import('./helpers/tiny-lm.js');
+    const { collate } = await import('../../src/data/batch.js');
+    const { batchTensors, disposeBatchTensors } = await import('../../src/train/collate.js');
+    const { meanCe, meanCePlain } = await import('../../src/train/objective.js');
+    const model = tinyLm(12);
+    const tensors = batchTensors(collate(tinySamples(3, 5, 11, [3, 8]), 0));
+    const ctx = { step: 0, totalSteps: 1, training: true, microBatch: 0, microBatches: 1 };
+    const vars = [...model.params.values()];
+    const [fused, plain] = [meanCe, meanCePlain].map((o) => tf.variableGrads(() => o.computeLoss(model, tensors, ctx).loss, vars));
+    assert.ok(Math.abs(fused!.value.dataSync()[0]! - plain!.value.dataSync()[0]!) < 1e-5);
+    for (const name of Object.keys(plain!.grads)) {
+      const [a, b] = [fused!.grads[name]!.dataSync(), plain!.grads[name]!.dataSync()];
+      a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-5, `${name}[${i}]: ${x} vs ${b[i]}`));
+    }
+    disposeBatchTensors(tensors);
+    model.dispose();
+  });
+});

@@ -1,0 +1,38 @@
+// `sftgoc eval RUN_DIR | --model DIR --data F`: thin wrapper; the work is in src/run/eval-run.ts.
+import { Args, Flags } from '@oclif/core';
+import { commonFlags, SftgocCommand } from '../cli/base-command.js';
+import { processOutput } from '../cli/output.js';
+
+export default class Eval extends SftgocCommand {
+  static override summary = 'Held-out loss per group and perplexity of a trained model.';
+  static override description =
+    'With RUN_DIR: its final/ model (or latest checkpoint), objective and eval data. With --model and --data: any Hugging Face ' +
+    'model directory on any JSON Lines file (token-mean ce). --model or --data also override what RUN_DIR names.';
+  static override examples = [
+    '<%= config.bin %> eval runs/quickstart-2026-11-22T04-05-09',
+    '<%= config.bin %> eval --model runs/quickstart-2026-11-22T04-05-09/final --data assets/default/data/eval.jsonl --json',
+  ];
+  static override args = { runDir: Args.string({ required: false, description: 'a run directory written by sftgoc run' }) };
+  static override flags = {
+    json: commonFlags.json,
+    quiet: commonFlags.quiet,
+    model: Flags.string({ description: 'A Hugging Face model directory (config.json, model.safetensors, tokenizer files).', helpValue: 'DIR' }),
+    data: Flags.string({ description: 'A JSON Lines data file.', helpValue: 'FILE' }),
+    batch: Flags.integer({ description: 'Samples per evaluation batch.', default: 8, min: 1 }),
+    'max-len': Flags.integer({ description: 'Tokens per sample at most (default: the run\'s data.max_len, or 512).', min: 2 }),
+    backend: Flags.string({ description: 'TensorFlow.js backend.', options: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }),
+    'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation.' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Eval);
+    const { runEval } = await import('../run/eval-run.js');
+    process.exitCode = await runEval(
+      {
+        runDir: args.runDir, model: flags.model, data: flags.data, batch: flags.batch, maxLen: flags['max-len'], backend: flags.backend,
+        skipBadRecords: flags['skip-bad-records'], json: flags.json, quiet: flags.quiet,
+      },
+      processOutput,
+    );
+  }
+}

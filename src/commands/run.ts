@@ -1,0 +1,41 @@
+// `sftgoc run FILE`: thin wrapper; the work is in src/run/run-file.ts and src/train/.
+import { Args, Flags } from '@oclif/core';
+import { commonFlags, SftgocCommand } from '../cli/base-command.js';
+import { processOutput } from '../cli/output.js';
+
+export default class Run extends SftgocCommand {
+  static override summary = 'Compile a .sftgo objective and train a model with it.';
+  static override description =
+    'Writes the run directory (train.out, default runs/<objective>-<time>): config.json, objective.sftgo, metrics.jsonl, ' +
+    'eval.jsonl, checkpoints/step-N/ and final/. Ctrl-C saves a checkpoint and exits 130; --resume RUN_DIR continues it. ' +
+    'Exit codes: 0 done, 1 bad input, 2 bad usage, 3 training failed (non-finite loss), 130 interrupted.';
+  static override examples = [
+    '<%= config.bin %> run examples/quickstart.sftgo',
+    '<%= config.bin %> run stdlib/sft.sftgo --set train.lr=1e-4 --set train.steps=200',
+    '<%= config.bin %> run examples/quickstart.sftgo --resume runs/quickstart-2026-11-22T04-05-09',
+  ];
+  static override args = { file: Args.string({ required: true, description: 'the .sftgo objective' }) };
+  static override flags = {
+    ...commonFlags,
+    backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] }),
+    resume: Flags.string({ description: 'Continue the run in this directory from its latest checkpoint.', helpValue: 'RUN_DIR' }),
+    'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation instead of stopping.' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Run);
+    const overrides = this.overridesOrExit(flags.param, flags.set);
+    // Loaded here, not at the top: oclif imports every command file at startup.
+    const { runFile } = await import('../run/run-file.js');
+    const result = await runFile(
+      args.file,
+      {
+        params: overrides.params, settings: overrides.settings, backend: flags.backend, resume: flags.resume,
+        skipBadRecords: flags['skip-bad-records'], quiet: flags.quiet, json: flags.json,
+        tty: (flags.json ? process.stderr.isTTY : process.stdout.isTTY) === true,
+      },
+      processOutput,
+    );
+    process.exitCode = result.exitCode;
+  }
+}

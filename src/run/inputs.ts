@@ -1,0 +1,78 @@
+// Loading what a run trains on: tokenizer, model and data, from the resolved RunConfig. Problems are
+// returned as messages that name the file at fault (exit 1), never thrown past this module.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatDataError, loadDataset } from '../data/index.js';
+import type { DatasetStats, Sample } from '../data/types.js';
+import { createModel, loadModel, presetConfig, PRESET_NAMES } from '../model/index.js';
+import type { CausalLM } from '../model/types.js';
+import { formatTokenizerErrors, loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
+import type { RunConfig } from '../train/config.js';
+
+/** Tokenizer files copied next to the weights in checkpoints and final/, where present. */
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'chat_template.jinja'];
+
+export interface RunInputs {
+  tokenizer: Tokenizer;
+  tokenizerFiles: string[];
+  model: CausalLM;
+  train: Sample[];
+  eval: Sample[];
+  stats: { train: DatasetStats; eval?: DatasetStats };
+}
+
+export type InputsResult = { ok: true; inputs: RunInputs } | { ok: false; errors: string[] };
+
+export function tokenizerDir(config: RunConfig): string {
+  return config.model.tokenizer ?? config.model.path!;
+}
+
+export async function loadRunInputs(config: RunConfig, options: { skipBadRecords: boolean; loadData?: boolean }): Promise<InputsResult> {
+  const dir = tokenizerDir(config);
+  const tok = loadTokenizer(dir);
+  if (!tok.ok) return { ok: false, errors: [formatTokenizerErrors(tok.errors)] };
+  const tokenizer = tok.tokenizer;
+  const tokenizerFiles = TOKENIZER_FILES.map((f) => join(dir, f)).filter((f) => existsSync(f));
+
+  const errors: string[] = [];
+  const data = { train: [] as Sample[], eval: [] as Sample[] };
+  const stats: RunInputs['stats'] = { train: { records: 0, skipped: 0, samples: 0, truncated: 0, tokens: 0, lossTokens: 0 } };
+  if (options.loadData !== false) {
+    const common = { tokenizer, format: config.data.format as 'auto', maxLen: config.data.maxLen, lossOn: config.data.lossOn as 'response', skipBadRecords: options.skipBadRecords };
+    const train = loadDataset(config.data.train, common);
+    errors.push(...train.errors.map(formatDataError));
+    data.train = train.samples;
+    stats.train = train.stats;
+    if (train.errors.length === 0 && train.samples.length === 0) errors.push(`${config.data.train}: no training samples`);
+    if (config.data.eval !== undefined) {
+      const ev = loadDataset(config.data.eval, common);
+      errors.push(...ev.errors.map(formatDataError));
+      data.eval = ev.samples;
+      stats.eval = ev.stats;
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+
+  let model: CausalLM;
+  try {
+    if (config.model.path !== undefined) {
+      model = await loadModel(config.model.path);
+    } else {
+      const preset = presetConfig(config.model.preset!, { vocabSize: tokenizer.vocabSize });
+      if (preset === undefined) return { ok: false, errors: [`model.preset: unknown preset '${config.model.preset}'; the presets are ${PRESET_NAMES.join(', ')}`] };
+      model = createModel(preset, config.train.seed);
+    }
+  } catch (e) {
+    return { ok: false, errors: [(e as Error).message] };
+  }
+  if (model.config.vocabSize < tokenizer.vocabSize) {
+    model.dispose();
+    return { ok: false, errors: [`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize} embeddings`] };
+  }
+  const tooLong = [...data.train, ...data.eval].find((s) => s.ids.length > model.config.maxPositions);
+  if (tooLong !== undefined) {
+    model.dispose();
+    return { ok: false, errors: [`${tooLong.source.file}:${tooLong.source.line}: ${tooLong.ids.length} tokens exceed the model's ${model.config.maxPositions} positions; lower data.max_len`] };
+  }
+  return { ok: true, inputs: { tokenizer, tokenizerFiles, model, ...data, stats } };
+}

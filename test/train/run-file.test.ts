@@ -1,0 +1,107 @@
+// One tiny end-to-end run through the same code path as `sftgoc run` (compile, settings, backend,
+// tokenizer, model preset, data, trainer, run directory), then `sftgoc eval` on its result.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BufferOutput } from '../../src/cli/output.js';
+import type { SetOverride } from '../../src/cli/overrides.js';
+import { runEval } from '../../src/run/eval-run.js';
+import { runFile, type RunFileOptions } from '../../src/run/run-file.js';
+
+const records = [
+  { prompt: 'Question: What colour is the sky?\nAnswer:', completion: ' The sky is blue.' },
+  { prompt: 'Question: What is two plus two?\nAnswer:', completion: ' Two plus two is four.' },
+  { prompt: 'Question: Where do fish live?\nAnswer:', completion: ' Fish live in water.' },
+  { prompt: 'Question: What do cows eat?\nAnswer:', completion: ' Cows eat grass.' },
+];
+
+describe('sftgoc run / eval end to end (tiny preset, a few steps)', function () {
+  this.timeout(60000);
+  let dir: string;
+  let previousBackend: string | undefined;
+  const set = (flag: string): SetOverride => {
+    const [left, text] = [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)];
+    const [block, key] = left.split('.') as ['train', string];
+    return { block, key, text, flag };
+  };
+  const options = (extra: Partial<RunFileOptions> = {}): RunFileOptions => ({
+    params: [], skipBadRecords: false, quiet: false, json: true, tty: false, shouldStop: () => false,
+    settings: [
+      set(`data.train=${JSON.stringify(join(dir, 'train.jsonl'))}`), set(`data.eval=${JSON.stringify(join(dir, 'eval.jsonl'))}`),
+      set('train.steps=3'), set('train.batch=2'), set('train.eval_every=2'), set('train.save_every=2'), set('train.backend=wasm'),
+      set(`train.out=${JSON.stringify(join(dir, 'run'))}`),
+    ],
+    ...extra,
+  });
+
+  before(async () => {
+    previousBackend = tf.getBackend();
+    dir = await mkdtemp(join(tmpdir(), 'sftgoc-run-'));
+    await writeFile(join(dir, 'train.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
+    await writeFile(join(dir, 'eval.jsonl'), records.slice(0, 2).map((r) => JSON.stringify(r)).join('\n'));
+    await writeFile(join(dir, 'sft.sftgo'), 'loss = mean(ce)\nmodel { preset = "tiny" }\n');
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+    // Other test files expect the backend they chose (or tfjs's default, cpu, in Node).
+    await tf.setBackend(previousBackend ?? 'cpu');
+  });
+
+  it('trains, writes the run directory of CLI.md, and eval reads it back', async () => {
+    const out = new BufferOutput();
+    const result = await runFile(join(dir, 'sft.sftgo'), options(), out);
+    assert.equal(result.exitCode, 0, out.stderrText);
+    const summary = JSON.parse(out.stdoutText);
+    assert.equal(summary.status, 'completed');
+    assert.equal(summary.steps, 3);
+    const run = join(dir, 'run');
+    assert.deepEqual((await readdir(run)).sort(), ['cache', 'checkpoints', 'config.json', 'eval.jsonl', 'final', 'metrics.jsonl', 'objective.sftgo']);
+    assert.equal(await readFile(join(run, 'objective.sftgo'), 'utf8'), 'loss = mean(ce)\nmodel { preset = "tiny" }\n');
+    const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
+    assert.equal(config.backend.name, 'wasm');
+    assert.equal(config.train.lr_schedule, 'cosine(warmup = 7%)');
+    assert.equal(config.model.preset, 'tiny');
+    const metrics = (await readFile(join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(metrics.map((m) => m.step), [1, 2, 3]);
+    for (const m of metrics) {
+      assert.deepEqual(Object.keys(m).sort(), ['ce', 'elapsed_s', 'epoch', 'groups', 'loss', 'lr', 'params', 'step', 'tokens_per_s', 'worst_group']);
+      assert.ok(Number.isFinite(m.loss) && m.loss > 0 && m.tokens_per_s > 0);
+    }
+    assert.deepEqual((await readdir(join(run, 'checkpoints'))).sort(), ['step-2', 'step-3']);
+    const ckpt = (await readdir(join(run, 'checkpoints', 'step-2'))).sort();
+    for (const f of ['config.json', 'model.safetensors', 'optimizer.safetensors', 'state.json', 'tokenizer.json', 'tokenizer_config.json']) assert.ok(ckpt.includes(f), `${f} in ${ckpt}`);
+    const final = await readdir(join(run, 'final'));
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) assert.ok(final.includes(f), `${f} in ${final}`);
+    const evals = (await readFile(join(run, 'eval.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(evals.map((e) => e.step), [0, 2, 3]);
+
+    const evalOut = new BufferOutput();
+    const code = await runEval({ runDir: run, batch: 2, backend: 'wasm', skipBadRecords: false, json: true, quiet: true }, evalOut);
+    assert.equal(code, 0, evalOut.stderrText);
+    const report = JSON.parse(evalOut.stdoutText);
+    // The final model on the same eval data: the same held-out ce as the run's last evaluation.
+    assert.ok(Math.abs(report.ce - evals.at(-1).ce) < 1e-4, `${report.ce} vs ${evals.at(-1).ce}`);
+    assert.ok(Math.abs(report.perplexity - Math.exp(report.ce)) < 1e-6 * report.perplexity);
+  });
+
+  it('refuses to overwrite an existing run, and names bad settings and data files', async () => {
+    const again = new BufferOutput();
+    assert.equal((await runFile(join(dir, 'sft.sftgo'), options(), again)).exitCode, 1);
+    assert.match(again.stderrText, /already holds a run; continue it with --resume/);
+
+    const bad = new BufferOutput();
+    const o = options();
+    o.settings = [...o.settings, set('train.lr=fast'), set('train.lrr=1'), set(`train.out=${JSON.stringify(join(dir, 'other'))}`)];
+    assert.equal((await runFile(join(dir, 'sft.sftgo'), o, bad)).exitCode, 1);
+    assert.match(bad.stderrText, /train\.lr: expected a number ≥ 0, got "fast"/);
+    assert.match(bad.stderrText, /unknown key 'train\.lrr'; did you mean 'train\.lr'\?/);
+
+    const missing = new BufferOutput();
+    const m = options();
+    m.settings = [...m.settings, set('data.train="nowhere.jsonl"'), set(`train.out=${JSON.stringify(join(dir, 'other'))}`)];
+    assert.equal((await runFile(join(dir, 'sft.sftgo'), m, missing)).exitCode, 1);
+    assert.match(missing.stderrText, /nowhere\.jsonl: no such data file/);
+  });
+});

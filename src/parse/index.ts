@@ -1,7 +1,7 @@
 // The parse stage: source text to AST plus every lexical and syntax diagnostic. Never throws.
 //   lex (lexer.ts) → layout: newlines, brackets, statements (layout.ts) → parse each statement
 //   (parser.ts) → build the AST (to-ast.ts)
-import { tokenMatcher, type IRecognitionException, type IToken } from 'chevrotain';
+import { tokenMatcher, type IRecognitionException, type IToken } from './chevrotain.js';
 import type { Comment, SourceFile, Statement } from './ast.js';
 import { error, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { E_PARSER_BUG, E_SYNTAX, E_TOO_DEEP, E_UNEXPECTED_CHARACTER } from './codes.js';

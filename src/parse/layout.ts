@@ -7,7 +7,7 @@
 // of follow-on errors: an unclosed bracket is closed (with a zero-width token) where the statement
 // evidently ends, and a closer without an opener is reported (E0112) and dropped.
 // Parsing each statement on its own then keeps a syntax error in one statement from hiding the others.
-import { createTokenInstance, tokenMatcher, type IToken, type TokenType } from 'chevrotain';
+import { createTokenInstance, tokenMatcher, type IToken, type TokenType } from './chevrotain.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { E_TOO_DEEP, E_UNCLOSED_BRACKET, E_UNMATCHED_BRACKET } from './codes.js';
 import type { LineMap } from './positions.js';

@@ -1,7 +1,7 @@
 // The lexer: source text to tokens, comments and lexical diagnostics. It never throws: an unknown
 // character is reported (E0101) and skipped, a malformed literal is reported and kept as a literal of
 // its kind so the parser does not add a second error for the same mistake.
-import { Lexer, type IToken } from 'chevrotain';
+import { Lexer, type IToken, type LexerInstance } from './chevrotain.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { E_BAD_ESCAPE, E_BAD_NUMBER, E_UNEXPECTED_CHARACTER, E_UNTERMINATED_STRING } from './codes.js';
 import { LineMap } from './positions.js';
@@ -17,8 +17,8 @@ export interface LexResult {
 }
 
 // Built once per process: chevrotain analyses the patterns when a lexer is constructed.
-let lexerInstance: Lexer | undefined;
-function lexer(): Lexer {
+let lexerInstance: LexerInstance | undefined;
+function lexer(): LexerInstance {
   lexerInstance ??= new Lexer(LEXER_TOKENS, { positionTracking: 'onlyOffset', ensureOptimizations: false, skipValidations: true });
   return lexerInstance;
 }

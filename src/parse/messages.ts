@@ -1,7 +1,7 @@
 // Human syntax-error messages: "expected an expression after `=`, found `)`" instead of chevrotain's
 // dump of token-type names. Tokens are described by what a reader sees: their text, or "the end of
 // the line" for the newline that ended the statement.
-import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from './chevrotain.js';
 import { BlockKeyword, EntrySeparator, Name, NewLine, RBrace, RBracket, RParen, StatementEnd } from './tokens.js';
 
 /**

@@ -3,7 +3,7 @@
 // Precedence, loosest first: or < and < not < comparison (non-associative) < + - < * / < unary - <
 // ^ (right-associative) < postfix call/index < primary. grammar/sftgo.ebnf is the readable form of
 // these rules; test/parse/grammar-drift.test.ts keeps the two in step.
-import { CstParser, type CstNode } from 'chevrotain';
+import { CstParser, type CstNode } from './chevrotain.js';
 import { parserErrorMessages } from './messages.js';
 import {
   AdditiveOperator, AndOperator, ArgumentName, Arrow, Callee, BlockKeyword, Caret, Comma, ComparisonOperator, EntrySeparator, Equals, False, Group,

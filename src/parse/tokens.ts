@@ -1,7 +1,7 @@
 // Token types of the `.sftgo` language (LANGUAGE.md §2), in the order the lexer tries them:
 // chevrotain takes the first pattern that matches, so longer operators come before their prefixes
 // and keywords before identifiers (with `longer_alt` so that `grouping` stays one identifier).
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type TokenType } from './chevrotain.js';
 
 // ---- Categories: abstract token types that the parser consumes instead of one concrete type. ----
 

@@ -4,6 +4,7 @@
 // executor when it lands. Until then they are refused with a message, never trained as something else.
 import type { Objective } from '../ir/nodes.js';
 import { meanCe, type StepObjective } from '../train/objective.js';
+import { paramValues } from './param-values.js';
 
 export type BridgeResult = { ok: true; objective: StepObjective } | { ok: false; message: string };
 
@@ -11,7 +12,7 @@ export function stepObjectiveFor(objective: Objective): BridgeResult {
   const loss = objective.loss;
   const isMeanCe = loss.op === 'mean' && loss.mask === undefined && loss.arg.op === 'token' && loss.arg.name === 'ce';
   if (isMeanCe && objective.partition.groups.length === 0) {
-    return { ok: true, objective: { ...meanCe, name: objective.name } };
+    return { ok: true, objective: { ...meanCe, name: objective.name, paramValues: (ctx) => paramValues(objective, ctx) } };
   }
   return {
     ok: false,

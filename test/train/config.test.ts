@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { compile } from '../../src/compile.js';
+import { paramValues } from '../../src/run/param-values.js';
+import { decodeLrSchedule, parseOverrideValue, resolveRunConfig, runConfigToJson } from '../../src/train/config.js';
+
+const base = { objectiveName: 'demo', sourceFile: '/proj/objectives/demo.sftgo', packageRoot: '/pkg', cwd: '/work', now: new Date('2026-11-22T04:05:09Z') };
+const set = (flag: string) => {
+  const eq = flag.indexOf('=');
+  const [block, key] = flag.slice(0, eq).split('.') as [string, string];
+  return { block, key, text: flag.slice(eq + 1), flag };
+};
+
+describe('run settings (RunConfig)', () => {
+  it('fills every default of LANGUAGE.md §8 and the bundled model and data', () => {
+    const { config, errors } = resolveRunConfig({}, base);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(config.train, {
+      epochs: 3, steps: 0, batch: 16, gradAccum: 1, lr: 3e-4, lrSchedule: { kind: 'cosine', warmup: 0.07 }, weightDecay: 0.05,
+      eps: 1e-8, betas: [0.9, 0.999], clipGrad: 1, seed: 1, evalEvery: 50, saveEvery: 200, out: '/work/runs/demo-2026-11-22T04-05-09', backend: 'auto',
+    });
+    assert.deepEqual(config.data, { train: '/pkg/assets/default/data/train.jsonl', eval: '/pkg/assets/default/data/eval.jsonl', format: 'auto', lossOn: 'response', maxLen: 512 });
+    // No bundled model directory under /pkg: the tiny preset with the bundled tokenizer.
+    assert.deepEqual(config.model, { preset: 'tiny', tokenizer: '/pkg/assets/default/tokenizer' });
+    assert.equal(runConfigToJson(config).train && (runConfigToJson(config).train as { lr_schedule: string }).lr_schedule, 'cosine(warmup = 7%)');
+  });
+
+  it('resolves paths written in the file against its directory, and --set paths against the working directory', () => {
+    const { config, errors } = resolveRunConfig(
+      { model: { path: '../models/m' }, data: { train: 'd/train.jsonl' }, train: { out: 'out/r1' } },
+      { ...base, overrides: [set('data.eval="e.jsonl"')] },
+    );
+    assert.deepEqual(errors, []);
+    assert.equal(config.model.path, '/proj/models/m');
+    assert.equal(config.model.tokenizer, undefined);
+    assert.equal(config.data.train, '/proj/objectives/d/train.jsonl');
+    assert.equal(config.data.eval, '/work/e.jsonl');
+    assert.equal(config.train.out, '/proj/objectives/out/r1');
+  });
+
+  it('applies --set overrides over the file and parses their values', () => {
+    const { config, errors } = resolveRunConfig(
+      { train: { lr: 1e-3, lr_schedule: { kind: 'linear', warmup: 0.1 } } },
+      { ...base, overrides: [set('train.lr=1e-4'), set('train.betas=[0.9, 0.95]'), set('train.lr_schedule=cosine(warmup = 5%)'), set('train.backend=wasm')] },
+    );
+    assert.deepEqual(errors, []);
+    assert.equal(config.train.lr, 1e-4);
+    assert.deepEqual(config.train.betas, [0.9, 0.95]);
+    assert.deepEqual(config.train.lrSchedule, { kind: 'cosine', warmup: 0.05 });
+    assert.equal(config.train.backend, 'wasm');
+    assert.equal(parseOverrideValue('30%'), 0.3);
+    assert.equal(parseOverrideValue('runs/x'), 'runs/x');
+  });
+
+  it('reports every bad key and value at once, with did-you-mean', () => {
+    const { errors } = resolveRunConfig(
+      { train: { batch: 0, betas: [0.9], backend: 'wsam' }, model: { path: 'a', preset: 'tiny' } },
+      { ...base, overrides: [set('train.learning_rate=1'), set('train.lr=-1')] },
+    );
+    assert.equal(errors.length, 6, errors.join('\n'));
+    assert.ok(errors.some((e) => /train\.batch: expected an integer ≥ 1, got 0/.test(e)));
+    assert.ok(errors.some((e) => /train\.betas: expected a list of two numbers/.test(e)));
+    assert.ok(errors.some((e) => /did you mean 'wasm'/.test(e)));
+    assert.ok(errors.some((e) => /either path or preset/.test(e)));
+    assert.ok(errors.some((e) => /unknown key 'train\.learning_rate'/.test(e)));
+    assert.ok(errors.some((e) => /train\.lr: expected a number ≥ 0, got -1/.test(e)));
+  });
+
+  it('decodes lr_schedule in the compiler’s JSON form and in text', () => {
+    assert.deepEqual(decodeLrSchedule({ kind: 'cosine', warmup: 0.07 }), { kind: 'cosine', warmup: 0.07 });
+    assert.deepEqual(decodeLrSchedule({ kind: 'constant' }), { kind: 'constant', warmup: 0 });
+    assert.deepEqual(decodeLrSchedule('linear(warmup = 10%)'), { kind: 'linear', warmup: 0.1 });
+    assert.match(decodeLrSchedule({ kind: 'step' }) as string, /not constant, linear/);
+  });
+
+  it('takes the compiled settings blocks of a real file', () => {
+    const source = 'loss = mean(ce)\ntrain { lr = 1e-3, lr_schedule = linear(warmup = 10%), betas = [0.9, 0.95] }\ndata { train = "t.jsonl" }\n';
+    const { objective, diagnostics } = compile(source, { file: join('/proj', 'x.sftgo') });
+    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+    const { config, errors } = resolveRunConfig(objective!.settings, { ...base, sourceFile: '/proj/x.sftgo' });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(config.train.lrSchedule, { kind: 'linear', warmup: 0.1 });
+    assert.deepEqual(config.train.betas, [0.9, 0.95]);
+    assert.equal(config.data.train, '/proj/t.jsonl');
+    assert.equal(config.data.eval, undefined); // own training data: no bundled eval set is mixed in
+  });
+});
+
+describe('param values for metrics.jsonl', () => {
+  it('evaluates constants and the schedules of LANGUAGE.md §7 at a step', () => {
+    const source = 'param λ = linear(0.9 -> 0.1, over = 50%)\nparam c = cosine(1 -> 0)\nparam k = 2\nloss = λ·mean(ce) + c·k·mean(ce)\n';
+    const { objective } = compile(source, { file: 'p.sftgo' });
+    const at = (step: number) => paramValues(objective!, { step, totalSteps: 100 });
+    assert.deepEqual(at(0), { λ: 0.9, c: 1, k: 2 });
+    const mid = at(25);
+    assert.ok(Math.abs(mid['λ']! - 0.5) < 1e-12);
+    assert.ok(Math.abs(mid['c']! - (0.5 + 0.5 * Math.cos(Math.PI * 0.25))) < 1e-12);
+    assert.ok(Math.abs(at(80)['λ']! - 0.1) < 1e-12); // held at b after ⌊P·S⌋
+    assert.ok(Math.abs(at(100)['c']!) < 1e-12);
+  });
+});

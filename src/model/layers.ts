@@ -53,30 +53,33 @@ export function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
   return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [batch, seq, heads * dim]) as tf.Tensor3D;
 }
 
-/** [batch, kvHeads, seq, dim] → [batch, kvHeads·rep, seq, dim], each kv head repeated `rep` times in a row (HF repeat_kv). */
-export function repeatKv(x: tf.Tensor4D, rep: number): tf.Tensor4D {
-  if (rep === 1) return x;
-  const [batch, kvHeads, seq, dim] = x.shape;
-  // Kept at rank 4 ([b, kv, 1, seq·dim] → [b, kv, rep, seq·dim]): broadcastTo runs as Tile, whose
-  // gradient tfjs implements only up to rank 4.
-  const expanded = tf.broadcastTo(tf.reshape(x, [batch, kvHeads, 1, seq * dim]), [batch, kvHeads, rep, seq * dim]);
-  return tf.reshape(expanded, [batch, kvHeads * rep, seq, dim]) as tf.Tensor4D;
+/**
+ * The additive causal mask [rep·seq, seq]: row r·seq + i may see columns j ≤ i. -1e9 above the
+ * diagonal makes exp underflow to exactly 0. `rep` stacks copies for grouped-query attention.
+ */
+export function causalBias(seq: number, rep = 1): tf.Tensor2D {
+  const values = new Float32Array(rep * seq * seq);
+  for (let r = 0; r < rep; r++) {
+    for (let i = 0; i < seq; i++) for (let j = i + 1; j < seq; j++) values[(r * seq + i) * seq + j] = -1e9;
+  }
+  return tf.tensor2d(values, [rep * seq, seq]);
 }
 
-/** The additive causal mask [seq, seq]: 0 on and below the diagonal, -1e9 above (exp underflows to exactly 0). */
-export function causalBias(seq: number): tf.Tensor2D {
-  const values = new Float32Array(seq * seq);
-  for (let i = 0; i < seq; i++) for (let j = i + 1; j < seq; j++) values[i * seq + j] = -1e9;
-  return tf.tensor2d(values, [seq, seq]);
-}
-
-/** softmax(q·kᵀ/√d + causal)·v for q, k, v [batch, heads, seq, dim]. */
+/**
+ * softmax(q·kᵀ/√d + causal)·v for q [batch, heads, seq, dim] and k, v [batch, kvHeads, seq, dim]
+ * (grouped-query attention when kvHeads < heads; query head h uses kv head ⌊h / rep⌋, as HF repeat_kv).
+ * The query heads sharing a kv head are stacked along the sequence axis ([batch, kvHeads, rep·seq, dim]),
+ * which is a free reshape, so k and v are never repeated: repeating them costs a Tile each way,
+ * slow on wasm, and tfjs's Tile gradient stops at rank 4.
+ */
 export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): tf.Tensor4D {
-  const seq = q.shape[2];
-  const dim = q.shape[3];
-  const scores = tf.mul(tf.matMul(q, tf.transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(dim));
-  const probs = tf.softmax(tf.add(scores, causalBias(seq)), -1);
-  return tf.matMul(probs, v) as tf.Tensor4D;
+  const [batch, heads, seq, dim] = q.shape;
+  const kvHeads = k.shape[1];
+  const rep = heads / kvHeads;
+  const grouped = tf.reshape(q, [batch, kvHeads, rep * seq, dim]);
+  const scores = tf.mul(tf.matMul(grouped, tf.transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(dim));
+  const probs = tf.softmax(tf.add(scores, causalBias(seq, rep)), -1);
+  return tf.reshape(tf.matMul(probs, v), [batch, heads, seq, dim]) as tf.Tensor4D;
 }
 
 /** hidden [batch, seq, h] × embeddingᵀ, embedding [vocab, h] → [batch, seq, vocab]. */

@@ -2,7 +2,7 @@
 // grouped-query attention, nn.Linear weights stored [out, in], no biases, lm_head tied or not.
 import * as tf from '@tensorflow/tfjs';
 import type { CausalLM, ModelConfig } from './types.js';
-import { causalAttention, linearOutIn, mergeHeads, projectToVocab, repeatKv, rmsNorm, splitHeads } from './layers.js';
+import { causalAttention, linearOutIn, mergeHeads, projectToVocab, rmsNorm, splitHeads } from './layers.js';
 import { applyRope, ropeTables } from './rope.js';
 
 /** Every trainable weight of a llama model, by HF name, with its shape. */
@@ -57,7 +57,6 @@ export class LlamaModel implements CausalLM {
     const c = this.config;
     const [, seq] = inputIds.shape;
     const { cos, sin } = this.rope(seq);
-    const rep = c.numHeads / c.numKvHeads;
     return tf.tidy(() => {
       let x: tf.Tensor = tf.gather(this.w<tf.Rank.R2>('model.embed_tokens.weight'), inputIds);
       for (let i = 0; i < c.numLayers; i++) {
@@ -66,7 +65,7 @@ export class LlamaModel implements CausalLM {
         const q = applyRope(splitHeads(linearOutIn(a, this.w(`${p}self_attn.q_proj.weight`)), c.numHeads), cos, sin);
         const k = applyRope(splitHeads(linearOutIn(a, this.w(`${p}self_attn.k_proj.weight`)), c.numKvHeads), cos, sin);
         const v = splitHeads(linearOutIn(a, this.w(`${p}self_attn.v_proj.weight`)), c.numKvHeads);
-        const attended = mergeHeads(causalAttention(q, repeatKv(k, rep), repeatKv(v, rep)));
+        const attended = mergeHeads(causalAttention(q, k, v));
         x = tf.add(x, linearOutIn(attended, this.w(`${p}self_attn.o_proj.weight`)));
         const m = rmsNorm(x, this.w(`${p}post_attention_layernorm.weight`), c.normEps);
         const gate = linearOutIn(m, this.w(`${p}mlp.gate_proj.weight`));

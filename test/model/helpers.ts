@@ -2,10 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { repoRoot } from '../helpers/golden.js';
 
-export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'models');
+/** In the source tree whether the test runs from test/ (tsx) or dist/test/ (compiled): tsc copies no fixtures. */
+export const FIXTURES = path.join(repoRoot, 'test', 'fixtures', 'models');
 
 /** Registers before/after hooks that run the suite on the cpu backend and restore the previous one. */
 export function useCpuBackend(): void {

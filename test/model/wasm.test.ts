@@ -1,7 +1,6 @@
 // The PyTorch reference fixtures on the wasm backend (the one training uses without native
 // TensorFlow): logits within the same tolerance as on cpu, and a gradient through every weight,
-// which needs the embedding gather's gradient (UnsortedSegmentSum, registered by src/backend/) and
-// the Tile gradient of repeat_kv. The backend module is engineer D's src/backend/index.ts, imported by
+// which needs the embedding gather's gradient (UnsortedSegmentSum, registered by src/backend/). The backend module is engineer D's src/backend/index.ts, imported by
 // a computed path so this file compiles, and the suite is skipped, in a tree without it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -30,8 +30,9 @@ export interface PlainHeadResult {
   /** The full logits, [tokens, vocab]: tests use their magnitude to scale tolerances. */
   logits: Float64Array;
   /**
-   * The largest Σ|term| over the entries of each gradient: the size of what was summed, which is
-   * what float32 rounding is proportional to (an exact 0 can be a sum of ±1 terms).
+   * The largest Σ|term| over the entries of each gradient, with the softmax and one-hot parts of
+   * each term counted separately: the size of what was summed, which is what float32 rounding is
+   * proportional to (an exact 0 can be a sum of ±1 terms).
    */
   hiddenGradTermScale: number;
   weightGradTermScale: number;
@@ -70,13 +71,17 @@ export function plainHead(input: PlainHeadInput): PlainHeadResult {
     const gent = entropyWeight === undefined ? 0 : entropyWeight[t]!;
     for (let j = 0; j < v; j++) {
       const p = Math.exp(logp[j]!);
-      const dl = gce * (p - (j === target ? 1 : 0)) - gent * p * (logp[j]! + ent);
-      if (dl === 0) continue;
+      const isTarget = j === target ? 1 : 0;
+      const dl = gce * (p - isTarget) - gent * p * (logp[j]! + ent);
+      // Implementations may sum the softmax part and the one-hot part separately (the fused head
+      // does), so the size of what is summed is that of the parts, not of their difference.
+      const magnitude = Math.abs(gce) * (p + isTarget) + Math.abs(gent * p * (logp[j]! + ent));
+      if (magnitude === 0) continue;
       for (let k = 0; k < h; k++) {
         hiddenGrad[t * h + k] += dl * weight[j * h + k]!;
         weightGrad[j * h + k] += dl * hidden[t * h + k]!;
-        hiddenGradTerms[t * h + k] += Math.abs(dl * weight[j * h + k]!);
-        weightGradTerms[j * h + k] += Math.abs(dl * hidden[t * h + k]!);
+        hiddenGradTerms[t * h + k] += magnitude * Math.abs(weight[j * h + k]!);
+        weightGradTerms[j * h + k] += magnitude * Math.abs(hidden[t * h + k]!);
       }
     }
   }

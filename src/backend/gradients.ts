@@ -52,7 +52,8 @@ export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...input
   gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)],
 })) as (x: tf.Tensor) => tf.Tensor;
 
-const reducingGradFuncs = new WeakSet<object>();
+// A global symbol marks our gradient (see kernels/install.ts for why not a module-level set).
+const MARK = Symbol.for('sftgoc.backend.gradientFix');
 
 /** Sums `grad` over the axes along which an input of `shape` was broadcast, and gives it that shape. */
 export function reduceToShape(grad: tf.Tensor, shape: readonly number[]): tf.Tensor {
@@ -72,7 +73,7 @@ export function reduceToShape(grad: tf.Tensor, shape: readonly number[]): tf.Ten
  */
 export function fixBatchMatMulGradient(): boolean {
   const original = tf.getGradient('BatchMatMul');
-  if (original === undefined || reducingGradFuncs.has(original.gradFunc)) return false;
+  if (original === undefined || (original.gradFunc as unknown as Record<symbol, unknown>)[MARK] === true) return false;
   const gradFunc: typeof original.gradFunc = (dy, saved, attrs) => {
     const [a, b] = saved as [tf.Tensor, tf.Tensor];
     const grads = original.gradFunc(dy, saved, attrs);
@@ -81,7 +82,7 @@ export function fixBatchMatMulGradient(): boolean {
       b: () => reduceToShape(grads['b']!(), b.shape),
     };
   };
-  reducingGradFuncs.add(gradFunc);
+  Object.defineProperty(gradFunc, MARK, { value: true });
   tf.unregisterGradient('BatchMatMul');
   tf.registerGradient({ ...original, inputsToSave: ['a', 'b'], gradFunc });
   return true;

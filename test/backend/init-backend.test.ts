@@ -107,3 +107,26 @@ describe('backend: initBackend', () => {
     for (const name of ['webgl', 'WASM', 'gpu', '']) assert.ok(!isBackendRequest(name), name);
   });
 });
+
+describe('backend: kernel fixes are installed once', () => {
+  let previous: string | undefined;
+  before(() => {
+    previous = tf.getBackend();
+  });
+  after(async () => {
+    await tf.setBackend(previous ?? 'cpu');
+  });
+
+  it('a second install changes nothing and keeps the same kernels', async () => {
+    const { installWasmKernelFixes, installCpuKernelFixes } = await import('../../src/backend/kernels/install.js');
+    await initBackend('wasm');
+    await initBackend('cpu');
+    const names = ['BatchMatMul', '_FusedMatMul', 'UnsortedSegmentSum', 'GatherV2', 'Einsum'];
+    const before = names.map((n) => tf.getKernel(n, 'wasm').kernelFunc);
+    const cpuBefore = tf.getKernel('UnsortedSegmentSum', 'cpu').kernelFunc;
+    assert.deepEqual(installWasmKernelFixes(), []);
+    assert.deepEqual(installCpuKernelFixes(), []);
+    names.forEach((n, i) => assert.equal(tf.getKernel(n, 'wasm').kernelFunc, before[i], n));
+    assert.equal(tf.getKernel('UnsortedSegmentSum', 'cpu').kernelFunc, cpuBefore);
+  });
+});

@@ -9,7 +9,13 @@ import { wrapBatchedGather } from './gather-batched.js';
 import { cpuSegmentSumConfig, wasmSegmentSumConfig } from './segment-sum.js';
 import { transposedMatMulConfig } from './transposed-matmul.js';
 
-const ours = new WeakSet<KernelFunc>();
+// Our kernels carry this mark. A global symbol, not a module-level WeakSet: the tfjs registry is
+// process-wide, and a second instance of this module (bundlers, test loaders) must still see them.
+const MARK = Symbol.for('sftgoc.backend.kernelFix');
+
+function mark(f: KernelFunc): void {
+  Object.defineProperty(f, MARK, { value: true });
+}
 
 function findKernel(kernelName: string, backendName: string): KernelConfig | undefined {
   // getKernel returns undefined (typed as KernelConfig) when nothing is registered.
@@ -20,13 +26,13 @@ function replaceKernel(config: KernelConfig): void {
   if (findKernel(config.kernelName, config.backendName) !== undefined) {
     tf.unregisterKernel(config.kernelName, config.backendName); // avoids tfjs's "already registered" warning
   }
-  ours.add(config.kernelFunc);
+  mark(config.kernelFunc);
   tf.registerKernel(config);
 }
 
 function isOurs(kernelName: string, backendName: string): boolean {
   const existing = findKernel(kernelName, backendName);
-  return existing !== undefined && ours.has(existing.kernelFunc);
+  return existing !== undefined && (existing.kernelFunc as unknown as Record<symbol, unknown>)[MARK] === true;
 }
 
 /** What was installed, for the notes initBackend returns. */

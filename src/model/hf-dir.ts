@@ -103,6 +103,12 @@ export interface SaveOptions {
    * weight in the dtype it was loaded with (F32 for a model created here).
    */
   dtype?: 'F32' | 'F16' | 'BF16' | 'source';
+  /**
+   * The tokenizer's special ids, written as bos_token_id / eos_token_id / pad_token_id. Without them
+   * transformers falls back to its config defaults (GPT2Config: 50256), which a model with a small
+   * vocabulary does not have, and generate() would never see its end-of-sequence token.
+   */
+  tokenIds?: { bos?: number; eos?: number; pad?: number };
 }
 
 const TORCH_DTYPE: Record<string, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
@@ -126,5 +132,9 @@ export async function saveModel(model: CausalLM, dir: string, options: SaveOptio
   await mkdir(dir, { recursive: true });
   await writeSafetensors(path.join(dir, SINGLE_FILE), tensors, { format: 'pt' });
   const config = configToJson(model.config, TORCH_DTYPE[mostCommon] ?? 'float32');
+  const ids = options.tokenIds ?? {};
+  if (ids.bos !== undefined) config.bos_token_id = ids.bos;
+  if (ids.eos !== undefined) config.eos_token_id = ids.eos;
+  if (ids.pad !== undefined) config.pad_token_id = ids.pad;
   await writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
 }

@@ -59,7 +59,7 @@ describe('model/hf-dir', () => {
   it('writes the layout transformers loads: prefixed names, no tied lm_head, format=pt, a gpt2 config', async () => {
     const model = createModel(presetConfig('tiny', { vocabSize: 40 })!, 1);
     const dir = path.join(tmp(), 'gpt2-layout');
-    await saveModel(model, dir);
+    await saveModel(model, dir, { tokenIds: { bos: 0, eos: 39, pad: 38 } });
     const file = await readSafetensors(path.join(dir, 'model.safetensors'));
     assert.deepEqual(file.metadata, { format: 'pt' });
     assert.ok(!file.tensors.has('lm_head.weight'));
@@ -71,6 +71,7 @@ describe('model/hf-dir', () => {
     assert.equal(config.vocab_size, 40);
     assert.equal(config.torch_dtype, 'float32');
     assert.equal(config.tie_word_embeddings, true);
+    assert.deepEqual([config.bos_token_id, config.eos_token_id, config.pad_token_id], [0, 39, 38]);
     model.dispose();
   });
 

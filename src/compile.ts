@@ -8,9 +8,9 @@ import { fileSpan } from './diagnostics/span.js';
 import { parse } from './parse/index.js';
 import { checkProgram } from './check/index.js';
 import { nodeHost, type CompileHost } from './check/host.js';
-import { loadProgram } from './check/load.js';
+import { loadProgram, type LoadedFile } from './check/load.js';
 import { overrideBlocks, type SettingOverride } from './check/set-overrides.js';
-import { lowerProgram } from './ir/lower.js';
+import { lowerProgram, PARAM_OVERRIDE_PREFIX } from './ir/lower.js';
 import { foldObjective } from './ir/fold.js';
 import { cseObjective } from './ir/cse.js';
 import type { Objective } from './ir/nodes.js';
@@ -18,8 +18,12 @@ import type { Objective } from './ir/nodes.js';
 export interface CompileOptions {
   /** The name diagnostics use for the source and the base of relative imports; default `<input>.sftgo`. */
   file?: string;
-  /** `--param NAME=VALUE` overrides; Greek aliases (`lambda`) name their letter. */
-  params?: Record<string, number>;
+  /**
+   * `--param NAME=VALUE` overrides; Greek aliases (`lambda`) name their letter. A number replaces
+   * the param's value; a string is an expression in the language, e.g. `"linear(0.9 -> 0.05)"`,
+   * checked as if the main file ended with `param NAME = VALUE` (diagnostics name `--param NAME`).
+   */
+  params?: Record<string, number | string>;
   /** Where imports are read from; default: the disk, and the package's stdlib/ for `std/…`. */
   host?: CompileHost;
   /** `--set block.key=VALUE` overrides, applied after every file (VALUE in settings syntax). */
@@ -49,12 +53,29 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   let sources: Record<string, string> = { [file]: source };
   try {
     const overrides: Record<string, number> = {};
-    for (const [name, value] of Object.entries(options.params ?? {})) overrides[canonicalParamName(name)] = value;
+    const expressionParams: [string, string][] = [];
+    for (const [raw, value] of Object.entries(options.params ?? {})) {
+      const name = canonicalParamName(raw);
+      if (typeof value === 'number') overrides[name] = value;
+      else expressionParams.push([name, value]);
+    }
     const loaded = loadProgram(file, source, options.host ?? nodeHost, parse);
     sources = loaded.sources;
     diagnostics.push(...loaded.diagnostics);
+    const paramFiles = expressionParams.map(([name, text]): LoadedFile => {
+      const path = `${PARAM_OVERRIDE_PREFIX}${name}`;
+      const text2 = `param ${name} = ${text}`;
+      sources[path] = text2;
+      const parsed = parse(text2, path);
+      diagnostics.push(...parsed.diagnostics);
+      return { path, source: text2, ast: parsed.ast, imports: [file] };
+    });
     const setBlocks = overrideBlocks(options.set ?? [], parse, diagnostics, sources);
-    const checked = checkProgram(loaded.files, overrides, diagnostics, setBlocks);
+    const checked = checkProgram([...loaded.files, ...paramFiles], overrides, diagnostics, setBlocks, file);
+    for (const [name] of expressionParams) {
+      const declared = checked.program.definitions.some((d) => d.kind === 'param' && d.name === name && !d.file.startsWith(PARAM_OVERRIDE_PREFIX));
+      if (!declared) diagnostics.push(error('E0209', `--param ${name}: the objective has no param \`${name}\``, fileSpan(file), paramsHint(checked.program.winners)));
+    }
     // A missing loss is expected when an import that may hold it could not be read.
     if (loaded.diagnostics.some((d) => d.code === 'E0205' || d.code === 'E0206')) {
       const i = diagnostics.findIndex((d) => d.code === 'E0210');
@@ -79,8 +100,8 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   }
 }
 
-function paramsHint(winners: Map<string, { kind: string }>): string {
-  const names = [...winners].filter(([, d]) => d.kind === 'param').map(([n]) => n);
+function paramsHint(winners: Map<string, { kind: string; file: string }>): string {
+  const names = [...winners].filter(([, d]) => d.kind === 'param' && !d.file.startsWith(PARAM_OVERRIDE_PREFIX)).map(([n]) => n);
   return `params: ${names.join(', ')}`;
 }
 

@@ -22,8 +22,10 @@ export function checkProgram(
   diagnostics: Diagnostic[],
   /** `--set` blocks, applied after every file. */
   extraBlocks: Program['blocks'] = [],
+  /** The main file, when `files` ends with synthetic `--param` files. */
+  mainPath?: string,
 ): CheckedProgram {
-  const program = resolveNames(files, diagnostics);
+  const program = resolveNames(files, diagnostics, mainPath);
   program.blocks.push(...extraBlocks);
   const checker = new TypeChecker(program, diagnostics, overrides);
   // Every definition is checked, redefined ones included, so a broken stdlib line is never hidden.

@@ -77,7 +77,7 @@ function fileStem(path: string): string {
   return base.replace(/\.sftgo$/, '') || 'objective';
 }
 
-export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[]): Program {
+export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[], mainPath?: string): Program {
   const prelude = preludeDefinition();
   const definitions: Definition[] = [prelude];
   const winners = new Map<string, Definition>([[prelude.name, prelude]]);
@@ -87,7 +87,7 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[]): Pr
   const exportedDefs = new Map<string, Map<string, Definition>>();
   let loss: LossDefinition | undefined;
   let brokenLoss = false;
-  const main = files[files.length - 1]!;
+  const main = files.find((f) => f.path === mainPath) ?? files[files.length - 1]!;
   let name = fileStem(main.path);
 
   for (const file of files) {

@@ -11,6 +11,9 @@ import type {
 } from './nodes.js';
 import { walk } from './walk.js';
 
+/** Files named `--param NAME` hold expression-valued `--param` overrides. */
+export const PARAM_OVERRIDE_PREFIX = '--param ';
+
 const ARITH: Record<string, BinaryFn> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow' };
 
 export function lowerProgram(checked: CheckedProgram, file: string, overrides: Record<string, number>): Objective {
@@ -33,7 +36,8 @@ class Lowerer {
     for (const p of this.params.values()) p.used = true;
     // Every param is part of the objective's interface (--param, metrics), used or not, in
     // definition order: the predeclared λ first, then imports, then the file.
-    const order = program.definitions.filter((d) => d.kind === 'param' && program.winners.get(d.name) === d);
+    const names = [...new Set(program.definitions.filter((d) => d.kind === 'param').map((d) => d.name))];
+    const order = names.map((n) => program.winners.get(n)!).filter((d) => d.kind === 'param');
     for (const def of order) this.param(def);
     const params = order.map((d) => this.params.get(d.name)!);
     for (const [name, value] of Object.entries(overrides)) {
@@ -80,7 +84,9 @@ class Lowerer {
     let p = this.params.get(def.name);
     if (p === undefined) {
       const type = this.checked.info.definitionTypes.get(def) === 'scalar' ? 'scalar' : 'number';
-      p = { name: def.name, type, value: this.expr(def.value), span: def.nameSpan, overridden: false, used: false };
+      // A `--param NAME=EXPR` override is a synthetic file named after the flag (src/compile.ts).
+      const overridden = def.file.startsWith(PARAM_OVERRIDE_PREFIX);
+      p = { name: def.name, type, value: this.expr(def.value), span: def.nameSpan, overridden, used: false };
       this.params.set(def.name, p);
     }
     return { op: 'param', type: p.type, name: def.name, span: def.nameSpan };

@@ -3,7 +3,7 @@ import { memoryHost } from '../../src/check/host.js';
 import { printExpr } from '../../src/ir/print.js';
 
 /** Compiles `source` as main.sftgo with extra in-memory files. */
-export function run(source: string, files: Record<string, string> = {}, params?: Record<string, number>): CompileResult {
+export function run(source: string, files: Record<string, string> = {}, params?: Record<string, number | string>): CompileResult {
   return compile(source, { file: 'main.sftgo', host: memoryHost({ ...files, 'main.sftgo': source }), params });
 }
 

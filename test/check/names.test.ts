@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { codes, lossText, run, where } from './helpers.js';
+import { compile } from '../../src/compile.js';
+import { memoryHost } from '../../src/check/host.js';
 import { printExpr } from '../../src/ir/print.js';
 
 describe('names and imports', () => {
@@ -69,3 +71,29 @@ describe('names and imports', () => {
     assert.equal(run('objective mine\nloss = mean(ce)').objective!.name, 'mine');
   });
 });
+
+describe('--param with an expression', () => {
+  it('replaces a param by a schedule, checked in the main file\'s scope, and marks it overridden', () => {
+    const r = run('import "std/sftgo"', {}, undefined);
+    assert.deepEqual(codes(r), []);
+    const s = compileWith('import "std/sftgo"', { lambda: 'linear(0.9 -> 0.05, over = 50%)', η: '20%' });
+    assert.deepEqual(codes(s), []);
+    assert.deepEqual(
+      s.objective!.params.map((p) => `${p.name}=${printExpr(p.value)}${p.overridden ? '*' : ''}`),
+      ['λ=linear(0.9 -> 0.05, over = 50%)*', 'η=20%*'],
+    );
+  });
+  it('reports type and syntax errors against the flag, and unknown names as E0209', () => {
+    const bad = compileWith('loss = λ·mean(ce)', { λ: 'sg(p)' });
+    assert.deepEqual(bad.diagnostics.map((d) => `${d.code} ${d.span.file}`), ['E0311 --param λ']);
+    assert.equal(bad.sources['--param λ'], 'param λ = sg(p)');
+    assert.ok(codes(compileWith('loss = λ·mean(ce)', { λ: 'linear(0.9 ->' })).includes('E0110'));
+    const unknown = compileWith('loss = λ·mean(ce)', { zz: '1' });
+    assert.deepEqual(codes(unknown), ['E0209']);
+    assert.equal(unknown.diagnostics[0]!.hint, 'params: λ');
+  });
+});
+
+function compileWith(source: string, params: Record<string, number | string>) {
+  return compile(source, { file: 'main.sftgo', host: memoryHost({ 'main.sftgo': source }), params });
+}

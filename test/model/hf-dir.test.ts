@@ -116,6 +116,30 @@ describe('model/hf-dir', () => {
     model.dispose();
   });
 
+  it('loads F16 weights: each weight is the F16 rounding of the F32 original', async () => {
+    const whole = await readSafetensors(path.join(FIXTURES, 'gpt2-tiny', 'model.safetensors'));
+    const half = new Map<string, TensorEntry>([...whole.tensors].map(([n, t]) => [n, { ...t, dtype: 'F16' }] as [string, TensorEntry]));
+    const dir = path.join(tmp(), 'gpt2-f16');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(path.join(FIXTURES, 'gpt2-tiny', 'config.json'), path.join(dir, 'config.json'));
+    await writeSafetensors(path.join(dir, 'model.safetensors'), half, { format: 'pt' });
+    const model = await loadModel(dir);
+    const original = whole.tensors.get('transformer.h.0.attn.c_attn.weight')!.values;
+    const loaded = model.params.get('transformer.h.0.attn.c_attn.weight')!.dataSync();
+    let changed = 0;
+    original.forEach((x, i) => {
+      // F16 keeps 11 significant bits: rounding moves a normal value by at most 2^-11 of it.
+      assert.ok(Math.abs(loaded[i]! - x) <= Math.abs(x) * 2 ** -11 + 2 ** -25, `element ${i}`);
+      if (loaded[i] !== x) changed++;
+    });
+    assert.ok(changed > 0, 'the weights really went through F16');
+    const reference = await loadModel(path.join(FIXTURES, 'gpt2-tiny'));
+    const diff = maxAbsDiff(logitsOf(model), logitsOf(reference));
+    assert.ok(diff > 0 && diff < 0.05, `F16 logits differ from F32 by ${diff}`);
+    model.dispose();
+    reference.dispose();
+  });
+
   it('loads a sharded checkpoint (model.safetensors.index.json)', async () => {
     const whole = await readSafetensors(path.join(FIXTURES, 'gpt2-tiny', 'model.safetensors'));
     const dir = path.join(tmp(), 'gpt2-sharded');

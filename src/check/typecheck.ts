@@ -9,6 +9,7 @@ import { TOKEN_QUANTITIES, type TokenQuantity } from '../ir/nodes.js';
 import { bindArguments, CALLABLE_NAMES, FUNCTIONS, isScorer, SCORERS } from './functions.js';
 import { RESERVED_NAMES, type Definition, type Program, type Scope } from './names.js';
 import { isNumeric, joinNumeric, typeName, type CheckType } from './types.js';
+import { constantValue } from './constant.js';
 
 /** What an identifier refers to after resolution. */
 export type Reference =
@@ -368,33 +369,6 @@ export class TypeChecker {
 
   /** The compile-time value of a number-typed expression (params with their overrides), if known. */
   constant(e: Expression): number | undefined {
-    switch (e.kind) {
-      case 'Number':
-      case 'Percent':
-        return e.value;
-      case 'Paren':
-        return this.constant(e.inner);
-      case 'Unary':
-        return e.op === '-' ? negate(this.constant(e.operand)) : undefined;
-      case 'Binary': {
-        const l = this.constant(e.left);
-        const r = this.constant(e.right);
-        if (l === undefined || r === undefined) return undefined;
-        return e.op === '+' ? l + r : e.op === '-' ? l - r : e.op === '*' ? l * r : e.op === '/' ? l / r : e.op === '^' ? l ** r : undefined;
-      }
-      case 'Identifier': {
-        const ref = this.info.references.get(e);
-        if (ref?.kind !== 'definition' || ref.definition.kind === 'group') return undefined;
-        const def = ref.definition;
-        if (def.kind === 'param' && Object.hasOwn(this.overrides, def.name)) return this.overrides[def.name];
-        return this.info.definitionTypes.get(def) === 'number' ? this.constant(def.value) : undefined;
-      }
-      default:
-        return undefined;
-    }
+    return constantValue(e, this.info, this.overrides);
   }
-}
-
-function negate(v: number | undefined): number | undefined {
-  return v === undefined ? undefined : -v;
 }

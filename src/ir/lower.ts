@@ -4,7 +4,7 @@
 import type { Span } from '../diagnostics/span.js';
 import type { Argument, CallExpression, Expression } from '../parse/ast.js';
 import type { CheckedProgram } from '../check/index.js';
-import { SCORERS, isScorer } from '../check/functions.js';
+import { FUNCTIONS, SCORERS, isScorer } from '../check/functions.js';
 import type { Definition } from '../check/names.js';
 import type {
   BinaryFn, CompareFn, GroupReduceFn, IrExpr, IrGroup, IrParam, IrType, Objective, ReduceNode, ScorerCall, ScorerName, UnaryFn,
@@ -266,22 +266,13 @@ class Lowerer {
 /** Arguments by parameter name: keyword ones, and positional ones matched against `params`. */
 function bind(e: CallExpression, params?: string[]): Map<string, Argument> {
   const out = new Map<string, Argument>();
-  const order = params ?? defaultParams(e.callee.name);
+  const order = params ?? FUNCTIONS[e.callee.name]?.params ?? [];
   let i = 0;
   for (const a of e.args) {
     if (a.name !== undefined) out.set(a.name.name, a);
     else if (i < order.length) out.set(order[i++]!, a);
   }
   return out;
-}
-
-function defaultParams(fn: string): string[] {
-  const table: Record<string, string[]> = {
-    mean: ['x'], sum: ['x'], seqmean: ['x'], count: ['g'], smoothmax: ['groups', 'temperature'], dro: ['groups', 'step'],
-    cvar: ['x', 'fraction'], exp: ['x'], log: ['x'], sqrt: ['x'], abs: ['x'], sg: ['x'], stopgrad: ['x'],
-    clip: ['x', 'lo', 'hi'], where: ['cond', 'then', 'else'], const: ['value'], linear: ['range', 'over'], cosine: ['range', 'over'], regex: ['pattern'],
-  };
-  return table[fn] ?? [];
 }
 
 function widest(a: IrType, b: IrType): IrType {

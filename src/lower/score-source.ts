@@ -1,0 +1,77 @@
+// The small interface the executor needs from the groupers (src/groupers/, engineer S): per-token
+// static scores and reference ce for the loss tokens of one micro-batch, computed (and cached)
+// before training. The executor never computes a static scorer itself; it asks a ScoreSource.
+// `arrayScoreSource` serves explicit per-sample arrays: for tests, and for callers that computed
+// the scores some other way.
+import type { Sample } from '../data/types.js';
+import type { ScorerCall } from '../ir/nodes.js';
+import type { PrepareContext } from '../train/objective.js';
+import type { LossTokens } from './loss-tokens.js';
+
+/** A `per corpus` rank whose threshold the precompute pass must supply, by `rankKey`. */
+export interface CorpusRank {
+  key: string;
+  scorer: ScorerCall;
+  direction: 'top' | 'bottom';
+  amount: number;
+}
+
+/** What the objective will ask for, so a source can precompute exactly that. */
+export interface ScoreNeeds {
+  /** Static scorer calls by scorer key (`scorerKey`, e.g. `tfidf(smooth = true, sublinear = false)`). */
+  scorers: ReadonlyMap<string, ScorerCall>;
+  refCe: boolean;
+  corpusRanks: readonly CorpusRank[];
+}
+
+export interface BatchScoreRequest {
+  /** The micro-batch's samples, by batch row. */
+  samples: readonly Sample[];
+  tokens: LossTokens;
+  needs: ScoreNeeds;
+}
+
+/** Per loss token of the micro-batch (in LossTokens order). */
+export interface BatchScores {
+  scores: Record<string, number[]>;
+  refCe?: number[];
+  corpusThresholds?: Record<string, number>;
+}
+
+export interface ScoreSource {
+  /** Precomputation over the whole data set (static scores, reference ce, corpus thresholds). */
+  prepare?(context: PrepareContext, needs: ScoreNeeds): Promise<void>;
+  batchScores(request: BatchScoreRequest): BatchScores;
+}
+
+export interface SampleArrays {
+  /** Per sample (by Sample.index), by scorer key: one score per token of `sample.ids`. */
+  scores?: ReadonlyMap<number, Record<string, readonly number[]>>;
+  /** Per sample (by Sample.index): the reference model's ce of each token of `sample.ids`. */
+  refCe?: ReadonlyMap<number, readonly number[]>;
+  corpusThresholds?: Record<string, number>;
+}
+
+/** Missing data is an error naming the sample and the key: never a silent zero score. */
+export function arrayScoreSource(arrays: SampleArrays): ScoreSource {
+  const pick = (table: ReadonlyMap<number, readonly number[]> | undefined, what: string, request: BatchScoreRequest): number[] =>
+    request.tokens.row.map((row, i) => {
+      const sample = request.samples[row]!;
+      const values = table?.get(sample.index);
+      const v = values?.[request.tokens.tokenIndex[i]!];
+      if (v === undefined) throw new Error(`no ${what} for token ${request.tokens.tokenIndex[i]} of sample ${sample.index} (${sample.source.file}:${sample.source.line})`);
+      return v;
+    });
+  return {
+    batchScores(request) {
+      const scores: Record<string, number[]> = {};
+      for (const key of request.needs.scorers.keys()) {
+        const table = new Map([...(arrays.scores ?? new Map<number, Record<string, readonly number[]>>())].map(([s, r]) => [s, r[key]!] as const).filter(([, v]) => v !== undefined));
+        scores[key] = pick(table, `score ${key}`, request);
+      }
+      const out: BatchScores = { scores, corpusThresholds: arrays.corpusThresholds };
+      if (request.needs.refCe) out.refCe = pick(arrays.refCe, 'reference ce', request);
+      return out;
+    },
+  };
+}

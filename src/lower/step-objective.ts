@@ -1,0 +1,142 @@
+// A compiled objective (src/ir/nodes.ts) lowered onto the trainer's StepObjective. Per micro-batch:
+//   1. the loss tokens are gathered into one compact list (loss-tokens.ts);
+//   2. the fused head computes ce (and the entropy, only when the objective reads it) for those N
+//      positions alone, from the hidden states and the output embedding, never the full logits;
+//   3. the host gets the per-token inputs the masks need (static scores and ref_ce from the
+//      ScoreSource; ce/entropy read back, detached, only when a selector reads them) and evaluates
+//      every mask with the reference evaluator's selector code;
+//   4. the loss graph runs on tensors (tensor-graph.ts) and per-group metrics are read off it.
+import * as tf from '@tensorflow/tfjs';
+import { tokenStats } from '../head/fused-ce.js';
+import type { Objective } from '../ir/nodes.js';
+import { evaluateScalar, rankKey, type EvalInputs } from '../ir/reference-eval.js';
+import type { CausalLM } from '../model/types.js';
+import type { BatchTensors, GroupValue, ObjectiveResult, StepContext, StepObjective } from '../train/objective.js';
+import { analyzeObjective, groupNamesOf, type ObjectiveAnalysis } from './analysis.js';
+import { DroState } from './dro-state.js';
+import { execute } from './execute.js';
+import { lossTokensOf, tokenTexts, type LossTokens } from './loss-tokens.js';
+import type { CorpusRank, ScoreNeeds, ScoreSource } from './score-source.js';
+
+/** Vocabulary entries per chunk of the fused head (src/head/): bounded memory for large vocabularies. */
+export const DEFAULT_HEAD_CHUNK = 8192;
+
+export interface LowerOptions {
+  /** Static scores, reference ce and corpus thresholds; required when the objective reads any. */
+  scores?: ScoreSource;
+  headChunk?: number;
+}
+
+export interface LoweredObjective extends StepObjective {
+  readonly analysis: ObjectiveAnalysis;
+  readonly needs: ScoreNeeds;
+}
+
+export type LowerResult = { ok: true; objective: LoweredObjective } | { ok: false; problems: string[] };
+
+/** What the objective asks of a ScoreSource (static scorers and ref_ce, host and device alike). */
+export function scoreNeedsOf(o: Objective, analysis: ObjectiveAnalysis, clock: { step: number; totalSteps: number }): ScoreNeeds {
+  const scorers = new Map([...analysis.host.staticScorers, ...analysis.device.staticScorers]);
+  const corpusRanks: CorpusRank[] = [];
+  for (const n of analysis.hostOrder) {
+    if (n.op !== 'rank' || n.scope !== 'corpus') continue;
+    const amount = evaluateScalar(o, n.amount, { ce: [], sampleOf: [], ...clock });
+    corpusRanks.push({ key: rankKey(n, amount), scorer: n.scorer, direction: n.direction, amount });
+  }
+  return { scorers, refCe: analysis.host.refCe || analysis.device.refCe, corpusRanks };
+}
+
+export function lowerObjective(o: Objective, options: LowerOptions = {}): LowerResult {
+  const analysis = analyzeObjective(o);
+  const needs = scoreNeedsOf(o, analysis, { step: 0, totalSteps: 1 });
+  const problems: string[] = [];
+  if (options.scores === undefined) {
+    for (const key of needs.scorers.keys()) problems.push(`${o.file}: objective '${o.name}' needs the static scorer ${key}, and no score source is available`);
+    if (needs.refCe) problems.push(`${o.file}: objective '${o.name}' needs the reference model's ce (ref_ce, excess, excess_loss), and no score source is available`);
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, objective: new CompiledStepObjective(o, analysis, needs, options) };
+}
+
+class CompiledStepObjective implements LoweredObjective {
+  readonly name: string;
+  readonly groupNames: readonly string[];
+  private readonly dro: DroState;
+  private readonly headChunk: number;
+
+  constructor(
+    private readonly o: Objective,
+    readonly analysis: ObjectiveAnalysis,
+    readonly needs: ScoreNeeds,
+    private readonly options: LowerOptions,
+  ) {
+    this.name = o.name;
+    this.groupNames = groupNamesOf(o);
+    this.dro = new DroState(analysis.groupReductions.filter((g) => g.fn === 'dro').map((g) => g.terms.length));
+    this.headChunk = options.headChunk ?? DEFAULT_HEAD_CHUNK;
+    if (this.dro.count > 0) {
+      this.getState = () => this.dro.snapshot();
+      this.setState = (state: unknown) => this.dro.restore(state);
+    }
+  }
+
+  getState?: () => unknown;
+  setState?: (state: unknown) => string[];
+
+  async prepare(context: Parameters<NonNullable<StepObjective['prepare']>>[0]): Promise<void> {
+    await this.options.scores?.prepare?.(context, this.needs);
+  }
+
+  paramValues(context: StepContext): Record<string, number> {
+    const clock: EvalInputs = { ce: [], sampleOf: [], step: context.step, totalSteps: context.totalSteps };
+    return Object.fromEntries(this.o.params.map((p) => [p.name, evaluateScalar(this.o, p.value, clock)]));
+  }
+
+  computeLoss(model: CausalLM, batch: BatchTensors, context: StepContext): ObjectiveResult {
+    const tokens = lossTokensOf(batch.batch);
+    const { ce, entropy } = this.head(model, batch, tokens);
+    if (tokens.n === 0) {
+      // No loss tokens: a zero loss still connected to the weights, and empty groups.
+      const zero = tf.mul(tf.sum(ce), 0) as tf.Scalar;
+      return { loss: zero, ce: zero, groups: new Map(this.groupNames.map((n) => [n, { loss: tf.scalar(0), tokens: 0 }])) };
+    }
+    const host = this.hostInputs(batch, tokens, ce, entropy, context);
+    const run = execute(this.o, this.analysis, {
+      n: tokens.n, ce, entropy, host, dro: this.dro, droUpdate: context.training && context.microBatch === 0,
+    });
+    const groups = new Map<string, GroupValue>(run.groups.map((g, i) => [this.groupNames[i]!, g]));
+    return { loss: run.loss, ce: tf.mean(ce) as tf.Scalar, groups };
+  }
+
+  /** ce (and entropy) of the loss tokens only: their hidden rows are gathered before the head. */
+  private head(model: CausalLM, batch: BatchTensors, tokens: LossTokens): { ce: tf.Tensor1D; entropy?: tf.Tensor1D } {
+    const [b, t] = batch.inputIds.shape;
+    const hidden = model.hidden(batch.inputIds);
+    const flat = tf.reshape(hidden, [b * t, hidden.shape[2]]) as tf.Tensor2D;
+    const rows = tokens.n === 0 ? Int32Array.of(0) : tokens.flat;
+    const targets = tokens.n === 0 ? Int32Array.of(0) : tokens.targets;
+    const picked = tf.gather(flat, tf.tensor1d(rows, 'int32')) as tf.Tensor2D;
+    return tokenStats(picked, model.outputEmbedding(), tf.tensor1d(targets, 'int32'), { chunkSize: this.headChunk, entropy: this.analysis.headEntropy });
+  }
+
+  private hostInputs(batch: BatchTensors, tokens: LossTokens, ce: tf.Tensor1D, entropy: tf.Tensor1D | undefined, context: StepContext): EvalInputs {
+    const samples = batch.batch.samples;
+    const a = this.analysis;
+    const scores = this.options.scores?.batchScores({ samples, tokens, needs: this.needs });
+    const host: EvalInputs = {
+      sampleOf: tokens.row,
+      // Read back (a device sync) only when a selector reads the model's own values.
+      ce: a.host.ce ? Array.from(ce.dataSync()) : new Array<number>(tokens.n).fill(0),
+      entropy: a.host.entropy && entropy !== undefined ? Array.from(entropy.dataSync()) : undefined,
+      refCe: scores?.refCe,
+      reward: tokens.row.map((r) => samples[r]!.reward),
+      advantage: tokens.row.map((r) => samples[r]!.advantage),
+      scores: scores?.scores,
+      text: a.host.text ? tokenTexts(batch.batch, tokens) : undefined,
+      corpusThresholds: scores?.corpusThresholds,
+      step: context.step,
+      totalSteps: context.totalSteps,
+    };
+    return host;
+  }
+}

@@ -1,0 +1,257 @@
+// The loss expression evaluated on tensors: per-token values are [N] vectors over the micro-batch's
+// loss tokens (LossTokens order), scalars are rank-0 tensors, and masks arrive precomputed from the
+// host (they carry no gradient: membership is a constant per step). Each node is computed once
+// (memoised by identity over the CSE'd DAG).
+//
+// Reductions with a mask are weighted sums with host-computed weights: mean → m/count, sum → m,
+// seqmean → m/(count in the sample · samples present). The masked-out values are replaced by 0
+// (tf.where) before the product, so an infinite value outside the restriction cannot turn into NaN
+// through 0·∞ in the forward pass, and the denominators are host numbers, never 0 (an empty
+// restriction has all-zero weights and the value 0). Group reductions skip empty groups from host
+// counts; max(groups) picks the largest live group mean on the host (strictly greater wins, so ties
+// go to the first) and the gradient flows into that term alone.
+import * as tf from '@tensorflow/tfjs';
+import { stopGradient } from '../backend/gradients.js';
+import { keep } from '../ir/dual.js';
+import type { GroupReduceNode, IrExpr, Objective, ReduceNode, ScorerCall } from '../ir/nodes.js';
+import { evaluateScalar, scorerKey, type EvalInputs } from '../ir/reference-eval.js';
+import type { DroState } from './dro-state.js';
+import { positionsOf } from './loss-tokens.js';
+
+export interface GraphInputs {
+  objective: Objective;
+  n: number;
+  /** Per-token ce [N], carrying the gradient. */
+  ce: tf.Tensor1D;
+  /** Per-token entropy [N], where the objective reads it. */
+  entropy?: tf.Tensor1D;
+  /** Host-side per-token inputs (sampleOf, refCe, reward, advantage, scores) and step, totalSteps, params. */
+  host: EvalInputs;
+  /** Every mask node the loss uses, evaluated on the host. */
+  masks: ReadonlyMap<IrExpr, boolean[]>;
+  dro: DroState;
+  /** The dro nodes of the loss, in the order of DroState's vectors. */
+  droNodes: readonly GroupReduceNode[];
+  /** Update q on this evaluation (training, first micro-batch) or only read it. */
+  droUpdate: boolean;
+}
+
+type Value = tf.Tensor;
+
+export class TensorGraph {
+  private readonly memo = new Map<IrExpr, Value>();
+  private readonly hostClock: EvalInputs;
+
+  constructor(private readonly g: GraphInputs) {
+    this.hostClock = { ce: [], sampleOf: [], step: g.host.step, totalSteps: g.host.totalSteps, params: g.host.params };
+  }
+
+  /** A scalar-typed node as a rank-0 tensor. */
+  scalar(e: IrExpr): tf.Scalar {
+    const v = this.value(e);
+    if (v.rank !== 0) throw new Error(`expected a scalar from ${e.op}`);
+    return v as tf.Scalar;
+  }
+
+  /** A host scalar needing no tokens: params, schedules, step, progress. */
+  hostScalar(e: IrExpr): number {
+    return evaluateScalar(this.g.objective, e, this.hostClock);
+  }
+
+  mask(e: IrExpr): boolean[] {
+    const m = this.g.masks.get(e);
+    if (m === undefined) throw new Error(`mask ${e.op} was not evaluated on the host`);
+    return m;
+  }
+
+  value(e: IrExpr): Value {
+    let v = this.memo.get(e);
+    if (v === undefined) {
+      v = this.compute(e);
+      this.memo.set(e, v);
+    }
+    return v;
+  }
+
+  private constant(xs: readonly number[] | undefined, what: string): tf.Tensor1D {
+    if (xs === undefined || xs.length !== this.g.n) throw new Error(`${what} must hold ${this.g.n} values`);
+    return tf.tensor1d(xs as number[], 'float32');
+  }
+
+  private tokens(v: Value): tf.Tensor1D {
+    return (v.rank === 0 ? tf.mul(v, tf.ones([this.g.n])) : v) as tf.Tensor1D;
+  }
+
+  private compute(e: IrExpr): Value {
+    const h = this.g.host;
+    switch (e.op) {
+      case 'const':
+        return tf.scalar(e.value);
+      case 'param':
+      case 'schedule':
+      case 'step':
+      case 'progress':
+        return tf.scalar(this.hostScalar(e));
+      case 'token':
+        switch (e.name) {
+          case 'ce':
+            return this.g.ce;
+          case 'logp':
+            return tf.neg(this.g.ce);
+          case 'p':
+            return tf.exp(tf.neg(this.g.ce));
+          case 'excess':
+            return tf.sub(this.g.ce, this.constant(h.refCe, 'ref_ce'));
+          case 'entropy':
+            if (this.g.entropy === undefined) throw new Error('the head did not compute the entropy');
+            return this.g.entropy;
+          case 'ref_ce':
+            return this.constant(h.refCe, 'ref_ce');
+          case 'reward':
+            return this.constant(h.reward, 'reward');
+          case 'advantage':
+            return this.constant(h.advantage, 'advantage');
+          case 'position':
+            return this.constant(positionsOf(h.sampleOf), 'position');
+        }
+        break;
+      case 'unary': {
+        const x = this.value(e.arg);
+        switch (e.fn) {
+          case 'neg': return tf.neg(x);
+          case 'exp': return tf.exp(x);
+          case 'log': return tf.log(x);
+          case 'sqrt': return tf.sqrt(x);
+          // |x| with gradient sign(x), 0 at 0 (tf.abs's gradient is −1 there).
+          case 'abs': return tf.mul(x, tf.sign(stopGradient(x)));
+          case 'sg': return stopGradient(x);
+        }
+        break;
+      }
+      case 'binary': {
+        const a = this.value(e.left);
+        const b = this.value(e.right);
+        switch (e.fn) {
+          case 'add': return tf.add(a, b);
+          case 'sub': return tf.sub(a, b);
+          case 'mul': return tf.mul(a, b);
+          case 'div': return tf.div(a, b);
+          case 'pow': return tf.pow(a, b);
+          // tfjs's Maximum/Minimum gradients give ties to the first operand, as the language does.
+          case 'max': return tf.maximum(a, b);
+          case 'min': return tf.minimum(a, b);
+        }
+        break;
+      }
+      case 'clip':
+        return tf.minimum(tf.maximum(this.value(e.arg), this.value(e.lo)), this.value(e.hi));
+      case 'where': {
+        const m = this.mask(e.cond);
+        const a = this.tokens(this.value(e.then));
+        const b = this.tokens(this.value(e.else));
+        return tf.where(tf.tensor1d(m, 'bool'), a, b);
+      }
+      case 'scores':
+        return this.scores(e.scorer);
+      case 'mean':
+      case 'sum':
+      case 'seqmean':
+        return this.weighted(this.value(e.arg), this.reduceWeights(e));
+      case 'count':
+        return tf.scalar(this.mask(e.mask).filter(Boolean).length);
+      case 'cvar':
+        return this.cvar(e);
+      case 'groups':
+        return this.groupReduce(e);
+      default:
+        // compare, and, or, not, rank, regex, group: masks, only ever read through mask().
+        throw new Error(`${(e as IrExpr).op} is a mask: it is evaluated on the host, not as a value`);
+    }
+    throw new Error(`cannot evaluate ${(e as IrExpr).op}`);
+  }
+
+  /** Raw scores carry no gradient: dynamic ones are the step's own values, stopped. */
+  private scores(s: ScorerCall): Value {
+    const given = this.g.host.scores?.[scorerKey(s)];
+    if (given !== undefined) return this.constant(given, `scores ${scorerKey(s)}`);
+    if (s.name === 'loss') return stopGradient(this.g.ce);
+    if (s.name === 'entropy') {
+      if (this.g.entropy === undefined) throw new Error('the head did not compute the entropy');
+      return stopGradient(this.g.entropy);
+    }
+    if (s.name === 'excess_loss') return tf.sub(stopGradient(this.g.ce), this.constant(this.g.host.refCe, 'ref_ce'));
+    throw new Error(`scores of ${scorerKey(s)} are missing`);
+  }
+
+  /** Host weights of a mean/sum/seqmean over its restriction. */
+  reduceWeights(e: ReduceNode): number[] {
+    const n = this.g.n;
+    const m = e.mask === undefined ? new Array<boolean>(n).fill(true) : this.mask(e.mask);
+    if (e.op === 'sum') return m.map((x) => (x ? 1 : 0));
+    if (e.op === 'mean') {
+      const count = m.filter(Boolean).length;
+      return m.map((x) => (x ? 1 / count : 0));
+    }
+    const perSample = new Map<number, number>();
+    m.forEach((x, i) => {
+      if (x) perSample.set(this.g.host.sampleOf[i]!, (perSample.get(this.g.host.sampleOf[i]!) ?? 0) + 1);
+    });
+    return m.map((x, i) => (x ? 1 / (perSample.get(this.g.host.sampleOf[i]!)! * perSample.size) : 0));
+  }
+
+  /** Σ w_t·x_t, with x replaced by 0 where w is 0. */
+  private weighted(x: Value, w: number[]): tf.Scalar {
+    if (x.rank === 0) return tf.mul(x, w.reduce((a, b) => a + b, 0)) as tf.Scalar;
+    const chosen = tf.tensor1d(w.map((v) => v !== 0), 'bool');
+    return tf.sum(tf.mul(tf.where(chosen, x, tf.zerosLike(x)), tf.tensor1d(w, 'float32'))) as tf.Scalar;
+  }
+
+  /** Mean of the top ceil(P·n) values of the restriction; which ones is decided on detached values. */
+  private cvar(e: Extract<IrExpr, { op: 'cvar' }>): Value {
+    const x = this.tokens(this.value(e.arg));
+    const m = e.mask === undefined ? undefined : this.mask(e.mask);
+    const values = x.dataSync();
+    const chosen = Array.from(values, (v, i) => ({ v, i })).filter(({ i }) => m === undefined || m[i]);
+    const k = keep(this.hostScalar(e.fraction), chosen.length);
+    chosen.sort((a, b) => b.v - a.v || a.i - b.i);
+    const w = new Array<number>(this.g.n).fill(0);
+    for (const { i } of chosen.slice(0, k)) w[i] = 1 / k;
+    return this.weighted(x, w);
+  }
+
+  /** Which terms of a group reduction have tokens (host counts). */
+  liveTerms(e: GroupReduceNode): boolean[] {
+    return e.terms.map((t) => this.mask(t.mask!).some(Boolean));
+  }
+
+  private groupReduce(e: GroupReduceNode): Value {
+    const live = this.liveTerms(e);
+    const liveIdx = live.flatMap((x, g) => (x ? [g] : []));
+    if (liveIdx.length === 0) return tf.scalar(0);
+    const terms = liveIdx.map((g) => this.scalar(e.terms[g]!));
+    switch (e.fn) {
+      case 'max': {
+        const means = terms.map((t) => t.dataSync()[0]!);
+        let best = 0;
+        for (let i = 1; i < means.length; i++) if (means[i]! > means[best]!) best = i;
+        return terms[best]!;
+      }
+      case 'mean':
+        return tf.div(tf.addN(terms), liveIdx.length);
+      case 'smoothmax': {
+        const t = this.hostScalar(e.rate!);
+        return tf.mul(tf.logSumExp(tf.div(tf.stack(terms), t)), t);
+      }
+      case 'dro': {
+        const node = this.g.droNodes.indexOf(e);
+        let q = this.g.dro.current(node);
+        if (this.g.droUpdate) {
+          const means = new Array<number>(e.terms.length).fill(0);
+          liveIdx.forEach((g, i) => (means[g] = terms[i]!.dataSync()[0]!));
+          q = this.g.dro.update(node, this.hostScalar(e.rate!), means, live);
+        }
+        return tf.sum(tf.mul(tf.stack(terms), tf.tensor1d(liveIdx.map((g) => q[g]!), 'float32')));
+      }
+    }
+  }
+}

@@ -17,7 +17,7 @@ import { latestCheckpoint } from '../train/checkpoint.js';
 import { resolveRunConfig, runConfigToJson, type RunConfig } from '../train/config.js';
 import { barReporter, lineReporter, type Reporter } from '../train/reporter.js';
 import { RunDirectory } from '../train/run-dir.js';
-import { ResumeError, train, type TrainOutcome } from '../train/trainer.js';
+import { ResumeError, TrainInputError, train, type TrainOutcome } from '../train/trainer.js';
 import { loadRunInputs } from './inputs.js';
 import { stepObjectiveFor } from './objective-bridge.js';
 import { objectiveRecord } from './source-record.js';
@@ -141,11 +141,12 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
     outcome = await train({
       model: inputs.model, objective: bridged.objective, train: inputs.train, eval: inputs.eval, padId: inputs.tokenizer.padId,
       settings: config.train, runDir, tokenizerFiles: inputs.tokenizerFiles, reporter, resumeFrom,
-      saveModel: (model, dir) => saveModel(model, dir),
+      // The tokenizer's special ids go into config.json, so transformers' generate() knows them.
+      saveModel: (model, dir) => saveModel(model, dir, { tokenIds: { bos: inputs.tokenizer.bosId, eos: inputs.tokenizer.eosId, pad: inputs.tokenizer.padId } }),
       shouldStop: options.shouldStop ?? (() => interrupted),
     });
   } catch (e) {
-    if (e instanceof ResumeError) return fail(ExitCode.InputError, [e.message]);
+    if (e instanceof ResumeError || e instanceof TrainInputError) return fail(ExitCode.InputError, [e.message]);
     throw e;
   } finally {
     process.off('SIGINT', onSigint);

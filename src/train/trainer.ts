@@ -64,6 +64,9 @@ export interface TrainOutcome {
 /** Thrown only for a checkpoint that cannot be resumed; the caller reports it as bad input. */
 export class ResumeError extends Error {}
 
+/** Thrown for inputs the trainer cannot start on (no training samples); reported as bad input. */
+export class TrainInputError extends Error {}
+
 /** Lets signal handlers (SIGINT) run between the synchronous updates. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -74,7 +77,7 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
   const tokenizerFiles = options.tokenizerFiles ?? [];
   const plan = planSteps(options.train.length, settings);
   const totalSteps = plan.totalSteps;
-  if (options.train.length === 0) throw new ResumeError('no training samples');
+  if (options.train.length === 0) throw new TrainInputError('no training samples');
   const optimizer = new AdamW(model.params, { betas: settings.betas, eps: settings.eps, weightDecay: settings.weightDecay });
   const layout = { batch: settings.batch, gradAccum: settings.gradAccum, trainSamples: options.train.length };
   const evalBatches = makeBatches(options.eval, { batchSize: settings.batch, seed: 0, epoch: 0, padId: options.padId, shuffle: false });

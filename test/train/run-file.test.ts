@@ -74,6 +74,9 @@ describe('sftgoc run / eval end to end (tiny preset, a few steps)', function () 
     for (const f of ['config.json', 'model.safetensors', 'optimizer.safetensors', 'state.json', 'tokenizer.json', 'tokenizer_config.json']) assert.ok(ckpt.includes(f), `${f} in ${ckpt}`);
     const final = await readdir(join(run, 'final'));
     for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) assert.ok(final.includes(f), `${f} in ${final}`);
+    const finalConfig = JSON.parse(await readFile(join(run, 'final', 'config.json'), 'utf8'));
+    assert.equal(finalConfig.model_type, 'gpt2');
+    assert.equal(typeof finalConfig.eos_token_id, 'number'); // the tokenizer's, not GPT2Config's 50256
     const evals = (await readFile(join(run, 'eval.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(evals.map((e) => e.step), [0, 2, 3]);
 

@@ -169,7 +169,8 @@ class Lowerer {
       case 'max':
       case 'smoothmax':
       case 'dro': {
-        const first = positional[0]!;
+        // `mean(x = ce)` and `smoothmax(groups = groups, …)` name their first argument.
+        const first = named.get(fn === 'mean' ? 'x' : 'groups')?.value ?? positional[0]!;
         if (this.checked.info.types.get(first) === 'groups') return this.groupReduce(fn, e);
         if (fn === 'mean') return this.reduce('mean', first, span);
         return this.chain('max', positional, type, span);

@@ -14,7 +14,7 @@ const seeds = [
   ...Object.values(CONSTRUCTS),
   ...readdirSync(join(repoRoot, 'stdlib')).map((f) => readFileSync(join(repoRoot, 'stdlib', f), 'utf8')),
 ];
-const fragments = [' ', '(', ')', '[', ']', ',', '=', '%', '·', '-', '->', 'groups', 'rest', 'ce', 'λ', 'η', 'top', 'per corpus', 'tfidf(', 'max(', 'mean(', 'and', 'not', '"x"', '0.5', '120%', '\n', ';', 'loss = ', 'group g = ', 'param η = ', 'import "std/sft"', 'train { lr = ', '}', 'of = ', 'x[', 'excess_loss()'];
+const fragments = [' ', '(', ')', '[', ']', ',', '=', '%', '·', '-', '->', 'groups', 'rest', 'ce', 'λ', 'η', 'top', 'per corpus', 'tfidf(', 'max(', 'mean(', 'and', 'not', '"x"', '0.5', '120%', '\n', ';', 'loss = ', 'group g = ', 'param η = ', 'import "std/sft"', 'train { lr = ', '}', 'of = ', 'x[', 'excess_loss()', 'x = ', 'groups = ', 'temperature = ', 'range = ', 'over = ', 'cvar(', 'where(', 'linear(', 'smoothmax(groups, '];
 
 const mutation = fc.record({
   seed: fc.nat(seeds.length - 1),

@@ -89,3 +89,11 @@ describe('groups and rest', () => {
     assert.deepEqual(codes(run('group a = tfidf(top 30%)\ngroup b = not a and position < 5\nloss = max(groups)')), []);
   });
 });
+
+describe('first arguments given by keyword', () => {
+  it('mean(x = …), smoothmax(groups = groups, …) and dro(groups = groups, …) compile like the positional forms', () => {
+    assert.equal(lossText(run('loss = mean(x = ce)')), 'mean(ce)');
+    assert.equal(lossText(run('group g = tfidf(top 30%)\nloss = smoothmax(groups = groups, temperature = 2)')), 'smoothmax(mean(ce[g]), mean(ce[rest]), temperature = 2)');
+    assert.equal(lossText(run('group g = tfidf(top 30%)\nloss = dro(step = 0.1, groups = groups)')), 'dro(mean(ce[g]), mean(ce[rest]), step = 0.1)');
+  });
+});

@@ -53,8 +53,8 @@ export interface ObjectiveResult {
 export interface PrepareContext {
   train: readonly Sample[];
   eval: readonly Sample[];
-  /** The run directory's cache/ folder (static scores, reference ce keyed by content hash). */
-  cacheDir: string;
+  /** The run directory's cache/ folder (static scores, reference ce keyed by content hash); absent without a run directory. */
+  cacheDir?: string;
 }
 
 export interface StepObjective {

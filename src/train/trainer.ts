@@ -113,6 +113,10 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
       await options.runDir?.truncateAfter(step);
     }
 
+    // Static scorers and reference ce are computed once, before the first update (and again on a
+    // resume: their cache under cache/ makes that cheap).
+    await objective.prepare?.({ train: options.train, eval: options.eval, ...(options.runDir ? { cacheDir: options.runDir.cacheDir } : {}) });
+
     const started = performance.now();
     const elapsed = () => elapsedBefore + (performance.now() - started) / 1000;
     const epochAt = () => epoch + micro / plan.microBatchesPerEpoch;

@@ -7,6 +7,7 @@ import { collate } from '../../src/data/batch.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { latestCheckpoint } from '../../src/train/checkpoint.js';
 import { meanCe, type StepObjective } from '../../src/train/objective.js';
+import { maskedMean, tokenCe } from '../../src/train/token-ce.js';
 import { RunDirectory } from '../../src/train/run-dir.js';
 import { trainStep } from '../../src/train/step.js';
 import { train, type TrainSettingsUsed } from '../../src/train/trainer.js';
@@ -163,6 +164,73 @@ describe('trainer', function () {
     assert.deepEqual((await readdir(join(runDir.path, 'checkpoints'))).sort(), ['step-2', 'step-4']);
     assert.deepEqual((await readdir(join(runDir.path, 'checkpoints', 'step-4'))).sort(), ['config.json', 'model.safetensors', 'optimizer.safetensors', 'state.json']);
     assert.deepEqual((await readdir(runDir.finalDir)).sort(), ['config.json', 'model.safetensors']);
+    model.dispose();
+  });
+});
+
+describe('trainer with a grouped, stateful objective', function () {
+  this.timeout(20000);
+  let dir: string;
+  before(async () => {
+    await tf.setBackend('cpu');
+    dir = await mkdtemp(join(tmpdir(), 'sftgoc-groups-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // Groups by position: `early` holds loss tokens at positions < 3, `late` the others, `never` none.
+  // Its state counts training evaluations, so a resume must restore it from state.json.
+  function grouped(): StepObjective & { calls: number; prepared: number } {
+    const self = {
+      name: 'by-position', groupNames: ['early', 'late', 'never'], calls: 0, prepared: 0,
+      async prepare() {
+        self.prepared += 1;
+      },
+      computeLoss(model: ReturnType<typeof tinyLm>, batch: Parameters<StepObjective['computeLoss']>[1], ctx: Parameters<StepObjective['computeLoss']>[2]) {
+        if (ctx.training) self.calls += 1;
+        const logits = model.logits(batch.inputIds);
+        const ce = tokenCe(logits, batch.targets);
+        const [b, t] = batch.inputIds.shape;
+        const early = tf.tile(tf.tensor2d([Array.from({ length: t }, (_, i) => (i < 3 ? 1 : 0))]), [b, 1]);
+        const masks = { early: tf.mul(batch.lossMask, early), late: tf.mul(batch.lossMask, tf.sub(1, early)), never: tf.zerosLike(batch.lossMask) };
+        const groups = new Map(Object.entries(masks).map(([n, m]) => [n, { loss: maskedMean(ce, m), tokens: m.sum().dataSync()[0]! }]));
+        const mean = maskedMean(ce, batch.lossMask);
+        return { loss: mean, ce: mean, groups };
+      },
+      getState: () => ({ calls: self.calls }),
+      setState(state: unknown) {
+        self.calls = (state as { calls: number }).calls;
+        return [];
+      },
+    };
+    return self;
+  }
+
+  it('reports per-group losses and the worst non-empty group, and checkpoints the objective state', async () => {
+    const data = { train: tinySamples(8, 2, 11, [5, 9]), eval: tinySamples(3, 3), padId: 0 };
+    const s = { ...settings, steps: 4, evalEvery: 2 };
+    const runDir = new RunDirectory(join(dir, 'g'));
+    const first = grouped();
+    const model = tinyLm(2);
+    const stopped = await train({ model, objective: first, ...data, settings: s, runDir, shouldStop: (n) => n === 2 });
+    assert.equal(stopped.status, 'interrupted');
+    assert.equal(first.prepared, 1);
+    const m = stopped.history[0]!;
+    assert.deepEqual(Object.keys(m.groups), ['early', 'late', 'never']);
+    assert.equal(m.groups['never']!.tokens, 0);
+    assert.equal(m.groups['never']!.loss, 0);
+    const nonEmpty = (['early', 'late'] as const).map((g) => m.groups[g]!);
+    assert.ok(nonEmpty.every((g) => g.tokens > 0));
+    assert.equal(m.worst_group, nonEmpty[0]!.loss >= nonEmpty[1]!.loss ? 'early' : 'late');
+    const total = nonEmpty[0]!.tokens + nonEmpty[1]!.tokens;
+    assert.ok(Math.abs(m.ce - (nonEmpty[0]!.loss * nonEmpty[0]!.tokens + nonEmpty[1]!.loss * nonEmpty[1]!.tokens) / total) < 1e-5);
+    assert.equal(stopped.evals[0]!.groups['never']!.tokens, 0);
+
+    const second = grouped();
+    const latest = await latestCheckpoint(runDir.path);
+    await train({ model, objective: second, ...data, settings: s, runDir, resumeFrom: latest!.dir });
+    assert.equal(second.calls, first.calls + 2); // restored, then two more updates
     model.dispose();
   });
 });

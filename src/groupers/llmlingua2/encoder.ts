@@ -3,9 +3,9 @@
 //   x = LN(word[id] + position[p] + token_type[0])
 //   a = LN(x + Wo·softmax(QKᵀ/√d + mask)·V),   y = LN(a + W2·gelu(W1·a))
 //   p_keep = softmax(classifier(y))[1]
-// GELU is the exact erf form. The cpu backend has an Erf kernel; where the active backend has none
-// (wasm lacks it in 4.22), erf comes from Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), far inside
-// the 1e-4 the fixture test allows. Weights are [out, in] in the file (torch Linear) and transposed
+// GELU is the exact erf form. The cpu and wasm backends of 4.22 have an Erf kernel; where the active
+// backend has none (a tfjs-node build without it, a future backend), erf comes from Abramowitz &
+// Stegun 7.1.26 (|error| < 1.5e-7), far inside the 1e-4 the fixture test allows. Weights are [out, in] in the file (torch Linear) and transposed
 // once at load, since matMul's transpose flags are slow on wasm (src/head/fused-ce.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ interface Layer {
 }
 
 /** erf from Abramowitz & Stegun 7.1.26, for backends without an Erf kernel. */
-function erfApprox(x: tf.Tensor): tf.Tensor {
+export function erfApprox(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const sign = tf.sign(x);
     const a = tf.abs(x);

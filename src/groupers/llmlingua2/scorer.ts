@@ -1,6 +1,9 @@
 // llmlingua2(model = "DIR", aggregate = "mean"|"first"): each loss token takes the keep probability
 // of the word its characters overlap most (overlap.ts), words being those of the text the sample's
 // loss tokens cover (words.ts). The encoder (encoder.ts) and its own tokenizer come from DIR.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Sample } from '../../data/types.js';
 import { formatTokenizerErrors, loadTokenizer } from '../../tokenizer/index.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
@@ -73,13 +76,39 @@ export function scoreSamples(samples: readonly Sample[], model: KeepModel, token
 }
 
 export async function llmlingua2Scores(samples: readonly Sample[], options: Llmlingua2Options): Promise<SampleScores[]> {
-  const tok = loadTokenizer(options.dir);
-  if (!tok.ok) throw new Error(`llmlingua2: ${formatTokenizerErrors(tok.errors)}`);
-  const tokenizer = tok.tokenizer;
+  const tokenizer = loadEncoderTokenizer(options.dir);
   const model = await TokenClassifier.load(options.dir);
   try {
     return scoreSamples(samples, model, tokenizer, options.aggregate);
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The encoder's tokenizer. src/tokenizer insists on an eos_token (training appends it), which BERT
+ * tokenizers such as bert-base-multilingual-cased do not name; an encoder never generates, so a
+ * missing one is filled with the sep_token in a temporary copy of tokenizer_config.json.
+ */
+export function loadEncoderTokenizer(dir: string): Tokenizer {
+  const tok = loadTokenizer(dir);
+  if (tok.ok) return tok.tokenizer;
+  let config: Record<string, unknown> | undefined;
+  try {
+    config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    config = undefined;
+  }
+  if (config !== undefined && config['eos_token'] === undefined && config['sep_token'] !== undefined) {
+    const temp = mkdtempSync(join(tmpdir(), 'sftgoc-encoder-tokenizer-'));
+    try {
+      writeFileSync(join(temp, 'tokenizer.json'), readFileSync(join(dir, 'tokenizer.json')));
+      writeFileSync(join(temp, 'tokenizer_config.json'), JSON.stringify({ ...config, eos_token: config['sep_token'] }));
+      const again = loadTokenizer(temp);
+      if (again.ok) return again.tokenizer;
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
+  }
+  throw new Error(`llmlingua2: ${formatTokenizerErrors(tok.errors)}`);
 }

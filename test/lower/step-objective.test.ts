@@ -63,7 +63,7 @@ function referenceInputs(model: CausalLM, list: readonly Sample[]): { inputs: Ev
     const h = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
     return Array.from(tf.gather(tf.reshape(h, [-1]), tf.tensor1d(tokens.flat, 'int32')).dataSync());
   });
-  const pick = (get: (s: Sample, t: number) => number) => tokens.row.map((row, i) => get(list[row]!, tokens.tokenIndex[i]!));
+  const pick = <T,>(get: (s: Sample, t: number) => T): T[] => tokens.row.map((row, i) => get(list[row]!, tokens.tokenIndex[i]!));
   return {
     plainCe,
     inputs: {

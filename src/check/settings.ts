@@ -134,8 +134,18 @@ export function checkSettings(blocks: { statement: BlockStatement; file: string 
     const object = settings[block];
     if (object === undefined) continue;
     const { validate, schema } = validatorFor(block);
-    if (validate(object)) continue;
-    for (const e of validate.errors ?? []) diagnostics.push(settingsDiagnostic(block, e, spans[block] ?? {}, schema, keywordSpans.get(block)!));
+    if (!validate(object)) {
+      for (const e of validate.errors ?? []) diagnostics.push(settingsDiagnostic(block, e, spans[block] ?? {}, schema, keywordSpans.get(block)!));
+    }
+    // A model is either a directory or a preset. Checked here rather than with a JSON Schema
+    // `oneOf`, whose errors (one per branch) would not say this in one line.
+    if (block === 'model' || block === 'reference') {
+      const given = ['path', 'preset'].filter((k) => k in object);
+      if (given.length !== 1) {
+        const span = given.length === 2 ? spans[block]?.['/preset']?.key ?? keywordSpans.get(block)! : keywordSpans.get(block)!;
+        diagnostics.push(error('E0403', `${block} needs exactly one of \`path\` and \`preset\``, span, given.length === 2 ? 'delete one of them' : `write ${block} { path = "DIR" } or ${block} { preset = "tiny" }`));
+      }
+    }
   }
   return { settings, spans };
 }

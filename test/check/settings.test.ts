@@ -42,3 +42,11 @@ describe('settings blocks', () => {
     assert.deepEqual(where(run('loss = mean(ce)\ntrain { lr_schedule = linear(warmup = 120%) }')), ['E0501@2:39']);
   });
 });
+
+describe('model and reference blocks', () => {
+  it('need exactly one of path and preset', () => {
+    assert.deepEqual(where(run('loss = mean(ce)\nmodel { }')), ['E0403@2:1']);
+    assert.deepEqual(where(run('loss = mean(ce)\nreference { path = "a", preset = "tiny" }')), ['E0403@2:25']);
+    assert.deepEqual(codes(run('loss = mean(ce)\nmodel { path = "m" }\nreference { preset = "tiny" }')), []);
+  });
+});

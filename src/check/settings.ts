@@ -125,6 +125,12 @@ export function checkSettings(blocks: { statement: BlockStatement; file: string 
       seenInFile.set(fileKey, entry.key.span);
       // A later file replaces the key, including spans under it.
       for (const p of Object.keys(blockSpans)) if (p === `/${key}` || p.startsWith(`/${key}/`)) delete blockSpans[p];
+      // `path` and `preset` are alternatives: choosing one in a later file (or --set) drops the other.
+      const other = key === 'path' ? 'preset' : key === 'preset' ? 'path' : undefined;
+      if ((block === 'model' || block === 'reference') && other !== undefined && blockSpans[`/${other}`] !== undefined && blockSpans[`/${other}`]!.key.file !== file) {
+        delete object[other];
+        delete blockSpans[`/${other}`];
+      }
       const value = toJson(entry.value, `/${key}`, entry.key.span, blockSpans, diagnostics);
       if (value === undefined) delete object[key];
       else object[key] = value;

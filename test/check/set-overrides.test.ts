@@ -41,3 +41,11 @@ describe('--set block.key=VALUE', () => {
     assert.match(text, /did you mean `train\.lr`\?/);
   });
 });
+
+describe('--set model.path on a file with a preset', () => {
+  it('replaces the preset instead of asking for one of them', () => {
+    const r = withSet('loss = mean(ce)\nmodel { preset = "tiny" }', [{ key: 'model.path', value: 'models/gpt2' }]);
+    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(r.objective!.settings.model, { path: 'models/gpt2' });
+  });
+});

@@ -4,10 +4,15 @@
 //   npx tsx bench/head-memory.ts [--backend wasm|cpu] [--vocab 32768] [--tokens 2048] [--width 256]
 //                                [--chunk 4096] [--entropy] [--repeats 2] [--kernels]
 //
-// Each variant runs in its own child process so that its peak RSS (getrusage maxrss) is its own.
-// Per variant: one warm-up step, `repeats` timed steps (min and median reported), then one step under
-// tf.profile for the peak of tfjs-tracked tensor bytes. A step is tf.grads of Σ g·ce (+ Σ g'·entropy)
-// in hidden and weight, with ~10% of the upstream weights zero (masked tokens), read back to the host.
+// Memory: each variant runs in its own child process so that its peak RSS (getrusage maxrss) is its
+// own: one warm-up step, then one step under tf.profile for the peak of tfjs-tracked tensor bytes.
+// Time: a third child builds both variants on the same inputs and alternates them (fused, unfused,
+// then unfused, fused, ...) for `repeats` rounds after a warm-up of each, so that load from other
+// processes on a shared machine falls on both alike; it reports wall time and the process's CPU time
+// (user + system) per step. The backends run single-threaded in Node, so CPU time is the compute
+// time and is barely inflated by contention; wall time is.
+// A step is tf.grads of Σ g·ce (+ Σ g'·entropy) in hidden and weight, with ~10% of the upstream
+// weights zero (masked tokens), read back to the host.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -16,6 +21,7 @@ import { tokenStats } from '../src/head/fused-ce.js';
 import { referenceTokenStats } from '../src/head/reference.js';
 
 type Variant = 'fused' | 'unfused';
+type ChildRole = Variant | 'timing';
 
 interface Settings {
   backend: 'wasm' | 'cpu';
@@ -29,11 +35,9 @@ interface Settings {
   kernels: boolean;
 }
 
-interface VariantResult {
+interface MemoryResult {
   variant: Variant;
   backend: string;
-  medianSeconds: number;
-  minSeconds: number;
   /** Peak of tfjs-tracked tensor bytes during the profiled step, inputs included. */
   peakTensorBytes: number;
   /** Tensor bytes held before the step: the inputs. */
@@ -42,7 +46,7 @@ interface VariantResult {
   maxRssBytes: number;
   /** RSS once the backend is up and the inputs exist, before the first step. */
   startRssBytes: number;
-  /** Kernel name → [total ms, calls] in the profiled step, the ten most expensive. */
+  /** Kernel name, total ms, calls in the profiled step: the ten most expensive. */
   topKernels: Array<[string, number, number]>;
   /** Checksums, so the two variants can be seen to compute the same thing. */
   ceSum: number;
@@ -50,7 +54,15 @@ interface VariantResult {
   weightGradNorm: number;
 }
 
-function parseSettings(argv: string[]): Settings & { variant?: Variant } {
+/** Seconds per step, one entry per timed round. */
+interface StepTimes {
+  wall: number[];
+  cpu: number[];
+}
+
+type TimingResult = Record<Variant, StepTimes>;
+
+function parseSettings(argv: string[]): Settings & { role?: ChildRole } {
   const value = (name: string, fallback: string): string => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 && i + 1 < argv.length ? argv[i + 1]! : fallback;
@@ -62,7 +74,7 @@ function parseSettings(argv: string[]): Settings & { variant?: Variant } {
   };
   const backend = value('backend', 'wasm');
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${backend}`);
-  const variant = value('variant', '');
+  const role = value('role', '');
   return {
     backend,
     vocab: int('vocab', 32768),
@@ -70,43 +82,57 @@ function parseSettings(argv: string[]): Settings & { variant?: Variant } {
     width: int('width', 256),
     chunk: int('chunk', 4096),
     entropy: argv.includes('--entropy'),
-    kernels: argv.includes('--kernels'),
     repeats: int('repeats', 2),
-    variant: variant === 'fused' || variant === 'unfused' ? variant : undefined,
+    kernels: argv.includes('--kernels'),
+    role: role === 'fused' || role === 'unfused' || role === 'timing' ? role : undefined,
   };
 }
 
-async function runVariant(variant: Variant, s: Settings): Promise<VariantResult> {
-  await initBackend(s.backend);
+interface Problem {
+  hidden: tf.Tensor2D;
+  weight: tf.Tensor2D;
+  /** One forward + backward, gradients read back; returns [dL/dhidden, dL/dweight]. */
+  step(variant: Variant): tf.Tensor[];
+  ceSum(variant: Variant): number;
+  dispose(): void;
+}
+
+/** Seeded inputs and the step of each variant. */
+function makeProblem(s: Settings): Problem {
   const hidden = tf.randomNormal([s.tokens, s.width], 0, 1, 'float32', 1) as tf.Tensor2D;
   const weight = tf.randomNormal([s.vocab, s.width], 0, 0.05, 'float32', 2) as tf.Tensor2D;
   const targets = tf.randomUniform([s.tokens], 0, s.vocab, 'int32', 3) as tf.Tensor1D;
   const ceWeight = tf.tidy(() => tf.mul(tf.randomUniform([s.tokens], 0, 1, 'float32', 4), tf.cast(tf.greater(tf.randomUniform([s.tokens], 0, 1, 'float32', 5), 0.1), 'float32')));
   const entropyWeight = tf.tidy(() => tf.mul(ceWeight, -0.1));
-  const head = (h: tf.Tensor2D, w: tf.Tensor2D) =>
+  const head = (variant: Variant, h: tf.Tensor2D, w: tf.Tensor2D) =>
     variant === 'fused' ? tokenStats(h, w, targets, { chunkSize: s.chunk, entropy: s.entropy }) : referenceTokenStats(h, w, targets, { entropy: s.entropy });
-  const loss = (h: tf.Tensor, w: tf.Tensor): tf.Tensor => {
-    const stats = head(h as tf.Tensor2D, w as tf.Tensor2D);
+  const loss = (variant: Variant) => (h: tf.Tensor, w: tf.Tensor): tf.Tensor => {
+    const stats = head(variant, h as tf.Tensor2D, w as tf.Tensor2D);
     const ceTerm = tf.sum(tf.mul(stats.ce, ceWeight));
     return stats.entropy === undefined ? ceTerm : tf.add(ceTerm, tf.sum(tf.mul(stats.entropy, entropyWeight)));
   };
-  const step = (): tf.Tensor[] => {
-    const grads = tf.grads(loss)([hidden, weight]);
-    for (const g of grads) g.dataSync();
-    return grads;
+  return {
+    hidden,
+    weight,
+    step(variant) {
+      const grads = tf.grads(loss(variant))([hidden, weight]);
+      for (const g of grads) g.dataSync();
+      return grads;
+    },
+    ceSum: (variant) => tf.tidy(() => tf.sum(head(variant, hidden, weight).ce).dataSync()[0]!),
+    dispose: () => tf.dispose([hidden, weight, targets, ceWeight, entropyWeight]),
   };
+}
+
+async function measureMemory(variant: Variant, s: Settings): Promise<MemoryResult> {
+  await initBackend(s.backend);
+  const problem = makeProblem(s);
   const startRssBytes = process.memoryUsage().rss;
-  tf.dispose(step()); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < s.repeats; i++) {
-    const start = performance.now();
-    tf.dispose(step());
-    times.push((performance.now() - start) / 1000);
-  }
+  tf.dispose(problem.step(variant)); // warm-up
   const inputTensorBytes = tf.memory().numBytes;
   let grads: tf.Tensor[] = [];
   const profile = await tf.profile(() => {
-    grads = step();
+    grads = problem.step(variant);
     return grads;
   });
   const byKernel = new Map<string, [number, number]>();
@@ -118,74 +144,104 @@ async function runVariant(variant: Variant, s: Settings): Promise<VariantResult>
   }
   const topKernels = [...byKernel].map(([name, [ms, calls]]) => [name, ms, calls] as [string, number, number])
     .sort((a, b) => b[1] - a[1]).slice(0, 10);
-  const ceSum = tf.tidy(() => tf.sum(head(hidden, weight).ce).dataSync()[0]!);
   const norm = (t: tf.Tensor) => tf.tidy(() => tf.norm(t).dataSync()[0]!);
-  const result: VariantResult = {
+  const result: MemoryResult = {
     variant,
     backend: tf.getBackend(),
-    medianSeconds: [...times].sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)]!,
-    minSeconds: Math.min(...times),
     peakTensorBytes: profile.peakBytes,
     inputTensorBytes,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     startRssBytes,
     topKernels,
-    ceSum,
+    ceSum: problem.ceSum(variant),
     hiddenGradNorm: norm(grads[0]!),
     weightGradNorm: norm(grads[1]!),
   };
-  tf.dispose([...grads, hidden, weight, targets, ceWeight, entropyWeight]);
+  tf.dispose(grads);
+  problem.dispose();
   return result;
 }
 
-function spawnVariant(variant: Variant, argv: string[]): VariantResult {
+async function measureTime(s: Settings): Promise<TimingResult> {
+  await initBackend(s.backend);
+  const problem = makeProblem(s);
+  const result: TimingResult = { fused: { wall: [], cpu: [] }, unfused: { wall: [], cpu: [] } };
+  const timed = (variant: Variant) => {
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    tf.dispose(problem.step(variant));
+    result[variant].wall.push((performance.now() - start) / 1000);
+    const cpu = process.cpuUsage(cpuStart);
+    result[variant].cpu.push((cpu.user + cpu.system) / 1e6);
+  };
+  tf.dispose(problem.step('fused')); // warm-ups
+  tf.dispose(problem.step('unfused'));
+  for (let round = 0; round < s.repeats; round++) {
+    const order: Variant[] = round % 2 === 0 ? ['fused', 'unfused'] : ['unfused', 'fused'];
+    for (const variant of order) timed(variant);
+  }
+  problem.dispose();
+  return result;
+}
+
+function spawnChild<T>(role: ChildRole, argv: string[]): T {
   const script = fileURLToPath(import.meta.url);
-  const child = spawnSync(process.execPath, [...process.execArgv, script, ...argv, '--variant', variant], {
+  const child = spawnSync(process.execPath, [...process.execArgv, script, ...argv, '--role', role], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (child.status !== 0 || line === undefined) {
-    throw new Error(`${variant} run failed (exit ${child.status ?? child.signal}):\n${child.stderr.slice(-2000)}`);
+    throw new Error(`${role} run failed (exit ${child.status ?? child.signal}):\n${child.stderr.slice(-2000)}`);
   }
-  return JSON.parse(line.slice('RESULT '.length)) as VariantResult;
+  return JSON.parse(line.slice('RESULT '.length)) as T;
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const seconds = (x: number) => `${x.toFixed(2)} s`;
 
-function report(s: Settings, fused: VariantResult, unfused: VariantResult): void {
-  console.log(`loss head forward+backward: vocab ${s.vocab}, tokens ${s.tokens}, width ${s.width}, chunk ${s.chunk}, entropy ${s.entropy}, backend ${fused.backend}, ${s.repeats} timed repeats`);
-  const rows: Array<[string, (r: VariantResult) => string]> = [
-    ['wall time, median', (r) => `${r.medianSeconds.toFixed(2)} s`],
-    ['wall time, min', (r) => `${r.minSeconds.toFixed(2)} s`],
-    ['tf peak tensor bytes', (r) => mib(r.peakTensorBytes)],
-    ['  of which inputs', (r) => mib(r.inputTensorBytes)],
-    ['  peak above inputs', (r) => mib(r.peakTensorBytes - r.inputTensorBytes)],
-    ['process peak RSS', (r) => mib(r.maxRssBytes)],
-    ['  RSS before first step', (r) => mib(r.startRssBytes)],
-    ['Σ ce', (r) => r.ceSum.toFixed(3)],
-    ['|dL/dhidden|', (r) => r.hiddenGradNorm.toPrecision(6)],
-    ['|dL/dweight|', (r) => r.weightGradNorm.toPrecision(6)],
+function report(s: Settings, memory: Record<Variant, MemoryResult>, time: TimingResult): void {
+  console.log(`loss head forward+backward: vocab ${s.vocab}, tokens ${s.tokens}, width ${s.width}, chunk ${s.chunk}, ` +
+    `entropy ${s.entropy}, backend ${memory.fused.backend}, ${s.repeats} alternating timed rounds`);
+  const rows: Array<[string, (v: Variant) => string]> = [
+    ['CPU time per step, median', (v) => seconds(median(time[v].cpu))],
+    ['CPU time per step, min', (v) => seconds(Math.min(...time[v].cpu))],
+    ['wall time per step, median', (v) => seconds(median(time[v].wall))],
+    ['wall time per step, min', (v) => seconds(Math.min(...time[v].wall))],
+    ['tf peak tensor bytes', (v) => mib(memory[v].peakTensorBytes)],
+    ['  of which inputs', (v) => mib(memory[v].inputTensorBytes)],
+    ['  peak above inputs', (v) => mib(memory[v].peakTensorBytes - memory[v].inputTensorBytes)],
+    ['process peak RSS', (v) => mib(memory[v].maxRssBytes)],
+    ['  RSS before first step', (v) => mib(memory[v].startRssBytes)],
+    ['Σ ce', (v) => memory[v].ceSum.toFixed(3)],
+    ['|dL/dhidden|', (v) => memory[v].hiddenGradNorm.toPrecision(6)],
+    ['|dL/dweight|', (v) => memory[v].weightGradNorm.toPrecision(6)],
   ];
-  console.log(`${''.padEnd(26)}${'fused'.padStart(12)}${'unfused'.padStart(12)}`);
-  for (const [label, cell] of rows) console.log(`${label.padEnd(26)}${cell(fused).padStart(12)}${cell(unfused).padStart(12)}`);
+  console.log(`${''.padEnd(28)}${'fused'.padStart(12)}${'unfused'.padStart(12)}`);
+  for (const [label, cell] of rows) console.log(`${label.padEnd(28)}${cell('fused').padStart(12)}${cell('unfused').padStart(12)}`);
   if (s.kernels) {
-    for (const r of [fused, unfused]) {
-      console.log(`${r.variant}: kernel time in the profiled step (ms, calls): ` + r.topKernels.map(([n, ms, calls]) => `${n} ${ms.toFixed(0)} (${calls})`).join(', '));
+    for (const v of ['fused', 'unfused'] as const) {
+      console.log(`${v}: kernel ms (calls) in the profiled step: ` + memory[v].topKernels.map(([n, ms, calls]) => `${n} ${ms.toFixed(0)} (${calls})`).join(', '));
     }
   }
-  const extra = (r: VariantResult) => r.peakTensorBytes - r.inputTensorBytes;
-  console.log(`fused/unfused: peak tensor bytes above inputs ${(100 * extra(fused) / extra(unfused)).toFixed(1)}%, ` +
-    `peak RSS ${(100 * fused.maxRssBytes / unfused.maxRssBytes).toFixed(1)}%, median time ${(fused.medianSeconds / unfused.medianSeconds).toFixed(2)}x`);
+  const extra = (v: Variant) => memory[v].peakTensorBytes - memory[v].inputTensorBytes;
+  console.log(`fused/unfused: peak tensor bytes above inputs ${(100 * extra('fused') / extra('unfused')).toFixed(1)}%, ` +
+    `peak RSS ${(100 * memory.fused.maxRssBytes / memory.unfused.maxRssBytes).toFixed(1)}%, ` +
+    `median CPU time ${(median(time.fused.cpu) / median(time.unfused.cpu)).toFixed(2)}x, ` +
+    `median wall time ${(median(time.fused.wall) / median(time.unfused.wall)).toFixed(2)}x`);
 }
 
 const argv = process.argv.slice(2);
 const settings = parseSettings(argv);
-if (settings.variant !== undefined) {
-  const result = await runVariant(settings.variant, settings);
-  console.log(`RESULT ${JSON.stringify(result)}`);
+if (settings.role === 'timing') {
+  console.log(`RESULT ${JSON.stringify(await measureTime(settings))}`);
+} else if (settings.role !== undefined) {
+  console.log(`RESULT ${JSON.stringify(await measureMemory(settings.role, settings))}`);
 } else {
-  const fused = spawnVariant('fused', argv);
-  const unfused = spawnVariant('unfused', argv);
-  report(settings, fused, unfused);
+  const memory = {
+    fused: spawnChild<MemoryResult>('fused', argv),
+    unfused: spawnChild<MemoryResult>('unfused', argv),
+  };
+  report(settings, memory, spawnChild<TimingResult>('timing', argv));
 }

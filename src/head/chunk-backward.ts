@@ -11,14 +11,20 @@
 // dWᵀ is built chunk by chunk as hᵀ·(dL/dl) [H, chunk] and transposed once at the end ([V, H]), which
 // avoids transposing every [N × chunk] logits gradient (N is usually several times H).
 //
+// The ce-only path (the common one) does a single [N × chunk] pass per chunk, the exp, besides the
+// three matMuls: the −log Z is folded into the logits matMul as an extra input column
+// ([h, −log Z]·[w, 1]ᵀ = l − log Z), and gce, a per-token (row) factor, is applied to the [N, H]
+// results and to hidden instead of to p (dH = gce ⊙ (P·Wc), dWᵀ = (gce ⊙ h)ᵀ·P). On wasm an exp
+// pass costs about as much as the matMul, so passes, not FLOPs, decide the speed. A relative error
+// of a few ulp(log Z) in p is an absolute one of at most ~1e-5 in p − onehot even at logits of 80.
+//
 // The entropy path forms logp + entropy as (l − m) + (entropy − log s) so that the ulp of m (≈ 5e-6
 // at logits of 80) never enters: that term is near 0 for the likely tokens, and an absolute error
-// there is the whole entropy gradient. The ce-only path can afford p = e^(l − (m + log s)): a
-// relative error of 5e-6 in p is an absolute one of at most 5e-6 in p − onehot.
+// there is the whole entropy gradient.
 //
 // [N × chunk] intermediates are freed as soon as their successor exists: at most three are alive.
 import * as tf from '@tensorflow/tfjs';
-import { chunkLogits, freeing, vocabChunks, weightRows } from './chunks.js';
+import { freeing, vocabChunks, weightRows } from './chunks.js';
 
 export interface BackwardInputs {
   hidden: tf.Tensor2D;
@@ -34,84 +40,103 @@ export interface BackwardInputs {
   chunkSize: number;
 }
 
-/** Per-token columns [N, 1], broadcast against a chunk's [N, size]. */
-type Columns =
-  | { kind: 'ce'; logPartition: tf.Tensor2D; gce: tf.Tensor2D }
-  | { kind: 'entropy'; max: tf.Tensor2D; logSumExp: tf.Tensor2D; gce: tf.Tensor2D; gent: tf.Tensor2D; entropyMinusLogSumExp: tf.Tensor2D };
+/** What the chunk loop needs for one of the two paths. */
+interface Path {
+  /**
+   * The dense part of dL/dlogits of a chunk, up to a per-token factor applied later, [N, size];
+   * `rows` are the chunk's weight rows [size, H].
+   */
+  softGrad(rows: tf.Tensor2D): tf.Tensor2D;
+  /** [H, N]: dWᵀ of a chunk is leftT · softGrad. */
+  leftT: tf.Tensor2D;
+  /** [N, 1] factor of every row of the dense dL/dhidden; undefined = 1. */
+  denseRowScale?: tf.Tensor2D;
+  dispose(): void;
+}
 
-function makeColumns(b: BackwardInputs): Columns {
-  return tf.tidy(() => {
-    const column = (x: tf.Tensor1D) => tf.expandDims(x, 1) as tf.Tensor2D;
-    if (b.entropyGrad === undefined || b.entropy === undefined) {
-      return { kind: 'ce' as const, logPartition: column(tf.add(b.max, b.logSumExp)), gce: column(b.ceGrad) };
-    }
+/** ce only: dL/dl = gce ⊙ P − gce·onehot, with P = exp([h, −log Z]·[w, 1]ᵀ). */
+function cePath(b: BackwardInputs): Path {
+  const prepared = tf.tidy(() => {
+    const gce = tf.expandDims(b.ceGrad, 1) as tf.Tensor2D;
+    const negLogPartition = tf.expandDims(tf.neg(tf.add(b.max, b.logSumExp)), 1);
     return {
-      kind: 'entropy' as const,
+      gce,
+      augmentedHidden: tf.concat([b.hidden, negLogPartition], 1) as tf.Tensor2D,
+      scaledHiddenT: tf.transpose(tf.mul(gce, b.hidden)) as tf.Tensor2D,
+    };
+  });
+  return {
+    softGrad: (rows) => tf.tidy(() => {
+      const augmentedRowsT = tf.concat([tf.transpose(rows), tf.ones([1, rows.shape[0]])], 0);
+      const logp = tf.matMul(prepared.augmentedHidden, augmentedRowsT) as tf.Tensor2D;
+      return freeing(tf.exp(logp), logp);
+    }),
+    leftT: prepared.scaledHiddenT,
+    denseRowScale: prepared.gce,
+    dispose: () => tf.dispose([prepared.gce, prepared.augmentedHidden, prepared.scaledHiddenT]),
+  };
+}
+
+/** With entropy: dL/dl = P ⊙ (gce − gent·(logp + entropy)) − gce·onehot. */
+function entropyPath(b: BackwardInputs, entropy: tf.Tensor1D, entropyGrad: tf.Tensor1D): Path {
+  const c = tf.tidy(() => {
+    const column = (x: tf.Tensor1D) => tf.expandDims(x, 1) as tf.Tensor2D;
+    return {
       max: column(b.max),
       logSumExp: column(b.logSumExp),
       gce: column(b.ceGrad),
-      gent: column(b.entropyGrad),
-      entropyMinusLogSumExp: column(tf.sub(b.entropy, b.logSumExp)),
+      gent: column(entropyGrad),
+      entropyMinusLogSumExp: column(tf.sub(entropy, b.logSumExp)),
+      hiddenT: tf.transpose(b.hidden) as tf.Tensor2D,
     };
   });
-}
-
-function disposeColumns(c: Columns): void {
-  if (c.kind === 'ce') tf.dispose([c.logPartition, c.gce]);
-  else tf.dispose([c.max, c.logSumExp, c.gce, c.gent, c.entropyMinusLogSumExp]);
-}
-
-/** The dense part of dL/dlogits of one chunk, p ⊙ (gce − gent·(logp + entropy)), [N, size]. */
-function chunkSoftGrad(b: BackwardInputs, c: Columns, start: number, size: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const logits = chunkLogits(b.hidden, b.weight, start, size);
-    if (c.kind === 'ce') {
-      const logp = freeing(tf.sub(logits, c.logPartition), logits);
+  return {
+    softGrad: (rows) => tf.tidy(() => {
+      const logits = tf.matMul(b.hidden, tf.transpose(rows)) as tf.Tensor2D; // explicit transpose: see chunks.ts
+      const shifted = freeing(tf.sub(logits, c.max), logits);
+      const logp = tf.sub(shifted, c.logSumExp);
       const p = freeing(tf.exp(logp), logp);
-      return freeing(tf.mul(p, c.gce) as tf.Tensor2D, p);
-    }
-    const shifted = freeing(tf.sub(logits, c.max), logits);
-    const logp = tf.sub(shifted, c.logSumExp);
-    const p = freeing(tf.exp(logp), logp);
-    const logpPlusEntropy = freeing(tf.add(shifted, c.entropyMinusLogSumExp), shifted);
-    const scaled = freeing(tf.mul(logpPlusEntropy, c.gent), logpPlusEntropy);
-    const coefficient = freeing(tf.sub(c.gce, scaled), scaled);
-    return freeing(tf.mul(p, coefficient) as tf.Tensor2D, p, coefficient);
-  });
+      const logpPlusEntropy = freeing(tf.add(shifted, c.entropyMinusLogSumExp), shifted);
+      const scaled = freeing(tf.mul(logpPlusEntropy, c.gent), logpPlusEntropy);
+      const coefficient = freeing(tf.sub(c.gce, scaled), scaled);
+      return freeing(tf.mul(p, coefficient) as tf.Tensor2D, p, coefficient);
+    }),
+    leftT: c.hiddenT,
+    dispose: () => tf.dispose([c.max, c.logSumExp, c.gce, c.gent, c.entropyMinusLogSumExp, c.hiddenT]),
+  };
 }
 
 export function backward(b: BackwardInputs): [tf.Tensor2D, tf.Tensor2D] {
   const [tokens, width] = b.hidden.shape;
   const vocab = b.weight.shape[0];
-  const columns = makeColumns(b);
-  const hiddenT = tf.transpose(b.hidden) as tf.Tensor2D;
-  let hiddenGrad: tf.Tensor2D = tf.zeros([tokens, width]);
+  const path = b.entropyGrad === undefined || b.entropy === undefined ? cePath(b) : entropyPath(b, b.entropy, b.entropyGrad);
+  let denseHiddenGrad: tf.Tensor2D = tf.zeros([tokens, width]);
   const weightGradTChunks: tf.Tensor2D[] = [];
   for (const { start, size } of vocabChunks(vocab, b.chunkSize)) {
     const next = tf.tidy(() => {
-      const softGrad = chunkSoftGrad(b, columns, start, size);
-      const hiddenGradChunk = tf.matMul(softGrad, weightRows(b.weight, start, size));
-      const weightGradT = freeing(tf.matMul(hiddenT, softGrad) as tf.Tensor2D, softGrad);
-      return { weightGradT, hiddenGrad: tf.add(hiddenGrad, hiddenGradChunk) as tf.Tensor2D };
+      const rows = weightRows(b.weight, start, size);
+      const softGrad = path.softGrad(rows);
+      const hiddenGradChunk = tf.matMul(softGrad, rows);
+      const weightGradT = freeing(tf.matMul(path.leftT, softGrad) as tf.Tensor2D, softGrad);
+      return { weightGradT, hiddenGrad: tf.add(denseHiddenGrad, hiddenGradChunk) as tf.Tensor2D };
     });
-    hiddenGrad.dispose();
-    hiddenGrad = next.hiddenGrad;
+    denseHiddenGrad.dispose();
+    denseHiddenGrad = next.hiddenGrad;
     weightGradTChunks.push(next.weightGradT);
   }
-  disposeColumns(columns);
-  hiddenT.dispose();
 
   const denseWeightGradT = weightGradTChunks.length === 1 ? weightGradTChunks[0]! : freeing(tf.concat(weightGradTChunks, 1), ...weightGradTChunks);
   const denseWeightGrad = freeing(tf.transpose(denseWeightGradT) as tf.Tensor2D, denseWeightGradT);
-  return tf.tidy(() => {
-    // The one-hot part: scatterND sums rows with the same target (checked on cpu and wasm).
+  const grads = tf.tidy(() => {
     const gce = tf.expandDims(b.ceGrad, 1);
-    const scaledHidden = tf.mul(gce, b.hidden);
-    const targetRows = tf.expandDims(b.targets, 1);
-    const oneHotWeightGrad = tf.scatterND(targetRows, scaledHidden, [vocab, width]);
+    const scaledDense = path.denseRowScale === undefined ? denseHiddenGrad : tf.mul(path.denseRowScale, denseHiddenGrad);
+    const hiddenGrad = tf.sub(scaledDense, tf.mul(gce, tf.gather(b.weight, b.targets))) as tf.Tensor2D;
+    // The one-hot part of dW: scatterND sums rows with the same target (checked on cpu and wasm).
+    const oneHotWeightGrad = tf.scatterND(tf.expandDims(b.targets, 1), tf.mul(gce, b.hidden), [vocab, width]);
     const weightGrad = freeing(tf.sub(denseWeightGrad, oneHotWeightGrad) as tf.Tensor2D, denseWeightGrad, oneHotWeightGrad);
-    const finalHiddenGrad = tf.sub(hiddenGrad, tf.mul(gce, tf.gather(b.weight, b.targets))) as tf.Tensor2D;
-    hiddenGrad.dispose();
-    return [finalHiddenGrad, weightGrad] as [tf.Tensor2D, tf.Tensor2D];
+    return [hiddenGrad, weightGrad] as [tf.Tensor2D, tf.Tensor2D];
   });
+  denseHiddenGrad.dispose();
+  path.dispose();
+  return grads;
 }

@@ -28,6 +28,8 @@ export function decays(param: tf.Tensor): boolean {
 export class AdamW {
   /** Updates applied so far; the next update uses t = stepCount + 1 for bias correction. */
   stepCount = 0;
+  /** True when an update threw part-way: some parameters moved and others not, so the weights are not a state to save. */
+  torn = false;
   private readonly moments = new Map<string, Moments>();
 
   constructor(
@@ -49,6 +51,7 @@ export class AdamW {
     const [b1, b2] = this.settings.betas;
     const c1 = 1 - b1 ** t;
     const c2 = 1 - b2 ** t;
+    this.torn = true;
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         const g = grads.get(name);
@@ -64,6 +67,7 @@ export class AdamW {
       }
     });
     this.stepCount = t;
+    this.torn = false;
   }
 
   /** The moments under PyTorch's names (`exp_avg.NAME`, `exp_avg_sq.NAME`), read back to the CPU. */

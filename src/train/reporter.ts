@@ -30,14 +30,25 @@ export function evalLine(e: EvalMetrics): string {
 /** One line a step, for logs and pipes. */
 export function lineReporter(write: (line: string) => void): Reporter {
   let total = 0;
+  let first = 0;
+  let startedAt = 0;
+  // Time left from this session's pace (a resumed run's earlier steps ran at another time).
+  const eta = (step: number) => {
+    const done = step - first;
+    if (done <= 0) return '';
+    const seconds = ((performance.now() - startedAt) / 1000 / done) * (total - step);
+    return ` eta ${seconds >= 90 ? `${Math.round(seconds / 60)}m` : `${Math.round(seconds)}s`}`;
+  };
   return {
     start(totalSteps, startStep) {
       total = totalSteps;
+      first = startStep;
+      startedAt = performance.now();
       write(startStep > 0 ? `resuming at step ${startStep} of ${totalSteps}` : `training for ${totalSteps} steps`);
     },
     step(m) {
       write(
-        `step ${m.step}/${total} epoch ${m.epoch.toFixed(2)} loss ${fmt(m.loss)} ce ${fmt(m.ce)} worst ${worst(m)} lr ${m.lr.toExponential(2)} ${Math.round(m.tokens_per_s)} tok/s ${m.elapsed_s.toFixed(1)}s`,
+        `step ${m.step}/${total} epoch ${m.epoch.toFixed(2)} loss ${fmt(m.loss)} ce ${fmt(m.ce)} worst ${worst(m)} lr ${m.lr.toExponential(2)} ${Math.round(m.tokens_per_s)} tok/s ${m.elapsed_s.toFixed(1)}s${eta(m.step)}`,
       );
     },
     eval: (e) => write(evalLine(e)),

@@ -156,7 +156,22 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
       const context: StepContext = { step, totalSteps, training: true, microBatch: 0, microBatches: batches.length };
       const params = objective.paramValues?.(context) ?? {};
       const t0 = performance.now();
-      const result = trainStep({ model, objective, optimizer, microBatches: batches, step, totalSteps, lr, clipGrad: settings.clipGrad });
+      let result: ReturnType<typeof trainStep>;
+      try {
+        result = trainStep({ model, objective, optimizer, microBatches: batches, step, totalSteps, lr, clipGrad: settings.clipGrad });
+      } catch (e) {
+        if (!isOutOfMemory(e)) throw e;
+        // CLI.md: out of memory is a training failure (exit 3) after saving what can be saved, which
+        // is the state before this update unless the update itself was cut off half-way.
+        outcome.status = 'diverged';
+        outcome.message = `out of memory at step ${step + 1} (${(e as Error).message.split('\n')[0]}); lower train.batch or data.max_len, or raise train.grad_accum`;
+        reporter.note(outcome.message);
+        if (!optimizer.torn) {
+          const dir = await checkpoint().catch(() => undefined);
+          if (dir !== undefined) reporter.note(`saved checkpoint ${dir}`);
+        }
+        break;
+      }
       const seconds = Math.max(1e-9, (performance.now() - t0) / 1000);
       if (!result.finite) {
         // The update was not applied: the weights are still those after `step` updates, worth keeping.
@@ -206,6 +221,13 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
     reporter.stop();
     optimizer.dispose();
   }
+}
+
+/** tfjs and the wasm runtime report exhausted memory in several ways; all of them are a RangeError or say so. */
+export function isOutOfMemory(e: unknown): boolean {
+  if (e instanceof RangeError) return true;
+  const message = e instanceof Error ? e.message : String(e);
+  return /out of memory|\bOOM\b|allocation failed|Cannot allocate|failed to allocate/i.test(message);
 }
 
 /** Live tensors, for the flat-memory check and for debugging leaks. */

@@ -152,6 +152,25 @@ describe('trainer', function () {
     model.dispose();
   });
 
+  it('treats running out of memory as a training failure after saving the last good state; other errors propagate', async () => {
+    const failing = (error: Error): StepObjective => {
+      let calls = 0;
+      return { ...meanCe, computeLoss: (model, batch, ctx) => {
+        if (++calls === 2) throw error;
+        return meanCe.computeLoss(model, batch, ctx);
+      } };
+    };
+    const runDir = new RunDirectory(join(dir, 'oom'));
+    const model = tinyLm(3);
+    const data = { train: tinySamples(12, 1), eval: [], padId: 0 };
+    const outcome = await train({ model, objective: failing(new RangeError('Array buffer allocation failed')), ...data, settings: { ...settings, batch: 2 }, runDir });
+    assert.equal(outcome.status, 'diverged');
+    assert.match(outcome.message!, /out of memory at step 2 .*lower train\.batch/);
+    assert.equal((await latestCheckpoint(runDir.path))?.step, 1);
+    await assert.rejects(train({ model, objective: failing(new TypeError('a bug')), ...data, settings: { ...settings, batch: 2 } }), /a bug/);
+    model.dispose();
+  });
+
   it('writes metrics.jsonl with exactly the fields of CLI.md, checkpoints and final/', async () => {
     const runDir = new RunDirectory(join(dir, 'files'));
     const model = tinyLm(1);

@@ -16,3 +16,4 @@ export { randomScores, randomScore } from './random.js';
 export { columnScores } from './column.js';
 export { tokenTexts } from './token-text.js';
 export { cacheKey } from './cache.js';
+export { prepareNeeds, needsOf, type ScoreNeedsSpec } from './prepare.js';

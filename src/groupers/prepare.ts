@@ -30,7 +30,7 @@ export interface PrepareSamples {
 
 export interface PrepareOptions {
   tokenizer: Tokenizer;
-  /** The run directory's cache/ folder; undefined computes without caching. */
+  /** The run directory's cache/ folder; undefined (or '') computes without caching. */
   cacheDir?: string;
   /** Progress and cache notices (`tfidf(): cached (key 3f2a…)`). */
   log?: (line: string) => void;
@@ -47,10 +47,33 @@ function label(s: ScorerCall): string {
   return short === `${s.name}()` ? s.name : short;
 }
 
+/** What to precompute: the objective's static scorer calls, whether it reads ref_ce, its `per corpus` ranks. */
+export interface ScoreNeedsSpec {
+  scorers: readonly ScorerCall[];
+  refCe: boolean;
+  corpusRanks: readonly CorpusRank[];
+  /** For messages: `objective 'NAME'`. */
+  objectiveName?: string;
+}
+
+export function needsOf(objective: Objective): ScoreNeedsSpec {
+  return {
+    scorers: objectiveScorers(objective).filter((s) => s.kind === 'static'),
+    refCe: needsReference(objective),
+    corpusRanks: corpusRanks(objective),
+    objectiveName: objective.name,
+  };
+}
+
 export async function prepareScores(objective: Objective, samples: PrepareSamples, options: PrepareOptions): Promise<PrepareResult> {
+  return prepareNeeds(needsOf(objective), samples, { ...options, baseDir: options.baseDir ?? dirname(resolve(objective.file)) });
+}
+
+/** As prepareScores, from an explicit list of needs (the executor's ScoreSource interface gives those). */
+export async function prepareNeeds(needs: ScoreNeedsSpec, samples: PrepareSamples, options: PrepareOptions): Promise<PrepareResult> {
   const log = options.log ?? (() => undefined);
-  const baseDir = options.baseDir ?? dirname(resolve(objective.file));
-  const statics = objectiveScorers(objective).filter((s) => s.kind === 'static');
+  const baseDir = options.baseDir ?? process.cwd();
+  const statics = [...new Map(needs.scorers.filter((s) => s.kind === 'static').map((s) => [scorerKey(s), s])).values()];
   const errors: string[] = [];
   const messages: string[] = [];
   const say = (line: string) => {
@@ -72,12 +95,12 @@ export async function prepareScores(objective: Objective, samples: PrepareSample
     }
   }
   let referenceDir: string | undefined;
-  if (needsReference(objective)) {
+  if (needs.refCe) {
     referenceDir = options.referenceDir ?? join(packageRoot, 'assets', 'default', 'model');
     if (!existsSync(join(referenceDir, 'config.json'))) {
       errors.push(
         options.referenceDir === undefined
-          ? `objective '${objective.name}' uses ref_ce (excess, excess_loss()) but gives no reference model: add reference { path = "DIR" }`
+          ? `${needs.objectiveName !== undefined ? `objective '${needs.objectiveName}'` : 'the objective'} uses ref_ce (excess, excess_loss()) but gives no reference model: add reference { path = "DIR" }`
           : `reference.path: ${referenceDir} has no config.json (expected a Hugging Face model directory)`,
       );
     }
@@ -90,7 +113,7 @@ export async function prepareScores(objective: Objective, samples: PrepareSample
 
   const cached = async (name: string, shown: string, modelDirs: string[], compute: () => Promise<SplitScores>): Promise<SplitScores> => {
     const started = Date.now();
-    if (options.cacheDir === undefined) return compute();
+    if (options.cacheDir === undefined || options.cacheDir === '') return compute();
     const key = cacheKey({ ...samples, tokenizerSource: options.tokenizer.source, scorer: name, modelDirs });
     const file = cacheFile(options.cacheDir, shown, key);
     const hit = await loadCached(file, samples.train, samples.eval);
@@ -119,7 +142,7 @@ export async function prepareScores(objective: Objective, samples: PrepareSample
   }
 
   const thresholds: Record<string, number> = {};
-  for (const rank of corpusRanks(objective)) {
+  for (const rank of needs.corpusRanks) {
     const scores = computed.get(scorerKey(rank.scorer));
     if (scores !== undefined) thresholds[rank.key] = corpusThreshold(rank, scores.train, samples.train);
   }

@@ -87,6 +87,15 @@ describe('sftgoc run / eval end to end (tiny preset, a few steps)', function () 
     // The final model on the same eval data: the same held-out ce as the run's last evaluation.
     assert.ok(Math.abs(report.ce - evals.at(-1).ce) < 1e-4, `${report.ce} vs ${evals.at(-1).ce}`);
     assert.ok(Math.abs(report.perplexity - Math.exp(report.ce)) < 1e-6 * report.perplexity);
+
+    // Any model directory on any data file: the same numbers from --model/--data.
+    const direct = new BufferOutput();
+    assert.equal(await runEval({ model: join(run, 'final'), data: join(dir, 'eval.jsonl'), batch: 1, backend: 'wasm', skipBadRecords: false, json: true, quiet: true }, direct), 0);
+    assert.ok(Math.abs(JSON.parse(direct.stdoutText).ce - report.ce) < 1e-4);
+
+    const nowhere = new BufferOutput();
+    assert.equal(await runEval({ runDir: join(dir, 'nowhere'), batch: 2, backend: 'wasm', skipBadRecords: false, json: false, quiet: true }, nowhere), 1);
+    assert.match(nowhere.stderrText, /nowhere\/config\.json: not found: not a run directory/);
   });
 
   it('refuses to overwrite an existing run, and names bad settings and data files', async () => {

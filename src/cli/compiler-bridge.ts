@@ -2,10 +2,12 @@
 // Imported lazily by check and compile, so `sftgoc fmt --help` does not load the checker.
 import { compile } from '../compile.js';
 import { objectiveToJson, printObjective } from '../ir/print.js';
+import { executionPlan } from '../lower/plan.js';
 import { parse } from '../parse/index.js';
 import type { CheckSource } from './check-files.js';
 import type { CompileStages } from './compile-file.js';
 import type { Overrides } from './overrides.js';
+import type { SettingOverride } from '../check/set-overrides.js';
 
 /** `30%` → 0.3, `1e-4` → 0.0001; anything else is not a number the compiler can take yet. */
 export function numericValue(text: string): number | undefined {
@@ -16,44 +18,37 @@ export function numericValue(text: string): number | undefined {
   return percent ? value / 100 : value;
 }
 
-/**
- * Overrides that the compiler cannot apply, as usage errors. compile() takes numeric params only
- * and no settings overrides yet, so `--param λ='linear(…)'` and `--set` are refused here rather
- * than silently ignored.
- */
-export function overrideProblems(overrides: Overrides): string[] {
-  const problems: string[] = [];
-  for (const p of overrides.params) {
-    if (numericValue(p.text) === undefined) {
-      problems.push(`--param ${JSON.stringify(p.flag)}: the value must be a number or a percent (e.g. 0.5, 1e-4, 20%)`);
-    }
-  }
-  for (const s of overrides.settings) {
-    problems.push(`--set ${JSON.stringify(s.flag)}: settings overrides are not supported by check/compile yet`);
-  }
-  return problems;
-}
-
-function params(overrides: Overrides): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of overrides.params) out[p.name] = numericValue(p.text)!;
-  return out;
+/** The command line's overrides in the form compile() takes: params as expression text, `--set` as key/value text. */
+function compileOverrides(overrides: Overrides): { params: Record<string, string>; set: SettingOverride[] } {
+  const params: Record<string, string> = {};
+  for (const p of overrides.params) params[p.name] = p.text;
+  const set = overrides.settings.map((s) => ({ key: `${s.block}.${s.key}`, value: s.text }));
+  return { params, set };
 }
 
 export const checkSource: CheckSource = (source, file, overrides) => {
-  const result = compile(source, { file, params: params(overrides) });
+  const result = compile(source, { file, ...compileOverrides(overrides) });
   return { diagnostics: result.diagnostics, sources: result.sources };
 };
 
 export const compileStages: CompileStages = {
   parse,
   compileIr(source, file, overrides) {
-    const result = compile(source, { file, params: params(overrides) });
+    const result = compile(source, { file, ...compileOverrides(overrides) });
     const objective = result.objective;
     return {
       diagnostics: result.diagnostics,
       sources: result.sources,
       ir: objective === undefined ? undefined : { text: printObjective(objective).trimEnd(), json: JSON.parse(objectiveToJson(objective)) as unknown },
+    };
+  },
+  compilePlan(source, file, overrides) {
+    const result = compile(source, { file, params: params(overrides) });
+    const plan = result.objective === undefined ? undefined : executionPlan(result.objective);
+    return {
+      diagnostics: result.diagnostics,
+      sources: result.sources,
+      ir: plan === undefined ? undefined : { text: plan.text.trimEnd(), json: plan.json },
     };
   },
 };

@@ -18,8 +18,6 @@ export default class Check extends SftgocCommand {
     const overrides = this.overridesOrExit(flags.param, flags.set);
     // Loaded here, not at the top: oclif imports every command file at startup.
     const [{ runCheck }, stages] = await Promise.all([import('../cli/check-files.js'), import('../cli/compiler-bridge.js')]);
-    const problems = stages.overrideProblems(overrides);
-    if (problems.length > 0) this.error(problems.join('\n'), { exit: ExitCode.Usage });
     process.exitCode = await runCheck(argv as string[], { json: flags.json, quiet: flags.quiet, overrides }, stages.checkSource, processOutput);
   }
 }

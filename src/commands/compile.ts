@@ -22,8 +22,6 @@ export default class Compile extends SftgocCommand {
     const overrides = this.overridesOrExit(flags.param, flags.set);
     // Loaded here, not at the top: oclif imports every command file at startup.
     const [{ runCompile }, stages] = await Promise.all([import('../cli/compile-file.js'), import('../cli/compiler-bridge.js')]);
-    const problems = stages.overrideProblems(overrides);
-    if (problems.length > 0) this.error(problems.join('\n'), { exit: ExitCode.Usage });
     const emit = flags.emit as 'ast' | 'ir' | 'plan';
     process.exitCode = await runCompile(args.file, { emit, json: flags.json, quiet: flags.quiet, overrides }, stages.compileStages, processOutput);
   }

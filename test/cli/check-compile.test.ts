@@ -30,7 +30,21 @@ async function compile(file: string, emit: EmitKind, json = false, o = none) {
   return { code, stdout: out.stdoutText, stderr: out.stderrText };
 }
 
+function withSet(params: string[], sets: string[]): Overrides {
+  const r = parseOverrides(params, sets);
+  assert.ok(r.ok);
+  return r.overrides;
+}
+
 describe('cli: check', () => {
+  it('applies --param expressions and --set settings, and reports a bad --set key with a did-you-mean', async () => {
+    const ok = await check([SFTGO_CARD], false, false, withSet(['λ=linear(0.9 -> 0.1)'], ['train.lr=1e-4']));
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const bad = await check([SFTGO_CARD], false, false, withSet([], ['train.lrr=1e-4']));
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /help: .*`?lr`?/);
+  });
+
   it('prints every diagnostic of a file in the CLI.md format, then a summary (golden)', async () => {
     const r = await check([ERRORS]);
     assert.equal(r.code, 1);

@@ -26,7 +26,6 @@ describe('cli: usage errors exit 2', function () {
     [['check'], /Missing 1 required arg/],
     [['check', '--nope', file], /Nonexistent flag: --nope/],
     [['check', '--param', 'oops', file], /--param "oops": expected NAME=VALUE/],
-    [['check', '--param', 'λ=linear(0.9 -> 0.1)', file], /the value must be a number or a percent/],
     [['check', '--set', 'trian.lr=1', file], /unknown block 'trian'/],
     [['compile', file, '--emit', 'bytecode'], /Expected --emit=bytecode to be one of: ast, ir, plan/],
     [['compile'], /Missing 1 required arg/],

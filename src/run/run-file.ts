@@ -102,7 +102,8 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
     if (e instanceof BackendLoadError) return fail(ExitCode.InputError, [e.message]);
     throw e;
   }
-  if (!options.quiet) human(`backend: ${backend.name}${backend.notes.length > 0 ? ` (${backend.notes.join('; ')})` : ''}`);
+  // One short line for people; every note (what was skipped and why, kernel fixes) goes to config.json.
+  if (!options.quiet) human(`backend: ${backend.name}${backendRequest === 'auto' ? ' (auto)' : ''}; details in config.json`);
   const loaded = await loadRunInputs(config, { skipBadRecords: options.skipBadRecords });
   if (!loaded.ok) return fail(ExitCode.InputError, loaded.errors);
   const inputs = loaded.inputs;

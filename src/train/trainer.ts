@@ -111,6 +111,14 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
       elapsedBefore = s.elapsedS;
       tokensSeen = s.tokensSeen;
       await options.runDir?.truncateAfter(step);
+      if (step >= totalSteps) {
+        // The run had finished (its last checkpoint is the final step): nothing to redo or re-append.
+        reporter.note(`${options.resumeFrom} is the end of the run (step ${step} of ${totalSteps}): nothing left to train`);
+        outcome.step = step;
+        outcome.lastCheckpoint = options.resumeFrom;
+        if (options.runDir !== undefined) outcome.finalDir = options.runDir.finalDir;
+        return outcome;
+      }
     }
 
     // Static scorers and reference ce are computed once, before the first update (and again on a

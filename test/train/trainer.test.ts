@@ -115,6 +115,12 @@ describe('trainer', function () {
     assert.deepEqual(await weights(second), await weights(whole));
     const lines = (await readFile(runDir.metricsFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).step);
     assert.deepEqual(lines, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Resuming a finished run changes nothing.
+    const evalLines = await readFile(runDir.evalFile, 'utf8');
+    const again = await train({ model: second, objective: meanCe, ...data, settings: s, runDir, resumeFrom: (await latestCheckpoint(runDir.path))!.dir });
+    assert.equal(again.status, 'completed');
+    assert.deepEqual(again.history, []);
+    assert.equal(await readFile(runDir.evalFile, 'utf8'), evalLines);
     for (const m of [whole, first, second]) m.dispose();
   });
 

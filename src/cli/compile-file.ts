@@ -1,7 +1,8 @@
 // `sftgoc compile FILE --emit ast|ir|plan`: prints one stage's output for one file.
 //   ast  the parsed tree as JSON (what was written: no imports resolved, no types)
 //   ir   the typed objective IR in its text form; under --json the IR itself
-//   plan not available until the lowering stage exists: a usage error (exit 2), never a fake plan
+//   plan the execution plan of the lowering stage (src/lower/plan.ts): precompute passes, fused
+//        head, per-step host masks and device graph, backend; under --json the plan as JSON
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../parse/ast.js';
@@ -32,16 +33,11 @@ export interface IrOutput {
 export interface CompileStages {
   parse(source: string, file: string): { ast?: SourceFile; diagnostics: readonly Diagnostic[] };
   compileIr(source: string, file: string, overrides: Overrides): Promise<IrOutput> | IrOutput;
+  /** The same compilation, with the execution plan as the result (`ir` holds the plan's text and JSON). */
+  compilePlan(source: string, file: string, overrides: Overrides): Promise<IrOutput> | IrOutput;
 }
 
-export const PLAN_NOT_AVAILABLE =
-  '--emit plan is not available yet: it needs the lowering stage (precompute passes, per-step graph, backend), which does not exist yet; use --emit ast or --emit ir';
-
 export async function runCompile(file: string, options: CompileOptions, stages: CompileStages, out: Output): Promise<number> {
-  if (options.emit === 'plan') {
-    out.stderr(`error: ${PLAN_NOT_AVAILABLE}`);
-    return ExitCode.Usage;
-  }
   const { sources, problems } = await readInputs([file]);
   const source = sources.get(file);
   if (source === undefined) {
@@ -59,7 +55,7 @@ export async function runCompile(file: string, options: CompileOptions, stages: 
       result = { text: JSON.stringify(parsed.ast, null, 2), json: parsed.ast };
     }
   } else {
-    const compiled = await stages.compileIr(source, file, options.overrides);
+    const compiled = await (options.emit === 'plan' ? stages.compilePlan(source, file, options.overrides) : stages.compileIr(source, file, options.overrides));
     diagnostics = compiled.diagnostics;
     texts = new Map([...Object.entries(compiled.sources ?? {}), ...sources]);
     if (!hasErrors(diagnostics)) result = compiled.ir;

@@ -43,7 +43,7 @@ export const compileStages: CompileStages = {
     };
   },
   compilePlan(source, file, overrides) {
-    const result = compile(source, { file, params: params(overrides) });
+    const result = compile(source, { file, ...compileOverrides(overrides) });
     const plan = result.objective === undefined ? undefined : executionPlan(result.objective);
     return {
       diagnostics: result.diagnostics,

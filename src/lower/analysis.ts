@@ -115,11 +115,11 @@ export function analyzeObjective(o: Objective): ObjectiveAnalysis {
       visitHost(n);
       return;
     }
-    for (const c of children(n)) visitDevice(c);
-    if (n.op === 'param') {
-      const v = paramValue(n.name);
-      if (v !== undefined) visitDevice(v);
-    }
+    // Params, schedules and the clock are host scalars (one number a step), leaves of the device graph.
+    const hostScalar = n.op === 'param' || n.op === 'schedule' || n.op === 'step' || n.op === 'progress';
+    // A group reduction's rate (temperature, dro step) and cvar's fraction are host scalars too.
+    const deviceChildren = n.op === 'groups' ? n.terms : n.op === 'cvar' ? children(n).filter((c) => c !== n.fraction) : hostScalar ? [] : children(n);
+    for (const c of deviceChildren) visitDevice(c);
     if (n.op === 'token') noteToken(device, n.name);
     if (n.op === 'scores') noteScorer(device, n.scorer);
     if (n.op === 'groups') groupReductions.push(n);
@@ -135,6 +135,9 @@ export function analyzeObjective(o: Objective): ObjectiveAnalysis {
     masks, host, device, headEntropy: host.entropy || device.entropy, groupReductions, deviceOrder, hostOrder,
   };
 }
+
+/** Vocabulary entries per chunk of the fused head (src/head/): bounded memory for large vocabularies. */
+export const DEFAULT_HEAD_CHUNK = 8192;
 
 /** The partition's group names: declared groups in order, then `rest`; none when nothing is declared. */
 export function groupNamesOf(o: Objective): string[] {

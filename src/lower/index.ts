@@ -15,6 +15,8 @@ export { lossTokensOf, type LossTokens } from './loss-tokens.js';
 export { analyzeObjective, type ObjectiveAnalysis } from './analysis.js';
 export { DroState, type DroSnapshot } from './dro-state.js';
 export type { EvalInputs } from '../ir/reference-eval.js';
+export { lowerForRun } from './run-objective.js';
+export { GroupersScoreSource, type GroupersOptions } from './groupers-source.js';
 
 export interface TensorEvalResult {
   /** The loss (float32 arithmetic). */

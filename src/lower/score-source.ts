@@ -36,11 +36,13 @@ export interface BatchScores {
   scores: Record<string, number[]>;
   refCe?: number[];
   corpusThresholds?: Record<string, number>;
+  /** Each token's text for regex(), when the source knows it better than the sample's offsets. */
+  text?: string[];
 }
 
 export interface ScoreSource {
-  /** Precomputation over the whole data set (static scores, reference ce, corpus thresholds). */
-  prepare?(context: PrepareContext, needs: ScoreNeeds): Promise<void>;
+  /** Precomputation over the whole data set (static scores, reference ce, corpus thresholds); problems as messages. */
+  prepare?(context: PrepareContext, needs: ScoreNeeds): Promise<string[]>;
   batchScores(request: BatchScoreRequest): BatchScores;
 }
 

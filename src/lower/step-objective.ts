@@ -11,15 +11,14 @@ import { tokenStats } from '../head/fused-ce.js';
 import type { Objective } from '../ir/nodes.js';
 import { evaluateScalar, rankKey, type EvalInputs } from '../ir/reference-eval.js';
 import type { CausalLM } from '../model/types.js';
-import type { BatchTensors, GroupValue, ObjectiveResult, StepContext, StepObjective } from '../train/objective.js';
-import { analyzeObjective, groupNamesOf, type ObjectiveAnalysis } from './analysis.js';
+import type { BatchTensors, GroupValue, ObjectiveResult, PrepareContext, StepContext, StepObjective } from '../train/objective.js';
+import { analyzeObjective, DEFAULT_HEAD_CHUNK, groupNamesOf, type ObjectiveAnalysis } from './analysis.js';
+
+export { DEFAULT_HEAD_CHUNK } from './analysis.js';
 import { DroState } from './dro-state.js';
 import { execute } from './execute.js';
 import { lossTokensOf, tokenTexts, type LossTokens } from './loss-tokens.js';
 import type { CorpusRank, ScoreNeeds, ScoreSource } from './score-source.js';
-
-/** Vocabulary entries per chunk of the fused head (src/head/): bounded memory for large vocabularies. */
-export const DEFAULT_HEAD_CHUNK = 8192;
 
 export interface LowerOptions {
   /** Static scores, reference ce and corpus thresholds; required when the objective reads any. */
@@ -30,6 +29,7 @@ export interface LowerOptions {
 export interface LoweredObjective extends StepObjective {
   readonly analysis: ObjectiveAnalysis;
   readonly needs: ScoreNeeds;
+  prepareScores(context: PrepareContext): Promise<string[]>;
 }
 
 export type LowerResult = { ok: true; objective: LoweredObjective } | { ok: false; problems: string[] };
@@ -83,8 +83,15 @@ class CompiledStepObjective implements LoweredObjective {
   getState?: () => unknown;
   setState?: (state: unknown) => string[];
 
-  async prepare(context: Parameters<NonNullable<StepObjective['prepare']>>[0]): Promise<void> {
-    await this.options.scores?.prepare?.(context, this.needs);
+  /** The precompute pass of the score source; problems (a missing column, no reference model) as messages. */
+  async prepareScores(context: PrepareContext): Promise<string[]> {
+    return (await this.options.scores?.prepare?.(context, this.needs)) ?? [];
+  }
+
+  /** StepObjective's contract has no error channel: problems are thrown as one message here. */
+  async prepare(context: PrepareContext): Promise<void> {
+    const problems = await this.prepareScores(context);
+    if (problems.length > 0) throw new Error(problems.join('\n'));
   }
 
   paramValues(context: StepContext): Record<string, number> {
@@ -132,7 +139,7 @@ class CompiledStepObjective implements LoweredObjective {
       reward: tokens.row.map((r) => samples[r]!.reward),
       advantage: tokens.row.map((r) => samples[r]!.advantage),
       scores: scores?.scores,
-      text: a.host.text ? tokenTexts(batch.batch, tokens) : undefined,
+      text: a.host.text ? (scores?.text ?? tokenTexts(batch.batch, tokens)) : undefined,
       corpusThresholds: scores?.corpusThresholds,
       step: context.step,
       totalSteps: context.totalSteps,

@@ -130,10 +130,14 @@ describe('cli: compile', () => {
     }
   });
 
-  it('--emit plan is a usage error until the lowering stage exists', async () => {
+  it('--emit plan prints the execution plan (the lowering stage), and its JSON under --json', async () => {
     const r = await compile(SFTGO_CARD, 'plan');
-    assert.equal(r.code, 2);
-    assert.equal(r.stdout, '');
-    assert.match(r.stderr, /--emit plan is not available yet: it needs the lowering stage/);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^plan /);
+    assert.match(r.stdout, /static scorer tfidf\(smooth = true, sublinear = false\)/);
+    const j = await compile(SFTGO_CARD, 'plan', true);
+    const doc = JSON.parse(j.stdout) as { ok: boolean; plan: { head: { computes: string[] } } };
+    assert.equal(doc.ok, true);
+    assert.deepEqual(doc.plan.head.computes, ['ce']);
   });
 });

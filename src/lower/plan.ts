@@ -1,0 +1,168 @@
+// `sftgoc compile --emit plan`: how a compiled objective will execute, without loading a model, the
+// data or TensorFlow.js (this file must never import tfjs: `compile` stays fast). The plan lists
+//   precompute  the static scorers (with what their cache key hashes) and the reference ce;
+//   head        the fused linear + cross-entropy head, its chunk size, and whether it computes the
+//               entropy as well as ce;
+//   per step    the host-side masks (selectors, comparisons, the partition), evaluated on detached
+//               values, then the device graph in evaluation order after CSE, with training state
+//               and the host reads a step makes;
+//   backend     what train.backend names, resolved only at run time.
+// The JSON form carries the same facts.
+import type { IrExpr, Objective } from '../ir/nodes.js';
+import { formatNumber, formatScorer, printExpr } from '../ir/print.js';
+import { analyzeObjective, DEFAULT_HEAD_CHUNK, groupNamesOf, type ObjectiveAnalysis } from './analysis.js';
+
+export interface PlanJson {
+  objective: string;
+  file: string;
+  precompute: {
+    scorers: Array<{ key: string; cacheKey: string }>;
+    referenceCe: boolean;
+    corpusThresholds: string[];
+  };
+  head: { kind: 'fused'; chunkSize: number; computes: string[]; rows: string };
+  step: {
+    hostReads: string[];
+    masks: Array<{ id: string; expr: string }>;
+    partition: string[] | null;
+    device: Array<{ id: string; type: string; op: string }>;
+    state: string[];
+    syncs: string[];
+  };
+  backend: { request: string; resolution: string };
+}
+
+export interface ExecutionPlan {
+  text: string;
+  json: PlanJson;
+}
+
+const TOKEN_TEXT: Record<string, string> = {
+  ce: 'ce (head)', entropy: 'entropy (head)', logp: 'logp = -ce', p: 'p = exp(-ce)', excess: 'excess = ce - ref_ce',
+  ref_ce: 'ref_ce (precomputed)', position: 'position', reward: 'reward (data)', advantage: 'advantage (data)',
+};
+
+const AUTO = 'auto: first of tensorflow-gpu, tensorflow, wasm, cpu that loads';
+
+export function executionPlan(o: Objective, options: { headChunk?: number } = {}): ExecutionPlan {
+  const a = analyzeObjective(o);
+  const json = planJson(o, a, options.headChunk ?? DEFAULT_HEAD_CHUNK);
+  return { json, text: planText(json) };
+}
+
+function planJson(o: Objective, a: ObjectiveAnalysis, chunkSize: number): PlanJson {
+  const staticScorers = new Map([...a.host.staticScorers, ...a.device.staticScorers]);
+  const refCe = a.host.refCe || a.device.refCe;
+  const corpus = a.hostOrder.filter((n): n is Extract<IrExpr, { op: 'rank' }> => n.op === 'rank' && n.scope === 'corpus');
+
+  const maskId = new Map<IrExpr, string>(a.masks.map((m, i) => [m, `m${i}`]));
+  const deviceId = new Map<IrExpr, string>(a.deviceOrder.map((n, i) => [n, `%${i}`]));
+  const ref = (n: IrExpr) => maskId.get(n) ?? deviceId.get(n) ?? printExpr(n);
+  const restricted = (arg: IrExpr, mask: IrExpr | undefined) => (mask === undefined ? ref(arg) : `${ref(arg)}[${ref(mask)}]`);
+  const describe = (n: IrExpr): string => {
+    switch (n.op) {
+      case 'const': return `const ${formatNumber(n.value)}`;
+      case 'param': return `param ${n.name} (host scalar)`;
+      case 'schedule': return `${printExpr(n)} (host scalar)`;
+      case 'step': case 'progress': return `${n.op} (host scalar)`;
+      case 'token': return TOKEN_TEXT[n.name] ?? n.name;
+      case 'unary': return `${n.fn} ${ref(n.arg)}`;
+      case 'binary': return `${n.fn} ${ref(n.left)} ${ref(n.right)}`;
+      case 'clip': return `clip ${ref(n.arg)} ${ref(n.lo)} ${ref(n.hi)}`;
+      case 'where': return `where ${ref(n.cond)} ${ref(n.then)} ${ref(n.else)}`;
+      case 'scores': return `scores ${formatScorer(n.scorer, true)}${n.scorer.kind === 'dynamic' ? ' (detached)' : ''}`;
+      case 'mean': case 'sum': case 'seqmean': return `${n.op} ${restricted(n.arg, n.mask)}`;
+      case 'count': return `count ${ref(n.mask)} (host)`;
+      case 'cvar': return `cvar ${restricted(n.arg, n.mask)} ${printExpr(n.fraction)}`;
+      case 'groups': {
+        const extra = n.rate === undefined ? '' : ` ${n.fn === 'dro' ? 'step' : 'temperature'} = ${printExpr(n.rate)}`;
+        return `${n.fn === 'mean' ? 'groupmean' : n.fn}(${n.terms.map(ref).join(', ')})${extra}`;
+      }
+      default: return printExpr(n);
+    }
+  };
+
+  const hostReads: string[] = [];
+  if (a.host.ce) hostReads.push('ce (read back from the device)');
+  if (a.host.entropy) hostReads.push('entropy (read back from the device)');
+  if (a.host.refCe) hostReads.push('ref_ce');
+  if (a.host.position) hostReads.push('position');
+  if (a.host.reward) hostReads.push('reward');
+  if (a.host.advantage) hostReads.push('advantage');
+  if (a.host.text) hostReads.push('token text');
+  for (const key of a.host.staticScorers.keys()) hostReads.push(`scores ${key}`);
+
+  const state: string[] = [];
+  const syncs: string[] = [];
+  if (a.host.ce || a.host.entropy) syncs.push('selectors read the step\'s own values: ce/entropy are read back before the masks');
+  a.groupReductions.forEach((g) => {
+    if (g.fn === 'dro') {
+      state.push(`Group DRO weights q over ${g.terms.length} groups, start uniform, updated on the first micro-batch of each update (training only), checkpointed`);
+      syncs.push('dro reads the group means back to update q');
+    }
+    if (g.fn === 'max') syncs.push('max(groups) reads the group means back to pick the worst non-empty group (ties to the first)');
+  });
+  if (a.deviceOrder.some((n) => n.op === 'cvar')) syncs.push('cvar reads its values back to choose the top tokens');
+
+  const names = groupNamesOf(o);
+  return {
+    objective: o.name,
+    file: o.file,
+    precompute: {
+      scorers: [...staticScorers].map(([key, call]) => ({
+        key,
+        cacheKey: `cache/${call.name}-<sha256(${JSON.stringify(key)}, tokenizer file, ${call.name === 'llmlingua2' ? 'model directory, ' : ''}train and eval samples)>.safetensors`,
+      })),
+      referenceCe: refCe,
+      corpusThresholds: corpus.map((n) => printExpr(n)),
+    },
+    head: {
+      kind: 'fused',
+      chunkSize,
+      computes: a.headEntropy ? ['ce', 'entropy'] : ['ce'],
+      rows: 'the loss tokens only (gathered from the padded batch)',
+    },
+    step: {
+      hostReads,
+      masks: a.masks.map((m) => ({ id: maskId.get(m)!, expr: printExpr(m) })),
+      partition: names.length === 0 ? null : names.map((n, i) => (i < o.partition.groups.length ? `${n} = ${printExpr(o.partition.groups[i]!.selector)}` : 'rest = the others')),
+      device: a.deviceOrder.map((n) => ({ id: deviceId.get(n)!, type: n.type === 'number' ? 'scalar' : n.type, op: describe(n) })),
+      state,
+      syncs,
+    },
+    backend: backendOf(o),
+  };
+}
+
+function backendOf(o: Objective): { request: string; resolution: string } {
+  const request = o.settings.train?.backend;
+  const name = typeof request === 'string' ? request : 'auto';
+  return { request: name, resolution: name === 'auto' ? AUTO : `${name} (an error at run time if it does not load)` };
+}
+
+function planText(p: PlanJson): string {
+  const lines = [`plan ${p.objective}`, '', 'precompute (once before training, cached in the run directory\'s cache/)'];
+  if (p.precompute.scorers.length === 0) lines.push('  static scorers: none');
+  for (const s of p.precompute.scorers) lines.push(`  static scorer ${s.key}`, `    cache key: ${s.cacheKey}`);
+  lines.push(`  reference ce: ${p.precompute.referenceCe ? 'the reference model over every sample, cached under cache/ref_ce-<sha256(model directory, tokenizer, samples)>' : 'not needed'}`);
+  for (const c of p.precompute.corpusThresholds) lines.push(`  corpus threshold: ${c}`);
+  lines.push('', 'head');
+  lines.push(`  fused linear + cross-entropy, chunked over the vocabulary (${p.head.chunkSize} entries a chunk), never the full logits`);
+  lines.push(`  rows: ${p.head.rows}`, `  computes: ${p.head.computes.join(' and ')}`);
+  lines.push('', 'per step (each micro-batch)');
+  if (p.step.masks.length > 0 || p.step.partition !== null) {
+    lines.push('  host, on detached values (no gradient):');
+    if (p.step.hostReads.length > 0) lines.push(`    reads: ${p.step.hostReads.join(', ')}`);
+    if (p.step.partition !== null) lines.push(`    partition (first match): ${p.step.partition.join('; ')}`);
+    for (const m of p.step.masks) lines.push(`    ${m.id} = ${m.expr}`);
+    lines.push('    masks uploaded as float tensors');
+  }
+  lines.push('  device:');
+  const width = Math.max(...p.step.device.map((d) => d.id.length));
+  for (const d of p.step.device) lines.push(`    ${d.id.padEnd(width)} = ${d.op}  : ${d.type}`);
+  lines.push(`    loss = ${p.step.device.at(-1)?.id ?? '?'}`);
+  lines.push(`  state: ${p.step.state.length === 0 ? 'none' : p.step.state.join('; ')}`);
+  lines.push(`  syncs: ${p.step.syncs.length === 0 ? 'none' : p.step.syncs.join('; ')}`);
+  lines.push('', 'backend', `  ${p.backend.request === 'auto' ? p.backend.resolution : `${p.backend.request}: ${p.backend.resolution}`}`);
+  return lines.join('\n') + '\n';
+}

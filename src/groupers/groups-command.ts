@@ -1,0 +1,179 @@
+// `sftgoc groups FILE [--data F] [--limit N] [--format text|jsonl|html]` (CLI.md): compiles FILE,
+// loads the data (--data, else the objective's data.train, else the bundled training set), computes
+// the static scores over the whole file (tfidf's idf and frequency's counts are corpus statistics),
+// partitions the first N samples with the objective's selectors (the reference evaluator's
+// semantics, via partition.ts) and prints them. With a model (--model DIR or a model { } block) the
+// view also shows each token's ce and can evaluate dynamic selectors (loss(), entropy(),
+// excess_loss(), ce comparisons); without one such selectors are an error that says what to add.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import type { Output } from '../cli/output.js';
+import type { ParamOverride, SetOverride } from '../cli/overrides.js';
+import { numericValue } from '../cli/compiler-bridge.js';
+import { packageRoot } from '../check/host.js';
+import { compileFile } from '../compile.js';
+import { formatDataError, loadDataset } from '../data/index.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import type { Objective } from '../ir/nodes.js';
+import { formatScorer } from '../ir/print.js';
+import { scorerKey } from '../ir/reference-eval.js';
+import { formatTokenizerErrors, loadTokenizer } from '../tokenizer/index.js';
+import { resolveRunConfig } from '../train/config.js';
+import { objectiveScorers } from './objective-scorers.js';
+import { partitionSamples, selectorsNeedModel, type DynamicValues } from './partition.js';
+import { prepareScores } from './prepare.js';
+import type { SampleScores } from './sample-scores.js';
+import { REF_CE_KEY } from './store.js';
+import { renderHtml } from './view/html.js';
+import { renderJsonl } from './view/jsonl.js';
+import { renderText } from './view/text.js';
+import { buildView } from './view/view-model.js';
+
+export type GroupsFormat = 'text' | 'jsonl' | 'html';
+
+export interface GroupsOptions {
+  params: readonly ParamOverride[];
+  settings: readonly SetOverride[];
+  data?: string;
+  /** Samples shown (from the start of the file). */
+  limit: number;
+  format: GroupsFormat;
+  /** A Hugging Face model directory for ce and dynamic selectors; else the objective's model block. */
+  model?: string;
+  backend?: string;
+  /** Write the output here instead of stdout. */
+  out?: string;
+  skipBadRecords: boolean;
+  quiet: boolean;
+  /** ANSI colours in text output (a terminal). */
+  colour: boolean;
+}
+
+/** The names of groups whose selectors need a model, for the message. */
+function dynamicGroups(o: Objective): string[] {
+  return o.partition.groups.filter((g) => selectorsNeedModel({ ...o, partition: { ...o.partition, groups: [g] } })).map((g) => g.name);
+}
+
+export async function runGroups(file: string, options: GroupsOptions, out: Output): Promise<number> {
+  const fail = (code: number, lines: string[]): number => {
+    for (const l of lines) out.stderr(l.startsWith('error') ? l : `error: ${l}`);
+    return code;
+  };
+  const note = (line: string) => void (options.quiet ? undefined : out.stderr(line));
+
+  // 1. Compile, with --param values.
+  const params: Record<string, number> = {};
+  const badParams: string[] = [];
+  for (const p of options.params) {
+    const v = numericValue(p.text);
+    if (v === undefined) badParams.push(`--param ${JSON.stringify(p.flag)}: the value must be a number or a percent (e.g. 0.5, 1e-4, 20%)`);
+    else params[p.name] = v;
+  }
+  if (badParams.length > 0) return fail(ExitCode.Usage, badParams);
+  if (!existsSync(file)) return fail(ExitCode.Usage, [`cannot read ${file}: no such file`]);
+  const compiled = compileFile(file, { params });
+  const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
+  if (rendered !== '') out.stderr(rendered);
+  if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) return ExitCode.InputError;
+  const ir = compiled.objective;
+
+  // 2. Settings: data, tokenizer, model, reference and batch size, as `sftgoc run` resolves them.
+  const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, overrides: options.settings.map((s) => ({ ...s })), packageRoot });
+  if (errors.length > 0) return fail(ExitCode.InputError, errors.map((e) => `${file}: ${e}`));
+  const modelDir = options.model ?? (ir.settings.model !== undefined ? config.model.path : undefined);
+  const modelPreset = options.model === undefined && ir.settings.model !== undefined ? config.model.preset : undefined;
+  const haveModel = modelDir !== undefined || modelPreset !== undefined;
+  const needModel = dynamicGroups(ir);
+  if (needModel.length > 0 && !haveModel) {
+    return fail(ExitCode.InputError, [
+      `${file}: group${needModel.length > 1 ? 's' : ''} ${needModel.map((g) => `'${g}'`).join(', ')} select${needModel.length > 1 ? '' : 's'} by the model's values ` +
+        '(loss(), excess_loss(), entropy() or ce and its relatives), so they need a model: give --model DIR or a model { path = "DIR" } block',
+    ]);
+  }
+
+  const tokenizerDir = options.model !== undefined && existsSync(join(options.model, 'tokenizer.json')) ? options.model : (config.model.tokenizer ?? config.model.path!);
+  const tok = loadTokenizer(tokenizerDir);
+  if (!tok.ok) return fail(ExitCode.InputError, [formatTokenizerErrors(tok.errors)]);
+  const tokenizer = tok.tokenizer;
+  const dataFile = options.data ?? config.data.train;
+  const loaded = loadDataset(dataFile, {
+    tokenizer, format: config.data.format as 'auto', maxLen: config.data.maxLen, lossOn: config.data.lossOn as 'response', skipBadRecords: options.skipBadRecords,
+  });
+  if (loaded.errors.length > 0) return fail(ExitCode.InputError, loaded.errors.map(formatDataError));
+  if (loaded.samples.length === 0) return fail(ExitCode.InputError, [`${dataFile}: no samples`]);
+  const corpus = loaded.samples;
+  const shown = corpus.slice(0, options.limit);
+
+  // 3. TensorFlow.js only when something runs a network: a model, llmlingua2, the reference model.
+  const statics = objectiveScorers(ir).filter((s) => s.kind === 'static');
+  const usesTf = haveModel || ir.requires.reference || statics.some((s) => s.name === 'llmlingua2') || objectiveScorers(ir).some((s) => s.name === 'excess_loss');
+  if (usesTf) {
+    const { initBackend, isBackendRequest } = await import('../backend/index.js');
+    const request = options.backend ?? config.train.backend;
+    if (!isBackendRequest(request)) return fail(ExitCode.Usage, [`--backend ${request}: expected auto, tensorflow-gpu, tensorflow, wasm or cpu`]);
+    const backend = await initBackend(request).catch((e: Error) => e);
+    if (backend instanceof Error) return fail(ExitCode.InputError, [backend.message]);
+  }
+
+  // 4. Static scores over the whole file, then the model's values on the shown samples.
+  const prepared = await prepareScores(ir, { train: corpus, eval: [] }, { tokenizer, log: note, referenceDir: config.reference?.path });
+  if (!prepared.ok) return fail(ExitCode.InputError, prepared.errors.map((e) => `${file}: ${e}`));
+  const store = prepared.store;
+
+  let dynamic: DynamicValues | undefined;
+  if (haveModel) {
+    const { createModel, loadModel, presetConfig, ModelFileError } = await import('../model/index.js');
+    const { modelTokenValues } = await import('./model-ce.js');
+    let model;
+    try {
+      if (modelDir !== undefined) model = await loadModel(modelDir);
+      else {
+        const preset = presetConfig(modelPreset!, { vocabSize: tokenizer.vocabSize });
+        if (preset === undefined) return fail(ExitCode.InputError, [`model.preset: unknown preset '${modelPreset}'`]);
+        note(`model: preset ${modelPreset} with freshly initialised weights (seed ${config.train.seed}): its ce says nothing about a trained model`);
+        model = createModel(preset, config.train.seed);
+      }
+    } catch (e) {
+      if (e instanceof ModelFileError) return fail(ExitCode.InputError, [e.message]);
+      throw e;
+    }
+    try {
+      if (model.config.vocabSize < tokenizer.vocabSize) return fail(ExitCode.InputError, [`${modelDir ?? modelPreset}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize} embeddings`]);
+      const tooLong = shown.find((s) => s.ids.length > model.config.maxPositions);
+      if (tooLong !== undefined) return fail(ExitCode.InputError, [`${tooLong.source.file}:${tooLong.source.line}: ${tooLong.ids.length} tokens exceed the model's ${model.config.maxPositions} positions; lower data.max_len`]);
+      dynamic = modelTokenValues(model, shown, tokenizer.padId);
+    } finally {
+      model.dispose();
+    }
+  }
+
+  // 5. Groups, scores, output.
+  const groups = partitionSamples(ir, shown, store, { batchSize: config.train.batch, dynamic });
+  const scores: Record<string, SampleScores[]> = store.forSamples(shown);
+  if (dynamic !== undefined) {
+    for (const s of objectiveScorers(ir).filter((x) => x.kind === 'dynamic')) {
+      if (s.name === 'loss') scores[scorerKey(s)] = dynamic.ce;
+      if (s.name === 'entropy') scores[scorerKey(s)] = dynamic.entropy;
+      if (s.name === 'excess_loss') scores[scorerKey(s)] = dynamic.ce.map((c, i) => c.map((x, t) => x - scores[REF_CE_KEY]![i]![t]!));
+    }
+  }
+  const labels: Record<string, string> = { [REF_CE_KEY]: 'ref_ce' };
+  for (const s of objectiveScorers(ir)) labels[scorerKey(s)] = formatScorer(s);
+  const view = buildView({
+    labels,
+    objective: ir.name, groupNames: [...ir.partition.groups.map((g) => g.name), 'rest'], samples: shown, texts: store.texts(shown), scores, groups, ce: dynamic?.ce,
+  });
+  const text =
+    options.format === 'jsonl' ? renderJsonl(view).join('\n') : options.format === 'html' ? renderHtml(view) : renderText(view, { colour: options.colour }).join('\n');
+  if (options.out !== undefined) {
+    try {
+      writeFileSync(options.out, text.endsWith('\n') ? text : `${text}\n`);
+    } catch (e) {
+      return fail(ExitCode.InputError, [`cannot write ${options.out}: ${(e as Error).message}`]);
+    }
+    note(`wrote ${options.out}`);
+  } else out.stdout(text);
+  return ExitCode.Success;
+}

@@ -27,7 +27,9 @@ export function overrideBlocks(
   sources: Record<string, string>,
 ): { statement: BlockStatement; file: string }[] {
   const out: { statement: BlockStatement; file: string }[] = [];
-  for (const o of overrides) {
+  // As with other command-line flags, the last `--set` of a key wins.
+  const lastOfKey = new Map(overrides.map((o) => [o.key, o]));
+  for (const o of lastOfKey.values()) {
     const file = `--set ${o.key}`;
     const dot = o.key.indexOf('.');
     const block = o.key.slice(0, Math.max(dot, 0));

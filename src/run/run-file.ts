@@ -7,7 +7,6 @@ import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
-import { numericValue } from '../cli/compiler-bridge.js';
 import { packageRoot } from '../check/host.js';
 import { compileFile } from '../compile.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -53,17 +52,13 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
     return { exitCode };
   };
 
-  // 1. Compile, with --param values.
-  const params: Record<string, number> = {};
-  const badParams: string[] = [];
-  for (const p of options.params) {
-    const v = numericValue(p.text);
-    if (v === undefined) badParams.push(`--param ${JSON.stringify(p.flag)}: the value must be a number or a percent (e.g. 0.5, 1e-4, 20%)`);
-    else params[p.name] = v;
-  }
-  if (badParams.length > 0) return fail(ExitCode.Usage, badParams);
+  // 1. Compile, with --param values (expressions, checked like source) and --set settings (validated
+  // against the settings schemas with did-you-mean, like entries written in the file).
   if (!existsSync(file)) return fail(ExitCode.Usage, [`cannot read ${file}: no such file`]);
-  const compiled = compileFile(file, { params });
+  const compiled = compileFile(file, {
+    params: Object.fromEntries(options.params.map((p) => [p.name, p.text])),
+    set: options.settings.map((s) => ({ key: `${s.block}.${s.key}`, value: s.text })),
+  });
   const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
   if (rendered !== '') out.stderr(rendered);
   if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {
@@ -74,10 +69,10 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
   const bridged = stepObjectiveFor(ir);
   if (!bridged.ok) return fail(ExitCode.InputError, [bridged.message]);
 
-  // 2. Settings: the file's blocks, then --set, then --backend / --resume.
-  const settings = options.settings.map((s) => ({ ...s }));
+  // 2. Settings: the file's blocks with --set already applied by compile, then --resume.
+  const settings: SetOverride[] = [];
   if (options.resume !== undefined) settings.push({ block: 'train', key: 'out', text: JSON.stringify(resolve(options.resume)), flag: `--resume ${options.resume}` });
-  const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, overrides: settings, packageRoot });
+  const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, overrides: settings, packageRoot });
   if (errors.length > 0) return fail(ExitCode.InputError, errors.map((e) => `${file}: ${e}`));
   const backendRequest = options.backend ?? config.train.backend;
   config.train.backend = backendRequest;

@@ -3,7 +3,8 @@
 // The compiler validates the blocks written in the file against the JSON Schemas; overrides arrive
 // as text, so they are parsed and checked here, by the same per-key rules the trainer relies on.
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { SettingsSpans } from '../ir/nodes.js';
 import { nearest } from '../diagnostics/suggest.js';
 import { formatLrSchedule, parseLrSchedule, type LrSchedule, type LrScheduleKind } from './schedule.js';
 
@@ -63,7 +64,13 @@ export interface ResolveOptions {
   objectiveName: string;
   /** The .sftgo file; relative paths written in it resolve against its directory. */
   sourceFile: string;
-  /** `--set` overrides; their relative paths resolve against `cwd`. */
+  /**
+   * Where each settings value was written (the compiled objective's settingSpans): a relative path
+   * resolves against the directory of the file that wrote it, or against `cwd` when it came from a
+   * `--set` flag the compiler applied (its span's file is `--set block.key`).
+   */
+  origins?: SettingsSpans;
+  /** `--set` overrides not passed through the compiler; their relative paths resolve against `cwd`. */
   overrides?: ReadonlyArray<{ block: string; key: string; text: string; flag: string }>;
   /** The package root, for the bundled default model, tokenizer and data. */
   packageRoot: string;
@@ -132,7 +139,11 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
   const merged: Record<string, Record<string, Json>> = {};
   for (const block of Object.keys(KEYS)) {
     merged[block] = { ...(settings[block as keyof SettingsBlocks] ?? {}) };
-    for (const key of Object.keys(merged[block]!)) baseOf.set(`${block}.${key}`, fileDir);
+    for (const key of Object.keys(merged[block]!)) {
+      const written = options.origins?.[block as keyof SettingsSpans]?.[`/${key}`]?.value.file;
+      const base = written === undefined ? fileDir : written.startsWith('--set ') ? cwd : dirname(resolve(cwd, written));
+      baseOf.set(`${block}.${key}`, base);
+    }
   }
   for (const o of options.overrides ?? []) {
     const known = KEYS[o.block];

@@ -90,8 +90,9 @@ export async function prepareNeeds(needs: ScoreNeedsSpec, samples: PrepareSample
           (present.length > 0 ? `; the records carry ${present.map((f) => `scores.${f}`).join(', ')}` : '; the records carry no span scores'),
       );
     }
-    if (s.name === 'llmlingua2' && !existsSync(join(resolve(baseDir, String(s.args.model)), 'config.json'))) {
-      errors.push(`llmlingua2(model = ${JSON.stringify(s.args.model)}): ${resolve(baseDir, String(s.args.model))} has no config.json (expected a Hugging Face token-classification model directory)`);
+    if (s.name === 'llmlingua2' && !existsSync(join(modelDirOf(baseDir, String(s.args.model)), 'config.json'))) {
+      const tried = [...new Set([resolve(baseDir, String(s.args.model)), resolve(String(s.args.model))])];
+      errors.push(`llmlingua2(model = ${JSON.stringify(s.args.model)}): no config.json in ${tried.join(' or ')} (expected a Hugging Face token-classification model directory)`);
     }
   }
   let referenceDir: string | undefined;
@@ -130,7 +131,7 @@ export async function prepareNeeds(needs: ScoreNeedsSpec, samples: PrepareSample
   try {
     for (const s of statics) {
       const key = scorerKey(s);
-      const modelDirs = s.name === 'llmlingua2' ? [resolve(baseDir, String(s.args.model))] : [];
+      const modelDirs = s.name === 'llmlingua2' ? [modelDirOf(baseDir, String(s.args.model))] : [];
       computed.set(key, await cached(key, label(s), modelDirs, () => computeStatic(s, samples, baseDir)));
     }
     if (referenceDir !== undefined) {
@@ -154,6 +155,16 @@ export async function prepareNeeds(needs: ScoreNeedsSpec, samples: PrepareSample
   return { ok: true, store, messages };
 }
 
+/**
+ * A scorer's model directory: relative to the objective file's folder when it exists there, else to
+ * the working directory (so `std/sftgo-llmlingua2`'s default name finds a checkpoint downloaded
+ * next to where sftgoc runs, not inside the installed package).
+ */
+export function modelDirOf(baseDir: string, path: string): string {
+  const local = resolve(baseDir, path);
+  return existsSync(local) ? local : existsSync(resolve(path)) ? resolve(path) : local;
+}
+
 async function computeStatic(s: ScorerCall, samples: PrepareSamples, baseDir: string): Promise<SplitScores> {
   const both = (f: (list: readonly Sample[]) => Float32Array[]): SplitScores => ({ train: f(samples.train), eval: f(samples.eval) });
   switch (s.name) {
@@ -168,7 +179,7 @@ async function computeStatic(s: ScorerCall, samples: PrepareSamples, baseDir: st
     case 'column':
       return both((list) => columnScores(list, String(s.args.field)));
     case 'llmlingua2': {
-      const options = { dir: resolve(baseDir, String(s.args.model)), aggregate: s.args.aggregate === 'first' ? 'first' as const : 'mean' as const };
+      const options = { dir: modelDirOf(baseDir, String(s.args.model)), aggregate: s.args.aggregate === 'first' ? 'first' as const : 'mean' as const };
       return { train: await llmlingua2Scores(samples.train, options), eval: await llmlingua2Scores(samples.eval, options) };
     }
     default:

@@ -72,4 +72,21 @@ describe('groupers: frequency, random, column, token text', () => {
     const [g] = partitionSamples(o, [s], r.store, { batchSize: 1 });
     assert.deepEqual([...g!], [-1, 0, 1, 0]);
   });
+
+  it('per corpus: the threshold is the ceil(P·n)-th best training loss-token score; ties at it all join', async () => {
+    const train = randomSamples(15, 8, 5);
+    const o = compile('group common = frequency(top 25% per corpus)\nloss = max(groups)').objective!;
+    const r = await prepareScores(o, { train, eval: [] }, { tokenizer: fakeTokenizer() });
+    assert.ok(r.ok);
+    const all = train.flatMap((s) => s.ids.filter((_, t) => s.lossMask[t]));
+    const counts = new Map<number, number>();
+    for (const id of all) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const sorted = all.map((id) => counts.get(id)!).sort((a, b) => b - a);
+    const threshold = sorted[Math.ceil(0.25 * all.length) - 1]!;
+    assert.deepEqual(Object.values(r.store.corpusThresholds), [threshold]);
+    const groups = partitionSamples(o, train, r.store, { batchSize: 4 });
+    train.forEach((s, i) => s.ids.forEach((id, t) => {
+      if (s.lossMask[t]) assert.equal(groups[i]![t], counts.get(id)! >= threshold ? 0 : 1);
+    }));
+  });
 });

@@ -11,12 +11,11 @@
 // dWᵀ is built chunk by chunk as hᵀ·(dL/dl) [H, chunk] and transposed once at the end ([V, H]), which
 // avoids transposing every [N × chunk] logits gradient (N is usually several times H).
 //
-// The ce-only path (the common one) does a single [N × chunk] pass per chunk, the exp, besides the
-// three matMuls: the −log Z is folded into the logits matMul as an extra input column
-// ([h, −log Z]·[w, 1]ᵀ = l − log Z), and gce, a per-token (row) factor, is applied to the [N, H]
-// results and to hidden instead of to p (dH = gce ⊙ (P·Wc), dWᵀ = (gce ⊙ h)ᵀ·P). On wasm an exp
-// pass costs about as much as the matMul, so passes, not FLOPs, decide the speed. A relative error
-// of a few ulp(log Z) in p is an absolute one of at most ~1e-5 in p − onehot even at logits of 80.
+// The ce-only path (the common one) does two [N × chunk] passes per chunk besides the three matMuls,
+// P = exp(l − log Z): gce, a per-token (row) factor, is applied to the [N, H] results and to hidden
+// instead of to P (dH = gce ⊙ Σ P·W[c], dWᵀ = (gce ⊙ h)ᵀ·P). On wasm an exp over [N × chunk] costs
+// about a quarter of the chunk's logits matMul, so elementwise passes matter. The relative error of
+// ulp(log Z) ≈ 5e-6 (logits of 80) in P is an absolute one of at most 5e-6 in p − onehot.
 //
 // The entropy path forms logp + entropy as (l − m) + (entropy − log s) so that the ulp of m (≈ 5e-6
 // at logits of 80) never enters: that term is near 0 for the likely tokens, and an absolute error
@@ -24,11 +23,13 @@
 //
 // [N × chunk] intermediates are freed as soon as their successor exists: at most three are alive.
 import * as tf from '@tensorflow/tfjs';
-import { freeing, vocabChunks, weightRows } from './chunks.js';
+import { freeing, type WeightChunk } from './chunks.js';
 
 export interface BackwardInputs {
   hidden: tf.Tensor2D;
   weight: tf.Tensor2D;
+  /** The forward pass's weight chunks, reused. */
+  chunks: WeightChunk[];
   /** Already clamped into [0, V). */
   targets: tf.Tensor1D;
   max: tf.Tensor1D;
@@ -37,16 +38,12 @@ export interface BackwardInputs {
   entropy?: tf.Tensor1D;
   ceGrad: tf.Tensor1D;
   entropyGrad?: tf.Tensor1D;
-  chunkSize: number;
 }
 
 /** What the chunk loop needs for one of the two paths. */
 interface Path {
-  /**
-   * The dense part of dL/dlogits of a chunk, up to a per-token factor applied later, [N, size];
-   * `rows` are the chunk's weight rows [size, H].
-   */
-  softGrad(rows: tf.Tensor2D): tf.Tensor2D;
+  /** The dense part of dL/dlogits of a chunk, up to a per-token factor applied later, [N, size]. */
+  softGrad(chunk: WeightChunk): tf.Tensor2D;
   /** [H, N]: dWᵀ of a chunk is leftT · softGrad. */
   leftT: tf.Tensor2D;
   /** [N, 1] factor of every row of the dense dL/dhidden; undefined = 1. */
@@ -54,26 +51,25 @@ interface Path {
   dispose(): void;
 }
 
-/** ce only: dL/dl = gce ⊙ P − gce·onehot, with P = exp([h, −log Z]·[w, 1]ᵀ). */
+/** ce only: dL/dl = gce ⊙ P − gce·onehot, with P = exp(l − log Z). */
 function cePath(b: BackwardInputs): Path {
   const prepared = tf.tidy(() => {
     const gce = tf.expandDims(b.ceGrad, 1) as tf.Tensor2D;
-    const negLogPartition = tf.expandDims(tf.neg(tf.add(b.max, b.logSumExp)), 1);
     return {
       gce,
-      augmentedHidden: tf.concat([b.hidden, negLogPartition], 1) as tf.Tensor2D,
+      logPartition: tf.expandDims(tf.add(b.max, b.logSumExp), 1) as tf.Tensor2D,
       scaledHiddenT: tf.transpose(tf.mul(gce, b.hidden)) as tf.Tensor2D,
     };
   });
   return {
-    softGrad: (rows) => tf.tidy(() => {
-      const augmentedRowsT = tf.concat([tf.transpose(rows), tf.ones([1, rows.shape[0]])], 0);
-      const logp = tf.matMul(prepared.augmentedHidden, augmentedRowsT) as tf.Tensor2D;
-      return freeing(tf.exp(logp), logp);
+    softGrad: (chunk) => tf.tidy(() => {
+      const logits = tf.matMul(b.hidden, chunk.rowsT) as tf.Tensor2D;
+      const logp = freeing(tf.sub(logits, prepared.logPartition), logits);
+      return freeing(tf.exp(logp) as tf.Tensor2D, logp);
     }),
     leftT: prepared.scaledHiddenT,
     denseRowScale: prepared.gce,
-    dispose: () => tf.dispose([prepared.gce, prepared.augmentedHidden, prepared.scaledHiddenT]),
+    dispose: () => tf.dispose([prepared.gce, prepared.logPartition, prepared.scaledHiddenT]),
   };
 }
 
@@ -91,8 +87,8 @@ function entropyPath(b: BackwardInputs, entropy: tf.Tensor1D, entropyGrad: tf.Te
     };
   });
   return {
-    softGrad: (rows) => tf.tidy(() => {
-      const logits = tf.matMul(b.hidden, tf.transpose(rows)) as tf.Tensor2D; // explicit transpose: see chunks.ts
+    softGrad: (chunk) => tf.tidy(() => {
+      const logits = tf.matMul(b.hidden, chunk.rowsT) as tf.Tensor2D;
       const shifted = freeing(tf.sub(logits, c.max), logits);
       const logp = tf.sub(shifted, c.logSumExp);
       const p = freeing(tf.exp(logp), logp);
@@ -112,11 +108,10 @@ export function backward(b: BackwardInputs): [tf.Tensor2D, tf.Tensor2D] {
   const path = b.entropyGrad === undefined || b.entropy === undefined ? cePath(b) : entropyPath(b, b.entropy, b.entropyGrad);
   let denseHiddenGrad: tf.Tensor2D = tf.zeros([tokens, width]);
   const weightGradTChunks: tf.Tensor2D[] = [];
-  for (const { start, size } of vocabChunks(vocab, b.chunkSize)) {
+  for (const chunk of b.chunks) {
     const next = tf.tidy(() => {
-      const rows = weightRows(b.weight, start, size);
-      const softGrad = path.softGrad(rows);
-      const hiddenGradChunk = tf.matMul(softGrad, rows);
+      const softGrad = path.softGrad(chunk);
+      const hiddenGradChunk = tf.matMul(softGrad, chunk.rows);
       const weightGradT = freeing(tf.matMul(path.leftT, softGrad) as tf.Tensor2D, softGrad);
       return { weightGradT, hiddenGrad: tf.add(denseHiddenGrad, hiddenGradChunk) as tf.Tensor2D };
     });

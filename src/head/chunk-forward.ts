@@ -9,7 +9,7 @@
 // Inside a chunk, [N × chunk] intermediates are disposed as soon as they are used (not only at the
 // end of the tidy), so at most three of them are alive at once: that is the head's memory bound.
 import * as tf from '@tensorflow/tfjs';
-import { chunkLogits, freeing, vocabChunks } from './chunks.js';
+import { freeing, type WeightChunk } from './chunks.js';
 import { clampInt } from './targets.js';
 
 /**
@@ -51,11 +51,11 @@ function targetLogitInChunk(logits: tf.Tensor2D, targets: tf.Tensor1D, start: nu
 
 /** Folds one chunk into the running statistics (undefined before the first chunk). */
 function foldChunk(
-  previous: RunningStats | undefined, hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: tf.Tensor1D,
-  start: number, size: number, wantEntropy: boolean,
+  previous: RunningStats | undefined, hidden: tf.Tensor2D, chunk: WeightChunk, targets: tf.Tensor1D, wantEntropy: boolean,
 ): RunningStats {
+  const { start, size } = chunk;
   return tf.tidy(() => {
-    const logits = chunkLogits(hidden, weight, start, size);
+    const logits = tf.matMul(hidden, chunk.rowsT) as tf.Tensor2D;
     const chunkMax = tf.max(logits, 1) as tf.Tensor1D;
     const max: tf.Tensor1D = previous === undefined ? chunkMax : freeing(tf.maximum(previous.max, chunkMax) as tf.Tensor1D, chunkMax);
     // Taken from the same logits as the max, so ce = m + log s − z ≥ 0 exactly.
@@ -88,15 +88,15 @@ function disposeRunning(stats: RunningStats | undefined): void {
 }
 
 export function forwardStats(
-  hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: tf.Tensor1D, chunkSize: number, wantEntropy: boolean,
+  hidden: tf.Tensor2D, chunks: WeightChunk[], targets: tf.Tensor1D, wantEntropy: boolean,
 ): ForwardStats {
   let running: RunningStats | undefined;
-  for (const { start, size } of vocabChunks(weight.shape[0], chunkSize)) {
-    const next = foldChunk(running, hidden, weight, targets, start, size, wantEntropy);
+  for (const chunk of chunks) {
+    const next = foldChunk(running, hidden, chunk, targets, wantEntropy);
     disposeRunning(running);
     running = next;
   }
-  // vocabChunks yields at least one chunk (the vocabulary is checked non-empty).
+  // There is at least one chunk: the vocabulary is checked non-empty.
   const final = running!;
   const result = tf.tidy(() => {
     const logSumExp = tf.log(final.sumExp) as tf.Tensor1D;

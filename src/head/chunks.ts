@@ -8,17 +8,43 @@ export function vocabChunks(vocab: number, chunkSize: number): Array<{ start: nu
   return chunks;
 }
 
-/** The weight rows [start, start+size): [size, H]. */
-export function weightRows(weight: tf.Tensor2D, start: number, size: number): tf.Tensor2D {
-  return tf.slice(weight, [start, 0], [size, weight.shape[1]]);
+/** One vocabulary chunk of the output weight, in both layouts the passes need. */
+export interface WeightChunk {
+  start: number;
+  size: number;
+  /** W[start, start+size): [size, H], for dL/dhidden = dL/dl · rows. */
+  rows: tf.Tensor2D;
+  /** rowsᵀ: [H, size], for logits = h · rowsᵀ (an explicit transpose: see below). */
+  rowsT: tf.Tensor2D;
 }
 
 /**
- * Logits of all tokens for vocabulary rows [start, start+size): hidden [N,H] × W[c]ᵀ [H,size]. The
- * transpose is explicit: matMul's transposeB flag is 10–20x slower on the wasm backend.
+ * Slices the weight into chunks once per forward pass; the backward reuses them (they are saved by
+ * the custom gradient, V·H floats in each layout) instead of slicing again. Slicing is not cheap on
+ * wasm: its Slice kernel copies the whole input tensor to read one slice (30 ms per 4,096-row chunk
+ * of a 32,768 × 256 weight). The transpose is explicit because matMul's transposeB flag is 10–20x
+ * slower on wasm.
  */
-export function chunkLogits(hidden: tf.Tensor2D, weight: tf.Tensor2D, start: number, size: number): tf.Tensor2D {
-  return tf.tidy(() => tf.matMul(hidden, tf.transpose(weightRows(weight, start, size))));
+export function sliceWeight(weight: tf.Tensor2D, chunkSize: number): WeightChunk[] {
+  const width = weight.shape[1];
+  return vocabChunks(weight.shape[0], chunkSize).map(({ start, size }) => {
+    const rows = tf.slice(weight, [start, 0], [size, width]);
+    return { start, size, rows, rowsT: tf.transpose(rows) };
+  });
+}
+
+/** The tensors of `chunks`, rows first: what the custom gradient saves. */
+export function chunkTensors(chunks: WeightChunk[]): tf.Tensor2D[] {
+  return [...chunks.map((c) => c.rows), ...chunks.map((c) => c.rowsT)];
+}
+
+/** Inverse of chunkTensors, given the same vocabulary and chunk size. */
+export function chunksFromTensors(tensors: tf.Tensor[], vocab: number, chunkSize: number): WeightChunk[] {
+  const ranges = vocabChunks(vocab, chunkSize);
+  if (tensors.length !== 2 * ranges.length) throw new Error(`loss head: expected ${2 * ranges.length} saved chunk tensors, got ${tensors.length}`);
+  return ranges.map(({ start, size }, i) => ({
+    start, size, rows: tensors[i] as tf.Tensor2D, rowsT: tensors[ranges.length + i] as tf.Tensor2D,
+  }));
 }
 
 /**

@@ -5,8 +5,9 @@
 // of all tokens for those entries, so the backward writes dW[c] exactly once (no [V, H]-sized
 // accumulation across chunks) and only the small dL/dhidden [N, H] is summed over chunks. The
 // forward keeps an online log-sum-exp per token (running max m, Σ e^(l−m), and for the entropy
-// Σ e^(l−m)·(l−m)), so peak extra memory is a few [N × chunk] tensors. The backward saves only
-// [N]-sized statistics and recomputes each chunk's logits (one extra matMul) instead of storing them.
+// Σ e^(l−m)·(l−m)), so peak extra memory is a few [N × chunk] tensors. Between the passes only
+// [N]-sized statistics and the weight's chunks (V·H floats in two layouts) are kept; the backward
+// recomputes each chunk's logits (one extra matMul) instead of storing them.
 // Forward: chunk-forward.ts; backward: chunk-backward.ts; this file wires them into tf.customGrad.
 //
 // All matMuls take explicitly transposed operands (tf.transpose first) instead of the
@@ -14,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backward } from './chunk-backward.js';
 import { forwardStats } from './chunk-forward.js';
+import { chunksFromTensors, chunkTensors, sliceWeight } from './chunks.js';
 import { clampTargets } from './targets.js';
 import { checkChunkSize, checkHeadArguments } from './validate.js';
 
@@ -54,24 +56,27 @@ export function tokenStats(
     const hiddenIn = h as tf.Tensor2D;
     const weightIn = w as tf.Tensor2D;
     const safeTargets = clampTargets(y as tf.Tensor1D, vocab);
-    const stats = forwardStats(hiddenIn, weightIn, safeTargets, chunkSize, wantEntropy);
+    const chunks = sliceWeight(weightIn, chunkSize);
+    const stats = forwardStats(hiddenIn, chunks, safeTargets, wantEntropy);
     // (m − z) + log s, not (m + log s) − z: exact for a confident correct prediction (ce ≈ 0), and
     // ≥ 0 since z is one of the logits whose max is m.
     const ce = tf.add(tf.sub(stats.max, stats.targetLogit), stats.logSumExp) as tf.Tensor1D;
-    // Saved: the inputs (shared, not copied) and [N]-sized statistics; the logits are recomputed.
-    const saved: tf.Tensor[] = [hiddenIn, weightIn, safeTargets, stats.max, stats.logSumExp];
-    if (stats.entropy !== undefined) saved.push(stats.entropy);
+    // Saved: the inputs (shared, not copied), [N]-sized statistics (an empty placeholder for the
+    // entropy when not asked for) and the weight chunks (2·V·H floats: slicing again costs more
+    // than keeping them). The logits are recomputed.
+    const saved: tf.Tensor[] = [hiddenIn, weightIn, safeTargets, stats.max, stats.logSumExp, stats.entropy ?? tf.zeros([0]), ...chunkTensors(chunks)];
     (save as tf.GradSaveFunc)(saved);
     const value = stats.entropy === undefined ? ce : tf.stack([ce, stats.entropy]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, kept: tf.Tensor[]) => {
-        const [hs, ws, ys, max, logSumExp, ent] = kept as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined];
+        const [hs, ws, ys, max, logSumExp, ent, ...chunkList] = kept as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, ...tf.Tensor2D[]];
         const grads = tf.tidy(() => {
           const ceGrad = (wantEntropy ? tf.reshape(tf.slice(dy, [0, 0], [1, tokens]), [tokens]) : dy) as tf.Tensor1D;
           const entropyGrad = wantEntropy ? tf.reshape(tf.slice(dy, [1, 0], [1, tokens]), [tokens]) as tf.Tensor1D : undefined;
           return backward({
-            hidden: hs, weight: ws, targets: ys, max, logSumExp, entropy: ent, ceGrad, entropyGrad, chunkSize,
+            hidden: hs, weight: ws, chunks: chunksFromTensors(chunkList, vocab, chunkSize), targets: ys, max, logSumExp,
+            entropy: wantEntropy ? ent : undefined, ceGrad, entropyGrad,
           });
         });
         // targets are integers: their "gradient" is zero, but tfjs wants a float32 tensor per input.

@@ -99,6 +99,11 @@ describe('groupers: sftgoc groups', () => {
     assert.match(text, /sample 0 \(.*tiny\.jsonl:1\): important \d+, rest \d+/);
     assert.match(text, /⟦ Velmora⟧₁|⟦[^⟧]+⟧₁/);
     assert.match(text, /pos {2}token/);
+    assert.ok(!text.includes('\x1b['), 'no escape codes off a terminal');
+    const coloured = new BufferOutput();
+    assert.equal(await runGroups(file, { ...base, data, format: 'text', limit: 1, colour: true }, coloured), 0);
+    assert.match(coloured.stdoutText, /\x1b\[1;31m[^\x1b]+\x1b\[0m/, 'the first group in red');
+    assert.ok(!coloured.stdoutText.includes('⟦'), 'colours replace the brackets');
   });
 
   it('dynamic groups without a model: exit 1 with what to add', async () => {

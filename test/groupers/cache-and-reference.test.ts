@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { compile } from '../../src/compile.js';
 import { loadModel } from '../../src/model/index.js';
+import { repoRoot } from '../helpers/golden.js';
 import { fakeTokenizer, randomSamples } from './helpers.js';
 import { prepareScores, REF_CE_KEY, scorerKey } from './imports.js';
 
-const GPT2_TINY = join(import.meta.dirname, '..', 'fixtures', 'models', 'gpt2-tiny');
+const GPT2_TINY = join(repoRoot, 'test', 'fixtures', 'models', 'gpt2-tiny');
 
 describe('groupers: cache and reference ce', () => {
   let dir: string;

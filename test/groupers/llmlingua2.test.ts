@@ -10,10 +10,11 @@ import { erfApprox, geluExact, TokenClassifier } from '../../src/groupers/llmlin
 import { llmlingua2Scores, loadEncoderTokenizer, scoreSamples, type KeepModel } from '../../src/groupers/llmlingua2/scorer.js';
 import { packWords, wordsIn } from '../../src/groupers/llmlingua2/words.js';
 import type { Sample } from '../../src/data/types.js';
+import { repoRoot } from '../helpers/golden.js';
 import { fakeTokenizer } from './helpers.js';
 import { prepareScores, scorerKey } from './imports.js';
 
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'llmlingua2');
+const FIXTURES = join(repoRoot, 'test', 'fixtures', 'llmlingua2');
 
 function textSample(text: string, lossFrom: number): Sample {
   const enc = loadEncoderTokenizer(join(FIXTURES, 'bert')).encode(text);

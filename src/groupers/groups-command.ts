@@ -89,7 +89,7 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   if (needModel.length > 0 && !haveModel) {
     return fail(ExitCode.InputError, [
       `${file}: group${needModel.length > 1 ? 's' : ''} ${needModel.map((g) => `'${g}'`).join(', ')} select${needModel.length > 1 ? '' : 's'} by the model's values ` +
-        '(loss(), excess_loss(), entropy() or ce and its relatives), so they need a model: give --model DIR or a model { path = "DIR" } block',
+        `(loss(), excess_loss(), entropy() or ce and its relatives), so ${needModel.length > 1 ? 'they need' : 'it needs'} a model: give --model DIR or a model { path = "DIR" } block`,
     ]);
   }
 

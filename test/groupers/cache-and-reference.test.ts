@@ -2,7 +2,7 @@
 // arguments miss) and the reference model's per-token ce (against plain log-softmax over the full
 // logits of the same model, position by position).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -45,6 +45,15 @@ describe('groupers: cache and reference ce', () => {
       const b = r2.store.forSamples([...train, ...evalSamples])[k]!;
       a.forEach((x, i) => assert.deepEqual([...x], [...b[i]!]));
     }
+
+    // A damaged file under the right name is recomputed and rewritten, never trusted.
+    const tfidfFile = readdirSync(cacheDir).find((f) => f.startsWith('tfidf-'))!;
+    writeFileSync(join(cacheDir, tfidfFile), 'not safetensors');
+    const damaged: string[] = [];
+    const r3 = await prepareScores(o, { train, eval: evalSamples }, { tokenizer: fakeTokenizer(), cacheDir, log: (l) => damaged.push(l) });
+    assert.ok(r3.ok);
+    assert.match(damaged[0]!, /^tfidf: computed/);
+    assert.deepEqual([...r3.store.forSamples(train)[r1.store.keys[0]!]![0]!], [...r1.store.forSamples(train)[r1.store.keys[0]!]![0]!]);
 
     // One changed token in the data is another key; so is another argument.
     const changed = randomSamples(10, 1);

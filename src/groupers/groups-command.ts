@@ -6,7 +6,7 @@
 // view also shows each token's ce and can evaluate dynamic selectors (loss(), entropy(),
 // excess_loss(), ce comparisons); without one such selectors are an error that says what to add.
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
@@ -23,7 +23,7 @@ import { formatTokenizerErrors, loadTokenizer } from '../tokenizer/index.js';
 import { resolveRunConfig } from '../train/config.js';
 import { objectiveScorers } from './objective-scorers.js';
 import { partitionSamples, selectorsNeedModel, type DynamicValues } from './partition.js';
-import { prepareScores } from './prepare.js';
+import { checkNeeds, needsOf, prepareScores } from './prepare.js';
 import type { SampleScores } from './sample-scores.js';
 import { REF_CE_KEY } from './store.js';
 import { renderHtml } from './view/html.js';
@@ -105,6 +105,10 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   if (loaded.samples.length === 0) return fail(ExitCode.InputError, [`${dataFile}: no samples`]);
   const corpus = loaded.samples;
   const shown = corpus.slice(0, options.limit);
+
+  const needs = needsOf(ir);
+  const problems = checkNeeds(needs, { train: corpus, eval: [] }, { baseDir: dirname(resolve(file)), referenceDir: config.reference?.path });
+  if (problems.length > 0) return fail(ExitCode.InputError, problems.map((e) => `${file}: ${e}`));
 
   // 3. TensorFlow.js only when something runs a network: a model, llmlingua2, the reference model.
   const statics = objectiveScorers(ir).filter((s) => s.kind === 'static');

@@ -74,7 +74,6 @@ export async function prepareNeeds(needs: ScoreNeedsSpec, samples: PrepareSample
   const log = options.log ?? (() => undefined);
   const baseDir = options.baseDir ?? process.cwd();
   const statics = [...new Map(needs.scorers.filter((s) => s.kind === 'static').map((s) => [scorerKey(s), s])).values()];
-  const errors: string[] = [];
   const messages: string[] = [];
   const say = (line: string) => {
     messages.push(line);
@@ -82,30 +81,8 @@ export async function prepareNeeds(needs: ScoreNeedsSpec, samples: PrepareSample
   };
 
   // Check inputs first, so every problem is reported at once and nothing is computed in vain.
-  for (const s of statics) {
-    if (s.name === 'column' && !hasColumn(samples.train, String(s.args.field))) {
-      const present = columnsPresent(samples.train);
-      errors.push(
-        `column(${JSON.stringify(s.args.field)}): no training record has scores.${String(s.args.field)}` +
-          (present.length > 0 ? `; the records carry ${present.map((f) => `scores.${f}`).join(', ')}` : '; the records carry no span scores'),
-      );
-    }
-    if (s.name === 'llmlingua2' && !existsSync(join(modelDirOf(baseDir, String(s.args.model)), 'config.json'))) {
-      const tried = [...new Set([resolve(baseDir, String(s.args.model)), resolve(String(s.args.model))])];
-      errors.push(`llmlingua2(model = ${JSON.stringify(s.args.model)}): no config.json in ${tried.join(' or ')} (expected a Hugging Face token-classification model directory)`);
-    }
-  }
-  let referenceDir: string | undefined;
-  if (needs.refCe) {
-    referenceDir = options.referenceDir ?? join(packageRoot, 'assets', 'default', 'model');
-    if (!existsSync(join(referenceDir, 'config.json'))) {
-      errors.push(
-        options.referenceDir === undefined
-          ? `${needs.objectiveName !== undefined ? `objective '${needs.objectiveName}'` : 'the objective'} uses ref_ce (excess, excess_loss()) but gives no reference model: add reference { path = "DIR" }`
-          : `reference.path: ${referenceDir} has no config.json (expected a Hugging Face model directory)`,
-      );
-    }
-  }
+  const errors = checkNeeds(needs, samples, options);
+  const referenceDir = needs.refCe ? referenceDirOf(options) : undefined;
   if (errors.length > 0) return { ok: false, errors };
 
   const keys = [...statics.map(scorerKey), ...(referenceDir !== undefined ? [REF_CE_KEY] : [])];
@@ -153,6 +130,44 @@ export async function prepareNeeds(needs: ScoreNeedsSpec, samples: PrepareSample
     store.set(key, samples.eval, scores.eval);
   }
   return { ok: true, store, messages };
+}
+
+function referenceDirOf(options: Pick<PrepareOptions, 'referenceDir'>): string {
+  return options.referenceDir ?? join(packageRoot, 'assets', 'default', 'model');
+}
+
+/**
+ * The problems prepareNeeds would report before computing anything (a column no record has, a
+ * missing model directory or reference): cheap, so a command can check before starting TensorFlow.js.
+ */
+export function checkNeeds(needs: ScoreNeedsSpec, samples: PrepareSamples, options: Pick<PrepareOptions, 'baseDir' | 'referenceDir'>): string[] {
+  const baseDir = options.baseDir ?? process.cwd();
+  const statics = needs.scorers.filter((s) => s.kind === 'static');
+  const errors: string[] = [];
+  for (const s of statics) {
+    if (s.name === 'column' && !hasColumn(samples.train, String(s.args.field))) {
+      const present = columnsPresent(samples.train);
+      errors.push(
+        `column(${JSON.stringify(s.args.field)}): no training record has scores.${String(s.args.field)}` +
+          (present.length > 0 ? `; the records carry ${present.map((f) => `scores.${f}`).join(', ')}` : '; the records carry no span scores'),
+      );
+    }
+    if (s.name === 'llmlingua2' && !existsSync(join(modelDirOf(baseDir, String(s.args.model)), 'config.json'))) {
+      const tried = [...new Set([resolve(baseDir, String(s.args.model)), resolve(String(s.args.model))])];
+      errors.push(`llmlingua2(model = ${JSON.stringify(s.args.model)}): no config.json in ${tried.join(' or ')} (expected a Hugging Face token-classification model directory)`);
+    }
+  }
+  if (needs.refCe) {
+    const referenceDir = referenceDirOf(options);
+    if (!existsSync(join(referenceDir, 'config.json'))) {
+      errors.push(
+        options.referenceDir === undefined
+          ? `${needs.objectiveName !== undefined ? `objective '${needs.objectiveName}'` : 'the objective'} uses ref_ce (excess, excess_loss()) but gives no reference model: add reference { path = "DIR" }`
+          : `reference.path: ${referenceDir} has no config.json (expected a Hugging Face model directory)`,
+      );
+    }
+  }
+  return errors;
 }
 
 /**

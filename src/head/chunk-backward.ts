@@ -28,7 +28,12 @@ import { freeing, type WeightChunk } from './chunks.js';
 export interface BackwardInputs {
   hidden: tf.Tensor2D;
   weight: tf.Tensor2D;
-  /** The forward pass's weight chunks, reused. */
+  /**
+   * The forward pass's weight chunks, reused and disposed here as soon as each is done with: they
+   * are the custom gradient's saved tensors, needed by nothing else (tfjs disposes saved tensors
+   * after the gradient too; a second dispose is a no-op), and freeing them early keeps 2·V·H floats
+   * out of the peak at the end of the pass.
+   */
   chunks: WeightChunk[];
   /** Already clamped into [0, V). */
   targets: tf.Tensor1D;
@@ -118,6 +123,7 @@ export function backward(b: BackwardInputs): [tf.Tensor2D, tf.Tensor2D] {
     denseHiddenGrad.dispose();
     denseHiddenGrad = next.hiddenGrad;
     weightGradTChunks.push(next.weightGradT);
+    tf.dispose([chunk.rows, chunk.rowsT]);
   }
 
   const denseWeightGradT = weightGradTChunks.length === 1 ? weightGradTChunks[0]! : freeing(tf.concat(weightGradTChunks, 1), ...weightGradTChunks);

@@ -24,7 +24,6 @@ export class GroupersScoreSource implements ScoreSource {
       { ...this.options, ...(context.cacheDir !== undefined ? { cacheDir: context.cacheDir } : {}) },
     );
     if (!r.ok) return r.errors;
-    for (const m of r.messages) this.options.log?.(m);
     this.store = r.store;
     this.preparedFor = { train: context.train, eval: context.eval };
     return [];

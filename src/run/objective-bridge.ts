@@ -1,23 +1,18 @@
-// From the compiled objective IR (src/ir/nodes.ts) to the trainer's StepObjective. Only the plain
-// token-mean cross-entropy (`loss = mean(ce)`, stdlib/sft.sftgo) is executed today; the grouped
-// objectives (SFT-GO, Rho-1, DFT, GFT, Group DRO) are lowered onto StepObjective by the objective
-// executor when it lands. Until then they are refused with a message, never trained as something else.
+// From the compiled objective IR (src/ir/nodes.ts) to the trainer's StepObjective: every objective
+// is lowered by src/lower/ (host masks, tensor graph, fused head; docs/lowering.md). Objectives that
+// read static scores or the reference ce need the groupers' precompute pass, which needs the
+// tokenizer (and the reference model directory): pass `scores` once those are loaded. Without it,
+// such objectives are refused with a message, never trained as something else.
 import type { Objective } from '../ir/nodes.js';
-import { meanCe, type StepObjective } from '../train/objective.js';
-import { paramValues } from './param-values.js';
+import type { GroupersOptions } from '../lower/groupers-source.js';
+import { lowerForRun } from '../lower/run-objective.js';
+import { lowerObjective } from '../lower/step-objective.js';
+import type { StepObjective } from '../train/objective.js';
 
 export type BridgeResult = { ok: true; objective: StepObjective } | { ok: false; message: string };
 
-export function stepObjectiveFor(objective: Objective): BridgeResult {
-  const loss = objective.loss;
-  const isMeanCe = loss.op === 'mean' && loss.mask === undefined && loss.arg.op === 'token' && loss.arg.name === 'ce';
-  if (isMeanCe && objective.partition.groups.length === 0) {
-    return { ok: true, objective: { ...meanCe, name: objective.name, paramValues: (ctx) => paramValues(objective, ctx) } };
-  }
-  return {
-    ok: false,
-    message:
-      `${objective.file}: objective '${objective.name}' compiles, but this build of sftgoc can only train ` +
-      '`loss = mean(ce)` (grouped and weighted objectives are not executable yet)',
-  };
+export function stepObjectiveFor(objective: Objective, scores?: GroupersOptions): BridgeResult {
+  const lowered = scores === undefined ? lowerObjective(objective) : lowerForRun(objective, scores);
+  if (lowered.ok) return { ok: true, objective: lowered.objective };
+  return { ok: false, message: lowered.problems.join('\n') };
 }

@@ -41,6 +41,8 @@ export interface CaseOptions {
   paddingTarget?: number;
   /** Make every weight row identical: all logits of a token tie. */
   tiedRows?: boolean;
+  /** Give every token this target (duplicate targets: the scatter of dW must sum them). */
+  sameTarget?: number;
 }
 
 export function makeCase(o: CaseOptions): HeadCase {
@@ -55,7 +57,7 @@ export function makeCase(o: CaseOptions): HeadCase {
     const scale = o.maxLogit / largest;
     for (let i = 0; i < weight.length; i++) weight[i] = weight[i]! * scale;
   }
-  const targets = Int32Array.from({ length: o.tokens }, () => Math.floor(random() * o.vocab));
+  const targets = Int32Array.from({ length: o.tokens }, () => o.sameTarget ?? Math.floor(random() * o.vocab));
   const ceWeight = Float32Array.from({ length: o.tokens }, uniform);
   const entropyWeight = Float32Array.from({ length: o.tokens }, uniform);
   for (const t of o.masked ?? []) {

@@ -24,6 +24,7 @@ async function loadBackendModule(): Promise<BackendModule | undefined> {
 const cases: Array<CaseOptions & { chunkSize: number }> = [
   { name: 'vocabulary not a multiple of the chunk, masked', tokens: 6, width: 5, vocab: 11, seed: 21, masked: [2], paddingTarget: -100, chunkSize: 4 },
   { name: 'extreme logits ±80', tokens: 5, width: 4, vocab: 9, seed: 22, maxLogit: 80, chunkSize: 2 },
+  { name: 'every token has the same target', tokens: 5, width: 3, vocab: 6, seed: 24, sameTarget: 2, chunkSize: 4 },
   { name: 'chunk of one, one token', tokens: 1, width: 3, vocab: 5, seed: 23, chunkSize: 1 },
 ];
 

@@ -45,6 +45,7 @@ const sweep: Array<CaseOptions & { chunkSizes: number[] }> = [
   { name: 'masked tokens, target = vocab', tokens: 5, width: 3, vocab: 8, seed: 4, masked: [2], paddingTarget: 8, chunkSizes: [5] },
   { name: 'extreme logits ±80', tokens: 6, width: 6, vocab: 13, seed: 5, maxLogit: 80, chunkSizes: [1, 4, 13] },
   { name: 'ties: identical rows', tokens: 4, width: 3, vocab: 10, seed: 6, tiedRows: true, chunkSizes: [3, 10] },
+  { name: 'every token has the same target', tokens: 6, width: 3, vocab: 7, seed: 12, sameTarget: 5, chunkSizes: [3, 7] },
   { name: 'one token', tokens: 1, width: 4, vocab: 7, seed: 7, chunkSizes: [1, 2, 7] },
   { name: 'one vocabulary entry', tokens: 3, width: 2, vocab: 1, seed: 8, chunkSizes: [1, 5] },
 ];

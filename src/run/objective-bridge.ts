@@ -6,10 +6,10 @@
 import type { Objective } from '../ir/nodes.js';
 import type { GroupersOptions } from '../lower/groupers-source.js';
 import { lowerForRun } from '../lower/run-objective.js';
-import { lowerObjective } from '../lower/step-objective.js';
-import type { StepObjective } from '../train/objective.js';
+import { lowerObjective, type LoweredObjective } from '../lower/step-objective.js';
 
-export type BridgeResult = { ok: true; objective: StepObjective } | { ok: false; message: string };
+/** A LoweredObjective is a StepObjective with `prepareScores` (the precompute pass, problems as messages). */
+export type BridgeResult = { ok: true; objective: LoweredObjective } | { ok: false; message: string };
 
 export function stepObjectiveFor(objective: Objective, scores?: GroupersOptions): BridgeResult {
   const lowered = scores === undefined ? lowerObjective(objective) : lowerForRun(objective, scores);

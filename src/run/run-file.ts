@@ -66,8 +66,6 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
     return { exitCode: ExitCode.InputError };
   }
   const ir = compiled.objective;
-  const bridged = stepObjectiveFor(ir);
-  if (!bridged.ok) return fail(ExitCode.InputError, [bridged.message]);
 
   // 2. Settings: the file's blocks with --set already applied by compile, then --resume.
   const settings: SetOverride[] = [];
@@ -102,6 +100,12 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
   const loaded = await loadRunInputs(config, { skipBadRecords: options.skipBadRecords });
   if (!loaded.ok) return fail(ExitCode.InputError, loaded.errors);
   const inputs = loaded.inputs;
+  // The objective lowered onto the trainer (src/lower/), its static scores and reference ce
+  // precomputed by the groupers (cached in the run directory); problems are bad input (exit 1).
+  const bridged = stepObjectiveFor(ir, { tokenizer: inputs.tokenizer, referenceDir: config.reference?.path, log: human });
+  if (!bridged.ok) return fail(ExitCode.InputError, [bridged.message]);
+  const scoreProblems = await bridged.objective.prepareScores({ train: inputs.train, eval: inputs.eval, cacheDir: runDir.cacheDir });
+  if (scoreProblems.length > 0) return fail(ExitCode.InputError, scoreProblems);
   if (!options.quiet) {
     const skipped = inputs.stats.train.skipped + (inputs.stats.eval?.skipped ?? 0);
     human(

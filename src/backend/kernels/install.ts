@@ -4,10 +4,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { makeEinsum } from './einsum.js';
+import { wrapBatchedMatMul } from './batched-matmul.js';
 import { wrapBatchedFusedMatMul } from './fused-matmul-batched.js';
 import { wrapBatchedGather } from './gather-batched.js';
 import { cpuSegmentSumConfig, wasmSegmentSumConfig } from './segment-sum.js';
-import { transposedMatMulConfig } from './transposed-matmul.js';
+import { transposedMatMulConfig, wrapTransposedMatMul } from './transposed-matmul.js';
 
 // Our kernels carry this mark. A global symbol, not a module-level WeakSet: the tfjs registry is
 // process-wide, and a second instance of this module (bundlers, test loaders) must still see them.
@@ -46,7 +47,8 @@ function requireWasmKernel(name: string): KernelFunc {
 
 /**
  * Wasm fixes: BatchMatMul and _FusedMatMul with transposed operands go through an explicit
- * Transpose; UnsortedSegmentSum (gather's gradient) and Einsum are added; GatherV2 with batchDims
+ * Transpose, and BatchMatMul with a batch folds it into rows or loops over 2-D products (XNNPACK);
+ * UnsortedSegmentSum (gather's gradient) and Einsum are added; GatherV2 with batchDims
  * is corrected. Must run after @tensorflow/tfjs-backend-wasm has been imported (it registers the
  * originals).
  */
@@ -57,6 +59,11 @@ export function installWasmKernelFixes(): KernelFix[] {
     const original = findKernel(name, 'wasm');
     if (original === undefined || isOurs(name, 'wasm')) continue;
     const config = transposedMatMulConfig(original, transpose.kernelFunc);
+    if (name === 'BatchMatMul') {
+      // Inside the transpose wrapper: it materialises transposed operands, then the batch is folded or looped.
+      config.kernelFunc = wrapTransposedMatMul(wrapBatchedMatMul(original.kernelFunc), transpose.kernelFunc);
+      installed.push('BatchMatMul with batch > 1 runs as one folded or several 2-D products');
+    }
     if (name === '_FusedMatMul') {
       config.kernelFunc = wrapBatchedFusedMatMul(config.kernelFunc, {
         batchMatMul: requireWasmKernel('BatchMatMul'), // already the fixed one: the loop did it first

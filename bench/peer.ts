@@ -1,0 +1,66 @@
+// Finding and running the PyTorch peer (bench/peer.py). Python with torch is looked for as
+// $SFTGOC_PEER_PYTHON, then `python3`, then `/usr/bin/python3` (Debian's python3-torch is there
+// while a pyenv python3 may come first on PATH). Without one the bench says so and runs ours alone.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OPTIMIZER, referenceMatMulShape, type BenchConfig } from './configs.js';
+import { importantMask, syntheticData } from './synthetic.js';
+
+export interface PeerResult {
+  backend: string;
+  stepMs: number[];
+  cpuMsPerStep: number;
+  peakRssMb: number;
+  matMulFlops: number;
+  firstLoss: number | null;
+  lastLoss: number | null;
+}
+
+export type PeerLookup = { ok: true; python: string; version: string } | { ok: false; reason: string };
+
+export function findPeerPython(): PeerLookup {
+  const candidates = [process.env['SFTGOC_PEER_PYTHON'], 'python3', '/usr/bin/python3'].filter((c): c is string => c !== undefined && c !== '');
+  const tried: string[] = [];
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { ok: true, python, version: r.stdout.trim() };
+    tried.push(`${python}: ${r.error !== undefined ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`)}`);
+  }
+  return { ok: false, reason: `no Python with torch (${tried.join('; ')}); set SFTGOC_PEER_PYTHON` };
+}
+
+/** bench/peer.py, from bench/ (tsx) or dist/bench/ (compiled). */
+export function peerScript(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [path.join(here, 'peer.py'), path.join(here, '..', '..', 'bench', 'peer.py')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`bench/peer.py not found next to ${here}`);
+}
+
+export function runPeer(python: string, config: BenchConfig, variant: string, warmup: number, steps: number, threads: number): PeerResult {
+  const request: Record<string, unknown> = { config, variant, warmup, steps, threads, optimizer: OPTIMIZER, matMulShape: referenceMatMulShape(config) };
+  if (config.kind === 'model') {
+    const data = syntheticData(config.vocab, config.seq, config.batch, 4);
+    request['batches'] = data.batches.map((b) => ({
+      inputIds: Array.from(b.inputIds),
+      targets: Array.from(b.targets),
+      lossMask: Array.from(b.lossMask),
+      important: Array.from(importantMask(b, data.tfidf)),
+    }));
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'sftgoc-bench-'));
+  try {
+    const file = path.join(dir, 'request.json');
+    writeFileSync(file, JSON.stringify(request));
+    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+    const r = spawnSync(python, [peerScript(), '--request', file], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`peer ${config.name}/${variant} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

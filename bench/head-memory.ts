@@ -33,6 +33,8 @@ interface Settings {
   repeats: number;
   /** Also print the most expensive kernels of each variant. */
   kernels: boolean;
+  /** Time the fused variant only (set by the parent when the unfused one could not run). */
+  fusedOnly: boolean;
 }
 
 interface MemoryResult {
@@ -84,6 +86,7 @@ function parseSettings(argv: string[]): Settings & { role?: ChildRole } {
     entropy: argv.includes('--entropy'),
     repeats: int('repeats', 2),
     kernels: argv.includes('--kernels'),
+    fusedOnly: argv.includes('--fused-only'),
     role: role === 'fused' || role === 'unfused' || role === 'timing' ? role : undefined,
   };
 }
@@ -174,17 +177,19 @@ async function measureTime(s: Settings): Promise<TimingResult> {
     const cpu = process.cpuUsage(cpuStart);
     result[variant].cpu.push((cpu.user + cpu.system) / 1e6);
   };
-  tf.dispose(problem.step('fused')); // warm-ups
-  tf.dispose(problem.step('unfused'));
+  const variants: Variant[] = s.fusedOnly ? ['fused'] : ['fused', 'unfused'];
+  for (const variant of variants) tf.dispose(problem.step(variant)); // warm-ups
   for (let round = 0; round < s.repeats; round++) {
-    const order: Variant[] = round % 2 === 0 ? ['fused', 'unfused'] : ['unfused', 'fused'];
-    for (const variant of order) timed(variant);
+    for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) timed(variant);
   }
   problem.dispose();
   return result;
 }
 
-function spawnChild<T>(role: ChildRole, argv: string[]): T {
+type ChildOutcome<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Runs this script in a child process; a failure (e.g. the unfused path exhausting wasm's 4 GiB) is reported, not thrown. */
+function spawnChild<T>(role: ChildRole, argv: string[]): ChildOutcome<T> {
   const script = fileURLToPath(import.meta.url);
   const child = spawnSync(process.execPath, [...process.execArgv, script, ...argv, '--role', role], {
     encoding: 'utf8',
@@ -192,44 +197,54 @@ function spawnChild<T>(role: ChildRole, argv: string[]): T {
   });
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (child.status !== 0 || line === undefined) {
-    throw new Error(`${role} run failed (exit ${child.status ?? child.signal}):\n${child.stderr.slice(-2000)}`);
+    const errorLine = child.stderr.split('\n').find((l) => /Error/.test(l))?.trim() ?? 'no error message';
+    return { ok: false, reason: `exit ${child.status ?? child.signal}: ${errorLine}` };
   }
-  return JSON.parse(line.slice('RESULT '.length)) as T;
+  return { ok: true, value: JSON.parse(line.slice('RESULT '.length)) as T };
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const seconds = (x: number) => `${x.toFixed(2)} s`;
 
-function report(s: Settings, memory: Record<Variant, MemoryResult>, time: TimingResult): void {
+function report(s: Settings, memory: Record<Variant, ChildOutcome<MemoryResult>>, time: ChildOutcome<TimingResult>): void {
+  const backend = memory.fused.ok ? memory.fused.value.backend : s.backend;
   console.log(`loss head forward+backward: vocab ${s.vocab}, tokens ${s.tokens}, width ${s.width}, chunk ${s.chunk}, ` +
-    `entropy ${s.entropy}, backend ${memory.fused.backend}, ${s.repeats} alternating timed rounds`);
-  const rows: Array<[string, (v: Variant) => string]> = [
-    ['CPU time per step, median', (v) => seconds(median(time[v].cpu))],
-    ['CPU time per step, min', (v) => seconds(Math.min(...time[v].cpu))],
-    ['wall time per step, median', (v) => seconds(median(time[v].wall))],
-    ['wall time per step, min', (v) => seconds(Math.min(...time[v].wall))],
-    ['tf peak tensor bytes', (v) => mib(memory[v].peakTensorBytes)],
-    ['  of which inputs', (v) => mib(memory[v].inputTensorBytes)],
-    ['  peak above inputs', (v) => mib(memory[v].peakTensorBytes - memory[v].inputTensorBytes)],
-    ['process peak RSS', (v) => mib(memory[v].maxRssBytes)],
-    ['  RSS before first step', (v) => mib(memory[v].startRssBytes)],
-    ['Σ ce', (v) => memory[v].ceSum.toFixed(3)],
-    ['|dL/dhidden|', (v) => memory[v].hiddenGradNorm.toPrecision(6)],
-    ['|dL/dweight|', (v) => memory[v].weightGradNorm.toPrecision(6)],
+    `entropy ${s.entropy}, backend ${backend}, ${s.repeats} alternating timed rounds`);
+  const timeOf = (v: Variant): StepTimes | undefined => (time.ok && time.value[v].cpu.length > 0 ? time.value[v] : undefined);
+  const memoryOf = (v: Variant): MemoryResult | undefined => (memory[v].ok ? memory[v].value : undefined);
+  const rows: Array<[string, (v: Variant) => string | undefined]> = [
+    ['CPU time per step, median', (v) => { const t = timeOf(v); return t && seconds(median(t.cpu)); }],
+    ['CPU time per step, min', (v) => { const t = timeOf(v); return t && seconds(Math.min(...t.cpu)); }],
+    ['wall time per step, median', (v) => { const t = timeOf(v); return t && seconds(median(t.wall)); }],
+    ['wall time per step, min', (v) => { const t = timeOf(v); return t && seconds(Math.min(...t.wall)); }],
+    ['tf peak tensor bytes', (v) => { const m = memoryOf(v); return m && mib(m.peakTensorBytes); }],
+    ['  of which inputs', (v) => { const m = memoryOf(v); return m && mib(m.inputTensorBytes); }],
+    ['  peak above inputs', (v) => { const m = memoryOf(v); return m && mib(m.peakTensorBytes - m.inputTensorBytes); }],
+    ['process peak RSS', (v) => { const m = memoryOf(v); return m && mib(m.maxRssBytes); }],
+    ['  RSS before first step', (v) => { const m = memoryOf(v); return m && mib(m.startRssBytes); }],
+    ['Σ ce', (v) => memoryOf(v)?.ceSum.toFixed(3)],
+    ['|dL/dhidden|', (v) => memoryOf(v)?.hiddenGradNorm.toPrecision(6)],
+    ['|dL/dweight|', (v) => memoryOf(v)?.weightGradNorm.toPrecision(6)],
   ];
   console.log(`${''.padEnd(28)}${'fused'.padStart(12)}${'unfused'.padStart(12)}`);
-  for (const [label, cell] of rows) console.log(`${label.padEnd(28)}${cell('fused').padStart(12)}${cell('unfused').padStart(12)}`);
-  if (s.kernels) {
-    for (const v of ['fused', 'unfused'] as const) {
-      console.log(`${v}: kernel ms (calls) in the profiled step: ` + memory[v].topKernels.map(([n, ms, calls]) => `${n} ${ms.toFixed(0)} (${calls})`).join(', '));
+  for (const [label, cell] of rows) console.log(`${label.padEnd(28)}${(cell('fused') ?? 'failed').padStart(12)}${(cell('unfused') ?? 'failed').padStart(12)}`);
+  for (const v of ['fused', 'unfused'] as const) {
+    const outcome = memory[v];
+    if (!outcome.ok) console.log(`${v} run failed: ${outcome.reason}`);
+    else if (s.kernels) {
+      console.log(`${v}: kernel ms (calls) in the profiled step: ` + outcome.value.topKernels.map(([n, ms, calls]) => `${n} ${ms.toFixed(0)} (${calls})`).join(', '));
     }
   }
-  const extra = (v: Variant) => memory[v].peakTensorBytes - memory[v].inputTensorBytes;
-  console.log(`fused/unfused: peak tensor bytes above inputs ${(100 * extra('fused') / extra('unfused')).toFixed(1)}%, ` +
-    `peak RSS ${(100 * memory.fused.maxRssBytes / memory.unfused.maxRssBytes).toFixed(1)}%, ` +
-    `median CPU time ${(median(time.fused.cpu) / median(time.unfused.cpu)).toFixed(2)}x, ` +
-    `median wall time ${(median(time.fused.wall) / median(time.unfused.wall)).toFixed(2)}x`);
+  if (!time.ok) console.log(`timing run failed: ${time.reason}`);
+  const fm = memoryOf('fused'), um = memoryOf('unfused'), ft = timeOf('fused'), ut = timeOf('unfused');
+  if (fm && um && ft && ut) {
+    const extra = (m: MemoryResult) => m.peakTensorBytes - m.inputTensorBytes;
+    console.log(`fused/unfused: peak tensor bytes above inputs ${(100 * extra(fm) / extra(um)).toFixed(1)}%, ` +
+      `peak RSS ${(100 * fm.maxRssBytes / um.maxRssBytes).toFixed(1)}%, ` +
+      `median CPU time ${(median(ft.cpu) / median(ut.cpu)).toFixed(2)}x, ` +
+      `median wall time ${(median(ft.wall) / median(ut.wall)).toFixed(2)}x`);
+  }
 }
 
 const argv = process.argv.slice(2);
@@ -243,5 +258,6 @@ if (settings.role === 'timing') {
     fused: spawnChild<MemoryResult>('fused', argv),
     unfused: spawnChild<MemoryResult>('unfused', argv),
   };
-  report(settings, memory, spawnChild<TimingResult>('timing', argv));
+  const timingArgs = memory.unfused.ok ? argv : [...argv, '--fused-only'];
+  report(settings, memory, spawnChild<TimingResult>('timing', timingArgs));
 }

@@ -197,7 +197,8 @@ function spawnChild<T>(role: ChildRole, argv: string[]): ChildOutcome<T> {
   });
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (child.status !== 0 || line === undefined) {
-    const errorLine = child.stderr.split('\n').find((l) => /Error/.test(l))?.trim() ?? 'no error message';
+    // The first line that starts with an error name (the Emscripten glue prints minified source too).
+    const errorLine = child.stderr.split('\n').map((l) => l.trim()).find((l) => /^\w*Error\b/.test(l))?.slice(0, 200) ?? 'no error message';
     return { ok: false, reason: `exit ${child.status ?? child.signal}: ${errorLine}` };
   }
   return { ok: true, value: JSON.parse(line.slice('RESULT '.length)) as T };

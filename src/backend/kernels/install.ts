@@ -7,6 +7,7 @@ import { makeEinsum } from './einsum.js';
 import { wrapBatchedMatMul } from './batched-matmul.js';
 import { wrapBatchedFusedMatMul } from './fused-matmul-batched.js';
 import { wrapBatchedGather } from './gather-batched.js';
+import { wrapSharedIdentity } from './identity.js';
 import { cpuSegmentSumConfig, wasmSegmentSumConfig } from './segment-sum.js';
 import { transposedMatMulConfig, wrapTransposedMatMul } from './transposed-matmul.js';
 
@@ -49,7 +50,7 @@ function requireWasmKernel(name: string): KernelFunc {
  * Wasm fixes: BatchMatMul and _FusedMatMul with transposed operands go through an explicit
  * Transpose, and BatchMatMul with a batch folds it into rows or loops over 2-D products (XNNPACK);
  * UnsortedSegmentSum (gather's gradient) and Einsum are added; GatherV2 with batchDims
- * is corrected. Must run after @tensorflow/tfjs-backend-wasm has been imported (it registers the
+ * is corrected; Identity shares the buffer instead of copying it. Must run after @tensorflow/tfjs-backend-wasm has been imported (it registers the
  * originals).
  */
 export function installWasmKernelFixes(): KernelFix[] {
@@ -90,6 +91,11 @@ export function installWasmKernelFixes(): KernelFix[] {
   if (gather !== undefined && !isOurs('GatherV2', 'wasm')) {
     replaceKernel({ ...gather, kernelFunc: wrapBatchedGather(gather.kernelFunc) });
     installed.push('GatherV2 with batchDims > 0 corrected');
+  }
+  const identity = findKernel('Identity', 'wasm');
+  if (identity !== undefined && !isOurs('Identity', 'wasm')) {
+    replaceKernel({ ...identity, kernelFunc: wrapSharedIdentity(identity.kernelFunc) });
+    installed.push('Identity (tf.clone, tensors saved for gradients) shares the buffer instead of copying it');
   }
   if (!isOurs('Einsum', 'wasm')) {
     const einsum = makeEinsum({

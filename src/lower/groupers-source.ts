@@ -15,6 +15,14 @@ export class GroupersScoreSource implements ScoreSource {
 
   constructor(private readonly options: GroupersOptions, private readonly objectiveName?: string) {}
 
+  /** A source over an existing store (the `groups` view, tests): prepare() then computes nothing for these samples. */
+  static fromStore(store: ScoreStore, samples: { train: readonly Sample[]; eval: readonly Sample[] }, options: GroupersOptions): GroupersScoreSource {
+    const source = new GroupersScoreSource(options);
+    source.store = store;
+    source.preparedFor = samples;
+    return source;
+  }
+
   /** Runs the precompute pass once per (train, eval) pair: the trainer may call it again after the run path did. */
   async prepare(context: PrepareContext, needs: ScoreNeeds): Promise<string[]> {
     if (this.preparedFor?.train === context.train && this.preparedFor.eval === context.eval) return [];

@@ -49,7 +49,9 @@ export function benchModelConfig(c: ModelBenchConfig): ModelConfig {
   return { ...base, vocabSize: c.vocab, hiddenSize: c.width, numLayers: c.layers, numHeads: c.heads, numKvHeads: c.heads, intermediateSize: 4 * c.width };
 }
 
-function lowered(source: string, data: ReturnType<typeof syntheticData>): StepObjective {
+/** The bench's SFT ('sft') or SFT-GO ('sftgo') objective, compiled and lowered, with TF-IDF scores from `data`. */
+export function loweredBenchObjective(variant: string, data: ReturnType<typeof syntheticData>): StepObjective {
+  const source = variant === 'sftgo' ? SFTGO_SOURCE : SFT_SOURCE;
   const compiled = compile(source, { file: 'bench.sftgo' });
   if (compiled.objective === undefined) throw new Error(`bench objective does not compile: ${compiled.diagnostics.map((d) => d.message).join('; ')}`);
   const probe = lowerObjective(compiled.objective, { scores: arrayScoreSource({}) });
@@ -107,7 +109,7 @@ function timeSteps(warmup: number, steps: number, step: (i: number) => number): 
 function runModel(c: ModelBenchConfig, request: ChildRequest): Timed {
   const data = syntheticData(c.vocab, c.seq, c.batch, 4);
   const model = createModel(benchModelConfig(c), 1);
-  const objective = lowered(request.variant === 'sftgo' ? SFTGO_SOURCE : SFT_SOURCE, data);
+  const objective = loweredBenchObjective(request.variant, data);
   const optimizer = new AdamW(model.params, { betas: OPTIMIZER.betas, eps: OPTIMIZER.eps, weightDecay: OPTIMIZER.weightDecay });
   const totalSteps = request.warmup + request.steps;
   return timeSteps(request.warmup, request.steps, (i) => {

@@ -43,6 +43,8 @@ export interface Row {
   last_loss: number;
   peer_backend: string | null;
   peer_ms_per_step: number | null;
+  /** The peer process's CPU time per step (both threads together). */
+  peer_cpu_ms_per_step: number | null;
   peer_tokens_per_s: number | null;
   peer_peak_rss_mb: number | null;
   peer_achieved_gflops: number | null;
@@ -139,6 +141,7 @@ function makeRow(config: ConfigName, variant: string, ours: ChildResult, peer: P
     last_loss: ours.lastLoss,
     peer_backend: peer?.backend ?? null,
     peer_ms_per_step: peerMs,
+    peer_cpu_ms_per_step: peer?.cpuMsPerStep ?? null,
     peer_tokens_per_s: peerTokensPerS,
     peer_peak_rss_mb: peer?.peakRssMb ?? null,
     peer_achieved_gflops: peerMs === null ? null : flops / (peerMs / 1000) / 1e9,
@@ -152,11 +155,11 @@ function fmt(x: number | null, digits = 1): string {
 }
 
 function printTable(rows: readonly Row[], peerNote: string): void {
-  const header = ['config', 'objective', 'ms/step', 'tok/s', 'RSS MB', 'GFLOP/s', 'mm GFLOP/s', 'share', '| peer ms', 'peer tok/s', 'peer RSS', 'peer GFLOP/s', 'ratio'];
+  const header = ['config', 'objective', 'ms/step', 'cpu ms', 'tok/s', 'RSS MB', 'GFLOP/s', 'mm GFLOP/s', 'share', '| peer ms', 'peer cpu', 'peer tok/s', 'peer RSS', 'peer GFLOP/s', 'ratio'];
   const lines = rows.map((r) => [
     r.config, r.variant === null ? r.objective : `${r.objective}/${r.variant}`,
-    fmt(r.ms_per_step), fmt(r.tokens_per_s, 0), fmt(r.peak_rss_mb, 0), fmt(r.achieved_gflops, 2), fmt(r.matmul_gflops, 2), `${fmt(100 * r.matmul_share, 0)}%`,
-    `| ${fmt(r.peer_ms_per_step)}`, fmt(r.peer_tokens_per_s, 0), fmt(r.peer_peak_rss_mb, 0), fmt(r.peer_achieved_gflops, 2), r.ratio === null ? '–' : `${r.ratio.toFixed(2)}×`,
+    fmt(r.ms_per_step), fmt(r.cpu_ms_per_step, 0), fmt(r.tokens_per_s, 0), fmt(r.peak_rss_mb, 0), fmt(r.achieved_gflops, 2), fmt(r.matmul_gflops, 2), `${fmt(100 * r.matmul_share, 0)}%`,
+    `| ${fmt(r.peer_ms_per_step)}`, fmt(r.peer_cpu_ms_per_step, 0), fmt(r.peer_tokens_per_s, 0), fmt(r.peer_peak_rss_mb, 0), fmt(r.peer_achieved_gflops, 2), r.ratio === null ? '–' : `${r.ratio.toFixed(2)}×`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const show = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

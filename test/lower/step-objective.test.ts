@@ -117,6 +117,32 @@ describe('lowering: StepObjective on a model', () => {
     });
   }
 
+  it('entropy in the loss: its gradient reaches the weights as through the plain softmax', () => {
+    const model = tinyLm(8);
+    const list = samples(12);
+    const lowered = lower(objective('loss = mean(entropy * (1 + ce))'), list);
+    const batch = collate(list, 0);
+    const tokens = lossTokensOf(batch);
+    const vars = [...model.params.values()];
+    const t = batchTensors(batch);
+    const mine = tf.variableGrads(() => lowered.computeLoss(model, t, CTX).loss, vars);
+    const plain = tf.variableGrads(() => {
+      const logits = tf.reshape(model.logits(t.inputIds), [batch.batchSize * batch.seqLen, -1]);
+      const idx = tf.tensor1d(tokens.flat, 'int32');
+      const logp = tf.logSoftmax(tf.gather(logits, idx));
+      const h = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
+      const ce = tf.gather(tf.reshape(tokenCe(model.logits(t.inputIds), t.targets), [-1]), idx);
+      return tf.mean(tf.mul(h, tf.add(1, ce))) as tf.Scalar;
+    }, vars);
+    close(mine.value.dataSync()[0]!, plain.value.dataSync()[0]!, 'loss', 1e-5, 1e-4);
+    for (const [v, g] of Object.entries(plain.grads)) {
+      const a = mine.grads[v]!.dataSync();
+      g.dataSync().forEach((x, i) => close(a[i]!, x, `∂/∂${v}[${i}]`, 1e-5, 1e-3));
+    }
+    disposeBatchTensors(t);
+    model.dispose();
+  });
+
   it('reports every group in partition order with its token count and ce mean', () => {
     const model = tinyLm(4);
     const list = samples(8);

@@ -73,11 +73,12 @@ async function main(): Promise<number> {
   }
 
   const model = createModel(config, args.seed);
-  const deadline = performance.now() + args.minutes * 60_000 * 1.5;
+  // With only --steps the run is the same on any machine however slow; a time guard would cut it.
+  const deadline = args.steps === 0 || args.minutesGiven ? performance.now() + args.minutes * 60_000 * 1.5 : Infinity;
   const outcome = await train({
     model, objective: meanCe, train: trainBlocks, eval: heldOut, padId: tokenizer.padId, settings: settingsFor(args, steps),
     reporter: lineReporter((line) => console.log(line)),
-    // A guard for a loaded machine: stop (keeping the weights so far) well past the budget.
+    // A guard for a loaded machine: stop (keeping the weights so far) well past the time budget.
     shouldStop: () => performance.now() > deadline,
   });
   if (outcome.status === 'diverged') {

@@ -14,6 +14,8 @@ export interface PretrainArgs {
   /** Every n-th corpus block is held out for the corpus loss (never trained on). */
   holdoutEvery: number;
   evalEvery: number;
+  /** --minutes was given: stop at 1.5 × the budget even with --steps (a guard on a loaded machine). */
+  minutesGiven: boolean;
 }
 
 export const DEFAULTS: Omit<PretrainArgs, 'out'> = {
@@ -25,9 +27,10 @@ export const DEFAULTS: Omit<PretrainArgs, 'out'> = {
   blockLen: 128,
   holdoutEvery: 20,
   evalEvery: 100,
+  minutesGiven: false,
 };
 
-const NUMERIC: Record<string, { key: keyof Omit<PretrainArgs, 'out'>; integer: boolean; min: number }> = {
+const NUMERIC: Record<string, { key: keyof Omit<PretrainArgs, 'out' | 'minutesGiven'>; integer: boolean; min: number }> = {
   '--minutes': { key: 'minutes', integer: false, min: 0.05 },
   '--steps': { key: 'steps', integer: true, min: 0 },
   '--seed': { key: 'seed', integer: true, min: 0 },
@@ -62,6 +65,7 @@ export function parsePretrainArgs(argv: readonly string[], defaultOut: string): 
       errors.push(`${flag}: expected ${spec.integer ? 'an integer' : 'a number'} ≥ ${spec.min}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
     } else {
       args[spec.key] = n;
+      if (flag === '--minutes') args.minutesGiven = true;
     }
     i++;
   }

@@ -5,9 +5,10 @@ import { splitHoldout } from '../../scripts/pretrain/holdout.js';
 
 describe('scripts/pretrain options and held-out split', () => {
   it('parses every option and keeps the defaults otherwise', () => {
-    const { args, errors } = parsePretrainArgs(['--steps', '300', '--lr', '0.002', '--out', '/tmp/m'], '/default');
+    const { args, errors } = parsePretrainArgs(['--steps', '300', '--lr', '0.002', '--out', '/tmp/m', '--minutes', '5'], '/default');
     assert.deepEqual(errors, []);
-    assert.deepEqual(args, { ...DEFAULTS, steps: 300, lr: 0.002, out: '/tmp/m' });
+    assert.deepEqual(args, { ...DEFAULTS, steps: 300, lr: 0.002, out: '/tmp/m', minutes: 5, minutesGiven: true });
+    assert.equal(parsePretrainArgs([], '/d').args.minutesGiven, false);
   });
 
   it('names every bad flag at once', () => {

@@ -11,6 +11,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
+import { packageRoot } from '../src/check/host.js';
 import { loadTextCorpus } from '../src/data/index.js';
 import { createModel, presetConfig, saveModel } from '../src/model/index.js';
 import { formatTokenizerErrors, loadTokenizer } from '../src/tokenizer/index.js';
@@ -20,7 +21,8 @@ import { train, type TrainSettingsUsed } from '../src/train/trainer.js';
 import { parsePretrainArgs, type PretrainArgs } from './pretrain/args.js';
 import { splitHoldout } from './pretrain/holdout.js';
 
-const ROOT = join(import.meta.dirname, '..');
+// The directory holding package.json, whether this runs under tsx or compiled in dist/.
+const ROOT = packageRoot;
 const ASSETS = join(ROOT, 'assets', 'default');
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 /** Updates of the timing run that estimates seconds per update (the first, slower one is dropped). */
@@ -103,7 +105,7 @@ async function main(): Promise<number> {
     steps: outcome.step,
     planned_steps: steps,
     epochs: Number((outcome.history.at(-1)?.epoch ?? 0).toFixed(2)),
-    held_out_ce_start: evals[0]?.ce ?? null,
+    held_out_ce_start: evals[0]?.step === 0 ? evals[0].ce : null,
     held_out_ce_final: evals.at(-1)?.ce ?? null,
     train_ce_final_10_mean: mean(outcome.history.slice(-10).map((m) => m.ce)),
     held_out_curve: evals.map((e) => ({ step: e.step, ce: Number(e.ce.toFixed(4)) })),
@@ -111,7 +113,7 @@ async function main(): Promise<number> {
     created: new Date().toISOString(),
   };
   writeFileSync(join(args.out, 'pretrain.json'), JSON.stringify(log, null, 2) + '\n');
-  console.log(`done: ${outcome.step} updates; held-out corpus ce ${log.held_out_ce_start?.toFixed(4)} → ${log.held_out_ce_final?.toFixed(4)}; ${log.wall_s}s; wrote ${args.out}`);
+  console.log(`done: ${outcome.step} updates; held-out corpus ce ${log.held_out_ce_start?.toFixed(4) ?? "(not measured at step 0)"} → ${log.held_out_ce_final?.toFixed(4)}; ${log.wall_s}s; wrote ${args.out}`);
   model.dispose();
   return 0;
 }

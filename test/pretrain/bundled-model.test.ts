@@ -19,8 +19,10 @@ import { resolveRunConfig } from '../../src/train/config.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { meanCe } from '../../src/train/objective.js';
 import { splitHoldout } from '../../scripts/pretrain/holdout.js';
+import { repoRoot } from '../helpers/golden.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+// repoRoot, not this file's directory: CI runs the compiled copy under dist/test/.
+const ROOT = repoRoot;
 const ASSETS = join(ROOT, 'assets', 'default');
 const MODEL_DIR = join(ASSETS, 'model');
 const EVAL_SAMPLES = 16;

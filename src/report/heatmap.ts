@@ -1,0 +1,47 @@
+// The token heat-map section of report.html, made by `sftgoc groups --format html` (the groups view,
+// src/groupers/) on the run's recorded objective and training data, so the report shows exactly what
+// that command shows. With the run's final/ model the view adds each token's ce and can evaluate
+// groups chosen by the model; without one, static groupings need no model and others get a note.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BufferOutput } from '../cli/output.js';
+import { runGroups } from '../groupers/groups-command.js';
+
+export interface HeatmapSection {
+  /** The groups page's CSS, minus its body rule (the report has its own). */
+  css: string;
+  /** HTML to place in the report, or undefined with `note` saying why it is missing. */
+  html?: string;
+  note?: string;
+}
+
+function dataFileOf(config: Record<string, unknown>): string | undefined {
+  const data = config.data as { train?: unknown } | undefined;
+  return typeof data?.train === 'string' ? data.train : undefined;
+}
+
+export async function heatmapSection(runDir: string, config: Record<string, unknown>, limit: number): Promise<HeatmapSection> {
+  const objective = join(runDir, 'objective.sftgo');
+  if (!existsSync(objective)) return { css: '', note: `${objective} not found: no token heat-map` };
+  const data = dataFileOf(config);
+  if (data === undefined || !existsSync(data)) return { css: '', note: `the run's training data (${data ?? 'data.train in config.json'}) is not readable: no token heat-map` };
+  const finalDir = join(runDir, 'final');
+  const model = existsSync(join(finalDir, 'config.json')) ? finalDir : undefined;
+  const out = new BufferOutput();
+  const code = await runGroups(
+    objective,
+    { params: [], settings: [], data, limit, format: 'html', model, skipBadRecords: true, quiet: true, colour: false },
+    out,
+  );
+  if (code !== 0) {
+    const why = out.stderrText.trim().split('\n').map((l) => l.replace(/^error: /, '')).join('; ');
+    return { css: '', note: `no token heat-map: ${why || `sftgoc groups exited ${code}`}` };
+  }
+  const page = out.stdoutText;
+  const css = (/<style>([\s\S]*?)<\/style>/.exec(page)?.[1] ?? '').split('\n').filter((l) => !l.startsWith('body{')).join('\n');
+  const body = /<body>([\s\S]*?)<\/body>/.exec(page)?.[1] ?? '';
+  // The groups page's own title becomes a note under the report's section heading.
+  const html = body.replace(/<h1>[\s\S]*?<\/h1>/, '');
+  const note = model === undefined ? 'Scores from the run\'s objective and training data; no final/ model yet, so no per-token ce.' : `Per-token ce from ${finalDir}.`;
+  return { css, html, note };
+}

@@ -1,0 +1,41 @@
+// `sftgoc report RUN_DIR`: reads the run directory, draws its curves and token heat-map, and writes
+// RUN_DIR/report.html atomically. A missing or damaged run directory is bad input (exit 1).
+import { join } from 'node:path';
+import { writeFileAtomic } from '../cli/atomic-write.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import type { Output } from '../cli/output.js';
+import { heatmapSection } from './heatmap.js';
+import { renderReport } from './page.js';
+import { readRun } from './read-run.js';
+
+export interface ReportOptions {
+  /** Samples in the heat-map. */
+  samples: number;
+  quiet: boolean;
+  json: boolean;
+}
+
+export async function runReport(runDir: string, options: ReportOptions, out: Output): Promise<number> {
+  const read = readRun(runDir);
+  if (!read.ok) {
+    for (const e of read.errors) out.stderr(`error: ${e}`);
+    if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: ExitCode.InputError, errors: read.errors }, null, 2));
+    return ExitCode.InputError;
+  }
+  const heatmap = await heatmapSection(runDir, read.run.config, options.samples);
+  const html = renderReport(runDir, read.run, heatmap);
+  const path = join(runDir, 'report.html');
+  try {
+    await writeFileAtomic(path, html);
+  } catch (e) {
+    out.stderr(`error: cannot write ${path}: ${(e as Error).message}`);
+    return ExitCode.InputError;
+  }
+  const human = (t: string) => (options.json ? out.stderr(t) : out.stdout(t));
+  if (!options.quiet) {
+    if (heatmap.html === undefined && heatmap.note !== undefined) out.stderr(`note: ${heatmap.note}`);
+    human(`wrote ${path}`);
+  }
+  if (options.json) out.stdout(JSON.stringify({ ok: true, report: path, steps: read.run.metrics.length, evals: read.run.evals.length, heatmap: heatmap.html !== undefined }, null, 2));
+  return ExitCode.Success;
+}

@@ -1,0 +1,129 @@
+// `sftgoc report` on a synthetic run directory written here (config.json, metrics.jsonl, eval.jsonl,
+// objective.sftgo, training data): the page, its charts, its heat-map, and the errors for a
+// missing or damaged run directory.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BufferOutput } from '../../src/cli/output.js';
+import { runReport } from '../../src/report/index.js';
+import { lossSeries, paramSeries } from '../../src/report/page.js';
+import { parseStepLines } from '../../src/report/read-run.js';
+import { lineChart, niceTicks } from '../../src/report/svg-chart.js';
+
+const records = [
+  { prompt: 'Question: What colour is the sky?\nAnswer:', completion: ' The sky is blue over Zufastath.' },
+  { prompt: 'Question: What is two plus two?\nAnswer:', completion: ' Two plus two is four.' },
+  { prompt: 'Question: Where do fish live?\nAnswer:', completion: ' Fish live in water near Kopel.' },
+];
+
+function step(n: number, lambda: number) {
+  return {
+    step: n, epoch: 0, lr: 1e-3 * n, params: { 'λ': lambda, 'η': 0.3 }, loss: 3 - 0.1 * n, ce: 2.9 - 0.1 * n,
+    groups: { important: { loss: 4 - 0.2 * n, tokens: 10 }, rest: { loss: 2 - 0.05 * n, tokens: 30 } },
+    worst_group: 'important', tokens_per_s: 100, elapsed_s: n,
+  };
+}
+
+async function writeRun(dir: string, metricsLines: string[]): Promise<void> {
+  await writeFile(join(dir, 'train.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
+  await writeFile(join(dir, 'objective.sftgo'), 'objective demo\ngroup important = tfidf(top 30%)\nloss = λ·max(groups) + (1-λ)·ce\n');
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ objective: 'demo', data: { train: join(dir, 'train.jsonl'), eval: null } }));
+  await writeFile(join(dir, 'metrics.jsonl'), metricsLines.map((l) => `${l}\n`).join(''));
+  await writeFile(join(dir, 'eval.jsonl'), [0, 2].map((n) => JSON.stringify({ ...step(n, 0.9), perplexity: 10, tokens: 40 })).join('\n'));
+}
+
+describe('sftgoc report', function () {
+  this.timeout(60000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sftgoc-report-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes a self-contained report.html with one chart per curve set and the heat-map', async () => {
+    await writeRun(dir, [1, 2, 3].map((n) => JSON.stringify(step(n, 0.9 - 0.1 * n))));
+    const out = new BufferOutput();
+    assert.equal(await runReport(dir, { samples: 2, quiet: false, json: false }, out), 0, out.stderrText);
+    assert.match(out.stdoutText, /wrote .*report\.html/);
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    // Four charts: train loss by group, held-out loss by group, params, lr.
+    assert.equal(html.match(/<svg /g)?.length, 4);
+    const captions = [...html.matchAll(/<figcaption>([^<]*)<\/figcaption>/g)].map((m) => m[1]);
+    assert.deepEqual(captions, ['Training loss by group (per step)', 'Held-out loss by group (eval.jsonl)', 'Params (λ and others) per step', 'Learning rate per step']);
+    for (const name of ['group important', 'group rest', 'λ', 'η', 'lr']) assert.ok(html.includes(`</span>${name}</span>`), `legend ${name}`);
+    // Nothing loaded from elsewhere: no URLs, scripts or external stylesheets.
+    assert.doesNotMatch(html, /https?:\/\/|<script|<link |src=/);
+    // The heat-map of the groups view, two samples, tokens underlined by group.
+    assert.equal(html.match(/<div class="sample">/g)?.length, 2);
+    assert.match(html, /class="g0" style="background:rgb/);
+    // Written atomically: no temporary file left beside it.
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), []);
+  });
+
+  it('names the file and line of a damaged metrics.jsonl line, and exits 1', async () => {
+    await writeRun(dir, [JSON.stringify(step(1, 0.9)), '{"step": 2, "loss": 1', JSON.stringify({ step: 3, lr: 0, loss: 1, ce: 1 })]);
+    const out = new BufferOutput();
+    assert.equal(await runReport(dir, { samples: 2, quiet: false, json: false }, out), 1);
+    assert.match(out.stderrText, new RegExp(`${join(dir, 'metrics.jsonl').replace(/[.]/g, '\\.')}:2: not valid JSON`));
+    assert.match(out.stderrText, /metrics\.jsonl:3: 'groups' must be an object/);
+    assert.ok(!existsSync(join(dir, 'report.html')));
+  });
+
+  it('says a directory without config.json is not a run directory', async () => {
+    const out = new BufferOutput();
+    assert.equal(await runReport(join(dir, 'nope'), { samples: 1, quiet: false, json: true }, out), 1);
+    assert.match(out.stderrText, /config\.json: not found: .* is not a run directory/);
+    assert.match(out.stderrText, /metrics\.jsonl: not found/);
+    assert.equal(JSON.parse(out.stdoutText).exit_code, 1);
+  });
+
+  it('puts a note in the page when the heat-map cannot be drawn (groups chosen by a model, no final/)', async () => {
+    await writeRun(dir, [JSON.stringify(step(1, 0.5))]);
+    await writeFile(join(dir, 'objective.sftgo'), 'objective demo\ngroup hard = loss(top 30%)\nloss = 0.5·max(groups) + 0.5·ce\n');
+    const out = new BufferOutput();
+    assert.equal(await runReport(dir, { samples: 1, quiet: false, json: false }, out), 0, out.stderrText);
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    assert.match(html, /<p class="note">no token heat-map: .*needs a model/);
+    assert.equal(html.match(/<div class="sample">/g), null);
+  });
+});
+
+describe('report pieces', () => {
+  it('parseStepLines skips blank lines and reports each bad line by number', () => {
+    const text = `${JSON.stringify(step(1, 0.9))}\n\n[1]\n${JSON.stringify({ ...step(2, 0.9), groups: { a: { loss: 'x', tokens: 1 } } })}\n`;
+    const r = parseStepLines('m.jsonl', text, 'metrics');
+    assert.equal(r.records.length, 1);
+    assert.deepEqual(r.errors, ['m.jsonl:3: expected a JSON object, found an array', 'm.jsonl:4: groups.a must be {loss, tokens} with numbers']);
+  });
+
+  it('lossSeries leaves out steps where a group had no tokens; paramSeries follows each param', () => {
+    const a = step(1, 0.9);
+    const b = { ...step(2, 0.8), groups: { important: { loss: 0, tokens: 0 }, rest: { loss: 1.5, tokens: 40 } } };
+    const series = lossSeries([a, b]);
+    assert.deepEqual(series.map((s) => s.name), ['loss (objective)', 'ce (all tokens)', 'group important', 'group rest']);
+    assert.deepEqual(series[2]!.points, [[1, 3.8]]);
+    assert.deepEqual(series[3]!.points, [[1, 1.95], [2, 1.5]]);
+    assert.deepEqual(paramSeries([a, b]).map((s) => [s.name, s.points.map((p) => p[1])]), [['λ', [0.9, 0.8]], ['η', [0.3, 0.3]]]);
+  });
+
+  it('lineChart draws one polyline per series with two or more points, a dot for one, and skips non-finite values', () => {
+    const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [
+      { name: 'a', points: [[0, 1], [1, Number.NaN], [2, 3]] }, { name: 'b', points: [[1, 2]] }, { name: 'c', points: [] },
+    ] });
+    assert.equal(svg.match(/<polyline/g)?.length, 1);
+    assert.equal(svg.match(/<circle/g)?.length, 1);
+    assert.match(svg, /points="[\d.]+,[\d.]+ [\d.]+,[\d.]+"/);
+    assert.match(svg, /c \(no data\)/);
+    assert.match(lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[0, Infinity]] }] }), /No data to plot/);
+  });
+
+  it('niceTicks gives round steps covering the range', () => {
+    assert.deepEqual(niceTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+    assert.deepEqual(niceTicks(3, 47), [10, 20, 30, 40]);
+    assert.deepEqual(niceTicks(2, 2), [2]);
+  });
+});

@@ -1,0 +1,45 @@
+// `sftgoc compare FILE… --seeds 1,2,3`: thin wrapper; the work is in src/compare/.
+import { Args, Flags } from '@oclif/core';
+import { commonFlags, SftgocCommand } from '../cli/base-command.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { processOutput } from '../cli/output.js';
+
+export default class Compare extends SftgocCommand {
+  static override summary = 'Train each objective with the same data and seeds; table of held-out loss per group, mean ± std.';
+  static override description =
+    'Compiles every FILE first, then trains each one once per seed (train.seed) through the same path as `sftgoc run`, into ' +
+    'OUT/<objective>/seed-N, and takes each run\'s final held-out evaluation. Prints a table of held-out ce and each group\'s ' +
+    'held-out loss, mean ± sample std over seeds, and writes OUT/compare.json and OUT/compare.md. --param and --set apply to every ' +
+    'file (use --set data.train=F --set data.eval=F to put files that name different data on the same data). ' +
+    'Exit codes as for run: 1 bad input, 2 bad usage, 3 a run failed.';
+  static override examples = [
+    '<%= config.bin %> compare stdlib/sft.sftgo stdlib/sftgo.sftgo --seeds 1,2,3',
+    '<%= config.bin %> compare a.sftgo b.sftgo --seeds 1,2 --set train.steps=100 --out runs/a-vs-b',
+  ];
+  static override strict = false;
+  static override args = { files: Args.string({ required: true, description: 'the .sftgo objectives (one or more)' }) };
+  static override flags = {
+    ...commonFlags,
+    seeds: Flags.string({ description: 'Comma-separated training seeds; every file runs once per seed.', helpValue: '1,2,3', default: '1,2,3' }),
+    out: Flags.string({ description: 'The compare directory (default runs/compare-<time>).', helpValue: 'DIR' }),
+    backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] }),
+    'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation instead of stopping.' }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Compare);
+    const overrides = this.overridesOrExit(flags.param, flags.set);
+    const { parseSeeds, runCompare } = await import('../compare/index.js');
+    const seeds = parseSeeds(flags.seeds);
+    if ('error' in seeds) this.error(seeds.error, { exit: ExitCode.Usage });
+    const result = await runCompare(
+      argv as string[],
+      {
+        seeds: seeds.seeds, params: overrides.params, settings: overrides.settings, out: flags.out, backend: flags.backend,
+        skipBadRecords: flags['skip-bad-records'], quiet: flags.quiet, json: flags.json,
+      },
+      processOutput,
+    );
+    process.exitCode = result.exitCode;
+  }
+}

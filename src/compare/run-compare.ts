@@ -1,0 +1,170 @@
+// `sftgoc compare FILE… --seeds 1,2,3`: a thin orchestration over runFile. Every file is compiled
+// and its settings resolved first (so a typo fails in seconds, not after an hour of training),
+// then each (file, seed) trains through runFile into OUT/<objective>/seed-N with train.seed set,
+// and the trainer's final held-out evaluation (the last eval.jsonl record) of each run is
+// aggregated into per-group mean ± std over seeds: printed, and written to OUT/compare.json and
+// OUT/compare.md.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../cli/atomic-write.js';
+import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import type { Output } from '../cli/output.js';
+import type { ParamOverride, SetOverride } from '../cli/overrides.js';
+import { packageRoot } from '../check/host.js';
+import { compileFile } from '../compile.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import { resolveRunConfig, type RunConfig } from '../train/config.js';
+import { aggregate, markdownTable, type CompareRun, type CompareTable } from './aggregate.js';
+import { compareMarkdown } from './markdown.js';
+
+export interface CompareOptions {
+  seeds: readonly number[];
+  params: readonly ParamOverride[];
+  settings: readonly SetOverride[];
+  /** The compare directory (default runs/compare-<time>). */
+  out?: string;
+  backend?: string;
+  skipBadRecords: boolean;
+  quiet: boolean;
+  json: boolean;
+}
+
+export interface CompareResult {
+  exitCode: number;
+  outDir?: string;
+  runs?: CompareRun[];
+  table?: CompareTable;
+}
+
+interface Planned {
+  file: string;
+  label: string;
+  data: { train: string; eval?: string };
+}
+
+/** The training settings that decide what a comparison means; files that differ in them get a warning. */
+function trainingShape(t: RunConfig['train']): string {
+  return JSON.stringify({ steps: t.steps, epochs: t.epochs, batch: t.batch, grad_accum: t.gradAccum, lr: t.lr, lr_schedule: t.lrSchedule, weight_decay: t.weightDecay });
+}
+
+/** Objective names, made unique: the file name is added when two files share one, then a number. */
+export function uniqueLabels(entries: ReadonlyArray<{ name: string; file: string }>): string[] {
+  const labels = entries.map((e) => (entries.filter((o) => o.name === e.name).length > 1 ? `${e.name} (${basename(e.file)})` : e.name));
+  return labels.map((l, i) => (labels.filter((o) => o === l).length > 1 ? `${l} #${labels.slice(0, i + 1).filter((o) => o === l).length}` : l));
+}
+
+const slug = (label: string) => label.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'objective';
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/:/g, '-').replace(/\..*$/, '');
+}
+
+export async function runCompare(files: readonly string[], options: CompareOptions, out: Output): Promise<CompareResult> {
+  const human = (t: string) => void (options.quiet ? undefined : out.stderr(t));
+  const fail = (exitCode: number, lines: string[]): CompareResult => {
+    for (const l of lines) out.stderr(l.startsWith('error') ? l : `error: ${l}`);
+    if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: exitCode, errors: lines }, null, 2));
+    return { exitCode };
+  };
+  // compare owns the seed and the run directories; a --set for them would be silently overridden.
+  const owned = options.settings.filter((s) => s.block === 'train' && (s.key === 'seed' || s.key === 'out'));
+  if (owned.length > 0) return fail(ExitCode.Usage, owned.map((s) => `--set ${s.flag}: compare sets train.${s.key} itself (${s.key === 'seed' ? 'use --seeds' : 'use --out DIR'})`));
+  if (files.length === 0) return fail(ExitCode.Usage, ['give at least one FILE']);
+  if (options.seeds.length === 0) return fail(ExitCode.Usage, ['--seeds: give at least one seed']);
+
+  // 1. Compile and resolve every file before training anything.
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length > 0) return fail(ExitCode.Usage, missing.map((f) => `cannot read ${f}: no such file`));
+  const compileOptions = {
+    params: Object.fromEntries(options.params.map((p) => [p.name, p.text])),
+    set: options.settings.map((s) => ({ key: `${s.block}.${s.key}`, value: s.text })),
+  };
+  const names: { name: string; file: string }[] = [];
+  const data: Planned['data'][] = [];
+  const shapes: string[] = [];
+  const problems: string[] = [];
+  let badSource = false;
+  for (const file of files) {
+    const compiled = compileFile(file, compileOptions);
+    const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
+    if (rendered !== '') out.stderr(rendered);
+    if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {
+      badSource = true;
+      continue;
+    }
+    const ir = compiled.objective;
+    const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, overrides: [], packageRoot });
+    problems.push(...errors.map((e) => `${file}: ${e}`));
+    if (config.data.eval === undefined) problems.push(`${file}: no held-out data to compare on: add data { eval = "FILE" } or --set data.eval=FILE`);
+    names.push({ name: ir.name, file });
+    shapes.push(trainingShape(config.train));
+    data.push({ train: resolve(config.data.train), eval: config.data.eval === undefined ? undefined : resolve(config.data.eval) });
+  }
+  if (badSource) {
+    // The diagnostics are already printed; under --json the document says only that it failed.
+    if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: ExitCode.InputError }, null, 2));
+    return { exitCode: ExitCode.InputError };
+  }
+  if (problems.length > 0) return fail(ExitCode.InputError, problems);
+  const labels = uniqueLabels(names);
+  const planned: Planned[] = names.map((n, i) => ({ file: n.file, label: labels[i]!, data: data[i]! }));
+  const differs = planned.filter((p) => p.data.train !== planned[0]!.data.train || p.data.eval !== planned[0]!.data.eval);
+  for (const p of differs) {
+    out.stderr(`warning: ${p.file} trains on ${p.data.train} and evaluates on ${p.data.eval}, unlike ${planned[0]!.file}; pass --set data.train=F --set data.eval=F to compare on the same data`);
+  }
+
+  if (shapes.some((s) => s !== shapes[0])) {
+    out.stderr(`warning: the files differ in their train settings (${planned.map((p, i) => `${p.file}: ${shapes[i]}`).join('; ')}); pass --set train.KEY=VALUE to align them`);
+  }
+
+  // 2. Train every (file, seed) through runFile.
+  const outDir = options.out ?? join('runs', `compare-${timestamp()}`);
+  await mkdir(outDir, { recursive: true });
+  const { runFile } = await import('../run/run-file.js');
+  const runs: CompareRun[] = [];
+  const total = planned.length * options.seeds.length;
+  for (const p of planned) {
+    for (const seed of options.seeds) {
+      const runDir = join(outDir, slug(p.label), `seed-${seed}`);
+      const settings: SetOverride[] = [
+        ...options.settings,
+        { block: 'train', key: 'seed', text: String(seed), flag: `train.seed=${seed}` },
+        { block: 'train', key: 'out', text: JSON.stringify(resolve(runDir)), flag: `train.out=${runDir}` },
+      ];
+      human(`[${runs.length + 1}/${total}] ${p.label}, seed ${seed}: training into ${runDir}`);
+      // The run's own chatter is dropped (quiet); its errors and warnings come through.
+      const forward: Output = { stdout: () => undefined, stderr: (t) => out.stderr(t) };
+      const result = await runFile(p.file, {
+        params: options.params, settings, backend: options.backend, skipBadRecords: options.skipBadRecords, quiet: true, json: false, tty: false,
+      }, forward);
+      const last = result.outcome?.evals.at(-1);
+      if (result.exitCode !== ExitCode.Success || last === undefined) {
+        const why = result.exitCode === ExitCode.Success ? 'it wrote no held-out evaluation' : `it exited ${result.exitCode}`;
+        return fail(result.exitCode === ExitCode.Success ? ExitCode.InputError : result.exitCode, [`${p.file}, seed ${seed}: ${why}; runs so far are in ${outDir}`]);
+      }
+      runs.push({ objective: p.label, file: p.file, seed, runDir, eval: { ce: last.ce, loss: last.loss, groups: last.groups } });
+      human(`    held-out ce ${last.ce.toFixed(4)}${Object.entries(last.groups).map(([g, v]) => `, ${g} ${v.loss.toFixed(4)}`).join('')}`);
+    }
+  }
+
+  // 3. The table.
+  const table = aggregate(runs);
+  const document = {
+    ok: true, seeds: options.seeds, data: planned[0]!.data, out_dir: outDir,
+    params: options.params.map((p) => p.flag), settings: options.settings.map((s) => s.flag),
+    columns: table.columns, rows: table.rows,
+    runs: runs.map((r) => ({ objective: r.objective, file: r.file, seed: r.seed, run_dir: r.runDir, eval: r.eval })),
+  };
+  // NaN (the std of one seed) is not JSON: null says "not defined".
+  const json = JSON.stringify(document, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+  await writeFileAtomic(join(outDir, 'compare.json'), `${json}\n`);
+  await writeFileAtomic(join(outDir, 'compare.md'), compareMarkdown(table, runs, { seeds: options.seeds, data: planned[0]!.data }));
+  if (options.json) out.stdout(json);
+  else {
+    out.stdout(`Held-out loss per group, mean ± std over seeds ${options.seeds.join(', ')}:\n\n${markdownTable(table)}\n`);
+    human(`wrote ${join(outDir, 'compare.json')} and ${join(outDir, 'compare.md')}`);
+  }
+  return { exitCode: ExitCode.Success, outDir, runs, table };
+}

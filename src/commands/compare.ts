@@ -30,10 +30,14 @@ export default class Compare extends SftgocCommand {
     const { argv, flags } = await this.parse(Compare);
     const overrides = this.overridesOrExit(flags.param, flags.set);
     const { parseSeeds, runCompare } = await import('../compare/index.js');
+    // strict = false (any number of FILEs) lets oclif pass unknown flags through as files.
+    const files = argv as string[];
+    const unknown = files.filter((f) => f.startsWith('-'));
+    if (unknown.length > 0) this.error(`unknown flag${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; see sftgoc compare --help`, { exit: ExitCode.Usage });
     const seeds = parseSeeds(flags.seeds);
     if ('error' in seeds) this.error(seeds.error, { exit: ExitCode.Usage });
     const result = await runCompare(
-      argv as string[],
+      files,
       {
         seeds: seeds.seeds, params: overrides.params, settings: overrides.settings, out: flags.out, backend: flags.backend,
         skipBadRecords: flags['skip-bad-records'], quiet: flags.quiet, json: flags.json,

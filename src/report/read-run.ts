@@ -1,7 +1,7 @@
 // Reading a run directory back for `sftgoc report`: config.json (required: it says this is a run),
 // metrics.jsonl (required, one JSON object a step) and eval.jsonl (optional). Every problem is a
 // line of text naming the file and, for the JSON Lines files, the line; nothing is thrown.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalMetrics, StepMetrics } from '../train/metrics.js';
 
@@ -63,6 +63,8 @@ export function parseStepLines<T>(path: string, text: string, kind: 'metrics' | 
 }
 
 export function readRun(runDir: string): ReadRunResult {
+  if (!existsSync(runDir)) return { ok: false, errors: [`${runDir}: no such directory`] };
+  if (!statSync(runDir).isDirectory()) return { ok: false, errors: [`${runDir}: not a directory (give the run directory that sftgoc run wrote)`] };
   const errors: string[] = [];
   const configPath = join(runDir, 'config.json');
   const configText = readText(configPath);

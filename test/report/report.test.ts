@@ -75,10 +75,13 @@ describe('sftgoc report', function () {
 
   it('says a directory without config.json is not a run directory', async () => {
     const out = new BufferOutput();
-    assert.equal(await runReport(join(dir, 'nope'), { samples: 1, quiet: false, json: true }, out), 1);
+    assert.equal(await runReport(dir, { samples: 1, quiet: false, json: true }, out), 1);
     assert.match(out.stderrText, /config\.json: not found: .* is not a run directory/);
     assert.match(out.stderrText, /metrics\.jsonl: not found/);
     assert.equal(JSON.parse(out.stdoutText).exit_code, 1);
+    const missing = new BufferOutput();
+    assert.equal(await runReport(join(dir, 'nope'), { samples: 1, quiet: false, json: false }, missing), 1);
+    assert.equal(missing.stderrText, `error: ${join(dir, 'nope')}: no such directory\n`);
   });
 
   it('puts a note in the page when the heat-map cannot be drawn (groups chosen by a model, no final/)', async () => {

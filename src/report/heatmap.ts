@@ -4,7 +4,9 @@
 // groups chosen by the model; without one, static groupings need no model and others get a note.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { numericValue } from '../cli/compiler-bridge.js';
 import { BufferOutput } from '../cli/output.js';
+import type { ParamOverride } from '../cli/overrides.js';
 import { runGroups } from '../groupers/groups-command.js';
 
 export interface HeatmapSection {
@@ -13,6 +15,19 @@ export interface HeatmapSection {
   /** HTML to place in the report, or undefined with `note` saying why it is missing. */
   html?: string;
   note?: string;
+}
+
+/**
+ * The run's constant param values (config.json's `params`, --param overrides included), so that a
+ * group like tfidf(top η) is drawn with the η the run trained with. Schedules are left to the file:
+ * the groups view takes numbers only, and a schedule's value changes over the run anyway.
+ */
+function recordedParams(config: Record<string, unknown>): ParamOverride[] {
+  const params = config.params;
+  if (typeof params !== 'object' || params === null) return [];
+  return Object.entries(params as Record<string, unknown>)
+    .filter((e): e is [string, string] => typeof e[1] === 'string' && numericValue(e[1]) !== undefined)
+    .map(([name, text]) => ({ name, text, flag: `${name}=${text}` }));
 }
 
 function dataFileOf(config: Record<string, unknown>): string | undefined {
@@ -30,7 +45,7 @@ export async function heatmapSection(runDir: string, config: Record<string, unkn
   const out = new BufferOutput();
   const code = await runGroups(
     objective,
-    { params: [], settings: [], data, limit, format: 'html', model, skipBadRecords: true, quiet: true, colour: false },
+    { params: recordedParams(config), settings: [], data, limit, format: 'html', model, skipBadRecords: true, quiet: true, colour: false },
     out,
   );
   if (code !== 0) {

@@ -28,7 +28,7 @@ function step(n: number, lambda: number) {
 
 async function writeRun(dir: string, metricsLines: string[]): Promise<void> {
   await writeFile(join(dir, 'train.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
-  await writeFile(join(dir, 'objective.sftgo'), 'objective demo\ngroup important = tfidf(top 30%)\nloss = λ·max(groups) + (1-λ)·ce\n');
+  await writeFile(join(dir, 'objective.sftgo'), 'objective demo\nparam η = 30%\ngroup important = tfidf(top η)\nloss = λ·max(groups) + (1-λ)·ce\n');
   await writeFile(join(dir, 'config.json'), JSON.stringify({ objective: 'demo', data: { train: join(dir, 'train.jsonl'), eval: null } }));
   await writeFile(join(dir, 'metrics.jsonl'), metricsLines.map((l) => `${l}\n`).join(''));
   await writeFile(join(dir, 'eval.jsonl'), [0, 2].map((n) => JSON.stringify({ ...step(n, 0.9), perplexity: 10, tokens: 40 })).join('\n'));
@@ -62,6 +62,18 @@ describe('sftgoc report', function () {
     assert.match(html, /class="g0" style="background:rgb/);
     // Written atomically: no temporary file left beside it.
     assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), []);
+  });
+
+  it('draws the heat-map with the param values the run recorded in config.json', async () => {
+    await writeRun(dir, [JSON.stringify(step(1, 0.9))]);
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, params: { 'η': '100%', 'λ': 'linear(0.9 -> 0.1)' } }));
+    assert.equal(await runReport(dir, { samples: 3, quiet: true, json: false }, new BufferOutput()), 0);
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    // η = 100%: every loss token is important, none is left to rest (the file says 30%).
+    const counts = [...html.matchAll(/<div class="meta">[^<]*: important (\d+), rest (\d+)<\/div>/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    assert.equal(counts.length, 3);
+    for (const [important, rest] of counts) assert.ok(important! > 0 && rest === 0, `${important} ${rest}`);
   });
 
   it('names the file and line of a damaged metrics.jsonl line, and exits 1', async () => {

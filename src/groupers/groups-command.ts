@@ -11,7 +11,6 @@ import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
-import { numericValue } from '../cli/compiler-bridge.js';
 import { packageRoot } from '../check/host.js';
 import { compileFile } from '../compile.js';
 import { formatDataError, loadDataset } from '../data/index.js';
@@ -63,24 +62,20 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   };
   const note = (line: string) => void (options.quiet ? undefined : out.stderr(line));
 
-  // 1. Compile, with --param values.
-  const params: Record<string, number> = {};
-  const badParams: string[] = [];
-  for (const p of options.params) {
-    const v = numericValue(p.text);
-    if (v === undefined) badParams.push(`--param ${JSON.stringify(p.flag)}: the value must be a number or a percent (e.g. 0.5, 1e-4, 20%)`);
-    else params[p.name] = v;
-  }
-  if (badParams.length > 0) return fail(ExitCode.Usage, badParams);
+  // 1. Compile, with --param values (expressions, checked like source) and --set settings (checked
+  // against the settings schemas with did-you-mean), exactly as `sftgoc run` does.
   if (!existsSync(file)) return fail(ExitCode.Usage, [`cannot read ${file}: no such file`]);
-  const compiled = compileFile(file, { params });
+  const compiled = compileFile(file, {
+    params: Object.fromEntries(options.params.map((p) => [p.name, p.text])),
+    set: options.settings.map((s) => ({ key: `${s.block}.${s.key}`, value: s.text })),
+  });
   const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
   if (rendered !== '') out.stderr(rendered);
   if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) return ExitCode.InputError;
   const ir = compiled.objective;
 
   // 2. Settings: data, tokenizer, model, reference and batch size, as `sftgoc run` resolves them.
-  const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, overrides: options.settings.map((s) => ({ ...s })), packageRoot });
+  const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, packageRoot });
   if (errors.length > 0) return fail(ExitCode.InputError, errors.map((e) => `${file}: ${e}`));
   const modelDir = options.model ?? (ir.settings.model !== undefined ? config.model.path : undefined);
   const modelPreset = options.model === undefined && ir.settings.model !== undefined ? config.model.preset : undefined;

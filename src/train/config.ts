@@ -1,11 +1,12 @@
 // The resolved run settings: every key of LANGUAGE.md §8 with its default filled in, built from the
 // compiled objective's settings blocks and the command line's `--set block.key=VALUE` overrides.
-// The compiler validates the blocks written in the file against the JSON Schemas; overrides arrive
-// as text, so they are parsed and checked here, by the same per-key rules the trainer relies on.
+// Validation is the compiler's: the blocks written in the file and every `--set` (which run, groups
+// and compare pass through compile()) are checked against schemas/*.schema.json, with spans and
+// did-you-mean (E04xx). This module only fills defaults, resolves paths and picks the bundled model;
+// `errors` is left for the one value the schemas do not decode (an lr_schedule in no known form).
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { SettingsSpans } from '../ir/nodes.js';
-import { nearest } from '../diagnostics/suggest.js';
 import { formatLrSchedule, parseLrSchedule, type LrSchedule, type LrScheduleKind } from './schedule.js';
 
 type Json = number | string | boolean | null | Json[] | { [key: string]: Json };
@@ -70,7 +71,10 @@ export interface ResolveOptions {
    * `--set` flag the compiler applied (its span's file is `--set block.key`).
    */
   origins?: SettingsSpans;
-  /** `--set` overrides not passed through the compiler; their relative paths resolve against `cwd`. */
+  /**
+   * Settings the runner adds itself after compiling (--resume's train.out): not validated here, as
+   * they never come from a user's text; relative paths resolve against `cwd`.
+   */
   overrides?: ReadonlyArray<{ block: string; key: string; text: string; flag: string }>;
   /** The package root, for the bundled default model, tokenizer and data. */
   packageRoot: string;
@@ -79,16 +83,7 @@ export interface ResolveOptions {
   now?: Date;
 }
 
-const KEYS: Record<string, readonly string[]> = {
-  model: ['path', 'preset', 'tokenizer'],
-  reference: ['path'],
-  data: ['train', 'eval', 'format', 'loss_on', 'max_len'],
-  train: ['epochs', 'steps', 'batch', 'grad_accum', 'lr', 'lr_schedule', 'weight_decay', 'eps', 'betas', 'clip_grad', 'seed', 'eval_every', 'save_every', 'out', 'backend'],
-};
-
-const DATA_FORMATS = ['auto', 'alpaca', 'chat', 'prompt-completion', 'text', 'responses'];
-const LOSS_ON = ['response', 'all'];
-const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const BLOCKS = ['model', 'reference', 'data', 'train'] as const;
 
 /** `2026-11-22T04-05-09` : sortable, and legal in file names everywhere. */
 export function timestamp(now: Date): string {
@@ -127,8 +122,8 @@ export function decodeLrSchedule(value: Json): LrSchedule | string {
 }
 
 /**
- * Builds the RunConfig. Problems (unknown keys, wrong types, out-of-range values) are all
- * collected and returned as messages that name the key, instead of stopping at the first.
+ * Builds the RunConfig from settings the compiler has already validated (E04xx, including "exactly
+ * one of path and preset"). `errors` holds only an lr_schedule in no form decodeLrSchedule knows.
  */
 export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptions): { config: RunConfig; errors: string[] } {
   const errors: string[] = [];
@@ -137,7 +132,7 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
   // Where each value came from decides how its relative paths resolve.
   const baseOf = new Map<string, string>();
   const merged: Record<string, Record<string, Json>> = {};
-  for (const block of Object.keys(KEYS)) {
+  for (const block of BLOCKS) {
     merged[block] = { ...(settings[block as keyof SettingsBlocks] ?? {}) };
     for (const key of Object.keys(merged[block]!)) {
       const written = options.origins?.[block as keyof SettingsSpans]?.[`/${key}`]?.value.file;
@@ -146,29 +141,12 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
     }
   }
   for (const o of options.overrides ?? []) {
-    const known = KEYS[o.block];
-    if (known === undefined) {
-      errors.push(`--set ${o.flag}: unknown block '${o.block}'`);
-      continue;
-    }
-    if (!known.includes(o.key)) {
-      const guess = nearest(o.key, known);
-      errors.push(`--set ${o.flag}: unknown key '${o.block}.${o.key}'${guess ? `; did you mean '${o.block}.${guess}'?` : ''}`);
-      continue;
-    }
+    merged[o.block] ??= {};
     merged[o.block]![o.key] = parseOverrideValue(o.text);
     baseOf.set(`${o.block}.${o.key}`, cwd);
   }
-  for (const [block, entries] of Object.entries(merged)) {
-    for (const key of Object.keys(entries)) {
-      if (!KEYS[block]!.includes(key)) {
-        const guess = nearest(key, KEYS[block]!);
-        errors.push(`unknown key '${block}.${key}'${guess ? `; did you mean '${block}.${guess}'?` : ''}`);
-      }
-    }
-  }
 
-  const read = reader(merged, errors);
+  const read = reader(merged);
   const path = (block: string, key: string, fallback?: string): string | undefined => {
     const v = read.string(block, key, undefined);
     if (v === undefined) return fallback;
@@ -181,7 +159,6 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
   const model: ModelSettings = {};
   const modelPath = path('model', 'path');
   const preset = read.string('model', 'preset', undefined);
-  if (modelPath !== undefined && preset !== undefined) errors.push(`model: give either path or preset, not both`);
   if (modelPath !== undefined) model.path = modelPath;
   else if (preset !== undefined) model.preset = preset;
   else if (existsSync(join(assets, 'model', 'config.json'))) model.path = join(assets, 'model');
@@ -194,9 +171,9 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
   const usesBundledData = merged['data']!['train'] === undefined;
   const data: DataSettings = {
     train: path('data', 'train') ?? join(assets, 'data', 'train.jsonl'),
-    format: read.oneOf('data', 'format', DATA_FORMATS, 'auto'),
-    lossOn: read.oneOf('data', 'loss_on', LOSS_ON, 'response'),
-    maxLen: read.integer('data', 'max_len', 512, 2),
+    format: read.string('data', 'format', 'auto')!,
+    lossOn: read.string('data', 'loss_on', 'response')!,
+    maxLen: read.number('data', 'max_len', 512),
   };
   const evalPath = path('data', 'eval') ?? (usesBundledData ? join(assets, 'data', 'eval.jsonl') : undefined);
   if (evalPath !== undefined) data.eval = evalPath;
@@ -208,75 +185,42 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
     if (typeof decoded === 'string') errors.push(`train.lr_schedule: ${decoded}`);
     else lrSchedule = decoded;
   }
-  const betas = read.betas();
+  const betas = (merged['train']!['betas'] as [number, number] | undefined) ?? [0.9, 0.999];
   const train: TrainSettings = {
-    epochs: read.integer('train', 'epochs', 3, 1),
-    steps: read.integer('train', 'steps', 0, 0),
-    batch: read.integer('train', 'batch', 16, 1),
-    gradAccum: read.integer('train', 'grad_accum', 1, 1),
-    lr: read.number('train', 'lr', 3e-4, { min: 0 }),
+    epochs: read.number('train', 'epochs', 3),
+    steps: read.number('train', 'steps', 0),
+    batch: read.number('train', 'batch', 16),
+    gradAccum: read.number('train', 'grad_accum', 1),
+    lr: read.number('train', 'lr', 3e-4),
     lrSchedule,
-    weightDecay: read.number('train', 'weight_decay', 0.05, { min: 0 }),
-    eps: read.number('train', 'eps', 1e-8, { min: 0, exclusiveMin: true }),
+    weightDecay: read.number('train', 'weight_decay', 0.05),
+    eps: read.number('train', 'eps', 1e-8),
     betas,
-    clipGrad: read.number('train', 'clip_grad', 1.0, { min: 0 }),
-    seed: read.integer('train', 'seed', 1, 0),
-    evalEvery: read.integer('train', 'eval_every', 50, 0),
-    saveEvery: read.integer('train', 'save_every', 200, 0),
+    clipGrad: read.number('train', 'clip_grad', 1.0),
+    seed: read.number('train', 'seed', 1),
+    evalEvery: read.number('train', 'eval_every', 50),
+    saveEvery: read.number('train', 'save_every', 200),
     out: path('train', 'out') ?? resolve(cwd, 'runs', `${options.objectiveName}-${timestamp(options.now ?? new Date())}`),
-    backend: read.oneOf('train', 'backend', BACKENDS, 'auto'),
+    backend: read.string('train', 'backend', 'auto')!,
   };
   const config: RunConfig = { objective: options.objectiveName, source: resolve(cwd, options.sourceFile), model, data, train };
   if (referencePath !== undefined) config.reference = { path: referencePath };
   return { config, errors };
 }
 
-/** Typed reads of the merged blocks; a wrong value records an error and yields the default. */
-function reader(merged: Record<string, Record<string, Json>>, errors: string[]) {
-  const get = (block: string, key: string) => merged[block]![key];
-  const bad = (block: string, key: string, want: string) =>
-    errors.push(`${block}.${key}: expected ${want}, got ${JSON.stringify(get(block, key))}`);
-  const self = {
+/** Reads of the merged blocks, whose types the settings schemas have already checked. */
+function reader(merged: Record<string, Record<string, Json>>) {
+  const get = (block: string, key: string) => merged[block]?.[key];
+  return {
     string(block: string, key: string, fallback: string | undefined): string | undefined {
       const v = get(block, key);
-      if (v === undefined) return fallback;
-      if (typeof v !== 'string' || v === '') return bad(block, key, 'a non-empty string'), fallback;
-      return v;
+      return typeof v === 'string' ? v : fallback;
     },
-    oneOf(block: string, key: string, allowed: readonly string[], fallback: string): string {
+    number(block: string, key: string, fallback: number): number {
       const v = get(block, key);
-      if (v === undefined) return fallback;
-      if (typeof v !== 'string' || !allowed.includes(v)) {
-        const guess = typeof v === 'string' ? nearest(v, allowed) : undefined;
-        errors.push(`${block}.${key}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}${guess ? `; did you mean '${guess}'?` : ''}`);
-        return fallback;
-      }
-      return v;
-    },
-    number(block: string, key: string, fallback: number, range: { min?: number; exclusiveMin?: boolean } = {}): number {
-      const v = get(block, key);
-      if (v === undefined) return fallback;
-      const min = range.min ?? -Infinity;
-      const ok = typeof v === 'number' && Number.isFinite(v) && (range.exclusiveMin ? v > min : v >= min);
-      if (!ok) return bad(block, key, `a number ${range.exclusiveMin ? '>' : '≥'} ${min}`), fallback;
-      return v as number;
-    },
-    integer(block: string, key: string, fallback: number, min: number): number {
-      const v = get(block, key);
-      if (v === undefined) return fallback;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) return bad(block, key, `an integer ≥ ${min}`), fallback;
-      return v;
-    },
-    betas(): [number, number] {
-      const v = get('train', 'betas');
-      if (v === undefined) return [0.9, 0.999];
-      if (!Array.isArray(v) || v.length !== 2 || !v.every((b) => typeof b === 'number' && b >= 0 && b < 1)) {
-        return bad('train', 'betas', 'a list of two numbers in [0, 1)'), [0.9, 0.999];
-      }
-      return [v[0] as number, v[1] as number];
+      return typeof v === 'number' ? v : fallback;
     },
   };
-  return self;
 }
 
 /** The JSON form written to the run directory's config.json (snake_case keys as in the .sftgo blocks). */

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { compile } from '../../src/compile.js';
-import { paramValues } from '../../src/run/param-values.js';
 import { decodeLrSchedule, parseOverrideValue, resolveRunConfig, runConfigToJson } from '../../src/train/config.js';
 
 const base = { objectiveName: 'demo', sourceFile: '/proj/objectives/demo.sftgo', packageRoot: '/pkg', cwd: '/work', now: new Date('2026-11-22T04:05:09Z') };
@@ -52,18 +51,21 @@ describe('run settings (RunConfig)', () => {
     assert.equal(parseOverrideValue('runs/x'), 'runs/x');
   });
 
-  it('reports every bad key and value at once, with did-you-mean', () => {
-    const { errors } = resolveRunConfig(
-      { train: { batch: 0, betas: [0.9], backend: 'wsam' }, model: { path: 'a', preset: 'tiny' } },
-      { ...base, overrides: [set('train.learning_rate=1'), set('train.lr=-1')] },
-    );
-    assert.equal(errors.length, 6, errors.join('\n'));
-    assert.ok(errors.some((e) => /train\.batch: expected an integer ≥ 1, got 0/.test(e)));
-    assert.ok(errors.some((e) => /train\.betas: expected a list of two numbers/.test(e)));
-    assert.ok(errors.some((e) => /did you mean 'wasm'/.test(e)));
-    assert.ok(errors.some((e) => /either path or preset/.test(e)));
-    assert.ok(errors.some((e) => /unknown key 'train\.learning_rate'/.test(e)));
-    assert.ok(errors.some((e) => /train\.lr: expected a number ≥ 0, got -1/.test(e)));
+  it('reports every bad key and value at once, with did-you-mean: the compiler\'s E04xx, file and --set alike', () => {
+    // The settings are validated once, by the compiler against schemas/*.schema.json; the values
+    // resolveRunConfig would have rejected itself before now come back as diagnostics with spans.
+    const source = 'loss = mean(ce)\ntrain { batch = 0, betas = [0.9], backend = "wsam" }\nmodel { path = "a", preset = "tiny" }\n';
+    const { diagnostics } = compile(source, { file: '/proj/x.sftgo', set: [{ key: 'train.learning_rate', value: '1' }, { key: 'train.lr', value: '-1' }] });
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    const text = errors.map((d) => `${d.code} ${d.message} ${d.hint ?? ''}`);
+    assert.equal(errors.length, 6, text.join('\n'));
+    assert.ok(errors.every((d) => /^E040[13]$/.test(d.code)), text.join('\n'));
+    assert.ok(text.some((t) => /E0403 .*batch/.test(t)));
+    assert.ok(text.some((t) => /E0403 .*betas/.test(t)));
+    assert.ok(text.some((t) => /E0403 .*backend.*wasm/.test(t)));
+    assert.ok(text.some((t) => /E0403 .*exactly one of `path` and `preset`/.test(t)));
+    assert.ok(text.some((t) => /E0401 .*learning_rate.*lr/.test(t)));
+    assert.ok(text.some((t) => /E0403 .*lr/.test(t) && !/learning_rate/.test(t)));
   });
 
   it('decodes lr_schedule in the compiler’s JSON form and in text', () => {
@@ -83,19 +85,5 @@ describe('run settings (RunConfig)', () => {
     assert.deepEqual(config.train.betas, [0.9, 0.95]);
     assert.equal(config.data.train, '/proj/t.jsonl');
     assert.equal(config.data.eval, undefined); // own training data: no bundled eval set is mixed in
-  });
-});
-
-describe('param values for metrics.jsonl', () => {
-  it('evaluates constants and the schedules of LANGUAGE.md §7 at a step', () => {
-    const source = 'param λ = linear(0.9 -> 0.1, over = 50%)\nparam c = cosine(1 -> 0)\nparam k = 2\nloss = λ·mean(ce) + c·k·mean(ce)\n';
-    const { objective } = compile(source, { file: 'p.sftgo' });
-    const at = (step: number) => paramValues(objective!, { step, totalSteps: 100 });
-    assert.deepEqual(at(0), { λ: 0.9, c: 1, k: 2 });
-    const mid = at(25);
-    assert.ok(Math.abs(mid['λ']! - 0.5) < 1e-12);
-    assert.ok(Math.abs(mid['c']! - (0.5 + 0.5 * Math.cos(Math.PI * 0.25))) < 1e-12);
-    assert.ok(Math.abs(at(80)['λ']! - 0.1) < 1e-12); // held at b after ⌊P·S⌋
-    assert.ok(Math.abs(at(100)['c']!) < 1e-12);
   });
 });

@@ -1,0 +1,84 @@
+// Acceptance: every stdlib objective trains end to end through `sftgoc run`'s code path (runFile)
+// on the bundled base model: 5 steps, batch 2, short sequences, and the first records of the bundled
+// data (32 training, 6 eval; gft: 12 prompts of responses) so the precompute passes (tfidf's idf,
+// the reference model's ce, the llmlingua2 encoder) stay small. Each run must
+// exit 0 and write 5 lines of metrics.jsonl, each with a loss for every group of its objective.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BufferOutput } from '../../src/cli/output.js';
+import type { SetOverride } from '../../src/cli/overrides.js';
+import type { BlockName } from '../../src/parse/ast.js';
+import { runFile } from '../../src/run/run-file.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const fixtures = join(root, 'test', 'e2e', 'fixtures');
+const assets = join(root, 'assets', 'default');
+const reference = [`reference.path=${JSON.stringify(join(assets, 'model'))}`];
+const responses = [`data.train=${JSON.stringify(join(fixtures, 'responses-small.jsonl'))}`, `data.eval=${JSON.stringify(join(fixtures, 'responses-eval-small.jsonl'))}`];
+
+interface Case {
+  file: string;
+  /** The groups metrics.jsonl must report (partition order, then `rest`); empty: no groups. */
+  groups: string[];
+  settings?: string[];
+}
+const cases: Case[] = [
+  { file: 'stdlib/sft.sftgo', groups: [] },
+  { file: 'stdlib/sftgo.sftgo', groups: ['important', 'rest'] },
+  { file: 'test/e2e/fixtures/sftgo-llmlingua2.sftgo', groups: ['important', 'rest'] },
+  { file: 'stdlib/sftgo-rho1.sftgo', groups: ['important', 'rest'], settings: reference },
+  { file: 'stdlib/rho1.sftgo', groups: ['selected', 'rest'], settings: reference },
+  { file: 'stdlib/dft.sftgo', groups: [] },
+  { file: 'stdlib/gft.sftgo', groups: [], settings: responses },
+  { file: 'stdlib/groupdro.sftgo', groups: ['important', 'rest'] },
+];
+
+function setFlag(flag: string): SetOverride {
+  const eq = flag.indexOf('=');
+  const [block, key] = flag.slice(0, eq).split('.') as [BlockName, string];
+  return { block, key, text: flag.slice(eq + 1), flag };
+}
+
+describe('every stdlib objective trains 5 steps on the bundled model', function () {
+  this.timeout(120000);
+  let dir: string;
+  let previousBackend: string | undefined;
+  before(async function () {
+    if (!existsSync(join(assets, 'model', 'config.json'))) this.skip();
+    previousBackend = tf.getBackend();
+    dir = await mkdtemp(join(tmpdir(), 'sftgoc-e2e-'));
+  });
+  after(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await tf.setBackend(previousBackend ?? 'cpu');
+  });
+
+  for (const c of cases) {
+    it(`${c.file}${c.groups.length > 0 ? ` (groups ${c.groups.join(', ')})` : ''}`, async () => {
+      const out = new BufferOutput();
+      const runDir = join(dir, c.file.replace(/[/.]/g, '_'));
+      const settings = [
+        'train.steps=5', 'train.batch=2', 'train.eval_every=5', 'train.save_every=0', 'train.backend=wasm', 'data.max_len=96',
+        `data.train=${JSON.stringify(join(fixtures, 'train-small.jsonl'))}`, `data.eval=${JSON.stringify(join(fixtures, 'eval-small.jsonl'))}`, ...(c.settings ?? []), `train.out=${JSON.stringify(runDir)}`,
+      ].map(setFlag);
+      const result = await runFile(join(root, c.file), { params: [], settings, skipBadRecords: false, quiet: true, json: true, tty: false, shouldStop: () => false }, out);
+      assert.equal(result.exitCode, 0, out.stderrText);
+      const lines = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(lines.length, 5);
+      for (const m of lines) {
+        assert.ok(Number.isFinite(m.loss) && Number.isFinite(m.ce), JSON.stringify(m));
+        const groups = (m.groups ?? {}) as Record<string, { loss: number; tokens: number }>;
+        assert.deepEqual(Object.keys(groups).sort(), [...c.groups].sort(), `step ${m.step}: ${JSON.stringify(groups)}`);
+        for (const name of c.groups) {
+          assert.ok(groups[name]!.tokens >= 0 && (groups[name]!.tokens === 0 || Number.isFinite(groups[name]!.loss)), `${name}: ${JSON.stringify(groups[name])}`);
+        }
+        // At least one group holds tokens every step (the partition covers every loss token).
+        if (c.groups.length > 0) assert.ok(c.groups.some((g) => groups[g]!.tokens > 0));
+      }
+    });
+  }
+});

@@ -24,6 +24,10 @@ export function evaluate(
   position: { step: number; totalSteps: number },
 ): EvalResult {
   const acc = new LossAccumulator(objective.groupNames);
+  // The held-out loss is token-weighted over the whole eval set, like ce and the group losses: a
+  // mean of per-batch means would weight the tokens of short batches more, so that even
+  // loss = mean(ce) would report a loss different from its own ce.
+  let lossSum = 0;
   batches.forEach((batch, i) => {
     const tensors = batchTensors(batch);
     // tf.tidy only returns tensors, so the numbers are read out inside an explicit scope.
@@ -36,7 +40,8 @@ export function evaluate(
     }
     disposeBatchTensors(tensors);
     acc.add(read.loss, read.ce, tensors.lossTokens, read.groups);
+    lossSum += read.loss * tensors.lossTokens;
   });
   const r = acc.result();
-  return { loss: r.loss, ce: r.ce, perplexity: Math.exp(r.ce), tokens: r.tokens, groups: r.groups, worstGroup: r.worstGroup };
+  return { loss: r.tokens > 0 ? lossSum / r.tokens : 0, ce: r.ce, perplexity: Math.exp(r.ce), tokens: r.tokens, groups: r.groups, worstGroup: r.worstGroup };
 }

@@ -24,7 +24,7 @@ export interface StepMetrics {
 export interface EvalMetrics {
   step: number;
   epoch: number;
-  /** The objective's value, averaged over eval batches. */
+  /** The objective's value, each eval batch's weighted by its loss tokens (as ce is). */
   loss: number;
   /** Held-out token-mean ce and its perplexity exp(ce). */
   ce: number;

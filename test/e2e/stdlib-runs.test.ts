@@ -79,6 +79,15 @@ describe('every stdlib objective trains 5 steps on the bundled model', function 
         // At least one group holds tokens every step (the partition covers every loss token).
         if (c.groups.length > 0) assert.ok(c.groups.some((g) => groups[g]!.tokens > 0));
       }
+      // Held-out loss and ce are both token-weighted over the eval set (6 samples of unequal length
+      // in batches of 2), so for loss = mean(ce) they are the same number.
+      const evals = (await readFile(join(runDir, 'eval.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      assert.ok(evals.length >= 1);
+      for (const e of evals) {
+        assert.ok(Number.isFinite(e.loss) && e.ce > 0 && Math.abs(e.perplexity - Math.exp(e.ce)) < 1e-6 * e.perplexity, JSON.stringify(e));
+        assert.deepEqual(Object.keys(e.groups).sort(), [...c.groups].sort());
+        if (c.file === 'stdlib/sft.sftgo') assert.ok(Math.abs(e.loss - e.ce) < 1e-5 * e.ce, `eval loss ${e.loss} vs ce ${e.ce}`);
+      }
     });
   }
 });

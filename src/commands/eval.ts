@@ -7,7 +7,9 @@ export default class Eval extends SftgocCommand {
   static override summary = 'Held-out loss per group and perplexity of a trained model.';
   static override description =
     'With RUN_DIR: its final/ model (or latest checkpoint), objective and eval data. With --model and --data: any Hugging Face ' +
-    'model directory on any JSON Lines file (token-mean ce). --model or --data also override what RUN_DIR names.';
+    'model directory on any JSON Lines file: token-mean ce, or with --objective FILE that objective and its groups (corpus ' +
+    'statistics such as tfidf\'s idf then come from the evaluated data itself, and a note says so). --model, --data or ' +
+    '--objective also override what RUN_DIR names. Prints the objective\'s loss, ce, perplexity and each group\'s held-out loss.';
   static override examples = [
     '<%= config.bin %> eval runs/quickstart-2026-11-22T04-05-09',
     '<%= config.bin %> eval --model runs/quickstart-2026-11-22T04-05-09/final --data assets/default/data/eval.jsonl --json',
@@ -18,6 +20,7 @@ export default class Eval extends SftgocCommand {
     quiet: commonFlags.quiet,
     model: Flags.string({ description: 'A Hugging Face model directory (config.json, model.safetensors, tokenizer files).', helpValue: 'DIR' }),
     data: Flags.string({ description: 'A JSON Lines data file.', helpValue: 'FILE' }),
+    objective: Flags.string({ description: 'A .sftgo file whose objective and groups are evaluated (default: the run\'s; without a run: mean ce).', helpValue: 'FILE' }),
     batch: Flags.integer({ description: 'Samples per evaluation batch.', default: 8, min: 1 }),
     'max-len': Flags.integer({ description: 'Tokens per sample at most (default: the run\'s data.max_len, or 512).', min: 2 }),
     backend: Flags.string({ description: 'TensorFlow.js backend.', options: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }),
@@ -29,7 +32,7 @@ export default class Eval extends SftgocCommand {
     const { runEval } = await import('../run/eval-run.js');
     process.exitCode = await runEval(
       {
-        runDir: args.runDir, model: flags.model, data: flags.data, batch: flags.batch, maxLen: flags['max-len'], backend: flags.backend,
+        runDir: args.runDir, objective: flags.objective, model: flags.model, data: flags.data, batch: flags.batch, maxLen: flags['max-len'], backend: flags.backend,
         skipBadRecords: flags['skip-bad-records'], json: flags.json, quiet: flags.quiet,
       },
       processOutput,

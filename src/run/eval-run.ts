@@ -1,11 +1,18 @@
 // `sftgoc eval RUN_DIR | --model DIR --data F`: held-out loss per group and perplexity of a trained
 // model. From a run directory: its final/ model (or latest checkpoint), its objective and its eval
-// data, as recorded in config.json. Writes nothing.
+// data, as recorded in config.json. The objective's static scores (tfidf's idf is a statistic of the
+// run's TRAINING samples) and the reference ce are computed as the run computed them, reading the
+// run's cache/ where it already holds them. With --model/--data and no run directory the objective
+// is mean ce, or --objective FILE, whose corpus statistics then come from the evaluated data itself.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
+import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
 import { compileFile } from '../compile.js';
+import type { Sample } from '../data/types.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import type { Objective } from '../ir/nodes.js';
 import { makeBatches } from '../data/batch.js';
 import { formatDataError, loadDataset } from '../data/index.js';
 import { ModelFileError, loadModel } from '../model/index.js';
@@ -17,6 +24,8 @@ import { stepObjectiveFor } from './objective-bridge.js';
 
 export interface EvalOptions {
   runDir?: string;
+  /** A .sftgo file whose objective is evaluated with --model/--data (without it: mean ce). */
+  objective?: string;
   model?: string;
   data?: string;
   batch: number;
@@ -33,16 +42,36 @@ interface Target {
   format: string;
   lossOn: string;
   maxLen: number;
-  objective: StepObjective;
+  /** The compiled objective; undefined: mean ce. */
+  ir?: Objective;
+  /** Relative scorer model paths resolve here (the run's original .sftgo folder). */
+  baseDir?: string;
+  /** The run's training data, for corpus statistics; undefined: the evaluated data's own samples. */
+  trainFile?: string;
+  referenceDir?: string;
+  cacheDir?: string;
   notes: string[];
 }
+
+type RunConfigJson = {
+  source?: string;
+  reference?: { path?: string };
+  data?: { train?: string; eval?: string | null; format?: string; loss_on?: string; max_len?: number };
+};
 
 async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   if (o.runDir === undefined) {
     if (o.model === undefined || o.data === undefined) return ['give a RUN_DIR, or both --model DIR and --data FILE'];
-    return { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? 512, objective: meanCe, notes: [] };
+    const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? 512, notes: [] };
+    if (o.objective !== undefined) {
+      const ir = compileObjective(o.objective);
+      if (typeof ir === 'string') return [ir];
+      target.ir = ir;
+      target.baseDir = dirname(resolve(o.objective));
+    }
+    return target;
   }
-  let config: { data?: { train?: string; eval?: string | null; format?: string; loss_on?: string; max_len?: number } };
+  let config: RunConfigJson;
   try {
     config = JSON.parse(readFileSync(join(o.runDir, 'config.json'), 'utf8'));
   } catch (e) {
@@ -61,17 +90,27 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   }
   const dataFile = o.data ?? config.data?.eval ?? undefined;
   if (dataFile === undefined || dataFile === null) return [`${o.runDir}/config.json names no eval data; pass --data FILE`];
-  let objective: StepObjective = meanCe;
-  const compiled = compileFile(join(o.runDir, 'objective.sftgo'));
-  if (compiled.objective !== undefined) {
-    const bridged = stepObjectiveFor(compiled.objective);
-    if (bridged.ok) objective = bridged.objective;
-    else notes.push('the run\'s objective is not executable by this build: reporting ce only');
-  }
+  const ir = compileObjective(o.objective ?? join(o.runDir, 'objective.sftgo'));
+  if (typeof ir === 'string') return [ir];
   return {
-    modelDir, dataFile, objective, notes,
+    modelDir, dataFile, notes, ir,
+    // The recorded source has its imports inlined; its relative paths were written next to the original file.
+    baseDir: dirname(config.source ?? resolve(o.runDir, 'objective.sftgo')),
+    trainFile: config.data?.train,
+    referenceDir: config.reference?.path,
+    cacheDir: existsSync(join(o.runDir, 'cache')) ? join(o.runDir, 'cache') : undefined,
     format: config.data?.format ?? 'auto', lossOn: config.data?.loss_on ?? 'response', maxLen: o.maxLen ?? config.data?.max_len ?? 512,
   };
+}
+
+/** The compiled objective, or one message with its diagnostics. */
+function compileObjective(file: string): Objective | string {
+  if (!existsSync(file)) return `cannot read ${file}: no such file`;
+  const compiled = compileFile(file);
+  if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {
+    return `${file} does not compile:\n${renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), true)}`;
+  }
+  return compiled.objective;
 }
 
 export async function runEval(o: EvalOptions, out: Output): Promise<number> {
@@ -97,6 +136,27 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   if (!isBackendRequest(o.backend)) return fail(ExitCode.Usage, [`--backend ${o.backend}: expected auto, tensorflow-gpu, tensorflow, wasm or cpu`]);
   const backend = await initBackend(o.backend).catch((e: Error) => e);
   if (backend instanceof Error) return fail(ExitCode.InputError, [backend.message]);
+
+  // The objective, lowered as `sftgoc run` lowers it, with its static scores and reference ce.
+  let objective: StepObjective = meanCe;
+  if (target.ir !== undefined) {
+    const log = (line: string) => void (o.quiet ? undefined : out.stderr(line));
+    const bridged = stepObjectiveFor(target.ir, { tokenizer: tok.tokenizer, referenceDir: target.referenceDir, baseDir: target.baseDir, log });
+    if (!bridged.ok) return fail(ExitCode.InputError, [bridged.message]);
+    let train: readonly Sample[] = data.samples;
+    if (target.trainFile !== undefined) {
+      const loadedTrain = loadDataset(target.trainFile, {
+        tokenizer: tok.tokenizer, format: target.format as 'auto', lossOn: target.lossOn as 'response', maxLen: target.maxLen, skipBadRecords: true,
+      });
+      if (loadedTrain.errors.length > 0) return fail(ExitCode.InputError, loadedTrain.errors.map(formatDataError));
+      train = loadedTrain.samples;
+    } else if (!o.quiet) {
+      out.stderr(`note: no run directory: corpus statistics (tfidf's idf, frequency counts) come from ${target.dataFile} itself`);
+    }
+    const problems = await bridged.objective.prepareScores({ train, eval: data.samples, ...(target.cacheDir !== undefined ? { cacheDir: target.cacheDir } : {}) });
+    if (problems.length > 0) return fail(ExitCode.InputError, problems);
+    objective = bridged.objective;
+  }
   let model;
   try {
     model = await loadModel(target.modelDir);
@@ -107,7 +167,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   let result: EvalResult;
   try {
     const batches = makeBatches(data.samples, { batchSize: o.batch, seed: 0, epoch: 0, padId: tok.tokenizer.padId, shuffle: false });
-    result = evaluate(model, target.objective, batches, { step: 0, totalSteps: 1 });
+    result = evaluate(model, objective, batches, { step: 0, totalSteps: 1 });
   } finally {
     model.dispose();
   }
@@ -118,7 +178,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   }
   if (o.json) {
     out.stdout(JSON.stringify({
-      ok: true, model: target.modelDir, data: target.dataFile, samples: data.samples.length, tokens: result.tokens, backend: backend.name,
+      ok: true, objective: objective.name, model: target.modelDir, data: target.dataFile, samples: data.samples.length, tokens: result.tokens, backend: backend.name,
       loss: result.loss, ce: result.ce, perplexity: result.perplexity, groups: result.groups, worst_group: result.worstGroup,
     }, null, 2));
   }

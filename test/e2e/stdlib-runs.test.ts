@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
 import type { SetOverride } from '../../src/cli/overrides.js';
 import type { BlockName } from '../../src/parse/ast.js';
+import { runEval } from '../../src/run/eval-run.js';
 import { runFile } from '../../src/run/run-file.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -87,6 +88,36 @@ describe('every stdlib objective trains 5 steps on the bundled model', function 
         assert.ok(Number.isFinite(e.loss) && e.ce > 0 && Math.abs(e.perplexity - Math.exp(e.ce)) < 1e-6 * e.perplexity, JSON.stringify(e));
         assert.deepEqual(Object.keys(e.groups).sort(), [...c.groups].sort());
         if (c.file === 'stdlib/sft.sftgo') assert.ok(Math.abs(e.loss - e.ce) < 1e-5 * e.ce, `eval loss ${e.loss} vs ce ${e.ce}`);
+      }
+
+      // `sftgoc eval RUN_DIR` on the final model and the same batches: the run's last evaluation,
+      // groups included (their static scores from the run's training data, the reference ce).
+      const evalOut = new BufferOutput();
+      assert.equal(await runEval({ runDir, batch: 2, backend: 'wasm', skipBadRecords: false, json: true, quiet: true }, evalOut), 0, evalOut.stderrText);
+      const report = JSON.parse(evalOut.stdoutText);
+      const last = evals.at(-1);
+      assert.equal(last.step, 5);
+      const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)), `${what}: eval ${a} vs run ${b}`);
+      close(report.ce, last.ce, 'ce');
+      close(report.perplexity, last.perplexity, 'perplexity');
+      // Group DRO's loss weighs groups by the run's q, which a fresh evaluation starts uniform.
+      if (c.file !== 'stdlib/groupdro.sftgo') close(report.loss, last.loss, 'loss');
+      assert.deepEqual(Object.keys(report.groups).sort(), [...c.groups].sort());
+      for (const g of c.groups) {
+        assert.equal(report.groups[g].tokens, last.groups[g].tokens, g);
+        close(report.groups[g].loss, last.groups[g].loss, `group ${g}`);
+      }
+      if (c.file === 'stdlib/sftgo.sftgo') {
+        // --model/--data with --objective and no run: groups too, idf from the evaluated data (said on stderr).
+        const direct = new BufferOutput();
+        const eval6 = join(fixtures, 'eval-small.jsonl');
+        const code = await runEval({ model: join(runDir, 'final'), data: eval6, objective: join(root, c.file), batch: 2, maxLen: 96, backend: 'wasm', skipBadRecords: false, json: true, quiet: false }, direct);
+        assert.equal(code, 0, direct.stderrText);
+        assert.match(direct.stderrText, /corpus statistics .* come from .*eval-small\.jsonl itself/);
+        const r = JSON.parse(direct.stdoutText);
+        close(r.ce, last.ce, 'ce (--model/--data)');
+        assert.deepEqual(Object.keys(r.groups).sort(), ['important', 'rest']);
+        assert.ok(r.groups.important.tokens > 0 && r.groups.rest.tokens > 0);
       }
     });
   }

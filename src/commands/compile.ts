@@ -5,12 +5,17 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { processOutput } from '../cli/output.js';
 
 export default class Compile extends SftgocCommand {
-  static override summary = 'Print the parsed tree (ast) or the typed objective IR (ir) of a .sftgo file.';
+  static override summary = 'Print the parsed tree (ast), the typed objective IR (ir) or the execution plan (plan) of a .sftgo file.';
   static override description =
     '--emit ast prints the syntax tree as JSON; --emit ir prints the typed objective IR (as JSON under --json). ' +
     'Diagnostics go to stderr; the exit code is 1 when there are errors. ' +
-    '--emit plan (the execution plan) needs the lowering stage, which does not exist yet: it is refused with exit 2.';
-  static override examples = ['<%= config.bin %> compile stdlib/sftgo.sftgo --emit ir', '<%= config.bin %> compile a.sftgo --emit ast --json'];
+    '--emit plan prints the lowering\'s execution plan: the precompute passes (static scorers, reference ce, with their cache keys), ' +
+    'the per-step graph, the fused head and the backend. --param and --set are applied and checked as in sftgoc run.';
+  static override examples = [
+    '<%= config.bin %> compile stdlib/sftgo.sftgo --emit ir',
+    '<%= config.bin %> compile stdlib/sftgo.sftgo --emit plan --param η=20%',
+    '<%= config.bin %> compile a.sftgo --emit ast --json',
+  ];
   static override args = { file: Args.string({ required: true, description: 'the .sftgo file' }) };
   static override flags = {
     ...commonFlags,

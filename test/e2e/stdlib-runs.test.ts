@@ -7,15 +7,17 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
 import type { SetOverride } from '../../src/cli/overrides.js';
 import type { BlockName } from '../../src/parse/ast.js';
 import { runEval } from '../../src/run/eval-run.js';
 import { runFile } from '../../src/run/run-file.js';
+import { repoRoot } from '../helpers/golden.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
+// The repository root, not this file's folder: CI runs the compiled copy under dist/test/.
+const root = repoRoot;
 const fixtures = join(root, 'test', 'e2e', 'fixtures');
 const assets = join(root, 'assets', 'default');
 const reference = [`reference.path=${JSON.stringify(join(assets, 'model'))}`];

@@ -21,7 +21,7 @@ export default class Eval extends SftgocCommand {
     model: Flags.string({ description: 'A Hugging Face model directory (config.json, model.safetensors, tokenizer files).', helpValue: 'DIR' }),
     data: Flags.string({ description: 'A JSON Lines data file.', helpValue: 'FILE' }),
     objective: Flags.string({ description: 'A .sftgo file whose objective and groups are evaluated (default: the run\'s; without a run: mean ce).', helpValue: 'FILE' }),
-    batch: Flags.integer({ description: 'Samples per evaluation batch.', default: 8, min: 1 }),
+    batch: Flags.integer({ description: 'Samples per evaluation batch (default: the run\'s train.batch, else 8).', min: 1 }),
     'max-len': Flags.integer({ description: 'Tokens per sample at most (default: the run\'s data.max_len, or 512).', min: 2 }),
     backend: Flags.string({ description: 'TensorFlow.js backend.', options: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation.' }),

@@ -28,7 +28,8 @@ export interface EvalOptions {
   objective?: string;
   model?: string;
   data?: string;
-  batch: number;
+  /** Samples per batch; default the run's train.batch (as its eval.jsonl was computed), else 8. */
+  batch?: number;
   maxLen?: number;
   backend: string;
   skipBadRecords: boolean;
@@ -42,6 +43,7 @@ interface Target {
   format: string;
   lossOn: string;
   maxLen: number;
+  batch: number;
   /** The compiled objective; undefined: mean ce. */
   ir?: Objective;
   /** Relative scorer model paths resolve here (the run's original .sftgo folder). */
@@ -57,12 +59,13 @@ type RunConfigJson = {
   source?: string;
   reference?: { path?: string };
   data?: { train?: string; eval?: string | null; format?: string; loss_on?: string; max_len?: number };
+  train?: { batch?: number };
 };
 
 async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   if (o.runDir === undefined) {
     if (o.model === undefined || o.data === undefined) return ['give a RUN_DIR, or both --model DIR and --data FILE'];
-    const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? 512, notes: [] };
+    const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? 512, batch: o.batch ?? 8, notes: [] };
     if (o.objective !== undefined) {
       const ir = compileObjective(o.objective);
       if (typeof ir === 'string') return [ir];
@@ -100,6 +103,8 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
     referenceDir: config.reference?.path,
     cacheDir: existsSync(join(o.runDir, 'cache')) ? join(o.runDir, 'cache') : undefined,
     format: config.data?.format ?? 'auto', lossOn: config.data?.loss_on ?? 'response', maxLen: o.maxLen ?? config.data?.max_len ?? 512,
+    // Rankings `per batch` depend on the batches: the run's own size reproduces its eval.jsonl.
+    batch: o.batch ?? config.train?.batch ?? 8,
   };
 }
 
@@ -166,7 +171,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   }
   let result: EvalResult;
   try {
-    const batches = makeBatches(data.samples, { batchSize: o.batch, seed: 0, epoch: 0, padId: tok.tokenizer.padId, shuffle: false });
+    const batches = makeBatches(data.samples, { batchSize: target.batch, seed: 0, epoch: 0, padId: tok.tokenizer.padId, shuffle: false });
     result = evaluate(model, objective, batches, { step: 0, totalSteps: 1 });
   } finally {
     model.dispose();

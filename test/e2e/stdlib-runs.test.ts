@@ -92,10 +92,10 @@ describe('every stdlib objective trains 5 steps on the bundled model', function 
         if (c.file === 'stdlib/sft.sftgo') assert.ok(Math.abs(e.loss - e.ce) < 1e-5 * e.ce, `eval loss ${e.loss} vs ce ${e.ce}`);
       }
 
-      // `sftgoc eval RUN_DIR` on the final model and the same batches: the run's last evaluation,
+      // `sftgoc eval RUN_DIR` on the final model and, by default, the run's batch size: the run's last evaluation,
       // groups included (their static scores from the run's training data, the reference ce).
       const evalOut = new BufferOutput();
-      assert.equal(await runEval({ runDir, batch: 2, backend: 'wasm', skipBadRecords: false, json: true, quiet: true }, evalOut), 0, evalOut.stderrText);
+      assert.equal(await runEval({ runDir, backend: 'wasm', skipBadRecords: false, json: true, quiet: true }, evalOut), 0, evalOut.stderrText);
       const report = JSON.parse(evalOut.stdoutText);
       const last = evals.at(-1);
       assert.equal(last.step, 5);

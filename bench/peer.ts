@@ -1,6 +1,7 @@
-// Finding and running the PyTorch peer (bench/peer.py). Python with torch is looked for as
-// $SFTGOC_PEER_PYTHON, then `python3`, then `/usr/bin/python3` (Debian's python3-torch is there
-// while a pyenv python3 may come first on PATH). Without one the bench says so and runs ours alone.
+// Finding and running the PyTorch peer (bench/peer.py). Python with torch is $SFTGOC_PEER_PYTHON
+// when set (only that one), else the first of `python3` and `/usr/bin/python3` that imports torch
+// (Debian's python3-torch is under /usr/bin while a pyenv python3 may come first on PATH). Without
+// one the bench says so and runs ours alone.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,9 @@ export interface PeerResult {
 export type PeerLookup = { ok: true; python: string; version: string } | { ok: false; reason: string };
 
 export function findPeerPython(): PeerLookup {
-  const candidates = [process.env['SFTGOC_PEER_PYTHON'], 'python3', '/usr/bin/python3'].filter((c): c is string => c !== undefined && c !== '');
+  // An explicit choice is the only one tried, so a wrong one is reported rather than silently replaced.
+  const chosen = process.env['SFTGOC_PEER_PYTHON'];
+  const candidates = chosen !== undefined && chosen !== '' ? [chosen] : ['python3', '/usr/bin/python3'];
   const tried: string[] = [];
   for (const python of candidates) {
     const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });

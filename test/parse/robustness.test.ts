@@ -6,6 +6,9 @@ import { strict as assert } from 'node:assert';
 import { positionAt, type Position, type Span } from '../../src/diagnostics/span.js';
 import { parse } from '../../src/parse/index.js';
 import { E_PARSER_BUG, PARSE_CODES } from '../../src/parse/codes.js';
+import { compile } from '../../src/compile.js';
+import { memoryHost } from '../../src/check/host.js';
+import { allCodes } from '../../src/diagnostics/codes.js';
 
 /** mulberry32: a small, well-distributed seeded generator. */
 function rng(seed: number): () => number {
@@ -253,6 +256,30 @@ describe('parser: robustness', function () {
       let source = gen.program();
       for (let m = 1 + gen.int(3); m > 0; m--) source = gen.mutate(source);
       checkParse(source);
+    }
+  });
+
+  it('the same 5,000 mutated sources through compile(): no exception, no internal error, every diagnostic a registered code with a valid span', () => {
+    const gen = new Gen(rng(7));
+    const codes = allCodes();
+    const file = 'gen.sftgo';
+    for (let i = 0; i < 5000; i++) {
+      let source = gen.program();
+      for (let m = 1 + gen.int(3); m > 0; m--) source = gen.mutate(source);
+      let result: ReturnType<typeof compile>;
+      try {
+        result = compile(source, { file, host: memoryHost({ [file]: source }) });
+      } catch (e) {
+        assert.fail(`compile threw ${String(e)} on ${JSON.stringify(source)}`);
+      }
+      const table = positionTable(source);
+      for (const d of result.diagnostics) {
+        assert.ok(d.code in codes, `unregistered code ${d.code}`);
+        assert.ok(d.code !== 'E0901' && d.code !== E_PARSER_BUG, `internal error ${d.code}: ${d.message} on ${JSON.stringify(source)}`);
+        // Diagnostics about the main file point into it; those of imported std/ files into theirs.
+        if (d.span.file === file) checkSpan(source, table, file, `diagnostic ${d.code} ${d.message}`, d.span);
+        else assert.ok(d.span.file in result.sources || d.span.file.startsWith('std/') || d.span.file.startsWith('<'), `diagnostic in unknown file ${d.span.file}`);
+      }
     }
   });
 

@@ -7,6 +7,7 @@ import type { CausalLM, ModelConfig } from './types.js';
 import { Gpt2Model, gpt2Shapes } from './gpt2.js';
 import { LlamaModel, llamaShapes } from './llama.js';
 import { shapeProblems } from './config.js';
+import { mulberry32 } from '../data/prng.js';
 
 export const INIT_STD = 0.02;
 
@@ -38,17 +39,6 @@ export function variableFactory(): (values: Float32Array, shape: number[], name:
   };
 }
 
-/** mulberry32: a small, well-mixed 32-bit PRNG; enough for weight initialisation. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a of the name mixed with the seed: one independent stream per weight. */
 function streamSeed(seed: number, name: string): number {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendRequest } from '../../src/backend/index.js';
+import { mulberry32 } from '../../src/data/prng.js';
 
 /** Mocha hooks: `name` is the backend inside this describe; the previous one is restored after. */
 export function useBackend(name: BackendRequest): void {
@@ -29,15 +30,9 @@ export async function onBackend<T>(backend: string, f: () => T): Promise<T> {
 
 /** Deterministic values in about [-2, 2] (mulberry32), so failures reproduce. */
 export function seeded(n: number, seed: number): Float32Array {
-  let state = seed >>> 0;
+  const next = mulberry32(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 4 - 2);
-  }
+  for (let i = 0; i < n; i++) out[i] = next() * 4 - 2;
   return out;
 }
 

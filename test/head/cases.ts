@@ -3,18 +3,10 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import type { TokenStats } from '../../src/head/fused-ce.js';
 import { plainHead, type PlainHeadResult } from '../../src/head/plain-loops.js';
+import { mulberry32 } from '../../src/data/prng.js';
 
-/** mulberry32: small seeded generator so every failure reproduces. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator, so every failure reproduces. */
+export const seededRandom = mulberry32;
 
 export interface HeadCase {
   name: string;

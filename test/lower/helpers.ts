@@ -6,6 +6,7 @@ import { compile } from '../../src/compile.js';
 import type { Objective } from '../../src/ir/nodes.js';
 import { rankKey, scorerKey, evaluateScalar, type EvalInputs } from '../../src/ir/reference-eval.js';
 import { walk } from '../../src/ir/walk.js';
+import { mulberry32 } from '../../src/data/prng.js';
 
 export function objective(source: string, params: Record<string, number> = {}): Objective {
   const r = compile(source, { file: 'e.sftgo', host: memoryHost({}), params });
@@ -13,17 +14,8 @@ export function objective(source: string, params: Record<string, number> = {}): 
   return r.objective;
 }
 
-/** A seeded generator (mulberry32), so every failure replays. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator, so every failure replays. */
+export const rng = mulberry32;
 
 export interface InputShape {
   /** Tokens per sample. */

@@ -9,18 +9,9 @@ import { E_PARSER_BUG, PARSE_CODES } from '../../src/parse/codes.js';
 import { compile } from '../../src/compile.js';
 import { memoryHost } from '../../src/check/host.js';
 import { allCodes } from '../../src/diagnostics/codes.js';
+import { mulberry32 } from '../../src/data/prng.js';
 
-/** mulberry32: a small, well-distributed seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 class Gen {
   constructor(readonly random: () => number) {}

@@ -6,7 +6,7 @@ import { executionPlan } from '../lower/plan.js';
 import { parse } from '../parse/index.js';
 import type { CheckSource } from './check-files.js';
 import type { CompileStages } from './compile-file.js';
-import type { Overrides } from './overrides.js';
+import type { Overrides, ParamOverride, SetOverride } from './overrides.js';
 import type { SettingOverride } from '../check/set-overrides.js';
 
 /** `30%` → 0.3, `1e-4` → 0.0001; anything else is not a number the compiler can take yet. */
@@ -19,7 +19,7 @@ export function numericValue(text: string): number | undefined {
 }
 
 /** The command line's overrides in the form compile() takes: params as expression text, `--set` as key/value text. */
-function compileOverrides(overrides: Overrides): { params: Record<string, string>; set: SettingOverride[] } {
+export function compileOverrides(overrides: { readonly params: readonly ParamOverride[]; readonly settings: readonly SetOverride[] }): { params: Record<string, string>; set: SettingOverride[] } {
   const params: Record<string, string> = {};
   for (const p of overrides.params) params[p.name] = p.text;
   const set = overrides.settings.map((s) => ({ key: `${s.block}.${s.key}`, value: s.text }));

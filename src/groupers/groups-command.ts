@@ -29,6 +29,7 @@ import { renderHtml } from './view/html.js';
 import { renderJsonl } from './view/jsonl.js';
 import { renderText } from './view/text.js';
 import { buildView } from './view/view-model.js';
+import { compileOverrides } from '../cli/compiler-bridge.js';
 
 export type GroupsFormat = 'text' | 'jsonl' | 'html';
 
@@ -65,10 +66,7 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   // 1. Compile, with --param values (expressions, checked like source) and --set settings (checked
   // against the settings schemas with did-you-mean), exactly as `sftgoc run` does.
   if (!existsSync(file)) return fail(ExitCode.Usage, [`cannot read ${file}: no such file`]);
-  const compiled = compileFile(file, {
-    params: Object.fromEntries(options.params.map((p) => [p.name, p.text])),
-    set: options.settings.map((s) => ({ key: `${s.block}.${s.key}`, value: s.text })),
-  });
+  const compiled = compileFile(file, compileOverrides({ params: options.params, settings: options.settings }));
   const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
   if (rendered !== '') out.stderr(rendered);
   if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) return ExitCode.InputError;

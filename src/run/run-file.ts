@@ -20,6 +20,7 @@ import { ResumeError, TrainInputError, train, type TrainOutcome } from '../train
 import { loadRunInputs } from './inputs.js';
 import { stepObjectiveFor } from './objective-bridge.js';
 import { objectiveRecord } from './source-record.js';
+import { compileOverrides } from '../cli/compiler-bridge.js';
 
 export interface RunFileOptions {
   params: readonly ParamOverride[];
@@ -55,10 +56,7 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
   // 1. Compile, with --param values (expressions, checked like source) and --set settings (validated
   // against the settings schemas with did-you-mean, like entries written in the file).
   if (!existsSync(file)) return fail(ExitCode.Usage, [`cannot read ${file}: no such file`]);
-  const compiled = compileFile(file, {
-    params: Object.fromEntries(options.params.map((p) => [p.name, p.text])),
-    set: options.settings.map((s) => ({ key: `${s.block}.${s.key}`, value: s.text })),
-  });
+  const compiled = compileFile(file, compileOverrides({ params: options.params, settings: options.settings }));
   const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
   if (rendered !== '') out.stderr(rendered);
   if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {

@@ -125,9 +125,9 @@ export function checkSettings(blocks: { statement: BlockStatement; file: string 
       seenInFile.set(fileKey, entry.key.span);
       // A later file replaces the key, including spans under it.
       for (const p of Object.keys(blockSpans)) if (p === `/${key}` || p.startsWith(`/${key}/`)) delete blockSpans[p];
-      // `path` and `preset` are alternatives: choosing one in a later file (or --set) drops the other.
+      // A model's `path` and `preset` are alternatives: choosing one in a later file (or --set) drops the other.
       const other = key === 'path' ? 'preset' : key === 'preset' ? 'path' : undefined;
-      if ((block === 'model' || block === 'reference') && other !== undefined && blockSpans[`/${other}`] !== undefined && blockSpans[`/${other}`]!.key.file !== file) {
+      if (block === 'model' && other !== undefined && blockSpans[`/${other}`] !== undefined && blockSpans[`/${other}`]!.key.file !== file) {
         delete object[other];
         delete blockSpans[`/${other}`];
       }
@@ -144,8 +144,10 @@ export function checkSettings(blocks: { statement: BlockStatement; file: string 
       for (const e of validate.errors ?? []) diagnostics.push(settingsDiagnostic(block, e, spans[block] ?? {}, schema, keywordSpans.get(block)!));
     }
     // A model is either a directory or a preset. Checked here rather than with a JSON Schema
-    // `oneOf`, whose errors (one per branch) would not say this in one line.
-    if (block === 'model' || block === 'reference') {
+    // `oneOf`, whose errors (one per branch) would not say this in one line. A reference model is
+    // always a directory (its schema requires `path`): a randomly initialised preset would make
+    // `excess` meaningless.
+    if (block === 'model') {
       const given = ['path', 'preset'].filter((k) => k in object);
       if (given.length !== 1) {
         const span = given.length === 2 ? spans[block]?.['/preset']?.key ?? keywordSpans.get(block)! : keywordSpans.get(block)!;

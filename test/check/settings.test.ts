@@ -36,6 +36,11 @@ describe('settings blocks', () => {
     assert.equal(r.objective!.settingSpans.train!['/lr']!.key.file, 'main.sftgo');
     assert.deepEqual(codes(run('loss = mean(ce)\ntrain { lr = 1e-3, lr = 1e-4 }')), ['E0402']);
   });
+  it('a reference model is a directory: `path` is required and `preset` is not a key of reference', () => {
+    assert.deepEqual(codes(run('loss = mean(ref_ce)\nreference { path = "ref" }')), []);
+    const preset = run('loss = mean(ref_ce)\nreference { preset = "tiny" }');
+    assert.ok(codes(preset).includes('E0401'), JSON.stringify(codes(preset)));
+  });
   it('rejects objective expressions and bad percents as values', () => {
     assert.deepEqual(codes(run('loss = mean(ce)\ntrain { lr = ce }')), ['E0403']);
     assert.deepEqual(codes(run('loss = mean(ce)\ntrain { lr = 1 + 2 }')), ['E0404']);
@@ -44,9 +49,10 @@ describe('settings blocks', () => {
 });
 
 describe('model and reference blocks', () => {
-  it('need exactly one of path and preset', () => {
+  it('a model needs exactly one of path and preset; a reference needs a path', () => {
     assert.deepEqual(where(run('loss = mean(ce)\nmodel { }')), ['E0403@2:1']);
-    assert.deepEqual(where(run('loss = mean(ce)\nreference { path = "a", preset = "tiny" }')), ['E0403@2:25']);
-    assert.deepEqual(codes(run('loss = mean(ce)\nmodel { path = "m" }\nreference { preset = "tiny" }')), []);
+    assert.deepEqual(where(run('loss = mean(ce)\nmodel { path = "a", preset = "tiny" }')), ['E0403@2:21']);
+    assert.deepEqual(codes(run('loss = mean(ce)\nmodel { preset = "tiny" }\nreference { path = "r" }')), []);
+    assert.deepEqual(codes(run('loss = mean(ce)\nreference { }')), ['E0403']);
   });
 });

@@ -9,7 +9,7 @@ import type { CompileStages } from './compile-file.js';
 import type { Overrides, ParamOverride, SetOverride } from './overrides.js';
 import type { SettingOverride } from '../check/set-overrides.js';
 
-/** `30%` → 0.3, `1e-4` → 0.0001; anything else is not a number the compiler can take yet. */
+/** `30%` → 0.3, `1e-4` → 0.0001; undefined for anything that is not a plain number or percent (a schedule, say). */
 export function numericValue(text: string): number | undefined {
   const percent = /^([0-9.eE+-]+)%$/.exec(text);
   const body = percent ? percent[1]! : text;

@@ -2,7 +2,6 @@
 // no TensorFlow.js: test/cli proves the last in a child process.
 import { Args } from '@oclif/core';
 import { commonFlags, SftgocCommand } from '../cli/base-command.js';
-import { ExitCode } from '../cli/exit-codes.js';
 import { processOutput } from '../cli/output.js';
 
 export default class Check extends SftgocCommand {

@@ -1,7 +1,6 @@
 // `sftgoc compile FILE --emit ast|ir|plan`: thin wrapper; the work is in src/cli/compile-file.ts.
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, SftgocCommand } from '../cli/base-command.js';
-import { ExitCode } from '../cli/exit-codes.js';
 import { processOutput } from '../cli/output.js';
 
 export default class Compile extends SftgocCommand {

@@ -17,6 +17,21 @@ export interface ExecuteInputs {
   host: EvalInputs;
   dro: DroState;
   droUpdate: boolean;
+  /** The host masks and partition of these inputs, when the caller already has them (a cached static batch). */
+  hostMasks?: HostMasks;
+}
+
+/** Every mask the loss uses and the partition (when groups exist), evaluated on the host. */
+export interface HostMasks {
+  masks: ReadonlyMap<IrExpr, boolean[]>;
+  partition?: number[];
+}
+
+/** The reference evaluator's selector code over the host inputs: one pass for the masks, one for the partition. */
+export function evaluateHostMasks(o: Objective, analysis: ObjectiveAnalysis, host: EvalInputs): HostMasks {
+  const values = evaluateMasks(o, analysis.masks, host);
+  const masks = new Map<IrExpr, boolean[]>(analysis.masks.map((m, i) => [m, values[i]!]));
+  return { masks, partition: o.partition.groups.length > 0 ? evaluatePartition(o, host) : undefined };
 }
 
 export interface GroupStat {
@@ -35,8 +50,7 @@ export interface Execution {
 }
 
 export function execute(o: Objective, analysis: ObjectiveAnalysis, inputs: ExecuteInputs): Execution {
-  const values = evaluateMasks(o, analysis.masks, inputs.host);
-  const masks = new Map<IrExpr, boolean[]>(analysis.masks.map((m, i) => [m, values[i]!]));
+  const { masks, partition: hostPartition } = inputs.hostMasks ?? evaluateHostMasks(o, analysis, inputs.host);
   const droNodes = analysis.groupReductions.filter((g) => g.fn === 'dro');
   const graph = new TensorGraph({
     objective: o, n: inputs.n, ce: inputs.ce, entropy: inputs.entropy, host: inputs.host, masks, dro: inputs.dro, droNodes, droUpdate: inputs.droUpdate,
@@ -48,9 +62,9 @@ export function execute(o: Objective, analysis: ObjectiveAnalysis, inputs: Execu
   const reduction = analysis.groupReductions[0];
   if (reduction !== undefined) {
     const groups = reduction.terms.map((t) => ({ loss: graph.scalar(t), tokens: graph.mask(t.mask!).filter(Boolean).length }));
-    return { loss, groups, partition: evaluatePartition(o, inputs.host), graph };
+    return { loss, groups, partition: hostPartition, graph };
   }
-  const partition = evaluatePartition(o, inputs.host);
+  const partition = hostPartition!;
   const groups: GroupStat[] = [];
   for (let g = 0; g <= o.partition.groups.length; g++) {
     const count = partition.filter((x) => x === g).length;

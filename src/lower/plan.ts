@@ -100,7 +100,6 @@ function planJson(o: Objective, a: ObjectiveAnalysis, chunkSize: number): PlanJs
       state.push(`Group DRO weights q over ${g.terms.length} groups, start uniform, updated on the first micro-batch of each update (training only), checkpointed`);
       syncs.push('dro reads the group means back to update q');
     }
-    if (g.fn === 'max') syncs.push('max(groups) reads the group means back to pick the worst non-empty group (ties to the first)');
   });
   if (a.deviceOrder.some((n) => n.op === 'cvar')) syncs.push('cvar reads its values back to choose the top tokens');
 

@@ -4,7 +4,8 @@
 //      positions alone, from the hidden states and the output embedding, never the full logits;
 //   3. the host gets the per-token inputs the masks need (static scores and ref_ce from the
 //      ScoreSource; ce/entropy read back, detached, only when a selector reads them) and evaluates
-//      every mask with the reference evaluator's selector code;
+//      every mask with the reference evaluator's selector code; masks that read nothing that
+//      changes between steps are kept per Batch object and not evaluated again;
 //   4. the loss graph runs on tensors (tensor-graph.ts) and per-group metrics are read off it.
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../head/fused-ce.js';
@@ -16,7 +17,8 @@ import { analyzeObjective, DEFAULT_HEAD_CHUNK, groupNamesOf, type ObjectiveAnaly
 
 export { DEFAULT_HEAD_CHUNK } from './analysis.js';
 import { DroState } from './dro-state.js';
-import { execute } from './execute.js';
+import { evaluateHostMasks, execute, type HostMasks } from './execute.js';
+import type { Batch } from '../data/types.js';
 import { lossTokensOf, tokenTexts, type LossTokens } from './loss-tokens.js';
 import type { CorpusRank, ScoreNeeds, ScoreSource } from './score-source.js';
 
@@ -63,6 +65,10 @@ class CompiledStepObjective implements LoweredObjective {
   readonly groupNames: readonly string[];
   private readonly dro: DroState;
   private readonly headChunk: number;
+  /** The masks read nothing that changes between steps (no ce/entropy, no clock): cache them per batch. */
+  private readonly staticMasks: boolean;
+  /** Per Batch object (its samples, tokens and scores never change): loss tokens, host inputs and masks. */
+  private readonly hostCache = new WeakMap<Batch, { tokens: LossTokens; host: EvalInputs; masks: HostMasks }>();
 
   constructor(
     private readonly o: Objective,
@@ -74,6 +80,8 @@ class CompiledStepObjective implements LoweredObjective {
     this.groupNames = groupNamesOf(o);
     this.dro = new DroState(analysis.groupReductions.filter((g) => g.fn === 'dro').map((g) => g.terms.length));
     this.headChunk = options.headChunk ?? DEFAULT_HEAD_CHUNK;
+    this.staticMasks = !analysis.host.ce && !analysis.host.entropy
+      && !analysis.hostOrder.some((n) => n.op === 'step' || n.op === 'progress' || n.op === 'schedule');
     if (this.dro.count > 0) {
       this.getState = () => this.dro.snapshot();
       this.setState = (state: unknown) => this.dro.restore(state);
@@ -100,16 +108,29 @@ class CompiledStepObjective implements LoweredObjective {
   }
 
   computeLoss(model: CausalLM, batch: BatchTensors, context: StepContext): ObjectiveResult {
-    const tokens = lossTokensOf(batch.batch);
+    const cached = this.staticMasks ? this.hostCache.get(batch.batch) : undefined;
+    const tokens = cached?.tokens ?? lossTokensOf(batch.batch);
     const { ce, entropy } = this.head(model, batch, tokens);
     if (tokens.n === 0) {
       // No loss tokens: a zero loss still connected to the weights, and empty groups.
       const zero = tf.mul(tf.sum(ce), 0) as tf.Scalar;
       return { loss: zero, ce: zero, groups: new Map(this.groupNames.map((n) => [n, { loss: tf.scalar(0), tokens: 0 }])) };
     }
-    const host = this.hostInputs(batch, tokens, ce, entropy, context);
+    let host: EvalInputs;
+    let hostMasks: HostMasks | undefined;
+    if (cached !== undefined) {
+      // Only the clock differs from the cached inputs, and no mask reads it.
+      host = { ...cached.host, step: context.step, totalSteps: context.totalSteps };
+      hostMasks = cached.masks;
+    } else {
+      host = this.hostInputs(batch, tokens, ce, entropy, context);
+      if (this.staticMasks) {
+        hostMasks = evaluateHostMasks(this.o, this.analysis, host);
+        this.hostCache.set(batch.batch, { tokens, host, masks: hostMasks });
+      }
+    }
     const run = execute(this.o, this.analysis, {
-      n: tokens.n, ce, entropy, host, dro: this.dro, droUpdate: context.training && context.microBatch === 0,
+      n: tokens.n, ce, entropy, host, dro: this.dro, droUpdate: context.training && context.microBatch === 0, hostMasks,
     });
     const groups = new Map<string, GroupValue>(run.groups.map((g, i) => [this.groupNames[i]!, g]));
     return { loss: run.loss, ce: tf.mean(ce) as tf.Scalar, groups };

@@ -8,8 +8,8 @@
 // (tf.where) before the product, so an infinite value outside the restriction cannot turn into NaN
 // through 0·∞ in the forward pass, and the denominators are host numbers, never 0 (an empty
 // restriction has all-zero weights and the value 0). Group reductions skip empty groups from host
-// counts; max(groups) picks the largest live group mean on the host (strictly greater wins, so ties
-// go to the first) and the gradient flows into that term alone.
+// counts; max(groups) picks the largest live group mean on the device (argMax of the detached means:
+// strictly greater wins, so ties go to the first; no read-back) and the gradient flows into that term alone.
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../backend/gradients.js';
 import { keep } from '../ir/dual.js';
@@ -37,6 +37,24 @@ export interface GraphInputs {
 }
 
 type Value = tf.Tensor;
+
+/**
+ * The largest of the group means, chosen on the device with no read-back: argMax keeps the first of
+ * equal maxima (strictly greater wins, as the reference evaluator), and the gradient flows into the
+ * chosen mean alone. A customGrad, so the selection (argMax, equal) is not on the tape: the choice
+ * is a constant of the step. The others are replaced by 0 before the sum, so an infinite mean that
+ * was not chosen cannot turn the value into NaN.
+ */
+const maxOfTerms = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const means = args[0] as tf.Tensor1D;
+  const save = args[1] as tf.GradSaveFunc;
+  const chosen = tf.equal(tf.range(0, means.shape[0], 1, 'int32'), tf.argMax(means));
+  save([chosen]);
+  return {
+    value: tf.sum(tf.where(chosen, means, tf.zerosLike(means))) as tf.Scalar,
+    gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => tf.mul(dy, tf.cast(saved[0]!, 'float32')),
+  };
+}) as (means: tf.Tensor1D) => tf.Scalar;
 
 export class TensorGraph {
   private readonly memo = new Map<IrExpr, Value>();
@@ -231,10 +249,8 @@ export class TensorGraph {
     const terms = liveIdx.map((g) => this.scalar(e.terms[g]!));
     switch (e.fn) {
       case 'max': {
-        const means = terms.map((t) => t.dataSync()[0]!);
-        let best = 0;
-        for (let i = 1; i < means.length; i++) if (means[i]! > means[best]!) best = i;
-        return terms[best]!;
+        if (terms.length === 1) return terms[0]!;
+        return maxOfTerms(tf.stack(terms) as tf.Tensor1D);
       }
       case 'mean':
         return tf.div(tf.addN(terms), liveIdx.length);

@@ -117,6 +117,29 @@ describe('lowering: StepObjective on a model', () => {
     });
   }
 
+  // A batch seen again reuses its host inputs and masks when they read nothing that changes between
+  // steps (SFT-GO's tfidf masks); masks on the model's own ce must be evaluated again.
+  const CACHED: Record<string, string> = { 'SFT-GO card': OBJECTIVES['SFT-GO card']!, 'loss() selector': 'group hard = loss(top 50% per batch)\nloss = mean(ce[hard])' };
+  for (const [name, source] of Object.entries(CACHED)) {
+    it(`${name}: the same batch on a second model still matches the reference (mask cache)`, () => {
+      const list = samples(21);
+      const o = objective(source);
+      const lowered = lower(o, list);
+      const t = batchTensors(collate(list, 0));
+      const first = tinyLm(4);
+      tf.tidy(() => lowered.computeLoss(first, t, CTX).loss);
+      first.dispose();
+      const second = tinyLm(5);
+      const ref = reference(o, { ...referenceInputs(second, list).inputs, step: 5 });
+      const r = lowered.computeLoss(second, t, { ...CTX, step: 5 });
+      close(r.loss.dataSync()[0]!, ref.loss, `${name}: loss on the second model`, 1e-5, 1e-4);
+      const counts = [...r.groups.values()].map((g) => g.tokens);
+      assert.deepEqual(counts, ref.groupNames.map((_, g) => ref.groupOf.filter((x) => x === g).length), `${name}: group token counts`);
+      disposeBatchTensors(t);
+      second.dispose();
+    });
+  }
+
   it('entropy in the loss: its gradient reaches the weights as through the plain softmax', () => {
     const model = tinyLm(8);
     const list = samples(12);

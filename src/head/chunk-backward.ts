@@ -22,6 +22,10 @@
 // there is the whole entropy gradient.
 //
 // [N × chunk] intermediates are freed as soon as their successor exists: at most three are alive.
+//
+// Single chunk (chunk ≥ V): the forward may hand over its logits (savedLogits), and both paths use
+// them instead of recomputing h·Wᵀ, which saves one of the backward's three matMuls. The values are
+// bit-identical to the recomputed ones (the same matMul on the same operands).
 import * as tf from '@tensorflow/tfjs';
 import { freeing, type WeightChunk } from './chunks.js';
 
@@ -35,6 +39,11 @@ export interface BackwardInputs {
    * out of the peak at the end of the pass.
    */
   chunks: WeightChunk[];
+  /**
+   * The forward's logits when there is a single chunk, used instead of recomputing them and disposed
+   * as soon as they are used (like the chunks). Must be absent with more than one chunk.
+   */
+  savedLogits?: tf.Tensor2D;
   /** Already clamped into [0, V). */
   targets: tf.Tensor1D;
   max: tf.Tensor1D;
@@ -56,6 +65,11 @@ interface Path {
   dispose(): void;
 }
 
+/** The chunk's logits: the forward's, if it kept them (single chunk), else recomputed. */
+function chunkLogits(b: BackwardInputs, chunk: WeightChunk): tf.Tensor2D {
+  return b.savedLogits ?? tf.matMul(b.hidden, chunk.rowsT) as tf.Tensor2D;
+}
+
 /** ce only: dL/dl = gce ⊙ P − gce·onehot, with P = exp(l − log Z). */
 function cePath(b: BackwardInputs): Path {
   const prepared = tf.tidy(() => {
@@ -68,7 +82,7 @@ function cePath(b: BackwardInputs): Path {
   });
   return {
     softGrad: (chunk) => tf.tidy(() => {
-      const logits = tf.matMul(b.hidden, chunk.rowsT) as tf.Tensor2D;
+      const logits = chunkLogits(b, chunk);
       const logp = freeing(tf.sub(logits, prepared.logPartition), logits);
       return freeing(tf.exp(logp) as tf.Tensor2D, logp);
     }),
@@ -93,7 +107,7 @@ function entropyPath(b: BackwardInputs, entropy: tf.Tensor1D, entropyGrad: tf.Te
   });
   return {
     softGrad: (chunk) => tf.tidy(() => {
-      const logits = tf.matMul(b.hidden, chunk.rowsT) as tf.Tensor2D;
+      const logits = chunkLogits(b, chunk);
       const shifted = freeing(tf.sub(logits, c.max), logits);
       const logp = tf.sub(shifted, c.logSumExp);
       const p = freeing(tf.exp(logp), logp);
@@ -110,6 +124,7 @@ function entropyPath(b: BackwardInputs, entropy: tf.Tensor1D, entropyGrad: tf.Te
 export function backward(b: BackwardInputs): [tf.Tensor2D, tf.Tensor2D] {
   const [tokens, width] = b.hidden.shape;
   const vocab = b.weight.shape[0];
+  if (b.savedLogits !== undefined && b.chunks.length !== 1) throw new Error(`loss head: saved logits need a single chunk, not ${b.chunks.length}`);
   const path = b.entropyGrad === undefined || b.entropy === undefined ? cePath(b) : entropyPath(b, b.entropy, b.entropyGrad);
   let denseHiddenGrad: tf.Tensor2D = tf.zeros([tokens, width]);
   const weightGradTChunks: tf.Tensor2D[] = [];

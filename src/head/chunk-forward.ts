@@ -8,6 +8,10 @@
 //
 // Inside a chunk, [N × chunk] intermediates are disposed as soon as they are used (not only at the
 // end of the tidy), so at most three of them are alive at once: that is the head's memory bound.
+//
+// Single chunk (chunk ≥ V): the caller may ask to keep that chunk's logits ([N × V], what the unfused
+// path holds anyway) so that the backward skips recomputing them, a [N×H]·[H×V] matMul. With more
+// than one chunk nothing [N × chunk] outlives its chunk.
 import * as tf from '@tensorflow/tfjs';
 import { freeing, type WeightChunk } from './chunks.js';
 import { clampInt } from './targets.js';
@@ -26,6 +30,8 @@ export interface ForwardStats {
   targetLogit: tf.Tensor1D;
   /** present when asked for. */
   entropy?: tf.Tensor1D;
+  /** The single chunk's logits [N, V], present when keepLogits was asked for. */
+  logits?: tf.Tensor2D;
 }
 
 interface RunningStats {
@@ -34,6 +40,8 @@ interface RunningStats {
   /** Σ e^(l−m)·(l−m); only tracked for the entropy. */
   sumExpShifted?: tf.Tensor1D;
   targetLogit: tf.Tensor1D;
+  /** The chunk's logits, kept only for a single chunk (see forwardStats); owned by the caller. */
+  logits?: tf.Tensor2D;
 }
 
 /** The target's logit if it lies in [start, start+size), else 0: a flat gather at row·size + column. */
@@ -52,6 +60,7 @@ function targetLogitInChunk(logits: tf.Tensor2D, targets: tf.Tensor1D, start: nu
 /** Folds one chunk into the running statistics (undefined before the first chunk). */
 function foldChunk(
   previous: RunningStats | undefined, hidden: tf.Tensor2D, chunk: WeightChunk, targets: tf.Tensor1D, wantEntropy: boolean,
+  keepLogits: boolean,
 ): RunningStats {
   const { start, size } = chunk;
   return tf.tidy(() => {
@@ -60,7 +69,8 @@ function foldChunk(
     const max: tf.Tensor1D = previous === undefined ? chunkMax : freeing(tf.maximum(previous.max, chunkMax) as tf.Tensor1D, chunkMax);
     // Taken from the same logits as the max, so ce = m + log s − z ≥ 0 exactly.
     const chunkTarget = targetLogitInChunk(logits, targets, start, size);
-    const shifted = freeing(tf.sub(logits, tf.expandDims(max, 1)), logits);
+    const shifted = tf.sub(logits, tf.expandDims(max, 1));
+    if (!keepLogits) logits.dispose();
     const exps = tf.exp(shifted);
     const chunkSum = tf.sum(exps, 1) as tf.Tensor1D;
     let chunkShiftedSum: tf.Tensor1D | undefined;
@@ -71,7 +81,7 @@ function foldChunk(
       tf.dispose([exps, shifted]);
     }
     if (previous === undefined) {
-      return { max, sumExp: chunkSum, sumExpShifted: chunkShiftedSum, targetLogit: chunkTarget };
+      return { max, sumExp: chunkSum, sumExpShifted: chunkShiftedSum, targetLogit: chunkTarget, logits: keepLogits ? logits : undefined };
     }
     const delta = tf.sub(previous.max, max);
     const scale = tf.exp(delta);
@@ -87,12 +97,17 @@ function disposeRunning(stats: RunningStats | undefined): void {
   if (stats !== undefined) tf.dispose([stats.max, stats.sumExp, stats.targetLogit, ...(stats.sumExpShifted ? [stats.sumExpShifted] : [])]);
 }
 
+/**
+ * The online log-sum-exp over `chunks`. `keepLogits` (allowed only with a single chunk) also returns
+ * that chunk's logits, for the backward to reuse instead of recomputing.
+ */
 export function forwardStats(
-  hidden: tf.Tensor2D, chunks: WeightChunk[], targets: tf.Tensor1D, wantEntropy: boolean,
+  hidden: tf.Tensor2D, chunks: WeightChunk[], targets: tf.Tensor1D, wantEntropy: boolean, keepLogits = false,
 ): ForwardStats {
+  if (keepLogits && chunks.length !== 1) throw new Error(`loss head: logits can be kept only for a single chunk, not ${chunks.length}`);
   let running: RunningStats | undefined;
   for (const chunk of chunks) {
-    const next = foldChunk(running, hidden, chunk, targets, wantEntropy);
+    const next = foldChunk(running, hidden, chunk, targets, wantEntropy, keepLogits);
     disposeRunning(running);
     running = next;
   }
@@ -108,5 +123,6 @@ export function forwardStats(
     };
   });
   disposeRunning(final);
-  return result;
+  // Handed over as is (disposeRunning leaves it): a clone would be a second [N × V] copy.
+  return final.logits === undefined ? result : { ...result, logits: final.logits };
 }

@@ -7,7 +7,9 @@
 // forward keeps an online log-sum-exp per token (running max m, Σ e^(l−m), and for the entropy
 // Σ e^(l−m)·(l−m)), so peak extra memory is a few [N × chunk] tensors. Between the passes only
 // [N]-sized statistics and the weight's chunks (V·H floats in two layouts) are kept; the backward
-// recomputes each chunk's logits (one extra matMul) instead of storing them.
+// recomputes each chunk's logits (one extra matMul) instead of storing them, except when the whole
+// vocabulary is one chunk (chunk ≥ V): then the forward's [N × V] logits are kept for the backward,
+// no more than the unfused path holds, and the recompute is skipped.
 // Forward: chunk-forward.ts; backward: chunk-backward.ts; this file wires them into tf.customGrad.
 //
 // All matMuls take explicitly transposed operands (tf.transpose first) instead of the
@@ -57,26 +59,29 @@ export function tokenStats(
     const weightIn = w as tf.Tensor2D;
     const safeTargets = clampTargets(y as tf.Tensor1D, vocab);
     const chunks = sliceWeight(weightIn, chunkSize);
-    const stats = forwardStats(hiddenIn, chunks, safeTargets, wantEntropy);
+    const singleChunk = chunks.length === 1;
+    const stats = forwardStats(hiddenIn, chunks, safeTargets, wantEntropy, singleChunk);
     // (m − z) + log s, not (m + log s) − z: exact for a confident correct prediction (ce ≈ 0), and
     // ≥ 0 since z is one of the logits whose max is m.
     const ce = tf.add(tf.sub(stats.max, stats.targetLogit), stats.logSumExp) as tf.Tensor1D;
     // Saved: the inputs (shared, not copied), [N]-sized statistics (an empty placeholder for the
     // entropy when not asked for) and the weight chunks (2·V·H floats: slicing again costs more
-    // than keeping them). The logits are recomputed.
-    const saved: tf.Tensor[] = [hiddenIn, weightIn, safeTargets, stats.max, stats.logSumExp, stats.entropy ?? tf.zeros([0]), ...chunkTensors(chunks)];
+    // than keeping them). The logits are kept for a single chunk (an empty placeholder otherwise) and
+    // recomputed chunk by chunk otherwise.
+    const saved: tf.Tensor[] = [hiddenIn, weightIn, safeTargets, stats.max, stats.logSumExp, stats.entropy ?? tf.zeros([0]),
+      stats.logits ?? tf.zeros([0, 0]), ...chunkTensors(chunks)];
     (save as tf.GradSaveFunc)(saved);
     const value = stats.entropy === undefined ? ce : tf.stack([ce, stats.entropy]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, kept: tf.Tensor[]) => {
-        const [hs, ws, ys, max, logSumExp, ent, ...chunkList] = kept as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, ...tf.Tensor2D[]];
+        const [hs, ws, ys, max, logSumExp, ent, logits, ...chunkList] = kept as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
         const grads = tf.tidy(() => {
           const ceGrad = (wantEntropy ? tf.reshape(tf.slice(dy, [0, 0], [1, tokens]), [tokens]) : dy) as tf.Tensor1D;
           const entropyGrad = wantEntropy ? tf.reshape(tf.slice(dy, [1, 0], [1, tokens]), [tokens]) as tf.Tensor1D : undefined;
           return backward({
             hidden: hs, weight: ws, chunks: chunksFromTensors(chunkList, vocab, chunkSize), targets: ys, max, logSumExp,
-            entropy: wantEntropy ? ent : undefined, ceGrad, entropyGrad,
+            entropy: wantEntropy ? ent : undefined, ceGrad, entropyGrad, savedLogits: singleChunk ? logits : undefined,
           });
         });
         // targets are integers: their "gradient" is zero, but tfjs wants a float32 tensor per input.

@@ -1,25 +1,11 @@
 // The fused head on the wasm backend (the one training uses without native TensorFlow), against the
-// Float64 loops, with the same tolerance as on cpu. The backend module is engineer D's
-// src/backend/index.ts; it is imported by a computed path so that this file still compiles and the
-// suite is skipped (not failed) in a tree without it.
+// Float64 loops, with the same tolerance as on cpu.
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../../src/head/fused-ce.js';
 import { referenceTokenStats } from '../../src/head/reference.js';
 import { assertClose, makeCase, runHead, runPlain, type CaseOptions } from './cases.js';
+import { useBackend } from '../backend/helpers.js';
 
-interface BackendModule {
-  initBackend(name: 'wasm' | 'cpu'): Promise<unknown>;
-}
-
-async function loadBackendModule(): Promise<BackendModule | undefined> {
-  const specifier = ['..', '..', 'src', 'backend', 'index.js'].join('/');
-  try {
-    const module = (await import(specifier)) as Partial<BackendModule>;
-    return typeof module.initBackend === 'function' ? (module as BackendModule) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const cases: Array<CaseOptions & { chunkSize: number }> = [
   { name: 'vocabulary not a multiple of the chunk, masked', tokens: 6, width: 5, vocab: 11, seed: 21, masked: [2], paddingTarget: -100, chunkSize: 4 },
@@ -29,25 +15,7 @@ const cases: Array<CaseOptions & { chunkSize: number }> = [
 ];
 
 describe('head: fused head on the wasm backend', function () {
-  let previousBackend: string | undefined;
-  let backend: BackendModule | undefined;
-  before(async function () {
-    backend = await loadBackendModule();
-    if (backend === undefined) this.skip();
-    previousBackend = tf.getBackend() as string | undefined;
-    try {
-      await backend.initBackend('wasm');
-    } catch {
-      this.skip();
-    }
-  });
-  // Back to what was active, or to cpu when nothing was yet: once the wasm package is imported it
-  // outranks cpu, so leaving the choice to tfjs would move every later test file onto wasm.
-  after(async () => {
-    if (backend === undefined) return;
-    const restore = previousBackend ?? 'cpu';
-    if (tf.getBackend() !== restore) await tf.setBackend(restore);
-  });
+  useBackend('wasm');
 
   for (const options of cases) {
     it(options.name, () => {

@@ -1,47 +1,17 @@
 // The PyTorch reference fixtures on the wasm backend (the one training uses without native
 // TensorFlow): logits within the same tolerance as on cpu, and a gradient through every weight,
-// which needs the embedding gather's gradient (UnsortedSegmentSum, registered by src/backend/). The backend module is engineer D's src/backend/index.ts, imported by
-// a computed path so this file compiles, and the suite is skipped, in a tree without it.
+// which needs the embedding gather's gradient (UnsortedSegmentSum, registered by src/backend/).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModel } from '../../src/model/hf-dir.js';
 import { FIXTURES, flatten, maxAbsDiff } from './helpers.js';
+import { useBackend } from '../backend/helpers.js';
 
-interface BackendModule {
-  initBackend(name: 'wasm' | 'cpu'): Promise<unknown>;
-}
-
-async function loadBackendModule(): Promise<BackendModule | undefined> {
-  const specifier = ['..', '..', 'src', 'backend', 'index.js'].join('/');
-  try {
-    const module = (await import(specifier)) as Partial<BackendModule>;
-    return typeof module.initBackend === 'function' ? (module as BackendModule) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 describe('model/reference on the wasm backend', function () {
-  let previousBackend: string | undefined;
-  let backend: BackendModule | undefined;
-  before(async function () {
-    backend = await loadBackendModule();
-    if (backend === undefined) this.skip();
-    previousBackend = tf.getBackend() as string | undefined;
-    try {
-      await backend.initBackend('wasm');
-    } catch {
-      this.skip();
-    }
-  });
-  // Back to what was active, or to cpu: once imported, wasm outranks cpu for later test files.
-  after(async () => {
-    if (backend === undefined) return;
-    const restore = previousBackend ?? 'cpu';
-    if (tf.getBackend() !== restore) await tf.setBackend(restore);
-  });
+  useBackend('wasm');
 
   for (const name of ['gpt2-tiny', 'llama-tiny']) {
     it(`${name}: logits within 1e-4 of PyTorch, finite gradients for every weight`, async () => {

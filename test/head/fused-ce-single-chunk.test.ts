@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../../src/head/fused-ce.js';
 import { assertClose, makeCase, runHead, runPlain, type CaseOptions, type HeadCase } from './cases.js';
+import { useBackend } from '../backend/helpers.js';
 
 const RTOL = 1e-5;
 
@@ -40,14 +41,7 @@ async function matMulsPerStep(c: HeadCase, chunkSize: number, withEntropy: boole
 }
 
 describe('head: fused head with a single vocabulary chunk (logits kept for the backward)', () => {
-  let previousBackend: string | undefined;
-  before(async () => {
-    previousBackend = tf.getBackend() as string | undefined;
-    await tf.setBackend('cpu');
-  });
-  after(async () => {
-    if (previousBackend !== undefined && previousBackend !== 'cpu') await tf.setBackend(previousBackend);
-  });
+  useBackend('cpu');
 
   for (const options of cases) {
     for (const chunkSize of options.chunkSizes) {

@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { tokenStats } from '../../src/head/fused-ce.js';
 import { referenceTokenStats } from '../../src/head/reference.js';
 import { assertClose, makeCase, runHead, runPlain, type CaseOptions, type HeadCase, type HeadOutputs } from './cases.js';
+import { useBackend } from '../backend/helpers.js';
 
 const RTOL = 1e-5;
 
@@ -51,15 +52,7 @@ const sweep: Array<CaseOptions & { chunkSizes: number[] }> = [
 ];
 
 describe('head: fused chunked linear + cross-entropy', () => {
-  // getBackend() is undefined before any backend is initialised, despite its type.
-  let previousBackend: string | undefined;
-  before(async () => {
-    previousBackend = tf.getBackend() as string | undefined;
-    await tf.setBackend('cpu');
-  });
-  after(async () => {
-    if (previousBackend !== undefined && previousBackend !== 'cpu') await tf.setBackend(previousBackend);
-  });
+  useBackend('cpu');
 
   describe('reference head against Float64 loops', () => {
     for (const options of sweep) {

@@ -37,6 +37,6 @@ export const CHECK_CODES: Record<string, CodeInfo> = {
   E0504: { title: 'group is not a mask', explanation: 'A group is defined by a selector: a scorer with a rank, a comparison of tokens, `regex("…")`, or `and`/`or`/`not` of those.' },
   E0505: { title: 'rank amount is not a percent', explanation: 'The amount after `top`/`bottom` must be a percent literal or a name bound to a number in [0, 1] such as `param η = 30%`.' },
   E0506: { title: 'invalid regular expression', explanation: 'The pattern of `regex("…")` is not a valid JavaScript regular expression.' },
-  W0507: { title: 'reference model needed', explanation: '`ref_ce`, `excess` and `excess_loss()` need a reference model. Without a `reference { path = "DIR" }` block the run must supply one (`--set reference.path=DIR`); `sftgoc run` fails before training otherwise.' },
+  W0507: { title: 'reference model needed', explanation: '`ref_ce`, `excess` and `excess_loss()` need a reference model. Without a `reference { path = "DIR" }` block (or `--set reference.path=DIR`), `sftgoc run` uses the bundled base model (assets/default/model) as the reference and fails before training if that is missing.' },
   E0901: { title: 'internal compiler error', explanation: 'The compiler failed on this input; this is a bug in sftgoc. Please report it with the source file.' },
 };

@@ -84,8 +84,8 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
   }
 
   // 3. Backend, then tokenizer, model and data.
-  const { initBackend, isBackendRequest, BackendLoadError } = await import('../backend/index.js');
-  if (!isBackendRequest(backendRequest)) return fail(ExitCode.Usage, [`--backend ${backendRequest}: expected auto, tensorflow-gpu, tensorflow, wasm or cpu`]);
+  const { initBackend, isBackendRequest, BackendLoadError, backendChoices } = await import('../backend/index.js');
+  if (!isBackendRequest(backendRequest)) return fail(ExitCode.Usage, [`--backend ${backendRequest}: expected ${backendChoices()}`]);
   let backend;
   try {
     backend = await initBackend(backendRequest);

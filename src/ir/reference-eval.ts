@@ -16,6 +16,7 @@
 // - ce carries the gradient; logp = −ce, p = exp(−ce), excess = ce − ref_ce follow it; entropy,
 //   ref_ce, position, reward, advantage and every scorer are constants. sg() blocks.
 // - linear/cosine(a -> b, over = P) reach b at step ⌊P·S⌋ (immediately when that is 0).
+import { compileSafeRegex } from '../check/safe-regex.js';
 import { formatScorer } from './print.js';
 import type { IrExpr, Objective, ScorerCall } from './nodes.js';
 import { add, BINARY, c, COMPARE, keep, meanOf, mul, UNARY, type D } from './dual.js';
@@ -247,7 +248,9 @@ class Evaluator {
       case 'rank':
         return M(this.rank(e));
       case 'regex': {
-        const re = new RegExp(e.pattern, 'u');
+        const compiled = compileSafeRegex(e.pattern);
+        if ('error' in compiled) throw new Error(`invalid regular expression ${JSON.stringify(e.pattern)}: ${compiled.error}`);
+        const re = compiled.regex;
         const text = this.inputs.text;
         if (text === undefined || text.length !== this.n) throw new Error(`inputs.text must hold ${this.n} strings`);
         return M(text.map((s) => re.test(s)));

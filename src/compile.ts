@@ -9,6 +9,7 @@ import { checkProgram } from './check/index.js';
 import { nodeHost, type CompileHost } from './check/host.js';
 import { loadProgram, type LoadedFile } from './check/load.js';
 import { readSourceFile } from './check/read-source.js';
+import { checkLimits } from './check/limits.js';
 import { overrideBlocks, type SettingOverride } from './check/set-overrides.js';
 import { lowerProgram, PARAM_OVERRIDE_PREFIX } from './ir/lower.js';
 import { foldObjective } from './ir/fold.js';
@@ -71,6 +72,8 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
       return { path, source: text2, ast: parsed.ast, imports: [file] };
     });
     const setBlocks = overrideBlocks(options.set ?? [], parse, diagnostics, sources);
+    // The later passes recurse over expressions: nothing past this point runs on an unbounded program.
+    if (!checkLimits([...loaded.files, ...paramFiles], diagnostics)) return { diagnostics: sortDiagnostics(diagnostics), sources };
     const checked = checkProgram([...loaded.files, ...paramFiles], overrides, diagnostics, setBlocks, file);
     for (const [name] of expressionParams) {
       const declared = checked.program.definitions.some((d) => d.kind === 'param' && d.name === name && !d.file.startsWith(PARAM_OVERRIDE_PREFIX));

@@ -39,5 +39,10 @@ export const CHECK_CODES: Record<string, CodeInfo> = {
   E0505: { title: 'rank amount is not a percent', explanation: 'The amount after `top`/`bottom` must be a percent literal or a name bound to a number in [0, 1] such as `param η = 30%`.' },
   E0506: { title: 'invalid regular expression', explanation: 'The pattern of `regex("…")` is not a valid RE2 regular expression. Patterns run in a linear-time engine (RE2), so no pattern can hang a run; RE2 has no lookaround (`(?=…)`, `(?<=…)`) and no backreferences (`\\1`), repeat counts are at most 1000 and a pattern at most 4096 characters.' },
   W0507: { title: 'reference model needed', explanation: '`ref_ce`, `excess` and `excess_loss()` need a reference model. Without a `reference { path = "DIR" }` block (or `--set reference.path=DIR`), `sftgoc run` uses the bundled base model (assets/default/model) as the reference and fails before training if that is missing.' },
+  E0601: { title: 'too many definitions', explanation: 'A program (the main file and its imports) may hold at most 10,000 `param`, `let` and `group` statements.' },
+  E0602: { title: 'expression nested too deeply', explanation: 'An expression may nest at most 500 levels, counting the nesting of the lets it uses (a let is computed once, but its depth adds to every expression that uses it). A sum of n terms nests n deep: reduce over tokens or groups with `mean`, `sum` or `max(groups)` instead of writing thousands of terms out.' },
+  E0603: { title: 'expression too long', explanation: 'One statement\'s expression may hold at most 20,000 terms (numbers, names, operators and calls).' },
+  E0604: { title: 'number out of range', explanation: 'A number literal must be a finite double (at most about 1.8e308 in magnitude); `1e999` would silently become infinity.' },
+  E0605: { title: 'too many files', explanation: 'A program may load at most 256 files: the main file and everything it imports, directly or not.' },
   E0901: { title: 'internal compiler error', explanation: 'The compiler failed on this input; this is a bug in sftgoc. Please report it with the source file.' },
 };

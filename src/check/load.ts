@@ -3,6 +3,7 @@
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../parse/ast.js';
 import type { CompileHost } from './host.js';
+import { MAX_FILES } from './limits.js';
 
 export type ParseFn = (source: string, file: string) => { ast: SourceFile; diagnostics: Diagnostic[] };
 
@@ -46,6 +47,10 @@ export function loadProgram(mainPath: string, mainSource: string, host: CompileH
       }
       file.imports.push(target);
       if (done.has(target)) continue;
+      if (done.size + stack.length >= MAX_FILES) {
+        diagnostics.push(error('E0605', `too many files: this import would load more than ${MAX_FILES}`, statement.path.span));
+        continue;
+      }
       if (!target.endsWith('.sftgo')) {
         diagnostics.push(error('E0214', `cannot import "${statement.path.value}": only .sftgo files can be imported`, statement.path.span, 'name a file ending in .sftgo, e.g. import "./base.sftgo"'));
         continue;

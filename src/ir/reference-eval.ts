@@ -161,7 +161,19 @@ class Evaluator {
     return this.partition;
   }
 
+  /** Values by node: a node shared by several parents (a let, a CSE'd term) is evaluated once. */
+  private readonly values = new Map<IrExpr, Value>();
+
   private eval(e: IrExpr): Value {
+    let v = this.values.get(e);
+    if (v === undefined) {
+      v = this.compute(e);
+      this.values.set(e, v);
+    }
+    return v;
+  }
+
+  private compute(e: IrExpr): Value {
     const S = (x: D): Value => ({ kind: 'scalar', x });
     const T = (xs: D[]): Value => ({ kind: 'tokens', xs });
     const M = (m: boolean[]): Value => ({ kind: 'mask', m });

@@ -3,7 +3,7 @@
 // `std/NAME.sftgo`, which keeps diagnostics short; the default host maps it to the package's stdlib/.
 // Imports resolve one way everywhere: `std/…` from the standard library, an absolute path as it is,
 // anything else relative to the folder of the importing file.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSourceFile } from './read-source.js';
@@ -21,6 +21,15 @@ export const packageRoot: string = (() => {
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
 })();
+
+/** package.json's version, for config.json; 'unknown' when it cannot be read. */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** `std/sftgo` and `std/sftgo.sftgo` both name stdlib/sftgo.sftgo; `/a/b.sftgo` is absolute; the rest is relative. */
 export function resolveImport(spec: string, fromFile: string): string {

@@ -2,6 +2,7 @@
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, SftgocCommand } from '../cli/base-command.js';
 import { processOutput } from '../cli/output.js';
+import { BACKEND_REQUESTS } from '../backend/names.js';
 
 export default class Run extends SftgocCommand {
   static override summary = 'Compile a .sftgo objective and train a model with it.';
@@ -17,7 +18,7 @@ export default class Run extends SftgocCommand {
   static override args = { file: Args.string({ required: true, description: 'the .sftgo objective' }) };
   static override flags = {
     ...commonFlags,
-    backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] }),
+    backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: [...BACKEND_REQUESTS] }),
     resume: Flags.string({ description: 'Continue the run in this directory from its latest checkpoint.', helpValue: 'RUN_DIR' }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation instead of stopping.' }),
   };

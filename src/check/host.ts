@@ -19,6 +19,15 @@ export const packageRoot: string = (() => {
   return dir;
 })();
 
+/** package.json's version, for config.json; 'unknown' when it cannot be read. */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** `std/sftgo` and `std/sftgo.sftgo` both name stdlib/sftgo.sftgo; everything else is relative. */
 export function resolveImport(spec: string, fromFile: string): string {
   if (spec.startsWith('std/')) return spec.endsWith('.sftgo') ? spec : `${spec}.sftgo`;

@@ -16,34 +16,14 @@
 // - ce carries the gradient; logp = −ce, p = exp(−ce), excess = ce − ref_ce follow it; entropy,
 //   ref_ce, position, reward, advantage and every scorer are constants. sg() blocks.
 // - linear/cosine(a -> b, over = P) reach b at step ⌊P·S⌋ (immediately when that is 0).
-import { formatScorer } from './print.js';
+import type { EvalInputs } from './eval-inputs.js';
+import { rankKey, scorerKey } from './keys.js';
 import type { IrExpr, Objective, ScorerCall } from './nodes.js';
 import { add, BINARY, c, COMPARE, keep, meanOf, mul, UNARY, type D } from './dual.js';
 
 export { keep } from './dual.js';
-
-export interface EvalInputs {
-  /** Sample index of each loss token, in batch order; tokens of a sample are contiguous or not. */
-  sampleOf: number[];
-  ce: number[];
-  entropy?: number[];
-  refCe?: number[];
-  /** Per-token copies of the sample's reward and advantage. */
-  reward?: number[];
-  advantage?: number[];
-  /** Scores by scorer key (`formatScorer(s, true)`, e.g. `tfidf(smooth = true, sublinear = false)`). */
-  scores?: Record<string, number[]>;
-  /** Decoded text of each token, for regex groups. */
-  text?: string[];
-  /** Score thresholds of `per corpus` ranks, by `rankKey(node)`. */
-  corpusThresholds?: Record<string, number>;
-  step?: number;
-  totalSteps?: number;
-  /** Param values that replace the compiled ones. */
-  params?: Record<string, number>;
-  /** Group DRO weights before this step (default uniform), in partition order with rest last. */
-  droWeights?: number[];
-}
+export { rankKey, scorerKey } from './keys.js';
+export type { EvalInputs } from './eval-inputs.js';
 
 export interface EvalResult {
   loss: number;
@@ -57,14 +37,6 @@ export interface EvalResult {
 }
 
 type Value = { kind: 'scalar'; x: D } | { kind: 'tokens'; xs: D[] } | { kind: 'mask'; m: boolean[] };
-
-export function scorerKey(s: ScorerCall): string {
-  return formatScorer(s, true);
-}
-
-export function rankKey(n: Extract<IrExpr, { op: 'rank' }>, amount: number): string {
-  return `${scorerKey(n.scorer)} ${n.direction} ${amount}`;
-}
 
 // Host-side selector logic, shared with the tensor executor (src/lower/): it evaluates masks and
 // step scalars with this same code on detached per-token values, so the two cannot disagree on ranks,

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { IrExpr, Objective } from '../ir/nodes.js';
 import { evaluateMasks, evaluatePartition, type EvalInputs } from '../ir/reference-eval.js';
-import type { ObjectiveAnalysis } from './analysis.js';
+import type { ObjectiveAnalysis } from '../analysis/index.js';
 import type { DroState } from './dro-state.js';
 import { TensorGraph } from './tensor-graph.js';
 

@@ -5,14 +5,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Objective } from '../ir/nodes.js';
 import type { EvalInputs } from '../ir/reference-eval.js';
-import { analyzeObjective, groupNamesOf } from './analysis.js';
+import { analyzeObjective, groupNamesOf } from '../analysis/index.js';
 import { DroState } from './dro-state.js';
 import { execute } from './execute.js';
 
-export { lowerObjective, scoreNeedsOf, DEFAULT_HEAD_CHUNK, type LowerOptions, type LowerResult, type LoweredObjective } from './step-objective.js';
+export { lowerObjective, DEFAULT_HEAD_CHUNK, type LowerOptions, type LowerResult, type LoweredObjective } from './step-objective.js';
 export { arrayScoreSource, type ScoreSource, type ScoreNeeds, type BatchScores, type BatchScoreRequest, type CorpusRank, type SampleArrays } from './score-source.js';
 export { lossTokensOf, type LossTokens } from './loss-tokens.js';
-export { analyzeObjective, type ObjectiveAnalysis } from './analysis.js';
+export { analyzeObjective, type ObjectiveAnalysis } from '../analysis/index.js';
 export { DroState, type DroSnapshot } from './dro-state.js';
 export type { EvalInputs } from '../ir/reference-eval.js';
 export { lowerForRun } from './run-objective.js';

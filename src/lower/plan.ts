@@ -10,7 +10,7 @@
 // The JSON form carries the same facts.
 import type { IrExpr, Objective } from '../ir/nodes.js';
 import { formatNumber, formatScorer, printExpr } from '../ir/print.js';
-import { analyzeObjective, DEFAULT_HEAD_CHUNK, groupNamesOf, type ObjectiveAnalysis } from './analysis.js';
+import { analyzeObjective, DEFAULT_HEAD_CHUNK, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
 
 export interface PlanJson {
   objective: string;

@@ -2,15 +2,15 @@
 // precompute pass as its score source when it reads static scores or the reference ce.
 import { dirname, resolve } from 'node:path';
 import type { Objective } from '../ir/nodes.js';
-import { analyzeObjective } from './analysis.js';
+import { analyzeObjective } from '../analysis/index.js';
 import { GroupersScoreSource, type GroupersOptions } from './groupers-source.js';
-import { lowerObjective, scoreNeedsOf, type LowerResult } from './step-objective.js';
+import { lowerObjective, type LowerResult } from './step-objective.js';
 
-export function lowerForRun(objective: Objective, options: GroupersOptions): LowerResult {
-  const needs = scoreNeedsOf(objective, analyzeObjective(objective), { step: 0, totalSteps: 1 });
+export function lowerForRun(objective: Objective, options: GroupersOptions, analysis = analyzeObjective(objective)): LowerResult {
+  const needs = analysis.scores;
   const wantsSource = needs.scorers.size > 0 || needs.refCe || needs.corpusRanks.length > 0;
   const scores = wantsSource
     ? new GroupersScoreSource({ baseDir: dirname(resolve(objective.file)), ...options }, objective.name)
     : undefined;
-  return lowerObjective(objective, { scores });
+  return lowerObjective(objective, { scores, analysis });
 }

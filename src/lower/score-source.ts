@@ -4,25 +4,11 @@
 // `arrayScoreSource` serves explicit per-sample arrays: for tests, and for callers that computed
 // the scores some other way.
 import type { Sample } from '../data/types.js';
-import type { ScorerCall } from '../ir/nodes.js';
+import type { ScoreNeeds } from '../analysis/index.js';
 import type { PrepareContext } from '../train/objective.js';
 import type { LossTokens } from './loss-tokens.js';
 
-/** A `per corpus` rank whose threshold the precompute pass must supply, by `rankKey`. */
-export interface CorpusRank {
-  key: string;
-  scorer: ScorerCall;
-  direction: 'top' | 'bottom';
-  amount: number;
-}
-
-/** What the objective will ask for, so a source can precompute exactly that. */
-export interface ScoreNeeds {
-  /** Static scorer calls by scorer key (`scorerKey`, e.g. `tfidf(smooth = true, sublinear = false)`). */
-  scorers: ReadonlyMap<string, ScorerCall>;
-  refCe: boolean;
-  corpusRanks: readonly CorpusRank[];
-}
+export type { CorpusRank, ScoreNeeds } from '../analysis/index.js';
 
 export interface BatchScoreRequest {
   /** The micro-batch's samples, by batch row. */

@@ -10,22 +10,24 @@
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../head/fused-ce.js';
 import type { Objective } from '../ir/nodes.js';
-import { evaluateScalar, rankKey, type EvalInputs } from '../ir/reference-eval.js';
+import { evaluateScalar, type EvalInputs } from '../ir/reference-eval.js';
 import type { CausalLM } from '../model/types.js';
 import type { BatchTensors, GroupValue, ObjectiveResult, PrepareContext, StepContext, StepObjective } from '../train/objective.js';
-import { analyzeObjective, DEFAULT_HEAD_CHUNK, groupNamesOf, type ObjectiveAnalysis } from './analysis.js';
+import { analyzeObjective, DEFAULT_HEAD_CHUNK, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
 
-export { DEFAULT_HEAD_CHUNK } from './analysis.js';
+export { DEFAULT_HEAD_CHUNK } from '../analysis/index.js';
 import { DroState } from './dro-state.js';
 import { evaluateHostMasks, execute, type HostMasks } from './execute.js';
 import type { Batch } from '../data/types.js';
 import { lossTokensOf, tokenTexts, type LossTokens } from './loss-tokens.js';
-import type { CorpusRank, ScoreNeeds, ScoreSource } from './score-source.js';
+import type { ScoreNeeds, ScoreSource } from './score-source.js';
 
 export interface LowerOptions {
   /** Static scores, reference ce and corpus thresholds; required when the objective reads any. */
   scores?: ScoreSource;
   headChunk?: number;
+  /** The objective's analysis when the caller already has it (the pipeline does). */
+  analysis?: ObjectiveAnalysis;
 }
 
 export interface LoweredObjective extends StepObjective {
@@ -36,22 +38,10 @@ export interface LoweredObjective extends StepObjective {
 
 export type LowerResult = { ok: true; objective: LoweredObjective } | { ok: false; problems: string[] };
 
-/** What the objective asks of a ScoreSource (static scorers and ref_ce, host and device alike). */
-export function scoreNeedsOf(o: Objective, analysis: ObjectiveAnalysis, clock: { step: number; totalSteps: number }): ScoreNeeds {
-  const scorers = new Map([...analysis.host.staticScorers, ...analysis.device.staticScorers]);
-  const corpusRanks: CorpusRank[] = [];
-  for (const n of analysis.hostOrder) {
-    if (n.op !== 'rank' || n.scope !== 'corpus') continue;
-    const amount = evaluateScalar(o, n.amount, { ce: [], sampleOf: [], ...clock });
-    corpusRanks.push({ key: rankKey(n, amount), scorer: n.scorer, direction: n.direction, amount });
-  }
-  return { scorers, refCe: analysis.host.refCe || analysis.device.refCe, corpusRanks };
-}
-
 export function lowerObjective(o: Objective, options: LowerOptions = {}): LowerResult {
-  const analysis = analyzeObjective(o);
-  const needs = scoreNeedsOf(o, analysis, { step: 0, totalSteps: 1 });
-  const problems: string[] = [];
+  const analysis = options.analysis ?? analyzeObjective(o);
+  const needs = analysis.scores;
+  const problems: string[] = [...analysis.problems];
   if (options.scores === undefined) {
     for (const key of needs.scorers.keys()) problems.push(`${o.file}: objective '${o.name}' needs the static scorer ${key}, and no score source is available`);
     if (needs.refCe) problems.push(`${o.file}: objective '${o.name}' needs the reference model's ce (ref_ce, excess, excess_loss), and no score source is available`);

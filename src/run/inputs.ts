@@ -1,11 +1,10 @@
-// Loading what a run trains on: tokenizer, model and data, from the resolved RunConfig. Problems are
-// returned as messages that name the file at fault (exit 1), never thrown past this module.
+// Loading what a run trains on: the tokenizer and the data, from the resolved RunConfig (the model
+// is the engine's: src/engine/tfjs/load-model.ts). Problems are returned as messages that name the
+// file at fault (exit 1), never thrown past this module.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDataError, loadDataset } from '../data/index.js';
 import type { DatasetStats, Sample } from '../data/types.js';
-import { createModel, loadModel, presetConfig, PRESET_NAMES } from '../model/index.js';
-import type { CausalLM } from '../model/types.js';
 import { formatTokenizerErrors, loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import type { RunConfig } from '../train/config.js';
 
@@ -15,7 +14,6 @@ export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'spec
 export interface RunInputs {
   tokenizer: Tokenizer;
   tokenizerFiles: string[];
-  model: CausalLM;
   train: Sample[];
   eval: Sample[];
   stats: { train: DatasetStats; eval?: DatasetStats };
@@ -27,7 +25,7 @@ export function tokenizerDir(config: RunConfig): string {
   return config.model.tokenizer ?? config.model.path!;
 }
 
-export async function loadRunInputs(config: RunConfig, options: { skipBadRecords: boolean; loadData?: boolean }): Promise<InputsResult> {
+export function loadRunInputs(config: RunConfig, options: { skipBadRecords: boolean; loadData?: boolean }): InputsResult {
   const dir = tokenizerDir(config);
   const tok = loadTokenizer(dir);
   if (!tok.ok) return { ok: false, errors: [formatTokenizerErrors(tok.errors)] };
@@ -53,26 +51,5 @@ export async function loadRunInputs(config: RunConfig, options: { skipBadRecords
   }
   if (errors.length > 0) return { ok: false, errors };
 
-  let model: CausalLM;
-  try {
-    if (config.model.path !== undefined) {
-      model = await loadModel(config.model.path);
-    } else {
-      const preset = presetConfig(config.model.preset!, { vocabSize: tokenizer.vocabSize });
-      if (preset === undefined) return { ok: false, errors: [`model.preset: unknown preset '${config.model.preset}'; the presets are ${PRESET_NAMES.join(', ')}`] };
-      model = createModel(preset, config.train.seed);
-    }
-  } catch (e) {
-    return { ok: false, errors: [(e as Error).message] };
-  }
-  if (model.config.vocabSize < tokenizer.vocabSize) {
-    model.dispose();
-    return { ok: false, errors: [`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize} embeddings`] };
-  }
-  const tooLong = [...data.train, ...data.eval].find((s) => s.ids.length > model.config.maxPositions);
-  if (tooLong !== undefined) {
-    model.dispose();
-    return { ok: false, errors: [`${tooLong.source.file}:${tooLong.source.line}: ${tooLong.ids.length} tokens exceed the model's ${model.config.maxPositions} positions; lower data.max_len`] };
-  }
-  return { ok: true, inputs: { tokenizer, tokenizerFiles, model, ...data, stats } };
+  return { ok: true, inputs: { tokenizer, tokenizerFiles, ...data, stats } };
 }

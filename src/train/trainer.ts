@@ -5,6 +5,7 @@ import { copyFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Batch, Sample } from '../data/types.js';
 import type { CausalLM } from '../model/types.js';
+import type { TrainOutcome } from '../engine/types.js';
 import { AdamW } from './adamw.js';
 import { writeDirAtomic } from './atomic.js';
 import { checkpointDir, loadCheckpoint, saveCheckpoint, saveModelWeights, STATE_VERSION, type SaveModel, type TrainState } from './checkpoint.js';
@@ -45,21 +46,7 @@ export interface TrainerOptions {
   resumeFrom?: string;
 }
 
-export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
-
-export interface TrainOutcome {
-  status: TrainStatus;
-  /** Updates done. */
-  step: number;
-  totalSteps: number;
-  /** The metrics of the updates this call ran (not the resumed ones before it). */
-  history: StepMetrics[];
-  evals: EvalMetrics[];
-  lastCheckpoint?: string;
-  finalDir?: string;
-  /** Why training stopped early (diverged) or could not resume. */
-  message?: string;
-}
+export type { TrainOutcome, TrainStatus } from '../engine/types.js';
 
 /** Thrown only for a checkpoint that cannot be resumed; the caller reports it as bad input. */
 export class ResumeError extends Error {}

@@ -1,10 +1,11 @@
-// What an objective needs at run time, read off its IR once before training: which values are
-// host-side masks, which per-token quantities the device graph and the masks read, whether the head
-// must compute the entropy, which scorers and reference values a step consumes, and the order of
-// the device graph's nodes (post-order over the CSE'd DAG, each node once). No TensorFlow.js here:
-// `compile --emit plan` uses it too.
+// The one answer to "what does this objective need", read off its IR once after compilation and
+// consumed by everything downstream: the groupers' precompute pass (which static scorers, the
+// reference model's ce, `per corpus` thresholds), the lowering onto tfjs (host masks, device graph
+// order, whether the head computes the entropy, what is read back each step), `compile --emit plan`,
+// the groups view and the torch engine. It walks the CSE'd DAG (each node once, children first).
+// No TensorFlow.js here: `check`/`compile` use it too.
 import type { GroupReduceNode, IrExpr, Objective, ScorerCall, TokenQuantity } from '../ir/nodes.js';
-import { scorerKey } from '../ir/reference-eval.js';
+import { rankKey, scorerKey } from '../ir/keys.js';
 import { children } from '../ir/walk.js';
 
 /** Per-token inputs a step must supply on the host (for masks) or as tensors (for the loss graph). */
@@ -22,6 +23,23 @@ export interface Needs {
   dynamicScorers: Map<string, ScorerCall>;
   /** `per corpus` ranks: their thresholds come from the precompute pass. */
   corpusRanks: boolean;
+}
+
+/** A `per corpus` rank whose threshold the precompute pass must supply, keyed by `rankKey`. */
+export interface CorpusRank {
+  key: string;
+  scorer: ScorerCall;
+  direction: 'top' | 'bottom';
+  amount: number;
+}
+
+/** What the precompute pass (src/groupers/) must supply before training: static scores, ref ce, thresholds. */
+export interface ScoreNeeds {
+  /** Static scorer calls by scorer key (`scorerKey`, e.g. `tfidf(smooth = true, sublinear = false)`). */
+  scorers: ReadonlyMap<string, ScorerCall>;
+  /** The reference model's per-token ce (ref_ce, excess, excess_loss()). */
+  refCe: boolean;
+  corpusRanks: readonly CorpusRank[];
 }
 
 export interface ObjectiveAnalysis {
@@ -42,7 +60,26 @@ export interface ObjectiveAnalysis {
   deviceOrder: IrExpr[];
   /** Host-mask subtrees' nodes in evaluation order (group selectors included). */
   hostOrder: IrExpr[];
+  /** What the precompute pass supplies (host and device reads together). */
+  scores: ScoreNeeds;
+  /** Every distinct scorer call (static first, then dynamic), for plans and the groups view. */
+  scorers: ScorerCall[];
+  /** A reference model must be loaded: ref_ce or excess is read, or excess_loss() ranks. */
+  reference: boolean;
+  /** Some group selector reads the model (ce, p, logp, entropy, excess, a dynamic scorer). */
+  selectorsNeedModel: boolean;
+  /** Per step, values read back from the device for the host masks (ce, entropy): each a sync. */
+  syncs: Array<'ce' | 'entropy'>;
+  /** Training state a checkpoint carries: the group count of each Group DRO reduction, in order. */
+  droGroups: number[];
+  /** Group names in partition order, `rest` last; empty without groups. */
+  groupNames: string[];
+  /** Things no engine can run, as messages (a `per corpus` rank whose amount is not a constant). */
+  problems: string[];
 }
+
+/** The analysis under the name the pipeline uses. */
+export type Analysis = ObjectiveAnalysis;
 
 function emptyNeeds(): Needs {
   return {
@@ -131,9 +168,71 @@ export function analyzeObjective(o: Objective): ObjectiveAnalysis {
     selectorsVisited = true;
     for (const g of o.partition.groups) visitHost(g.selector);
   }
+  const scores = scoreNeeds(o, hostOrder, [host, device]);
+  const scorers = [...scoreCalls(o, [...hostOrder, ...deviceOrder]).values()];
+  const staticScorers = scorers.filter((s) => s.kind === 'static');
+  const dynamicScorers = scorers.filter((s) => s.kind === 'dynamic');
+  const reference = scores.refCe || o.requires.reference;
+  const syncs: Array<'ce' | 'entropy'> = [...(host.ce ? ['ce' as const] : []), ...(host.entropy ? ['entropy' as const] : [])];
   return {
     masks, host, device, headEntropy: host.entropy || device.entropy, groupReductions, deviceOrder, hostOrder,
+    scores: scores.needs, scorers: [...staticScorers, ...dynamicScorers], reference,
+    selectorsNeedModel: o.partition.groups.some((g) => readsModel(g.selector)),
+    syncs, droGroups: groupReductions.filter((g) => g.fn === 'dro').map((g) => g.terms.length),
+    groupNames: groupNamesOf(o), problems: scores.problems,
   };
+}
+
+/** Distinct scorer calls of the visited nodes and of the partition plan, by key, first seen first. */
+function scoreCalls(o: Objective, nodes: readonly IrExpr[]): Map<string, ScorerCall> {
+  const found = new Map<string, ScorerCall>();
+  for (const s of o.partition.scorers) found.set(scorerKey(s), s);
+  for (const n of nodes) if ((n.op === 'scores' || n.op === 'rank') && !found.has(scorerKey(n.scorer))) found.set(scorerKey(n.scorer), n.scorer);
+  return found;
+}
+
+function scoreNeeds(o: Objective, hostOrder: readonly IrExpr[], reads: readonly Needs[]): { needs: ScoreNeeds; problems: string[]; refCe: boolean } {
+  const scorers = new Map<string, ScorerCall>();
+  for (const r of reads) for (const [k, s] of r.staticScorers) scorers.set(k, s);
+  // excess_loss() is a dynamic scorer that reads the reference ce.
+  let refCe = reads.some((r) => r.refCe);
+  const corpusRanks = new Map<string, CorpusRank>();
+  const problems: string[] = [];
+  for (const n of hostOrder) {
+    if (n.op !== 'rank' || n.scope !== 'corpus') continue;
+    const amount = constantValue(o, n.amount);
+    if (amount === undefined) {
+      problems.push(`${n.span.file}:${n.span.start.line}:${n.span.start.col}: a \`per corpus\` rank needs a constant amount (its threshold is computed once, before training)`);
+      continue;
+    }
+    if (n.scorer.kind === 'static') scorers.set(scorerKey(n.scorer), n.scorer);
+    const key = rankKey(n, amount);
+    corpusRanks.set(key, { key, scorer: n.scorer, direction: n.direction, amount });
+  }
+  refCe ||= [...reads.flatMap((r) => [...r.dynamicScorers.values()])].some((s) => s.name === 'excess_loss');
+  return { needs: { scorers, refCe, corpusRanks: [...corpusRanks.values()] }, problems, refCe };
+}
+
+/** A number constant, or a param whose value is one (params may be overridden with --param). */
+export function constantValue(o: Objective, e: IrExpr, depth = 0): number | undefined {
+  if (e.op === 'const') return e.value;
+  if (e.op === 'param' && depth < 16) {
+    const p = o.params.find((q) => q.name === e.name);
+    return p === undefined ? undefined : constantValue(o, p.value, depth + 1);
+  }
+  return undefined;
+}
+
+function readsModel(selector: IrExpr): boolean {
+  const seen = new Set<IrExpr>();
+  const visit = (n: IrExpr): boolean => {
+    if (seen.has(n)) return false;
+    seen.add(n);
+    if ((n.op === 'scores' || n.op === 'rank') && n.scorer.kind === 'dynamic') return true;
+    if (n.op === 'token' && ['ce', 'logp', 'p', 'entropy', 'excess'].includes(n.name)) return true;
+    return children(n).some(visit);
+  };
+  return visit(selector);
 }
 
 /** Vocabulary entries per chunk of the fused head (src/head/): bounded memory for large vocabularies. */

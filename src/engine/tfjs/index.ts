@@ -1,0 +1,77 @@
+// The TensorFlow.js engine: the objective lowered onto tensors (src/lower/), the model in process
+// (src/model/), the loop of src/train/trainer.ts. The backend (wasm, cpu, BLAS) was chosen by the
+// pipeline before the precompute pass, which may run models too.
+import { copyFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { makeBatches } from '../../data/batch.js';
+import { GroupersScoreSource } from '../../lower/groupers-source.js';
+import { lowerObjective } from '../../lower/step-objective.js';
+import { saveModel } from '../../model/index.js';
+import type { CausalLM } from '../../model/types.js';
+import { writeDirAtomic } from '../../train/atomic.js';
+import { evaluate } from '../../train/evaluate.js';
+import type { EvalMetrics } from '../../train/metrics.js';
+import { train } from '../../train/trainer.js';
+import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
+import { loadRunModel } from './load-model.js';
+
+export const tfjsEngine: Engine = {
+  name: 'tfjs',
+  async prepare(inputs: EngineInputs): Promise<PrepareResult> {
+    const { objective, analysis, data, tokenizer } = inputs;
+    const scores = inputs.scores === undefined
+      ? undefined
+      : GroupersScoreSource.fromStore(inputs.scores, data, { tokenizer, baseDir: dirname(resolve(inputs.sourceFile)), referenceDir: inputs.config.reference?.path });
+    const lowered = lowerObjective(objective, { analysis, scores });
+    if (!lowered.ok) return { ok: false, problems: lowered.problems };
+    const loaded = await loadRunModel(inputs.config, tokenizer, [...data.train, ...data.eval]);
+    if (!loaded.ok) return { ok: false, problems: loaded.errors };
+    return { ok: true, run: new TfjsRun(inputs, loaded.model, lowered.objective) };
+  },
+};
+
+class TfjsRun implements PreparedRun {
+  readonly notes: readonly string[] = [];
+  private disposed = false;
+
+  constructor(
+    private readonly inputs: EngineInputs,
+    private readonly model: CausalLM,
+    private readonly objective: Parameters<typeof train>[0]['objective'],
+  ) {}
+
+  /** The tokenizer's special ids go into config.json, so transformers' generate() knows them. */
+  private writeWeights = (model: CausalLM, dir: string) => {
+    const t = this.inputs.tokenizer;
+    return saveModel(model, dir, { tokenIds: { bos: t.bosId, eos: t.eosId, pad: t.padId } });
+  };
+
+  train(): Promise<TrainOutcome> {
+    const { data, config, runDir, tokenizerFiles, reporter, resumeFrom, shouldStop } = this.inputs;
+    return train({
+      model: this.model, objective: this.objective, train: data.train, eval: data.eval, padId: this.inputs.tokenizer.padId,
+      settings: config.train, runDir, tokenizerFiles, reporter, resumeFrom, saveModel: this.writeWeights, shouldStop,
+    });
+  }
+
+  async evaluate(): Promise<EvalMetrics | undefined> {
+    const { data, config } = this.inputs;
+    const batches = makeBatches(data.eval, { batchSize: config.train.batch, seed: 0, epoch: 0, padId: this.inputs.tokenizer.padId, shuffle: false });
+    if (batches.length === 0) return undefined;
+    const r = evaluate(this.model, this.objective, batches, { step: 0, totalSteps: 1 });
+    return { step: 0, epoch: 0, loss: r.loss, ce: r.ce, perplexity: r.perplexity, tokens: r.tokens, groups: r.groups, worst_group: r.worstGroup };
+  }
+
+  async save(dir: string): Promise<void> {
+    await writeDirAtomic(dir, async (temp) => {
+      await this.writeWeights(this.model, temp);
+      for (const file of this.inputs.tokenizerFiles) await copyFile(file, join(temp, basename(file)));
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,118 @@
+// The seam between a compiled objective and the thing that trains with it. The pipeline
+// (src/pipeline.ts) compiles and analyses the objective, resolves the run's settings, loads the
+// tokenizer and the data, runs the groupers' precompute pass, and then hands all of it to an
+// Engine. Two engines implement this interface:
+//
+//   tfjs   (src/engine/tfjs/)  in process: TensorFlow.js on the embedded backend. It exposes the
+//                              per-update form (step / evaluate / save) and its `train` is the
+//                              loop of src/train/trainer.ts over those.
+//   torch  (src/engine/torch/) out of process: a generated PyTorch program run by python or
+//                              torchrun. It is driven per whole run: `train` writes the program and
+//                              its inputs, starts the child, follows its metrics and returns the
+//                              outcome; it has no per-update `step`.
+//
+// Types only here (no TensorFlow.js, no child processes), so `check` and `compile` can name engines
+// without loading one. Problems a user can fix come back as messages, never thrown.
+import type { Analysis } from '../analysis/index.js';
+import type { DatasetStats, Sample } from '../data/types.js';
+import type { ScoreStore } from '../groupers/store.js';
+import type { Objective } from '../ir/nodes.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import type { RunConfig } from '../train/config.js';
+import type { EvalMetrics, StepMetrics } from '../train/metrics.js';
+import type { Reporter } from '../train/reporter.js';
+import type { RunDirectory } from '../train/run-dir.js';
+
+/** The engines `run --engine` accepts. */
+export type EngineName = 'tfjs' | 'torch';
+
+/** Everything an engine is given; the same for every engine. */
+export interface EngineInputs {
+  /** The compiled, folded, CSE'd objective IR (src/ir/nodes.ts). */
+  objective: Objective;
+  /** The single analysis of that IR: scorers, reference, entropy, syncs, DRO state (src/analysis/). */
+  analysis: Analysis;
+  /**
+   * The resolved settings: model (path or preset), reference, data, train (hyperparameters, out,
+   * backend). `config.model.path` is the initial model directory (Hugging Face layout) when set;
+   * otherwise `config.model.preset` names a built-in architecture initialised from `train.seed`.
+   */
+  config: RunConfig;
+  /** The objective's main file (relative paths in scorer arguments resolve against its folder). */
+  sourceFile: string;
+  /** Tokenized samples (ids, loss mask, reward/advantage, source position), in file order. */
+  data: { train: readonly Sample[]; eval: readonly Sample[]; stats: { train: DatasetStats; eval?: DatasetStats } };
+  tokenizer: Tokenizer;
+  /** The tokenizer's files, copied next to the weights in every checkpoint and in final/. */
+  tokenizerFiles: readonly string[];
+  /**
+   * The precomputed per-token values the objective reads (static scores, reference ce, `per
+   * corpus` thresholds), keyed as `analysis.scores` says; absent when the objective reads none.
+   */
+  scores?: ScoreStore;
+  /** Where metrics.jsonl, eval.jsonl, checkpoints/ and final/ go; absent in tests (nothing written). */
+  runDir?: RunDirectory;
+  /** A checkpoint directory to continue from (`--resume`). */
+  resumeFrom?: string;
+  /** Progress lines and notices for people. */
+  reporter: Reporter;
+  /** One-off lines (what was loaded, cache hits). */
+  log: (line: string) => void;
+  /** Asked after every update (Ctrl-C, SIGTERM, tests); true stops with a checkpoint. */
+  shouldStop: (stepsDone: number) => boolean;
+}
+
+export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
+
+/** How a run ended; the application layer maps it to CLI.md's exit codes. */
+export interface TrainOutcome {
+  status: TrainStatus;
+  /** Updates done. */
+  step: number;
+  totalSteps: number;
+  /** The metrics of the updates this call ran (not the resumed ones before it). */
+  history: StepMetrics[];
+  evals: EvalMetrics[];
+  lastCheckpoint?: string;
+  finalDir?: string;
+  /** Why training stopped early (diverged) or could not resume. */
+  message?: string;
+}
+
+/** The result of one optimizer update of an in-process engine. */
+export interface StepOutcome {
+  /** Updates done after this one. */
+  step: number;
+  /** The metrics line of this update; absent when the update was refused (see `diverged`). */
+  metrics?: StepMetrics;
+  /** A non-finite loss or gradient, or out of memory: the update was not applied. */
+  diverged?: string;
+}
+
+/** An engine with its inputs loaded: the model, the optimizer, the lowered objective. */
+export interface PreparedRun {
+  /** The whole run: resume, updates, evaluations, checkpoints, final/. Every engine has it. */
+  train(): Promise<TrainOutcome>;
+  /** Held-out evaluation of the current weights on `data.eval` (the same record as eval.jsonl). */
+  evaluate(): Promise<EvalMetrics | undefined>;
+  /** Writes the current weights and the tokenizer files to `dir` (Hugging Face layout). */
+  save(dir: string): Promise<void>;
+  /** One optimizer update (in-process engines only; the torch engine owns its loop in the child). */
+  step?(): Promise<StepOutcome>;
+  /** Releases the model and optimizer memory (or the child process). */
+  dispose(): void;
+  /** Lines for config.json's `engine` entry (backend chosen, kernel notes). */
+  readonly notes: readonly string[];
+}
+
+export type PrepareResult = { ok: true; run: PreparedRun } | { ok: false; problems: string[] };
+
+export interface Engine {
+  readonly name: EngineName;
+  /**
+   * Checks that the engine can run this objective with these settings (a missing python, an
+   * objective it cannot lower), loads the model and returns the run. Problems are messages naming
+   * the file or setting at fault; the caller reports them as bad input (exit 1).
+   */
+  prepare(inputs: EngineInputs): Promise<PrepareResult>;
+}

@@ -1,0 +1,197 @@
+// The whole way from a .sftgo file to a trained model, one call per stage:
+//
+//   load → parse → check → IR        compileFile (src/compile.ts; src/check/load.ts, parse/, check/, ir/)
+//   IR → analysis                    analyze (src/analysis/): what the objective needs
+//   settings                         resolveRunConfig (src/train/config.ts), the run directory
+//   backend, tokenizer, data         initBackend (src/backend/), loadRunInputs (src/run/inputs.ts)
+//   precompute                       prepareNeeds (src/groupers/): static scores, reference ce, thresholds
+//   engine plan                      engine.prepare (src/engine/): lower, load the model
+//   train                            run.train(): updates, evaluations, checkpoints, final/
+//
+// Each stage returns its problems as data; the first stage that fails ends the pipeline and the
+// application layer (src/app/) renders the failure and picks the exit code. Printing is the
+// caller's: the pipeline reports progress through `io`.
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { analyze, type Analysis } from './analysis/index.js';
+import { compileFile, type CompileOptions, type CompileResult } from './compile.js';
+import type { DatasetStats } from './data/types.js';
+import { hasErrors } from './diagnostics/diagnostic.js';
+import { loadEngine } from './engine/index.js';
+import type { EngineName, PreparedRun } from './engine/types.js';
+import { prepareNeeds, type ScoreStore } from './groupers/index.js';
+import type { Objective } from './ir/nodes.js';
+import { latestCheckpoint } from './train/checkpoint.js';
+import { resolveRunConfig, type RunConfig } from './train/config.js';
+import type { Reporter } from './train/reporter.js';
+import { RunDirectory } from './train/run-dir.js';
+import { loadRunInputs, type RunInputs } from './run/inputs.js';
+import { objectiveRecord } from './run/source-record.js';
+import { packageRoot, packageVersion } from './check/host.js';
+import { printExpr } from './ir/print.js';
+import type { TrainOutcome } from './engine/types.js';
+
+/** Why the pipeline stopped: compiler diagnostics (rendered with their sources), or messages. */
+export type PipelineFailure =
+  | { kind: 'diagnostics'; compiled: CompileResult }
+  | { kind: 'usage' | 'input'; messages: string[] };
+
+export type Staged<T> = ({ ok: true } & T) | ({ ok: false } & PipelineFailure);
+
+/** What a run was asked to do, as typed data (the command line's flags parsed). */
+export interface RunRequest {
+  file: string;
+  /** --param and --set, already in the compiler's form (each carries its flag for diagnostics). */
+  compile: Pick<CompileOptions, 'params' | 'set'>;
+  /** --resume RUN_DIR: continue the run in that directory from its latest checkpoint. */
+  resume?: string;
+  /** --backend, which wins over train.backend. */
+  backend?: string;
+  engine: EngineName;
+  skipBadRecords: boolean;
+}
+
+export interface PipelineHooks extends EngineIo {
+  /** After a successful compile (its warnings are printed before anything runs). */
+  onCompiled?(compiled: CompileResult): void;
+  /** After the backend started (the command prints one line about it). */
+  onBackend?(backend: Backend): void;
+  /** After data and scores are loaded, before the engine starts. */
+  onInputs?(plan: RunPlan, inputs: RunInputs): void;
+}
+
+export type RunResult = Staged<{ plan: RunPlan; outcome: TrainOutcome }>;
+
+/** `sftgoc run`: the whole pipeline, each line a stage. */
+export async function runPipeline(request: RunRequest, hooks: PipelineHooks): Promise<RunResult> {
+  const compiled = compileObjective(request);                               // load → parse → check → IR → analysis
+  if (!compiled.ok) return compiled;
+  hooks.onCompiled?.(compiled.compiled);
+  const planned = await planRun(request, compiled);                         // settings, run directory
+  if (!planned.ok) return planned;
+  const { plan } = planned;
+  const backend = await startBackend(plan.config.train.backend);            // the tfjs backend of this process
+  if (!backend.ok) return backend;
+  hooks.onBackend?.(backend.backend);
+  const loaded = await loadInputs(plan, { skipBadRecords: request.skipBadRecords, log: hooks.log }); // tokenizer, data, precompute
+  if (!loaded.ok) return loaded;
+  hooks.onInputs?.(plan, loaded.inputs);
+  const engine = await prepareEngine(request, plan, loaded, hooks);          // engine plan: lower, load the model
+  if (!engine.ok) return engine;
+  try {
+    if (plan.resumeFrom === undefined) await describeRun(request, plan, backend.backend, loaded.inputs);
+    const outcome = await engine.run.train();                               // train
+    return { ok: true, plan, outcome };
+  } finally {
+    engine.run.dispose();
+  }
+}
+
+/** The run directory's config.json and objective.sftgo (kept as first written when resuming). */
+async function describeRun(request: RunRequest, plan: RunPlan, backend: Backend, inputs: RunInputs): Promise<void> {
+  const { runConfigToJson } = await import('./train/config.js');
+  const params = Object.fromEntries(plan.objective.params.map((p) => [p.name, printExpr(p.value)]));
+  await plan.runDir.create(
+    { ...runConfigToJson(plan.config), params, backend: { name: backend.name, notes: backend.notes }, data_stats: inputs.stats, sftgoc: packageVersion() },
+    objectiveRecord(request.file, plan.compiled.sources),
+  );
+}
+
+/** A compiled, analysed objective with its resolved settings and run directory. */
+export interface RunPlan {
+  compiled: CompileResult;
+  objective: Objective;
+  analysis: Analysis;
+  config: RunConfig;
+  runDir: RunDirectory;
+  resumeFrom?: string;
+}
+
+/** load → parse → check → IR → analysis. Warnings come back with the objective. */
+export function compileObjective(request: Pick<RunRequest, 'file' | 'compile'>): Staged<{ compiled: CompileResult; objective: Objective; analysis: Analysis }> {
+  if (!existsSync(request.file)) return { ok: false, kind: 'usage', messages: [`cannot read ${request.file}: no such file`] };
+  const compiled = compileFile(request.file, request.compile);
+  if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) return { ok: false, kind: 'diagnostics', compiled };
+  const objective = compiled.objective;
+  const analysis = analyze(objective);
+  if (analysis.problems.length > 0) return { ok: false, kind: 'input', messages: analysis.problems };
+  return { ok: true, compiled, objective, analysis };
+}
+
+/** The settings resolved (defaults, paths, --resume) and the run directory checked. */
+export async function planRun(request: RunRequest, compiled: { compiled: CompileResult; objective: Objective; analysis: Analysis }): Promise<Staged<{ plan: RunPlan }>> {
+  const { objective } = compiled;
+  // --resume is the run directory, an override of train.out.
+  const overrides = request.resume === undefined ? [] : [{ block: 'train' as const, key: 'out', text: JSON.stringify(resolve(request.resume)), flag: `--resume ${request.resume}` }];
+  const { config, errors } = resolveRunConfig(objective.settings, { objectiveName: objective.name, sourceFile: request.file, origins: objective.settingSpans, overrides, packageRoot });
+  if (errors.length > 0) return { ok: false, kind: 'input', messages: errors.map((e) => `${request.file}: ${e}`) };
+  config.train.backend = request.backend ?? config.train.backend;
+  const runDir = new RunDirectory(config.train.out);
+  let resumeFrom: string | undefined;
+  if (request.resume !== undefined) {
+    const latest = await latestCheckpoint(runDir.path);
+    if (latest === undefined) return { ok: false, kind: 'input', messages: [`${runDir.path}: no checkpoint to resume from (checkpoints/step-N/state.json)`] };
+    resumeFrom = latest.dir;
+  } else if (existsSync(runDir.metricsFile)) {
+    return { ok: false, kind: 'input', messages: [`${runDir.path} already holds a run; continue it with --resume ${runDir.path}, or set train.out to a new directory`] };
+  }
+  return { ok: true, plan: { ...compiled, config, runDir, resumeFrom } };
+}
+
+export interface Backend {
+  name: string;
+  /** What was asked for (`auto` picks the fastest that loads). */
+  requested: string;
+  notes: string[];
+}
+
+/** The tfjs backend of this process (the precompute pass and the tfjs engine run on it). */
+export async function startBackend(request: string): Promise<Staged<{ backend: Backend }>> {
+  const { initBackend, isBackendRequest, BackendLoadError } = await import('./backend/index.js');
+  if (!isBackendRequest(request)) return { ok: false, kind: 'usage', messages: [`--backend ${request}: expected auto, tensorflow-gpu, tensorflow, wasm or cpu`] };
+  try {
+    const backend = await initBackend(request);
+    return { ok: true, backend: { name: backend.name, requested: request, notes: [...backend.notes] } };
+  } catch (e) {
+    if (e instanceof BackendLoadError) return { ok: false, kind: 'input', messages: [e.message] };
+    throw e;
+  }
+}
+
+/** Tokenizer, data, and the precomputed values the objective reads (cached in the run directory). */
+export async function loadInputs(plan: RunPlan, options: { skipBadRecords: boolean; log: (line: string) => void }): Promise<Staged<{ inputs: RunInputs; scores?: ScoreStore }>> {
+  const loaded = loadRunInputs(plan.config, { skipBadRecords: options.skipBadRecords });
+  if (!loaded.ok) return { ok: false, kind: 'input', messages: loaded.errors };
+  const { inputs } = loaded;
+  const needs = plan.analysis.scores;
+  if (needs.scorers.size === 0 && !needs.refCe && needs.corpusRanks.length === 0) return { ok: true, inputs };
+  const prepared = await prepareNeeds(
+    { scorers: [...needs.scorers.values()], refCe: needs.refCe, corpusRanks: needs.corpusRanks, objectiveName: plan.objective.name },
+    { train: inputs.train, eval: inputs.eval },
+    { tokenizer: inputs.tokenizer, cacheDir: plan.runDir.cacheDir, log: options.log, baseDir: dirname(resolve(plan.objective.file)), referenceDir: plan.config.reference?.path },
+  );
+  if (!prepared.ok) return { ok: false, kind: 'input', messages: prepared.errors };
+  return { ok: true, inputs, scores: prepared.store };
+}
+
+export interface EngineIo {
+  reporter: Reporter;
+  log: (line: string) => void;
+  shouldStop: (step: number) => boolean;
+}
+
+/** The engine with everything loaded: lowered objective, model, optimizer. */
+export async function prepareEngine(
+  request: RunRequest, plan: RunPlan, loaded: { inputs: RunInputs; scores?: ScoreStore }, io: EngineIo,
+): Promise<Staged<{ run: PreparedRun }>> {
+  const engine = await loadEngine(request.engine);
+  const { inputs } = loaded;
+  const data: { train: typeof inputs.train; eval: typeof inputs.eval; stats: { train: DatasetStats; eval?: DatasetStats } } = { train: inputs.train, eval: inputs.eval, stats: inputs.stats };
+  const prepared = await engine.prepare({
+    objective: plan.objective, analysis: plan.analysis, config: plan.config, sourceFile: request.file, data,
+    tokenizer: inputs.tokenizer, tokenizerFiles: inputs.tokenizerFiles, scores: loaded.scores,
+    runDir: plan.runDir, resumeFrom: plan.resumeFrom, ...io,
+  });
+  if (!prepared.ok) return { ok: false, kind: 'input', messages: prepared.problems };
+  return { ok: true, run: prepared.run };
+}

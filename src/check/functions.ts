@@ -42,6 +42,13 @@ export const FUNCTIONS: Record<string, Signature> = {
   regex: { params: ['pattern'], required: 1 },
 };
 
+/**
+ * llmlingua2()'s model when none is named: the small encoder bundled in assets/llmlingua2/ (made by
+ * scripts/llmlingua2/make_encoder.py from the bundled data). `std/` names the package's own files,
+ * as in imports; groupers/prepare.ts resolves it.
+ */
+export const BUNDLED_LLMLINGUA2 = 'std/llmlingua2';
+
 export interface ScorerInfo {
   kind: ScorerKind;
   /** Parameters with their default values; the type of the default is the parameter's type. */
@@ -53,7 +60,7 @@ export interface ScorerInfo {
 export const SCORERS: Record<ScorerName, ScorerInfo> = {
   tfidf: { kind: 'static', params: [['smooth', true], ['sublinear', false]] },
   frequency: { kind: 'static', params: [] },
-  llmlingua2: { kind: 'static', params: [['model', undefined], ['aggregate', 'mean']], choices: { aggregate: ['mean', 'first'] } },
+  llmlingua2: { kind: 'static', params: [['model', BUNDLED_LLMLINGUA2], ['aggregate', 'mean']], choices: { aggregate: ['mean', 'first'] } },
   loss: { kind: 'dynamic', params: [] },
   excess_loss: { kind: 'dynamic', params: [] },
   entropy: { kind: 'dynamic', params: [] },

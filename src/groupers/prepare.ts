@@ -7,6 +7,7 @@
 // come back as messages naming what is wrong; nothing is thrown for bad input.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { BUNDLED_LLMLINGUA2 } from '../check/functions.js';
 import { packageRoot } from '../check/host.js';
 import type { Sample } from '../data/types.js';
 import type { Objective, ScorerCall } from '../ir/nodes.js';
@@ -171,11 +172,13 @@ export function checkNeeds(needs: ScoreNeedsSpec, samples: PrepareSamples, optio
 }
 
 /**
- * A scorer's model directory: relative to the objective file's folder when it exists there, else to
- * the working directory (so `std/sftgo-llmlingua2`'s default name finds a checkpoint downloaded
- * next to where sftgoc runs, not inside the installed package).
+ * A scorer's model directory: `std/llmlingua2` (llmlingua2()'s default) is the encoder bundled in
+ * assets/llmlingua2/; any other path is relative to the objective file's folder when it exists
+ * there, else to the working directory (so a checkpoint downloaded next to where sftgoc runs is
+ * found, not looked for inside the installed package).
  */
 export function modelDirOf(baseDir: string, path: string): string {
+  if (path === BUNDLED_LLMLINGUA2) return join(packageRoot, 'assets', 'llmlingua2');
   const local = resolve(baseDir, path);
   return existsSync(local) ? local : existsSync(resolve(path)) ? resolve(path) : local;
 }

@@ -9,7 +9,9 @@ import { compile } from '../../src/compile.js';
 import { erfApprox, geluExact, TokenClassifier } from '../../src/groupers/llmlingua2/encoder.js';
 import { llmlingua2Scores, loadEncoderTokenizer, scoreSamples, type KeepModel } from '../../src/groupers/llmlingua2/scorer.js';
 import { packWords, wordsIn } from '../../src/groupers/llmlingua2/words.js';
+import { loadDataset } from '../../src/data/dataset.js';
 import type { Sample } from '../../src/data/types.js';
+import { bundledTokenizer } from '../tokenizer/helpers.js';
 import { repoRoot } from '../helpers/golden.js';
 import { fakeTokenizer } from './helpers.js';
 import { prepareScores, scorerKey } from './imports.js';
@@ -129,6 +131,38 @@ describe('groupers: llmlingua2', () => {
     });
     const again = await llmlingua2Scores([s], { dir: join(FIXTURES, 'bert'), aggregate: 'mean' });
     assert.deepEqual([...again[0]!], [...scores!]);
+  });
+
+  it('with no model named, the bundled encoder (assets/llmlingua2) keeps held-out facts and drops the filler', async () => {
+    const o = compile('group keep = llmlingua2(top 30%)\nloss = max(groups)', { file: join(FIXTURES, 'x.sftgo') }).objective!;
+    assert.equal(o.partition.scorers[0]!.args.model, 'std/llmlingua2');
+    // Every word of the bundled eval answers is one WordPiece of the encoder's own tokenizer (no [UNK]).
+    const encoderTok = loadEncoderTokenizer(join(repoRoot, 'assets', 'llmlingua2'));
+    const d = loadDataset(join(repoRoot, 'assets', 'default', 'data', 'eval.jsonl'), { tokenizer: bundledTokenizer(), maxLen: 512 });
+    const samples = d.samples.slice(0, 40);
+    for (const s of samples) assert.ok(!encoderTok.encode(s.text).ids.includes(encoderTok.tokenToId('[UNK]')!), s.text);
+    const r = await prepareScores(o, { train: samples, eval: [] }, { tokenizer: bundledTokenizer() });
+    assert.ok(r.ok, !r.ok ? r.errors.join('\n') : '');
+    const scores = r.store.forSamples(samples)[scorerKey(o.partition.scorers[0]!)]!;
+    // Mean keep probability on tokens inside a marked fact span vs tokens of the opener/closer
+    // sentences (before the first fact, after the last): the encoder was trained on train.jsonl only.
+    // "Filler" here includes a statement's lead ("According to the records I have,"), whose content
+    // words the labelling rule keeps, hence a bound of 0.15 rather than near 0.
+    let fact = 0, nFact = 0, filler = 0, nFiller = 0;
+    samples.forEach((s, i) => {
+      const spans = s.spanScores.fact!;
+      const first = Math.min(...spans.map((f) => f.start));
+      const last = Math.max(...spans.map((f) => f.end));
+      s.lossMask.forEach((m, t) => {
+        const [a, b] = s.offsets[t]!;
+        if (!m || a === b) return;
+        const p = scores[i]![t]!;
+        if (spans.some((f) => a < f.end && b > f.start)) (fact += p), nFact++;
+        else if (b <= first - 2 || a >= last + 2) (filler += p), nFiller++;
+      });
+    });
+    assert.ok(fact / nFact > 0.9, `fact tokens keep ${fact / nFact}`);
+    assert.ok(filler / nFiller < 0.15, `filler tokens keep ${filler / nFiller}`);
   });
 
   it('a model directory without config.json is an error naming the path', async () => {

@@ -6,10 +6,10 @@
 //   v… value context: float32, carrying the gradient of ce (and the head's entropy); the loss.
 // Params, schedules, step and progress are Python floats computed once per call (`params()`).
 // No TensorFlow.js here: `compile --emit torch` uses it.
-import { analyzeObjective, groupNamesOf } from '../../lower/analysis.js';
+import { analyzeObjective, constantValue, groupNamesOf, type Analysis } from '../../analysis/index.js';
+import { rankKey, scorerKey } from '../../ir/keys.js';
 import type { GroupReduceNode, IrExpr, Objective } from '../../ir/nodes.js';
 import { printExpr } from '../../ir/print.js';
-import { evaluateScalar, rankKey, scorerKey } from '../../ir/reference-eval.js';
 import { children } from '../../ir/walk.js';
 
 /** A Python string literal (JSON's escapes are valid Python escapes). */
@@ -41,21 +41,19 @@ export interface EmittedObjective {
   needs: { entropy: boolean; refCe: boolean; reward: boolean; advantage: boolean };
 }
 
-export function emitObjective(o: Objective, file: string): EmittedObjective {
-  return new Emitter(o, file).module();
+export function emitObjective(o: Objective, file: string, analysis: Analysis = analyzeObjective(o)): EmittedObjective {
+  return new Emitter(o, file, analysis).module();
 }
 
 class Emitter {
   private readonly lines: string[] = [];
   private readonly names = new Map<IrExpr, string>();
   private counter = 0;
-  private readonly analysis;
   private readonly droNodes: GroupReduceNode[];
   private readonly regex = new Set<string>();
   private partitionEmitted = false;
 
-  constructor(private readonly o: Objective, private readonly file: string) {
-    this.analysis = analyzeObjective(o);
+  constructor(private readonly o: Objective, private readonly file: string, private readonly analysis: Analysis) {
     this.droNodes = this.analysis.groupReductions.filter((g) => g.fn === 'dro');
   }
 
@@ -231,7 +229,7 @@ class Emitter {
         const scores = `H.scores(${pyString(scorerKey(e.scorer))}, ${pyString(e.scorer.name)})`;
         const amount = this.num(e.amount);
         // The corpus threshold is looked up by the key the precompute pass wrote (amount at step 0).
-        const corpusKey = e.scope === 'corpus' ? `, key=${pyString(rankKey(e, evaluateScalar(this.o, e.amount, { ce: [], sampleOf: [], step: 0, totalSteps: 1 })))}` : '';
+        const corpusKey = e.scope === 'corpus' ? `, key=${pyString(rankKey(e, constantValue(this.o, e.amount) ?? NaN))}` : '';
         code = `rt.rank(${scores}, H, ${pyString(e.direction)}, ${amount}, ${pyString(e.scope)}${corpusKey})`;
         break;
       }

@@ -1,12 +1,13 @@
 // The PyTorch engine: the objective emitted as Python (emit-objective.ts) with the runtime files
 // (python/), the run's inputs exported once (export.ts: tokenized samples, static scores, reference
-// ce, epoch orders), and the generated program run out of process by the found Python, or by
-// torchrun when --nproc > 1. The child writes metrics.jsonl, eval.jsonl, checkpoints and final/ in
+// ce, epoch orders), and the generated program run out of process by the found Python, as
+// --nproc processes with torch.distributed's environment when --nproc > 1. The child writes metrics.jsonl, eval.jsonl, checkpoints and final/ in
 // the tfjs engine's layout and reports each step on stdout (`@sftgoc {json}` lines), which this
 // side turns into the reporter's progress. Ctrl-C: sftgoc asks the child to stop through a stop
-// file (the child runs in its own process group, so torchrun is never torn down half-way); the
+// file (the children run in their own process groups, so no rank is torn down half-way); the
 // child finishes the update, saves a checkpoint and exits 130.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -72,6 +73,35 @@ function resumeProblems(inputs: EngineInputs): string[] {
   if (s.rng.seed !== t.seed) what.push(`seed ${s.rng.seed} → ${t.seed}`);
   if (s.totalSteps !== total) what.push(`total steps ${s.totalSteps} → ${total}`);
   return what.length === 0 ? [] : [`cannot resume from ${inputs.resumeFrom}: the run's settings changed (${what.join(', ')}); a resume must replay the same data`];
+}
+
+/**
+ * Starts the program: one process, or `nproc` processes on this machine with torch.distributed's
+ * environment (RANK, WORLD_SIZE, MASTER_ADDR/PORT: what `torchrun --standalone` sets; torchrun itself
+ * is not used here because Debian's torch 1.13 torchrun fails under Python 3.11). Each in its own
+ * process group, so a Ctrl-C in the terminal reaches sftgoc alone, which asks for the stop.
+ */
+async function launch(plan: TorchPlan, script: string, specFile: string, cwd: string): Promise<ChildProcess[]> {
+  if (plan.nproc === 1) return [spawn(plan.env.python, [script, specFile], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })];
+  const port = await freePort();
+  return Array.from({ length: plan.nproc }, (_, rank) => spawn(plan.env.python, [script, specFile], {
+    cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    env: {
+      ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(plan.nproc), LOCAL_WORLD_SIZE: String(plan.nproc),
+      GROUP_RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port),
+    },
+  }));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 class TorchRun implements PreparedRun {
@@ -142,50 +172,58 @@ class TorchRun implements PreparedRun {
     await this.recordEngine();
 
     const script = join(this.programDir, TRAIN_SCRIPT);
-    const args = plan.nproc > 1
-      ? ['-m', 'torch.distributed.run', '--standalone', `--nproc_per_node=${plan.nproc}`, script, specFile]
-      : [script, specFile];
-    const child = spawn(plan.env.python, args, { cwd: this.programDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const children = await launch(plan, script, specFile, this.programDir);
     const stderrTail: string[] = [];
     let done: { status?: string; step?: number; last_checkpoint?: string; final_dir?: string; message?: string } | undefined;
     let stopRequested = false;
-    const lines = createInterface({ input: child.stdout });
-    lines.on('line', (line) => {
-      if (!line.startsWith('@sftgoc ')) {
-        if (line.trim() !== '') inputs.log(line);
-        return;
-      }
-      const e = JSON.parse(line.slice(8)) as { event: string; metrics?: unknown; text?: string; total?: number; step?: number } & Record<string, unknown>;
-      if (e.event === 'start') inputs.reporter.start(e.total!, e.step!);
-      else if (e.event === 'note') inputs.reporter.note(e.text!);
-      else if (e.event === 'eval') {
-        outcome.evals.push(e.metrics as EvalMetrics);
-        inputs.reporter.eval(e.metrics as EvalMetrics);
-      } else if (e.event === 'step') {
-        const m = e.metrics as StepMetrics;
-        outcome.history.push(m);
-        inputs.reporter.step(m);
-        if (!stopRequested && m.step < total && inputs.shouldStop(m.step)) {
-          stopRequested = true;
-          void writeFile(stopFile, 'stop\n');
+    // Rank 0 reports; the other ranks' stdout is only passed on as log lines.
+    children.forEach((child, rank) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        if (!line.startsWith('@sftgoc ')) {
+          if (line.trim() !== '') inputs.log(plan.nproc > 1 ? `[rank ${rank}] ${line}` : line);
+          return;
         }
-      } else if (e.event === 'done') done = e as typeof done;
+        if (rank !== 0) return;
+        const e = JSON.parse(line.slice(8)) as { event: string; metrics?: unknown; text?: string; total?: number; step?: number } & Record<string, unknown>;
+        if (e.event === 'start') inputs.reporter.start(e.total!, e.step!);
+        else if (e.event === 'note') inputs.reporter.note(e.text!);
+        else if (e.event === 'eval') {
+          outcome.evals.push(e.metrics as EvalMetrics);
+          inputs.reporter.eval(e.metrics as EvalMetrics);
+        } else if (e.event === 'step') {
+          const m = e.metrics as StepMetrics;
+          outcome.history.push(m);
+          inputs.reporter.step(m);
+          if (!stopRequested && m.step < total && inputs.shouldStop(m.step)) {
+            stopRequested = true;
+            void writeFile(stopFile, 'stop\n');
+          }
+        } else if (e.event === 'done') done = e as typeof done;
+      });
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderrTail.push(chunk.toString('utf8'));
+        while (stderrTail.length > 200) stderrTail.shift();
+      });
     });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderrTail.push(chunk.toString('utf8'));
-      while (stderrTail.length > 200) stderrTail.shift();
-    });
-    // If sftgoc itself is ended, the child's process group goes with it.
-    const killChild = () => {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        // already gone
+    // If sftgoc itself ends, or one rank fails (the others would wait on it), the process groups go too.
+    const killAll = () => {
+      for (const child of children) {
+        try {
+          process.kill(-child.pid!, 'SIGTERM');
+        } catch {
+          // already gone
+        }
       }
     };
-    process.on('exit', killChild);
-    const code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1))));
-    process.off('exit', killChild);
+    process.on('exit', killAll);
+    const codes = await Promise.all(children.map((child) => new Promise<number>((resolve) => child.on('close', (c, signal) => {
+      const code = c ?? (signal ? 128 : 1);
+      if (code !== 0 && code !== 130 && code !== 3) killAll();
+      resolve(code);
+    }))));
+    process.off('exit', killAll);
+    const code = codes.find((c) => c !== 0 && c !== 130 && c !== 3) ?? codes[0]!;
     inputs.reporter.stop();
     outcome.step = done?.step ?? outcome.history.at(-1)?.step ?? 0;
     if (done?.last_checkpoint !== undefined) outcome.lastCheckpoint = done.last_checkpoint;

@@ -2,6 +2,7 @@
 settings, timed the same way. Prints one JSON object on stdout. Not a unit test.
 
   python3 bench/peer.py --request REQUEST.json
+  python3 bench/peer.py --blas [--threads 2]     # which BLAS torch uses and its 1024³ matMul GFLOP/s
 
 The request (written by bench/run.ts) holds the configuration, the variant (sft | sftgo for a
 model, fused | unfused for the head: torch has no fused head, so both run the plain
@@ -11,6 +12,8 @@ and, for model configurations, the batches with their loss masks and `important`
 import argparse
 import json
 import math
+import os
+import re
 import resource
 import time
 
@@ -133,10 +136,59 @@ def matmul_flops(m, k, n, min_seconds=0.5):
     return 2 * m * k * n * repeats / (time.perf_counter() - start)
 
 
+def loaded_blas():
+    """The BLAS libraries mapped into this process (torch links libblas.so.3, which Debian's
+    alternatives point at the reference BLAS or OpenBLAS; the resolved file says which)."""
+    paths = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1] if len(line.split()) >= 6 else ""
+            name = os.path.basename(path)
+            if re.search(r"blas|mkl|blis|accelerate", name, re.IGNORECASE):
+                paths.add(os.path.realpath(path))
+    return sorted(paths)
+
+
+def blas_kind(paths):
+    """'openblas', 'mkl', 'blis', 'reference' (Debian's libblas.so.3 from netlib) or 'unknown'."""
+    joined = " ".join(paths).lower()
+    for kind in ("openblas", "mkl", "blis"):
+        if kind in joined:
+            return kind
+    if re.search(r"/blas/libblas\.so", joined):
+        return "reference"
+    return "unknown"
+
+
+def blas_report(threads):
+    """Which BLAS torch multiplies with, and how fast: the bench's machine peak."""
+    torch.set_num_threads(threads)
+    config = torch.__config__.show()
+    build = re.search(r"BLAS_INFO=([^,\s]+)", config)
+    gflops = matmul_flops(1024, 1024, 1024, min_seconds=1.0) / 1e9  # after the first product: libblas is mapped lazily
+    paths = loaded_blas()
+    return {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "buildBlas": build.group(1) if build else None,
+        "libraries": paths,
+        "kind": blas_kind(paths),
+        "matMul1024Gflops": gflops,
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--request", required=True)
-    req = json.load(open(parser.parse_args().request))
+    parser.add_argument("--request")
+    parser.add_argument("--blas", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if args.blas:
+        print(json.dumps(blas_report(args.threads)))
+        return
+    if args.request is None:
+        parser.error("--request or --blas is required")
+    req = json.load(open(args.request))
     torch.set_num_threads(req["threads"])
     torch.manual_seed(1)
     step = head_step_fn(req) if req["config"]["kind"] == "head" else model_step_fn(req)

@@ -1,6 +1,7 @@
 // Where a training step's time goes: one step of a bench configuration under tf.profile, kernels
 // summed by name (wall ms, calls), most expensive first. Not a unit test.
-//   npx tsx bench/profile.ts [toy|small] [sft|sftgo] [--backend wasm|cpu] [--top 25]
+//   npx tsx bench/profile.ts [toy|small] [sft|sftgo] [--backend wasm-blas|wasm|cpu] [--top 25]
+//                            [--matmul] [--calls Sum,Exp]   (each call of the named kernels, slowest first)
 import * as tf from '@tensorflow/tfjs';
 import { CONFIGS, type ModelBenchConfig } from './configs.js';
 import { initBackend, isBackendRequest } from '../src/backend/index.js';
@@ -16,7 +17,8 @@ const flag = (name: string, fallback: string): string => {
   const i = args.indexOf(name);
   return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
-const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1]!.startsWith('--')));
+const valued = new Set(['--backend', '--top', '--calls']);
+const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && valued.has(args[i - 1]!)));
 const config = CONFIGS[(positional[0] ?? 'toy') as 'toy' | 'small'] as ModelBenchConfig;
 const variant = positional[1] ?? 'sft';
 const backend = flag('--backend', 'wasm');
@@ -58,5 +60,14 @@ if (args.includes('--matmul')) {
     const inner = a![a!.length - 1] === b![b!.length - 2] ? a![a!.length - 1]! : a![a!.length - 2]!;
     const flops = 2 * out.reduce((x, y) => x * y, 1) * inner;
     console.log(`  [${a}] × [${b}] → [${out}]  ${(k.kernelTimeMs as number).toFixed(1)} ms  ${(flops / (k.kernelTimeMs as number) / 1e6).toFixed(1)}`);
+  }
+}
+const callNames = flag('--calls', '').split(',').filter((n) => n !== '');
+if (callNames.length > 0) {
+  console.log(`\ncalls of ${callNames.join(', ')}, slowest first (input shapes → output shape, ms):`);
+  const calls = info.kernels.filter((k) => callNames.includes(k.name));
+  for (const k of calls.sort((x, y) => (y.kernelTimeMs as number) - (x.kernelTimeMs as number)).slice(0, top)) {
+    const ins = (k.inputShapes as number[][]).map((s) => `[${s}]`).join(' ');
+    console.log(`  ${k.name.padEnd(12)} ${ins} → [${k.outputShapes[0] as number[]}]  ${(k.kernelTimeMs as number).toFixed(1)} ms`);
   }
 }

@@ -149,8 +149,8 @@ export interface Backend {
 
 /** The tfjs backend of this process (the precompute pass and the tfjs engine run on it). */
 export async function startBackend(request: string): Promise<Staged<{ backend: Backend }>> {
-  const { initBackend, isBackendRequest, BackendLoadError } = await import('./backend/index.js');
-  if (!isBackendRequest(request)) return { ok: false, kind: 'usage', messages: [`--backend ${request}: expected auto, tensorflow-gpu, tensorflow, wasm or cpu`] };
+  const { initBackend, isBackendRequest, BackendLoadError, backendChoices } = await import('./backend/index.js');
+  if (!isBackendRequest(request)) return { ok: false, kind: 'usage', messages: [`--backend ${request}: expected ${backendChoices()}`] };
   try {
     const backend = await initBackend(request);
     return { ok: true, backend: { name: backend.name, requested: request, notes: [...backend.notes] } };

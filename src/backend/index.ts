@@ -2,20 +2,16 @@
 // run computes on, install our kernel fixes for it, and say which one was taken and why the
 // others were not.
 import * as tf from '@tensorflow/tfjs';
+import { findBlas } from './blas/library.js';
 import { fixBatchMatMulGradient, registerMissingGradients } from './gradients.js';
 import { installCpuKernelFixes } from './kernels/install.js';
 import { defaultImporter, loadNative, TFJS_NATIVE_NAME, type ModuleImporter } from './native.js';
+import { AUTO_ORDER, type BackendName, type BackendRequest } from './names.js';
 import { loadWasm, type LoadOutcome } from './wasm.js';
 
 export { stopGradient } from './gradients.js';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export type BackendRequest = 'auto' | BackendName;
-
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
-
-/** The order `auto` tries, fastest first. */
-export const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export { AUTO_ORDER, BACKEND_REQUESTS, backendChoices, isBackendRequest, type BackendName, type BackendRequest } from './names.js';
 
 export interface BackendInfo {
   /** The backend taken (ours, not tfjs's: both native packages are 'tensorflow' to tfjs). */
@@ -41,14 +37,12 @@ export class BackendLoadError extends Error {
   }
 }
 
-export function isBackendRequest(value: string): value is BackendRequest {
-  return (BACKEND_REQUESTS as readonly string[]).includes(value);
-}
-
 /** tfjs's own name for each of our backends. */
 export function tfjsBackendName(name: BackendName): string {
+  if (name === 'wasm-blas') return 'wasm';
   return name === 'tensorflow-gpu' || name === 'tensorflow' ? TFJS_NATIVE_NAME : name;
 }
+
 
 let active: { requested: BackendRequest; info: BackendInfo } | undefined;
 // Calls are serialised: two overlapping initialisations would race on tf.setBackend.
@@ -87,11 +81,15 @@ async function select(requested: BackendRequest, importModule: ModuleImporter): 
   throw new BackendLoadError(requested, skipped);
 }
 
-function load(candidate: BackendName, importModule: ModuleImporter): Promise<LoadOutcome> {
+async function load(candidate: BackendName, importModule: ModuleImporter): Promise<LoadOutcome> {
   switch (candidate) {
     case 'tensorflow-gpu':
     case 'tensorflow':
       return loadNative(candidate, importModule);
+    case 'wasm-blas': {
+      const found = await findBlas();
+      return found.ok ? loadWasm(found.blas) : { ok: false, reason: found.reason };
+    }
     case 'wasm':
       return loadWasm();
     case 'cpu':

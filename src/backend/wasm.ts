@@ -8,6 +8,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { setActiveBlas } from './blas/matmul.js';
+import type { Blas } from './blas/library.js';
+import { firstLine } from './first-line.js';
 import { installWasmKernelFixes } from './kernels/install.js';
 
 export type LoadOutcome = { ok: true; notes: string[] } | { ok: false; reason: string };
@@ -18,7 +21,11 @@ export function wasmBinaryDirectory(): string {
   return path.dirname(entry) + path.sep;
 }
 
-export async function loadWasm(): Promise<LoadOutcome> {
+/**
+ * Makes wasm the tfjs backend. With `blas` its matrix products go to that library's cblas_sgemm
+ * (backend `wasm-blas`); without, to XNNPACK (backend `wasm`, what `npm ci` alone gives).
+ */
+export async function loadWasm(blas?: Blas): Promise<LoadOutcome> {
   let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
   let dir: string;
   try {
@@ -39,14 +46,11 @@ export async function loadWasm(): Promise<LoadOutcome> {
   if (!(await tf.setBackend('wasm'))) {
     return { ok: false, reason: `the wasm backend failed to initialise from ${dir + binary} (tfjs logged the cause above)` };
   }
+  setActiveBlas(blas);
   const notes = [
     `wasm: ${simd ? 'SIMD' : 'no SIMD'}, ${wasm.getThreadsCount()} thread (tfjs uses the single-threaded build in Node, tensorflow/tfjs#3830)`,
   ];
+  if (blas !== undefined) notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}`);
   if (fixes.length > 0) notes.push(`wasm kernel fixes: ${fixes.join('; ')}`);
   return { ok: true, notes };
-}
-
-export function firstLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return text.split('\n')[0] ?? text;
 }

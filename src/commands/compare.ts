@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { commonFlags, SftgocCommand } from '../cli/base-command.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { processOutput } from '../cli/output.js';
+import { BACKEND_REQUESTS } from '../backend/names.js';
 
 export default class Compare extends SftgocCommand {
   static override summary = 'Train each objective with the same data and seeds; table of held-out loss per group, mean ± std.';
@@ -22,7 +23,7 @@ export default class Compare extends SftgocCommand {
     ...commonFlags,
     seeds: Flags.string({ description: 'Comma-separated training seeds; every file runs once per seed.', helpValue: '1,2,3', default: '1,2,3' }),
     out: Flags.string({ description: 'The compare directory (default runs/compare-<time>).', helpValue: 'DIR' }),
-    backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] }),
+    backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: [...BACKEND_REQUESTS] }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation instead of stopping.' }),
   };
 

@@ -2,6 +2,7 @@
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, SftgocCommand } from '../cli/base-command.js';
 import { processOutput } from '../cli/output.js';
+import { BACKEND_REQUESTS } from '../backend/names.js';
 
 export default class Eval extends SftgocCommand {
   static override summary = 'Held-out loss per group and perplexity of a trained model.';
@@ -23,7 +24,7 @@ export default class Eval extends SftgocCommand {
     objective: Flags.string({ description: 'A .sftgo file whose objective and groups are evaluated (default: the run\'s; without a run: mean ce).', helpValue: 'FILE' }),
     batch: Flags.integer({ description: 'Samples per evaluation batch (default: the run\'s train.batch, else 8).', min: 1 }),
     'max-len': Flags.integer({ description: 'Tokens per sample at most (default: the run\'s data.max_len, or 512).', min: 2 }),
-    backend: Flags.string({ description: 'TensorFlow.js backend.', options: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }),
+    backend: Flags.string({ description: 'TensorFlow.js backend.', options: [...BACKEND_REQUESTS], default: 'auto' }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation.' }),
   };
 

@@ -2,6 +2,7 @@
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, SftgocCommand } from '../cli/base-command.js';
 import { processOutput } from '../cli/output.js';
+import { BACKEND_REQUESTS } from '../backend/names.js';
 
 export default class Groups extends SftgocCommand {
   static override summary = 'Show each token of the data with its scores and group.';
@@ -25,7 +26,7 @@ export default class Groups extends SftgocCommand {
     format: Flags.string({ description: 'Output format.', options: ['text', 'jsonl', 'html'], default: 'text' }),
     model: Flags.string({ description: 'A Hugging Face model directory: show its ce, evaluate dynamic groups.', helpValue: 'DIR' }),
     out: Flags.string({ description: 'Write the output to this file instead of stdout.', helpValue: 'FILE' }),
-    backend: Flags.string({ description: 'TensorFlow.js backend (when a model runs).', options: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] }),
+    backend: Flags.string({ description: 'TensorFlow.js backend (when a model runs).', options: [...BACKEND_REQUESTS] }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation.' }),
   };
 

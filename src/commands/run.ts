@@ -2,6 +2,7 @@
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, SftgocCommand } from '../cli/base-command.js';
 import { processOutput } from '../cli/output.js';
+import { BACKEND_REQUESTS } from '../backend/names.js';
 
 export default class Run extends SftgocCommand {
   static override summary = 'Compile a .sftgo objective and train a model with it.';
@@ -18,9 +19,9 @@ export default class Run extends SftgocCommand {
   static override args = { file: Args.string({ required: true, description: 'the .sftgo objective' }) };
   static override flags = {
     ...commonFlags,
-    backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] }),
+    backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: [...BACKEND_REQUESTS] }),
     engine: Flags.string({ description: 'tfjs (in process, the default) or torch (a generated PyTorch program; see docs/scale-out.md).', options: ['tfjs', 'torch'], default: 'tfjs' }),
-    nproc: Flags.integer({ description: 'torch engine: processes (torchrun --nproc_per_node); the micro-batches of each update are dealt out to them.', min: 1, max: 1024 }),
+    nproc: Flags.integer({ description: 'torch engine: processes on this machine (torch.distributed; one per GPU); the micro-batches of each update are dealt out to them.', min: 1, max: 1024 }),
     device: Flags.string({ description: 'torch engine: where the program trains.', options: ['auto', 'cpu', 'cuda'] }),
     python: Flags.string({ description: 'torch engine: the Python with torch (default: $SFTGOC_PYTHON, python3, /usr/bin/python3).', helpValue: 'PATH' }),
     resume: Flags.string({ description: 'Continue the run in this directory from its latest checkpoint.', helpValue: 'RUN_DIR' }),

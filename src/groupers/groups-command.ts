@@ -107,9 +107,9 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   const statics = objectiveScorers(ir).filter((s) => s.kind === 'static');
   const usesTf = haveModel || ir.requires.reference || statics.some((s) => s.name === 'llmlingua2') || objectiveScorers(ir).some((s) => s.name === 'excess_loss');
   if (usesTf) {
-    const { initBackend, isBackendRequest } = await import('../backend/index.js');
+    const { initBackend, isBackendRequest, backendChoices } = await import('../backend/index.js');
     const request = options.backend ?? config.train.backend;
-    if (!isBackendRequest(request)) return fail(ExitCode.Usage, [`--backend ${request}: expected auto, tensorflow-gpu, tensorflow, wasm or cpu`]);
+    if (!isBackendRequest(request)) return fail(ExitCode.Usage, [`--backend ${request}: expected ${backendChoices()}`]);
     const backend = await initBackend(request).catch((e: Error) => e);
     if (backend instanceof Error) return fail(ExitCode.InputError, [backend.message]);
   }

@@ -137,8 +137,8 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   if (data.errors.length > 0) return fail(ExitCode.InputError, data.errors.map(formatDataError));
   if (data.samples.length === 0) return fail(ExitCode.InputError, [`${target.dataFile}: no samples`]);
 
-  const { initBackend, isBackendRequest } = await import('../backend/index.js');
-  if (!isBackendRequest(o.backend)) return fail(ExitCode.Usage, [`--backend ${o.backend}: expected auto, tensorflow-gpu, tensorflow, wasm or cpu`]);
+  const { initBackend, isBackendRequest, backendChoices } = await import('../backend/index.js');
+  if (!isBackendRequest(o.backend)) return fail(ExitCode.Usage, [`--backend ${o.backend}: expected ${backendChoices()}`]);
   const backend = await initBackend(o.backend).catch((e: Error) => e);
   if (backend instanceof Error) return fail(ExitCode.InputError, [backend.message]);
 

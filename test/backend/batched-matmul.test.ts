@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { batchIndexMap, broadcastBatchShape } from '../../src/backend/kernels/batched-matmul.js';
 import { matMulReference } from '../../src/backend/kernels/reference.js';
-import { assertClose, onBackend, seeded, useBackend } from './helpers.js';
+import { assertClose, noteWhenBlasMissing, onBackend, seeded, useBackend, WASM_BACKENDS } from './helpers.js';
 
 const TOL = { abs: 1e-4, rel: 1e-4 };
 
@@ -85,8 +85,9 @@ function run(c: Case, a: Float32Array, b: Float32Array, w: Float32Array, outShap
   });
 }
 
-describe('backend: wasm BatchMatMul with a batch (fold or 2-D loop)', () => {
-  useBackend('wasm');
+for (const backend of WASM_BACKENDS) describe(`backend: ${backend} BatchMatMul with a batch (fold or 2-D loop)`, () => {
+  useBackend(backend);
+  noteWhenBlasMissing();
 
   it('broadcastBatchShape and batchIndexMap follow numpy broadcasting', () => {
     assert.deepEqual(broadcastBatchShape([4], [4]), [4]);

@@ -2,6 +2,7 @@
 // backend changed for other test files, seeded data, and tolerance checks.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { findBlas } from '../../src/backend/blas/library.js';
 import { initBackend, type BackendRequest } from '../../src/backend/index.js';
 import { mulberry32 } from '../../src/data/prng.js';
 
@@ -15,6 +16,20 @@ export function useBackend(name: BackendRequest): void {
   after(async () => {
     await tf.setBackend(previous ?? 'cpu');
   });
+}
+
+/** The system BLAS of this machine, if any (CI installs libopenblas0-pthread; a bare machine has none). */
+export const BLAS = await findBlas();
+
+/**
+ * The wasm backends a kernel test sweeps: `wasm` (XNNPACK) always, `wasm-blas` (matrix products
+ * through the system BLAS) when one is found.
+ */
+export const WASM_BACKENDS: readonly BackendRequest[] = BLAS.ok ? ['wasm', 'wasm-blas'] : ['wasm'];
+
+/** Inside a describe: one pending test saying why `wasm-blas` is not tested here, when it is not. */
+export function noteWhenBlasMissing(): void {
+  if (!BLAS.ok) it.skip(`wasm-blas not tested: ${BLAS.reason}`);
 }
 
 /** Runs `f` with the given tfjs backend active, then switches back. */

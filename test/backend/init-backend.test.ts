@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { BackendLoadError, initBackend, isBackendRequest, type BackendInfo } from '../../src/backend/index.js';
+import { BLAS } from './helpers.js';
 
 const notFound = (specifier: string): Error =>
   Object.assign(new Error(`Cannot find package '${specifier}' imported from /somewhere`), { code: 'ERR_MODULE_NOT_FOUND' });
@@ -42,13 +43,14 @@ describe('backend: initBackend', () => {
     assert.equal(tf.getBackend(), 'wasm');
   });
 
-  it('auto skips absent native packages, naming each and how to install it, and takes wasm', async () => {
+  it('auto skips absent native packages, naming each and how to install it, and takes wasm-blas or wasm', async () => {
     await tf.setBackend('cpu'); // so auto really selects again
     const info = await initBackend('auto', { importModule: async (s) => Promise.reject(notFound(s)) });
-    assert.equal(info.name, 'wasm');
+    // wasm-blas when this machine has an optimized BLAS (blas.test.ts), else wasm with the reason.
+    assert.equal(info.name, BLAS.ok ? 'wasm-blas' : 'wasm');
     assert.equal(tf.getBackend(), 'wasm');
     const text = info.notes.join('\n');
-    assert.match(text, /auto: took wasm/);
+    assert.match(text, BLAS.ok ? /auto: took wasm-blas/ : /auto: took wasm\n[^]*wasm-blas skipped: /);
     assert.match(text, /tensorflow-gpu skipped: @tensorflow\/tfjs-node-gpu is not installed \(npm install @tensorflow\/tfjs-node-gpu\)/);
     assert.match(text, /tensorflow skipped: @tensorflow\/tfjs-node is not installed/);
   });
@@ -103,7 +105,7 @@ describe('backend: initBackend', () => {
   });
 
   it('recognises exactly the documented names', () => {
-    for (const name of ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) assert.ok(isBackendRequest(name), name);
+    for (const name of ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm-blas', 'wasm', 'cpu']) assert.ok(isBackendRequest(name), name);
     for (const name of ['webgl', 'WASM', 'gpu', '']) assert.ok(!isBackendRequest(name), name);
   });
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { matMulReference } from '../../src/backend/kernels/reference.js';
-import { assertClose, onBackend, seeded, useBackend } from './helpers.js';
+import { assertClose, noteWhenBlasMissing, onBackend, seeded, useBackend, WASM_BACKENDS } from './helpers.js';
 
 interface Case {
   label: string;
@@ -67,8 +67,9 @@ function sumBatchTo(values: Float64Array, size: number): Float64Array {
   return out;
 }
 
-describe('backend: wasm matMul with transposed operands', () => {
-  useBackend('wasm');
+for (const backend of WASM_BACKENDS) describe(`backend: ${backend} matMul with transposed operands`, () => {
+  useBackend(backend);
+  noteWhenBlasMissing();
 
   for (const c of CASES) {
     for (const [tA, tB] of COMBOS) {

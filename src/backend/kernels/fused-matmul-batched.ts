@@ -3,7 +3,8 @@
 // Why: tfjs-backend-wasm 4.22's fused kernel adds the bias wrongly when the batch is > 1
 // (measured: fused.matMul({a:[2,3,5], b:[2,5,4], bias:[4]}) differs from matMul + add by up to
 // 0.7; the 2-D case is exact). The decomposition uses the (fixed) BatchMatMul kernel and the
-// backend's own Add and activation kernels; single-batch calls still go to the fused original.
+// backend's own Add and activation kernels; single-batch calls still go to the fused original,
+// unless `alwaysDecompose` says otherwise (a BLAS is active: its BatchMatMul beats the fused one).
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 
 export interface FusedParts {
@@ -24,14 +25,14 @@ function batchCount(shape: readonly number[]): number {
   return shape.slice(0, -2).reduce((x, y) => x * y, 1);
 }
 
-export function wrapBatchedFusedMatMul(original: KernelFunc, parts: FusedParts): KernelFunc {
+export function wrapBatchedFusedMatMul(original: KernelFunc, parts: FusedParts, alwaysDecompose: () => boolean = () => false): KernelFunc {
   return (params) => {
     const { inputs, backend } = params;
     const attrs = params.attrs ?? {};
     const a = inputs['a'];
     const b = inputs['b'];
     if (a === undefined || b === undefined) throw new Error('_FusedMatMul: expected inputs a and b');
-    if (batchCount(a.shape) <= 1 && batchCount(b.shape) <= 1) return original(params);
+    if (batchCount(a.shape) <= 1 && batchCount(b.shape) <= 1 && !alwaysDecompose()) return original(params);
 
     const steps: TensorInfo[] = [];
     const step = (info: TensorInfo | TensorInfo[]): TensorInfo => {

@@ -3,6 +3,7 @@
 // a kernel we installed is recognised and left alone.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import { activeBlas, withBlas } from '../blas/matmul.js';
 import { makeEinsum } from './einsum.js';
 import { wrapBatchedMatMul } from './batched-matmul.js';
 import { wrapBatchedFusedMatMul } from './fused-matmul-batched.js';
@@ -50,8 +51,9 @@ function requireWasmKernel(name: string): KernelFunc {
  * Wasm fixes: BatchMatMul and _FusedMatMul with transposed operands go through an explicit
  * Transpose, and BatchMatMul with a batch folds it into rows or loops over 2-D products (XNNPACK);
  * UnsortedSegmentSum (gather's gradient) and Einsum are added; GatherV2 with batchDims
- * is corrected; Identity shares the buffer instead of copying it. Must run after @tensorflow/tfjs-backend-wasm has been imported (it registers the
- * originals).
+ * is corrected; Identity shares the buffer instead of copying it. BatchMatMul and _FusedMatMul
+ * also carry the switch to the system BLAS (../blas/matmul.ts), off until a loader turns it on.
+ * Must run after @tensorflow/tfjs-backend-wasm has been imported (it registers the originals).
  */
 export function installWasmKernelFixes(): KernelFix[] {
   const installed: KernelFix[] = [];
@@ -62,7 +64,8 @@ export function installWasmKernelFixes(): KernelFix[] {
     const config = transposedMatMulConfig(original, transpose.kernelFunc);
     if (name === 'BatchMatMul') {
       // Inside the transpose wrapper: it materialises transposed operands, then the batch is folded or looped.
-      config.kernelFunc = wrapTransposedMatMul(wrapBatchedMatMul(original.kernelFunc), transpose.kernelFunc);
+      // Outermost: with a BLAS active (backend wasm-blas) the product goes to cblas_sgemm instead.
+      config.kernelFunc = withBlas(wrapTransposedMatMul(wrapBatchedMatMul(original.kernelFunc), transpose.kernelFunc));
       installed.push('BatchMatMul with batch > 1 runs as one folded or several 2-D products');
     }
     if (name === '_FusedMatMul') {
@@ -77,7 +80,7 @@ export function installWasmKernelFixes(): KernelFix[] {
           leakyrelu: requireWasmKernel('LeakyRelu'),
           prelu: requireWasmKernel('Prelu'),
         },
-      });
+      }, () => activeBlas() !== undefined);
       installed.push('_FusedMatMul with batch > 1 runs as BatchMatMul + Add + activation');
     }
     replaceKernel(config);

@@ -1,0 +1,177 @@
+// Finding an optimized system BLAS at run time and binding its cblas_sgemm through koffi (FFI).
+//
+// Why: tfjs-backend-wasm multiplies on one thread with 128-bit SIMD (~20 GFLOP/s here), while the
+// machine's OpenBLAS reaches 100–190 GFLOP/s on the same 2 cores. The BLAS is optional, like
+// tfjs-node: `koffi` is an optional npm dependency (prebuilt binaries, no compiler) and the library
+// is whatever the system has. Nothing here is required: every failure is a reason string, and the
+// wasm backend then multiplies with XNNPACK as before.
+//
+// Only libraries known to be optimized are tried by name. Debian's `libblas.so.3` is deliberately
+// not on the list: without an optimized BLAS installed it is the reference implementation (5–6
+// GFLOP/s, slower than wasm). SFTGOC_BLAS=/path/to/lib names any other library that exports
+// cblas_sgemm (BLIS, MKL, …); then only that one is tried, so a wrong path is reported.
+//
+// koffi is imported by a specifier held in a variable (as src/backend/native.ts does for
+// tfjs-node): it is an optional dependency, and TypeScript must not need it to build.
+import { firstLine } from '../first-line.js';
+
+/** CBLAS_ORDER / CBLAS_TRANSPOSE values (cblas.h). */
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+
+/** Row-major single-precision GEMM on Float32Array views: c = alpha·op(a)·op(b) + beta·c. */
+export type Sgemm = (
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
+  beta: number, c: Float32Array, ldc: number,
+) => void;
+
+export interface Blas {
+  sgemm: Sgemm;
+  /** The file name or path it was loaded from. */
+  library: string;
+  /** Human-readable: what it is and how many threads it uses, for notes and the bench. */
+  description: string;
+}
+
+export type BlasOutcome = { ok: true; blas: Blas } | { ok: false; reason: string };
+
+/** The subset of koffi's API used here. */
+interface KoffiLibrary {
+  func(definition: string): (...args: unknown[]) => unknown;
+}
+interface Koffi {
+  load(path: string): KoffiLibrary;
+}
+
+const SGEMM_PROTOTYPE =
+  'void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)';
+
+/** Library names tried in order when SFTGOC_BLAS is not set, for this platform. */
+export function candidateLibraries(platform: NodeJS.Platform = process.platform): string[] {
+  switch (platform) {
+    case 'darwin':
+      return ['/System/Library/Frameworks/Accelerate.framework/Accelerate', 'libopenblas.dylib', '/opt/homebrew/opt/openblas/lib/libopenblas.dylib'];
+    case 'win32':
+      return ['libopenblas.dll', 'openblas.dll'];
+    default:
+      return ['libopenblas.so.0', 'libopenblas.so', 'libblis.so.4', 'libmkl_rt.so.2', 'libmkl_rt.so'];
+  }
+}
+
+/** What to install when nothing was found, for the reason string. */
+function installHint(platform: NodeJS.Platform): string {
+  switch (platform) {
+    case 'darwin':
+      return 'brew install openblas';
+    case 'win32':
+      return 'put libopenblas.dll on PATH';
+    default:
+      return 'apt-get install libopenblas0-pthread (Debian/Ubuntu) or dnf install openblas-threads';
+  }
+}
+
+export interface FindBlasOptions {
+  /** Libraries to try; default: SFTGOC_BLAS alone when set, else candidateLibraries(). */
+  candidates?: string[];
+  /** How to import koffi; tests replace it. */
+  importKoffi?: () => Promise<unknown>;
+}
+
+const KOFFI_SPECIFIER = 'koffi';
+const defaultImportKoffi = (): Promise<unknown> => import(KOFFI_SPECIFIER);
+
+let cached: Promise<BlasOutcome> | undefined;
+
+/** The process's BLAS, looked for once (later calls with no options return the same outcome). */
+export function findBlas(options: FindBlasOptions = {}): Promise<BlasOutcome> {
+  if (options.candidates !== undefined || options.importKoffi !== undefined) return search(options);
+  cached ??= search(options);
+  return cached;
+}
+
+async function search(options: FindBlasOptions): Promise<BlasOutcome> {
+  let koffi: Koffi;
+  try {
+    const module = (await (options.importKoffi ?? defaultImportKoffi)()) as { default?: Koffi } & Koffi;
+    koffi = module.default ?? module;
+  } catch (e) {
+    return { ok: false, reason: `the optional package koffi (FFI) could not be loaded: ${firstLine(e)}` };
+  }
+  const chosen = process.env['SFTGOC_BLAS'];
+  const candidates = options.candidates ?? (chosen !== undefined && chosen !== '' ? [chosen] : candidateLibraries());
+  const tried: string[] = [];
+  for (const library of candidates) {
+    const outcome = bind(koffi, library);
+    if (outcome.ok) return outcome;
+    tried.push(outcome.reason);
+  }
+  const hint = chosen !== undefined && chosen !== '' ? '' : `; to get one: ${installHint(process.platform)}`;
+  return { ok: false, reason: `no optimized BLAS found (${tried.join('; ')})${hint}` };
+}
+
+function bind(koffi: Koffi, library: string): BlasOutcome {
+  let lib: KoffiLibrary;
+  try {
+    lib = koffi.load(library);
+  } catch (e) {
+    return { ok: false, reason: `${library}: ${firstLine(e)}` };
+  }
+  let raw: (...args: unknown[]) => unknown;
+  try {
+    raw = lib.func(SGEMM_PROTOTYPE);
+  } catch (e) {
+    return { ok: false, reason: `${library} has no cblas_sgemm: ${firstLine(e)}` };
+  }
+  const sgemm: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    raw(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  };
+  const check = selfCheck(sgemm);
+  if (check !== undefined) return { ok: false, reason: `${library}: cblas_sgemm failed a 3×4·4×2 check (${check}); not used` };
+  return { ok: true, blas: { sgemm, library, description: describe(lib, library) } };
+}
+
+/**
+ * A small product with both transposes, an offset view and beta ≠ 0, against a straight loop:
+ * catches a library with another ABI (64-bit integers, column-major only) before it computes
+ * anything real. Returns what went wrong, or undefined.
+ */
+function selfCheck(sgemm: Sgemm): string | undefined {
+  const [m, n, k] = [3, 2, 4];
+  const a = Float32Array.from({ length: 1 + m * k }, (_, i) => (i % 5) - 2); // a view at offset 1, stored transposed [k, m]
+  const b = Float32Array.from({ length: n * k }, (_, i) => (i % 3) + 0.5); // stored transposed [n, k]
+  const c = Float32Array.from({ length: m * n }, (_, i) => i);
+  const expected = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += a[1 + p * m + i]! * b[j * k + p]!;
+      expected[i * n + j] = 2 * acc + 0.5 * c[i * n + j]!;
+    }
+  }
+  try {
+    sgemm(true, true, m, n, k, 2, a.subarray(1), m, b, k, 0.5, c, n);
+  } catch (e) {
+    return firstLine(e);
+  }
+  for (let i = 0; i < expected.length; i++) {
+    if (Math.abs(c[i]! - expected[i]!) > 1e-4) return `element ${i} is ${c[i]}, expected ${expected[i]}`;
+  }
+  return undefined;
+}
+
+/** "OpenBLAS 0.3.21 … (libopenblas.so.0), 2 threads" where the library says; else its name. */
+function describe(lib: KoffiLibrary, library: string): string {
+  const optional = <T>(prototype: string): (() => T) | undefined => {
+    try {
+      return lib.func(prototype) as () => T;
+    } catch {
+      return undefined;
+    }
+  };
+  const config = optional<string>('const char *openblas_get_config()')?.();
+  const threads = optional<number>('int openblas_get_num_threads()')?.();
+  const name = config !== undefined ? config.split(' ').slice(0, 2).join(' ') : 'cblas_sgemm';
+  return `${name} (${library})${threads !== undefined ? `, ${threads} thread${threads === 1 ? '' : 's'}` : ''}`;
+}

@@ -157,3 +157,17 @@ export function splitReference(x: ArrayLike<number>, shape: readonly number[], s
     return { values, shape: partShape };
   });
 }
+
+/** tf.transpose(x, perm): out position p reads x at the position whose axis perm[i] is p[i]. */
+export function transposeReference(x: ArrayLike<number>, shape: readonly number[], perm: readonly number[]): Dense {
+  const outShape = perm.map((axis) => shape[axis]!);
+  const out = new Float64Array(size(outShape));
+  const xStrides = strides(shape);
+  for (let flat = 0; flat < out.length; flat++) {
+    const pos = unravel(flat, outShape);
+    let from = 0;
+    perm.forEach((axis, i) => (from += pos[i]! * xStrides[axis]!));
+    out[flat] = x[from]!;
+  }
+  return { values: out, shape: outShape };
+}

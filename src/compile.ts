@@ -2,13 +2,14 @@
 // load (imports) → parse → check (names, types, settings) → lower → fold → cse. Each stage runs as
 // far as the input allows, so one call reports all errors; an unexpected exception becomes E0901
 // instead of escaping. Nothing here imports TensorFlow.js: `sftgoc check` stays fast.
-import { readFileSync } from 'node:fs';
 import { error, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
 import { fileSpan } from './diagnostics/span.js';
 import { parse } from './parse/index.js';
 import { checkProgram } from './check/index.js';
 import { nodeHost, type CompileHost } from './check/host.js';
 import { loadProgram, type LoadedFile } from './check/load.js';
+import { readSourceFile } from './check/read-source.js';
+import { checkLimits } from './check/limits.js';
 import { overrideBlocks, type SettingOverride } from './check/set-overrides.js';
 import { lowerProgram, PARAM_OVERRIDE_PREFIX } from './ir/lower.js';
 import { foldObjective } from './ir/fold.js';
@@ -71,6 +72,8 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
       return { path, source: text2, ast: parsed.ast, imports: [file] };
     });
     const setBlocks = overrideBlocks(options.set ?? [], parse, diagnostics, sources);
+    // The later passes recurse over expressions: nothing past this point runs on an unbounded program.
+    if (!checkLimits([...loaded.files, ...paramFiles], diagnostics)) return { diagnostics: sortDiagnostics(diagnostics), sources };
     const checked = checkProgram([...loaded.files, ...paramFiles], overrides, diagnostics, setBlocks, file);
     for (const [name] of expressionParams) {
       const declared = checked.program.definitions.some((d) => d.kind === 'param' && d.name === name && !d.file.startsWith(PARAM_OVERRIDE_PREFIX));
@@ -105,19 +108,19 @@ function paramsHint(winners: Map<string, { kind: string; file: string }>): strin
   return `params: ${names.join(', ')}`;
 }
 
-/** Reads `path` (through the host when given) and compiles it; an unreadable file is E0205. */
+/** Reads `path` (through the host when given) and compiles it; an unreadable file is E0205 (E0214 when it is not a plain source file). */
 export function compileFile(path: string, options: Omit<CompileOptions, 'file'> = {}): CompileResult {
-  let source: string | undefined;
-  if (options.host !== undefined) source = options.host.readFile(path);
-  else {
-    try {
-      source = readFileSync(path, 'utf8');
-    } catch {
-      source = undefined;
-    }
-  }
-  if (source === undefined) {
+  const read = options.host !== undefined ? options.host.readFile(path) : toHostRead(readSourceFile(path));
+  if (read === undefined) {
     return { diagnostics: [error('E0205', `cannot read ${path}`, fileSpan(path))], sources: {} };
   }
-  return compile(source, { ...options, file: path });
+  if (typeof read === 'object') {
+    return { diagnostics: [error('E0214', `cannot read ${path}: ${read.problem}`, fileSpan(path))], sources: {} };
+  }
+  return compile(read, { ...options, file: path });
+}
+
+function toHostRead(r: ReturnType<typeof readSourceFile>): string | undefined | { problem: string } {
+  if ('text' in r) return r.text;
+  return r.problem === 'no such file' ? undefined : r;
 }

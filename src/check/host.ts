@@ -1,13 +1,16 @@
 // File access for imports goes through a host, so tests and `compile(source)` need no disk and a
 // program can serve sources from anywhere. Standard-library imports get the virtual path
 // `std/NAME.sftgo`, which keeps diagnostics short; the default host maps it to the package's stdlib/.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+// Imports resolve one way everywhere: `std/…` from the standard library, an absolute path as it is,
+// anything else relative to the folder of the importing file.
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readSourceFile } from './read-source.js';
 
 export interface CompileHost {
-  /** The file's text, or undefined when it cannot be read. */
-  readFile(path: string): string | undefined;
+  /** The file's text; undefined when there is no such file; `{ problem }` when it exists but may not be read. */
+  readFile(path: string): string | undefined | { problem: string };
   /** The path of `spec` as written in `import "spec"` inside `fromFile`. */
   resolve(spec: string, fromFile: string): string;
 }
@@ -28,22 +31,33 @@ export function packageVersion(): string {
   }
 }
 
-/** `std/sftgo` and `std/sftgo.sftgo` both name stdlib/sftgo.sftgo; everything else is relative. */
+/** `std/sftgo` and `std/sftgo.sftgo` both name stdlib/sftgo.sftgo; `/a/b.sftgo` is absolute; the rest is relative. */
 export function resolveImport(spec: string, fromFile: string): string {
-  if (spec.startsWith('std/')) return spec.endsWith('.sftgo') ? spec : `${spec}.sftgo`;
+  if (spec.startsWith('std/')) return normalize(spec.endsWith('.sftgo') ? spec : `${spec}.sftgo`);
+  if (isAbsolute(spec)) return normalize(spec);
   return normalize(join(dirname(fromFile), spec));
 }
 
-function readStd(path: string): string | undefined {
-  return readIfExists(join(packageRoot, 'stdlib', path.slice('std/'.length)));
+function readStd(path: string): string | undefined | { problem: string } {
+  const name = path.slice('std/'.length);
+  // `std/../../etc/x.sftgo` must not leave the standard library.
+  if (name.includes('..')) return undefined;
+  return readIfExists(join(packageRoot, 'stdlib', name));
 }
 
-function readIfExists(path: string): string | undefined {
+/** Bounded, non-blocking read (src/check/read-source.ts): a missing file is undefined. */
+function readIfExists(path: string): string | undefined | { problem: string } {
+  // A link named x.sftgo that points at /etc/passwd would otherwise have its lines shown in diagnostics.
+  let real: string;
   try {
-    return readFileSync(path, 'utf8');
+    real = realpathSync(path);
   } catch {
     return undefined;
   }
+  if (!real.endsWith('.sftgo')) return { problem: 'it links to a file that is not a .sftgo file' };
+  const r = readSourceFile(real);
+  if ('text' in r) return r.text;
+  return r.problem === 'no such file' ? undefined : r;
 }
 
 /** Reads from disk; `std/` paths come from the package's stdlib/. */

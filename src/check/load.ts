@@ -3,6 +3,7 @@
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../parse/ast.js';
 import type { CompileHost } from './host.js';
+import { MAX_FILES } from './limits.js';
 
 export type ParseFn = (source: string, file: string) => { ast: SourceFile; diagnostics: Diagnostic[] };
 
@@ -46,7 +47,20 @@ export function loadProgram(mainPath: string, mainSource: string, host: CompileH
       }
       file.imports.push(target);
       if (done.has(target)) continue;
+      if (done.size + stack.length >= MAX_FILES) {
+        diagnostics.push(error('E0605', `too many files: this import would load more than ${MAX_FILES}`, statement.path.span));
+        continue;
+      }
+      if (!target.endsWith('.sftgo')) {
+        diagnostics.push(error('E0214', `cannot import "${statement.path.value}": only .sftgo files can be imported`, statement.path.span, 'name a file ending in .sftgo, e.g. import "./base.sftgo"'));
+        continue;
+      }
       const text = host.readFile(target);
+      if (typeof text === 'object') {
+        // The reason only (size, kind of file): never any of the file's content.
+        diagnostics.push(error('E0214', `cannot import "${statement.path.value}" (${target}): ${text.problem}`, statement.path.span));
+        continue;
+      }
       if (text === undefined) {
         const hint = statement.path.value.startsWith('std/') ? 'the standard library has std/sft, std/sftgo, std/sftgo-llmlingua2, std/sftgo-rho1, std/rho1, std/dft, std/gft, std/groupdro' : undefined;
         diagnostics.push(error('E0205', `cannot read import "${statement.path.value}" (looked for ${target})`, statement.path.span, hint));

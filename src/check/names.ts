@@ -10,11 +10,17 @@ import type { LoadedFile } from './load.js';
 
 export type DefinitionKind = 'param' | 'let' | 'group';
 
+/** A read-only set of names (a Set, or a view of a growing list of names at one statement). */
+export interface NameSet {
+  has(name: string): boolean;
+  [Symbol.iterator](): Iterator<string>;
+}
+
 /** The names visible to one statement. */
 export interface Scope {
-  visible: ReadonlySet<string>;
+  visible: NameSet;
   /** Names that this file defines further down: a use of one is "used before definition". */
-  later: ReadonlySet<string>;
+  later: NameSet;
   /** Names defined by statements that failed to parse: uses of them are not reported again. */
   broken: ReadonlySet<string>;
 }
@@ -93,20 +99,22 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[], mai
   for (const file of files) {
     const inherited = new Map<string, Definition>([[prelude.name, prelude]]);
     for (const imp of file.imports) for (const [n, d] of exportedDefs.get(imp) ?? []) inherited.set(n, d);
-    const visible = new Set<string>(inherited.keys());
+    // Each statement's scope is a view of two shared tables (O(1) per statement): copying the visible
+    // names for every statement made 20,000 `param` lines quadratic.
+    const visible = new GrowingNames(inherited.keys());
     const own = new Map<string, Definition>();
-    const later = new Set<string>();
-    for (const s of file.ast.statements) {
+    const firstDefinition = new Map<string, number>();
+    file.ast.statements.forEach((s, i) => {
       const d = definedName(s);
-      if (d !== undefined) later.add(d.name);
-    }
+      if (d !== undefined && !firstDefinition.has(d.name)) firstDefinition.set(d.name, i);
+    });
     const unparsed = unparsedStatements(file);
     const broken = unparsed.names;
     if (unparsed.loss) brokenLoss = true;
     let fileLoss: LossDefinition | undefined;
     let headerSeen = false;
-    for (const s of file.ast.statements) {
-      const scope: Scope = { visible: new Set(visible), later: new Set(later), broken };
+    for (const [index, s] of file.ast.statements.entries()) {
+      const scope: Scope = { visible: visible.view(), later: laterView(firstDefinition, index), broken };
       if (s.kind === 'Loss') {
         if (fileLoss !== undefined) {
           diagnostics.push(error('E0211', 'this file already has a loss', s.span, `the first loss is on line ${fileLoss.span.start.line}; keep one`));
@@ -129,7 +137,6 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[], mai
       }
       const d = definedName(s);
       if (d === undefined) continue;
-      later.delete(d.name);
       if (RESERVED_NAMES.has(d.name)) {
         diagnostics.push(error('E0204', `\`${d.name}\` is a reserved name and cannot be defined`, d.span, 'choose another name'));
         continue;
@@ -166,6 +173,38 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[], mai
   }
   const groups = groupOrder.map((n) => winners.get(n)!).filter((d) => d.kind === 'group');
   return { files, definitions, winners, groups, loss, name, blocks };
+}
+
+/** Names in the order they became visible; a view sees the names added before it was taken. */
+class GrowingNames {
+  private readonly order = new Map<string, number>();
+  private readonly list: string[] = [];
+
+  constructor(initial: Iterable<string>) {
+    for (const n of initial) this.add(n);
+  }
+
+  add(name: string): void {
+    if (this.order.has(name)) return;
+    this.order.set(name, this.list.length);
+    this.list.push(name);
+  }
+
+  view(): NameSet {
+    const size = this.list.length;
+    return {
+      has: (name) => (this.order.get(name) ?? Infinity) < size,
+      [Symbol.iterator]: () => this.list.slice(0, size)[Symbol.iterator](),
+    };
+  }
+}
+
+/** The names this file first defines at statement `index` or below it. */
+function laterView(firstDefinition: ReadonlyMap<string, number>, index: number): NameSet {
+  return {
+    has: (name) => (firstDefinition.get(name) ?? -1) >= index,
+    [Symbol.iterator]: () => [...firstDefinition].filter(([, i]) => i >= index).map(([n]) => n)[Symbol.iterator](),
+  };
 }
 
 const ALIASES: Record<string, string> = { lambda: 'λ', eta: 'η', tau: 'τ', alpha: 'α', beta: 'β', gamma: 'γ', epsilon: 'ε' };

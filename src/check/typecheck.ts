@@ -1,6 +1,7 @@
 // Types every expression of the program (LANGUAGE.md §4–7) and records what lowering needs: the
 // type of each expression and the definition each identifier refers to. Errors are collected; an
 // expression whose error was reported gets the type `error`, which every rule accepts silently.
+import { compileSafeRegex } from './safe-regex.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { Span } from '../diagnostics/span.js';
@@ -181,7 +182,8 @@ export class TypeChecker {
     const fn = e.callee.name;
     if (isScorer(fn)) return this.scorer(e, fn, scope);
     if (e.rank !== undefined) {
-      this.report('E0502', `\`${e.rank.direction}\` can only follow the arguments of a scorer, not ${fn}()`, e.rank.span, 'scorers: ' + Object.keys(SCORERS).join(', '));
+      const what = fn === 'regex' ? 'regex(…), which is already a mask' : `${fn}()`;
+      this.report('E0502', `\`${e.rank.direction}\` can only follow the arguments of a scorer, not ${what}`, e.rank.span, 'scorers: ' + Object.keys(SCORERS).join(', '));
     }
     const sig = FUNCTIONS[fn];
     if (sig === undefined) {
@@ -307,15 +309,14 @@ export class TypeChecker {
 
   private regex(e: CallExpression): CheckType {
     const bound = bindArguments(e, ['pattern'], 1, {}, this.diagnostics);
-    if (e.rank !== undefined) this.report('E0502', 'regex(…) is already a mask and takes no rank', e.rank.span);
+    // A rank after regex(…) was reported by call() (E0502); it is not reported twice.
     if (bound === undefined) return 'error';
     const pattern = bound.named.get('pattern')!.value;
     if (pattern.kind !== 'String') return this.report('E0302', 'regex() needs a string pattern', pattern.span, 'write regex("^[0-9]+$")');
     this.info.types.set(pattern, 'string');
-    try {
-      new RegExp(pattern.value, 'u');
-    } catch (err) {
-      return this.report('E0506', `invalid regular expression: ${(err as Error).message}`, pattern.span);
+    const compiled = compileSafeRegex(pattern.value);
+    if ('error' in compiled) {
+      return this.report('E0506', `invalid regular expression: ${compiled.error}`, pattern.span, 'patterns use RE2 syntax (linear time): no lookaround (?=…) and no backreferences \\1');
     }
     return 'mask';
   }

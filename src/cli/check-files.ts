@@ -1,6 +1,6 @@
 // `sftgoc check FILE…`: every diagnostic of every file, a summary line, exit 0 or 1.
 // The compiler is passed in (the command wires the real one), so this module stays free of it.
-import { readFile } from 'node:fs/promises';
+import { readSourceFile } from '../check/read-source.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { countSeverities, renderAll, sourceLookup, summarize } from './diagnostics-output.js';
@@ -32,13 +32,10 @@ export async function readInputs(files: readonly string[]): Promise<{ sources: M
   const sources = new Map<string, string>();
   const problems: string[] = [];
   for (const file of files) {
-    try {
-      sources.set(file, await readFile(file, 'utf8'));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : ((error as Error).message ?? String(error));
-      problems.push(`cannot read ${file}: ${reason}`);
-    }
+    // Bounded and non-blocking: a FIFO, a device or a huge file is refused, not read.
+    const read = readSourceFile(file);
+    if ('text' in read) sources.set(file, read.text);
+    else problems.push(`cannot read ${file}: ${read.problem}`);
   }
   return { sources, problems };
 }

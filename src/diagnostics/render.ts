@@ -6,6 +6,10 @@
 //   help: ...
 import type { Diagnostic } from './diagnostic.js';
 
+/** Characters of a source line quoted at most, and how many of them come before the span's start. */
+const MAX_QUOTE = 160;
+const QUOTE_BEFORE = 40;
+
 /** Source text by file name, so the renderer can quote the offending line. */
 export type SourceLookup = (file: string) => string | undefined;
 
@@ -23,11 +27,14 @@ export function renderDiagnostic(d: Diagnostic, sources: SourceLookup): string {
     // Carets run under the whole span; a span over several lines is underlined to the end of its first line.
     const startCol = Math.min(span.start.col, chars.length + 1);
     const endCol = span.end.line === span.start.line ? Math.max(span.end.col, startCol + 1) : chars.length + 1;
-    const width = Math.max(1, endCol - startCol);
+    // A very long line (generated sources) is quoted as a window around the span, marked with "…".
+    const from = chars.length > MAX_QUOTE ? Math.max(0, startCol - 1 - QUOTE_BEFORE) : 0;
+    const to = Math.min(chars.length, from + MAX_QUOTE);
+    const width = Math.max(1, Math.min(endCol, to + 1) - startCol);
     // Tabs in the prefix stay tabs so the carets line up in a terminal.
-    const prefix = chars.slice(0, startCol - 1).map((c) => (c === '\t' ? '\t' : ' ')).join('');
+    const prefix = (from > 0 ? ' ' : '') + chars.slice(from, startCol - 1).map((c) => (c === '\t' ? '\t' : ' ')).join('');
     out.push(`${pad} |`);
-    out.push(`${gutter} | ${chars.join('')}`);
+    out.push(`${gutter} | ${from > 0 ? '…' : ''}${chars.slice(from, to).join('')}${to < chars.length ? '…' : ''}`);
     out.push(`${pad} | ${prefix}${'^'.repeat(width)}`);
   }
   if (d.hint !== undefined) out.push(`help: ${d.hint}`);

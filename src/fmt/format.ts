@@ -1,7 +1,8 @@
-// The canonical form of a `.sftgo` file, printed from its syntax tree and comments:
-// one statement a line, blocks with one `key = value` a line indented two spaces, comments on their
-// lines, and blank lines only where the user wrote them (several collapse to one; none at the start
-// or end of the file, after `{` or before `}`).
+// The canonical form of a `.sftgo` file, printed from its syntax tree and comments: statements on
+// the lines the author put them (several on one line joined by `; `, as in the card's one-liner),
+// blocks with one `key = value` a line indented two spaces (or on one line when written so),
+// comments on their lines, and blank lines only where the user wrote them (several collapse to one;
+// none at the start or end of the file, after `{` or before `}`).
 import type { Comment, SourceFile } from '../parse/ast.js';
 import { layout, type Unit } from './layout.js';
 
@@ -21,7 +22,18 @@ interface Line {
 export function formatSourceFile(file: SourceFile, source: string): string {
   const { units, tail } = layout(file, source);
   const lines: Line[] = [];
+  let previous: Unit | undefined;
   for (const u of units) {
+    const last = lines.at(-1);
+    if (u.role === 'statement' && previous?.role === 'statement' && last !== undefined && u.startLine === previous.endLine
+      && u.leading.length === 0 && u.hoisted.length === 0 && previous.trailing.length === 0) {
+      // A second statement on the line of the first: `group g = tfidf(top 30%); loss = …`.
+      last.text += `; ${u.text}${u.trailing.map((c) => TRAILING_GAP + commentText(c)).join('')}`;
+      last.toLine = u.endLine;
+      previous = u;
+      continue;
+    }
+    previous = u;
     // Comments before a closing brace belong inside the block.
     const commentDepth = u.role === 'close' ? 1 : u.depth;
     for (const c of u.leading) lines.push(commentLine(c, commentDepth, c.span.start.line));

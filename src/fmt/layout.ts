@@ -65,13 +65,20 @@ function unitsOf(s: Statement, source: string, comments: readonly Comment[]): Un
   }
 }
 
-/** A block prints as `name {`, one entry a line, `}`; an empty block as `name {}`. */
+/**
+ * A block prints as `name {`, one entry a line, `}`; an empty block as `name {}`; a block the author
+ * wrote on one line, without comments, stays on one line: `name { key = value, key = value }`.
+ */
 function blockUnits(b: BlockStatement, source: string, comments: readonly Comment[]): Unit[] {
   const start = b.span.start.offset;
   const end = b.span.end.offset;
   const hasComment = comments.some((c) => start <= c.span.start.offset && c.span.start.offset < end);
   if (b.entries.length === 0 && !hasComment) {
     return [unit('statement', `${b.block} {}`, 0, start, end, b.span.start.line, b.span.end.line)];
+  }
+  if (b.span.start.line === b.span.end.line && !hasComment) {
+    const entries = b.entries.map((e) => `${e.key.text} = ${printExpression(e.value)}`).join(', ');
+    return [unit('statement', `${b.block} { ${entries} }`, 0, start, end, b.span.start.line, b.span.end.line)];
   }
   const brace = openingBrace(source, b.keywordSpan.end.offset, end);
   const open = unit('open', `${b.block} {`, 0, start, brace + 1, b.span.start.line, positionAt(source, brace).line);

@@ -1,26 +1,13 @@
-// Prints expressions in canonical form: ASCII operators with one space either side, identifiers as
-// written (λ stays λ, `lambda` stays `lambda`), numbers as written (`1e-5`), parentheses exactly
-// where the user wrote them (Paren nodes). No parentheses are ever added or removed: the parser
-// built the tree from the written token order, so printing the same tokens in the same order
-// reproduces the same tree.
-import type { Argument, BinaryOperator, Expression, Rank } from '../parse/ast.js';
+// Prints expressions in canonical form: every token spelled as the author wrote it (`·`, `*` or
+// `×`; `−` or `-`; `&` or `and`; `λ` or `lambda`; numbers such as `1e-5`), parentheses exactly where
+// the user wrote them (Paren nodes), and only the spacing normalised: one space either side of a
+// binary operator, except the paper's product dot, which binds tight (`λ·max(groups)`, as in
+// SFT-GO's Eq. 3). No parentheses are ever added or removed: the parser built the tree from the
+// written token order, so printing the same tokens in the same order reproduces the same tree.
+import type { Argument, Expression, Rank } from '../parse/ast.js';
 
-/** The canonical spelling of each binary operator; the AST already folds `·`/`×`/`−`/`&`/`|`. */
-const BINARY_SPELLING: Record<BinaryOperator, string> = {
-  '+': '+',
-  '-': '-',
-  '*': '*',
-  '/': '/',
-  '^': '^',
-  '<': '<',
-  '<=': '<=',
-  '>': '>',
-  '>=': '>=',
-  '==': '==',
-  '!=': '!=',
-  and: 'and',
-  or: 'or',
-};
+/** Binary operators printed without spaces around them. */
+const TIGHT_OPERATORS = new Set(['·']);
 
 /** A string literal with the three escapes the lexer understands (LANGUAGE.md section 2). */
 export function printString(value: string): string {
@@ -43,10 +30,13 @@ export function printExpression(e: Expression): string {
     case 'Identifier':
       return e.text;
     case 'Unary':
-      // `not` is a word and needs a space; `-` binds to its operand (`-x`, `--x` is two minuses).
-      return e.op === 'not' ? `not ${printExpression(e.operand)}` : `-${printExpression(e.operand)}`;
-    case 'Binary':
-      return `${printExpression(e.left)} ${BINARY_SPELLING[e.op]} ${printExpression(e.right)}`;
+      // `not` is a word and needs a space; `!`, `-` and `−` bind to their operand (`--x` is two minuses).
+      if (e.op === 'not' && (e.opText ?? 'not') === 'not') return `not ${printExpression(e.operand)}`;
+      return `${e.opText ?? '-'}${printExpression(e.operand)}`;
+    case 'Binary': {
+      const op = e.opText ?? e.op;
+      return TIGHT_OPERATORS.has(op) ? `${printExpression(e.left)}${op}${printExpression(e.right)}` : `${printExpression(e.left)} ${op} ${printExpression(e.right)}`;
+    }
     case 'Call': {
       const parts = e.args.map(printArgument);
       if (e.rank !== undefined) parts.push(printRank(e.rank));

@@ -3,7 +3,7 @@
 // node identity computes `mean(ce)` once however often the source wrote it. The first occurrence's
 // span is kept. The result is a DAG; printing and JSON still show it as a tree.
 import type { IrExpr, Objective } from './nodes.js';
-import { children, mapChildren } from './walk.js';
+import { children, mapChildren, memoised } from './walk.js';
 
 export interface CseResult {
   objective: Objective;
@@ -15,8 +15,9 @@ export function cseObjective(o: Objective): CseResult {
   const table = new Map<string, IrExpr>();
   const ids = new Map<IrExpr, number>();
   let merged = 0;
-  const intern = (n: IrExpr): IrExpr => {
-    const m = mapChildren(n, intern);
+  // Memoised by identity: a node the lowering already shares (a let) is interned once.
+  const intern = memoised((n, self) => {
+    const m = mapChildren(n, self);
     const key = keyOf(m, ids);
     const existing = table.get(key);
     if (existing !== undefined) {
@@ -26,7 +27,7 @@ export function cseObjective(o: Objective): CseResult {
     table.set(key, m);
     ids.set(m, ids.size);
     return m;
-  };
+  });
   const objective: Objective = {
     ...o,
     params: o.params.map((p) => ({ ...p, value: intern(p.value) })),

@@ -2,7 +2,7 @@
 // x−0, x/1. Params are never folded into their uses (the command line can override them) but their
 // own values are folded. x·0 is left alone: it would hide a NaN and change the gradient's graph.
 import type { IrExpr, Objective } from './nodes.js';
-import { mapChildren } from './walk.js';
+import { mapChildren, memoised } from './walk.js';
 
 function isConst(n: IrExpr, value?: number): n is Extract<IrExpr, { op: 'const' }> {
   return n.op === 'const' && (value === undefined || n.value === value);
@@ -16,7 +16,12 @@ const BINARY: Record<string, (a: number, b: number) => number> = {
 };
 
 export function foldExpr(n: IrExpr): IrExpr {
-  const m = mapChildren(n, foldExpr);
+  return memoised(foldNode)(n);
+}
+
+/** One node with its children already folded by `fold` (memoised: each shared node is folded once). */
+function foldNode(n: IrExpr, fold: (c: IrExpr) => IrExpr): IrExpr {
+  const m = mapChildren(n, fold);
   if (m.op === 'unary' && isConst(m.arg)) return { op: 'const', type: 'number', value: UNARY[m.fn]!(m.arg.value), span: m.span };
   if (m.op === 'binary') {
     const { left: l, right: r } = m;
@@ -35,10 +40,11 @@ export function foldExpr(n: IrExpr): IrExpr {
 }
 
 export function foldObjective(o: Objective): Objective {
+  const fold = memoised(foldNode);
   return {
     ...o,
-    params: o.params.map((p) => ({ ...p, value: foldExpr(p.value) })),
-    partition: { ...o.partition, groups: o.partition.groups.map((g) => ({ ...g, selector: foldExpr(g.selector) })) },
-    loss: foldExpr(o.loss),
+    params: o.params.map((p) => ({ ...p, value: fold(p.value) })),
+    partition: { ...o.partition, groups: o.partition.groups.map((g) => ({ ...g, selector: fold(g.selector) })) },
+    loss: fold(o.loss),
   };
 }

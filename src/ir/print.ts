@@ -4,6 +4,13 @@
 // and a JSON form that keeps every field (spans optional).
 import { SCORERS } from '../check/functions.js';
 import type { IrExpr, Objective, ScorerCall } from './nodes.js';
+import { children, treeSize, walk } from './walk.js';
+
+/**
+ * Expressions up to this many nodes print as one tree. A larger one (a DAG whose shared lets would
+ * expand exponentially) prints each shared node once as `%k` under a `where` clause.
+ */
+export const TREE_PRINT_LIMIT = 2000;
 
 export function formatNumber(v: number): string {
   return Number.isInteger(v) || Math.abs(v) >= 1e-4 ? String(Number(v.toPrecision(12))) : v.toExponential();
@@ -30,7 +37,34 @@ const PREC = { or: 1, and: 2, not: 3, compare: 4, add: 5, mul: 6, neg: 7, pow: 8
 const BINARY_TEXT: Record<string, [string, number]> = { add: ['+', PREC.add], sub: ['-', PREC.add], mul: ['*', PREC.mul], div: ['/', PREC.mul], pow: ['^', PREC.pow] };
 
 export function printExpr(n: IrExpr): string {
-  return print(n, 0);
+  if (treeSize(n, TREE_PRINT_LIMIT) <= TREE_PRINT_LIMIT) return print(n, 0);
+  return printShared(n);
+}
+
+/** Names shared composite nodes `%0`, `%1`, … (children before parents) while printing. */
+let sharedNames: Map<IrExpr, string> | undefined;
+
+function printShared(root: IrExpr): string {
+  const parents = new Map<IrExpr, number>();
+  const order: IrExpr[] = [];
+  walk(root, (n) => {
+    order.push(n);
+    for (const c of children(n)) parents.set(c, (parents.get(c) ?? 0) + 1);
+  });
+  const shared = order.filter((n) => (parents.get(n) ?? 0) > 1 && children(n).length > 0).reverse();
+  const names = new Map<IrExpr, string>();
+  const bindings: string[] = [];
+  try {
+    sharedNames = names;
+    // Pre-order reversed puts every node after its descendants, so each binding uses earlier ones.
+    for (const n of shared) {
+      bindings.push(`%${names.size} = ${print(n, 0)}`);
+      names.set(n, `%${names.size}`);
+    }
+    return [print(root, 0), ...bindings.map((b, i) => `${i === 0 ? '  where ' : '        '}${b}`)].join('\n');
+  } finally {
+    sharedNames = undefined;
+  }
 }
 
 function wrap(text: string, prec: number, min: number): string {
@@ -47,6 +81,8 @@ function restricted(arg: IrExpr, mask: IrExpr | undefined): string {
 }
 
 function print(n: IrExpr, min: number): string {
+  const name = sharedNames?.get(n);
+  if (name !== undefined) return name;
   switch (n.op) {
     case 'const':
       return n.percent ? formatPercent(n.value) : wrap(formatNumber(n.value), n.value < 0 ? PREC.neg : PREC.atom, min);
@@ -130,5 +166,18 @@ export function printObjective(o: Objective): string {
 export function objectiveToJson(o: Objective, options: { spans?: boolean } = {}): string {
   const { settingSpans, ...rest } = o;
   const keep = options.spans === true;
-  return JSON.stringify(keep ? { ...rest, settingSpans } : rest, (key, value) => (!keep && key === 'span' ? undefined : value), 2);
+  // A DAG too large to expand writes each shared node once, with an `id`, and `{ "ref": id }` after.
+  const memo = new Map<IrExpr, number>();
+  const roots = [o.loss, ...o.params.map((p) => p.value), ...o.partition.groups.map((g) => g.selector)];
+  const limit = TREE_PRINT_LIMIT * 4;
+  const expand = roots.reduce((sum, r) => sum + treeSize(r, limit, memo), 0) <= limit;
+  const ids = new Map<object, number>();
+  return JSON.stringify(keep ? { ...rest, settingSpans } : rest, (key, value: unknown) => {
+    if (!keep && key === 'span') return undefined;
+    if (expand || typeof value !== 'object' || value === null || !('op' in value)) return value;
+    const id = ids.get(value);
+    if (id !== undefined) return { ref: id };
+    ids.set(value, ids.size);
+    return { id: ids.size - 1, ...value };
+  }, 2);
 }

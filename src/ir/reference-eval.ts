@@ -16,6 +16,7 @@
 // - ce carries the gradient; logp = −ce, p = exp(−ce), excess = ce − ref_ce follow it; entropy,
 //   ref_ce, position, reward, advantage and every scorer are constants. sg() blocks.
 // - linear/cosine(a -> b, over = P) reach b at step ⌊P·S⌋ (immediately when that is 0).
+import { compileSafeRegex } from '../check/safe-regex.js';
 import type { EvalInputs } from './eval-inputs.js';
 import { rankKey, scorerKey } from './keys.js';
 import type { IrExpr, Objective, ScorerCall } from './nodes.js';
@@ -132,7 +133,19 @@ class Evaluator {
     return this.partition;
   }
 
+  /** Values by node: a node shared by several parents (a let, a CSE'd term) is evaluated once. */
+  private readonly values = new Map<IrExpr, Value>();
+
   private eval(e: IrExpr): Value {
+    let v = this.values.get(e);
+    if (v === undefined) {
+      v = this.compute(e);
+      this.values.set(e, v);
+    }
+    return v;
+  }
+
+  private compute(e: IrExpr): Value {
     const S = (x: D): Value => ({ kind: 'scalar', x });
     const T = (xs: D[]): Value => ({ kind: 'tokens', xs });
     const M = (m: boolean[]): Value => ({ kind: 'mask', m });
@@ -219,7 +232,9 @@ class Evaluator {
       case 'rank':
         return M(this.rank(e));
       case 'regex': {
-        const re = new RegExp(e.pattern, 'u');
+        const compiled = compileSafeRegex(e.pattern);
+        if ('error' in compiled) throw new Error(`invalid regular expression ${JSON.stringify(e.pattern)}: ${compiled.error}`);
+        const re = compiled.regex;
         const text = this.inputs.text;
         if (text === undefined || text.length !== this.n) throw new Error(`inputs.text must hold ${this.n} strings`);
         return M(text.map((s) => re.test(s)));

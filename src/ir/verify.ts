@@ -18,7 +18,11 @@ export function verifyObjective(o: Objective): string[] {
   const groupNames = new Set(o.partition.groups.map((g) => g.name));
   const where = (n: IrExpr) => `${n.op} at ${n.span.file}:${n.span.start.line}:${n.span.start.col}`;
 
+  // Each shared node (the IR is a DAG) is verified once per context.
+  const checked = { objective: new Set<IrExpr>(), param: new Set<IrExpr>() };
   const check = (n: IrExpr, context: 'objective' | 'param'): void => {
+    if (checked[context].has(n)) return;
+    checked[context].add(n);
     if (n.span === undefined) problems.push(`${n.op} has no span`);
     for (const c of children(n)) check(c, context);
     const kids = children(n).map((c) => c.type);

@@ -34,10 +34,46 @@ export function children(n: IrExpr): IrExpr[] {
   }
 }
 
-/** Pre-order visit of every node (shared nodes are visited once per reference). */
-export function walk(n: IrExpr, visit: (n: IrExpr) => void): void {
+/**
+ * Pre-order visit of every distinct node, each once however many parents share it: the IR is a DAG
+ * (a let used twice is one node), and visiting per reference would be exponential in the lets.
+ */
+export function walk(n: IrExpr, visit: (n: IrExpr) => void, seen: Set<IrExpr> = new Set()): void {
+  if (seen.has(n)) return;
+  seen.add(n);
   visit(n);
-  for (const c of children(n)) walk(c, visit);
+  for (const c of children(n)) walk(c, visit, seen);
+}
+
+/**
+ * How many nodes `n` has when printed as a tree (shared nodes counted once per reference), capped
+ * at `cap` + 1 so a DAG of doubling lets is measured without expanding it.
+ */
+export function treeSize(n: IrExpr, cap: number, memo: Map<IrExpr, number> = new Map()): number {
+  const known = memo.get(n);
+  if (known !== undefined) return known;
+  let size = 1;
+  for (const c of children(n)) {
+    size += treeSize(c, cap, memo);
+    if (size > cap) break;
+  }
+  size = Math.min(size, cap + 1);
+  memo.set(n, size);
+  return size;
+}
+
+/** Rebuilds every node of a DAG once: `f` sees each distinct node once and shared nodes stay shared. */
+export function memoised(f: (n: IrExpr, self: (c: IrExpr) => IrExpr) => IrExpr): (n: IrExpr) => IrExpr {
+  const done = new Map<IrExpr, IrExpr>();
+  const self = (n: IrExpr): IrExpr => {
+    let out = done.get(n);
+    if (out === undefined) {
+      out = f(n, self);
+      done.set(n, out);
+    }
+    return out;
+  };
+  return self;
 }
 
 /** Rebuilds `n` with each child replaced by `f(child)`; leaves return `n` itself. */

@@ -153,6 +153,8 @@ export interface UnaryExpression {
   operand: Expression;
   /** The operator token's span; type errors point here. */
   opSpan: Span;
+  /** The operator as written (`-`, `−`, `not`), for `fmt`. */
+  opText?: string;
 }
 
 export type BinaryOperator =
@@ -168,6 +170,8 @@ export interface BinaryExpression {
   right: Expression;
   /** The operator token's span; type errors point here. */
   opSpan: Span;
+  /** The operator as written (`·`, `*` or `×`; `−` or `-`; `&` or `and`), for `fmt`. */
+  opText?: string;
 }
 
 export interface CallExpression {

@@ -134,7 +134,7 @@ export class AstBuilder {
       const opToken = realToken(node, operatorKey, i);
       const right = this.optOperand(child(node, operandKey, i + 1), operand);
       if (!left || !opToken || !right) return undefined;
-      left = { kind: 'Binary', span: joinSpans(left.span, right.span), op: BINARY_OPERATORS[opToken.image]!, left, right, opSpan: this.span(opToken) };
+      left = { kind: 'Binary', span: joinSpans(left.span, right.span), op: BINARY_OPERATORS[opToken.image]!, left, right, opSpan: this.span(opToken), opText: opToken.image };
     }
     return left;
   }
@@ -151,7 +151,7 @@ export class AstBuilder {
     const op = realToken(node, 'NotOperator');
     if (op) {
       const operand = this.optOperand(child(node, 'notExpression'), (n) => this.notExpression(n));
-      return operand && { kind: 'Unary', span: joinSpans(this.span(op), operand.span), op: 'not', operand, opSpan: this.span(op) };
+      return operand && { kind: 'Unary', span: joinSpans(this.span(op), operand.span), op: 'not', operand, opSpan: this.span(op), opText: op.image };
     }
     const comparison = child(node, 'comparison');
     if (!comparison) return undefined;
@@ -163,7 +163,7 @@ export class AstBuilder {
     const op = realToken(node, 'Minus');
     if (op) {
       const operand = this.optOperand(child(node, 'unary'), (n) => this.unary(n));
-      return operand && { kind: 'Unary', span: joinSpans(this.span(op), operand.span), op: '-', operand, opSpan: this.span(op) };
+      return operand && { kind: 'Unary', span: joinSpans(this.span(op), operand.span), op: '-', operand, opSpan: this.span(op), opText: op.image };
     }
     const power = child(node, 'power');
     if (!power) return undefined;
@@ -172,7 +172,7 @@ export class AstBuilder {
     const caret = realToken(power, 'Caret');
     const exponent = this.optOperand(child(power, 'unary'), (n) => this.unary(n));
     if (!base || !caret || !exponent) return undefined;
-    return { kind: 'Binary', span: joinSpans(base.span, exponent.span), op: '^', left: base, right: exponent, opSpan: this.span(caret) };
+    return { kind: 'Binary', span: joinSpans(base.span, exponent.span), op: '^', left: base, right: exponent, opSpan: this.span(caret), opText: caret.image };
   }
 
   private postfix(node: CstNode): Expression | undefined {

@@ -12,6 +12,7 @@ const RANGES: [RegExp, string][] = [
   [/^E03/, 'Types (E03xx)'],
   [/^E04/, 'Settings (E04xx)'],
   [/^[EW]05/, 'Groups, selectors and scorers (E05xx, W05xx)'],
+  [/^E06/, 'Limits (E06xx)'],
   [/^E09/, 'Internal (E09xx)'],
 ];
 

@@ -25,6 +25,7 @@ export const ERROR_CASES: Record<string, ErrorCase> = {
   E0210: { source: 'group g = tfidf(top 30%)' },
   E0211: { source: 'loss = mean(ce)\nloss = max(groups)' },
   E0212: { source: 'loss = avg(ce)' },
+  E0214: { source: 'import "./notes.txt"\nloss = mean(ce)' },
   E0213: { source: 'objective a\nobjective b\nloss = mean(ce)' },
   E0301: { source: 'loss = max(groups) + groups' },
   E0302: { source: 'loss = mean(0.5)' },
@@ -48,4 +49,12 @@ export const ERROR_CASES: Record<string, ErrorCase> = {
   E0505: { source: 'let k = sg(p)\ngroup g = tfidf(top k)\nloss = max(groups)' },
   E0506: { source: 'group g = regex("([a-z")\nloss = max(groups)' },
   W0507: { source: 'loss = mean(excess)' },
+  E0601: { source: Array.from({ length: 10_001 }, (_, i) => `param p${i} = 1`).join('\n') + '\nloss = mean(ce)' },
+  E0602: { source: `loss = mean(${Array.from({ length: 600 }, () => 'ce').join(' + ')})` },
+  E0603: { source: `param big = ${Array.from({ length: 10_001 }, () => '(1)').join(' + ')}\nloss = mean(ce)` },
+  E0604: { source: 'train { steps = 1e999 }\nloss = mean(ce)' },
+  E0605: {
+    source: 'import "./f0.sftgo"\nloss = mean(ce)',
+    files: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}.sftgo`, `import "./f${i + 1}.sftgo"\n`])),
+  },
 };

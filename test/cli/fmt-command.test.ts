@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { runFmt } from '../../src/cli/format-files.js';
 import { BufferOutput } from '../../src/cli/output.js';
 
-const MESSY = 'param a=1;loss=a·ce\n';
-const CANONICAL = 'param a = 1\nloss = a * ce\n';
+const MESSY = 'param a=1\n  loss=a · ce\n';
+const CANONICAL = 'param a = 1\nloss = a·ce\n';
 const BROKEN = 'loss = (ce +\n';
 
 describe('cli: fmt', () => {

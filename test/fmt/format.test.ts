@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { formatSource, sameTree, withoutSpans } from '../../src/fmt/index.js';
 import { parse } from '../../src/parse/index.js';
 import { expectGolden, repoRoot } from '../helpers/golden.js';
+import { BufferOutput } from '../../src/cli/output.js';
 
 const fixtures = join(repoRoot, 'test', 'fmt', 'fixtures');
 
@@ -45,19 +46,26 @@ describe('fmt: canonical layout', () => {
     }
   });
 
-  it('puts one statement on a line and spaces binary operators, in ASCII', () => {
-    assert.equal(fmt('param a=1;loss=a·ce+(1−a)×ce'), 'param a = 1\nloss = a * ce + (1 - a) * ce\n');
+  it('keeps every operator as written and normalises only the spacing around it', () => {
+    assert.equal(fmt('param a=1\nloss=a·ce+(1−a)×ce'), 'param a = 1\nloss = a·ce + (1 − a) × ce\n');
+    assert.equal(fmt('loss = a * ce  -  b·ce'), 'loss = a * ce - b·ce\n');
+    // The paper's product dot binds tight, whatever spacing it was written with.
+    assert.equal(fmt('loss = λ · max(groups) + ( 1-λ ) · ce'), 'loss = λ·max(groups) + (1 - λ)·ce\n');
+    assert.equal(fmt('loss = −ce + -ce'), 'loss = −ce + -ce\n');
   });
 
   it('keeps identifiers, numbers and parentheses as written', () => {
-    assert.equal(fmt('loss = ((lambda))·1e-5 + λ*0.50'), 'loss = ((lambda)) * 1e-5 + λ * 0.50\n');
+    assert.equal(fmt('loss = ((lambda))·1e-5 + λ*0.50'), 'loss = ((lambda))·1e-5 + λ * 0.50\n');
   });
 
-  it('writes the card one-liner canonically', () => {
-    assert.equal(
-      fmt('group important = tfidf(top 30%); loss = λ·max(groups) + (1-λ)·ce'),
-      'group important = tfidf(top 30%)\nloss = λ * max(groups) + (1 - λ) * ce\n',
-    );
+  it('keeps the card one-liner on one line, in the paper\'s notation', () => {
+    const card = 'group important = tfidf(top 30%); loss = λ·max(groups) + (1 - λ)·ce\n';
+    assert.equal(fmt(card), card);
+    assert.equal(fmt('group important = tfidf(top 30%);loss = λ·max(groups) + (1-λ)·ce'), card);
+  });
+
+  it('puts statements written on separate lines on separate lines', () => {
+    assert.equal(fmt('param a = 1\n  loss = a·ce'), 'param a = 1\nloss = a·ce\n');
   });
 
   it('collapses runs of blank lines to one and drops them at the ends of the file', () => {
@@ -69,6 +77,10 @@ describe('fmt: canonical layout', () => {
     assert.equal(fmt('data { }'), 'data {}\n');
   });
 
+  it('keeps a block written on one line on one line', () => {
+    assert.equal(fmt('model  {preset="tiny",  max_len = 64}'), 'model { preset = "tiny", max_len = 64 }\n');
+  });
+
   it('keeps trailing comments on their line and own-line comments on their own', () => {
     const source = '# head\nparam a = 1 # trailing\n\n// own\nloss = a * ce\n';
     assert.equal(fmt(source), '# head\nparam a = 1  # trailing\n\n// own\nloss = a * ce\n');
@@ -78,8 +90,9 @@ describe('fmt: canonical layout', () => {
     assert.equal(fmt('loss = (ce +  # why\n  logp)  # end\n'), '# why\nloss = (ce + logp)  # end\n');
   });
 
-  it('writes the canonical spellings of boolean operators and schedules', () => {
-    assert.equal(fmt('group g = !(p>0.5) & (p<0.9) | (p==1)'), 'group g = not (p > 0.5) and (p < 0.9) or (p == 1)\n');
+  it('keeps the spelling of boolean operators and writes schedules canonically', () => {
+    assert.equal(fmt('group g = !(p>0.5) & (p<0.9) | (p==1)'), 'group g = !(p > 0.5) & (p < 0.9) | (p == 1)\n');
+    assert.equal(fmt('group g = not(p>0.5) and (p<0.9) or (p==1)'), 'group g = not (p > 0.5) and (p < 0.9) or (p == 1)\n');
     assert.equal(fmt('param λ = linear(0.9→0.05, over=50%)'), 'param λ = linear(0.9 -> 0.05, over = 50%)\n');
   });
 
@@ -110,6 +123,17 @@ describe('fmt: every stdlib and example file', () => {
       assertCanonical(readFileSync(join(repoRoot, file), 'utf8'), file);
     });
   }
+});
+
+describe('sftgoc fmt --check on the shipped files', () => {
+  it('passes on every stdlib/*.sftgo and examples/*.sftgo, through the command', async () => {
+    const { runFmt } = await import('../../src/cli/format-files.js');
+    const files = [...sftgoFiles('stdlib'), ...sftgoFiles('examples')].map((f) => join(repoRoot, f));
+    assert.ok(files.length >= 10);
+    const out = new BufferOutput();
+    const code = await runFmt(files, { check: true, json: false, quiet: false }, out);
+    assert.equal(code, 0, out.stdoutText + out.stderrText);
+  });
 });
 
 describe('fmt: sameTree', () => {

@@ -159,7 +159,7 @@ function tfjsRunners(o: Options, log: (line: string) => void): EngineRunner[] {
         if (!resolved.has(backend)) {
           resolved.set(backend, r.backend);
           runner.label = backend === 'auto' ? `tfjs ${r.backend} (auto)` : `tfjs ${r.backend}`;
-          if (backend === 'auto') for (const note of r.notes.filter((n) => /skipped|cblas/.test(n))) log(`auto: ${note}`);
+          if (backend === 'auto') for (const note of r.notes.filter((n) => /skipped|^matrix products/.test(n))) log(`auto: ${note}`);
         }
         return r;
       },

@@ -66,13 +66,13 @@ interface Measured {
  * importing file may redefine a name an imported let uses), so a name's nesting is the largest over
  * all its definitions, computed over the graph of names after every file is measured.
  */
-export function checkLimits(files: readonly LoadedFile[], diagnostics: Diagnostic[]): boolean {
+export function checkLimits(files: readonly LoadedFile[], diagnostics: Diagnostic[], extra: readonly Statement[] = []): boolean {
   let ok = true;
   let definitions = 0;
   const byName = new Map<string, Measured[]>();
   const uses: { root: Expression; measured: Measured }[] = [];
-  for (const file of files) {
-    for (const s of file.ast.statements) {
+  for (const statements of [...files.map((f) => f.ast.statements), extra]) {
+    for (const s of statements) {
       const isDefinition = s.kind === 'Param' || s.kind === 'Let' || s.kind === 'Group';
       if (isDefinition && ++definitions === MAX_DEFINITIONS + 1) {
         diagnostics.push(error('E0601', `too many definitions: more than ${MAX_DEFINITIONS} param, let and group statements`, s.span, 'an objective needs a handful; generate fewer, or combine them'));

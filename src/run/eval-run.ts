@@ -21,6 +21,7 @@ import { latestCheckpoint } from '../train/checkpoint.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { meanCe, type StepObjective } from '../train/objective.js';
 import { stepObjectiveFor } from './objective-bridge.js';
+import { modelPositions } from '../train/config.js';
 
 export interface EvalOptions {
   runDir?: string;
@@ -65,7 +66,7 @@ type RunConfigJson = {
 async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   if (o.runDir === undefined) {
     if (o.model === undefined || o.data === undefined) return ['give a RUN_DIR, or both --model DIR and --data FILE'];
-    const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? 512, batch: o.batch ?? 8, notes: [] };
+    const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? modelPositions({ path: o.model }) ?? 512, batch: o.batch ?? 8, notes: [] };
     if (o.objective !== undefined) {
       const ir = compileObjective(o.objective);
       if (typeof ir === 'string') return [ir];

@@ -4,7 +4,7 @@
 // interleaving its metrics with the first. The holder's identity is written inside the lock, so a
 // lock left by a process killed with kill -9 is recognised at once (same host, pid gone) and taken
 // over; on another host it is stale once its mtime stops moving for STALE_MS.
-import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -64,7 +64,11 @@ export async function lockRunDirectory(runDir: string, onNote: (line: string) =>
         onCompromised: (err) => onNote(`warning: the lock on ${runDir} could not be refreshed (${err.message})`),
       });
       const holder: Holder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+      // proper-lockfile checks that the lock's mtime is still the one it set; adding a file to the
+      // directory changes it, so the mtime is put back.
+      const { mtime } = statSync(lockDir(runDir));
       writeFileSync(join(lockDir(runDir), 'holder.json'), `${JSON.stringify(holder)}\n`);
+      utimesSync(lockDir(runDir), mtime, mtime);
       return {
         ok: true, tookOver,
         lock: {
@@ -82,15 +86,17 @@ export async function lockRunDirectory(runDir: string, onNote: (line: string) =>
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const holder = readHolder(runDir);
-      const dead = holder !== undefined && holder.host === hostname() && holder.pid !== process.pid && !alive(holder.pid);
-      // A lock proper-lockfile found stale by mtime, but could not remove because holder.json is inside it.
-      if (attempt === 0 && (dead || code === 'ENOTEMPTY')) {
+      const sameHost = holder !== undefined && holder.host === hostname();
+      const dead = sameHost && holder.pid !== process.pid && !alive(holder.pid);
+      // On this host the pid decides; a holder on another host is dead when proper-lockfile found the
+      // lock stale by mtime (and could not remove it because holder.json is inside: ENOTEMPTY).
+      if (attempt === 0 && (dead || (!sameHost && code === 'ENOTEMPTY'))) {
         tookOver = holder;
         rmSync(lockDir(runDir), { recursive: true, force: true });
         onNote(`note: ${runDir} was locked by ${describe(holder)}, which is no longer running; taking the lock over`);
         continue;
       }
-      if (code === 'ELOCKED') {
+      if (code === 'ELOCKED' || code === 'ENOTEMPTY') {
         return { ok: false, message: `${runDir} is in use by another sftgoc run: ${describe(holder)}; wait for it to finish or stop it (a lock of a process that died is taken over automatically)` };
       }
       return { ok: false, message: `${runDir}: cannot lock the run directory: ${(e as Error).message}` };

@@ -26,6 +26,7 @@ export default class Eval extends SftgocCommand {
     'max-len': Flags.integer({ description: 'Tokens per sample at most (default: the run\'s data.max_len, or 512).', min: 2 }),
     backend: Flags.string({ description: 'TensorFlow.js backend.', options: [...BACKEND_REQUESTS], default: 'auto' }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation.' }),
+    set: commonFlags.set,
   };
 
   async run(): Promise<void> {
@@ -33,7 +34,7 @@ export default class Eval extends SftgocCommand {
     const { runEval } = await import('../run/eval-run.js');
     process.exitCode = await runEval(
       {
-        runDir: args.runDir, objective: flags.objective, model: flags.model, data: flags.data, batch: flags.batch, maxLen: flags['max-len'], backend: flags.backend,
+        runDir: args.runDir, objective: flags.objective, settings: this.overridesOrExit([], flags.set).settings, model: flags.model, data: flags.data, batch: flags.batch, maxLen: flags['max-len'], backend: flags.backend,
         skipBadRecords: flags['skip-bad-records'], json: flags.json, quiet: flags.quiet,
       },
       processOutput,

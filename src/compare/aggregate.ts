@@ -15,6 +15,8 @@ export interface RunEval {
   ce: number;
   loss: number;
   groups: Record<string, { loss: number; tokens: number }>;
+  /** The final model's held-out group losses under each grouping of the comparison, by grouping label. */
+  groupings?: Record<string, Record<string, { loss: number; tokens: number }>>;
 }
 
 export interface CompareRun {
@@ -34,7 +36,11 @@ export interface CompareRow {
 }
 
 export interface CompareTable {
-  /** `ce` (held-out token-mean cross-entropy, comparable across objectives), then each group name. */
+  /**
+   * `ce` (held-out token-mean cross-entropy, comparable across objectives), then per grouping
+   * `GROUPING/GROUP` for each of its groups and `GROUPING/worst` (the per-run worst group, averaged
+   * over seeds). Without groupings (older callers): each objective's own group names.
+   */
   columns: string[];
   rows: CompareRow[];
 }
@@ -55,7 +61,42 @@ function groupColumns(runs: readonly CompareRun[]): string[] {
   return [...names.filter((g) => g !== 'rest'), ...names.filter((g) => g === 'rest')];
 }
 
+/** `GROUPING/GROUP` columns in first-seen order, each grouping's `worst` after its groups. */
+function groupingColumns(runs: readonly CompareRun[]): string[] {
+  const order: string[] = [];
+  const groups = new Map<string, string[]>();
+  for (const r of runs) {
+    for (const [label, gs] of Object.entries(r.eval.groupings ?? {})) {
+      if (!groups.has(label)) {
+        order.push(label);
+        groups.set(label, []);
+      }
+      const names = groups.get(label)!;
+      for (const g of Object.keys(gs)) if (!names.includes(g)) names.push(g);
+    }
+  }
+  return order.flatMap((label) => {
+    const names = groups.get(label)!;
+    return [...names.filter((g) => g !== 'rest'), ...names.filter((g) => g === 'rest'), 'worst'].map((g) => `${label}/${g}`);
+  });
+}
+
+/** A run's value in a `GROUPING/GROUP` column; undefined when that group had no held-out tokens. */
+function groupingValue(r: CompareRun, column: string): number | undefined {
+  const cut = column.lastIndexOf('/');
+  const gs = r.eval.groupings?.[column.slice(0, cut)];
+  if (gs === undefined) return undefined;
+  const g = column.slice(cut + 1);
+  if (g === 'worst') {
+    let worst: number | undefined;
+    for (const v of Object.values(gs)) if (v.tokens > 0 && (worst === undefined || v.loss > worst)) worst = v.loss;
+    return worst;
+  }
+  return (gs[g]?.tokens ?? 0) > 0 ? gs[g]!.loss : undefined;
+}
+
 export function aggregate(runs: readonly CompareRun[]): CompareTable {
+  if (runs.some((r) => r.eval.groupings !== undefined)) return aggregateGroupings(runs);
   const columns = ['ce', ...groupColumns(runs)];
   const objectives: string[] = [];
   for (const r of runs) if (!objectives.includes(r.objective)) objectives.push(r.objective);
@@ -75,6 +116,22 @@ export function aggregate(runs: readonly CompareRun[]): CompareTable {
   return { columns, rows };
 }
 
+function aggregateGroupings(runs: readonly CompareRun[]): CompareTable {
+  const columns = ['ce', ...groupingColumns(runs)];
+  const objectives: string[] = [];
+  for (const r of runs) if (!objectives.includes(r.objective)) objectives.push(r.objective);
+  const rows = objectives.map((objective) => {
+    const mine = runs.filter((r) => r.objective === objective);
+    const cells: Record<string, MeanStd | null> = { ce: meanStd(mine.map((r) => r.eval.ce)) };
+    for (const c of columns.slice(1)) {
+      const values = mine.map((r) => groupingValue(r, c)).filter((v): v is number => v !== undefined);
+      cells[c] = meanStd(values);
+    }
+    return { objective, file: mine[0]!.file, cells };
+  });
+  return { columns, rows };
+}
+
 export function formatCell(cell: MeanStd | null, digits = 4): string {
   if (cell === null) return '—';
   if (cell.n === 0) return 'no tokens';
@@ -83,7 +140,7 @@ export function formatCell(cell: MeanStd | null, digits = 4): string {
 
 /** A Markdown table (also what the command prints): one row per objective. */
 export function markdownTable(table: CompareTable): string {
-  const header = ['objective', ...table.columns.map((c) => (c === 'ce' ? 'held-out ce' : `group ${c}`))];
+  const header = ['objective', ...table.columns.map((c) => (c === 'ce' ? 'held-out ce' : c.includes('/') ? c : `group ${c}`))];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const row of table.rows) lines.push(`| ${[row.objective, ...table.columns.map((c) => formatCell(row.cells[c] ?? null))].join(' | ')} |`);
   return lines.join('\n');

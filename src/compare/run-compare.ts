@@ -2,8 +2,10 @@
 // and its settings resolved first (so a typo fails in seconds, not after an hour of training),
 // then each (file, seed) trains through runFile into OUT/<objective>/seed-N with train.seed set,
 // and the trainer's final held-out evaluation (the last eval.jsonl record) of each run is
-// aggregated into per-group mean ± std over seeds: printed, and written to OUT/compare.json and
-// OUT/compare.md.
+// aggregated into per-group mean ± std over seeds. Each final model is also evaluated under every
+// grouping the compared files define (and the data's fact column; groupings.ts), so every row has
+// every grouping's columns and its worst group: printed, and written to OUT/compare.json,
+// OUT/compare.md and a figure, OUT/compare.svg and OUT/compare.html.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -17,7 +19,10 @@ import { compileFile } from '../compile.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import { resolveRunConfig, type RunConfig } from '../train/config.js';
 import { aggregate, markdownTable, type CompareRun, type CompareTable } from './aggregate.js';
+import { compareHtml, compareSvg } from './figure.js';
+import { evaluateUnder, groupingsOf, type GroupLosses } from './groupings.js';
 import { compareMarkdown } from './markdown.js';
+import type { Objective } from '../ir/nodes.js';
 
 export interface CompareOptions {
   seeds: readonly number[];
@@ -82,6 +87,7 @@ export async function runCompare(files: readonly string[], options: CompareOptio
     set: options.settings.map((s) => ({ key: `${s.block}.${s.key}`, value: s.text })),
   };
   const names: { name: string; file: string }[] = [];
+  const irs: Objective[] = [];
   const data: Planned['data'][] = [];
   const shapes: string[] = [];
   const problems: string[] = [];
@@ -99,6 +105,7 @@ export async function runCompare(files: readonly string[], options: CompareOptio
     problems.push(...errors.map((e) => `${file}: ${e}`));
     if (config.data.eval === undefined) problems.push(`${file}: no held-out data to compare on: add data { eval = "FILE" } or --set data.eval=FILE`);
     names.push({ name: ir.name, file });
+    irs.push(ir);
     shapes.push(trainingShape(config.train));
     data.push({ train: resolve(config.data.train), eval: config.data.eval === undefined ? undefined : resolve(config.data.eval) });
   }
@@ -119,9 +126,11 @@ export async function runCompare(files: readonly string[], options: CompareOptio
     out.stderr(`warning: the files differ in their train settings (${planned.map((p, i) => `${p.file}: ${shapes[i]}`).join('; ')}); pass --set train.KEY=VALUE to align them`);
   }
 
-  // 2. Train every (file, seed) through runFile.
+  // 2. Train every (file, seed) through runFile, then evaluate its final model under every grouping.
   const outDir = options.out ?? join('runs', `compare-${timestamp()}`);
   await mkdir(outDir, { recursive: true });
+  const groupings = await groupingsOf(planned.map((p, i) => ({ label: p.label, file: p.file, ir: irs[i]! })), planned[0]!.data.eval, outDir);
+  if (groupings.length > 0) human(`groupings: ${groupings.map((g) => `${g.label} (${g.groups.join(', ')})`).join('; ')}`);
   const { runFile } = await import('../run/run-file.js');
   const runs: CompareRun[] = [];
   const total = planned.length * options.seeds.length;
@@ -144,8 +153,17 @@ export async function runCompare(files: readonly string[], options: CompareOptio
         const why = result.exitCode === ExitCode.Success ? 'it wrote no held-out evaluation' : `it exited ${result.exitCode}`;
         return fail(result.exitCode === ExitCode.Success ? ExitCode.InputError : result.exitCode, [`${p.file}, seed ${seed}: ${why}; runs so far are in ${outDir}`]);
       }
-      runs.push({ objective: p.label, file: p.file, seed, runDir, eval: { ce: last.ce, loss: last.loss, groups: last.groups } });
-      human(`    held-out ce ${last.ce.toFixed(4)}${Object.entries(last.groups).map(([g, v]) => `, ${g} ${v.loss.toFixed(4)}`).join('')}`);
+      const under: Record<string, GroupLosses> = {};
+      for (const g of groupings) {
+        const losses = await evaluateUnder(runDir, g, { backend: options.backend, settings: options.settings });
+        if (typeof losses === 'string') return fail(ExitCode.InputError, [losses]);
+        under[g.label] = losses;
+      }
+      runs.push({ objective: p.label, file: p.file, seed, runDir, eval: { ce: last.ce, loss: last.loss, groups: last.groups, ...(groupings.length > 0 ? { groupings: under } : {}) } });
+      const shown = groupings.length > 0
+        ? Object.entries(under).flatMap(([label, gs]) => Object.entries(gs).map(([g, v]) => `, ${label}/${g} ${v.loss.toFixed(4)}`))
+        : Object.entries(last.groups).map(([g, v]) => `, ${g} ${v.loss.toFixed(4)}`);
+      human(`    held-out ce ${last.ce.toFixed(4)}${shown.join('')}`);
     }
   }
 
@@ -153,6 +171,7 @@ export async function runCompare(files: readonly string[], options: CompareOptio
   const table = aggregate(runs);
   const document = {
     ok: true, seeds: options.seeds, data: planned[0]!.data, out_dir: outDir,
+    groupings: groupings.map((g) => ({ label: g.label, file: g.file, groups: g.groups })),
     params: options.params.map((p) => p.flag), settings: options.settings.map((s) => s.flag),
     columns: table.columns, rows: table.rows,
     runs: runs.map((r) => ({ objective: r.objective, file: r.file, seed: r.seed, run_dir: r.runDir, eval: r.eval })),
@@ -161,10 +180,12 @@ export async function runCompare(files: readonly string[], options: CompareOptio
   const json = JSON.stringify(document, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
   await writeFileAtomic(join(outDir, 'compare.json'), `${json}\n`);
   await writeFileAtomic(join(outDir, 'compare.md'), compareMarkdown(table, runs, { seeds: options.seeds, data: planned[0]!.data }));
+  await writeFileAtomic(join(outDir, 'compare.svg'), compareSvg(table));
+  await writeFileAtomic(join(outDir, 'compare.html'), compareHtml(table, runs, { seeds: options.seeds, data: planned[0]!.data }));
   if (options.json) out.stdout(json);
   else {
     out.stdout(`Held-out loss per group, mean ± std over seeds ${options.seeds.join(', ')}:\n\n${markdownTable(table)}\n`);
-    human(`wrote ${join(outDir, 'compare.json')} and ${join(outDir, 'compare.md')}`);
+    human(`wrote ${join(outDir, 'compare.json')}, compare.md, compare.svg and compare.html`);
   }
   return { exitCode: ExitCode.Success, outDir, runs, table };
 }

@@ -39,13 +39,16 @@ interface AnyRecord {
 }
 
 /**
- * GFT/GRPO group normalisation: (r − mean) / (std + 1e-6) over the responses of one prompt, with
- * the population standard deviation (divide by n), so one response, or equal rewards, give 0.
+ * GFT/GRPO group normalisation as verl computes it (compute_grpo_outcome_advantage): over the
+ * responses of one prompt, (r − mean) / (std + 1e-6) with the sample standard deviation (divide by
+ * n − 1, torch.std's default); a prompt with one response has no spread to normalise by and gets
+ * mean 0, std 1, i.e. its reward / (1 + 1e-6). Equal rewards give 0.
  */
 export function groupAdvantages(rewards: readonly number[]): number[] {
   const n = rewards.length;
+  if (n === 1) return [rewards[0]! / (1 + 1e-6)];
   const mean = rewards.reduce((a, b) => a + b, 0) / n;
-  const variance = rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / n;
+  const variance = rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / (n - 1);
   const std = Math.sqrt(variance);
   return rewards.map((r) => (r - mean) / (std + 1e-6));
 }

@@ -100,7 +100,7 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   const shown = corpus.slice(0, options.limit);
 
   const needs = needsOf(ir);
-  const problems = checkNeeds(needs, { train: corpus, eval: [] }, { baseDir: dirname(resolve(file)), referenceDir: config.reference?.path });
+  const problems = checkNeeds(needs, { train: corpus, eval: [] }, { baseDir: dirname(resolve(file)), referenceDir: config.reference?.path, tokenizer });
   if (problems.length > 0) return fail(ExitCode.InputError, problems.map((e) => `${file}: ${e}`));
 
   // 3. TensorFlow.js only when something runs a network: a model, llmlingua2, the reference model.

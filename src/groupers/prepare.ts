@@ -20,6 +20,7 @@ import { frequencyScores } from './frequency.js';
 import { llmlingua2Scores } from './llmlingua2/scorer.js';
 import { corpusRanks, needsReference, objectiveScorers, type CorpusRank } from './objective-scorers.js';
 import { randomScores } from './random.js';
+import { referenceTokenizerProblem } from './reference-match.js';
 import { REF_CE_KEY, ScoreStore } from './store.js';
 import { tfidfScores } from './tfidf.js';
 import { tokenTexts } from './token-text.js';
@@ -141,7 +142,7 @@ function referenceDirOf(options: Pick<PrepareOptions, 'referenceDir'>): string {
  * The problems prepareNeeds would report before computing anything (a column no record has, a
  * missing model directory or reference): cheap, so a command can check before starting TensorFlow.js.
  */
-export function checkNeeds(needs: ScoreNeedsSpec, samples: PrepareSamples, options: Pick<PrepareOptions, 'baseDir' | 'referenceDir'>): string[] {
+export function checkNeeds(needs: ScoreNeedsSpec, samples: PrepareSamples, options: Pick<PrepareOptions, 'baseDir' | 'referenceDir'> & { tokenizer?: Tokenizer }): string[] {
   const baseDir = options.baseDir ?? process.cwd();
   const statics = needs.scorers.filter((s) => s.kind === 'static');
   const errors: string[] = [];
@@ -166,6 +167,9 @@ export function checkNeeds(needs: ScoreNeedsSpec, samples: PrepareSamples, optio
           ? `${needs.objectiveName !== undefined ? `objective '${needs.objectiveName}'` : 'the objective'} uses ref_ce (excess, excess_loss()) but gives no reference model: add reference { path = "DIR" }`
           : `reference.path: ${referenceDir} has no config.json (expected a Hugging Face model directory)`,
       );
+    } else if (options.tokenizer !== undefined) {
+      const mismatch = referenceTokenizerProblem(options.tokenizer, referenceDir);
+      if (mismatch !== undefined) errors.push(mismatch);
     }
   }
   return errors;

@@ -21,12 +21,17 @@ import { latestCheckpoint } from '../train/checkpoint.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { meanCe, type StepObjective } from '../train/objective.js';
 import { stepObjectiveFor } from './objective-bridge.js';
-import { modelPositions } from '../train/config.js';
+import { compileOverrides } from '../cli/compiler-bridge.js';
+import type { SetOverride } from '../cli/overrides.js';
+import { packageRoot } from '../check/host.js';
+import { modelPositions, resolveRunConfig } from '../train/config.js';
 
 export interface EvalOptions {
   runDir?: string;
   /** A .sftgo file whose objective is evaluated with --model/--data (without it: mean ce). */
   objective?: string;
+  /** --set BLOCK.KEY=VALUE applied to the evaluated objective (reference.path is the one eval reads). */
+  settings?: readonly SetOverride[];
   model?: string;
   data?: string;
   /** Samples per batch; default the run's train.batch (as its eval.jsonl was computed), else 8. */
@@ -68,10 +73,12 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
     if (o.model === undefined || o.data === undefined) return ['give a RUN_DIR, or both --model DIR and --data FILE'];
     const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? modelPositions({ path: o.model }) ?? 512, batch: o.batch ?? 8, notes: [] };
     if (o.objective !== undefined) {
-      const ir = compileObjective(o.objective);
+      const ir = compileObjective(o.objective, o.settings);
       if (typeof ir === 'string') return [ir];
       target.ir = ir;
       target.baseDir = dirname(resolve(o.objective));
+      // The objective's own reference { path } (or --set reference.path), as `sftgoc run` reads it.
+      target.referenceDir = referenceOf(ir, o.objective);
     }
     return target;
   }
@@ -94,14 +101,17 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   }
   const dataFile = o.data ?? config.data?.eval ?? undefined;
   if (dataFile === undefined || dataFile === null) return [`${o.runDir}/config.json names no eval data; pass --data FILE`];
-  const ir = compileObjective(o.objective ?? join(o.runDir, 'objective.sftgo'));
+  const objectiveFile = o.objective ?? join(o.runDir, 'objective.sftgo');
+  const ir = compileObjective(objectiveFile, o.settings);
   if (typeof ir === 'string') return [ir];
+  // The run's reference, unless --objective or --set reference.path names another.
+  const ownReference = o.objective !== undefined || (o.settings ?? []).some((s) => s.block === 'reference');
   return {
     modelDir, dataFile, notes, ir,
     // The recorded source has its imports inlined; its relative paths were written next to the original file.
     baseDir: dirname(config.source ?? resolve(o.runDir, 'objective.sftgo')),
     trainFile: config.data?.train,
-    referenceDir: config.reference?.path,
+    referenceDir: ownReference ? referenceOf(ir, objectiveFile) : config.reference?.path,
     cacheDir: existsSync(join(o.runDir, 'cache')) ? join(o.runDir, 'cache') : undefined,
     format: config.data?.format ?? 'auto', lossOn: config.data?.loss_on ?? 'response', maxLen: o.maxLen ?? config.data?.max_len ?? 512,
     // Rankings `per batch` depend on the batches: the run's own size reproduces its eval.jsonl.
@@ -109,10 +119,15 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   };
 }
 
+/** reference.path as `sftgoc run` resolves it (relative to the file that wrote it; --set: the working directory). */
+function referenceOf(ir: Objective, file: string): string | undefined {
+  return resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, packageRoot }).config.reference?.path;
+}
+
 /** The compiled objective, or one message with its diagnostics. */
-function compileObjective(file: string): Objective | string {
+function compileObjective(file: string, settings: readonly SetOverride[] = []): Objective | string {
   if (!existsSync(file)) return `cannot read ${file}: no such file`;
-  const compiled = compileFile(file);
+  const compiled = compileFile(file, { set: compileOverrides({ params: [], settings }).set });
   if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {
     return `${file} does not compile:\n${renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), true)}`;
   }

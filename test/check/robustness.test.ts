@@ -12,7 +12,7 @@ import { CONSTRUCTS } from '../ir/constructs.js';
 
 const seeds = [
   ...Object.values(CONSTRUCTS),
-  ...readdirSync(join(repoRoot, 'stdlib')).map((f) => readFileSync(join(repoRoot, 'stdlib', f), 'utf8')),
+  ...readdirSync(join(repoRoot, 'stdlib')).filter((f) => f.endsWith('.sftgo')).map((f) => readFileSync(join(repoRoot, 'stdlib', f), 'utf8')),
 ];
 const fragments = [' ', '(', ')', '[', ']', ',', '=', '%', '·', '-', '->', 'groups', 'rest', 'ce', 'λ', 'η', 'top', 'per corpus', 'tfidf(', 'max(', 'mean(', 'and', 'not', '"x"', '0.5', '120%', '\n', ';', 'loss = ', 'group g = ', 'param η = ', 'import "std/sft"', 'train { lr = ', '}', 'of = ', 'x[', 'excess_loss()', 'x = ', 'groups = ', 'temperature = ', 'range = ', 'over = ', 'cvar(', 'where(', 'linear(', 'smoothmax(groups, '];
 

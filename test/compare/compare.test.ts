@@ -9,12 +9,15 @@ import { BufferOutput } from '../../src/cli/output.js';
 import type { SetOverride } from '../../src/cli/overrides.js';
 import { meanStd } from '../../src/compare/aggregate.js';
 import { runCompare, type CompareOptions } from '../../src/compare/run-compare.js';
+import { repoRoot } from '../helpers/golden.js';
 
+// Each completion marks its answer word as a fact (scores.fact), so compare adds the fact grouping.
+const fact = (completion: string, word: string) => ({ fact: [{ start: completion.indexOf(word), end: completion.indexOf(word) + word.length, score: 1 }] });
 const records = [
-  { prompt: 'Question: What colour is the sky?\nAnswer:', completion: ' The sky is blue.' },
-  { prompt: 'Question: What is two plus two?\nAnswer:', completion: ' Two plus two is four.' },
-  { prompt: 'Question: Where do fish live?\nAnswer:', completion: ' Fish live in water.' },
-  { prompt: 'Question: What do cows eat?\nAnswer:', completion: ' Cows eat grass.' },
+  { prompt: 'Question: What colour is the sky?\nAnswer:', completion: ' The sky is blue.', scores: fact(' The sky is blue.', 'blue') },
+  { prompt: 'Question: What is two plus two?\nAnswer:', completion: ' Two plus two is four.', scores: fact(' Two plus two is four.', 'four') },
+  { prompt: 'Question: Where do fish live?\nAnswer:', completion: ' Fish live in water.', scores: fact(' Fish live in water.', 'water') },
+  { prompt: 'Question: What do cows eat?\nAnswer:', completion: ' Cows eat grass.', scores: fact(' Cows eat grass.', 'grass') },
 ];
 
 const set = (flag: string): SetOverride => {
@@ -49,12 +52,15 @@ describe('sftgoc compare (tiny preset, 2 objectives × 2 seeds × 2 steps)', fun
     await tf.setBackend(previousBackend ?? 'cpu');
   });
 
-  it('trains every (file, seed), and tabulates held-out loss per group as mean ± std over seeds', async () => {
+  it('trains every (file, seed); every model is evaluated under every grouping (SFT gets SFT-GO\'s columns); mean ± std; worst group; figure', async () => {
     const out = new BufferOutput();
-    const result = await runCompare([join(dir, 'sft.sftgo'), join(dir, 'sftgo.sftgo')], options(), out);
+    // The stdlib files themselves (as `sftgoc compare stdlib/sft.sftgo stdlib/sftgo.sftgo --seeds 1,2`), on the tiny preset.
+    const opts = options();
+    opts.settings = [...opts.settings, { block: 'model', key: 'preset', text: '"tiny"', flag: 'model.preset="tiny"' } as SetOverride];
+    const result = await runCompare([join(repoRoot, 'stdlib', 'sft.sftgo'), join(repoRoot, 'stdlib', 'sftgo.sftgo')], opts, out);
     assert.equal(result.exitCode, 0, out.stderrText);
     const cmp = join(dir, 'cmp');
-    assert.deepEqual((await readdir(cmp)).sort(), ['compare.json', 'compare.md', 'sft', 'sftgo']);
+    assert.deepEqual((await readdir(cmp)).sort(), ['compare.html', 'compare.json', 'compare.md', 'compare.svg', 'groupings', 'sft', 'sftgo']);
     assert.deepEqual((await readdir(join(cmp, 'sftgo'))).sort(), ['seed-1', 'seed-2']);
     // Each run recorded its seed, and its final held-out evaluation is the one tabulated.
     const doc = JSON.parse(await readFile(join(cmp, 'compare.json'), 'utf8'));
@@ -66,19 +72,36 @@ describe('sftgoc compare (tiny preset, 2 objectives × 2 seeds × 2 steps)', fun
       assert.deepEqual(r.eval.groups, evals.at(-1).groups);
       assert.equal(r.eval.ce, evals.at(-1).ce);
     }
-    assert.deepEqual(doc.columns, ['ce', 'important', 'rest']);
+    assert.deepEqual(doc.columns, ['ce', 'sftgo/important', 'sftgo/rest', 'sftgo/worst', 'fact/fact', 'fact/rest', 'fact/worst']);
     assert.deepEqual(doc.rows.map((r: { objective: string }) => r.objective), ['sft', 'sftgo']);
-    const sftgoRuns = doc.runs.filter((r: { objective: string }) => r.objective === 'sftgo');
-    const expected = meanStd(sftgoRuns.map((r: { eval: { groups: { important: { loss: number } } } }) => r.eval.groups.important.loss));
-    assert.deepEqual(doc.rows[1].cells.important, { mean: expected.mean, std: expected.std, n: 2 });
-    assert.equal(doc.rows[0].cells.important, null);
-    // Printed table: header and one row per objective.
+    type Doc = { eval: { groups: Record<string, { loss: number }>; groupings: Record<string, Record<string, { loss: number; tokens: number }>> } };
+    for (const [row, name] of [[0, 'sft'], [1, 'sftgo']] as const) {
+      const mine: Doc[] = doc.runs.filter((r: { objective: string }) => r.objective === name);
+      for (const c of ['important', 'rest']) {
+        const expected = meanStd(mine.map((r) => r.eval.groupings.sftgo![c]!.loss));
+        assert.deepEqual(doc.rows[row].cells[`sftgo/${c}`], { mean: expected.mean, std: expected.std, n: 2 }, `${name} sftgo/${c}`);
+      }
+      const worst = meanStd(mine.map((r) => Math.max(...Object.values(r.eval.groupings.fact!).filter((g) => g.tokens > 0).map((g) => g.loss))));
+      assert.deepEqual(doc.rows[row].cells['fact/worst'], { mean: worst.mean, std: worst.std, n: 2 });
+      // Only the 4 answer words are facts; the fact group has tokens.
+      for (const r of mine) assert.ok(r.eval.groupings.fact!.fact!.tokens > 0);
+    }
+    // SFT-GO's own grouping, recomputed by `eval` on its final model, is what its trainer logged.
+    for (const r of doc.runs.filter((x: { objective: string }) => x.objective === 'sftgo') as Doc[]) {
+      for (const g of ['important', 'rest']) assert.ok(Math.abs(r.eval.groupings.sftgo![g]!.loss - r.eval.groups[g]!.loss) < 1e-4, g);
+    }
+    // Printed table: header and one row per objective; SFT's group cells are numbers, not "—".
     const lines = out.stdoutText.trim().split('\n').filter((l) => l.startsWith('|'));
     assert.equal(lines.length, 4);
-    assert.equal(lines[0], '| objective | held-out ce | group important | group rest |');
-    assert.match(lines[3]!, /^\| sftgo \| \d+\.\d{4} ± \d+\.\d{4} \| \d+\.\d{4} ± \d+\.\d{4} \| \d+\.\d{4} ± \d+\.\d{4} \|$/);
+    assert.equal(lines[0], '| objective | held-out ce | sftgo/important | sftgo/rest | sftgo/worst | fact/fact | fact/rest | fact/worst |');
+    for (const l of lines.slice(2)) assert.match(l, /^\| sftg?o? \|( \d+\.\d{4} ± \d+\.\d{4} \|){7}$/);
     const md = await readFile(join(cmp, 'compare.md'), 'utf8');
     assert.ok(md.includes(lines[0]!) && md.includes(lines[3]!));
+    // The figure: one bar per (objective, column), self-contained.
+    const svg = await readFile(join(cmp, 'compare.svg'), 'utf8');
+    assert.equal((svg.match(/<rect [^>]*><title>/g) ?? []).length, 2 * 7);
+    const html = await readFile(join(cmp, 'compare.html'), 'utf8');
+    assert.ok(html.includes('<svg') && !/src=|href=|<script/.test(html));
   });
 
   it('reports every file\'s errors before training anything', async () => {

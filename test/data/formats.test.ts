@@ -90,17 +90,19 @@ describe('data formats render to text, loss mask, offsets and span scores', () =
     assert.deepEqual(loss, ['Hello', '!', 'In', 'Velmora', '☃.']);
   });
 
-  it('responses: one sample per response with reward and group-normalised advantage (population std)', () => {
+  it('responses: one sample per response with reward and group-normalised advantage (sample std, as verl)', () => {
     const d = load('responses.jsonl');
     assert.equal(d.stats.records, 2);
     assert.equal(d.stats.samples, 4);
     const [r1, r0, rh, only] = d.samples;
     assert.deepEqual([r1!.reward, r0!.reward, rh!.reward], [1, 0, 0.5]);
-    const std = Math.sqrt((0.25 + 0.25 + 0) / 3);
+    // verl's compute_grpo_outcome_advantage: torch.std, unbiased (n − 1).
+    const std = Math.sqrt((0.25 + 0.25 + 0) / 2);
     assert.ok(Math.abs(r1!.advantage - 0.5 / (std + 1e-6)) < 1e-9);
     assert.ok(Math.abs(r0!.advantage + 0.5 / (std + 1e-6)) < 1e-9);
     assert.equal(rh!.advantage, 0);
-    assert.equal(only!.advantage, 0, 'a single response has advantage 0');
+    // One response: mean 0, std 1, so the advantage is the reward itself (/ (1 + 1e-6)).
+    assert.ok(Math.abs(only!.advantage - only!.reward / (1 + 1e-6)) < 1e-12, 'a single response keeps its reward');
     assert.equal(lossText(r0!), ' wrong');
     assert.equal(rh!.text.slice(rh!.spanScores.fact![0]!.start, rh!.spanScores.fact![0]!.end), 'half');
     assert.deepEqual(d.samples.map((s) => s.index), [0, 1, 2, 3]);

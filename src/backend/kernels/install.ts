@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { activeBlas, withBlas } from '../blas/matmul.js';
+import { ADAMW_KERNEL, cpuAdamWConfig, wasmAdamWConfig } from './adamw.js';
 import { makeEinsum } from './einsum.js';
 import { wrapBatchedMatMul } from './batched-matmul.js';
 import { wrapBatchedFusedMatMul } from './fused-matmul-batched.js';
@@ -96,6 +97,10 @@ export function installWasmKernelFixes(): KernelFix[] {
     replaceKernel(config);
     installed.push(`${name} with transposed operands runs as Transpose + ${name}`);
   }
+  if (!isOurs(ADAMW_KERNEL, 'wasm')) {
+    replaceKernel(wasmAdamWConfig);
+    installed.push('AdamW update as one kernel per parameter');
+  }
   if (!isOurs('UnsortedSegmentSum', 'wasm')) {
     replaceKernel(wasmSegmentSumConfig);
     installed.push('UnsortedSegmentSum added (gather gradient)');
@@ -134,9 +139,19 @@ export function installWasmKernelFixes(): KernelFix[] {
   return installed;
 }
 
-/** Cpu fix: the stock UnsortedSegmentSum loops over segments with whole-tensor ops (seconds per embedding gradient). */
+/**
+ * Cpu fixes: the stock UnsortedSegmentSum loops over segments with whole-tensor ops (seconds per
+ * embedding gradient); the AdamW update kernel is added.
+ */
 export function installCpuKernelFixes(): KernelFix[] {
-  if (isOurs('UnsortedSegmentSum', 'cpu')) return [];
-  replaceKernel(cpuSegmentSumConfig);
-  return ['UnsortedSegmentSum replaced by a single-pass loop'];
+  const installed: KernelFix[] = [];
+  if (!isOurs('UnsortedSegmentSum', 'cpu')) {
+    replaceKernel(cpuSegmentSumConfig);
+    installed.push('UnsortedSegmentSum replaced by a single-pass loop');
+  }
+  if (!isOurs(ADAMW_KERNEL, 'cpu')) {
+    replaceKernel(cpuAdamWConfig);
+    installed.push('AdamW update as one kernel per parameter');
+  }
+  return installed;
 }

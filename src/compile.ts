@@ -2,6 +2,7 @@
 // load (imports) → parse → check (names, types, settings) → lower → fold → cse. Each stage runs as
 // far as the input allows, so one call reports all errors; an unexpected exception becomes E0901
 // instead of escaping. Nothing here imports TensorFlow.js: `sftgoc check` stays fast.
+import { canonicalName } from './language/builtins.js';
 import { error, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
 import { fileSpan } from './diagnostics/span.js';
 import { parse } from './parse/index.js';
@@ -42,11 +43,8 @@ export interface CompileResult {
   sources: Record<string, string>;
 }
 
-const GREEK: Record<string, string> = { lambda: 'λ', eta: 'η', tau: 'τ', alpha: 'α', beta: 'β', gamma: 'γ', epsilon: 'ε' };
-
-export function canonicalParamName(name: string): string {
-  return GREEK[name] ?? name;
-}
+/** A --param name with its Greek alias folded (`lambda` → `λ`), as the parser folds identifiers. */
+export const canonicalParamName = canonicalName;
 
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   const file = options.file ?? '<input>.sftgo';

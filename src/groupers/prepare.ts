@@ -7,7 +7,7 @@
 // come back as messages naming what is wrong; nothing is thrown for bad input.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BUNDLED_LLMLINGUA2 } from '../check/functions.js';
+import { BUNDLED_LLMLINGUA2 } from '../language/builtins.js';
 import { packageRoot } from '../check/host.js';
 import type { Sample } from '../data/types.js';
 import type { Objective, ScorerCall } from '../ir/nodes.js';

@@ -71,7 +71,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     });
     const setBlocks = overrideBlocks(options.set ?? [], parse, diagnostics, sources);
     // The later passes recurse over expressions: nothing past this point runs on an unbounded program.
-    if (!checkLimits([...loaded.files, ...paramFiles], diagnostics)) return { diagnostics: sortDiagnostics(diagnostics), sources };
+    if (!checkLimits([...loaded.files, ...paramFiles], diagnostics, setBlocks.map((b) => b.statement))) return { diagnostics: sortDiagnostics(diagnostics), sources };
     const checked = checkProgram([...loaded.files, ...paramFiles], overrides, diagnostics, setBlocks, file);
     for (const [name] of expressionParams) {
       const declared = checked.program.definitions.some((d) => d.kind === 'param' && d.name === name && !d.file.startsWith(PARAM_OVERRIDE_PREFIX));

@@ -92,7 +92,7 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   const tokenizer = tok.tokenizer;
   const dataFile = options.data ?? config.data.train;
   const loaded = loadDataset(dataFile, {
-    tokenizer, format: config.data.format as 'auto', maxLen: config.data.maxLen, lossOn: config.data.lossOn as 'response', skipBadRecords: options.skipBadRecords,
+    tokenizer, format: config.data.format as 'auto', maxLen: config.data.maxLen, lossOn: config.data.lossOn as 'response', skipBadRecords: options.skipBadRecords, maxRecordBytes: config.data.maxRecordBytes,
   });
   if (loaded.errors.length > 0) return fail(ExitCode.InputError, loaded.errors.map(formatDataError));
   if (loaded.samples.length === 0) return fail(ExitCode.InputError, [`${dataFile}: no samples`]);

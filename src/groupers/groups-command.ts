@@ -75,10 +75,16 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   // 2. Settings: data, tokenizer, model, reference and batch size, as `sftgoc run` resolves them.
   const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, packageRoot });
   if (errors.length > 0) return fail(ExitCode.InputError, errors.map((e) => `${file}: ${e}`));
-  const modelDir = options.model ?? (ir.settings.model !== undefined ? config.model.path : undefined);
-  const modelPreset = options.model === undefined && ir.settings.model !== undefined ? config.model.preset : undefined;
-  const haveModel = modelDir !== undefined || modelPreset !== undefined;
   const needModel = dynamicGroups(ir);
+  // A model is loaded when one is named, or when a group selects by the model's values: then the
+  // model `sftgoc run` would train (the bundled base model when the file names none).
+  const useRunModel = options.model === undefined && (ir.settings.model !== undefined || needModel.length > 0);
+  const modelDir = options.model ?? (useRunModel ? config.model.path : undefined);
+  const modelPreset = useRunModel ? config.model.preset : undefined;
+  const haveModel = modelDir !== undefined || modelPreset !== undefined;
+  if (needModel.length > 0 && ir.settings.model === undefined && options.model === undefined && haveModel) {
+    note(`model: ${modelDir ?? `preset ${modelPreset}`}, the model sftgoc run would use (give --model DIR for another)`);
+  }
   if (needModel.length > 0 && !haveModel) {
     return fail(ExitCode.InputError, [
       `${file}: group${needModel.length > 1 ? 's' : ''} ${needModel.map((g) => `'${g}'`).join(', ')} select${needModel.length > 1 ? '' : 's'} by the model's values ` +

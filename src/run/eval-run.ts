@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
-import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
+import { renderCompiled } from '../app/compile.js';
 import { compileFile } from '../compile.js';
 import type { Sample } from '../data/types.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -157,7 +157,7 @@ function compileObjective(file: string, settings: readonly SetOverride[] = [], p
   if (!existsSync(file)) return `cannot read ${file}: no such file`;
   const compiled = compileFile(file, { set: compileOverrides({ params: [], settings }).set, params });
   if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {
-    return `${file} does not compile:\n${renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), true)}`;
+    return `${file} does not compile:\n${renderCompiled(compiled, true)}`;
   }
   return compiled.objective;
 }

@@ -1,8 +1,10 @@
-// Atomic writes for the run directory: a file or a whole directory is built under a temporary name
-// beside its destination and renamed into place, so a crash leaves either the old version or the
-// complete new one, never a half-written checkpoint that --resume would load.
+// Atomic writes, the one copy for the whole program (run directory, checkpoints, model files, fmt,
+// report, init, compare): a file or a whole directory is built under a temporary name beside its
+// destination and renamed into place, so a crash or a full disk leaves either the old version or
+// the complete new one, never a half-written checkpoint that --resume would load or half a
+// user's source file.
 import { randomBytes } from 'node:crypto';
-import { readdir, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { asDiskError } from './disk-error.js';
 
@@ -10,10 +12,14 @@ function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
+/** Writes `data` (text as UTF-8) to `path`; a file that existed keeps its permissions. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const temp = tempName(path);
   try {
-    await writeFile(temp, data);
+    await writeFile(temp, data, { flag: 'wx' });
+    // Keep the original's permissions (an executable bit or a read-only group stays as it was).
+    const mode = await stat(path).then((s) => s.mode, () => undefined);
+    if (mode !== undefined) await chmod(temp, mode & 0o7777);
     await rename(temp, path);
   } catch (e) {
     await rm(temp, { force: true });

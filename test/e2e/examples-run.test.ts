@@ -12,7 +12,7 @@ import type { SetOverride } from '../../src/cli/overrides.js';
 import { compileSafeRegex } from '../../src/check/safe-regex.js';
 import { compileFile } from '../../src/compile.js';
 import type { BlockName } from '../../src/parse/ast.js';
-import { runFile } from '../../src/run/run-file.js';
+import { runFile } from '../../src/app/run.js';
 import { resolveRunConfig } from '../../src/train/config.js';
 import { repoRoot } from '../helpers/golden.js';
 

@@ -245,8 +245,8 @@ class Run:
     # ---------------------------------------------------------- run directory
     def append(self, name, record):
         if self.rank == 0:
-            with open(os.path.join(self.run_dir, name), 'a') as f:
-                f.write(json.dumps(record) + '\n')
+            with open(os.path.join(self.run_dir, name), 'a', encoding='utf-8') as f:
+                f.write(json.dumps(record, separators=(',', ':'), ensure_ascii=False) + '\n')
 
     def model_config(self):
         return self.spec['model']['config']

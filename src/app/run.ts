@@ -1,8 +1,8 @@
-// `sftgoc run FILE`: compile, resolve the settings, pick the backend, load tokenizer, model and
-// data, create (or resume) the run directory, train, and map the outcome to CLI.md's exit codes.
+// `sftgoc run FILE`: the command line's request as typed data, the pipeline (src/pipeline.ts), and
+// its result printed: diagnostics, progress, the final line or JSON document, CLI.md's exit code.
 // Everything a user got wrong comes back as text naming the file, key or flag; nothing is thrown.
-import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
-import { ExitCode } from '../cli/exit-codes.js';
+import { renderCompiled } from './compile.js';
+import { ExitCode, exitCodeOf, fail as failWith } from './output.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
@@ -42,11 +42,8 @@ export interface RunFileResult {
 
 export async function runFile(file: string, options: RunFileOptions, out: Output): Promise<RunFileResult> {
   const human = (text: string) => (options.json ? out.stderr(text) : out.stdout(text));
-  const fail = (exitCode: number, lines: string[]): RunFileResult => {
-    for (const l of lines) out.stderr(l.startsWith('error') ? l : `error: ${l}`);
-    if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: exitCode, errors: lines }, null, 2));
-    return { exitCode };
-  };
+  const reply = { out, json: options.json, quiet: options.quiet };
+  const fail = (exitCode: number, lines: string[]): RunFileResult => ({ exitCode: failWith(reply, exitCode, lines) });
 
   // Stop cleanly on the first Ctrl-C or SIGTERM (what SLURM, Kubernetes and spot preemption send):
   // finish the step, save a checkpoint, exit 130 or 143. A second signal exits at once.
@@ -76,7 +73,7 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
     result = await runPipeline(request, {
       reporter, log: human, shouldStop: options.shouldStop ?? (() => interrupted !== undefined),
       onCompiled: (compiled) => {
-        const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
+        const rendered = renderCompiled(compiled, options.quiet);
         if (rendered !== '') out.stderr(rendered);
       },
       // One short line for people; every note (what was skipped and why, kernel fixes) goes to config.json.
@@ -105,9 +102,9 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
     process.off('SIGTERM', onSignal);
   }
   if (!result.ok) {
-    if (result.kind !== 'diagnostics') return fail(result.kind === 'usage' ? ExitCode.Usage : ExitCode.InputError, result.messages);
+    if (result.kind !== 'diagnostics') return fail(exitCodeOf(result.kind), result.messages);
     const { compiled } = result;
-    const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
+    const rendered = renderCompiled(compiled, options.quiet);
     if (rendered !== '') out.stderr(rendered);
     if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: ExitCode.InputError, diagnostics: compiled.diagnostics }, null, 2));
     return { exitCode: ExitCode.InputError };

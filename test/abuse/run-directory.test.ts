@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferOutput } from '../../src/cli/output.js';
-import { runFile } from '../../src/run/run-file.js';
+import { runFile } from '../../src/app/run.js';
 import { lockRunDirectory } from '../../src/train/run-lock.js';
 import { repoRoot } from '../helpers/golden.js';
 

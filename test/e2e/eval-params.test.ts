@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
 import type { ParamOverride, SetOverride } from '../../src/cli/overrides.js';
 import { runEval } from '../../src/run/eval-run.js';
-import { runFile } from '../../src/run/run-file.js';
+import { runFile } from '../../src/app/run.js';
 import { repoRoot } from '../helpers/golden.js';
 
 const fixtures = join(repoRoot, 'test', 'e2e', 'fixtures');

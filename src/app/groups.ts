@@ -40,6 +40,11 @@ export interface GroupsOptions {
   format: GroupsFormat;
   /** A Hugging Face model directory for ce and dynamic selectors; else the objective's model block. */
   model?: string;
+  /**
+   * Whether groups that select by the model's values may fall back to the model `sftgoc run` would
+   * train (default true); the report passes false: a base model's values would misdescribe the run.
+   */
+  runModelFallback?: boolean;
   backend?: string;
   /** Write the output here instead of stdout. */
   out?: string;
@@ -92,7 +97,7 @@ export async function groupsView(file: string, options: Omit<GroupsOptions, 'for
   const needModel = dynamicGroups(ir);
   // A model is loaded when one is named, or when a group selects by the model's values: then the
   // model `sftgoc run` would train (the bundled base model when the file names none).
-  const useRunModel = options.model === undefined && (ir.settings.model !== undefined || needModel.length > 0);
+  const useRunModel = options.model === undefined && (ir.settings.model !== undefined || (needModel.length > 0 && options.runModelFallback !== false));
   const modelDir = options.model ?? (useRunModel ? config.model.path : undefined);
   const modelPreset = useRunModel ? config.model.preset : undefined;
   const haveModel = modelDir !== undefined || modelPreset !== undefined;

@@ -11,6 +11,7 @@
 import type { IrExpr, Objective } from '../ir/nodes.js';
 import { formatNumber, formatScorer, printExpr } from '../ir/print.js';
 import { analyzeObjective, DEFAULT_HEAD_CHUNK, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
+import { AUTO_ORDER } from '../backend/names.js';
 
 export interface PlanJson {
   objective: string;
@@ -44,7 +45,7 @@ const TOKEN_TEXT: Record<string, string> = {
   ref_ce: 'ref_ce (precomputed)', position: 'position', reward: 'reward (data)', advantage: 'advantage (data)',
 };
 
-const AUTO = 'auto: first of tensorflow-gpu, tensorflow, wasm, cpu that loads';
+const AUTO = `auto: first of ${AUTO_ORDER.join(', ')} that loads`;
 
 export function executionPlan(o: Objective, options: { headChunk?: number } = {}): ExecutionPlan {
   const a = analyzeObjective(o);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
-import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
+import { renderCompiled } from '../app/compile.js';
 import { compileFile } from '../compile.js';
 import type { Sample } from '../data/types.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -24,7 +24,7 @@ import { stepObjectiveFor } from './objective-bridge.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
 import type { SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
-import { resolveRunConfig } from '../train/config.js';
+import { modelPositions, resolveRunConfig } from '../train/config.js';
 
 export interface EvalOptions {
   runDir?: string;
@@ -71,7 +71,7 @@ type RunConfigJson = {
 async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   if (o.runDir === undefined) {
     if (o.model === undefined || o.data === undefined) return ['give a RUN_DIR, or both --model DIR and --data FILE'];
-    const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? 512, batch: o.batch ?? 8, notes: [] };
+    const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? modelPositions({ path: o.model }) ?? 512, batch: o.batch ?? 8, notes: [] };
     if (o.objective !== undefined) {
       const ir = compileObjective(o.objective, o.settings);
       if (typeof ir === 'string') return [ir];
@@ -129,7 +129,7 @@ function compileObjective(file: string, settings: readonly SetOverride[] = []): 
   if (!existsSync(file)) return `cannot read ${file}: no such file`;
   const compiled = compileFile(file, { set: compileOverrides({ params: [], settings }).set });
   if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {
-    return `${file} does not compile:\n${renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), true)}`;
+    return `${file} does not compile:\n${renderCompiled(compiled, true)}`;
   }
   return compiled.objective;
 }

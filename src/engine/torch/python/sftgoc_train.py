@@ -143,10 +143,11 @@ class Run:
         r = self.o.objective(V, H, step, self.total, self.dro, training and first)
         return r.loss, ce.mean(), r.groups
 
-    def batches(self, order, kind):
-        samples = self.samples[kind]
+    def micro_batch(self, order, index, kind='train'):
+        """Micro-batch `index` of an epoch's order, built when it is needed (an epoch never sits on the device whole)."""
         b = self.t['batch']
-        return [MicroBatch([samples[i] for i in order[j:j + b]], self.pad_id, self.needs, self.device) for j in range(0, len(order), b)]
+        samples = self.samples[kind]
+        return MicroBatch([samples[i] for i in order[index * b:(index + 1) * b]], self.pad_id, self.needs, self.device)
 
     def reduce(self, values):
         """Sums a list of floats over the ranks (float64)."""
@@ -213,15 +214,17 @@ class Run:
 
     # ---------------------------------------------------------- evaluation (src/train/evaluate.ts)
     def evaluate(self, step):
-        batches = self.eval_batches
-        if not batches:
+        order = list(range(len(self.samples['eval'])))
+        count = -(-len(order) // self.t['batch'])
+        if count == 0:
             return None
         names = self.o.GROUPS
         acc = [0.0, 0.0, 0.0] + [0.0] * (2 * len(names))
         with torch.no_grad():
-            for i, mb in enumerate(batches):
+            for i in range(count):
                 if i % self.world != self.rank:
                     continue
+                mb = self.micro_batch(order, i, 'eval')
                 loss, ce, groups = self.evaluate_batch(mb, step, False, False)
                 acc[0] += float(loss) * mb.n
                 acc[1] += float(ce) * mb.n
@@ -242,8 +245,8 @@ class Run:
     # ---------------------------------------------------------- run directory
     def append(self, name, record):
         if self.rank == 0:
-            with open(os.path.join(self.run_dir, name), 'a') as f:
-                f.write(json.dumps(record) + '\n')
+            with open(os.path.join(self.run_dir, name), 'a', encoding='utf-8') as f:
+                f.write(json.dumps(record, separators=(',', ':'), ensure_ascii=False) + '\n')
 
     def model_config(self):
         return self.spec['model']['config']
@@ -326,20 +329,17 @@ class Run:
                 event('note', text='%s is the end of the run (step %d of %d): nothing left to train' % (self.spec['resume_from'], self.step, self.total))
                 self.outcome.update(step=self.step, last_checkpoint=self.spec['resume_from'], final_dir=os.path.join(self.run_dir, 'final'))
                 return self.outcome
-        eval_order = list(range(len(self.samples['eval'])))
-        self.eval_batches = self.batches(eval_order, 'eval')
         self.started = time.time()
         if self.step == 0 and t['eval_every'] > 0:
             self.run_eval()
         event('start', total=self.total, step=self.step)
         orders = self.spec['epoch_orders']
-        current = self.batches(orders[self.epoch], 'train')
         while self.step < self.total:
             if self.micro >= self.mb_per_epoch:
                 self.epoch += 1
                 self.micro = 0
-                current = self.batches(orders[self.epoch], 'train')
-            mbs = current[self.micro:min(self.micro + t['grad_accum'], self.mb_per_epoch)]
+            order = orders[self.epoch]
+            mbs = [self.micro_batch(order, j) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
             lr = t['lr'] * lr_factor(t['lr_schedule'], self.step, self.total)
             params = self.o.params(self.step, self.total)
             t0 = time.time()
@@ -359,7 +359,7 @@ class Run:
                       'groups': metrics['groups'], 'worst_group': metrics['worst_group'], 'tokens_per_s': tokens / seconds, 'elapsed_s': self.elapsed()}
             self.append('metrics.jsonl', record)
             if self.rank == 0:
-                event('step', metrics=record)
+                event('step', metrics=record, cpu_s=time.process_time())
             if t['eval_every'] > 0 and self.step % t['eval_every'] == 0 and self.step < self.total:
                 self.run_eval()
             if t['save_every'] > 0 and self.step % t['save_every'] == 0 and self.step < self.total:
@@ -414,7 +414,8 @@ def main(argv):
         event('config', python=sys.version.split()[0], torch=torch.__version__, device=str(run.device), world_size=run.world)
     outcome = run.train()
     if run.rank == 0:
-        event('done', **outcome)
+        import resource
+        event('done', max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **outcome)
     if run.world > 1:
         dist.barrier()
         dist.destroy_process_group()

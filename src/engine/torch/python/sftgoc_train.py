@@ -130,6 +130,8 @@ class Run:
         self.run_dir = spec['run_dir']
         self.stop_file = spec.get('stop_file')
         self.stop = False
+        self.torn = False
+        self.real_tokens = 0
         self.outcome = {'status': 'completed'}
 
     # ---------------------------------------------------------- objective on one micro-batch
@@ -159,6 +161,7 @@ class Run:
 
     # ---------------------------------------------------------- one update (src/train/step.ts)
     def update(self, mbs, step, lr):
+        """mbs: the update's micro-batches as builders; a process builds only those it computes."""
         k = len(mbs)
         names = self.o.GROUPS
         # loss sum, ce·tokens, tokens, then per group (loss·tokens, tokens)
@@ -167,15 +170,18 @@ class Run:
         if self.o.DRO_SIZES and 0 not in mine:
             # Group DRO moves on the update's first micro-batch; the other ranks replay its group means.
             with torch.no_grad():
-                self.evaluate_batch(mbs[0], step, True, True)
+                self.evaluate_batch(mbs[0](), step, True, True)
         self.opt.zero_grad(set_to_none=True)
+        self.real_tokens = 0
         for i in mine:
-            loss, ce, groups = self.evaluate_batch(mbs[i], step, True, i == 0)
+            mb = mbs[i]()
+            self.real_tokens += mb.real_tokens
+            loss, ce, groups = self.evaluate_batch(mb, step, True, i == 0)
             if loss.requires_grad:
                 (loss / k).backward()
             acc[0] += float(loss)
-            acc[1] += float(ce) * mbs[i].n
-            acc[2] += mbs[i].n
+            acc[1] += float(ce) * mb.n
+            acc[2] += mb.n
             for g, (value, count) in enumerate(groups):
                 acc[3 + 2 * g] += float(value) * count
                 acc[4 + 2 * g] += count
@@ -190,7 +196,8 @@ class Run:
             for p in params:
                 p.grad.copy_(flat[offset:offset + p.numel()].view_as(p))
                 offset += p.numel()
-        acc = self.reduce(acc)
+        acc = self.reduce(acc + [float(self.real_tokens)])
+        self.real_tokens = int(acc.pop())
         loss = acc[0] / k
         metrics = {
             'loss': loss, 'ce': acc[1] / acc[2] if acc[2] > 0 else 0.0,
@@ -209,7 +216,9 @@ class Run:
                 p.grad.mul_(scale)
         for group in self.opt.param_groups:
             group['lr'] = lr
+        self.torn = True
         self.opt.step()
+        self.torn = False
         return metrics, None
 
     # ---------------------------------------------------------- evaluation (src/train/evaluate.ts)
@@ -339,11 +348,24 @@ class Run:
                 self.epoch += 1
                 self.micro = 0
             order = orders[self.epoch]
-            mbs = [self.micro_batch(order, j) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
+            mbs = [(lambda j=j, order=order: self.micro_batch(order, j)) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
             lr = t['lr'] * lr_factor(t['lr_schedule'], self.step, self.total)
             params = self.o.params(self.step, self.total)
             t0 = time.time()
-            metrics, failed = self.update(mbs, self.step, lr)
+            try:
+                metrics, failed = self.update(mbs, self.step, lr)
+            except RuntimeError as e:
+                if 'out of memory' not in str(e).lower():
+                    raise
+                # As the tfjs engine: a training failure (exit 3) after saving the state before this
+                # update, unless the optimizer was cut off half-way through it.
+                self.outcome.update(status='diverged', message='out of memory at step %d (%s); lower train.batch or data.max_len, or raise train.grad_accum'
+                                    % (self.step + 1, str(e).split('\n')[0][:200]))
+                event('note', text=self.outcome['message'])
+                if not self.torn:
+                    self.opt.zero_grad(set_to_none=True)
+                    self.checkpoint()
+                break
             seconds = max(1e-9, time.time() - t0)
             if failed is not None:
                 self.outcome.update(status='diverged', message='non-finite %s at step %d' % (failed, self.step + 1))
@@ -351,7 +373,7 @@ class Run:
                 self.checkpoint()
                 break
             self.opt_steps += 1
-            tokens = sum(mb.real_tokens for mb in mbs)
+            tokens = self.real_tokens
             self.tokens_seen += tokens
             self.step += 1
             self.micro += len(mbs)

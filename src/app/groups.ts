@@ -40,6 +40,11 @@ export interface GroupsOptions {
   format: GroupsFormat;
   /** A Hugging Face model directory for ce and dynamic selectors; else the objective's model block. */
   model?: string;
+  /**
+   * Whether groups that select by the model's values may fall back to the model `sftgoc run` would
+   * train (default true); the report passes false: a base model's values would misdescribe the run.
+   */
+  runModelFallback?: boolean;
   backend?: string;
   /** Write the output here instead of stdout. */
   out?: string;
@@ -89,10 +94,16 @@ export async function groupsView(file: string, options: Omit<GroupsOptions, 'for
   // 2. Settings: data, tokenizer, model, reference and batch size, as `sftgoc run` resolves them.
   const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, packageRoot });
   if (errors.length > 0) return fail(ExitCode.InputError, errors.map((e) => `${file}: ${e}`));
-  const modelDir = options.model ?? (ir.settings.model !== undefined ? config.model.path : undefined);
-  const modelPreset = options.model === undefined && ir.settings.model !== undefined ? config.model.preset : undefined;
-  const haveModel = modelDir !== undefined || modelPreset !== undefined;
   const needModel = dynamicGroups(ir);
+  // A model is loaded when one is named, or when a group selects by the model's values: then the
+  // model `sftgoc run` would train (the bundled base model when the file names none).
+  const useRunModel = options.model === undefined && (ir.settings.model !== undefined || (needModel.length > 0 && options.runModelFallback !== false));
+  const modelDir = options.model ?? (useRunModel ? config.model.path : undefined);
+  const modelPreset = useRunModel ? config.model.preset : undefined;
+  const haveModel = modelDir !== undefined || modelPreset !== undefined;
+  if (needModel.length > 0 && ir.settings.model === undefined && options.model === undefined && haveModel) {
+    note(`model: ${modelDir ?? `preset ${modelPreset}`}, the model sftgoc run would use (give --model DIR for another)`);
+  }
   if (needModel.length > 0 && !haveModel) {
     return fail(ExitCode.InputError, [
       `${file}: group${needModel.length > 1 ? 's' : ''} ${needModel.map((g) => `'${g}'`).join(', ')} select${needModel.length > 1 ? '' : 's'} by the model's values ` +

@@ -44,7 +44,7 @@ export async function heatmapSection(runDir: string, config: Record<string, unkn
   const finalDir = join(runDir, 'final');
   const model = existsSync(join(finalDir, 'config.json')) ? finalDir : undefined;
   const out = new BufferOutput();
-  const view = await groupsView(objective, { params: recordedParams(config), settings: [], data, limit, model, skipBadRecords: true, quiet: true }, out);
+  const view = await groupsView(objective, { params: recordedParams(config), settings: [], data, limit, model, runModelFallback: false, skipBadRecords: true, quiet: true }, out);
   if (typeof view === 'number') {
     const why = out.stderrText.trim().split('\n').map((l) => l.replace(/^error: /, '')).join('; ');
     return { css: '', note: `no token heat-map: ${why || `the groups view failed (exit ${view})`}` };

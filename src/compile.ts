@@ -12,10 +12,12 @@ import { loadProgram, type LoadedFile } from './check/load.js';
 import { readSourceFile } from './check/read-source.js';
 import { checkLimits } from './check/limits.js';
 import { overrideBlocks, type SettingOverride } from './check/set-overrides.js';
-import { lowerProgram, PARAM_OVERRIDE_PREFIX } from './ir/lower.js';
+import { lowerProgram } from './ir/lower.js';
+import { overrideLabel, type Override } from './overrides.js';
 import { foldObjective } from './ir/fold.js';
 import { cseObjective } from './ir/cse.js';
 import type { Objective } from './ir/nodes.js';
+import type { Definition } from './check/names.js';
 
 export interface CompileOptions {
   /** The name diagnostics use for the source and the base of relative imports; default `<input>.sftgo`. */
@@ -30,6 +32,8 @@ export interface CompileOptions {
   host?: CompileHost;
   /** `--set block.key=VALUE` overrides, applied after every file (VALUE in settings syntax). */
   set?: readonly SettingOverride[];
+  /** The command line's overrides as typed values (src/overrides.ts); applied after `params` and `set`. */
+  overrides?: readonly Override[];
   /** Skip constant folding and CSE (for `--emit ir` debugging and the pass tests). */
   optimize?: boolean;
 }
@@ -39,8 +43,10 @@ export interface CompileResult {
   objective?: Objective;
   /** Sorted by file and position. */
   diagnostics: Diagnostic[];
-  /** The text of every file read (main and imports), for renderDiagnostics. */
+  /** The text of every file read (main and imports) and of each override under its flag's label, for renderDiagnostics. */
   sources: Record<string, string>;
+  /** Every override compile was given (`params`, `set` and `overrides` together). */
+  overrides: readonly Override[];
 }
 
 /** A --param name with its Greek alias folded (`lambda` → `λ`), as the parser folds identifiers. */
@@ -50,32 +56,42 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   const file = options.file ?? '<input>.sftgo';
   const diagnostics: Diagnostic[] = [];
   let sources: Record<string, string> = { [file]: source };
+  const given: Override[] = [
+    ...Object.entries(options.params ?? {}).map(([name, value]): Override => ({ kind: 'param', name, value })),
+    ...(options.set ?? []).map(({ key, value }): Override => ({ kind: 'set', key, value })),
+    ...(options.overrides ?? []),
+  ];
+  const fail = () => ({ diagnostics: sortDiagnostics(diagnostics), sources, overrides: given });
   try {
     const overrides: Record<string, number> = {};
     const expressionParams: [string, string][] = [];
-    for (const [raw, value] of Object.entries(options.params ?? {})) {
-      const name = canonicalParamName(raw);
-      if (typeof value === 'number') overrides[name] = value;
-      else expressionParams.push([name, value]);
+    for (const o of given) {
+      if (o.kind !== 'param') continue;
+      const name = canonicalParamName(o.name);
+      if (typeof o.value === 'number') overrides[name] = o.value;
+      else expressionParams.push([name, o.value]);
     }
     const loaded = loadProgram(file, source, options.host ?? nodeHost, parse);
     sources = loaded.sources;
     diagnostics.push(...loaded.diagnostics);
     const paramFiles = expressionParams.map(([name, text]): LoadedFile => {
-      const path = `${PARAM_OVERRIDE_PREFIX}${name}`;
+      const path = overrideLabel({ kind: 'param', name, value: text });
       const text2 = `param ${name} = ${text}`;
       sources[path] = text2;
       const parsed = parse(text2, path);
       diagnostics.push(...parsed.diagnostics);
       return { path, source: text2, ast: parsed.ast, imports: [file] };
     });
-    const setBlocks = overrideBlocks(options.set ?? [], parse, diagnostics, sources);
+    const setBlocks = overrideBlocks(given.flatMap((o) => (o.kind === 'set' ? [{ key: o.key, value: o.value }] : [])), parse, diagnostics, sources);
     // The later passes recurse over expressions: nothing past this point runs on an unbounded program.
-    if (!checkLimits([...loaded.files, ...paramFiles], diagnostics, setBlocks.map((b) => b.statement))) return { diagnostics: sortDiagnostics(diagnostics), sources };
+    if (!checkLimits([...loaded.files, ...paramFiles], diagnostics, setBlocks.map((b) => b.statement))) return fail();
     const checked = checkProgram([...loaded.files, ...paramFiles], overrides, diagnostics, setBlocks, file);
+    // The definitions an expression-valued --param made: the compiler's own table, not a file-name convention.
+    const flagValues = new Set(paramFiles.flatMap((f) => f.ast.statements.flatMap((st) => (st.kind === 'Param' ? [st.value] : []))));
+    const fromFlags = new Set(checked.program.definitions.filter((d) => flagValues.has(d.value)));
     for (const [name] of expressionParams) {
-      const declared = checked.program.definitions.some((d) => d.kind === 'param' && d.name === name && !d.file.startsWith(PARAM_OVERRIDE_PREFIX));
-      if (!declared) diagnostics.push(error('E0209', `--param ${name}: the objective has no param \`${name}\``, fileSpan(file), paramsHint(checked.program.winners)));
+      const declared = checked.program.definitions.some((d) => d.kind === 'param' && d.name === name && !fromFlags.has(d));
+      if (!declared) diagnostics.push(error('E0209', `--param ${name}: the objective has no param \`${name}\``, fileSpan(file), paramsHint(checked.program.winners, fromFlags)));
     }
     // A missing loss is expected when an import that may hold it could not be read.
     if (loaded.diagnostics.some((d) => d.code === 'E0205' || d.code === 'E0206')) {
@@ -85,24 +101,24 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     for (const [name, value] of Object.entries(overrides)) {
       const def = checked.program.winners.get(name);
       if (def?.kind !== 'param') {
-        diagnostics.push(error('E0209', `--param ${name}: the objective has no param \`${name}\``, fileSpan(file), paramsHint(checked.program.winners)));
+        diagnostics.push(error('E0209', `--param ${name}: the objective has no param \`${name}\``, fileSpan(file), paramsHint(checked.program.winners, fromFlags)));
       } else if (!Number.isFinite(value)) {
         diagnostics.push(error('E0209', `--param ${name}: ${value} is not a finite number`, fileSpan(file)));
       }
     }
-    if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics), sources };
-    let objective = lowerProgram(checked, file, overrides);
+    if (hasErrors(diagnostics)) return fail();
+    let objective = lowerProgram(checked, file, overrides, fromFlags);
     if (options.optimize !== false) objective = cseObjective(foldObjective(objective)).objective;
-    return { objective, diagnostics: sortDiagnostics(diagnostics), sources };
+    return { objective, diagnostics: sortDiagnostics(diagnostics), sources, overrides: given };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     diagnostics.push(error('E0901', `internal compiler error: ${message}`, fileSpan(file), 'please report this with the source file'));
-    return { diagnostics: sortDiagnostics(diagnostics), sources };
+    return fail();
   }
 }
 
-function paramsHint(winners: Map<string, { kind: string; file: string }>): string {
-  const names = [...winners].filter(([, d]) => d.kind === 'param' && !d.file.startsWith(PARAM_OVERRIDE_PREFIX)).map(([n]) => n);
+function paramsHint(winners: Map<string, Definition>, fromFlags: ReadonlySet<Definition>): string {
+  const names = [...winners].filter(([, d]) => d.kind === 'param' && !fromFlags.has(d)).map(([n]) => n);
   return `params: ${names.join(', ')}`;
 }
 
@@ -110,10 +126,10 @@ function paramsHint(winners: Map<string, { kind: string; file: string }>): strin
 export function compileFile(path: string, options: Omit<CompileOptions, 'file'> = {}): CompileResult {
   const read = options.host !== undefined ? options.host.readFile(path) : toHostRead(readSourceFile(path));
   if (read === undefined) {
-    return { diagnostics: [error('E0205', `cannot read ${path}`, fileSpan(path))], sources: {} };
+    return { diagnostics: [error('E0205', `cannot read ${path}`, fileSpan(path))], sources: {}, overrides: [] };
   }
   if (typeof read === 'object') {
-    return { diagnostics: [error('E0214', `cannot read ${path}: ${read.problem}`, fileSpan(path))], sources: {} };
+    return { diagnostics: [error('E0214', `cannot read ${path}: ${read.problem}`, fileSpan(path))], sources: {}, overrides: [] };
   }
   return compile(read, { ...options, file: path });
 }

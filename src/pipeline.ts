@@ -44,7 +44,7 @@ export type Staged<T> = ({ ok: true } & T) | ({ ok: false } & PipelineFailure);
 export interface RunRequest {
   file: string;
   /** --param and --set, already in the compiler's form (each carries its flag for diagnostics). */
-  compile: Pick<CompileOptions, 'params' | 'set'>;
+  compile: Pick<CompileOptions, 'overrides'>;
   /** --resume RUN_DIR: continue the run in that directory from its latest checkpoint. */
   resume?: string;
   /** --backend, which wins over train.backend. */
@@ -108,7 +108,7 @@ async function describeRun(request: RunRequest, plan: RunPlan, backend: Backend,
   const params = Object.fromEntries(plan.objective.params.map((p) => [p.name, printExpr(p.value)]));
   await plan.runDir.create(
     { ...runConfigToJson(plan.config), params, backend: { name: backend.name, notes: backend.notes }, data_stats: inputs.stats, sftgoc: packageVersion() },
-    objectiveRecord(request.file, plan.compiled.sources),
+    objectiveRecord(request.file, plan.compiled.sources, plan.compiled.overrides),
   );
 }
 

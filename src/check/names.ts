@@ -52,7 +52,8 @@ export interface Program {
   groups: Definition[];
   loss?: LossDefinition;
   name: string;
-  blocks: { statement: BlockStatement; file: string }[];
+  /** `fromFlag`: a one-entry block made from a `--set` flag (src/check/set-overrides.ts). */
+  blocks: { statement: BlockStatement; file: string; fromFlag?: boolean }[];
 }
 
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(['groups', 'rest', 'step', 'progress', ...TOKEN_QUANTITIES]);

@@ -1,6 +1,6 @@
-// `--set block.key=VALUE` overrides. Each becomes a one-entry settings block in a synthetic file
-// named `--set block.key`, placed after every source file so it wins the key-by-key merge, and
-// validated like any other entry; its diagnostics quote the synthetic line. VALUE is settings
+// `--set block.key=VALUE` overrides. Each becomes a one-entry settings block marked `fromFlag`,
+// placed after every source file so it wins the key-by-key merge, and validated like any other
+// entry; its diagnostics name the flag (`--set block.key`) and quote the synthetic line. VALUE is settings
 // syntax (`1e-4`, `7%`, `[0.9, 0.95]`, `cosine(warmup = 5%)`); a bare word or anything that does
 // not parse is a string (`--set train.out=runs/x`), except that a bare word for a key whose schema
 // wants an object is a call without arguments (`--set train.lr_schedule=constant`).
@@ -10,6 +10,7 @@ import { nearest } from '../diagnostics/suggest.js';
 import type { BlockStatement, Expression, SourceFile } from '../parse/ast.js';
 import type { SettingsBlock } from '../ir/nodes.js';
 import { SETTINGS_BLOCKS, settingsSchema } from './settings.js';
+import { overrideLabel } from '../overrides.js';
 
 export interface SettingOverride {
   /** `block.key`, e.g. `train.lr`. */
@@ -25,12 +26,12 @@ export function overrideBlocks(
   parse: ParseFn,
   diagnostics: Diagnostic[],
   sources: Record<string, string>,
-): { statement: BlockStatement; file: string }[] {
-  const out: { statement: BlockStatement; file: string }[] = [];
+): { statement: BlockStatement; file: string; fromFlag: true }[] {
+  const out: { statement: BlockStatement; file: string; fromFlag: true }[] = [];
   // As with other command-line flags, the last `--set` of a key wins.
   const lastOfKey = new Map(overrides.map((o) => [o.key, o]));
   for (const o of lastOfKey.values()) {
-    const file = `--set ${o.key}`;
+    const file = overrideLabel({ kind: 'set', ...o });
     const dot = o.key.indexOf('.');
     const block = o.key.slice(0, Math.max(dot, 0));
     const key = o.key.slice(dot + 1);
@@ -59,7 +60,7 @@ export function overrideBlocks(
       continue;
     }
     sources[file] = result.text;
-    out.push({ statement: result.statement, file });
+    out.push({ statement: result.statement, file, fromFlag: true });
   }
   return out;
 }

@@ -104,12 +104,12 @@ function toJson(e: Expression, pointer: string, keySpan: Span, spans: Record<str
 }
 
 /** Merges the blocks of all files (later wins), converts and validates them. */
-export function checkSettings(blocks: { statement: BlockStatement; file: string }[], diagnostics: Diagnostic[]): { settings: Settings; spans: SettingsSpans } {
+export function checkSettings(blocks: { statement: BlockStatement; file: string; fromFlag?: boolean }[], diagnostics: Diagnostic[]): { settings: Settings; spans: SettingsSpans } {
   const settings: Settings = {};
   const spans: SettingsSpans = {};
   const keywordSpans = new Map<SettingsBlock, Span>();
   const seenInFile = new Map<string, Span>();
-  for (const { statement, file } of blocks) {
+  for (const { statement, file, fromFlag } of blocks) {
     const block = statement.block;
     const object = (settings[block] ??= {});
     const blockSpans = (spans[block] ??= {});
@@ -132,6 +132,7 @@ export function checkSettings(blocks: { statement: BlockStatement; file: string 
         delete blockSpans[`/${other}`];
       }
       const value = toJson(entry.value, `/${key}`, entry.key.span, blockSpans, diagnostics);
+      if (fromFlag === true) blockSpans[`/${key}`]!.fromFlag = true;
       if (value === undefined) delete object[key];
       else object[key] = value;
     }

@@ -10,7 +10,7 @@ import { parse } from '../parse/index.js';
 import type { CheckSource } from './check-files.js';
 import type { CompileStages } from './compile-file.js';
 import type { Overrides, ParamOverride, SetOverride } from './overrides.js';
-import type { SettingOverride } from '../check/set-overrides.js';
+import type { Override } from '../overrides.js';
 
 /** `30%` → 0.3, `1e-4` → 0.0001; undefined for anything that is not a plain number or percent (a schedule, say). */
 export function numericValue(text: string): number | undefined {
@@ -21,12 +21,14 @@ export function numericValue(text: string): number | undefined {
   return percent ? value / 100 : value;
 }
 
-/** The command line's overrides in the form compile() takes: params as expression text, `--set` as key/value text. */
-export function compileOverrides(overrides: { readonly params: readonly ParamOverride[]; readonly settings: readonly SetOverride[] }): { params: Record<string, string>; set: SettingOverride[] } {
-  const params: Record<string, string> = {};
-  for (const p of overrides.params) params[p.name] = p.text;
-  const set = overrides.settings.map((s) => ({ key: `${s.block}.${s.key}`, value: s.text }));
-  return { params, set };
+/** The command line's overrides in the form compile() takes: params as expression text, `--set` as settings text. */
+export function compileOverrides(overrides: { readonly params: readonly ParamOverride[]; readonly settings: readonly SetOverride[] }): { overrides: Override[] } {
+  return {
+    overrides: [
+      ...overrides.params.map((p): Override => ({ kind: 'param', name: p.name, value: p.text })),
+      ...overrides.settings.map((s): Override => ({ kind: 'set', key: `${s.block}.${s.key}`, value: s.text })),
+    ],
+  };
 }
 
 export const checkSource: CheckSource = (source, file, overrides) => {

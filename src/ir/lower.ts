@@ -13,13 +13,14 @@ import type {
 } from './nodes.js';
 import { walk } from './walk.js';
 
-/** Files named `--param NAME` hold expression-valued `--param` overrides. */
-export const PARAM_OVERRIDE_PREFIX = '--param ';
-
 const ARITH: Record<string, BinaryFn> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '^': 'pow' };
 
-export function lowerProgram(checked: CheckedProgram, file: string, overrides: Record<string, number>): Objective {
-  return new Lowerer(checked).objective(file, overrides);
+/**
+ * `overrides`: the number-valued `--param` values; `fromFlags`: the param definitions an
+ * expression-valued `--param` made (src/compile.ts), so their IR params are marked overridden.
+ */
+export function lowerProgram(checked: CheckedProgram, file: string, overrides: Record<string, number>, fromFlags: ReadonlySet<Definition> = new Set()): Objective {
+  return new Lowerer(checked, fromFlags).objective(file, overrides);
 }
 
 class Lowerer {
@@ -27,7 +28,10 @@ class Lowerer {
   /** The IR of each syntax node, so a let's value is lowered once and shared by all its uses. */
   private readonly lowered = new Map<Expression, IrExpr>();
 
-  constructor(private readonly checked: CheckedProgram) {}
+  constructor(
+    private readonly checked: CheckedProgram,
+    private readonly fromFlags: ReadonlySet<Definition>,
+  ) {}
 
   objective(file: string, overrides: Record<string, number>): Objective {
     const { program } = this.checked;
@@ -88,8 +92,7 @@ class Lowerer {
     let p = this.params.get(def.name);
     if (p === undefined) {
       const type = this.checked.info.definitionTypes.get(def) === 'scalar' ? 'scalar' : 'number';
-      // A `--param NAME=EXPR` override is a synthetic file named after the flag (src/compile.ts).
-      const overridden = def.file.startsWith(PARAM_OVERRIDE_PREFIX);
+      const overridden = this.fromFlags.has(def);
       p = { name: def.name, type, value: this.expr(def.value), span: def.nameSpan, overridden, used: false };
       this.params.set(def.name, p);
     }

@@ -122,7 +122,8 @@ export type SettingsBlock = 'model' | 'reference' | 'data' | 'train';
 export type JsonValue = number | string | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type Settings = Partial<Record<SettingsBlock, Record<string, JsonValue>>>;
 /** Where each settings key and value was written: `spans.train["/lr"]` = {key, value}. */
-export type SettingsSpans = Partial<Record<SettingsBlock, Record<string, { key: Span; value: Span }>>>;
+/** Where each settings value was written; `fromFlag` when a `--set` flag wrote it, not a file. */
+export type SettingsSpans = Partial<Record<SettingsBlock, Record<string, { key: Span; value: Span; fromFlag?: boolean }>>>;
 
 export interface Objective {
   name: string;

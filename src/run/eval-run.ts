@@ -155,7 +155,7 @@ function referenceOf(ir: Objective, file: string): string | undefined {
 /** The compiled objective, or one message with its diagnostics. */
 function compileObjective(file: string, settings: readonly SetOverride[] = [], params: Record<string, string> = {}): Objective | string {
   if (!existsSync(file)) return `cannot read ${file}: no such file`;
-  const compiled = compileFile(file, { set: compileOverrides({ params: [], settings }).set, params });
+  const compiled = compileFile(file, { ...compileOverrides({ params: [], settings }), params });
   if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {
     return `${file} does not compile:\n${renderCompiled(compiled, true)}`;
   }

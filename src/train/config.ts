@@ -89,7 +89,7 @@ export interface ResolveOptions {
   /**
    * Where each settings value was written (the compiled objective's settingSpans): a relative path
    * resolves against the directory of the file that wrote it, or against `cwd` when it came from a
-   * `--set` flag the compiler applied (its span's file is `--set block.key`).
+   * `--set` flag the compiler applied (`fromFlag`).
    */
   origins?: SettingsSpans;
   /** `--resume RUN_DIR`: the run directory, which replaces train.out (relative to `cwd`). */
@@ -142,8 +142,8 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
   for (const block of BLOCKS) {
     merged[block] = { ...(settings[block as keyof SettingsBlocks] ?? {}) };
     for (const key of Object.keys(merged[block]!)) {
-      const written = options.origins?.[block as keyof SettingsSpans]?.[`/${key}`]?.value.file;
-      const base = written === undefined ? fileDir : written.startsWith('--set ') ? cwd : dirname(resolve(cwd, written));
+      const origin = options.origins?.[block as keyof SettingsSpans]?.[`/${key}`];
+      const base = origin === undefined ? fileDir : origin.fromFlag === true ? cwd : dirname(resolve(cwd, origin.value.file));
       baseOf.set(`${block}.${key}`, base);
     }
   }

@@ -26,6 +26,14 @@ describe('run settings (RunConfig)', () => {
     return r.objective;
   };
 
+  it('knows a --set by its typed origin, not its name: a file named like a flag resolves against its directory', () => {
+    const r = compile('loss = mean(ce)\ndata { train = "t.jsonl" }\n', { file: '--set x/a.sftgo', overrides: [{ kind: 'set', key: 'data.eval', value: '"e.jsonl"' }] });
+    assert.ok(r.objective, r.diagnostics.map((d) => d.message).join('; '));
+    const { config } = resolveRunConfig(r.objective.settings, { ...base, sourceFile: '--set x/a.sftgo', origins: r.objective.settingSpans });
+    assert.equal(config.data.train, '/work/--set x/t.jsonl');
+    assert.equal(config.data.eval, '/work/e.jsonl');
+  });
+
   it('resolves paths written in the file against its directory, and --set paths against the working directory', () => {
     const o = compiled('loss = mean(ce)\nmodel { path = "../models/m" }\ndata { train = "d/train.jsonl" }\ntrain { out = "out/r1" }\n', [{ key: 'data.eval', value: '"e.jsonl"' }]);
     const { config, errors } = resolveRunConfig(o.settings, { ...base, origins: o.settingSpans });

@@ -22,6 +22,44 @@ export interface PeerResult {
 
 export type PeerLookup = { ok: true; python: string; version: string } | { ok: false; reason: string };
 
+/** What `peer.py --blas` reports: the BLAS torch multiplies with, and its 1024³ matMul speed. */
+export interface PeerBlas {
+  torch: string;
+  threads: number;
+  /** torch's build setting (Debian's is 'generic': whatever libblas.so.3 resolves to at run time). */
+  buildBlas: string | null;
+  /** Resolved paths of the BLAS libraries mapped into the process. */
+  libraries: string[];
+  kind: 'openblas' | 'mkl' | 'blis' | 'reference' | 'unknown';
+  matMul1024Gflops: number;
+}
+
+/** Below this a 1024³ product shows a reference BLAS (5–6 GFLOP/s here), not an optimized one (100–200). */
+export const FAIR_PEER_MIN_GFLOPS = 30;
+
+/** The fix for Debian/Ubuntu: the optimized BLAS becomes libblas.so.3's alternative, which torch loads. */
+export const FAIR_PEER_FIX = 'sudo apt-get install libopenblas0-pthread';
+
+/**
+ * One line on the peer's fairness: a reference BLAS (or a product slower than
+ * FAIR_PEER_MIN_GFLOPS) makes every ratio against it meaningless.
+ */
+export function peerVerdict(blas: PeerBlas): { fair: boolean; line: string } {
+  const speed = `torch ${blas.torch}, ${blas.threads} threads, ${blas.kind} BLAS (${blas.libraries.join(', ') || 'none mapped'}), 1024³ matMul ${blas.matMul1024Gflops.toFixed(1)} GFLOP/s`;
+  if (blas.matMul1024Gflops >= FAIR_PEER_MIN_GFLOPS) return { fair: true, line: `peer: ${speed}` };
+  if (blas.kind === 'reference' || blas.kind === 'unknown') {
+    return { fair: false, line: `peer uses a reference BLAS: not a fair peer (${speed}); fix: ${FAIR_PEER_FIX}` };
+  }
+  return { fair: false, line: `peer's ${blas.kind} BLAS ran below ${FAIR_PEER_MIN_GFLOPS} GFLOP/s: the machine is busy, not a fair comparison (${speed})` };
+}
+
+export function probePeerBlas(python: string, threads: number): PeerBlas {
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const r = spawnSync(python, [peerScript(), '--blas', '--threads', String(threads)], { encoding: 'utf8', env });
+  if (r.status !== 0) throw new Error(`peer --blas failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerBlas;
+}
+
 export function findPeerPython(): PeerLookup {
   // An explicit choice is the only one tried, so a wrong one is reported rather than silently replaced.
   const chosen = process.env['SFTGOC_PEER_PYTHON'];

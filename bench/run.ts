@@ -1,28 +1,57 @@
 // `npm run bench`: trains each reference configuration (bench/configs.ts) with SFT and SFT-GO on
-// our backend and on a PyTorch peer (bench/peer.py, 2 threads) in the same invocation, and prints
-// them side by side. Not a unit test; run by hand. See docs/performance.md.
+// every engine and backend available here and on a PyTorch peer (bench/peer.py, 2 threads), in the
+// same invocation, and prints one row per engine with its share of the machine's peak and its
+// speed against the peer. Not a unit test; run by hand. See docs/performance.md.
 //
 //   npm run bench [-- --config toy,small,head] [--steps 10] [--warmup 2] [--quick] [--json]
-//                    [--backend wasm|cpu|tensorflow|auto] [--threads 2] [--no-peer]
+//                    [--backend auto,wasm] [--threads 2] [--no-peer]
 //
-// Each configuration × objective runs in its own child process (this file with --child), so its
-// peak RSS is its own; the child also measures the backend's plain 2-D matMul FLOP/s on the
-// configuration's largest product, which the achieved FLOP/s is compared with.
+// The machine's peak is the peer's plain 1024³ matMul GFLOP/s (`peer.py --blas`, at the start of
+// the run), which also says which BLAS torch uses: a reference BLAS makes the peer unfair and the
+// table says so. Each configuration × objective × backend runs in its own child process (this
+// file with --child), so its peak RSS is its own; the child also measures the backend's plain 2-D
+// matMul FLOP/s on the configuration's largest product. The load average is printed with the
+// figures: on a shared machine compare only rows of one run.
 import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { isBackendRequest, type BackendRequest } from '../src/backend/index.js';
-import { CONFIG_NAMES, CONFIGS, stepFlops, stepTokens, type ConfigName } from './configs.js';
+import { isBackendRequest, type BackendRequest } from '../src/backend/names.js';
+import { CONFIG_NAMES, CONFIGS, stepFlops, stepTokens, type BenchConfig, type ConfigName } from './configs.js';
 import { runChild, type ChildRequest, type ChildResult } from './measure.js';
-import { findPeerPython, runPeer, type PeerResult } from './peer.js';
+import { findPeerPython, peerVerdict, probePeerBlas, runPeer, type PeerBlas } from './peer.js';
 
 interface Options {
   configs: ConfigName[];
   steps: number;
   warmup: number;
   json: boolean;
-  backend: BackendRequest;
+  /** tfjs backends to run, in order; `auto` first means the default engine's row comes first. */
+  backends: BackendRequest[];
   threads: number;
   peer: boolean;
+}
+
+/** What every engine's run of one configuration × variant gives back (ours, the peer, later the torch engine). */
+interface Measured {
+  stepMs: number[];
+  cpuMsPerStep: number;
+  peakRssMb: number;
+  /** The engine's plain 2-D matMul FLOP/s on the configuration's reference shape. */
+  matMulFlops: number;
+  firstLoss: number | null;
+  lastLoss: number | null;
+  leakedTensors: number | null;
+}
+
+/**
+ * One way of training the bench's model: a tfjs backend, the peer, or (issue 8) the generated
+ * torch program. `label` is the row's engine column.
+ */
+interface EngineRunner {
+  label: string;
+  /** The peer is the reference the other rows are compared with. */
+  isPeer: boolean;
+  run(config: BenchConfig, variant: string): Measured;
 }
 
 export interface Row {
@@ -30,31 +59,30 @@ export interface Row {
   objective: string;
   /** 'fused' | 'unfused' for the head configuration. */
   variant: string | null;
-  backend: string;
+  /** 'tfjs wasm-blas (auto)', 'tfjs wasm', 'peer torch 1.13 eager', … */
+  engine: string;
+  is_peer: boolean;
   ms_per_step: number;
+  /** The fastest timed step: on a busy machine closer to the work itself than the median. */
+  best_ms_per_step: number;
   cpu_ms_per_step: number;
   tokens_per_s: number;
   peak_rss_mb: number;
   achieved_gflops: number;
+  /** achieved_gflops over the machine's peak (the peer's 1024³ matMul); null without a peer. */
+  peak_share: number | null;
   matmul_gflops: number;
-  matmul_share: number;
-  leaked_tensors: number;
-  first_loss: number;
-  last_loss: number;
-  peer_backend: string | null;
-  peer_ms_per_step: number | null;
-  /** The peer process's CPU time per step (both threads together). */
-  peer_cpu_ms_per_step: number | null;
-  peer_tokens_per_s: number | null;
-  peer_peak_rss_mb: number | null;
-  peer_achieved_gflops: number | null;
-  peer_matmul_gflops: number | null;
-  /** Our tokens/s over the peer's (> 1: we are faster); null without a peer. */
-  ratio: number | null;
+  leaked_tensors: number | null;
+  first_loss: number | null;
+  last_loss: number | null;
+  /** This row's tokens/s over the peer's (> 1: faster); null for the peer itself or without one. */
+  vs_peer: number | null;
+  /** 1-minute load average when the row started. */
+  load: number;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--config ${CONFIG_NAMES.join(',')}] [--steps N] [--warmup N] [--quick] [--json] [--backend NAME] [--threads N] [--no-peer]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--config ${CONFIG_NAMES.join(',')}] [--steps N] [--warmup N] [--quick] [--json] [--backend auto,wasm] [--threads N] [--no-peer]\n`);
   process.exit(2);
 }
 
@@ -65,7 +93,7 @@ function positiveInteger(flag: string, value: string | undefined, min = 1): numb
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { configs: [...CONFIG_NAMES], steps: 10, warmup: 2, json: false, backend: 'wasm', threads: 2, peer: true };
+  const o: Options = { configs: [...CONFIG_NAMES], steps: 10, warmup: 2, json: false, backends: ['auto', 'wasm'], threads: 2, peer: true };
   let stepsGiven = false;
   let warmupGiven = false;
   let quick = false;
@@ -87,9 +115,10 @@ function parseOptions(argv: string[]): Options {
       case '--json': o.json = true; break;
       case '--no-peer': o.peer = false; break;
       case '--backend': {
-        const b = value() ?? '';
-        if (!isBackendRequest(b)) usage(`unknown backend '${b}'`);
-        o.backend = b;
+        const names = (value() ?? '').split(',').filter((n) => n !== '');
+        for (const b of names) if (!isBackendRequest(b)) usage(`unknown backend '${b}'`);
+        if (names.length === 0) usage('--backend needs a list');
+        o.backends = names as BackendRequest[];
         break;
       }
       default: usage(`unknown argument '${flag}'`);
@@ -112,41 +141,68 @@ function runChildProcess(request: ChildRequest): ChildResult {
   const self = fileURLToPath(import.meta.url);
   // execArgv carries tsx's loader when run from source.
   const r = spawnSync(process.execPath, [...process.execArgv, self, '--child', JSON.stringify(request)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`bench child ${request.config.name}/${request.variant} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  if (r.status !== 0) throw new Error(`bench child ${request.config.name}/${request.variant}/${request.backend} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
 }
 
-function makeRow(config: ConfigName, variant: string, ours: ChildResult, peer: PeerResult | null): Row {
+/**
+ * The tfjs rows: one per requested backend, each resolved by its first run; a backend that
+ * resolves to one already run (auto → wasm on a machine without BLAS) is not run twice.
+ */
+function tfjsRunners(o: Options, log: (line: string) => void): EngineRunner[] {
+  const resolved = new Map<BackendRequest, string>();
+  const runners: EngineRunner[] = [];
+  for (const backend of o.backends) {
+    const runner: EngineRunner = {
+      label: `tfjs ${backend}`,
+      isPeer: false,
+      run: (config, variant) => {
+        const r = runChildProcess({ config, variant, backend, warmup: o.warmup, steps: o.steps });
+        if (!resolved.has(backend)) {
+          resolved.set(backend, r.backend);
+          runner.label = backend === 'auto' ? `tfjs ${r.backend} (auto)` : `tfjs ${r.backend}`;
+          if (backend === 'auto') for (const note of r.notes.filter((n) => /skipped|^matrix products/.test(n))) log(`auto: ${note}`);
+        }
+        return r;
+      },
+    };
+    runners.push(runner);
+  }
+  return runners;
+}
+
+/** A runner whose backend resolved to the same one as an earlier runner's (auto → wasm without a BLAS). */
+function isDuplicate(runner: EngineRunner, runners: readonly EngineRunner[]): boolean {
+  const name = (label: string) => label.replace(/ \(auto\)$/, '');
+  return runners.slice(0, runners.indexOf(runner)).some((d) => !d.isPeer && name(d.label) === name(runner.label));
+}
+
+// The torch engine (`--engine torch`, issue 8): add its EngineRunner to `runners` in main(), next
+// to the tfjs ones; the table, the peak share and the ratio against the peer then cover it too.
+
+function makeRow(config: ConfigName, variant: string, engine: string, isPeer: boolean, m: Measured, peakFlops: number | null, load: number): Row {
   const c = CONFIGS[config];
-  const ms = median(ours.stepMs);
-  const tokens = stepTokens(c);
-  const flops = stepFlops(c);
-  const peerMs = peer === null ? null : median(peer.stepMs);
-  const tokensPerS = tokens / (ms / 1000);
-  const peerTokensPerS = peerMs === null ? null : tokens / (peerMs / 1000);
+  const ms = median(m.stepMs);
+  const achieved = stepFlops(c) / (ms / 1000);
   return {
     config,
     objective: c.kind === 'head' ? 'sft' : variant,
     variant: c.kind === 'head' ? variant : null,
-    backend: ours.backend,
+    engine,
+    is_peer: isPeer,
     ms_per_step: ms,
-    cpu_ms_per_step: ours.cpuMsPerStep,
-    tokens_per_s: tokensPerS,
-    peak_rss_mb: ours.peakRssMb,
-    achieved_gflops: flops / (ms / 1000) / 1e9,
-    matmul_gflops: ours.matMulFlops / 1e9,
-    matmul_share: flops / (ms / 1000) / ours.matMulFlops,
-    leaked_tensors: ours.leakedTensors,
-    first_loss: ours.firstLoss,
-    last_loss: ours.lastLoss,
-    peer_backend: peer?.backend ?? null,
-    peer_ms_per_step: peerMs,
-    peer_cpu_ms_per_step: peer?.cpuMsPerStep ?? null,
-    peer_tokens_per_s: peerTokensPerS,
-    peer_peak_rss_mb: peer?.peakRssMb ?? null,
-    peer_achieved_gflops: peerMs === null ? null : flops / (peerMs / 1000) / 1e9,
-    peer_matmul_gflops: peer === null ? null : peer.matMulFlops / 1e9,
-    ratio: peerTokensPerS === null ? null : tokensPerS / peerTokensPerS,
+    best_ms_per_step: Math.min(...m.stepMs),
+    cpu_ms_per_step: m.cpuMsPerStep,
+    tokens_per_s: stepTokens(c) / (ms / 1000),
+    peak_rss_mb: m.peakRssMb,
+    achieved_gflops: achieved / 1e9,
+    peak_share: peakFlops === null ? null : achieved / peakFlops,
+    matmul_gflops: m.matMulFlops / 1e9,
+    leaked_tensors: m.leakedTensors,
+    first_loss: m.firstLoss,
+    last_loss: m.lastLoss,
+    vs_peer: null,
+    load,
   };
 }
 
@@ -154,31 +210,35 @@ function fmt(x: number | null, digits = 1): string {
   return x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits);
 }
 
-function printTable(rows: readonly Row[], peerNote: string): void {
-  const header = ['config', 'objective', 'ms/step', 'cpu ms', 'tok/s', 'RSS MB', 'GFLOP/s', 'mm GFLOP/s', 'share', '| peer ms', 'peer cpu', 'peer tok/s', 'peer RSS', 'peer GFLOP/s', 'ratio'];
+function printTable(rows: readonly Row[], header: string[]): void {
+  for (const line of header) console.log(line);
+  const columns = ['config', 'objective', 'engine', 'ms/step', 'best ms', 'cpu ms', 'tok/s', 'RSS MB', 'GFLOP/s', '% peak', 'mm GFLOP/s', 'vs peer', 'load'];
   const lines = rows.map((r) => [
-    r.config, r.variant === null ? r.objective : `${r.objective}/${r.variant}`,
-    fmt(r.ms_per_step), fmt(r.cpu_ms_per_step, 0), fmt(r.tokens_per_s, 0), fmt(r.peak_rss_mb, 0), fmt(r.achieved_gflops, 2), fmt(r.matmul_gflops, 2), `${fmt(100 * r.matmul_share, 0)}%`,
-    `| ${fmt(r.peer_ms_per_step)}`, fmt(r.peer_cpu_ms_per_step, 0), fmt(r.peer_tokens_per_s, 0), fmt(r.peer_peak_rss_mb, 0), fmt(r.peer_achieved_gflops, 2), r.ratio === null ? '–' : `${r.ratio.toFixed(2)}×`,
+    r.config, r.variant === null ? r.objective : `${r.objective}/${r.variant}`, r.engine,
+    fmt(r.ms_per_step), fmt(r.best_ms_per_step), fmt(r.cpu_ms_per_step, 0), fmt(r.tokens_per_s, 0), fmt(r.peak_rss_mb, 0), fmt(r.achieved_gflops, 2),
+    r.peak_share === null ? '–' : `${fmt(100 * r.peak_share, 1)}%`, fmt(r.matmul_gflops, 1), r.vs_peer === null ? '–' : `${r.vs_peer.toFixed(2)}×`, fmt(r.load, 1),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const show = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(`ours: ${rows[0]?.backend ?? '?'}; peer: ${peerNote}`);
-  console.log(show(header));
+  const widths = columns.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const show = (cells: string[]): string => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(show(columns));
   for (const l of lines) console.log(show(l));
   // The targets of docs/performance.md, from this run.
-  for (const config of ['toy', 'small'] as const) {
-    const sft = rows.find((r) => r.config === config && r.objective === 'sft');
-    const go = rows.find((r) => r.config === config && r.objective === 'sftgo');
-    if (sft !== undefined && go !== undefined) console.log(`${config}: SFT-GO step / SFT step = ${(go.ms_per_step / sft.ms_per_step).toFixed(3)}`);
+  const engines = [...new Set(rows.filter((r) => !r.is_peer).map((r) => r.engine))];
+  for (const engine of engines) {
+    for (const config of ['toy', 'small'] as const) {
+      const sft = rows.find((r) => r.engine === engine && r.config === config && r.objective === 'sft');
+      const go = rows.find((r) => r.engine === engine && r.config === config && r.objective === 'sftgo');
+      if (sft !== undefined && go !== undefined) console.log(`${engine}, ${config}: SFT-GO step / SFT step = ${(go.ms_per_step / sft.ms_per_step).toFixed(3)}`);
+    }
+    const fused = rows.find((r) => r.engine === engine && r.config === 'head' && r.variant === 'fused');
+    const unfused = rows.find((r) => r.engine === engine && r.config === 'head' && r.variant === 'unfused');
+    if (fused !== undefined && unfused !== undefined) {
+      console.log(`${engine}, head: fused/unfused peak RSS = ${(fused.peak_rss_mb / unfused.peak_rss_mb).toFixed(3)}, time = ${(fused.ms_per_step / unfused.ms_per_step).toFixed(3)}`);
+    }
   }
-  const fused = rows.find((r) => r.config === 'head' && r.variant === 'fused');
-  const unfused = rows.find((r) => r.config === 'head' && r.variant === 'unfused');
-  if (fused !== undefined && unfused !== undefined) {
-    console.log(`head: fused/unfused peak RSS = ${(fused.peak_rss_mb / unfused.peak_rss_mb).toFixed(3)}, time = ${(fused.ms_per_step / unfused.ms_per_step).toFixed(3)}`);
+  for (const r of rows.filter((x) => x.leaked_tensors !== null && x.leaked_tensors !== 0)) {
+    console.log(`warning: ${r.engine} ${r.config}/${r.objective} left ${r.leaked_tensors} more tensors alive after its timed steps`);
   }
-  const leaks = rows.filter((r) => r.leaked_tensors !== 0);
-  for (const r of leaks) console.log(`warning: ${r.config}/${r.objective} left ${r.leaked_tensors} more tensors alive after its timed steps`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -188,21 +248,53 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const o = parseOptions(argv);
+  const log = (line: string): void => void (o.json ? undefined : process.stderr.write(`bench: ${line}\n`));
   const lookup = o.peer ? findPeerPython() : ({ ok: false, reason: 'not run (--no-peer)' } as const);
-  const peerNote = lookup.ok ? `${lookup.python} (torch ${lookup.version}, ${o.threads} threads)` : `missing: ${lookup.reason}`;
-  if (!o.json) process.stderr.write(`bench: ${o.warmup} warm-up + ${o.steps} timed steps per row; peer ${peerNote}\n`);
+  const header: string[] = [];
+  let peakFlops: number | null = null;
+  let peerBlas: PeerBlas | null = null;
+  if (lookup.ok) {
+    peerBlas = probePeerBlas(lookup.python, o.threads);
+    peakFlops = peerBlas.matMul1024Gflops * 1e9;
+    const verdict = peerVerdict(peerBlas);
+    header.push(verdict.line);
+    header.push(`machine peak: ${peerBlas.matMul1024Gflops.toFixed(1)} GFLOP/s (the peer's 1024³ matMul); "% peak" is each row's achieved GFLOP/s over it`);
+  } else {
+    header.push(`peer missing: ${lookup.reason}`);
+  }
+  log(`${o.warmup} warm-up + ${o.steps} timed steps per row; ${header[0]}`);
+
+  const runners: EngineRunner[] = tfjsRunners(o, log);
+  if (lookup.ok) {
+    runners.push({
+      label: `peer torch ${lookup.version} eager`,
+      isPeer: true,
+      run: (config, variant) => ({ ...runPeer(lookup.python, config, variant, o.warmup, o.steps, o.threads), leakedTensors: null }),
+    });
+  }
+
   const rows: Row[] = [];
+  const loadAtStart = loadavg()[0]!;
   for (const config of o.configs) {
     const c = CONFIGS[config];
     for (const variant of c.kind === 'head' ? ['fused', 'unfused'] : ['sft', 'sftgo']) {
-      if (!o.json) process.stderr.write(`bench: ${config}/${variant} ...\n`);
-      const ours = runChildProcess({ config: c, variant, backend: o.backend, warmup: o.warmup, steps: o.steps });
-      const peer = lookup.ok ? runPeer(lookup.python, c, variant, o.warmup, o.steps, o.threads) : null;
-      rows.push(makeRow(config, variant, ours, peer));
+      const group: Row[] = [];
+      for (const runner of runners) {
+        if (isDuplicate(runner, runners)) continue;
+        const load = loadavg()[0]!;
+        log(`${config}/${variant} on ${runner.label} (load ${load.toFixed(1)}) ...`);
+        const measured = runner.run(c, variant);
+        if (isDuplicate(runner, runners)) continue; // resolved just now to a backend already in the table
+        group.push(makeRow(config, variant, runner.label, runner.isPeer, measured, peakFlops, load));
+      }
+      const peer = group.find((r) => r.is_peer);
+      for (const r of group) if (!r.is_peer && peer !== undefined) r.vs_peer = r.tokens_per_s / peer.tokens_per_s;
+      rows.push(...group);
     }
   }
-  if (o.json) console.log(JSON.stringify(rows, null, 2));
-  else printTable(rows, peerNote);
+  header.push(`load average (1 min): ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${availableParallelism()} cores`);
+  if (o.json) console.log(JSON.stringify({ header, peer_blas: peerBlas, rows }, null, 2));
+  else printTable(rows, header);
 }
 
 await main(process.argv.slice(2));

@@ -5,7 +5,7 @@ export { parse, type ParseResult } from './parse/index.js';
 export { renderDiagnostic, renderDiagnostics, summarize, type SourceLookup } from './diagnostics/render.js';
 export { hasErrors, sortDiagnostics, type Diagnostic, type Severity } from './diagnostics/diagnostic.js';
 export type { Span, Position } from './diagnostics/span.js';
-export { allCodes, type CodeInfo } from './diagnostics/codes.js';
+export { allCodes, type CodeInfo } from './codes.js';
 export { memoryHost, nodeHost, type CompileHost } from './check/host.js';
 export type { SettingOverride } from './check/set-overrides.js';
 export { printObjective, printExpr, objectiveToJson } from './ir/print.js';

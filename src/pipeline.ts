@@ -18,7 +18,7 @@ import { compileFile, type CompileOptions, type CompileResult } from './compile.
 import type { DatasetStats } from './data/types.js';
 import { hasErrors } from './diagnostics/diagnostic.js';
 import { loadEngine } from './engine/index.js';
-import type { EngineName, PreparedRun } from './engine/types.js';
+import type { EngineName, EngineOptions, PreparedRun } from './engine/types.js';
 import { prepareNeeds, type ScoreStore } from './groupers/index.js';
 import type { Objective } from './ir/nodes.js';
 import { latestCheckpoint } from './train/checkpoint.js';
@@ -48,6 +48,8 @@ export interface RunRequest {
   /** --backend, which wins over train.backend. */
   backend?: string;
   engine: EngineName;
+  /** --python, --nproc, --device (the torch engine). */
+  engineOptions?: EngineOptions;
   skipBadRecords: boolean;
 }
 
@@ -190,7 +192,7 @@ export async function prepareEngine(
   const prepared = await engine.prepare({
     objective: plan.objective, analysis: plan.analysis, config: plan.config, sourceFile: request.file, data,
     tokenizer: inputs.tokenizer, tokenizerFiles: inputs.tokenizerFiles, scores: loaded.scores,
-    runDir: plan.runDir, resumeFrom: plan.resumeFrom, ...io,
+    runDir: plan.runDir, resumeFrom: plan.resumeFrom, options: request.engineOptions, ...io,
   });
   if (!prepared.ok) return { ok: false, kind: 'input', messages: prepared.problems };
   return { ok: true, run: prepared.run };

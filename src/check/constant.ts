@@ -2,7 +2,7 @@
 // params or lets bound to them (a param through its `--param` override when one is given). Used for
 // rank amounts, `over =` and the other places that need a constant.
 import type { Expression } from '../parse/ast.js';
-import type { TypeInfo } from './typecheck.js';
+import type { TypeInfo } from './type-info.js';
 
 export function constantValue(e: Expression, info: TypeInfo, overrides: Record<string, number>): number | undefined {
   const recur = (x: Expression) => constantValue(x, info, overrides);

@@ -3,8 +3,7 @@
 // `let` is computed once (the IR is a DAG), but its nesting adds to every expression that uses it.
 // This pass is iterative (an explicit stack), so it cannot itself overflow on hostile input.
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { Expression, Statement } from '../parse/ast.js';
-import type { LoadedFile } from './load.js';
+import type { Expression, SourceFile, Statement } from '../parse/ast.js';
 
 /** `param`, `let` and `group` statements over all files. */
 export const MAX_DEFINITIONS = 10_000;
@@ -66,7 +65,8 @@ interface Measured {
  * importing file may redefine a name an imported let uses), so a name's nesting is the largest over
  * all its definitions, computed over the graph of names after every file is measured.
  */
-export function checkLimits(files: readonly LoadedFile[], diagnostics: Diagnostic[]): boolean {
+/** `files`: the loaded files (load.ts's LoadedFile; only their syntax trees are read, and load.ts imports MAX_FILES from here). */
+export function checkLimits(files: readonly { ast: SourceFile }[], diagnostics: Diagnostic[]): boolean {
   let ok = true;
   let definitions = 0;
   const byName = new Map<string, Measured[]>();

@@ -11,22 +11,9 @@ import { bindArguments, CALLABLE_NAMES, FUNCTIONS, isScorer, SCORERS } from './f
 import { RESERVED_NAMES, type Definition, type Program, type Scope } from './names.js';
 import { isNumeric, joinNumeric, typeName, type CheckType } from './types.js';
 import { constantValue } from './constant.js';
+import type { Reference, TypeInfo } from './type-info.js';
 
-/** What an identifier refers to after resolution. */
-export type Reference =
-  | { kind: 'definition'; definition: Definition }
-  | { kind: 'token'; name: TokenQuantity }
-  | { kind: 'clock'; name: 'step' | 'progress' }
-  | { kind: 'groups' }
-  | { kind: 'rest' };
-
-export interface TypeInfo {
-  types: Map<Expression, CheckType>;
-  references: Map<Identifier, Reference>;
-  definitionTypes: Map<Definition, CheckType>;
-  /** Where the objective reads the reference model or rewards (first use), for the `requires` notes. */
-  usesReference?: Span;
-}
+export type { Reference, TypeInfo } from './type-info.js';
 
 const ARITHMETIC = new Set(['+', '-', '*', '/', '^']);
 const COMPARISON = new Set(['<', '<=', '>', '>=', '==', '!=']);

@@ -1,8 +1,9 @@
-// `sftgoc compile FILE --emit ast|ir|plan`: prints one stage's output for one file.
+// `sftgoc compile FILE --emit ast|ir|plan|torch`: prints one stage's output for one file.
 //   ast  the parsed tree as JSON (what was written: no imports resolved, no types)
 //   ir   the typed objective IR in its text form; under --json the IR itself
 //   plan the execution plan of the lowering stage (src/lower/plan.ts): precompute passes, fused
-//        head, per-step host masks and device graph, backend; under --json the plan as JSON
+//        head, per-step host masks and device graph, backend, what runs where per engine; under --json the plan as JSON
+//   torch the objective as a PyTorch program written into --out DIR (src/engine/torch/); prints the files
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../parse/ast.js';
@@ -12,7 +13,7 @@ import { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
 import type { Overrides } from './overrides.js';
 
-export const EMIT_KINDS = ['ast', 'ir', 'plan'] as const;
+export const EMIT_KINDS = ['ast', 'ir', 'plan', 'torch'] as const;
 export type EmitKind = (typeof EMIT_KINDS)[number];
 
 export interface CompileOptions {
@@ -20,6 +21,8 @@ export interface CompileOptions {
   json: boolean;
   quiet: boolean;
   overrides: Overrides;
+  /** --out DIR: where `--emit torch` writes the program. */
+  out?: string;
 }
 
 /** What `--emit ir` needs from the compiler: diagnostics, the texts they point into, and the IR. */
@@ -35,6 +38,8 @@ export interface CompileStages {
   compileIr(source: string, file: string, overrides: Overrides): Promise<IrOutput> | IrOutput;
   /** The same compilation, with the execution plan as the result (`ir` holds the plan's text and JSON). */
   compilePlan(source: string, file: string, overrides: Overrides): Promise<IrOutput> | IrOutput;
+  /** The same compilation, written as a PyTorch program into `out` (`ir` holds the list of files written). */
+  compileTorch(source: string, file: string, overrides: Overrides, out: string): Promise<IrOutput>;
 }
 
 export async function runCompile(file: string, options: CompileOptions, stages: CompileStages, out: Output): Promise<number> {
@@ -45,6 +50,10 @@ export async function runCompile(file: string, options: CompileOptions, stages: 
     return ExitCode.Usage;
   }
 
+  if (options.emit === 'torch' && options.out === undefined) {
+    out.stderr('error: --emit torch writes a program folder: give it with --out DIR');
+    return ExitCode.Usage;
+  }
   let diagnostics: readonly Diagnostic[];
   let texts: ReadonlyMap<string, string> = sources;
   let result: { text: string; json: unknown } | undefined;
@@ -55,7 +64,11 @@ export async function runCompile(file: string, options: CompileOptions, stages: 
       result = { text: JSON.stringify(parsed.ast, null, 2), json: parsed.ast };
     }
   } else {
-    const compiled = await (options.emit === 'plan' ? stages.compilePlan(source, file, options.overrides) : stages.compileIr(source, file, options.overrides));
+    const compiled = await (options.emit === 'plan'
+      ? stages.compilePlan(source, file, options.overrides)
+      : options.emit === 'torch'
+        ? stages.compileTorch(source, file, options.overrides, options.out!)
+        : stages.compileIr(source, file, options.overrides));
     diagnostics = compiled.diagnostics;
     texts = new Map([...Object.entries(compiled.sources ?? {}), ...sources]);
     if (!hasErrors(diagnostics)) result = compiled.ir;

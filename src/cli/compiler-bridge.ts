@@ -3,6 +3,7 @@
 import { compile } from '../compile.js';
 import { objectiveToJson, printObjective } from '../ir/print.js';
 import { executionPlan } from '../lower/plan.js';
+import { analyze } from '../analysis/index.js';
 import { parse } from '../parse/index.js';
 import type { CheckSource } from './check-files.js';
 import type { CompileStages } from './compile-file.js';
@@ -41,6 +42,20 @@ export const compileStages: CompileStages = {
       sources: result.sources,
       ir: objective === undefined ? undefined : { text: printObjective(objective).trimEnd(), json: JSON.parse(objectiveToJson(objective)) as unknown },
     };
+  },
+  async compileTorch(source, file, overrides, out) {
+    const result = compile(source, { file, ...compileOverrides(overrides) });
+    if (result.objective === undefined) return { diagnostics: result.diagnostics, sources: result.sources };
+    // Loaded here: the program writer reads the runtime's Python files; nothing of it imports tfjs.
+    const { writeProgram, runtimeFiles } = await import('../engine/torch/program.js');
+    const emitted = await writeProgram(out, result.objective, analyze(result.objective), file);
+    const files = ['objective.py', ...(await runtimeFiles()), 'README.md'];
+    const text = [
+      `wrote ${out}/: ${files.join(', ')}`,
+      `objective ${result.objective.name}${emitted.groupNames.length > 0 ? `, groups ${emitted.groupNames.join(', ')}` : ''}`,
+      `train it with: sftgoc run ${file} --engine torch; use its loss in TRL: see docs/scale-out.md`,
+    ].join('\n');
+    return { diagnostics: result.diagnostics, sources: result.sources, ir: { text, json: { out, files, objective: result.objective.name, groups: emitted.groupNames } } };
   },
   compilePlan(source, file, overrides) {
     const result = compile(source, { file, ...compileOverrides(overrides) });

@@ -14,11 +14,13 @@ export default class Compile extends SftgocCommand {
     '<%= config.bin %> compile stdlib/sftgo.sftgo --emit ir',
     '<%= config.bin %> compile stdlib/sftgo.sftgo --emit plan --param η=20%',
     '<%= config.bin %> compile a.sftgo --emit ast --json',
+    '<%= config.bin %> compile examples/card.sftgo --emit torch --out card-torch',
   ];
   static override args = { file: Args.string({ required: true, description: 'the .sftgo file' }) };
   static override flags = {
     ...commonFlags,
-    emit: Flags.string({ description: 'What to print.', options: ['ast', 'ir', 'plan'], default: 'ir' }),
+    emit: Flags.string({ description: 'What to print (torch: write the objective as a PyTorch program into --out).', options: ['ast', 'ir', 'plan', 'torch'], default: 'ir' }),
+    out: Flags.string({ description: 'The folder --emit torch writes (created if missing).', helpValue: 'DIR' }),
   };
 
   async run(): Promise<void> {
@@ -26,7 +28,7 @@ export default class Compile extends SftgocCommand {
     const overrides = this.overridesOrExit(flags.param, flags.set);
     // Loaded here, not at the top: oclif imports every command file at startup.
     const [{ runCompile }, stages] = await Promise.all([import('../cli/compile-file.js'), import('../cli/compiler-bridge.js')]);
-    const emit = flags.emit as 'ast' | 'ir' | 'plan';
-    process.exitCode = await runCompile(args.file, { emit, json: flags.json, quiet: flags.quiet, overrides }, stages.compileStages, processOutput);
+    const emit = flags.emit as 'ast' | 'ir' | 'plan' | 'torch';
+    process.exitCode = await runCompile(args.file, { emit, json: flags.json, quiet: flags.quiet, overrides, out: flags.out }, stages.compileStages, processOutput);
   }
 }

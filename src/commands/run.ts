@@ -14,11 +14,16 @@ export default class Run extends SftgocCommand {
     '<%= config.bin %> run examples/quickstart.sftgo',
     '<%= config.bin %> run stdlib/sft.sftgo --set train.lr=1e-4 --set train.steps=200',
     '<%= config.bin %> run examples/quickstart.sftgo --resume runs/quickstart-2026-11-22T04-05-09',
+    '<%= config.bin %> run stdlib/sftgo.sftgo --engine torch --nproc 2 --set train.grad_accum=2',
   ];
   static override args = { file: Args.string({ required: true, description: 'the .sftgo objective' }) };
   static override flags = {
     ...commonFlags,
     backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: [...BACKEND_REQUESTS] }),
+    engine: Flags.string({ description: 'tfjs (in process, the default) or torch (a generated PyTorch program; see docs/scale-out.md).', options: ['tfjs', 'torch'], default: 'tfjs' }),
+    nproc: Flags.integer({ description: 'torch engine: processes on this machine (torch.distributed; one per GPU); the micro-batches of each update are dealt out to them.', min: 1, max: 1024 }),
+    device: Flags.string({ description: 'torch engine: where the program trains.', options: ['auto', 'cpu', 'cuda'] }),
+    python: Flags.string({ description: 'torch engine: the Python with torch (default: $SFTGOC_PYTHON, python3, /usr/bin/python3).', helpValue: 'PATH' }),
     resume: Flags.string({ description: 'Continue the run in this directory from its latest checkpoint.', helpValue: 'RUN_DIR' }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation instead of stopping.' }),
   };
@@ -32,6 +37,8 @@ export default class Run extends SftgocCommand {
       args.file,
       {
         params: overrides.params, settings: overrides.settings, backend: flags.backend, resume: flags.resume,
+        engine: flags.engine as 'tfjs' | 'torch',
+        engineOptions: { python: flags.python, nproc: flags.nproc, device: flags.device as 'auto' | 'cpu' | 'cuda' | undefined },
         skipBadRecords: flags['skip-bad-records'], quiet: flags.quiet, json: flags.json,
         tty: (flags.json ? process.stderr.isTTY : process.stdout.isTTY) === true,
       },

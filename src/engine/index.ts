@@ -3,10 +3,11 @@
 // (types.ts) in its own folder and add one line here.
 import type { Engine, EngineName } from './types.js';
 
-export type { Engine, EngineInputs, EngineName, PreparedRun, PrepareResult, StepOutcome, TrainOutcome, TrainStatus } from './types.js';
+export type { Engine, EngineInputs, EngineName, EngineOptions, PreparedRun, PrepareResult, StepOutcome, TrainOutcome, TrainStatus } from './types.js';
 
 const loaders: Partial<Record<EngineName, () => Promise<Engine>>> = {
   tfjs: async () => (await import('./tfjs/index.js')).tfjsEngine,
+  torch: async () => (await import('./torch/index.js')).torchEngine,
 };
 
 export const ENGINE_NAMES = Object.keys(loaders) as EngineName[];

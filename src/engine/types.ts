@@ -26,6 +26,16 @@ import type { RunDirectory } from '../train/run-dir.js';
 /** The engines `run --engine` accepts. */
 export type EngineName = 'tfjs' | 'torch';
 
+/** Options of an out-of-process engine (`run --python --nproc --device`); the tfjs engine ignores them. */
+export interface EngineOptions {
+  /** The Python with torch (`--python`; else SFTGOC_PYTHON, python3, /usr/bin/python3). */
+  python?: string;
+  /** Processes (torchrun --nproc_per_node); 1 by default. */
+  nproc?: number;
+  /** `auto` (CUDA when available), `cpu` or `cuda`. */
+  device?: 'auto' | 'cpu' | 'cuda';
+}
+
 /** Everything an engine is given; the same for every engine. */
 export interface EngineInputs {
   /** The compiled, folded, CSE'd objective IR (src/ir/nodes.ts). */
@@ -60,6 +70,8 @@ export interface EngineInputs {
   log: (line: string) => void;
   /** Asked after every update (Ctrl-C, SIGTERM, tests); true stops with a checkpoint. */
   shouldStop: (stepsDone: number) => boolean;
+  /** Engine-specific options (the torch engine's python, processes and device). */
+  options?: EngineOptions;
 }
 
 export type TrainStatus = 'completed' | 'interrupted' | 'diverged';

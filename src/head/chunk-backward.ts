@@ -44,6 +44,11 @@ export interface BackwardInputs {
    * as soon as they are used (like the chunks). Must be absent with more than one chunk.
    */
   savedLogits?: tf.Tensor2D;
+  /**
+   * The forward's softmax when there is a single chunk and no entropy (forwardStatsSoftmax): the
+   * ce path's P itself, used as is and disposed once used. Must be absent with more than one chunk.
+   */
+  savedProbs?: tf.Tensor2D;
   /** Already clamped into [0, V). */
   targets: tf.Tensor1D;
   max: tf.Tensor1D;
@@ -81,7 +86,7 @@ function cePath(b: BackwardInputs): Path {
     };
   });
   return {
-    softGrad: (chunk) => tf.tidy(() => {
+    softGrad: (chunk) => b.savedProbs ?? tf.tidy(() => {
       const logits = chunkLogits(b, chunk);
       const logp = freeing(tf.sub(logits, prepared.logPartition), logits);
       return freeing(tf.exp(logp) as tf.Tensor2D, logp);
@@ -124,7 +129,10 @@ function entropyPath(b: BackwardInputs, entropy: tf.Tensor1D, entropyGrad: tf.Te
 export function backward(b: BackwardInputs): [tf.Tensor2D, tf.Tensor2D] {
   const [tokens, width] = b.hidden.shape;
   const vocab = b.weight.shape[0];
-  if (b.savedLogits !== undefined && b.chunks.length !== 1) throw new Error(`loss head: saved logits need a single chunk, not ${b.chunks.length}`);
+  if ((b.savedLogits !== undefined || b.savedProbs !== undefined) && b.chunks.length !== 1) {
+    throw new Error(`loss head: saved logits or probabilities need a single chunk, not ${b.chunks.length}`);
+  }
+  if (b.savedProbs !== undefined && b.entropyGrad !== undefined) throw new Error('loss head: saved probabilities serve the ce-only path, not the entropy');
   const path = b.entropyGrad === undefined || b.entropy === undefined ? cePath(b) : entropyPath(b, b.entropy, b.entropyGrad);
   let denseHiddenGrad: tf.Tensor2D = tf.zeros([tokens, width]);
   const weightGradTChunks: tf.Tensor2D[] = [];

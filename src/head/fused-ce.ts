@@ -16,7 +16,7 @@
 // transposeA/transposeB flags: on the wasm backend the flagged paths are 10–20x slower.
 import * as tf from '@tensorflow/tfjs';
 import { backward } from './chunk-backward.js';
-import { forwardStats } from './chunk-forward.js';
+import { forwardStats, forwardStatsSoftmax } from './chunk-forward.js';
 import { chunksFromTensors, chunkTensors, sliceWeight } from './chunks.js';
 import { clampTargets } from './targets.js';
 import { checkChunkSize, checkHeadArguments } from './validate.js';
@@ -60,28 +60,31 @@ export function tokenStats(
     const safeTargets = clampTargets(y as tf.Tensor1D, vocab);
     const chunks = sliceWeight(weightIn, chunkSize);
     const singleChunk = chunks.length === 1;
-    const stats = forwardStats(hiddenIn, chunks, safeTargets, wantEntropy, singleChunk);
+    // One chunk and no entropy (the common training case): softmax once, kept for the backward.
+    const viaSoftmax = singleChunk && !wantEntropy;
+    const stats = viaSoftmax ? forwardStatsSoftmax(hiddenIn, chunks[0]!, safeTargets) : forwardStats(hiddenIn, chunks, safeTargets, wantEntropy, singleChunk);
     // (m − z) + log s, not (m + log s) − z: exact for a confident correct prediction (ce ≈ 0), and
     // ≥ 0 since z is one of the logits whose max is m.
     const ce = tf.add(tf.sub(stats.max, stats.targetLogit), stats.logSumExp) as tf.Tensor1D;
     // Saved: the inputs (shared, not copied), [N]-sized statistics (an empty placeholder for the
     // entropy when not asked for) and the weight chunks (2·V·H floats: slicing again costs more
-    // than keeping them). The logits are kept for a single chunk (an empty placeholder otherwise) and
-    // recomputed chunk by chunk otherwise.
+    // than keeping them). For a single chunk the softmax (ce only) or the logits (with entropy) are
+    // kept in one slot (an empty placeholder otherwise), and recomputed chunk by chunk otherwise.
     const saved: tf.Tensor[] = [hiddenIn, weightIn, safeTargets, stats.max, stats.logSumExp, stats.entropy ?? tf.zeros([0]),
-      stats.logits ?? tf.zeros([0, 0]), ...chunkTensors(chunks)];
+      stats.probs ?? stats.logits ?? tf.zeros([0, 0]), ...chunkTensors(chunks)];
     (save as tf.GradSaveFunc)(saved);
     const value = stats.entropy === undefined ? ce : tf.stack([ce, stats.entropy]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, kept: tf.Tensor[]) => {
-        const [hs, ws, ys, max, logSumExp, ent, logits, ...chunkList] = kept as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
+        const [hs, ws, ys, max, logSumExp, ent, logitsOrProbs, ...chunkList] = kept as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
         const grads = tf.tidy(() => {
           const ceGrad = (wantEntropy ? tf.reshape(tf.slice(dy, [0, 0], [1, tokens]), [tokens]) : dy) as tf.Tensor1D;
           const entropyGrad = wantEntropy ? tf.reshape(tf.slice(dy, [1, 0], [1, tokens]), [tokens]) as tf.Tensor1D : undefined;
           return backward({
             hidden: hs, weight: ws, chunks: chunksFromTensors(chunkList, vocab, chunkSize), targets: ys, max, logSumExp,
-            entropy: wantEntropy ? ent : undefined, ceGrad, entropyGrad, savedLogits: singleChunk ? logits : undefined,
+            entropy: wantEntropy ? ent : undefined, ceGrad, entropyGrad,
+            savedLogits: singleChunk && !viaSoftmax ? logitsOrProbs : undefined, savedProbs: viaSoftmax ? logitsOrProbs : undefined,
           });
         });
         // targets are integers: their "gradient" is zero, but tfjs wants a float32 tensor per input.

@@ -30,6 +30,8 @@ export interface PlanJson {
     syncs: string[];
   };
   backend: { request: string; resolution: string };
+  /** Where each part runs under each engine (`run --engine`; tfjs is the default). */
+  engines: { default: string; tfjs: string[]; torch: string[] };
 }
 
 export interface ExecutionPlan {
@@ -130,6 +132,20 @@ function planJson(o: Objective, a: ObjectiveAnalysis, chunkSize: number): PlanJs
       syncs,
     },
     backend: backendOf(o),
+    engines: enginesOf(a, refCe || staticScorers.size > 0),
+  };
+}
+
+function enginesOf(a: ObjectiveAnalysis, precomputes: boolean): PlanJson['engines'] {
+  return {
+    default: 'tfjs',
+    tfjs: ['everything in this process on the backend below: precompute, model, head, masks, loss, AdamW, checkpoints'],
+    torch: [
+      `in sftgoc (TensorFlow.js): ${precomputes ? 'the precompute above, then ' : ''}tokenized samples${precomputes ? ', their precomputed values' : ''} and each epoch's order exported to RUN/torch/input.json`,
+      `in the generated Python program (RUN/torch/, \`compile --emit torch\`): model forward, head (${a.headEntropy ? 'ce and entropy' : 'ce'}), masks on detached float64 values, loss in float32, AdamW, evaluations, checkpoints, final/`,
+      'device: --device auto picks CUDA when torch sees a GPU, else the CPU',
+      '--nproc N: N processes; micro-batch i of each update runs on process i mod N, gradients summed with all_reduce (gloo on CPU, NCCL on CUDA)',
+    ],
   };
 }
 
@@ -163,5 +179,6 @@ function planText(p: PlanJson): string {
   lines.push(`  state: ${p.step.state.length === 0 ? 'none' : p.step.state.join('; ')}`);
   lines.push(`  syncs: ${p.step.syncs.length === 0 ? 'none' : p.step.syncs.join('; ')}`);
   lines.push('', 'backend', `  ${p.backend.request === 'auto' ? p.backend.resolution : `${p.backend.request}: ${p.backend.resolution}`}`);
+  lines.push('', `engine (run --engine; default ${p.engines.default})`, '  tfjs:', ...p.engines.tfjs.map((l) => `    ${l}`), '  torch:', ...p.engines.torch.map((l) => `    ${l}`));
   return lines.join('\n') + '\n';
 }

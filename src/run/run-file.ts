@@ -6,7 +6,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
-import type { EngineName } from '../engine/types.js';
+import type { EngineName, EngineOptions } from '../engine/types.js';
 import { runPipeline, type RunRequest, type RunResult } from '../pipeline.js';
 import type { RunConfig } from '../train/config.js';
 import { barReporter, lineReporter, type Reporter } from '../train/reporter.js';
@@ -19,6 +19,8 @@ export interface RunFileOptions {
   backend?: string;
   /** --engine (default tfjs). */
   engine?: EngineName;
+  /** --python, --nproc, --device (the torch engine). */
+  engineOptions?: EngineOptions;
   /** --resume RUN_DIR. */
   resume?: string;
   skipBadRecords: boolean;
@@ -59,7 +61,7 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
       : lineReporter(human);
   const request: RunRequest = {
     file, compile: compileOverrides({ params: options.params, settings: options.settings }),
-    resume: options.resume, backend: options.backend, engine: options.engine ?? 'tfjs', skipBadRecords: options.skipBadRecords,
+    resume: options.resume, backend: options.backend, engine: options.engine ?? 'tfjs', engineOptions: options.engineOptions, skipBadRecords: options.skipBadRecords,
   };
   if (options.shouldStop === undefined) process.on('SIGINT', onSigint);
   let result: RunResult;

@@ -8,6 +8,7 @@
 // LayerNorm/RMSNorm weights; those are exactly the 1-D parameters, so we decay parameters of rank ≥ 2
 // (matrices and embeddings) and none of rank ≤ 1.
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamW } from '../backend/kernels/adamw.js';
 
 export interface AdamWSettings {
   betas: [number, number];
@@ -57,6 +58,16 @@ export class AdamW {
         const g = grads.get(name);
         if (g === undefined) continue;
         const { m, v } = this.moments.get(name)!;
+        const decay = decays(p) && this.settings.weightDecay !== 0 ? 1 - lr * this.settings.weightDecay : 1;
+        // One kernel per parameter where the backend has it (wasm, cpu: src/backend/kernels/adamw.ts);
+        // the ops below are the same update, for other backends and as its reference.
+        const fused = fusedAdamW(p, m, v, g, { b1, b2, c1, c2, eps: this.settings.eps, lr, decay });
+        if (fused !== undefined) {
+          m.assign(fused[1]);
+          v.assign(fused[2]);
+          p.assign(fused[0]);
+          continue;
+        }
         const m1 = m.mul(b1).add(g.mul(1 - b1));
         const v1 = v.mul(b2).add(g.square().mul(1 - b2));
         m.assign(m1);

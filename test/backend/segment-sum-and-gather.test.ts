@@ -118,6 +118,9 @@ interface GatherCase {
 
 const GATHER_CASES: GatherCase[] = [
   { label: 'batchDims 0', xShape: [4, 3], indices: [3, 0, 3], indicesShape: [3], axis: 0, batchDims: 0 },
+  { label: 'batchDims 0, rows copied as blocks (slice ≥ 16)', xShape: [5, 2, 10], indices: [4, 4, 0, 2], indicesShape: [2, 2], axis: 0, batchDims: 0 },
+  { label: 'batchDims 0, axis 1', xShape: [2, 5, 3], indices: [4, 0, 4], indicesShape: [3], axis: 1, batchDims: 0 },
+  { label: 'batchDims 0, no indices', xShape: [4, 3], indices: [], indicesShape: [0], axis: 0, batchDims: 0 },
   { label: 'batchDims 1, axis 1', xShape: [3, 5], indices: [0, 1, 2, 3, 4, 0], indicesShape: [3, 2], axis: 1, batchDims: 1 },
   { label: 'batchDims 1, axis 1, trailing slice', xShape: [2, 4, 3], indices: [3, 3, 0, 1], indicesShape: [2, 2], axis: 1, batchDims: 1 },
   { label: 'batchDims 1, axis 2 (outer axis between)', xShape: [2, 3, 4, 2], indices: [1, 3, 0, 0, 2, 1], indicesShape: [2, 3], axis: 2, batchDims: 1 },
@@ -149,6 +152,17 @@ function checkGather(): void {
 
   it('gather rejects an out-of-range index with batchDims 1', () => {
     assert.throws(() => tf.tidy(() => tf.gather(tf.zeros([2, 3]), tf.tensor2d([[0], [3]], [2, 1], 'int32'), 1, 1)), /index value 3/);
+  });
+
+  it('gather rejects an out-of-range index with batchDims 0', () => {
+    assert.throws(() => tf.tidy(() => tf.gather(tf.zeros([2, 3]), tf.tensor1d([0, 2], 'int32'))), /index value 2/);
+  });
+
+  it('gather of int32 and bool tables is exact', () => {
+    const ints = tf.tidy(() => [...tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), tf.tensor1d([2, 0], 'int32')).dataSync()]);
+    assert.deepEqual(ints, [5, 6, 1, 2]);
+    const bools = tf.tidy(() => [...tf.gather(tf.tensor1d([true, false, true], 'bool'), tf.tensor1d([1, 2, 1], 'int32')).dataSync()]);
+    assert.deepEqual(bools, [0, 1, 0]);
   });
 }
 

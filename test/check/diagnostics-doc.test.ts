@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allCodes } from '../../src/diagnostics/codes.js';
+import { allCodes } from '../../src/codes.js';
 import { repoRoot } from '../helpers/golden.js';
 
 const RANGES: [RegExp, string][] = [
@@ -21,7 +21,7 @@ export function diagnosticsMarkdown(): string {
   const out = [
     '# Diagnostics',
     '',
-    '<!-- Generated from allCodes() (src/diagnostics/codes.ts) by test/check/diagnostics-doc.test.ts;',
+    '<!-- Generated from allCodes() (src/codes.ts) by test/check/diagnostics-doc.test.ts;',
     '     edit the code registries, then run `UPDATE_GOLDEN=1 npm test`. -->',
     '',
     'Every message of `sftgoc` has a stable code. Errors (`E`) stop compilation; warnings (`W`) do not.',

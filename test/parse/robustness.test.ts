@@ -8,7 +8,7 @@ import { parse } from '../../src/parse/index.js';
 import { E_PARSER_BUG, PARSE_CODES } from '../../src/parse/codes.js';
 import { compile } from '../../src/compile.js';
 import { memoryHost } from '../../src/check/host.js';
-import { allCodes } from '../../src/diagnostics/codes.js';
+import { allCodes } from '../../src/codes.js';
 import { mulberry32 } from '../../src/data/prng.js';
 
 const rng = mulberry32;

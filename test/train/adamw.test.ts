@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend/index.js';
+import { ADAMW_KERNEL, cpuAdamWConfig } from '../../src/backend/kernels/adamw.js';
 import { AdamW, decays } from '../../src/train/adamw.js';
+import { noteWhenBlasMissing, WASM_BACKENDS } from '../backend/helpers.js';
 
 // torch.optim.AdamW written as straight loops over plain arrays.
 function referenceAdamW(
@@ -23,36 +26,69 @@ function referenceAdamW(
   return w;
 }
 
+const settings = { betas: [0.8, 0.95] as [number, number], eps: 1e-6, weightDecay: 0.1 };
+const gradsSeq = [
+  [0.5, -1, 2, 0.01, 3, -0.2],
+  [-0.3, 0.7, 0, 1e-4, 2, 0.5],
+  [1, 1, -1, -3, 0.2, 0.1],
+];
+const lrs = [0.1, 0.05, 0.02];
+const start = [1, -2, 0.5, 0.25, -0.75, 3];
+
+/** Three updates of one parameter against the loops; how many fused-kernel calls they made. */
+async function checkAgainstLoops(rank: number): Promise<number> {
+  const shape = rank === 2 ? [2, 3] : [6];
+  const p = tf.variable(tf.tensor(start, shape));
+  const opt = new AdamW(new Map([['p', p]]), settings);
+  let fusedCalls = 0;
+  for (let s = 0; s < 3; s++) {
+    const g = tf.tensor(gradsSeq[s]!, shape);
+    const info = await tf.profile(() => opt.apply(new Map([['p', g]]), lrs[s]!));
+    fusedCalls += info.kernels.filter((k) => k.name === ADAMW_KERNEL).length;
+    g.dispose();
+  }
+  const expected = referenceAdamW(start, gradsSeq, lrs, { b1: 0.8, b2: 0.95, eps: 1e-6, wd: rank === 2 ? 0.1 : 0 });
+  const got = Array.from(p.dataSync());
+  got.forEach((x, i) => assert.ok(Math.abs(x - expected[i]!) < 1e-5, `element ${i}: ${x} vs ${expected[i]}`));
+  assert.equal(opt.stepCount, 3);
+  opt.dispose();
+  p.dispose();
+  return fusedCalls;
+}
+
+for (const backend of ['cpu', ...WASM_BACKENDS] as const) {
+  describe(`AdamW as one kernel per parameter on ${backend}`, () => {
+    let previous: string | undefined;
+    before(async () => {
+      previous = tf.getBackend();
+      await initBackend(backend);
+    });
+    after(async () => {
+      await tf.setBackend(previous ?? 'cpu');
+    });
+    if (backend === 'wasm') noteWhenBlasMissing();
+
+    for (const rank of [2, 1]) {
+      it(`matches the plain-loop reference after 3 steps, rank ${rank} (${rank === 2 ? 'decayed' : 'not decayed'}), through the fused kernel`, async () => {
+        assert.equal(await checkAgainstLoops(rank), 3);
+      });
+    }
+  });
+}
+
 describe('AdamW', () => {
   before(async () => {
-    await tf.setBackend('cpu');
+    await initBackend('cpu');
+    // The tfjs-op path (other backends, and the fused kernel's reference): without the kernel.
+    tf.unregisterKernel(ADAMW_KERNEL, 'cpu');
+  });
+  after(() => {
+    tf.registerKernel(cpuAdamWConfig);
   });
 
-  const settings = { betas: [0.8, 0.95] as [number, number], eps: 1e-6, weightDecay: 0.1 };
-  const gradsSeq = [
-    [0.5, -1, 2, 0.01, 3, -0.2],
-    [-0.3, 0.7, 0, 1e-4, 2, 0.5],
-    [1, 1, -1, -3, 0.2, 0.1],
-  ];
-  const lrs = [0.1, 0.05, 0.02];
-  const start = [1, -2, 0.5, 0.25, -0.75, 3];
-
   for (const rank of [2, 1]) {
-    it(`matches the plain-loop reference after 3 steps for a rank-${rank} parameter (${rank === 2 ? 'decayed' : 'not decayed'})`, () => {
-      const shape = rank === 2 ? [2, 3] : [6];
-      const p = tf.variable(tf.tensor(start, shape));
-      const opt = new AdamW(new Map([['p', p]]), settings);
-      for (let s = 0; s < 3; s++) {
-        const g = tf.tensor(gradsSeq[s]!, shape);
-        opt.apply(new Map([['p', g]]), lrs[s]!);
-        g.dispose();
-      }
-      const expected = referenceAdamW(start, gradsSeq, lrs, { b1: 0.8, b2: 0.95, eps: 1e-6, wd: rank === 2 ? 0.1 : 0 });
-      const got = Array.from(p.dataSync());
-      got.forEach((x, i) => assert.ok(Math.abs(x - expected[i]!) < 1e-5, `element ${i}: ${x} vs ${expected[i]}`));
-      assert.equal(opt.stepCount, 3);
-      opt.dispose();
-      p.dispose();
+    it(`as tfjs ops: matches the plain-loop reference after 3 steps, rank ${rank}`, async () => {
+      assert.equal(await checkAgainstLoops(rank), 0);
     });
   }
 

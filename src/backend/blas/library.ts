@@ -27,8 +27,13 @@ export type Sgemm = (
   beta: number, c: Float32Array, ldc: number,
 ) => void;
 
+/** Row-major out-of-place transpose b = aᵀ of an [rows, cols] a (cblas_somatcopy, OpenBLAS and MKL). */
+export type Somatcopy = (rows: number, cols: number, a: Float32Array, lda: number, b: Float32Array, ldb: number) => void;
+
 export interface Blas {
   sgemm: Sgemm;
+  /** Present when the library exports cblas_somatcopy (OpenBLAS does; reference CBLAS does not). */
+  somatcopy?: Somatcopy;
   /** The file name or path it was loaded from. */
   library: string;
   /** Human-readable: what it is and how many threads it uses, for notes and the bench. */
@@ -129,7 +134,27 @@ function bind(koffi: Koffi, library: string): BlasOutcome {
   };
   const check = selfCheck(sgemm);
   if (check !== undefined) return { ok: false, reason: `${library}: cblas_sgemm failed a 3×4·4×2 check (${check}); not used` };
-  return { ok: true, blas: { sgemm, library, description: describe(lib, library) } };
+  return { ok: true, blas: { sgemm, somatcopy: bindSomatcopy(lib), library, description: describe(lib, library) } };
+}
+
+/** cblas_somatcopy when exported and right on a 2×3 check, else undefined (transposes then stay in JS). */
+function bindSomatcopy(lib: KoffiLibrary): Somatcopy | undefined {
+  let raw: (...args: unknown[]) => unknown;
+  try {
+    raw = lib.func('void cblas_somatcopy(int order, int trans, int rows, int cols, float alpha, const float *a, int lda, float *b, int ldb)');
+  } catch {
+    return undefined;
+  }
+  const somatcopy: Somatcopy = (rows, cols, a, lda, b, ldb) => {
+    raw(ROW_MAJOR, TRANS, rows, cols, 1, a, lda, b, ldb);
+  };
+  const b = new Float32Array(6);
+  try {
+    somatcopy(2, 3, Float32Array.from([1, 2, 3, 4, 5, 6]), 3, b, 2);
+  } catch {
+    return undefined;
+  }
+  return [1, 4, 2, 5, 3, 6].every((v, i) => b[i] === v) ? somatcopy : undefined;
 }
 
 /**

@@ -4,11 +4,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { activeBlas, withBlas } from '../blas/matmul.js';
+import { ADAMW_KERNEL, cpuAdamWConfig, wasmAdamWConfig } from './adamw.js';
 import { makeEinsum } from './einsum.js';
 import { wrapBatchedMatMul } from './batched-matmul.js';
 import { wrapBatchedFusedMatMul } from './fused-matmul-batched.js';
-import { wrapBatchedGather } from './gather-batched.js';
+import { wrapGather } from './gather.js';
 import { wrapSharedIdentity } from './identity.js';
+import { wrapSplit } from './split.js';
+import { wrapTranspose } from './transpose.js';
+import { wrapLeadingSum } from './sum-leading.js';
 import { cpuSegmentSumConfig, wasmSegmentSumConfig } from './segment-sum.js';
 import { transposedMatMulConfig, wrapTransposedMatMul } from './transposed-matmul.js';
 
@@ -50,13 +54,20 @@ function requireWasmKernel(name: string): KernelFunc {
 /**
  * Wasm fixes: BatchMatMul and _FusedMatMul with transposed operands go through an explicit
  * Transpose, and BatchMatMul with a batch folds it into rows or loops over 2-D products (XNNPACK);
- * UnsortedSegmentSum (gather's gradient) and Einsum are added; GatherV2 with batchDims
- * is corrected; Identity shares the buffer instead of copying it. BatchMatMul and _FusedMatMul
- * also carry the switch to the system BLAS (../blas/matmul.ts), off until a loader turns it on.
+ * UnsortedSegmentSum (gather's gradient) and Einsum are added; GatherV2 (batchDims corrected),
+ * SplitV, Transpose and Sum over leading axes run as copies and loops on the heap; Identity shares
+ * the buffer instead of copying it. BatchMatMul, _FusedMatMul and Transpose also carry the switch
+ * to the system BLAS (../blas/), off until a loader turns it on.
  * Must run after @tensorflow/tfjs-backend-wasm has been imported (it registers the originals).
  */
 export function installWasmKernelFixes(): KernelFix[] {
   const installed: KernelFix[] = [];
+  // First: the matMul and Einsum fixes below transpose through it.
+  const transposeKernel = findKernel('Transpose', 'wasm');
+  if (transposeKernel !== undefined && !isOurs('Transpose', 'wasm')) {
+    replaceKernel({ ...transposeKernel, kernelFunc: wrapTranspose(transposeKernel.kernelFunc, () => activeBlas()?.somatcopy) });
+    installed.push('Transpose: identity shares the buffer, axis swaps as block copies (cblas_somatcopy with a BLAS)');
+  }
   const transpose = { kernelFunc: requireWasmKernel('Transpose') };
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const original = findKernel(name, 'wasm');
@@ -86,14 +97,28 @@ export function installWasmKernelFixes(): KernelFix[] {
     replaceKernel(config);
     installed.push(`${name} with transposed operands runs as Transpose + ${name}`);
   }
+  if (!isOurs(ADAMW_KERNEL, 'wasm')) {
+    replaceKernel(wasmAdamWConfig);
+    installed.push('AdamW update as one kernel per parameter');
+  }
   if (!isOurs('UnsortedSegmentSum', 'wasm')) {
     replaceKernel(wasmSegmentSumConfig);
     installed.push('UnsortedSegmentSum added (gather gradient)');
   }
   const gather = findKernel('GatherV2', 'wasm');
   if (gather !== undefined && !isOurs('GatherV2', 'wasm')) {
-    replaceKernel({ ...gather, kernelFunc: wrapBatchedGather(gather.kernelFunc) });
-    installed.push('GatherV2 with batchDims > 0 corrected');
+    replaceKernel({ ...gather, kernelFunc: wrapGather(gather.kernelFunc) });
+    installed.push('GatherV2 as row copies (batchDims > 0 corrected)');
+  }
+  const sum = findKernel('Sum', 'wasm');
+  if (sum !== undefined && !isOurs('Sum', 'wasm')) {
+    replaceKernel({ ...sum, kernelFunc: wrapLeadingSum(sum.kernelFunc) });
+    installed.push('Sum over leading axes in one pass (no transpose)');
+  }
+  const split = findKernel('SplitV', 'wasm');
+  if (split !== undefined && !isOurs('SplitV', 'wasm')) {
+    replaceKernel({ ...split, kernelFunc: wrapSplit(split.kernelFunc) });
+    installed.push('SplitV as block copies');
   }
   const identity = findKernel('Identity', 'wasm');
   if (identity !== undefined && !isOurs('Identity', 'wasm')) {
@@ -114,9 +139,19 @@ export function installWasmKernelFixes(): KernelFix[] {
   return installed;
 }
 
-/** Cpu fix: the stock UnsortedSegmentSum loops over segments with whole-tensor ops (seconds per embedding gradient). */
+/**
+ * Cpu fixes: the stock UnsortedSegmentSum loops over segments with whole-tensor ops (seconds per
+ * embedding gradient); the AdamW update kernel is added.
+ */
 export function installCpuKernelFixes(): KernelFix[] {
-  if (isOurs('UnsortedSegmentSum', 'cpu')) return [];
-  replaceKernel(cpuSegmentSumConfig);
-  return ['UnsortedSegmentSum replaced by a single-pass loop'];
+  const installed: KernelFix[] = [];
+  if (!isOurs('UnsortedSegmentSum', 'cpu')) {
+    replaceKernel(cpuSegmentSumConfig);
+    installed.push('UnsortedSegmentSum replaced by a single-pass loop');
+  }
+  if (!isOurs(ADAMW_KERNEL, 'cpu')) {
+    replaceKernel(cpuAdamWConfig);
+    installed.push('AdamW update as one kernel per parameter');
+  }
+  return installed;
 }

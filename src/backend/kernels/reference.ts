@@ -125,3 +125,49 @@ function unravel(flat: number, shape: readonly number[]): number[] {
   }
   return pos;
 }
+
+/** Σ of x over `axes` (any set), output keeping the other axes in order: each output element by unravelling. */
+export function sumReference(x: ArrayLike<number>, shape: readonly number[], axes: readonly number[]): Dense {
+  const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const outShape = kept.map((i) => shape[i]!);
+  const out = new Float64Array(size(outShape));
+  const xStrides = strides(shape);
+  for (let flat = 0; flat < size(shape); flat++) {
+    const pos = unravel(flat, shape);
+    const outPos = kept.map((i) => pos[i]!);
+    const outFlat = outPos.reduce((acc, p, i) => acc * outShape[i]! + p, 0);
+    out[outFlat]! += x[pos.reduce((acc, p, i) => acc + p * xStrides[i]!, 0)]!;
+  }
+  return { values: out, shape: outShape };
+}
+
+/** tf.split(x, sizes, axis): part j holds the indices [offset_j, offset_j + sizes[j]) along `axis`. */
+export function splitReference(x: ArrayLike<number>, shape: readonly number[], sizes: readonly number[], axis: number): Dense[] {
+  const xStrides = strides(shape);
+  let offset = 0;
+  return sizes.map((partSize) => {
+    const partShape = shape.map((d, i) => (i === axis ? partSize : d));
+    const values = new Float64Array(size(partShape));
+    for (let flat = 0; flat < values.length; flat++) {
+      const pos = unravel(flat, partShape);
+      pos[axis]! += offset;
+      values[flat] = x[pos.reduce((acc, p, i) => acc + p * xStrides[i]!, 0)]!;
+    }
+    offset += partSize;
+    return { values, shape: partShape };
+  });
+}
+
+/** tf.transpose(x, perm): out position p reads x at the position whose axis perm[i] is p[i]. */
+export function transposeReference(x: ArrayLike<number>, shape: readonly number[], perm: readonly number[]): Dense {
+  const outShape = perm.map((axis) => shape[axis]!);
+  const out = new Float64Array(size(outShape));
+  const xStrides = strides(shape);
+  for (let flat = 0; flat < out.length; flat++) {
+    const pos = unravel(flat, outShape);
+    let from = 0;
+    perm.forEach((axis, i) => (from += pos[i]! * xStrides[axis]!));
+    out[flat] = x[from]!;
+  }
+  return { values: out, shape: outShape };
+}

@@ -1,0 +1,107 @@
+// One AdamW update of a parameter as a single kernel (wasm and cpu): one pass over p, m, v and g.
+//
+// Why: written with tfjs ops (src/train/adamw.ts, which stays the reference and the path for other
+// backends), an update is ~15 element-wise kernels per parameter, each a full pass over memory
+// and a dispatch through the engine: on the `toy` bench step ~420 of its ~2,300 kernel calls, on
+// `small` 15 passes over its 5.3 M parameters. Here it is one loop with the arithmetic in float64,
+// each result rounded once to float32 (the op path rounds after every op; the difference is a few
+// ulp, far inside the reference test's tolerance).
+import * as tf from '@tensorflow/tfjs';
+import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+
+export const ADAMW_KERNEL = 'SftgocAdamW';
+
+/** Everything but the tensors, for step t: c1 = 1 − β1^t, c2 = 1 − β2^t, decay = 1 − lr·wd (or 1). */
+export interface AdamWStep {
+  b1: number;
+  b2: number;
+  c1: number;
+  c2: number;
+  eps: number;
+  lr: number;
+  decay: number;
+}
+
+/** p', m', v' of torch.optim.AdamW's update, element by element. */
+export function adamwInto(
+  p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, s: AdamWStep,
+  pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+): void {
+  const { b1, b2, eps, decay } = s;
+  const a1 = 1 - b1;
+  const a2 = 1 - b2;
+  const stepSize = s.lr / s.c1;
+  const c2 = s.c2;
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]!;
+    const mi = b1 * m[i]! + a1 * gi;
+    const vi = b2 * v[i]! + a2 * gi * gi;
+    mOut[i] = mi;
+    vOut[i] = vi;
+    pOut[i] = p[i]! * decay - (stepSize * mi) / (Math.sqrt(vi / c2) + eps);
+  }
+}
+
+function readStep(attrs: Record<string, unknown> | undefined): AdamWStep {
+  const a = attrs ?? {};
+  const n = (k: string): number => {
+    const x = a[k];
+    if (typeof x !== 'number') throw new Error(`${ADAMW_KERNEL}: attribute ${k} must be a number`);
+    return x;
+  };
+  return { b1: n('b1'), b2: n('b2'), c1: n('c1'), c2: n('c2'), eps: n('eps'), lr: n('lr'), decay: n('decay') };
+}
+
+function inputsOf(params: Parameters<KernelFunc>[0]): TensorInfo[] {
+  const names = ['p', 'm', 'v', 'g'];
+  const infos = names.map((k) => params.inputs[k]);
+  infos.forEach((t, i) => {
+    if (t === undefined || t.dtype !== 'float32') throw new Error(`${ADAMW_KERNEL}: input ${names[i]} must be a float32 tensor`);
+    if (!tf.util.arraysEqual(t.shape, infos[0]!.shape)) throw new Error(`${ADAMW_KERNEL}: input ${names[i]} has shape [${t.shape}], expected [${infos[0]!.shape}]`);
+  });
+  return infos as TensorInfo[];
+}
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+const wasmAdamW: KernelFunc = (params) => {
+  const [p, m, v, g] = inputsOf(params);
+  const backend = params.backend as unknown as HeapBackend;
+  const outs = [0, 1, 2].map(() => backend.makeOutput([...p!.shape], 'float32'));
+  // Views after all allocations: growing the wasm memory detaches earlier ones.
+  const view = (t: TensorInfo): Float32Array => backend.typedArrayFromHeap(t);
+  adamwInto(view(p!), view(m!), view(v!), view(g!), readStep(params.attrs), view(outs[0]!), view(outs[1]!), view(outs[2]!));
+  return outs;
+};
+
+interface CpuBackendLike {
+  readSync(dataId: object): unknown;
+  makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
+}
+
+const cpuAdamW: KernelFunc = (params) => {
+  const [p, m, v, g] = inputsOf(params);
+  const backend = params.backend as unknown as CpuBackendLike;
+  const read = (t: TensorInfo): Float32Array => backend.readSync(t.dataId) as Float32Array;
+  const size = read(p!).length;
+  const outs = [new Float32Array(size), new Float32Array(size), new Float32Array(size)] as const;
+  adamwInto(read(p!), read(m!), read(v!), read(g!), readStep(params.attrs), outs[0], outs[1], outs[2]);
+  return outs.map((values) => backend.makeTensorInfo([...p!.shape], 'float32', values));
+};
+
+export const wasmAdamWConfig: KernelConfig = { kernelName: ADAMW_KERNEL, backendName: 'wasm', kernelFunc: wasmAdamW };
+export const cpuAdamWConfig: KernelConfig = { kernelName: ADAMW_KERNEL, backendName: 'cpu', kernelFunc: cpuAdamW };
+
+/**
+ * [p', m', v'] through the fused kernel when the active backend has it, else undefined (the caller
+ * then runs the update as tfjs ops).
+ */
+export function fusedAdamW(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, step: AdamWStep): [tf.Tensor, tf.Tensor, tf.Tensor] | undefined {
+  if (tf.getKernel(ADAMW_KERNEL, tf.getBackend()) === undefined) return undefined;
+  if (p.dtype !== 'float32' || g.dtype !== 'float32') return undefined;
+  const out = tf.engine().runKernel(ADAMW_KERNEL, { p, m, v, g }, step as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return [out[0]!, out[1]!, out[2]!];
+}

@@ -1,0 +1,134 @@
+// What the generated program reads (input.json): the run's settings, the initial weights' folder,
+// the tokenized samples with each loss token's precomputed values (static scores, reference ce,
+// regex masks: computed by sftgoc, never again in Python), the shuffled order of every epoch the run
+// touches (makeBatches' seeded shuffle, so both engines see the same micro-batches), and where to
+// write. Loss tokens are listed per sample as the positions t whose target t + 1 carries a loss,
+// so concatenating a micro-batch's samples gives the tfjs engine's LossTokens order.
+import type { Sample } from '../../data/types.js';
+import { mixSeed, mulberry32, shuffled } from '../../data/prng.js';
+import { REF_CE_KEY, type ScoreStore } from '../../groupers/store.js';
+import type { RunConfig } from '../../train/config.js';
+import { planSteps } from '../../train/plan.js';
+import type { EmittedObjective } from './emit-objective.js';
+
+export interface ExportedSample {
+  ids: number[];
+  loss: number[];
+  reward: number;
+  advantage: number;
+  scores: Record<string, number[]>;
+  ref_ce?: number[];
+  regex: Record<string, boolean[]>;
+}
+
+export interface ProgramInput {
+  version: 1;
+  objective_module: string;
+  device: string;
+  threads?: number;
+  model: { dir: string; config: Record<string, unknown> };
+  tokenizer_files: readonly string[];
+  pad_id: number;
+  train: {
+    epochs: number; steps: number; batch: number; grad_accum: number; lr: number; lr_schedule: { kind: string; warmup: number };
+    weight_decay: number; eps: number; betas: [number, number]; clip_grad: number; seed: number; eval_every: number; save_every: number;
+  };
+  total_steps: number;
+  micro_batches_per_epoch: number;
+  epoch_orders: number[][];
+  samples: { train: ExportedSample[]; eval: ExportedSample[] };
+  thresholds: Record<string, number>;
+  run_dir: string;
+  stop_file: string;
+  resume_from: string | null;
+}
+
+/** The positions t (0-based) whose next token carries a loss: what collate() masks in. */
+export function lossPositions(s: Sample): number[] {
+  const out: number[] = [];
+  for (let t = 0; t + 1 < s.ids.length; t++) if (s.lossMask[t + 1]) out.push(t);
+  return out;
+}
+
+/** Each epoch's shuffled order of the training samples (positions in `train`), for the epochs the run reaches. */
+export function epochOrders(train: readonly Sample[], settings: { batch: number; gradAccum: number; epochs: number; steps: number; seed: number }): number[][] {
+  const plan = planSteps(train.length, settings);
+  let epoch = 0;
+  let micro = 0;
+  for (let step = 0; step < plan.totalSteps; step++) {
+    if (micro >= plan.microBatchesPerEpoch) {
+      epoch += 1;
+      micro = 0;
+    }
+    micro += Math.min(settings.gradAccum, plan.microBatchesPerEpoch - micro);
+  }
+  const position = new Map(train.map((s, i) => [s, i] as const));
+  return Array.from({ length: epoch + 1 }, (_, e) => shuffled(train, mulberry32(mixSeed(settings.seed, e))).map((s) => position.get(s)!));
+}
+
+export function exportSamples(samples: readonly Sample[], emitted: EmittedObjective, store: ScoreStore | undefined): ExportedSample[] {
+  const keys = Object.keys(emitted.staticScorers);
+  const per = store?.forSamples(samples);
+  const texts = emitted.regexPatterns.length > 0 ? (store?.texts(samples) ?? samples.map(tokenTexts)) : undefined;
+  const patterns = emitted.regexPatterns.map((p) => new RegExp(p, 'u'));
+  return samples.map((s, row) => {
+    const loss = lossPositions(s);
+    const pick = (values: ArrayLike<number>) => loss.map((t) => values[t + 1]!);
+    const out: ExportedSample = { ids: s.ids, loss, reward: s.reward, advantage: s.advantage, scores: {}, regex: {} };
+    for (const key of keys) out.scores[key] = pick(per![key]![row]!);
+    if (emitted.needs.refCe) out.ref_ce = pick(per![REF_CE_KEY]![row]!);
+    emitted.regexPatterns.forEach((p, i) => (out.regex[p] = loss.map((t) => patterns[i]!.test(texts![row]![t + 1] ?? ''))));
+    return out;
+  });
+}
+
+/** Each token's text (its character span of the rendered sample), as the tfjs engine's tokenTexts. */
+function tokenTexts(s: Sample): string[] {
+  return s.ids.map((_, t) => {
+    const span = s.offsets[t];
+    return span === undefined ? '' : s.text.slice(span[0], span[1]);
+  });
+}
+
+export interface ExportOptions {
+  config: RunConfig;
+  emitted: EmittedObjective;
+  train: readonly Sample[];
+  eval: readonly Sample[];
+  store?: ScoreStore;
+  modelDir: string;
+  modelConfig: Record<string, unknown>;
+  tokenizerFiles: readonly string[];
+  padId: number;
+  device: string;
+  threads?: number;
+  runDir: string;
+  stopFile: string;
+  resumeFrom?: string;
+}
+
+export function programInput(o: ExportOptions): ProgramInput {
+  const t = o.config.train;
+  const plan = planSteps(o.train.length, t);
+  return {
+    version: 1,
+    objective_module: 'objective',
+    device: o.device,
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    model: { dir: o.modelDir, config: o.modelConfig },
+    tokenizer_files: o.tokenizerFiles,
+    pad_id: o.padId,
+    train: {
+      epochs: t.epochs, steps: t.steps, batch: t.batch, grad_accum: t.gradAccum, lr: t.lr, lr_schedule: { kind: t.lrSchedule.kind, warmup: t.lrSchedule.warmup },
+      weight_decay: t.weightDecay, eps: t.eps, betas: t.betas, clip_grad: t.clipGrad, seed: t.seed, eval_every: t.evalEvery, save_every: t.saveEvery,
+    },
+    total_steps: plan.totalSteps,
+    micro_batches_per_epoch: plan.microBatchesPerEpoch,
+    epoch_orders: epochOrders(o.train, t),
+    samples: { train: exportSamples(o.train, o.emitted, o.store), eval: exportSamples(o.eval, o.emitted, o.store) },
+    thresholds: { ...(o.store?.corpusThresholds ?? {}) },
+    run_dir: o.runDir,
+    stop_file: o.stopFile,
+    resume_from: o.resumeFrom ?? null,
+  };
+}

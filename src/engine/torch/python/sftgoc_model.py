@@ -1,0 +1,270 @@
+"""Plain-PyTorch GPT-2 and Llama with Hugging Face's weight names and the safetensors layout, as
+sftgoc's TensorFlow.js models compute them (src/model/): no `transformers` needed. GPT-2: learned
+positions, pre-LayerNorm blocks, tanh-GELU (or erf GELU for "gelu"), Conv1D weights [in, out],
+lm_head tied to wte. Llama: RMSNorm, rotary positions (rotate_half, tables in float64), SwiGLU,
+grouped-query attention, nn.Linear weights [out, in], lm_head tied or not. No dropout.
+
+safetensors is read and written by hand (8-byte little-endian header length, JSON header, raw
+little-endian bytes), so the `safetensors` package is not needed either.
+"""
+import json
+import math
+import os
+import struct
+
+import torch
+
+DTYPES = {'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16, 'F64': torch.float64}
+NAMES = {v: k for k, v in DTYPES.items()}
+MAX_HEADER = 100 * 1024 * 1024
+
+
+def read_safetensors(path):
+    """name -> float32 tensor, and the metadata. Errors name the file."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    if len(raw) < 8:
+        raise ValueError('%s: too short to be a safetensors file' % path)
+    (n,) = struct.unpack('<Q', raw[:8])
+    if n > MAX_HEADER or 8 + n > len(raw):
+        raise ValueError('%s: header length %d is not plausible' % (path, n))
+    header = json.loads(raw[8:8 + n].decode('utf-8'))
+    body = memoryview(raw)[8 + n:]
+    out = {}
+    for name, entry in header.items():
+        if name == '__metadata__':
+            continue
+        dtype = DTYPES.get(entry['dtype'])
+        if dtype is None:
+            raise ValueError('%s: tensor %s has dtype %s; expected F32, F16, BF16 or F64' % (path, name, entry['dtype']))
+        start, end = entry['data_offsets']
+        chunk = bytearray(body[start:end])
+        if dtype == torch.bfloat16:
+            t = torch.frombuffer(chunk, dtype=torch.int16).view(torch.bfloat16) if chunk else torch.zeros(0, dtype=torch.bfloat16)
+        else:
+            t = torch.frombuffer(chunk, dtype=dtype) if chunk else torch.zeros(0, dtype=dtype)
+        out[name] = t.reshape(entry['shape']).to(torch.float32)
+    return out, header.get('__metadata__', {})
+
+
+def write_safetensors(path, tensors, metadata):
+    """tensors: list of (name, tensor), written as F32; compact JSON header padded to 8 bytes."""
+    header = {'__metadata__': metadata}
+    blobs = []
+    offset = 0
+    for name, t in tensors:
+        data = t.detach().to('cpu', torch.float32).contiguous().numpy().astype('<f4').tobytes()
+        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(',', ':'))
+    text += ' ' * ((-len(text.encode('utf-8'))) % 8)
+    tmp = path + '.tmp'
+    with open(tmp, 'wb') as f:
+        f.write(struct.pack('<Q', len(text.encode('utf-8'))))
+        f.write(text.encode('utf-8'))
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+class CausalLM(torch.nn.Module):
+    """Weights by Hugging Face name (self.w); subclasses compute hidden states and name the output embedding."""
+
+    def __init__(self, config, shapes):
+        super().__init__()
+        self.config = config
+        self.names = list(shapes)
+        self.weights = torch.nn.ParameterList([torch.nn.Parameter(torch.zeros(s)) for s in shapes.values()])
+        self.w = dict(zip(self.names, self.weights))
+
+    def load(self, tensors, where):
+        problems = []
+        for name, p in self.w.items():
+            t = tensors.get(name)
+            if t is None:
+                problems.append('%s: missing tensor %r' % (where, name))
+            elif list(t.shape) != list(p.shape):
+                problems.append('%s: %r has shape %s, expected %s' % (where, name, list(t.shape), list(p.shape)))
+            else:
+                with torch.no_grad():
+                    p.copy_(t)
+        if problems:
+            raise ValueError('\n'.join(problems))
+
+    def named_weights(self):
+        return list(self.w.items())
+
+
+def _attention(q, k, v):
+    """softmax(q·kᵀ/√d + causal)·v; q [b, h, s, d], k and v [b, kv, s, d] (grouped-query when kv < h)."""
+    b, h, s, d = q.shape
+    rep = h // k.shape[1]
+    if rep > 1:
+        k = k.repeat_interleave(rep, dim=1)
+        v = v.repeat_interleave(rep, dim=1)
+    scores = q @ k.transpose(-1, -2) / math.sqrt(d)
+    future = torch.triu(torch.ones(s, s, dtype=torch.bool, device=q.device), diagonal=1)
+    scores = scores.masked_fill(future, -1e9)
+    return torch.softmax(scores, dim=-1) @ v
+
+
+def _split(x, heads):
+    b, s, w = x.shape
+    return x.view(b, s, heads, w // heads).transpose(1, 2)
+
+
+def _merge(x):
+    b, h, s, d = x.shape
+    return x.transpose(1, 2).reshape(b, s, h * d)
+
+
+def _layer_norm(x, weight, bias, eps):
+    mean = x.mean(-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(-1, keepdim=True)
+    return (x - mean) * torch.rsqrt(var + eps) * weight + bias
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
+
+
+def _gelu_erf(x):
+    return 0.5 * x * (1.0 + torch.erf(x * math.sqrt(0.5)))
+
+
+class GPT2(CausalLM):
+    @staticmethod
+    def shapes(c):
+        h, inner = c['n_embd'], c.get('n_inner') or 4 * c['n_embd']
+        s = {'transformer.wte.weight': [c['vocab_size'], h], 'transformer.wpe.weight': [c['n_positions'], h]}
+        for i in range(c['n_layer']):
+            p = 'transformer.h.%d.' % i
+            s.update({p + 'ln_1.weight': [h], p + 'ln_1.bias': [h], p + 'attn.c_attn.weight': [h, 3 * h], p + 'attn.c_attn.bias': [3 * h],
+                      p + 'attn.c_proj.weight': [h, h], p + 'attn.c_proj.bias': [h], p + 'ln_2.weight': [h], p + 'ln_2.bias': [h],
+                      p + 'mlp.c_fc.weight': [h, inner], p + 'mlp.c_fc.bias': [inner], p + 'mlp.c_proj.weight': [inner, h], p + 'mlp.c_proj.bias': [h]})
+        s.update({'transformer.ln_f.weight': [h], 'transformer.ln_f.bias': [h]})
+        return s
+
+    def __init__(self, config):
+        super().__init__(config, GPT2.shapes(config))
+        self.act = _gelu_erf if config.get('activation_function') == 'gelu' else _gelu_tanh
+
+    def hidden(self, ids):
+        c, w = self.config, self.w
+        eps, heads = c.get('layer_norm_epsilon', 1e-5), c['n_head']
+        seq = ids.shape[1]
+        if seq > c['n_positions']:
+            raise ValueError('gpt2: sequence length %d exceeds n_positions %d' % (seq, c['n_positions']))
+        x = w['transformer.wte.weight'][ids] + w['transformer.wpe.weight'][torch.arange(seq, device=ids.device)]
+        for i in range(c['n_layer']):
+            p = 'transformer.h.%d.' % i
+            a = _layer_norm(x, w[p + 'ln_1.weight'], w[p + 'ln_1.bias'], eps)
+            q, k, v = (a @ w[p + 'attn.c_attn.weight'] + w[p + 'attn.c_attn.bias']).split(c['n_embd'], dim=-1)
+            x = x + _merge(_attention(_split(q, heads), _split(k, heads), _split(v, heads))) @ w[p + 'attn.c_proj.weight'] + w[p + 'attn.c_proj.bias']
+            m = _layer_norm(x, w[p + 'ln_2.weight'], w[p + 'ln_2.bias'], eps)
+            x = x + self.act(m @ w[p + 'mlp.c_fc.weight'] + w[p + 'mlp.c_fc.bias']) @ w[p + 'mlp.c_proj.weight'] + w[p + 'mlp.c_proj.bias']
+        return _layer_norm(x, w['transformer.ln_f.weight'], w['transformer.ln_f.bias'], eps)
+
+    def output_embedding(self):
+        return self.w['transformer.wte.weight']
+
+
+def _rms_norm(x, weight, eps):
+    return x * torch.rsqrt((x * x).mean(-1, keepdim=True) + eps) * weight
+
+
+def _rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class Llama(CausalLM):
+    @staticmethod
+    def shapes(c):
+        h, inner = c['hidden_size'], c['intermediate_size']
+        heads = c['num_attention_heads']
+        kv = (h // heads) * c.get('num_key_value_heads', heads)
+        s = {'model.embed_tokens.weight': [c['vocab_size'], h]}
+        for i in range(c['num_hidden_layers']):
+            p = 'model.layers.%d.' % i
+            s.update({p + 'input_layernorm.weight': [h], p + 'self_attn.q_proj.weight': [h, h], p + 'self_attn.k_proj.weight': [kv, h],
+                      p + 'self_attn.v_proj.weight': [kv, h], p + 'self_attn.o_proj.weight': [h, h], p + 'post_attention_layernorm.weight': [h],
+                      p + 'mlp.gate_proj.weight': [inner, h], p + 'mlp.up_proj.weight': [inner, h], p + 'mlp.down_proj.weight': [h, inner]})
+        s['model.norm.weight'] = [h]
+        if not c.get('tie_word_embeddings', False):
+            s['lm_head.weight'] = [c['vocab_size'], h]
+        return s
+
+    def __init__(self, config):
+        super().__init__(config, Llama.shapes(config))
+        self._rope = {}
+
+    def rope(self, seq, device):
+        key = (seq, str(device))
+        if key not in self._rope:
+            c = self.config
+            dim = c['hidden_size'] // c['num_attention_heads']
+            inv = torch.tensor([c.get('rope_theta', 10000.0) ** (-2 * i / dim) for i in range(dim // 2)], dtype=torch.float64)
+            angles = torch.arange(seq, dtype=torch.float64)[:, None] * inv[None, :]
+            emb = torch.cat((angles, angles), dim=-1)
+            self._rope[key] = (emb.cos().float().to(device), emb.sin().float().to(device))
+        return self._rope[key]
+
+    def hidden(self, ids):
+        c, w = self.config, self.w
+        eps = c.get('rms_norm_eps', 1e-6)
+        heads = c['num_attention_heads']
+        kv_heads = c.get('num_key_value_heads', heads)
+        cos, sin = self.rope(ids.shape[1], ids.device)
+        x = w['model.embed_tokens.weight'][ids]
+        for i in range(c['num_hidden_layers']):
+            p = 'model.layers.%d.' % i
+            a = _rms_norm(x, w[p + 'input_layernorm.weight'], eps)
+            q = _split(a @ w[p + 'self_attn.q_proj.weight'].T, heads)
+            k = _split(a @ w[p + 'self_attn.k_proj.weight'].T, kv_heads)
+            v = _split(a @ w[p + 'self_attn.v_proj.weight'].T, kv_heads)
+            q = q * cos + _rotate_half(q) * sin
+            k = k * cos + _rotate_half(k) * sin
+            x = x + _merge(_attention(q, k, v)) @ w[p + 'self_attn.o_proj.weight'].T
+            m = _rms_norm(x, w[p + 'post_attention_layernorm.weight'], eps)
+            gate = m @ w[p + 'mlp.gate_proj.weight'].T
+            x = x + (gate * torch.sigmoid(gate) * (m @ w[p + 'mlp.up_proj.weight'].T)) @ w[p + 'mlp.down_proj.weight'].T
+        return _rms_norm(x, w['model.norm.weight'], eps)
+
+    def output_embedding(self):
+        return self.w['model.embed_tokens.weight' if self.config.get('tie_word_embeddings', False) else 'lm_head.weight']
+
+
+def load_model(directory):
+    """A gpt2 or llama model from a Hugging Face directory (config.json + model.safetensors), float32."""
+    with open(os.path.join(directory, 'config.json')) as f:
+        config = json.load(f)
+    kind = config.get('model_type')
+    if kind == 'gpt2':
+        model = GPT2(config)
+    elif kind == 'llama':
+        model = Llama(config)
+    else:
+        raise ValueError('%s/config.json: model_type %r is not supported (gpt2, llama)' % (directory, kind))
+    tensors, _ = read_safetensors(os.path.join(directory, 'model.safetensors'))
+    model.load(tensors, os.path.join(directory, 'model.safetensors'))
+    return model
+
+
+def save_model(model, directory, config):
+    """model.safetensors (F32) and config.json, the way transformers and sftgoc's tfjs engine read them."""
+    write_safetensors(os.path.join(directory, 'model.safetensors'), model.named_weights(), {'format': 'pt'})
+    with open(os.path.join(directory, 'config.json'), 'w') as f:
+        json.dump(config, f, indent=2)
+        f.write('\n')
+
+
+def token_stats(model, ids, rows, targets, entropy):
+    """ce (and entropy) [N] of the loss tokens only: their hidden rows are gathered before the head."""
+    hidden = model.hidden(ids)
+    flat = hidden.reshape(-1, hidden.shape[-1])[rows]
+    logp = torch.log_softmax(flat @ model.output_embedding().T, dim=-1)
+    ce = -logp.gather(1, targets[:, None])[:, 0]
+    ent = -(logp.exp() * logp).sum(-1) if entropy else None
+    return ce, ent

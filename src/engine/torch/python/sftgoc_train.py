@@ -1,0 +1,425 @@
+"""The training loop of sftgoc's PyTorch engine, step for step the loop of the TensorFlow.js engine
+(src/train/trainer.ts, step.ts, adamw.ts, schedule.ts, clip.ts, evaluate.ts), so both give the same
+per-step losses from the same weights and batches:
+
+  - an update takes `grad_accum` consecutive micro-batches of the epoch's order (exported by sftgoc);
+    the objective is evaluated on each micro-batch whole, the gradients are averaged over them, the
+    global norm is clipped as torch.nn.utils.clip_grad_norm_, then one AdamW update (decay on
+    parameters of rank ≥ 2 only); nothing is applied when the loss or the norm is not finite;
+  - learning-rate schedules as transformers' get_*_schedule_with_warmup (warm-up ceil(P·S) steps);
+  - Group DRO weights move once per update, on its first micro-batch;
+  - metrics.jsonl, eval.jsonl, checkpoints/step-N/ (model, optimizer moments under PyTorch's names,
+    state.json) and final/ in the layout of the TensorFlow.js engine, so either engine can resume or
+    evaluate the other's output.
+
+Several processes (torchrun): the micro-batches of an update are dealt out to the ranks (micro-batch
+i to rank i mod N) and the gradients summed with all_reduce, so the update is the one a single
+process computes. Rank 0 writes the run directory.
+
+Events for sftgoc go to stdout as lines starting with `@sftgoc ` followed by JSON.
+"""
+import importlib
+import json
+import math
+import os
+import shutil
+import signal
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+
+import sftgoc_model
+import sftgoc_rt as rt
+
+STATE_VERSION = 1
+
+
+def event(kind, **fields):
+    fields['event'] = kind
+    sys.stdout.write('@sftgoc ' + json.dumps(fields) + '\n')
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- schedule (src/train/schedule.ts)
+
+def warmup_steps(schedule, total):
+    return math.ceil(schedule['warmup'] * total - 1e-9)
+
+
+def lr_factor(schedule, k, total):
+    w = warmup_steps(schedule, total)
+    if k < w:
+        return k / max(1, w)
+    if schedule['kind'] == 'constant':
+        return 1.0
+    if schedule['kind'] == 'linear':
+        return max(0.0, (total - k) / max(1, total - w))
+    progress = (k - w) / max(1, total - w)
+    return max(0.0, 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+# ---------------------------------------------------------------- batches (src/data/batch.ts collate)
+
+class MicroBatch:
+    """One padded micro-batch and its loss tokens' per-token inputs, in row-major order."""
+
+    def __init__(self, samples, pad_id, needs, device):
+        self.size = len(samples)
+        seq = max([1] + [len(s['ids']) for s in samples])
+        self.seq = seq
+        ids = torch.full((self.size, seq), pad_id, dtype=torch.long)
+        rows, targets, sample_of = [], [], []
+        for b, s in enumerate(samples):
+            x = s['ids']
+            ids[b, :len(x)] = torch.tensor(x, dtype=torch.long)
+            for t in s['loss']:  # position t predicts token t + 1
+                rows.append(b * seq + t)
+                targets.append(x[t + 1])
+                sample_of.append(b)
+        self.ids = ids.to(device)
+        self.rows = torch.tensor(rows, dtype=torch.long, device=device)
+        self.targets = torch.tensor(targets, dtype=torch.long, device=device)
+        self.sample_of = torch.tensor(sample_of, dtype=torch.long)
+        self.n = len(rows)
+        self.real_tokens = sum(min(len(s['ids']), seq) for s in samples)
+
+        def cat(field, key=None, dtype=torch.float64):
+            values = []
+            for s in samples:
+                v = s[field] if key is None else s[field][key]
+                values.extend(v)
+            return torch.tensor(values, dtype=dtype)
+
+        per_token = lambda s, v: [v] * len(s['loss'])  # noqa: E731
+        self.reward = torch.tensor([x for s in samples for x in per_token(s, s.get('reward', 0))], dtype=torch.float32) if needs['reward'] else None
+        self.advantage = torch.tensor([x for s in samples for x in per_token(s, s.get('advantage', 0))], dtype=torch.float32) if needs['advantage'] else None
+        self.ref_ce = cat('ref_ce', dtype=torch.float32) if needs['ref_ce'] else None
+        self.scores = {k: cat('scores', k) for k in needs['scores']}
+        self.regex = {p: cat('regex', p, torch.bool) for p in needs['regex']}
+
+
+class Run:
+    def __init__(self, spec, objective):
+        self.spec = spec
+        self.o = objective
+        self.rank = int(os.environ.get('RANK', '0'))
+        self.world = int(os.environ.get('WORLD_SIZE', '1'))
+        self.device = torch.device(spec['device'])
+        if self.world > 1:
+            if self.device.type == 'cuda':
+                local = int(os.environ.get('LOCAL_RANK', '0'))
+                self.device = torch.device('cuda', local)
+                torch.cuda.set_device(self.device)
+            dist.init_process_group('nccl' if self.device.type == 'cuda' else 'gloo')
+        t = spec['train']
+        self.t = t
+        self.model = sftgoc_model.load_model(spec['model']['dir']).to(self.device)
+        decay = [p for p in self.model.weights if p.dim() >= 2]
+        plain = [p for p in self.model.weights if p.dim() < 2]
+        self.opt = torch.optim.AdamW([{'params': decay, 'weight_decay': t['weight_decay']}, {'params': plain, 'weight_decay': 0.0}],
+                                     lr=t['lr'], betas=tuple(t['betas']), eps=t['eps'])
+        self.dro = rt.DroState(objective.DRO_SIZES)
+        self.samples = spec['samples']
+        self.pad_id = spec['pad_id']
+        self.needs = objective.NEEDS
+        self.total = spec['total_steps']
+        self.mb_per_epoch = spec['micro_batches_per_epoch']
+        self.thresholds = spec.get('thresholds') or {}
+        self.run_dir = spec['run_dir']
+        self.stop_file = spec.get('stop_file')
+        self.stop = False
+        self.outcome = {'status': 'completed'}
+
+    # ---------------------------------------------------------- objective on one micro-batch
+    def evaluate_batch(self, mb, step, training, first):
+        ce, ent = sftgoc_model.token_stats(self.model, mb.ids, mb.rows, mb.targets, self.needs['entropy'])
+        if mb.n == 0:
+            zero = ce.sum() * 0
+            return zero, zero, [(zero, 0) for _ in self.o.GROUPS]
+        V, H = rt.contexts(ce, mb.sample_of, entropy=ent, ref_ce=mb.ref_ce, reward=mb.reward, advantage=mb.advantage,
+                           scores=mb.scores, regex=mb.regex, thresholds=self.thresholds)
+        r = self.o.objective(V, H, step, self.total, self.dro, training and first)
+        return r.loss, ce.mean(), r.groups
+
+    def batches(self, order, kind):
+        samples = self.samples[kind]
+        b = self.t['batch']
+        return [MicroBatch([samples[i] for i in order[j:j + b]], self.pad_id, self.needs, self.device) for j in range(0, len(order), b)]
+
+    def reduce(self, values):
+        """Sums a list of floats over the ranks (float64)."""
+        if self.world == 1:
+            return values
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
+        dist.all_reduce(t)
+        return t.tolist()
+
+    # ---------------------------------------------------------- one update (src/train/step.ts)
+    def update(self, mbs, step, lr):
+        k = len(mbs)
+        names = self.o.GROUPS
+        # loss sum, ce·tokens, tokens, then per group (loss·tokens, tokens)
+        acc = [0.0, 0.0, 0.0] + [0.0] * (2 * len(names))
+        mine = [i for i in range(k) if i % self.world == self.rank]
+        if self.o.DRO_SIZES and 0 not in mine:
+            # Group DRO moves on the update's first micro-batch; the other ranks replay its group means.
+            with torch.no_grad():
+                self.evaluate_batch(mbs[0], step, True, True)
+        self.opt.zero_grad(set_to_none=True)
+        for i in mine:
+            loss, ce, groups = self.evaluate_batch(mbs[i], step, True, i == 0)
+            if loss.requires_grad:
+                (loss / k).backward()
+            acc[0] += float(loss)
+            acc[1] += float(ce) * mbs[i].n
+            acc[2] += mbs[i].n
+            for g, (value, count) in enumerate(groups):
+                acc[3 + 2 * g] += float(value) * count
+                acc[4 + 2 * g] += count
+        params = [p for p in self.model.weights]
+        for p in params:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+        if self.world > 1:
+            flat = torch.cat([p.grad.reshape(-1) for p in params])
+            dist.all_reduce(flat)
+            offset = 0
+            for p in params:
+                p.grad.copy_(flat[offset:offset + p.numel()].view_as(p))
+                offset += p.numel()
+        acc = self.reduce(acc)
+        loss = acc[0] / k
+        metrics = {
+            'loss': loss, 'ce': acc[1] / acc[2] if acc[2] > 0 else 0.0,
+            'groups': {n: {'loss': acc[3 + 2 * g] / acc[4 + 2 * g] if acc[4 + 2 * g] > 0 else 0.0, 'tokens': int(acc[4 + 2 * g])} for g, n in enumerate(names)},
+        }
+        metrics['worst_group'] = worst(metrics['groups'])
+        if not math.isfinite(loss):
+            return metrics, 'loss (%s)' % loss
+        norm = float(torch.sqrt(sum((p.grad.double() ** 2).sum() for p in params)))
+        if not math.isfinite(norm):
+            return metrics, 'gradient norm'
+        clip = self.t['clip_grad']
+        if clip > 0 and norm > clip:
+            scale = clip / (norm + 1e-6)
+            for p in params:
+                p.grad.mul_(scale)
+        for group in self.opt.param_groups:
+            group['lr'] = lr
+        self.opt.step()
+        return metrics, None
+
+    # ---------------------------------------------------------- evaluation (src/train/evaluate.ts)
+    def evaluate(self, step):
+        batches = self.eval_batches
+        if not batches:
+            return None
+        names = self.o.GROUPS
+        acc = [0.0, 0.0, 0.0] + [0.0] * (2 * len(names))
+        with torch.no_grad():
+            for i, mb in enumerate(batches):
+                if i % self.world != self.rank:
+                    continue
+                loss, ce, groups = self.evaluate_batch(mb, step, False, False)
+                acc[0] += float(loss) * mb.n
+                acc[1] += float(ce) * mb.n
+                acc[2] += mb.n
+                for g, (value, count) in enumerate(groups):
+                    acc[3 + 2 * g] += float(value) * count
+                    acc[4 + 2 * g] += count
+        acc = self.reduce(acc)
+        tokens = acc[2]
+        ce = acc[1] / tokens if tokens > 0 else 0.0
+        groups = {n: {'loss': acc[3 + 2 * g] / acc[4 + 2 * g] if acc[4 + 2 * g] > 0 else 0.0, 'tokens': int(acc[4 + 2 * g])} for g, n in enumerate(names)}
+        return {'step': step, 'epoch': self.epoch_at(), 'loss': acc[0] / tokens if tokens > 0 else 0.0, 'ce': ce, 'perplexity': math.exp(ce),
+                'tokens': int(tokens), 'groups': groups, 'worst_group': worst(groups)}
+
+    def epoch_at(self):
+        return self.epoch + self.micro / self.mb_per_epoch
+
+    # ---------------------------------------------------------- run directory
+    def append(self, name, record):
+        if self.rank == 0:
+            with open(os.path.join(self.run_dir, name), 'a') as f:
+                f.write(json.dumps(record) + '\n')
+
+    def model_config(self):
+        return self.spec['model']['config']
+
+    def save_weights(self, directory):
+        sftgoc_model.save_model(self.model, directory, self.model_config())
+        for f in self.spec['tokenizer_files']:
+            shutil.copyfile(f, os.path.join(directory, os.path.basename(f)))
+
+    def write_dir(self, final, fill):
+        """Fills a temporary sibling and renames it into place: a reader sees the old directory or the new one."""
+        tmp = final + '.tmp-%d' % os.getpid()
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        fill(tmp)
+        old = final + '.old-%d' % os.getpid()
+        if os.path.exists(final):
+            os.rename(final, old)
+        os.rename(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def checkpoint(self):
+        if self.rank != 0:
+            return None
+        directory = os.path.join(self.run_dir, 'checkpoints', 'step-%d' % self.step)
+        os.makedirs(os.path.dirname(directory), exist_ok=True)
+
+        def fill(tmp):
+            self.save_weights(tmp)
+            moments = []
+            for name, p in self.model.named_weights():
+                s = self.opt.state.get(p, {})
+                moments.append(('exp_avg.' + name, s.get('exp_avg', torch.zeros_like(p))))
+                moments.append(('exp_avg_sq.' + name, s.get('exp_avg_sq', torch.zeros_like(p))))
+            sftgoc_model.write_safetensors(os.path.join(tmp, 'optimizer.safetensors'), moments, {'step': str(self.opt_steps)})
+            state = {
+                'version': STATE_VERSION, 'step': self.step, 'totalSteps': self.total, 'epoch': self.epoch, 'microBatch': self.micro,
+                'rng': {'seed': self.t['seed'], 'epoch': self.epoch},
+                'layout': {'batch': self.t['batch'], 'gradAccum': self.t['grad_accum'], 'trainSamples': len(self.samples['train'])},
+                'objective': self.dro.snapshot() if self.o.DRO_SIZES else None, 'elapsedS': self.elapsed(), 'tokensSeen': self.tokens_seen,
+            }
+            with open(os.path.join(tmp, 'state.json'), 'w') as f:
+                json.dump(state, f, indent=2)
+                f.write('\n')
+        self.write_dir(directory, fill)
+        self.outcome['last_checkpoint'] = directory
+        return directory
+
+    def resume(self, directory):
+        with open(os.path.join(directory, 'state.json')) as f:
+            s = json.load(f)
+        tensors, _ = sftgoc_model.read_safetensors(os.path.join(directory, 'model.safetensors'))
+        self.model.load({k: v.to(self.device) for k, v in tensors.items()}, directory)
+        moments, meta = sftgoc_model.read_safetensors(os.path.join(directory, 'optimizer.safetensors'))
+        steps = int(meta.get('step', s['step']))
+        for name, p in self.model.named_weights():
+            self.opt.state[p] = {'step': torch.tensor(float(steps)), 'exp_avg': moments['exp_avg.' + name].to(self.device).clone(),
+                                 'exp_avg_sq': moments['exp_avg_sq.' + name].to(self.device).clone()}
+        self.opt_steps = steps
+        if s.get('objective') is not None and self.o.DRO_SIZES:
+            self.dro.restore(s['objective'])
+        self.step, self.epoch, self.micro = s['step'], s['epoch'], s['microBatch']
+        self.elapsed_before, self.tokens_seen = s['elapsedS'], s['tokensSeen']
+
+    def elapsed(self):
+        return self.elapsed_before + (time.time() - self.started)
+
+    def should_stop(self):
+        flag = 1.0 if self.stop or (self.stop_file and os.path.exists(self.stop_file)) else 0.0
+        return self.reduce([flag])[0] > 0
+
+    # ---------------------------------------------------------- the loop (src/train/trainer.ts)
+    def train(self):
+        t = self.t
+        self.step, self.epoch, self.micro = 0, 0, 0
+        self.elapsed_before, self.tokens_seen, self.opt_steps = 0.0, 0, 0
+        if self.spec.get('resume_from'):
+            self.resume(self.spec['resume_from'])
+            if self.step >= self.total:
+                event('note', text='%s is the end of the run (step %d of %d): nothing left to train' % (self.spec['resume_from'], self.step, self.total))
+                self.outcome.update(step=self.step, last_checkpoint=self.spec['resume_from'], final_dir=os.path.join(self.run_dir, 'final'))
+                return self.outcome
+        eval_order = list(range(len(self.samples['eval'])))
+        self.eval_batches = self.batches(eval_order, 'eval')
+        self.started = time.time()
+        if self.step == 0 and t['eval_every'] > 0:
+            self.run_eval()
+        event('start', total=self.total, step=self.step)
+        orders = self.spec['epoch_orders']
+        current = self.batches(orders[self.epoch], 'train')
+        while self.step < self.total:
+            if self.micro >= self.mb_per_epoch:
+                self.epoch += 1
+                self.micro = 0
+                current = self.batches(orders[self.epoch], 'train')
+            mbs = current[self.micro:min(self.micro + t['grad_accum'], self.mb_per_epoch)]
+            lr = t['lr'] * lr_factor(t['lr_schedule'], self.step, self.total)
+            params = self.o.params(self.step, self.total)
+            t0 = time.time()
+            metrics, failed = self.update(mbs, self.step, lr)
+            seconds = max(1e-9, time.time() - t0)
+            if failed is not None:
+                self.outcome.update(status='diverged', message='non-finite %s at step %d' % (failed, self.step + 1))
+                event('note', text=self.outcome['message'] + '; saving the last good state')
+                self.checkpoint()
+                break
+            self.opt_steps += 1
+            tokens = sum(mb.real_tokens for mb in mbs)
+            self.tokens_seen += tokens
+            self.step += 1
+            self.micro += len(mbs)
+            record = {'step': self.step, 'epoch': self.epoch_at(), 'lr': lr, 'params': params, 'loss': metrics['loss'], 'ce': metrics['ce'],
+                      'groups': metrics['groups'], 'worst_group': metrics['worst_group'], 'tokens_per_s': tokens / seconds, 'elapsed_s': self.elapsed()}
+            self.append('metrics.jsonl', record)
+            if self.rank == 0:
+                event('step', metrics=record)
+            if t['eval_every'] > 0 and self.step % t['eval_every'] == 0 and self.step < self.total:
+                self.run_eval()
+            if t['save_every'] > 0 and self.step % t['save_every'] == 0 and self.step < self.total:
+                self.checkpoint()
+            if self.step < self.total and self.should_stop():
+                self.outcome['status'] = 'interrupted'
+                self.checkpoint()
+                break
+        self.outcome['step'] = self.step
+        if self.outcome['status'] == 'completed':
+            self.run_eval()
+            self.checkpoint()
+            if self.rank == 0:
+                final = os.path.join(self.run_dir, 'final')
+                self.write_dir(final, self.save_weights)
+                self.outcome['final_dir'] = final
+        return self.outcome
+
+    def run_eval(self):
+        record = self.evaluate(self.step)
+        if record is not None:
+            self.append('eval.jsonl', record)
+            if self.rank == 0:
+                event('eval', metrics=record)
+
+
+def worst(groups):
+    """The non-empty group with the largest loss; ties to the first; None when all are empty."""
+    best, name = -math.inf, None
+    for n, g in groups.items():
+        if g['tokens'] > 0 and g['loss'] > best:
+            best, name = g['loss'], n
+    return name
+
+
+def main(argv):
+    with open(argv[1]) as f:
+        spec = json.load(f)
+    program = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, program)
+    objective = importlib.import_module(spec.get('objective_module', 'objective'))
+    torch.manual_seed(spec['train']['seed'])
+    if spec.get('threads'):
+        torch.set_num_threads(spec['threads'])
+    run = Run(spec, objective)
+    # Ctrl-C (or SIGTERM): finish this update, save a checkpoint, exit 130.
+    def on_signal(signum, frame):
+        run.stop = True
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    if run.rank == 0:
+        event('config', python=sys.version.split()[0], torch=torch.__version__, device=str(run.device), world_size=run.world)
+    outcome = run.train()
+    if run.rank == 0:
+        event('done', **outcome)
+    if run.world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return {'completed': 0, 'interrupted': 130, 'diverged': 3}[outcome['status']]
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))

@@ -1,0 +1,92 @@
+// No import cycle among src/ files: every import, `import type` and `import()` included, so the
+// stages stay layered (a cycle through types still ties two stages together). The finder is
+// tested on a small graph with a known cycle first, so the src/ check cannot pass vacuously.
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+import { repoRoot } from '../helpers/golden.js';
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** The relative modules `file` imports or re-exports, statically or dynamically, as .ts paths. */
+function importsOf(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
+  const specs: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      specs.push(node.moduleSpecifier.text);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+      specs.push(node.arguments[0].text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return specs.filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
+}
+
+/** Strongly connected components with more than one node (or a self-import): Tarjan's algorithm. */
+export function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const connect = (v: string): void => {
+    index.set(v, counter);
+    low.set(v, counter);
+    counter += 1;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || (graph.get(v) ?? []).includes(v)) cycles.push(component.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) connect(v);
+  return cycles;
+}
+
+describe('architecture: import cycles', () => {
+  it('the cycle finder finds a known cycle and a self-import, and nothing in a DAG', () => {
+    const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a', 'd']], ['d', []], ['e', ['e']]]);
+    assert.deepEqual(cyclesOf(graph), [['a', 'b', 'c'], ['e']]);
+    assert.deepEqual(cyclesOf(new Map([['a', ['b', 'c']], ['b', ['c']], ['c', []]])), []);
+  });
+
+  it('reads static, type-only, re-export and dynamic imports', () => {
+    const here = join(repoRoot, 'src', 'pipeline.ts');
+    const deps = importsOf(here).map((p) => relative(join(repoRoot, 'src'), p));
+    assert.ok(deps.includes('compile.ts') && deps.includes('engine/types.ts'), deps.join(', '));
+    assert.ok(importsOf(join(repoRoot, 'src', 'engine', 'index.ts')).some((p) => p.endsWith(join('engine', 'tfjs', 'index.ts'))));
+  });
+
+  it('finds no import cycle among src/ files', () => {
+    const files = sourceFiles(join(repoRoot, 'src'));
+    assert.ok(files.length > 100);
+    const graph = new Map(files.map((f) => [resolve(f), importsOf(f)]));
+    const cycles = cyclesOf(graph).map((c) => c.map((f) => relative(repoRoot, f)).join(' → '));
+    assert.deepEqual(cycles, [], `import cycles:\n  ${cycles.join('\n  ')}`);
+  });
+});

@@ -16,9 +16,10 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isBackendRequest, type BackendRequest } from '../src/backend/names.js';
-import { CONFIG_NAMES, CONFIGS, stepFlops, stepTokens, type BenchConfig, type ConfigName } from './configs.js';
+import { CONFIG_NAMES, CONFIGS, stepFlops, stepTokens, type BenchConfig, type ConfigName, type ModelBenchConfig } from './configs.js';
 import { runChild, type ChildRequest, type ChildResult } from './measure.js';
 import { findPeerPython, peerVerdict, probePeerBlas, runPeer, type PeerBlas } from './peer.js';
+import { runTorchEngine, torchEngineSupports } from './torch-engine.js';
 
 interface Options {
   configs: ConfigName[];
@@ -51,7 +52,9 @@ interface EngineRunner {
   label: string;
   /** The peer is the reference the other rows are compared with. */
   isPeer: boolean;
-  run(config: BenchConfig, variant: string): Measured;
+  run(config: BenchConfig, variant: string): Measured | Promise<Measured>;
+  /** Configurations it has rows for (all when absent). */
+  supports?(config: BenchConfig): boolean;
 }
 
 export interface Row {
@@ -177,8 +180,15 @@ function isDuplicate(runner: EngineRunner, runners: readonly EngineRunner[]): bo
   return runners.slice(0, runners.indexOf(runner)).some((d) => !d.isPeer && name(d.label) === name(runner.label));
 }
 
-// The torch engine (`--engine torch`, issue 8): add its EngineRunner to `runners` in main(), next
-// to the tfjs ones; the table, the peak share and the ratio against the peer then cover it too.
+/** The torch engine (`run --engine torch`): the generated program on the peer's Python and threads. */
+function torchRunner(python: string, version: string, o: Options): EngineRunner {
+  return {
+    label: `torch engine ${version}`,
+    isPeer: false,
+    supports: torchEngineSupports,
+    run: (config, variant) => runTorchEngine(python, config as ModelBenchConfig, variant, o.warmup, o.steps, o.threads),
+  };
+}
 
 function makeRow(config: ConfigName, variant: string, engine: string, isPeer: boolean, m: Measured, peakFlops: number | null, load: number): Row {
   const c = CONFIGS[config];
@@ -271,6 +281,7 @@ async function main(argv: string[]): Promise<void> {
       isPeer: true,
       run: (config, variant) => ({ ...runPeer(lookup.python, config, variant, o.warmup, o.steps, o.threads), leakedTensors: null }),
     });
+    runners.push(torchRunner(lookup.python, lookup.version, o));
   }
 
   const rows: Row[] = [];
@@ -280,10 +291,10 @@ async function main(argv: string[]): Promise<void> {
     for (const variant of c.kind === 'head' ? ['fused', 'unfused'] : ['sft', 'sftgo']) {
       const group: Row[] = [];
       for (const runner of runners) {
-        if (isDuplicate(runner, runners)) continue;
+        if (isDuplicate(runner, runners) || runner.supports?.(c) === false) continue;
         const load = loadavg()[0]!;
         log(`${config}/${variant} on ${runner.label} (load ${load.toFixed(1)}) ...`);
-        const measured = runner.run(c, variant);
+        const measured = await runner.run(c, variant);
         if (isDuplicate(runner, runners)) continue; // resolved just now to a backend already in the table
         group.push(makeRow(config, variant, runner.label, runner.isPeer, measured, peakFlops, load));
       }

@@ -2,6 +2,7 @@
 // load (imports) → parse → check (names, types, settings) → lower → fold → cse. Each stage runs as
 // far as the input allows, so one call reports all errors; an unexpected exception becomes E0901
 // instead of escaping. Nothing here imports TensorFlow.js: `sftgoc check` stays fast.
+import { canonicalName } from './language/builtins.js';
 import { error, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
 import { fileSpan } from './diagnostics/span.js';
 import { parse } from './parse/index.js';
@@ -42,11 +43,8 @@ export interface CompileResult {
   sources: Record<string, string>;
 }
 
-const GREEK: Record<string, string> = { lambda: 'λ', eta: 'η', tau: 'τ', alpha: 'α', beta: 'β', gamma: 'γ', epsilon: 'ε' };
-
-export function canonicalParamName(name: string): string {
-  return GREEK[name] ?? name;
-}
+/** A --param name with its Greek alias folded (`lambda` → `λ`), as the parser folds identifiers. */
+export const canonicalParamName = canonicalName;
 
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   const file = options.file ?? '<input>.sftgo';
@@ -73,7 +71,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     });
     const setBlocks = overrideBlocks(options.set ?? [], parse, diagnostics, sources);
     // The later passes recurse over expressions: nothing past this point runs on an unbounded program.
-    if (!checkLimits([...loaded.files, ...paramFiles], diagnostics)) return { diagnostics: sortDiagnostics(diagnostics), sources };
+    if (!checkLimits([...loaded.files, ...paramFiles], diagnostics, setBlocks.map((b) => b.statement))) return { diagnostics: sortDiagnostics(diagnostics), sources };
     const checked = checkProgram([...loaded.files, ...paramFiles], overrides, diagnostics, setBlocks, file);
     for (const [name] of expressionParams) {
       const declared = checked.program.definitions.some((d) => d.kind === 'param' && d.name === name && !d.file.startsWith(PARAM_OVERRIDE_PREFIX));

@@ -12,7 +12,7 @@
 // application layer (src/app/) renders the failure and picks the exit code. Printing is the
 // caller's: the pipeline reports progress through `io`.
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { analyze, type Analysis } from './analysis/index.js';
 import { compileFile, type CompileOptions, type CompileResult } from './compile.js';
 import type { DatasetStats } from './data/types.js';
@@ -25,6 +25,7 @@ import { latestCheckpoint } from './train/checkpoint.js';
 import { resolveRunConfig, type RunConfig } from './train/config.js';
 import type { Reporter } from './train/reporter.js';
 import { RunDirectory } from './train/run-dir.js';
+import { lockRunDirectory, type RunLock } from './train/run-lock.js';
 import { loadRunInputs, type RunInputs } from './run/inputs.js';
 import { objectiveRecord } from './run/source-record.js';
 import { packageRoot, packageVersion } from './check/host.js';
@@ -69,9 +70,18 @@ export async function runPipeline(request: RunRequest, hooks: PipelineHooks): Pr
   const compiled = compileObjective(request);                               // load → parse → check → IR → analysis
   if (!compiled.ok) return compiled;
   hooks.onCompiled?.(compiled.compiled);
-  const planned = await planRun(request, compiled);                         // settings, run directory
+  const planned = await planRun(request, compiled, hooks.log);               // settings, run directory (locked)
   if (!planned.ok) return planned;
   const { plan } = planned;
+  try {
+    return await trainPlanned(request, plan, hooks);
+  } finally {
+    await plan.lock?.release();
+  }
+}
+
+/** Backend, inputs, engine, training: everything after the run directory is locked. */
+async function trainPlanned(request: RunRequest, plan: RunPlan, hooks: PipelineHooks): Promise<RunResult> {
   const backend = await startBackend(plan.config.train.backend);            // the tfjs backend of this process
   if (!backend.ok) return backend;
   hooks.onBackend?.(backend.backend);
@@ -107,6 +117,8 @@ export interface RunPlan {
   config: RunConfig;
   runDir: RunDirectory;
   resumeFrom?: string;
+  /** Held from planning to the end of the run: one run per directory (src/train/run-lock.ts). */
+  lock?: RunLock;
 }
 
 /** load → parse → check → IR → analysis. Warnings come back with the objective. */
@@ -121,7 +133,9 @@ export function compileObjective(request: Pick<RunRequest, 'file' | 'compile'>):
 }
 
 /** The settings resolved (defaults, paths, --resume) and the run directory checked. */
-export async function planRun(request: RunRequest, compiled: { compiled: CompileResult; objective: Objective; analysis: Analysis }): Promise<Staged<{ plan: RunPlan }>> {
+export async function planRun(
+  request: RunRequest, compiled: { compiled: CompileResult; objective: Objective; analysis: Analysis }, log: (line: string) => void = () => undefined,
+): Promise<Staged<{ plan: RunPlan }>> {
   const { objective } = compiled;
   // --resume is the run directory, an override of train.out.
   const overrides = request.resume === undefined ? [] : [{ block: 'train' as const, key: 'out', text: JSON.stringify(resolve(request.resume)), flag: `--resume ${request.resume}` }];
@@ -129,15 +143,34 @@ export async function planRun(request: RunRequest, compiled: { compiled: Compile
   if (errors.length > 0) return { ok: false, kind: 'input', messages: errors.map((e) => `${request.file}: ${e}`) };
   config.train.backend = request.backend ?? config.train.backend;
   const runDir = new RunDirectory(config.train.out);
+  if (request.resume !== undefined && !existsSync(join(runDir.path, 'config.json'))) {
+    return { ok: false, kind: 'input', messages: [`${runDir.path}: not a run directory (no config.json)`] };
+  }
+  // Locked before looking inside: a second run on a live directory is told who holds it.
+  const locked = await lockRunDirectory(runDir.path, log);
+  if (!locked.ok) return { ok: false, kind: 'input', messages: [locked.message] };
+  const fail = async (message: string): Promise<Staged<{ plan: RunPlan }>> => {
+    await locked.lock.release();
+    return { ok: false, kind: 'input', messages: [message] };
+  };
+  try {
+    for (const leftover of await runDir.cleanInterruptedWrites()) log(`removed ${leftover}, left by an interrupted save`);
+  } catch (e) {
+    return fail(`${runDir.path}: cannot clean up interrupted saves: ${(e as Error).message}`);
+  }
   let resumeFrom: string | undefined;
   if (request.resume !== undefined) {
     const latest = await latestCheckpoint(runDir.path);
-    if (latest === undefined) return { ok: false, kind: 'input', messages: [`${runDir.path}: no checkpoint to resume from (checkpoints/step-N/state.json)`] };
-    resumeFrom = latest.dir;
+    if (latest !== undefined) resumeFrom = latest.dir;
+    else {
+      // Stopped before its first checkpoint (a full disk, a kill): start it again in the same directory.
+      log(`${runDir.path} has no checkpoint yet: starting the run again from step 0`);
+      await runDir.truncateAfter(0);
+    }
   } else if (existsSync(runDir.metricsFile)) {
-    return { ok: false, kind: 'input', messages: [`${runDir.path} already holds a run; continue it with --resume ${runDir.path}, or set train.out to a new directory`] };
+    return fail(`${runDir.path} already holds a run; continue it with --resume ${runDir.path}, or set train.out to a new directory`);
   }
-  return { ok: true, plan: { ...compiled, config, runDir, resumeFrom } };
+  return { ok: true, plan: { ...compiled, config, runDir, resumeFrom, lock: locked.lock } };
 }
 
 export interface Backend {

@@ -223,7 +223,8 @@ export function constantValue(o: Objective, e: IrExpr, depth = 0): number | unde
   return undefined;
 }
 
-function readsModel(selector: IrExpr): boolean {
+/** Whether a selector reads the model: a dynamic scorer, or ce, p, logp, entropy, excess. */
+export function readsModel(selector: IrExpr): boolean {
   const seen = new Set<IrExpr>();
   const visit = (n: IrExpr): boolean => {
     if (seen.has(n)) return false;
@@ -235,8 +236,6 @@ function readsModel(selector: IrExpr): boolean {
   return visit(selector);
 }
 
-/** Vocabulary entries per chunk of the fused head (src/head/): bounded memory for large vocabularies. */
-export const DEFAULT_HEAD_CHUNK = 8192;
 
 /** The partition's group names: declared groups in order, then `rest`; none when nothing is declared. */
 export function groupNamesOf(o: Objective): string[] {

@@ -19,7 +19,7 @@ export const CHECK_CODES: Record<string, CodeInfo> = {
   E0213: { title: 'duplicate objective header', explanation: 'A file may name its objective once with `objective NAME`.' },
   E0311: { title: 'param of the wrong type', explanation: 'A `param` must be a number (a percent counts) or a schedule such as `linear(0.9 -> 0.05)`, so that `--param NAME=VALUE` can replace it.' },
   E0301: { title: 'operator type mismatch', explanation: 'The operator cannot combine these types: arithmetic takes numbers, scalars and tokens; comparisons need tokens on one side and give a mask; `and`, `or`, `not` combine masks. Use `where(mask, a, b)` to turn a mask into values.' },
-  E0302: { title: 'argument of the wrong type', explanation: 'The function does not accept a value of this type at this position (see LANGUAGE.md §7 and docs/language.md).' },
+  E0302: { title: 'argument of the wrong type', explanation: 'The function does not accept a value of this type at this position (see docs/language.md).' },
   E0303: { title: 'wrong number of arguments', explanation: 'The function was called with too few or too many positional arguments.' },
   E0304: { title: 'unknown or repeated keyword argument', explanation: 'The keyword is not a parameter of the function, or it was given twice (or also positionally). The help line suggests the nearest parameter.' },
   E0305: { title: 'loss of the wrong type', explanation: 'The value of `loss` must be a scalar or tokens (tokens are reduced by their token mean).' },

@@ -1,78 +1,10 @@
-// The functions, schedules and scorers of LANGUAGE.md §6–7: their parameters (for arity and
-// keyword checking) and the scorer table. How each one types its arguments is in typecheck.ts.
+// Binding a call's arguments to the parameters of a built-in (src/language/builtins.ts holds the
+// table of functions and scorers; typecheck.ts implements each type rule).
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { error } from '../diagnostics/diagnostic.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { Span } from '../diagnostics/span.js';
 import type { Argument, CallExpression } from '../parse/ast.js';
-import type { ScorerKind, ScorerName } from '../ir/nodes.js';
-
-export interface Signature {
-  /** Parameters in positional order. */
-  params: string[];
-  /** How many leading params must be given. */
-  required: number;
-  /** Params that can only be given by keyword (`of = x`). */
-  keywordOnly?: string[];
-  /** `max(a, b, …)`: any number of positional values (at least `required`). */
-  variadic?: boolean;
-}
-
-export const FUNCTIONS: Record<string, Signature> = {
-  mean: { params: ['x'], required: 1, keywordOnly: ['of'] },
-  sum: { params: ['x'], required: 1 },
-  seqmean: { params: ['x'], required: 1 },
-  count: { params: ['g'], required: 1 },
-  max: { params: [], required: 1, variadic: true, keywordOnly: ['of'] },
-  min: { params: [], required: 2, variadic: true },
-  smoothmax: { params: ['groups', 'temperature'], required: 2, keywordOnly: ['of'] },
-  dro: { params: ['groups', 'step'], required: 2, keywordOnly: ['of'] },
-  cvar: { params: ['x', 'fraction'], required: 2 },
-  exp: { params: ['x'], required: 1 },
-  log: { params: ['x'], required: 1 },
-  sqrt: { params: ['x'], required: 1 },
-  abs: { params: ['x'], required: 1 },
-  sg: { params: ['x'], required: 1 },
-  stopgrad: { params: ['x'], required: 1 },
-  clip: { params: ['x', 'lo', 'hi'], required: 3 },
-  where: { params: ['cond', 'then', 'else'], required: 3 },
-  const: { params: ['value'], required: 1 },
-  linear: { params: ['range', 'over'], required: 1 },
-  cosine: { params: ['range', 'over'], required: 1 },
-  regex: { params: ['pattern'], required: 1 },
-};
-
-/**
- * llmlingua2()'s model when none is named: the small encoder bundled in assets/llmlingua2/ (made by
- * scripts/llmlingua2/make_encoder.py from the bundled data). `std/` names the package's own files,
- * as in imports; groupers/prepare.ts resolves it.
- */
-export const BUNDLED_LLMLINGUA2 = 'std/llmlingua2';
-
-export interface ScorerInfo {
-  kind: ScorerKind;
-  /** Parameters with their default values; the type of the default is the parameter's type. */
-  params: [string, number | string | boolean | undefined][];
-  /** Allowed string values, where the parameter is an enumeration. */
-  choices?: Record<string, string[]>;
-}
-
-export const SCORERS: Record<ScorerName, ScorerInfo> = {
-  tfidf: { kind: 'static', params: [['smooth', true], ['sublinear', false]] },
-  frequency: { kind: 'static', params: [] },
-  llmlingua2: { kind: 'static', params: [['model', BUNDLED_LLMLINGUA2], ['aggregate', 'mean']], choices: { aggregate: ['mean', 'first'] } },
-  loss: { kind: 'dynamic', params: [] },
-  excess_loss: { kind: 'dynamic', params: [] },
-  entropy: { kind: 'dynamic', params: [] },
-  random: { kind: 'static', params: [['seed', 0]] },
-  column: { kind: 'static', params: [['field', undefined]] },
-};
-
-export function isScorer(name: string): name is ScorerName {
-  return Object.hasOwn(SCORERS, name);
-}
-
-export const CALLABLE_NAMES: readonly string[] = [...Object.keys(FUNCTIONS), ...Object.keys(SCORERS)];
 
 /**
  * Matches a call's arguments to parameter names. Returns positional values in `positional` (for

@@ -66,13 +66,13 @@ interface Measured {
  * all its definitions, computed over the graph of names after every file is measured.
  */
 /** `files`: the loaded files (load.ts's LoadedFile; only their syntax trees are read, and load.ts imports MAX_FILES from here). */
-export function checkLimits(files: readonly { ast: SourceFile }[], diagnostics: Diagnostic[]): boolean {
+export function checkLimits(files: readonly { ast: SourceFile }[], diagnostics: Diagnostic[], extra: readonly Statement[] = []): boolean {
   let ok = true;
   let definitions = 0;
   const byName = new Map<string, Measured[]>();
   const uses: { root: Expression; measured: Measured }[] = [];
-  for (const file of files) {
-    for (const s of file.ast.statements) {
+  for (const statements of [...files.map((f) => f.ast.statements), extra]) {
+    for (const s of statements) {
       const isDefinition = s.kind === 'Param' || s.kind === 'Let' || s.kind === 'Group';
       if (isDefinition && ++definitions === MAX_DEFINITIONS + 1) {
         diagnostics.push(error('E0601', `too many definitions: more than ${MAX_DEFINITIONS} param, let and group statements`, s.span, 'an objective needs a handful; generate fewer, or combine them'));

@@ -2,6 +2,7 @@
 // imports (transitively) define, and its own definitions above the current statement. References
 // bind late, to the last definition in load order, so an importing file's `param η = 20%` also
 // changes the η that an imported group uses: that is what "this file may redefine any of them" means.
+import { canonicalName } from '../language/builtins.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { fileSpan, type Span } from '../diagnostics/span.js';
 import type { BlockStatement, Expression, Statement } from '../parse/ast.js';
@@ -207,8 +208,6 @@ function laterView(firstDefinition: ReadonlyMap<string, number>, index: number):
   };
 }
 
-const ALIASES: Record<string, string> = { lambda: 'λ', eta: 'η', tau: 'τ', alpha: 'α', beta: 'β', gamma: 'γ', epsilon: 'ε' };
-
 /**
  * What the statements the parser dropped would have defined, read from the raw text: a syntax
  * error in `param η = (30%` should not also make every later `η` an unknown name, nor a broken
@@ -226,7 +225,7 @@ function unparsedStatements(file: LoadedFile): { names: Set<string>; loss: boole
   let loss = false;
   const text = file.source.replace(/(#|\/\/).*$/gm, '');
   for (const m of text.matchAll(/(?:^|;)\s*(param|let|group)\s+([A-Za-z_][A-Za-z0-9_]*|[ληταβγε])/gmu)) {
-    const name = ALIASES[m[2]!] ?? m[2]!;
+    const name = canonicalName(m[2]!);
     if (!parsed.has(name)) names.add(name);
   }
   if (!parsedLoss && /(?:^|;)\s*loss\s*=/m.test(text)) loss = true;

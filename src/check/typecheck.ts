@@ -7,7 +7,8 @@ import { nearest } from '../diagnostics/suggest.js';
 import type { Span } from '../diagnostics/span.js';
 import type { Argument, BinaryExpression, CallExpression, Expression, Identifier, Rank } from '../parse/ast.js';
 import { TOKEN_QUANTITIES, type TokenQuantity } from '../ir/nodes.js';
-import { bindArguments, CALLABLE_NAMES, FUNCTIONS, isScorer, SCORERS } from './functions.js';
+import { bindArguments } from './functions.js';
+import { CALLABLE_NAMES, FUNCTIONS, isScorer, SCORERS } from '../language/builtins.js';
 import { RESERVED_NAMES, type Definition, type Program, type Scope } from './names.js';
 import { isNumeric, joinNumeric, typeName, type CheckType } from './types.js';
 import { constantValue } from './constant.js';
@@ -179,8 +180,8 @@ export class TypeChecker {
       const suggestion = nearest(fn, CALLABLE_NAMES);
       return this.report('E0212', `unknown function \`${fn}\``, e.callee.span, suggestion ? `did you mean \`${suggestion}\`?` : undefined);
     }
-    if (fn === 'regex') return this.regex(e);
-    if (fn === 'linear' || fn === 'cosine') return this.schedule(e, scope);
+    if (sig.rule === 'regex') return this.regex(e);
+    if (sig.rule === 'schedule') return this.schedule(e, scope);
     const bound = bindArguments(e, sig.params, sig.required, sig, this.diagnostics);
     // Type every argument even when binding failed, so errors inside them are still reported.
     const types = new Map<Argument, CheckType>();
@@ -194,9 +195,9 @@ export class TypeChecker {
       return ok;
     };
     const of = bound.named.get('of');
-    switch (fn) {
-      case 'mean':
-      case 'max': {
+    // One rule a kind of built-in (src/language/builtins.ts names each function's rule).
+    switch (FUNCTIONS[fn]!.rule) {
+      case 'reduce-or-groups': {
         const first = fn === 'max' ? bound.positional[0]! : arg('x');
         const firstType = types.get(first)!;
         if (firstType === 'groups') {
@@ -209,15 +210,11 @@ export class TypeChecker {
         if (bound.positional.length < 2) return this.report('E0303', 'max() needs at least two values, or groups', e.span);
         return this.elementwise(fn, bound.positional, types);
       }
-      case 'min':
-        return this.elementwise(fn, bound.positional, types);
-      case 'sum':
-      case 'seqmean':
+      case 'reduce':
         return need(arg('x'), typeOf('x') === 'tokens' || typeOf('x') === 'restricted', 'tokens') ? 'scalar' : 'error';
       case 'count':
         return need(arg('g'), typeOf('g') === 'mask', 'a group or mask') ? 'scalar' : 'error';
-      case 'smoothmax':
-      case 'dro': {
+      case 'group-rate': {
         const rate = fn === 'smoothmax' ? 'temperature' : 'step';
         let ok = need(arg('groups'), typeOf('groups') === 'groups', '`groups` as its first argument');
         ok = need(arg(rate), typeOf(rate) === 'number', `a constant number for \`${rate}\``) && ok;
@@ -229,15 +226,11 @@ export class TypeChecker {
         ok = need(arg('fraction'), typeOf('fraction') === 'number', 'a percent') && ok;
         return ok ? 'scalar' : 'error';
       }
-      case 'exp':
-      case 'log':
-      case 'sqrt':
-      case 'abs':
-      case 'sg':
-      case 'stopgrad':
+      case 'math':
         return need(arg('x'), isNumeric(typeOf('x')), 'a number, scalar or tokens') ? typeOf('x') : 'error';
-      case 'clip':
-        return this.elementwise(fn, [arg('x'), arg('lo'), arg('hi')], types);
+      case 'elementwise':
+        // min(a, b, …) and clip(x, lo, hi).
+        return this.elementwise(fn, FUNCTIONS[fn]!.variadic ? bound.positional : FUNCTIONS[fn]!.params.map(arg), types);
       case 'where': {
         const ok = need(arg('cond'), typeOf('cond') === 'mask', 'a mask as its condition');
         const values = this.elementwise(fn, [arg('then'), arg('else')], types);

@@ -2,6 +2,7 @@
 // an uncaught exception. Kept light on purpose: oclif imports every command file when it starts
 // (there is no manifest), so a command must import heavy modules (TensorFlow.js) inside run(),
 // never at the top of its file, or `sftgoc check` would pay for them.
+import { describeDiskFailure, DiskWriteError, isDiskErrno } from '../train/disk-error.js';
 import { Command, Errors, Flags } from '@oclif/core';
 import { ExitCode } from './exit-codes.js';
 import { parseOverrides, type Overrides } from './overrides.js';
@@ -36,6 +37,12 @@ export abstract class SftgocCommand extends Command {
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
     // oclif's own errors (usage, --help, this.error, this.exit) already carry their exit code.
     if (err instanceof Errors.CLIError || err instanceof Errors.ExitError || err.oclif?.exit !== undefined) return super.catch(err);
+    // A full, read-only or forbidden disk is the environment, not a bug: one line, exit 1.
+    if (err instanceof DiskWriteError || isDiskErrno(err)) {
+      const message = err instanceof DiskWriteError ? err.message : describeDiskFailure(err.path ?? '(unknown path)', err.code);
+      process.stderr.write(`error: ${message}\n`);
+      return this.exit(ExitCode.InputError);
+    }
     const detail = process.env.DEBUG ? `\n${err.stack ?? ''}` : '';
     process.stderr.write(`sftgoc: internal error: ${err.message ?? String(err)}${detail}\nThis is a bug in sftgoc; please report it with the command line and input.\n`);
     return this.exit(ExitCode.Internal);

@@ -12,6 +12,8 @@ export const ExitCode = {
   Internal: 70,
   /** Interrupted (SIGINT), after saving a checkpoint. */
   Interrupted: 130,
+  /** Terminated (SIGTERM: SLURM, Kubernetes, spot preemption), after saving a checkpoint: 128 + 15. */
+  Terminated: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

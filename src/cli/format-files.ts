@@ -3,7 +3,7 @@
 // rewritten: its diagnostics are printed and the exit code is 1.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatSource } from '../fmt/index.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../train/atomic.js';
 import { readInputs } from './check-files.js';
 import { renderAll, sourceLookup } from './diagnostics-output.js';
 import { ExitCode } from './exit-codes.js';

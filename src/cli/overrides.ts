@@ -2,6 +2,7 @@
 // Values stay source text here: the compiler parses a param's value as an expression
 // (`--param λ=0.5`, `--param η=20%`, `--param λ='linear(0.9 -> 0.05)'`) and checks it like one
 // written in the file. A malformed flag is a usage error (exit 2) that quotes the flag.
+import { canonicalName, GREEK_LETTERS } from '../language/builtins.js';
 import type { BlockName } from '../parse/ast.js';
 
 export interface ParamOverride {
@@ -27,17 +28,6 @@ export interface Overrides {
 
 export type OverrideResult = { ok: true; overrides: Overrides } | { ok: false; errors: string[] };
 
-/** LANGUAGE.md section 2: each alias names the Greek letter. */
-const GREEK_ALIASES: Record<string, string> = {
-  lambda: 'λ',
-  eta: 'η',
-  tau: 'τ',
-  alpha: 'α',
-  beta: 'β',
-  gamma: 'γ',
-  epsilon: 'ε',
-};
-const GREEK_LETTERS = new Set(Object.values(GREEK_ALIASES));
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const BLOCKS: readonly BlockName[] = ['model', 'reference', 'data', 'train'];
 
@@ -45,9 +35,6 @@ function isName(s: string): boolean {
   return IDENTIFIER.test(s) || GREEK_LETTERS.has(s);
 }
 
-export function canonicalName(s: string): string {
-  return GREEK_ALIASES[s] ?? s;
-}
 
 /** Splits `LEFT=VALUE` at the first `=`; the value may itself contain `=` (`f(x = 1)`). */
 function splitAssignment(flag: string): { left: string; text: string } | undefined {

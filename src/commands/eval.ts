@@ -10,7 +10,8 @@ export default class Eval extends SftgocCommand {
     'With RUN_DIR: its final/ model (or latest checkpoint), objective and eval data. With --model and --data: any Hugging Face ' +
     'model directory on any JSON Lines file: token-mean ce, or with --objective FILE that objective and its groups (corpus ' +
     'statistics such as tfidf\'s idf then come from the evaluated data itself, and a note says so). --model, --data or ' +
-    '--objective also override what RUN_DIR names. Prints the objective\'s loss, ce, perplexity and each group\'s held-out loss.';
+    '--objective also override what RUN_DIR names. A run is evaluated with the params it trained with (its --param overrides ' +
+    'included, schedules at its last step); --param NAME=VALUE overrides them. Prints the objective\'s loss, ce, perplexity and each group\'s held-out loss.';
   static override examples = [
     '<%= config.bin %> eval runs/quickstart-2026-11-22T04-05-09',
     '<%= config.bin %> eval --model runs/quickstart-2026-11-22T04-05-09/final --data assets/default/data/eval.jsonl --json',
@@ -27,6 +28,7 @@ export default class Eval extends SftgocCommand {
     backend: Flags.string({ description: 'TensorFlow.js backend.', options: [...BACKEND_REQUESTS], default: 'auto' }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation.' }),
     set: commonFlags.set,
+    param: commonFlags.param,
   };
 
   async run(): Promise<void> {
@@ -34,7 +36,7 @@ export default class Eval extends SftgocCommand {
     const { runEval } = await import('../run/eval-run.js');
     process.exitCode = await runEval(
       {
-        runDir: args.runDir, objective: flags.objective, settings: this.overridesOrExit([], flags.set).settings, model: flags.model, data: flags.data, batch: flags.batch, maxLen: flags['max-len'], backend: flags.backend,
+        runDir: args.runDir, objective: flags.objective, ...(({ settings, params }) => ({ settings, params }))(this.overridesOrExit(flags.param, flags.set)), model: flags.model, data: flags.data, batch: flags.batch, maxLen: flags['max-len'], backend: flags.backend,
         skipBadRecords: flags['skip-bad-records'], json: flags.json, quiet: flags.quiet,
       },
       processOutput,

@@ -34,7 +34,7 @@ export default class Groups extends SftgocCommand {
     const { args, flags } = await this.parse(Groups);
     const overrides = this.overridesOrExit(flags.param, flags.set);
     // Loaded here, not at the top: oclif imports every command file at startup.
-    const { runGroups } = await import('../groupers/groups-command.js');
+    const { runGroups } = await import('../app/groups.js');
     process.exitCode = await runGroups(
       args.file,
       {

@@ -32,7 +32,7 @@ export default class Run extends SftgocCommand {
     const { args, flags } = await this.parse(Run);
     const overrides = this.overridesOrExit(flags.param, flags.set);
     // Loaded here, not at the top: oclif imports every command file at startup.
-    const { runFile } = await import('../run/run-file.js');
+    const { runFile } = await import('../app/run.js');
     const result = await runFile(
       args.file,
       {

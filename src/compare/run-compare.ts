@@ -9,14 +9,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../cli/atomic-write.js';
-import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
+import { writeFileAtomic } from '../train/atomic.js';
+import { compileOrFail } from '../app/compile.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
-import { compileFile } from '../compile.js';
-import { hasErrors } from '../diagnostics/diagnostic.js';
 import { resolveRunConfig, type RunConfig } from '../train/config.js';
 import { aggregate, markdownTable, type CompareRun, type CompareTable } from './aggregate.js';
 import { compareHtml, compareSvg } from './figure.js';
@@ -82,10 +80,6 @@ export async function runCompare(files: readonly string[], options: CompareOptio
   // 1. Compile and resolve every file before training anything.
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length > 0) return fail(ExitCode.Usage, missing.map((f) => `cannot read ${f}: no such file`));
-  const compileOptions = {
-    params: Object.fromEntries(options.params.map((p) => [p.name, p.text])),
-    set: options.settings.map((s) => ({ key: `${s.block}.${s.key}`, value: s.text })),
-  };
   const names: { name: string; file: string }[] = [];
   const irs: Objective[] = [];
   const data: Planned['data'][] = [];
@@ -93,14 +87,11 @@ export async function runCompare(files: readonly string[], options: CompareOptio
   const problems: string[] = [];
   let badSource = false;
   for (const file of files) {
-    const compiled = compileFile(file, compileOptions);
-    const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
-    if (rendered !== '') out.stderr(rendered);
-    if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {
+    const ir = compileOrFail(file, options, out, options.quiet).objective;
+    if (ir === undefined) {
       badSource = true;
       continue;
     }
-    const ir = compiled.objective;
     const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, overrides: [], packageRoot });
     problems.push(...errors.map((e) => `${file}: ${e}`));
     if (config.data.eval === undefined) problems.push(`${file}: no held-out data to compare on: add data { eval = "FILE" } or --set data.eval=FILE`);
@@ -131,7 +122,7 @@ export async function runCompare(files: readonly string[], options: CompareOptio
   await mkdir(outDir, { recursive: true });
   const groupings = await groupingsOf(planned.map((p, i) => ({ label: p.label, file: p.file, ir: irs[i]! })), planned[0]!.data.eval, outDir);
   if (groupings.length > 0) human(`groupings: ${groupings.map((g) => `${g.label} (${g.groups.join(', ')})`).join('; ')}`);
-  const { runFile } = await import('../run/run-file.js');
+  const { runFile } = await import('../app/run.js');
   const runs: CompareRun[] = [];
   const total = planned.length * options.seeds.length;
   for (const p of planned) {

@@ -1,7 +1,7 @@
 // loadDataset: a JSON Lines file to tokenised Samples, with statistics and every error at once.
-import { readFileSync } from 'node:fs';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { parseJsonl, sortErrors } from './jsonl.js';
+import { parseJsonl, parseJsonlLines, sortErrors, type ParsedFile } from './jsonl.js';
+import { readJsonlLines } from './read-lines.js';
 import { renderRecord } from './render.js';
 import { buildSample } from './sample.js';
 import type { SchemaProblem } from './schema.js';
@@ -15,6 +15,8 @@ export interface LoadOptions {
   lossOn?: LossOn;
   /** Skip bad records and count them, instead of reporting them as errors. */
   skipBadRecords?: boolean;
+  /** Bytes of one record at most (data.max_record_bytes); default 8 MiB. */
+  maxRecordBytes?: number;
 }
 
 export interface LoadedDataset {
@@ -30,14 +32,9 @@ export interface LoadedDataset {
 
 /** Reads and tokenises `file`. Nothing is thrown: a missing file is an error at line 0. */
 export function loadDataset(file: string, options: LoadOptions): LoadedDataset {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const message = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such data file' : `cannot read: ${(e as Error).message}`;
-    return { samples: [], stats: emptyStats(), errors: [{ file, line: 0, pointer: '', message }], skippedRecords: [] };
-  }
-  return loadDatasetFromText(text, file, options);
+  const read = readJsonlLines(file, options.maxRecordBytes ?? 8 * 1024 * 1024);
+  if (!read.ok) return { samples: [], stats: emptyStats(), errors: [read.error], skippedRecords: [] };
+  return loadParsed(parseJsonlLines(read.lines, read.errors, file, options.format ?? 'auto'), file, options);
 }
 
 function emptyStats(): DatasetStats {
@@ -46,7 +43,10 @@ function emptyStats(): DatasetStats {
 
 /** As loadDataset, from JSON Lines text already in memory; `file` names it in errors. */
 export function loadDatasetFromText(text: string, file: string, options: LoadOptions): LoadedDataset {
-  const parsed = parseJsonl(text, file, options.format ?? 'auto');
+  return loadParsed(parseJsonl(text, file, options.format ?? 'auto'), file, options);
+}
+
+function loadParsed(parsed: ParsedFile, file: string, options: LoadOptions): LoadedDataset {
   const errors: DataError[] = [...parsed.errors];
   const stats = emptyStats();
   stats.records = parsed.lines;

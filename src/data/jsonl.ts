@@ -27,20 +27,27 @@ function firstLine(text: string): string {
 
 /** Splits, parses and validates JSON Lines text; `file` only names the source in errors. */
 export function parseJsonl(text: string, file: string, format: DataFormat | 'auto'): ParsedFile {
-  const errors: DataError[] = [];
+  return parseJsonlLines(firstLine(text).split('\n').map((t, i) => ({ line: i + 1, text: t })), [], file, format);
+}
+
+/**
+ * Parses and validates lines already read (src/data/read-lines.ts reads a file in bounded memory);
+ * `lineErrors` are the lines that could not be read (too long, not UTF-8): records, for the counts.
+ */
+export function parseJsonlLines(lines: readonly { line: number; text: string }[], lineErrors: readonly DataError[], file: string, format: DataFormat | 'auto'): ParsedFile {
+  const errors: DataError[] = [...lineErrors];
   const parsed: ParsedRecord[] = [];
-  const lines = firstLine(text).split('\n');
-  let nonBlank = 0;
-  lines.forEach((raw, i) => {
+  let nonBlank = lineErrors.length;
+  for (const { line: lineNo, text: raw } of lines) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '') return;
+    if (line.trim() === '') continue;
     nonBlank++;
     try {
-      parsed.push({ line: i + 1, value: JSON.parse(line) as unknown });
+      parsed.push({ line: lineNo, value: JSON.parse(line) as unknown });
     } catch (e) {
-      errors.push({ file, line: i + 1, pointer: '', message: `not valid JSON: ${(e as Error).message}` });
+      errors.push({ file, line: lineNo, pointer: '', message: `not valid JSON: ${(e as Error).message}` });
     }
-  });
+  }
 
   let chosen: DataFormat | undefined = format === 'auto' ? undefined : format;
   if (chosen === undefined) {

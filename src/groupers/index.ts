@@ -8,8 +8,7 @@
 export { prepareScores, corpusThreshold, type PrepareOptions, type PrepareResult, type PrepareSamples } from './prepare.js';
 export { ScoreStore, REF_CE_KEY } from './store.js';
 export type { SampleScores } from './sample-scores.js';
-export { objectiveScorers, needsReference, corpusRanks, type CorpusRank } from './objective-scorers.js';
-export { partitionSamples, selectorsNeedModel, type DynamicValues, type PartitionOptions } from './partition.js';
+export { partitionSamples, type DynamicValues, type PartitionOptions } from './partition.js';
 export { tfidfScores, fitIdf, idfOf } from './tfidf.js';
 export { frequencyScores } from './frequency.js';
 export { randomScores, randomScore } from './random.js';

@@ -9,7 +9,7 @@ import { collate } from '../data/batch.js';
 import type { Sample } from '../data/types.js';
 import { tokenStats } from '../head/fused-ce.js';
 import type { CausalLM } from '../model/types.js';
-import { HEAD_CHUNK } from '../train/objective.js';
+import { DEFAULT_HEAD_CHUNK } from '../head/chunk-size.js';
 import type { SampleScores } from './sample-scores.js';
 
 export interface ModelTokenValues {
@@ -31,7 +31,7 @@ export function modelTokenValues(model: CausalLM, samples: readonly Sample[], pa
       const hidden = model.hidden(ids);
       const flat = tf.reshape(hidden, [batch.batchSize * batch.seqLen, hidden.shape[2]]) as tf.Tensor2D;
       const targets = tf.tensor1d(batch.targets, 'int32');
-      const stats = tokenStats(flat, model.outputEmbedding(), targets, { chunkSize: HEAD_CHUNK, entropy: true });
+      const stats = tokenStats(flat, model.outputEmbedding(), targets, { chunkSize: DEFAULT_HEAD_CHUNK, entropy: true });
       return [stats.ce.dataSync() as Float32Array, stats.entropy!.dataSync() as Float32Array];
     });
     chunk.forEach((s, b) => {

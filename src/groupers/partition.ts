@@ -6,7 +6,6 @@
 import type { Sample } from '../data/types.js';
 import type { Objective } from '../ir/nodes.js';
 import { evaluateObjective, type EvalInputs } from '../ir/reference-eval.js';
-import { walk } from '../ir/walk.js';
 import type { SampleScores } from './sample-scores.js';
 import { REF_CE_KEY, type ScoreStore } from './store.js';
 
@@ -14,18 +13,6 @@ import { REF_CE_KEY, type ScoreStore } from './store.js';
 export interface DynamicValues {
   ce: SampleScores[];
   entropy: SampleScores[];
-}
-
-/** True when some selector needs a model: a dynamic scorer, or ce / p / logp / entropy / excess. */
-export function selectorsNeedModel(o: Objective): boolean {
-  let found = false;
-  for (const g of o.partition.groups) {
-    walk(g.selector, (n) => {
-      if ((n.op === 'scores' || n.op === 'rank') && n.scorer.kind === 'dynamic') found = true;
-      if (n.op === 'token' && ['ce', 'logp', 'p', 'entropy', 'excess'].includes(n.name)) found = true;
-    });
-  }
-  return found;
 }
 
 export interface PartitionOptions {

@@ -7,7 +7,7 @@
 // come back as messages naming what is wrong; nothing is thrown for bad input.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BUNDLED_LLMLINGUA2 } from '../check/functions.js';
+import { BUNDLED_LLMLINGUA2 } from '../language/builtins.js';
 import { packageRoot } from '../check/host.js';
 import type { Sample } from '../data/types.js';
 import type { Objective, ScorerCall } from '../ir/nodes.js';
@@ -18,7 +18,7 @@ import { cacheFile, cacheKey, loadCached, saveCached, type SplitScores } from '.
 import { columnScores, columnsPresent, hasColumn } from './column.js';
 import { frequencyScores } from './frequency.js';
 import { llmlingua2Scores } from './llmlingua2/scorer.js';
-import { corpusRanks, needsReference, objectiveScorers, type CorpusRank } from './objective-scorers.js';
+import { analyze, type Analysis, type CorpusRank } from '../analysis/index.js';
 import { randomScores } from './random.js';
 import { referenceTokenizerProblem } from './reference-match.js';
 import { REF_CE_KEY, ScoreStore } from './store.js';
@@ -58,11 +58,12 @@ export interface ScoreNeedsSpec {
   objectiveName?: string;
 }
 
-export function needsOf(objective: Objective): ScoreNeedsSpec {
+/** The precompute pass's part of the objective's analysis (src/analysis/). */
+export function needsOf(objective: Objective, analysis: Analysis = analyze(objective)): ScoreNeedsSpec {
   return {
-    scorers: objectiveScorers(objective).filter((s) => s.kind === 'static'),
-    refCe: needsReference(objective),
-    corpusRanks: corpusRanks(objective),
+    scorers: [...analysis.scores.scorers.values()],
+    refCe: analysis.scores.refCe,
+    corpusRanks: analysis.scores.corpusRanks,
     objectiveName: objective.name,
   };
 }

@@ -1,5 +1,7 @@
 // Forward-mode dual numbers for the reference evaluator: a value and its derivative with respect to
 // one chosen input. Plain arithmetic, so each rule can be read against its calculus.
+import { MATH, type MathName } from '../language/builtins.js';
+import type { UnaryFn } from './nodes.js';
 
 export interface D {
   v: number;
@@ -22,13 +24,10 @@ export function meanOf(xs: D[]): D {
   return { v: s.v / xs.length, d: s.d / xs.length };
 }
 
-export const UNARY: Record<string, (x: D) => D> = {
+/** Negation, and the language's math functions by the chain rule from their table entry (src/language/builtins.ts). */
+export const UNARY: Record<UnaryFn, (x: D) => D> = {
   neg: (x) => ({ v: -x.v, d: -x.d }),
-  exp: (x) => ({ v: Math.exp(x.v), d: Math.exp(x.v) * x.d }),
-  log: (x) => ({ v: Math.log(x.v), d: x.d / x.v }),
-  sqrt: (x) => ({ v: Math.sqrt(x.v), d: x.d / (2 * Math.sqrt(x.v)) }),
-  abs: (x) => ({ v: Math.abs(x.v), d: Math.sign(x.v) * x.d }),
-  sg: (x) => ({ v: x.v, d: 0 }),
+  ...(Object.fromEntries(Object.entries(MATH).map(([name, f]) => [name, (x: D): D => ({ v: f.value(x.v), d: f.derivative(x.v) * x.d })])) as Record<MathName, (x: D) => D>),
 };
 
 export const BINARY: Record<string, (a: D, b: D) => D> = {

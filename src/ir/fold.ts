@@ -1,15 +1,17 @@
 // Constant folding: arithmetic on compile-time numbers, and the identities x·1, 1·x, x+0, 0+x,
 // x−0, x/1. Params are never folded into their uses (the command line can override them) but their
 // own values are folded. x·0 is left alone: it would hide a NaN and change the gradient's graph.
-import type { IrExpr, Objective } from './nodes.js';
+import { MATH, type MathName } from '../language/builtins.js';
+import type { IrExpr, Objective, UnaryFn } from './nodes.js';
 import { mapChildren, memoised } from './walk.js';
 
 function isConst(n: IrExpr, value?: number): n is Extract<IrExpr, { op: 'const' }> {
   return n.op === 'const' && (value === undefined || n.value === value);
 }
 
-const UNARY: Record<string, (x: number) => number> = {
-  neg: (x) => -x, exp: Math.exp, log: Math.log, sqrt: Math.sqrt, abs: Math.abs, sg: (x) => x,
+const UNARY: Record<UnaryFn, (x: number) => number> = {
+  neg: (x) => -x,
+  ...(Object.fromEntries(Object.entries(MATH).map(([name, f]) => [name, f.value])) as Record<MathName, (x: number) => number>),
 };
 const BINARY: Record<string, (a: number, b: number) => number> = {
   add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b, pow: (a, b) => a ** b, max: Math.max, min: Math.min,

@@ -6,10 +6,10 @@
 import type { Span } from '../diagnostics/span.js';
 import type { Argument, CallExpression, Expression } from '../parse/ast.js';
 import type { CheckedProgram } from '../check/index.js';
-import { FUNCTIONS, SCORERS, isScorer } from '../check/functions.js';
+import { FUNCTIONS, SCORERS, isScorer, mathOf } from '../language/builtins.js';
 import type { Definition } from '../check/names.js';
 import type {
-  BinaryFn, CompareFn, GroupReduceFn, IrExpr, IrGroup, IrParam, IrType, Objective, ReduceNode, ScorerCall, ScorerName, UnaryFn,
+  BinaryFn, CompareFn, GroupReduceFn, IrExpr, IrGroup, IrParam, IrType, Objective, ReduceNode, ScorerCall, ScorerName,
 } from './nodes.js';
 import { walk } from './walk.js';
 
@@ -177,6 +177,7 @@ class Lowerer {
     const named = bind(e);
     const arg = (key: string) => named.get(key)!.value;
     const positional = e.args.filter((a) => a.name === undefined).map((a) => a.value);
+    if (FUNCTIONS[fn]?.rule === 'math') return { op: 'unary', fn: mathOf(fn), type, arg: this.expr(arg('x')), span };
     switch (fn) {
       case 'mean':
       case 'max':
@@ -200,13 +201,6 @@ class Lowerer {
         const fraction = this.expr(arg('fraction'));
         return mask === undefined ? { op: 'cvar', type: 'scalar', arg: x, fraction, span } : { op: 'cvar', type: 'scalar', arg: x, mask, fraction, span };
       }
-      case 'exp':
-      case 'log':
-      case 'sqrt':
-      case 'abs':
-      case 'sg':
-      case 'stopgrad':
-        return { op: 'unary', fn: (fn === 'stopgrad' ? 'sg' : fn) as UnaryFn, type, arg: this.expr(arg('x')), span };
       case 'clip':
         return { op: 'clip', type, arg: this.expr(arg('x')), lo: this.expr(arg('lo')), hi: this.expr(arg('hi')), span };
       case 'where':

@@ -4,6 +4,7 @@
 // `--param NAME=VALUE` can override them and metrics can log them. Every node carries its type and
 // the source span it came from, so later stages can still point at the user's text.
 import type { Span } from '../diagnostics/span.js';
+import type { MathName, ScorerKind, ScorerName } from '../language/builtins.js';
 
 /** Types of values in the objective (LANGUAGE.md §4); settings types never reach the IR. */
 export type IrType = 'number' | 'scalar' | 'tokens' | 'mask';
@@ -11,13 +12,12 @@ export type IrType = 'number' | 'scalar' | 'tokens' | 'mask';
 export type TokenQuantity = 'ce' | 'logp' | 'p' | 'entropy' | 'ref_ce' | 'excess' | 'position' | 'reward' | 'advantage';
 export const TOKEN_QUANTITIES: readonly TokenQuantity[] = ['ce', 'logp', 'p', 'entropy', 'ref_ce', 'excess', 'position', 'reward', 'advantage'];
 
-export type UnaryFn = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sg';
+export type UnaryFn = 'neg' | MathName;
 export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
 export type CompareFn = '<' | '<=' | '>' | '>=' | '==' | '!=';
 export type ScheduleKind = 'const' | 'linear' | 'cosine';
 export type GroupReduceFn = 'max' | 'mean' | 'smoothmax' | 'dro';
-export type ScorerName = 'tfidf' | 'frequency' | 'llmlingua2' | 'loss' | 'excess_loss' | 'entropy' | 'random' | 'column';
-export type ScorerKind = 'static' | 'dynamic';
+export type { ScorerKind, ScorerName } from '../language/builtins.js';
 export type RankScope = 'sample' | 'batch' | 'corpus';
 
 /** A scorer call with its keyword arguments filled in with defaults. */

@@ -2,7 +2,7 @@
 // in the surface syntax where it exists, so the card's one-liner reads
 //   loss = λ * max(mean(ce[important]), mean(ce[rest])) + (1 - λ) * mean(ce)
 // and a JSON form that keeps every field (spans optional).
-import { SCORERS } from '../check/functions.js';
+import { SCORERS } from '../language/builtins.js';
 import type { IrExpr, Objective, ScorerCall } from './nodes.js';
 import { children, treeSize, walk } from './walk.js';
 

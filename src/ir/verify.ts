@@ -1,7 +1,7 @@
 // The IR verifier: recomputes every node's type from its children and checks the invariants that
 // lowering and the passes must keep. Tests run it after every pass; a problem is a compiler bug,
 // never a user error, so it returns plain messages.
-import { SCORERS } from '../check/functions.js';
+import { SCORERS } from '../language/builtins.js';
 import type { IrExpr, IrType, Objective } from './nodes.js';
 import { children } from './walk.js';
 

@@ -9,7 +9,8 @@ import { analyzeObjective, groupNamesOf } from '../analysis/index.js';
 import { DroState } from './dro-state.js';
 import { execute } from './execute.js';
 
-export { lowerObjective, DEFAULT_HEAD_CHUNK, type LowerOptions, type LowerResult, type LoweredObjective } from './step-objective.js';
+export { DEFAULT_HEAD_CHUNK } from '../head/chunk-size.js';
+export { lowerObjective, type LowerOptions, type LowerResult, type LoweredObjective } from './step-objective.js';
 export { arrayScoreSource, type ScoreSource, type ScoreNeeds, type BatchScores, type BatchScoreRequest, type CorpusRank, type SampleArrays } from './score-source.js';
 export { lossTokensOf, type LossTokens } from './loss-tokens.js';
 export { analyzeObjective, type ObjectiveAnalysis } from '../analysis/index.js';

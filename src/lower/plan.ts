@@ -10,7 +10,8 @@
 // The JSON form carries the same facts.
 import type { IrExpr, Objective } from '../ir/nodes.js';
 import { formatNumber, formatScorer, printExpr } from '../ir/print.js';
-import { analyzeObjective, DEFAULT_HEAD_CHUNK, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
+import { analyzeObjective, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
+import { DEFAULT_HEAD_CHUNK } from '../head/chunk-size.js';
 
 export interface PlanJson {
   objective: string;

@@ -13,9 +13,9 @@ import type { Objective } from '../ir/nodes.js';
 import { evaluateScalar, type EvalInputs } from '../ir/reference-eval.js';
 import type { CausalLM } from '../model/types.js';
 import type { BatchTensors, GroupValue, ObjectiveResult, PrepareContext, StepContext, StepObjective } from '../train/objective.js';
-import { analyzeObjective, DEFAULT_HEAD_CHUNK, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
+import { analyzeObjective, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
+import { DEFAULT_HEAD_CHUNK } from '../head/chunk-size.js';
 
-export { DEFAULT_HEAD_CHUNK } from '../analysis/index.js';
 import { DroState } from './dro-state.js';
 import { evaluateHostMasks, execute, type HostMasks } from './execute.js';
 import type { Batch } from '../data/types.js';

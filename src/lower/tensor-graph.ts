@@ -135,7 +135,8 @@ export class TensorGraph {
         break;
       case 'unary': {
         const x = this.value(e.arg);
-        switch (e.fn) {
+        const fn = e.fn;
+        switch (fn) {
           case 'neg': return tf.neg(x);
           case 'exp': return tf.exp(x);
           case 'log': return tf.log(x);
@@ -143,8 +144,9 @@ export class TensorGraph {
           // |x| with gradient sign(x), 0 at 0 (tf.abs's gradient is −1 there).
           case 'abs': return tf.mul(x, tf.sign(stopGradient(x)));
           case 'sg': return stopGradient(x);
+          // A function added to MATH (src/language/builtins.ts) without its tensor lowering fails to compile here.
+          default: return unlowered(fn);
         }
-        break;
       }
       case 'binary': {
         const a = this.value(e.left);
@@ -270,4 +272,9 @@ export class TensorGraph {
       }
     }
   }
+}
+
+/** Exhaustiveness: TypeScript rejects the call unless every case above was handled. */
+function unlowered(fn: never): never {
+  throw new Error(`no tensor lowering for ${String(fn)}`);
 }

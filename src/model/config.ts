@@ -1,10 +1,37 @@
 // Hugging Face config.json ⇄ ModelConfig. Only gpt2 and llama (and llama-shaped configs that need
 // nothing more) are accepted; anything the models would silently compute differently (bias terms,
 // rope scaling, other activations) is refused with the key named, rather than trained wrongly.
+import { totalmem } from 'node:os';
 import type { Architecture, ModelConfig } from './types.js';
 import { ModelFileError } from './errors.js';
 
 type Raw = Record<string, unknown>;
+
+/**
+ * Largest value accepted for each size in config.json. A typo such as `"n_layer": 1000000000` is
+ * refused here, naming the file and key, instead of allocating until the process dies.
+ */
+export const CONFIG_LIMITS: Record<string, number> = {
+  vocab_size: 1 << 20,
+  n_embd: 1 << 16, hidden_size: 1 << 16,
+  n_layer: 1024, num_hidden_layers: 1024,
+  n_head: 1024, num_attention_heads: 1024, num_key_value_heads: 1024,
+  n_inner: 1 << 18, intermediate_size: 1 << 18,
+  n_positions: 1 << 20, max_position_embeddings: 1 << 20,
+};
+
+/** Float32 weights, gradients and two Adam moments: 16 bytes a parameter while training. */
+const TRAINING_BYTES_PER_PARAM = 16;
+
+/** Parameters of a model of this shape (embeddings, attention, MLP, norms; an untied head counted). */
+export function parameterCount(c: ModelConfig): number {
+  const h = c.hiddenSize;
+  const kv = c.numHeads > 0 ? (h / c.numHeads) * c.numKvHeads : h;
+  const attention = h * h * 2 + h * kv * 2;
+  const mlp = c.architecture === 'llama' ? 3 * h * c.intermediateSize : 2 * h * c.intermediateSize;
+  const embeddings = c.vocabSize * h * (c.tieWordEmbeddings ? 1 : 2) + (c.architecture === 'gpt2' ? c.maxPositions * h : 0);
+  return embeddings + c.numLayers * (attention + mlp + 4 * h);
+}
 
 class Reader {
   readonly problems: string[] = [];
@@ -19,6 +46,11 @@ class Reader {
     }
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
       this.problems.push(`"${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+      return 0;
+    }
+    const limit = CONFIG_LIMITS[key];
+    if (limit !== undefined && v > limit) {
+      this.problems.push(`"${key}": ${v} is larger than sftgoc supports (at most ${limit})`);
       return 0;
     }
     return v;
@@ -113,6 +145,14 @@ export function parseConfig(raw: unknown, file: string): ModelConfig {
     }
   }
   read.problems.push(...shapeProblems(config));
+  if (read.problems.length === 0) {
+    // Before anything is allocated: a model that cannot fit in this machine's memory while training.
+    const bytes = parameterCount(config) * TRAINING_BYTES_PER_PARAM;
+    if (bytes > totalmem()) {
+      const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+      read.problems.push(`a model of this shape has ${(parameterCount(config) / 1e6).toFixed(0)}M parameters and needs ~${gb(bytes)} to train, more than this machine's ${gb(totalmem())} of memory`);
+    }
+  }
   if (read.problems.length > 0) throw new ModelFileError(file, read.problems.join('; '));
   return config;
 }

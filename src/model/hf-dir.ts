@@ -10,7 +10,8 @@ import type { DType } from './dtype.js';
 import { configToJson, parseConfig } from './config.js';
 import { ModelFileError } from './errors.js';
 import { buildModel, variableFactory, weightShapes } from './init.js';
-import { writeFileAtomic, writeSafetensors, type TensorEntry } from './safetensors.js';
+import { writeFileAtomic } from '../train/atomic.js';
+import { writeSafetensors, type TensorEntry } from './safetensors.js';
 import { INDEX_FILE, readWeightsDir, SINGLE_FILE } from './weights-dir.js';
 
 export const CONFIG_FILE = 'config.json';

@@ -9,7 +9,8 @@
 // transformers use: compact JSON with `__metadata__` first, tensors in data order, the header padded
 // with spaces to a multiple of 8. Tensors keep their source dtype, so reading a file and writing it
 // back reproduces it byte for byte when it was written that way (F32, F16, BF16).
-import { open, rename, unlink, writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { writeFileAtomic } from '../train/atomic.js';
 import { BYTES_PER_ELEMENT, decodeValues, encodeValues, isDType, type DType, type Values } from './dtype.js';
 import { ModelFileError } from './errors.js';
 
@@ -194,18 +195,6 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, TensorEntry>, met
     at += c.length;
   }
   return out;
-}
-
-/** Writes `bytes` to a temporary name beside `path`, then renames: a crash never leaves half a file. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
-  } catch (e) {
-    await unlink(temp).catch(() => undefined);
-    throw e;
-  }
 }
 
 export async function writeSafetensors(path: string, tensors: ReadonlyMap<string, TensorEntry>, metadata?: Record<string, string>): Promise<void> {

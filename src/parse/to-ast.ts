@@ -2,6 +2,7 @@
 // error recovery left without a required part (a missing operand, a missing name) is dropped, and
 // so is a broken block entry: the syntax error has been reported, and a half-built node would only
 // mislead the checker.
+import { canonicalName } from '../language/builtins.js';
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type {
   Argument, BinaryOperator, BlockEntry, BlockName, BlockStatement, CallExpression, Expression, Identifier, Rank, RankDirection,
@@ -13,10 +14,6 @@ import { E_SYNTAX } from './codes.js';
 import { unescapeString } from './lexer.js';
 import type { LineMap } from './positions.js';
 
-/** The ASCII spellings of the Greek names (LANGUAGE.md §2); `Identifier.name` holds the letter. */
-export const GREEK_ALIASES: Readonly<Record<string, string>> = {
-  lambda: 'λ', eta: 'η', tau: 'τ', alpha: 'α', beta: 'β', gamma: 'γ', epsilon: 'ε',
-};
 
 const BINARY_OPERATORS: Readonly<Record<string, BinaryOperator>> = {
   '+': '+', '-': '-', '−': '-', '*': '*', '·': '*', '×': '*', '/': '/', '^': '^',
@@ -56,7 +53,7 @@ export class AstBuilder {
 
   private identifier(token: IToken | undefined): Identifier | undefined {
     if (token === undefined) return undefined;
-    return { kind: 'Identifier', span: this.span(token), name: GREEK_ALIASES[token.image] ?? token.image, text: token.image };
+    return { kind: 'Identifier', span: this.span(token), name: canonicalName(token.image), text: token.image };
   }
 
   statement(node: CstNode): Statement | undefined {

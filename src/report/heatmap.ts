@@ -1,13 +1,14 @@
-// The token heat-map section of report.html, made by `sftgoc groups --format html` (the groups view,
-// src/groupers/) on the run's recorded objective and training data, so the report shows exactly what
-// that command shows. With the run's final/ model the view adds each token's ce and can evaluate
+// The token heat-map section of report.html: the groups view (src/app/groups.ts, the same view
+// `sftgoc groups --format html` prints) of the run's recorded objective and training data, embedded
+// through the view's HTML parts, so the report shows exactly what that command shows. With the run's final/ model the view adds each token's ce and can evaluate
 // groups chosen by the model; without one, static groupings need no model and others get a note.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { numericValue } from '../cli/compiler-bridge.js';
 import { BufferOutput } from '../cli/output.js';
 import type { ParamOverride } from '../cli/overrides.js';
-import { runGroups } from '../groupers/groups-command.js';
+import { groupsView } from '../app/groups.js';
+import { htmlParts } from '../groupers/view/html.js';
 
 export interface HeatmapSection {
   /** The groups page's CSS, minus its body rule (the report has its own). */
@@ -43,20 +44,13 @@ export async function heatmapSection(runDir: string, config: Record<string, unkn
   const finalDir = join(runDir, 'final');
   const model = existsSync(join(finalDir, 'config.json')) ? finalDir : undefined;
   const out = new BufferOutput();
-  const code = await runGroups(
-    objective,
-    { params: recordedParams(config), settings: [], data, limit, format: 'html', model, skipBadRecords: true, quiet: true, colour: false },
-    out,
-  );
-  if (code !== 0) {
+  const view = await groupsView(objective, { params: recordedParams(config), settings: [], data, limit, model, runModelFallback: false, skipBadRecords: true, quiet: true }, out);
+  if (typeof view === 'number') {
     const why = out.stderrText.trim().split('\n').map((l) => l.replace(/^error: /, '')).join('; ');
-    return { css: '', note: `no token heat-map: ${why || `sftgoc groups exited ${code}`}` };
+    return { css: '', note: `no token heat-map: ${why || `the groups view failed (exit ${view})`}` };
   }
-  const page = out.stdoutText;
-  const css = (/<style>([\s\S]*?)<\/style>/.exec(page)?.[1] ?? '').split('\n').filter((l) => !l.startsWith('body{')).join('\n');
-  const body = /<body>([\s\S]*?)<\/body>/.exec(page)?.[1] ?? '';
-  // The groups page's own title becomes a note under the report's section heading.
-  const html = body.replace(/<h1>[\s\S]*?<\/h1>/, '');
+  const parts = htmlParts(view);
+  const html = [parts.legend, ...parts.samples].join('\n');
   const note = model === undefined ? 'Scores from the run\'s objective and training data; no final/ model yet, so no per-token ce.' : `Per-token ce from ${finalDir}.`;
-  return { css, html, note };
+  return { css: parts.css, html, note };
 }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
-import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
+import { renderCompiled } from '../app/compile.js';
 import { compileFile } from '../compile.js';
 import type { Sample } from '../data/types.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -23,9 +23,9 @@ import { meanCe, type StepObjective } from '../train/objective.js';
 import { stepObjectiveFor } from './objective-bridge.js';
 import { corpusRanks, objectiveScorers } from '../groupers/objective-scorers.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
-import type { SetOverride } from '../cli/overrides.js';
+import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
-import { resolveRunConfig } from '../train/config.js';
+import { modelPositions, resolveRunConfig } from '../train/config.js';
 
 export interface EvalOptions {
   runDir?: string;
@@ -33,6 +33,8 @@ export interface EvalOptions {
   objective?: string;
   /** --set BLOCK.KEY=VALUE applied to the evaluated objective (reference.path is the one eval reads). */
   settings?: readonly SetOverride[];
+  /** --param NAME=VALUE: over the run's recorded params (config.json), or the objective's own. */
+  params?: readonly ParamOverride[];
   model?: string;
   data?: string;
   /** Samples per batch; default the run's train.batch (as its eval.jsonl was computed), else 8. */
@@ -60,6 +62,8 @@ interface Target {
   referenceDir?: string;
   cacheDir?: string;
   notes: string[];
+  /** Where schedules are read: the step the evaluated weights were saved at (a run's last step). */
+  clock: { step: number; totalSteps: number };
 }
 
 type RunConfigJson = {
@@ -67,14 +71,16 @@ type RunConfigJson = {
   reference?: { path?: string };
   data?: { train?: string; eval?: string | null; format?: string; loss_on?: string; max_len?: number };
   train?: { batch?: number };
+  /** Each param's value as the run used it (printed IR: `0.5`, `linear(0.9 -> 0.05)`), --param overrides included. */
+  params?: Record<string, string>;
 };
 
 async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   if (o.runDir === undefined) {
     if (o.model === undefined || o.data === undefined) return ['give a RUN_DIR, or both --model DIR and --data FILE'];
-    const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? 512, batch: o.batch ?? 8, notes: [] };
+    const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? modelPositions({ path: o.model }) ?? 512, batch: o.batch ?? 8, notes: [], clock: { step: 0, totalSteps: 1 } };
     if (o.objective !== undefined) {
-      const ir = compileObjective(o.objective, o.settings);
+      const ir = compileObjective(o.objective, o.settings, paramTexts({}, o.params));
       if (typeof ir === 'string') return [ir];
       target.ir = ir;
       target.baseDir = dirname(resolve(o.objective));
@@ -91,19 +97,22 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   }
   const notes: string[] = [];
   let modelDir = o.model;
+  const latest = await latestCheckpoint(o.runDir);
   if (modelDir === undefined) {
     if (existsSync(join(o.runDir, 'final', 'config.json'))) modelDir = join(o.runDir, 'final');
     else {
-      const latest = await latestCheckpoint(o.runDir);
       if (latest === undefined) return [`${o.runDir}: no final/ model and no checkpoint`];
       modelDir = latest.dir;
       notes.push(`no final/ model yet: evaluating ${latest.dir}`);
     }
   }
+  // The run's last step: a schedule such as λ = linear(0.9 -> 0.05) is evaluated where training ended.
+  const clock = latest === undefined ? { step: 0, totalSteps: 1 } : stateClock(latest.dir);
   const dataFile = o.data ?? config.data?.eval ?? undefined;
   if (dataFile === undefined || dataFile === null) return [`${o.runDir}/config.json names no eval data; pass --data FILE`];
   const objectiveFile = o.objective ?? join(o.runDir, 'objective.sftgo');
-  const ir = compileObjective(objectiveFile, o.settings);
+  // The run's params (its --param overrides included) unless --objective names another objective; --param wins.
+  const ir = compileObjective(objectiveFile, o.settings, paramTexts(o.objective === undefined ? config.params ?? {} : {}, o.params));
   if (typeof ir === 'string') return [ir];
   // The run's reference, unless --objective or --set reference.path names another.
   const ownReference = o.objective !== undefined || (o.settings ?? []).some((s) => s.block === 'reference');
@@ -117,7 +126,26 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
     format: config.data?.format ?? 'auto', lossOn: config.data?.loss_on ?? 'response', maxLen: o.maxLen ?? config.data?.max_len ?? 512,
     // Rankings `per batch` depend on the batches: the run's own size reproduces its eval.jsonl.
     batch: o.batch ?? config.train?.batch ?? 8,
+    clock,
   };
+}
+
+/** step and totalSteps from a checkpoint's state.json; the start of a one-step run when unreadable. */
+function stateClock(checkpoint: string): { step: number; totalSteps: number } {
+  try {
+    const state = JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8')) as { step?: unknown; totalSteps?: unknown };
+    if (typeof state.step === 'number' && typeof state.totalSteps === 'number' && state.totalSteps > 0) return { step: state.step, totalSteps: state.totalSteps };
+  } catch {
+    // fall through
+  }
+  return { step: 0, totalSteps: 1 };
+}
+
+/** Param values as compile() takes them: the recorded ones, then the command line's. */
+function paramTexts(recorded: Record<string, string>, flags: readonly ParamOverride[] = []): Record<string, string> {
+  const out: Record<string, string> = { ...recorded };
+  for (const p of flags) out[p.name] = p.text;
+  return out;
 }
 
 /** reference.path as `sftgoc run` resolves it (relative to the file that wrote it; --set: the working directory). */
@@ -126,11 +154,11 @@ function referenceOf(ir: Objective, file: string): string | undefined {
 }
 
 /** The compiled objective, or one message with its diagnostics. */
-function compileObjective(file: string, settings: readonly SetOverride[] = []): Objective | string {
+function compileObjective(file: string, settings: readonly SetOverride[] = [], params: Record<string, string> = {}): Objective | string {
   if (!existsSync(file)) return `cannot read ${file}: no such file`;
-  const compiled = compileFile(file, { set: compileOverrides({ params: [], settings }).set });
+  const compiled = compileFile(file, { set: compileOverrides({ params: [], settings }).set, params });
   if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {
-    return `${file} does not compile:\n${renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), true)}`;
+    return `${file} does not compile:\n${renderCompiled(compiled, true)}`;
   }
   return compiled.objective;
 }
@@ -192,7 +220,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   let result: EvalResult;
   try {
     const batches = makeBatches(data.samples, { batchSize: target.batch, seed: 0, epoch: 0, padId: tok.tokenizer.padId, shuffle: false });
-    result = evaluate(model, objective, batches, { step: 0, totalSteps: 1 });
+    result = evaluate(model, objective, batches, target.clock);
   } finally {
     model.dispose();
   }

@@ -36,7 +36,7 @@ export function loadRunInputs(config: RunConfig, options: { skipBadRecords: bool
   const data = { train: [] as Sample[], eval: [] as Sample[] };
   const stats: RunInputs['stats'] = { train: { records: 0, skipped: 0, samples: 0, truncated: 0, tokens: 0, lossTokens: 0 } };
   if (options.loadData !== false) {
-    const common = { tokenizer, format: config.data.format as 'auto', maxLen: config.data.maxLen, lossOn: config.data.lossOn as 'response', skipBadRecords: options.skipBadRecords };
+    const common = { tokenizer, format: config.data.format as 'auto', maxLen: config.data.maxLen, lossOn: config.data.lossOn as 'response', skipBadRecords: options.skipBadRecords, maxRecordBytes: config.data.maxRecordBytes };
     const train = loadDataset(config.data.train, common);
     errors.push(...train.errors.map(formatDataError));
     data.train = train.samples;

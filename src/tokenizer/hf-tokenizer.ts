@@ -3,6 +3,7 @@
 // chat templates, so those are rendered with @huggingface/jinja as transformers does.
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { Template } from '@huggingface/jinja';
+import { renderBounded } from './bounded-template.js';
 import { join } from 'node:path';
 import { readTokenizerFiles, type TokenizerFiles } from './load-files.js';
 import { alignOffsets } from './offsets.js';
@@ -87,7 +88,8 @@ class HfBackedTokenizer implements Tokenizer {
   applyChatTemplate(messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean } = {}): string | undefined {
     if (this.chatTemplate === undefined) return undefined;
     this.template ??= new Template(this.chatTemplate);
-    return this.template.render({
+    // Bounded: a downloaded template must not hang or exhaust the run (src/tokenizer/bounded-template.ts).
+    return renderBounded(this.template, {
       ...this.specialTokens,
       messages: messages.map((m) => ({ role: m.role, content: m.content })),
       add_generation_prompt: options.addGenerationPrompt ?? false,

@@ -66,7 +66,17 @@ export function checkpointDir(runDir: string, step: number): string {
   return join(runDir, 'checkpoints', `step-${step}`);
 }
 
+/** Roughly what a checkpoint takes on disk: float32 weights and two Adam moments per weight, plus the tokenizer. */
+async function checkpointBytes(options: SaveCheckpointOptions): Promise<number> {
+  let weights = 0;
+  for (const [, v] of options.model.params) weights += v.size;
+  let tokenizer = 0;
+  for (const file of options.tokenizerFiles) tokenizer += await stat(file).then((s) => s.size, () => 0);
+  return weights * 4 * 3 + tokenizer;
+}
+
 export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions): Promise<void> {
+  const expected = await checkpointBytes(options);
   await writeDirAtomic(dir, async (temp) => {
     await options.saveModel(options.model, temp);
     for (const file of options.tokenizerFiles) await copyFile(file, join(temp, basename(file)));
@@ -76,7 +86,7 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
     await writeSafetensors(join(temp, 'optimizer.safetensors'), entries, { step: String(options.optimizer.stepCount) });
     // state.json last: a directory with it is complete even if the rename were not atomic.
     await writeFileAtomic(join(temp, 'state.json'), `${JSON.stringify(options.state, null, 2)}\n`);
-  });
+  }, expected);
 }
 
 /** The checkpoint with the highest step under runDir/checkpoints that has a state.json, if any. */

@@ -4,7 +4,8 @@
 // and compare pass through compile()) are checked against schemas/*.schema.json, with spans and
 // did-you-mean (E04xx). This module only fills defaults, resolves paths and picks the bundled model;
 // `errors` is left for the one value the schemas do not decode (an lr_schedule in no known form).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { presetConfig } from '../model/presets.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { SettingsSpans } from '../ir/nodes.js';
 import { formatLrSchedule, parseLrSchedule, type LrSchedule, type LrScheduleKind } from './schedule.js';
@@ -25,7 +26,27 @@ export interface DataSettings {
   eval?: string;
   format: string;
   lossOn: string;
+  /** Tokens per sample at most; by default the model's positions. */
   maxLen: number;
+  /** Bytes of one JSON Lines record at most, checked while reading. */
+  maxRecordBytes: number;
+}
+
+/** Used when the model's positions cannot be read (its config.json is checked later, with the file named). */
+const FALLBACK_MAX_LEN = 512;
+export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
+
+/** The positions of a model directory (config.json) or preset; undefined when they cannot be read. */
+export function modelPositions(model: { path?: string; preset?: string }): number | undefined {
+  if (model.preset !== undefined) return presetConfig(model.preset)?.maxPositions;
+  if (model.path === undefined) return undefined;
+  try {
+    const raw = JSON.parse(readFileSync(join(model.path, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const n = raw.n_positions ?? raw.max_position_embeddings;
+    return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface TrainSettings {
@@ -173,8 +194,13 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
     train: path('data', 'train') ?? join(assets, 'data', 'train.jsonl'),
     format: read.string('data', 'format', 'auto')!,
     lossOn: read.string('data', 'loss_on', 'response')!,
-    maxLen: read.number('data', 'max_len', 512),
+    maxLen: read.number('data', 'max_len', modelPositions(model) ?? FALLBACK_MAX_LEN),
+    maxRecordBytes: read.number('data', 'max_record_bytes', DEFAULT_MAX_RECORD_BYTES),
   };
+  const positions = modelPositions(model);
+  if (positions !== undefined && data.maxLen > positions) {
+    errors.push(`data.max_len: ${data.maxLen} is more than the model's ${positions} positions; set data.max_len = ${positions} or less`);
+  }
   const evalPath = path('data', 'eval') ?? (usesBundledData ? join(assets, 'data', 'eval.jsonl') : undefined);
   if (evalPath !== undefined) data.eval = evalPath;
 
@@ -231,7 +257,7 @@ export function runConfigToJson(config: RunConfig): Record<string, unknown> {
     source: config.source,
     model: { ...config.model },
     ...(config.reference ? { reference: { ...config.reference } } : {}),
-    data: { train: config.data.train, eval: config.data.eval ?? null, format: config.data.format, loss_on: config.data.lossOn, max_len: config.data.maxLen },
+    data: { train: config.data.train, eval: config.data.eval ?? null, format: config.data.format, loss_on: config.data.lossOn, max_len: config.data.maxLen, max_record_bytes: config.data.maxRecordBytes },
     train: {
       epochs: t.epochs, steps: t.steps, batch: t.batch, grad_accum: t.gradAccum, lr: t.lr,
       lr_schedule: formatLrSchedule(t.lrSchedule), weight_decay: t.weightDecay, eps: t.eps, betas: t.betas,

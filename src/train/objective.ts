@@ -5,6 +5,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Batch, Sample } from '../data/types.js';
 import type { CausalLM } from '../model/types.js';
 import * as tfjs from '@tensorflow/tfjs';
+import { DEFAULT_HEAD_CHUNK } from '../head/chunk-size.js';
 import { tokenStats } from '../head/fused-ce.js';
 import { maskedMean, tokenCe } from './token-ce.js';
 
@@ -75,8 +76,6 @@ export interface StepObjective {
   setState?(state: unknown): string[];
 }
 
-/** Vocabulary entries per chunk of the fused head: one chunk for small vocabularies, bounded memory for large ones. */
-export const HEAD_CHUNK = 8192;
 
 /**
  * Per-token ce [batch, seq] through the fused head of src/head/ (hidden states × output embedding,
@@ -88,7 +87,7 @@ export function fusedTokenCe(model: CausalLM, batch: BatchTensors): tf.Tensor2D 
     const [b, t] = batch.inputIds.shape;
     const hidden = model.hidden(batch.inputIds);
     const flat = tfjs.reshape(hidden, [b * t, hidden.shape[2]]) as tf.Tensor2D;
-    const { ce } = tokenStats(flat, model.outputEmbedding(), tfjs.reshape(batch.targets, [b * t]) as tf.Tensor1D, { chunkSize: HEAD_CHUNK });
+    const { ce } = tokenStats(flat, model.outputEmbedding(), tfjs.reshape(batch.targets, [b * t]) as tf.Tensor1D, { chunkSize: DEFAULT_HEAD_CHUNK });
     return tfjs.reshape(ce, [b, t]) as tf.Tensor2D;
   });
 }

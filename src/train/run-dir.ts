@@ -2,7 +2,8 @@
 // checkpoints/, final/. This class owns the small files; checkpoint.ts owns checkpoints and final/.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { cleanInterruptedWrites, writeFileAtomic } from './atomic.js';
+import { asDiskError } from './disk-error.js';
 import type { EvalMetrics, StepMetrics } from './metrics.js';
 
 export class RunDirectory {
@@ -36,11 +37,16 @@ export class RunDirectory {
   // One JSON object per line; an append of one short line is not torn in practice, and a resume
   // rewrites both files (truncateAfter) so that they end at the checkpoint it continues from.
   async appendMetrics(m: StepMetrics): Promise<void> {
-    await appendFile(this.metricsFile, `${JSON.stringify(m)}\n`);
+    await append(this.metricsFile, `${JSON.stringify(m)}\n`);
   }
 
   async appendEval(e: EvalMetrics): Promise<void> {
-    await appendFile(this.evalFile, `${JSON.stringify(e)}\n`);
+    await append(this.evalFile, `${JSON.stringify(e)}\n`);
+  }
+
+  /** Removes the temporaries of saves a killed process left behind (hold the lock first). */
+  async cleanInterruptedWrites(): Promise<string[]> {
+    return cleanInterruptedWrites([this.path, join(this.path, 'checkpoints'), this.cacheDir]);
   }
 
   /** Drops the lines of steps after `step` (written after the checkpoint a resume continues from). */
@@ -62,5 +68,13 @@ export class RunDirectory {
       });
       await writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));
     }
+  }
+}
+
+async function append(file: string, line: string): Promise<void> {
+  try {
+    await appendFile(file, line);
+  } catch (e) {
+    throw asDiskError(e, file, Buffer.byteLength(line));
   }
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferOutput } from '../../src/cli/output.js';
-import { runGroups, type GroupsOptions } from '../../src/groupers/groups-command.js';
+import { runGroups, type GroupsOptions } from '../../src/app/groups.js';
 
 const RECORDS = [
   { prompt: 'Question: Where is Velmora?\nAnswer:', completion: ' Velmora lies north of the river, near the old town of Kopel.' },

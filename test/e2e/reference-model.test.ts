@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
-import { runGroups } from '../../src/groupers/groups-command.js';
+import { runGroups } from '../../src/app/groups.js';
 import { createModel, presetConfig, saveModel } from '../../src/model/index.js';
 import { runEval, type EvalOptions } from '../../src/run/eval-run.js';
-import { runFile } from '../../src/run/run-file.js';
+import { runFile } from '../../src/app/run.js';
 import { repoRoot } from '../helpers/golden.js';
 
 const BUNDLED_MODEL = join(repoRoot, 'assets', 'default', 'model');

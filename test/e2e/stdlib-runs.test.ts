@@ -13,7 +13,7 @@ import { BufferOutput } from '../../src/cli/output.js';
 import type { SetOverride } from '../../src/cli/overrides.js';
 import type { BlockName } from '../../src/parse/ast.js';
 import { runEval } from '../../src/run/eval-run.js';
-import { runFile } from '../../src/run/run-file.js';
+import { runFile } from '../../src/app/run.js';
 import { repoRoot } from '../helpers/golden.js';
 
 // The repository root, not this file's folder: CI runs the compiled copy under dist/test/.

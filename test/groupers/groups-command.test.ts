@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferOutput } from '../../src/cli/output.js';
-import { runGroups, type GroupsOptions } from '../../src/groupers/groups-command.js';
+import { runGroups, type GroupsOptions } from '../../src/app/groups.js';
 
 const RECORDS = [
   { prompt: 'Question: Where is Velmora?\nAnswer:', completion: ' Velmora lies north of the river, near the old town.', scores: { fact: [{ start: 1, end: 8, score: 1 }] } },
@@ -106,11 +106,11 @@ describe('groupers: sftgoc groups', () => {
     assert.ok(!coloured.stdoutText.includes('⟦'), 'colours replace the brackets');
   });
 
-  it('dynamic groups without a model: exit 1 with what to add', async () => {
-    const file = write('d.sftgo', 'group hard = loss(top 50%)\nloss = max(groups)\n');
+  it('dynamic groups without a model block: the model sftgoc run would train (the bundled one), said on stderr', async () => {
+    const file = write('d.sftgo', 'group hard = loss(top 50%)\nloss = max(groups)\ntrain { backend = "cpu" }\n');
     const out = new BufferOutput();
-    assert.equal(await runGroups(file, { ...base, data }, out), 1);
-    assert.match(out.stderrText, /group 'hard' selects by the model's values .* give --model DIR or a model \{ path = "DIR" \} block/);
+    assert.equal(await runGroups(file, { ...base, data, limit: 1, quiet: false }, out), 0, out.stderrText);
+    assert.match(out.stderrText, /model: .*assets\/default\/model, the model sftgoc run would use/);
   });
 
   it('with a model: ce on every loss token, and loss() groups take the highest-ce tokens', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BufferOutput } from '../../src/cli/output.js';
 import { compile, compileFile } from '../../src/compile.js';
 import { hasErrors } from '../../src/diagnostics/diagnostic.js';
-import { runGroups } from '../../src/groupers/groups-command.js';
+import { runGroups } from '../../src/app/groups.js';
 import { runInit, starterFiles } from '../../src/init/index.js';
 
 describe('sftgoc init', function () {

@@ -18,7 +18,8 @@ describe('run settings (RunConfig)', () => {
       epochs: 3, steps: 0, batch: 16, gradAccum: 1, lr: 3e-4, lrSchedule: { kind: 'cosine', warmup: 0.07 }, weightDecay: 0.05,
       eps: 1e-8, betas: [0.9, 0.999], clipGrad: 1, seed: 1, evalEvery: 50, saveEvery: 200, out: '/work/runs/demo-2026-11-22T04-05-09', backend: 'auto',
     });
-    assert.deepEqual(config.data, { train: '/pkg/assets/default/data/train.jsonl', eval: '/pkg/assets/default/data/eval.jsonl', format: 'auto', lossOn: 'response', maxLen: 512 });
+    assert.deepEqual(config.data, { train: '/pkg/assets/default/data/train.jsonl', eval: '/pkg/assets/default/data/eval.jsonl', format: 'auto', lossOn: 'response', maxLen: 128, maxRecordBytes: 8 * 1024 * 1024 });
+    // max_len defaults to the model's positions: the tiny preset has 128.
     // No bundled model directory under /pkg: the tiny preset with the bundled tokenizer.
     assert.deepEqual(config.model, { preset: 'tiny', tokenizer: '/pkg/assets/default/tokenizer' });
     assert.equal(runConfigToJson(config).train && (runConfigToJson(config).train as { lr_schedule: string }).lr_schedule, 'cosine(warmup = 7%)');

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
 import type { SetOverride } from '../../src/cli/overrides.js';
 import { runEval } from '../../src/run/eval-run.js';
-import { runFile, type RunFileOptions } from '../../src/run/run-file.js';
+import { runFile, type RunFileOptions } from '../../src/app/run.js';
 
 const records = [
   { prompt: 'Question: What colour is the sky?\nAnswer:', completion: ' The sky is blue.' },

@@ -4,7 +4,9 @@
 // touches (makeBatches' seeded shuffle, so both engines see the same micro-batches), and where to
 // write. Loss tokens are listed per sample as the positions t whose target t + 1 carries a loss,
 // so concatenating a micro-batch's samples gives the tfjs engine's LossTokens order.
+import { collate } from '../../data/batch.js';
 import type { Sample } from '../../data/types.js';
+import { lossTokensOf, tokenTexts } from '../../lower/loss-tokens.js';
 import { mixSeed, mulberry32, shuffled } from '../../data/prng.js';
 import { REF_CE_KEY, type ScoreStore } from '../../groupers/store.js';
 import type { RunConfig } from '../../train/config.js';
@@ -69,7 +71,7 @@ export function epochOrders(train: readonly Sample[], settings: { batch: number;
 export function exportSamples(samples: readonly Sample[], emitted: EmittedObjective, store: ScoreStore | undefined): ExportedSample[] {
   const keys = Object.keys(emitted.staticScorers);
   const per = store?.forSamples(samples);
-  const texts = emitted.regexPatterns.length > 0 ? (store?.texts(samples) ?? samples.map(tokenTexts)) : undefined;
+  const texts = emitted.regexPatterns.length > 0 ? store?.texts(samples) : undefined;
   const patterns = emitted.regexPatterns.map((p) => new RegExp(p, 'u'));
   return samples.map((s, row) => {
     const loss = lossPositions(s);
@@ -77,16 +79,12 @@ export function exportSamples(samples: readonly Sample[], emitted: EmittedObject
     const out: ExportedSample = { ids: s.ids, loss, reward: s.reward, advantage: s.advantage, scores: {}, regex: {} };
     for (const key of keys) out.scores[key] = pick(per![key]![row]!);
     if (emitted.needs.refCe) out.ref_ce = pick(per![REF_CE_KEY]![row]!);
-    emitted.regexPatterns.forEach((p, i) => (out.regex[p] = loss.map((t) => patterns[i]!.test(texts![row]![t + 1] ?? ''))));
+    if (patterns.length > 0) {
+      // The loss tokens' texts as the tfjs engine reads them: the store's, else the samples' offsets.
+      const own = texts === undefined ? tokenTexts(collate([s], 0), lossTokensOf(collate([s], 0))) : loss.map((t) => texts[row]![t + 1] ?? '');
+      emitted.regexPatterns.forEach((p, i) => (out.regex[p] = own.map((text) => patterns[i]!.test(text))));
+    }
     return out;
-  });
-}
-
-/** Each token's text (its character span of the rendered sample), as the tfjs engine's tokenTexts. */
-function tokenTexts(s: Sample): string[] {
-  return s.ids.map((_, t) => {
-    const span = s.offsets[t];
-    return span === undefined ? '' : s.text.slice(span[0], span[1]);
   });
 }
 

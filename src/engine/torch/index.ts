@@ -30,10 +30,10 @@ export interface TorchPlan {
 
 /** The Python, device and process count a run would use, or why it cannot run. */
 export function planTorch(options: EngineInputs['options'] = {}): { ok: true; plan: TorchPlan } | { ok: false; problems: string[] } {
-  const found = findPython(options.python);
-  if (!found.ok) return { ok: false, problems: [found.message] };
   const nproc = options.nproc ?? 1;
   if (!Number.isInteger(nproc) || nproc < 1 || nproc > 1024) return { ok: false, problems: [`--nproc ${nproc}: expected a whole number from 1 to 1024`] };
+  const found = findPython(options.python);
+  if (!found.ok) return { ok: false, problems: [found.message] };
   const want = options.device ?? 'auto';
   if (want === 'cuda' && !found.env.cuda) return { ok: false, problems: [`--device cuda: ${found.env.python} has torch ${found.env.torchVersion} without a usable CUDA device; use --device cpu`] };
   const device = want === 'auto' ? (found.env.cuda ? 'cuda' : 'cpu') : want;

@@ -23,10 +23,19 @@ function num(x: number): string {
   return Number.isFinite(x) ? x.toPrecision(4) : String(x);
 }
 
-export function renderHtml(view: GroupsView): string {
+/** The page's own body rule; a page that embeds the view (report.html) has its own. */
+const BODY_CSS = 'body{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}';
+
+/** The pieces of the heat-map that another page can embed: its CSS (without a body rule), legend and samples. */
+export interface HtmlParts {
+  css: string;
+  legend: string;
+  samples: string[];
+}
+
+export function htmlParts(view: GroupsView): HtmlParts {
   const rest = view.groupNames.length - 1;
   const css = [
-    'body{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}',
     '.sample{margin:1.5em 0;padding:1em;border:1px solid #ddd;border-radius:6px}',
     '.meta{font-size:.85em;color:#666;margin-bottom:.5em}',
     '.text{font-family:ui-monospace,monospace;white-space:pre-wrap;line-height:1.9}',
@@ -55,17 +64,23 @@ export function renderHtml(view: GroupsView): string {
     const counts = view.groupNames.map((g) => `${escapeHtml(g)} ${s.tokens.filter((t) => t.group === g).length}`).join(', ');
     return `<div class="sample"><div class="meta">sample ${s.index} (${escapeHtml(s.file)}:${s.line}): ${counts}</div><div class="text">${spans.join('')}</div></div>`;
   });
+  const legend = `<div class="legend"><p>Groups: ${legendGroups}</p>${heatLegend}<p>Grey: prompt tokens (no loss). Hover a token for its scores.</p></div>`;
+  return { css, legend, samples };
+}
+
+export function renderHtml(view: GroupsView): string {
+  const { css, legend, samples } = htmlParts(view);
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
     `<title>${escapeHtml(view.objective)}: token groups</title>`,
-    `<style>\n${css}\n</style>`,
+    `<style>\n${BODY_CSS}\n${css}\n</style>`,
     '</head>',
     '<body>',
     `<h1>${escapeHtml(view.objective)}: token groups</h1>`,
-    `<div class="legend"><p>Groups: ${legendGroups}</p>${heatLegend}<p>Grey: prompt tokens (no loss). Hover a token for its scores.</p></div>`,
+    legend,
     ...samples,
     '</body>',
     '</html>',

@@ -3,6 +3,7 @@
 import { findPython, type PythonEnv } from '../../../src/engine/torch/python-env.js';
 
 let found: PythonEnv | string | undefined;
+let skipNoted = false;
 
 /** The Python with torch, or the reason there is none (asked once per test process). */
 export function torchPython(): PythonEnv | string {
@@ -17,7 +18,9 @@ export function torchPython(): PythonEnv | string {
 export function requireTorch(ctx: Mocha.Context): PythonEnv {
   const env = torchPython();
   if (typeof env === 'string') {
-    console.log(`      skipped: no Python with torch (${env.split(' (')[0]}); apt-get install python3-torch libopenblas0-pthread`);
+    // One line per test process, however many suites skip.
+    if (!skipNoted) console.log(`      torch engine tests skipped: no Python with torch (${env.split(' (')[0]}); apt-get install python3-torch libopenblas0-pthread`);
+    skipNoted = true;
     ctx.skip();
   }
   return env as PythonEnv;

@@ -76,7 +76,7 @@ describe('torch engine: emitted objective against the reference evaluator', func
       }
     };
     for (const [name, source] of Object.entries(FUNCTIONS)) add(name, objective(source), [0, 3, 10]);
-    for (const dir of ['stdlib', 'examples']) {
+    for (const dir of ['stdlib', 'stdlib/paper', 'examples']) {
       for (const f of readdirSync(join(repoRoot, dir)).filter((x) => x.endsWith('.sftgo'))) {
         const compiled = compileFile(join(repoRoot, dir, f));
         assert.ok(compiled.objective, f);

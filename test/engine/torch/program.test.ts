@@ -40,6 +40,14 @@ describe('compile --emit torch', function () {
     assert.match(out.stderrText, /--out DIR/);
   });
 
+  it('the chunked head (ce and entropy, recomputed in the backward) equals full logits with autograd, values and gradients', function () {
+    const python = requireTorch(this).python;
+    const r = spawnSync(python, [join(repoRoot, 'test', 'engine', 'torch', 'eval_head.py'), join(dir, 'card')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const worst = JSON.parse(r.stdout) as { value: number; grad: number };
+    assert.ok(worst.value < 1e-12 && worst.grad < 1e-12, JSON.stringify(worst));
+  });
+
   it("compute_loss_func on Hugging Face logits and labels equals the reference evaluator on the ce they imply", function () {
     const python = requireTorch(this).python;
     const programDir = join(dir, 'card');

@@ -17,7 +17,7 @@ import { BufferOutput } from '../../../src/cli/output.js';
 import type { SetOverride } from '../../../src/cli/overrides.js';
 import type { BlockName } from '../../../src/parse/ast.js';
 import { runEval } from '../../../src/run/eval-run.js';
-import { runFile, type RunFileOptions } from '../../../src/run/run-file.js';
+import { runFile, type RunFileOptions } from '../../../src/app/run.js';
 import { repoRoot } from '../../helpers/golden.js';
 import { requireTorch } from './helpers.js';
 

@@ -260,11 +260,65 @@ def save_model(model, directory, config):
         f.write('\n')
 
 
-def token_stats(model, ids, rows, targets, entropy):
+class ChunkedHead(torch.autograd.Function):
+    """Per-token ce and entropy of softmax(h·Wᵀ) for N rows, computed `chunk` rows at a time and
+    recomputed in the backward pass, so at most chunk × V logits exist at once (the full [N, V]
+    logits of a long batch and a 128k vocabulary would not fit). The plain reference is
+    plain_head() below; the test suite compares the two, values and gradients.
+      ce_t = lse_t − l_t[y_t]        ∂ce/∂l = p − onehot(y)
+      H_t  = lse_t − Σ p·l           ∂H/∂l  = −p ⊙ (l − Σ p·l)
+    """
+
+    @staticmethod
+    def forward(ctx, hidden, weight, targets, chunk):
+        ces, ents = [], []
+        for a in range(0, hidden.shape[0], chunk):
+            logits = hidden[a:a + chunk] @ weight.T
+            logp = torch.log_softmax(logits, dim=-1)
+            ces.append(-logp.gather(1, targets[a:a + chunk, None])[:, 0])
+            ents.append(-(logp.exp() * logp).sum(-1))
+        ctx.save_for_backward(hidden, weight, targets)
+        ctx.chunk = chunk
+        # An unused output (the entropy, for most objectives) gets None, not zeros: no work for it.
+        ctx.set_materialize_grads(False)
+        empty = hidden.new_zeros(0)
+        return (torch.cat(ces) if ces else empty), (torch.cat(ents) if ents else empty)
+
+    @staticmethod
+    def backward(ctx, g_ce, g_ent):
+        hidden, weight, targets = ctx.saved_tensors
+        chunk = ctx.chunk
+        g_hidden = torch.zeros_like(hidden)
+        g_weight = torch.zeros_like(weight)
+        for a in range(0, hidden.shape[0], chunk):
+            h = hidden[a:a + chunk]
+            logits = h @ weight.T
+            logp = torch.log_softmax(logits, dim=-1)
+            p = logp.exp()
+            d = torch.zeros_like(p)
+            if g_ce is not None:
+                d = p * g_ce[a:a + chunk, None]
+                d.scatter_add_(1, targets[a:a + chunk, None], -g_ce[a:a + chunk, None])
+            if g_ent is not None:
+                mean_l = (p * logits).sum(-1, keepdim=True)
+                d = d - g_ent[a:a + chunk, None] * p * (logits - mean_l)
+            g_hidden[a:a + chunk] = d @ weight
+            g_weight += d.T @ h
+        return g_hidden, g_weight, None, None
+
+
+def plain_head(hidden, weight, targets):
+    """The reference: full logits, log-softmax, autograd."""
+    logp = torch.log_softmax(hidden @ weight.T, dim=-1)
+    return -logp.gather(1, targets[:, None])[:, 0], -(logp.exp() * logp).sum(-1)
+
+
+HEAD_CHUNK = 4096
+
+
+def token_stats(model, ids, rows, targets, entropy, chunk=HEAD_CHUNK):
     """ce (and entropy) [N] of the loss tokens only: their hidden rows are gathered before the head."""
     hidden = model.hidden(ids)
     flat = hidden.reshape(-1, hidden.shape[-1])[rows]
-    logp = torch.log_softmax(flat @ model.output_embedding().T, dim=-1)
-    ce = -logp.gather(1, targets[:, None])[:, 0]
-    ent = -(logp.exp() * logp).sum(-1) if entropy else None
-    return ce, ent
+    ce, ent = ChunkedHead.apply(flat, model.output_embedding(), targets, chunk)
+    return ce, (ent if entropy else None)

@@ -130,6 +130,8 @@ class Run:
         self.run_dir = spec['run_dir']
         self.stop_file = spec.get('stop_file')
         self.stop = False
+        self.torn = False
+        self.real_tokens = 0
         self.outcome = {'status': 'completed'}
 
     # ---------------------------------------------------------- objective on one micro-batch
@@ -143,10 +145,11 @@ class Run:
         r = self.o.objective(V, H, step, self.total, self.dro, training and first)
         return r.loss, ce.mean(), r.groups
 
-    def batches(self, order, kind):
-        samples = self.samples[kind]
+    def micro_batch(self, order, index, kind='train'):
+        """Micro-batch `index` of an epoch's order, built when it is needed (an epoch never sits on the device whole)."""
         b = self.t['batch']
-        return [MicroBatch([samples[i] for i in order[j:j + b]], self.pad_id, self.needs, self.device) for j in range(0, len(order), b)]
+        samples = self.samples[kind]
+        return MicroBatch([samples[i] for i in order[index * b:(index + 1) * b]], self.pad_id, self.needs, self.device)
 
     def reduce(self, values):
         """Sums a list of floats over the ranks (float64)."""
@@ -158,6 +161,7 @@ class Run:
 
     # ---------------------------------------------------------- one update (src/train/step.ts)
     def update(self, mbs, step, lr):
+        """mbs: the update's micro-batches as builders; a process builds only those it computes."""
         k = len(mbs)
         names = self.o.GROUPS
         # loss sum, ce·tokens, tokens, then per group (loss·tokens, tokens)
@@ -166,15 +170,18 @@ class Run:
         if self.o.DRO_SIZES and 0 not in mine:
             # Group DRO moves on the update's first micro-batch; the other ranks replay its group means.
             with torch.no_grad():
-                self.evaluate_batch(mbs[0], step, True, True)
+                self.evaluate_batch(mbs[0](), step, True, True)
         self.opt.zero_grad(set_to_none=True)
+        self.real_tokens = 0
         for i in mine:
-            loss, ce, groups = self.evaluate_batch(mbs[i], step, True, i == 0)
+            mb = mbs[i]()
+            self.real_tokens += mb.real_tokens
+            loss, ce, groups = self.evaluate_batch(mb, step, True, i == 0)
             if loss.requires_grad:
                 (loss / k).backward()
             acc[0] += float(loss)
-            acc[1] += float(ce) * mbs[i].n
-            acc[2] += mbs[i].n
+            acc[1] += float(ce) * mb.n
+            acc[2] += mb.n
             for g, (value, count) in enumerate(groups):
                 acc[3 + 2 * g] += float(value) * count
                 acc[4 + 2 * g] += count
@@ -189,7 +196,8 @@ class Run:
             for p in params:
                 p.grad.copy_(flat[offset:offset + p.numel()].view_as(p))
                 offset += p.numel()
-        acc = self.reduce(acc)
+        acc = self.reduce(acc + [float(self.real_tokens)])
+        self.real_tokens = int(acc.pop())
         loss = acc[0] / k
         metrics = {
             'loss': loss, 'ce': acc[1] / acc[2] if acc[2] > 0 else 0.0,
@@ -208,20 +216,24 @@ class Run:
                 p.grad.mul_(scale)
         for group in self.opt.param_groups:
             group['lr'] = lr
+        self.torn = True
         self.opt.step()
+        self.torn = False
         return metrics, None
 
     # ---------------------------------------------------------- evaluation (src/train/evaluate.ts)
     def evaluate(self, step):
-        batches = self.eval_batches
-        if not batches:
+        order = list(range(len(self.samples['eval'])))
+        count = -(-len(order) // self.t['batch'])
+        if count == 0:
             return None
         names = self.o.GROUPS
         acc = [0.0, 0.0, 0.0] + [0.0] * (2 * len(names))
         with torch.no_grad():
-            for i, mb in enumerate(batches):
+            for i in range(count):
                 if i % self.world != self.rank:
                     continue
+                mb = self.micro_batch(order, i, 'eval')
                 loss, ce, groups = self.evaluate_batch(mb, step, False, False)
                 acc[0] += float(loss) * mb.n
                 acc[1] += float(ce) * mb.n
@@ -242,8 +254,8 @@ class Run:
     # ---------------------------------------------------------- run directory
     def append(self, name, record):
         if self.rank == 0:
-            with open(os.path.join(self.run_dir, name), 'a') as f:
-                f.write(json.dumps(record) + '\n')
+            with open(os.path.join(self.run_dir, name), 'a', encoding='utf-8') as f:
+                f.write(json.dumps(record, separators=(',', ':'), ensure_ascii=False) + '\n')
 
     def model_config(self):
         return self.spec['model']['config']
@@ -326,24 +338,34 @@ class Run:
                 event('note', text='%s is the end of the run (step %d of %d): nothing left to train' % (self.spec['resume_from'], self.step, self.total))
                 self.outcome.update(step=self.step, last_checkpoint=self.spec['resume_from'], final_dir=os.path.join(self.run_dir, 'final'))
                 return self.outcome
-        eval_order = list(range(len(self.samples['eval'])))
-        self.eval_batches = self.batches(eval_order, 'eval')
         self.started = time.time()
         if self.step == 0 and t['eval_every'] > 0:
             self.run_eval()
         event('start', total=self.total, step=self.step)
         orders = self.spec['epoch_orders']
-        current = self.batches(orders[self.epoch], 'train')
         while self.step < self.total:
             if self.micro >= self.mb_per_epoch:
                 self.epoch += 1
                 self.micro = 0
-                current = self.batches(orders[self.epoch], 'train')
-            mbs = current[self.micro:min(self.micro + t['grad_accum'], self.mb_per_epoch)]
+            order = orders[self.epoch]
+            mbs = [(lambda j=j, order=order: self.micro_batch(order, j)) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
             lr = t['lr'] * lr_factor(t['lr_schedule'], self.step, self.total)
             params = self.o.params(self.step, self.total)
             t0 = time.time()
-            metrics, failed = self.update(mbs, self.step, lr)
+            try:
+                metrics, failed = self.update(mbs, self.step, lr)
+            except RuntimeError as e:
+                if 'out of memory' not in str(e).lower():
+                    raise
+                # As the tfjs engine: a training failure (exit 3) after saving the state before this
+                # update, unless the optimizer was cut off half-way through it.
+                self.outcome.update(status='diverged', message='out of memory at step %d (%s); lower train.batch or data.max_len, or raise train.grad_accum'
+                                    % (self.step + 1, str(e).split('\n')[0][:200]))
+                event('note', text=self.outcome['message'])
+                if not self.torn:
+                    self.opt.zero_grad(set_to_none=True)
+                    self.checkpoint()
+                break
             seconds = max(1e-9, time.time() - t0)
             if failed is not None:
                 self.outcome.update(status='diverged', message='non-finite %s at step %d' % (failed, self.step + 1))
@@ -351,7 +373,7 @@ class Run:
                 self.checkpoint()
                 break
             self.opt_steps += 1
-            tokens = sum(mb.real_tokens for mb in mbs)
+            tokens = self.real_tokens
             self.tokens_seen += tokens
             self.step += 1
             self.micro += len(mbs)
@@ -359,7 +381,7 @@ class Run:
                       'groups': metrics['groups'], 'worst_group': metrics['worst_group'], 'tokens_per_s': tokens / seconds, 'elapsed_s': self.elapsed()}
             self.append('metrics.jsonl', record)
             if self.rank == 0:
-                event('step', metrics=record)
+                event('step', metrics=record, cpu_s=time.process_time())
             if t['eval_every'] > 0 and self.step % t['eval_every'] == 0 and self.step < self.total:
                 self.run_eval()
             if t['save_every'] > 0 and self.step % t['save_every'] == 0 and self.step < self.total:
@@ -414,7 +436,8 @@ def main(argv):
         event('config', python=sys.version.split()[0], torch=torch.__version__, device=str(run.device), world_size=run.world)
     outcome = run.train()
     if run.rank == 0:
-        event('done', **outcome)
+        import resource
+        event('done', max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **outcome)
     if run.world > 1:
         dist.barrier()
         dist.destroy_process_group()

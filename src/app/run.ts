@@ -1,8 +1,8 @@
-// `sftgoc run FILE`: compile, resolve the settings, pick the backend, load tokenizer, model and
-// data, create (or resume) the run directory, train, and map the outcome to CLI.md's exit codes.
+// `sftgoc run FILE`: the command line's request as typed data, the pipeline (src/pipeline.ts), and
+// its result printed: diagnostics, progress, the final line or JSON document, CLI.md's exit code.
 // Everything a user got wrong comes back as text naming the file, key or flag; nothing is thrown.
-import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
-import { ExitCode } from '../cli/exit-codes.js';
+import { renderCompiled } from './compile.js';
+import { ExitCode, exitCodeOf, fail as failWith } from './output.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
@@ -11,6 +11,7 @@ import { runPipeline, type RunRequest, type RunResult } from '../pipeline.js';
 import type { RunConfig } from '../train/config.js';
 import { barReporter, lineReporter, type Reporter } from '../train/reporter.js';
 import { ResumeError, TrainInputError, type TrainOutcome } from '../train/trainer.js';
+import { asDiskError, DiskWriteError } from '../train/disk-error.js';
 
 export interface RunFileOptions {
   params: readonly ParamOverride[];
@@ -41,18 +42,17 @@ export interface RunFileResult {
 
 export async function runFile(file: string, options: RunFileOptions, out: Output): Promise<RunFileResult> {
   const human = (text: string) => (options.json ? out.stderr(text) : out.stdout(text));
-  const fail = (exitCode: number, lines: string[]): RunFileResult => {
-    for (const l of lines) out.stderr(l.startsWith('error') ? l : `error: ${l}`);
-    if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: exitCode, errors: lines }, null, 2));
-    return { exitCode };
-  };
+  const reply = { out, json: options.json, quiet: options.quiet };
+  const fail = (exitCode: number, lines: string[]): RunFileResult => ({ exitCode: failWith(reply, exitCode, lines) });
 
-  // Stop cleanly on the first Ctrl-C; a second one exits at once.
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(ExitCode.Interrupted);
-    interrupted = true;
-    out.stderr('\ninterrupt: finishing this step and saving a checkpoint (Ctrl-C again to quit without saving)');
+  // Stop cleanly on the first Ctrl-C or SIGTERM (what SLURM, Kubernetes and spot preemption send):
+  // finish the step, save a checkpoint, exit 130 or 143. A second signal exits at once.
+  let interrupted: NodeJS.Signals | undefined;
+  const signalExit = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted !== undefined) process.exit(signalExit(signal));
+    interrupted = signal;
+    out.stderr(`\n${signal === 'SIGTERM' ? 'terminated' : 'interrupt'}: finishing this step and saving a checkpoint (a second ${signal} quits without saving)`);
   };
   const reporter: Reporter = options.quiet
     ? { ...lineReporter(() => undefined), note: (t) => out.stderr(t) }
@@ -63,18 +63,23 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
     file, compile: compileOverrides({ params: options.params, settings: options.settings }),
     resume: options.resume, backend: options.backend, engine: options.engine ?? 'tfjs', engineOptions: options.engineOptions, skipBadRecords: options.skipBadRecords,
   };
-  if (options.shouldStop === undefined) process.on('SIGINT', onSigint);
+  if (options.shouldStop === undefined) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   let result: RunResult;
+  let runDirPath: string | undefined;
   try {
     result = await runPipeline(request, {
-      reporter, log: human, shouldStop: options.shouldStop ?? (() => interrupted),
+      reporter, log: human, shouldStop: options.shouldStop ?? (() => interrupted !== undefined),
       onCompiled: (compiled) => {
-        const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
+        const rendered = renderCompiled(compiled, options.quiet);
         if (rendered !== '') out.stderr(rendered);
       },
       // One short line for people; every note (what was skipped and why, kernel fixes) goes to config.json.
       onBackend: (backend) => void (options.quiet ? undefined : human(`backend: ${backend.name}${backend.requested === 'auto' ? ' (auto)' : ''}; details in config.json`)),
       onInputs: ({ objective, config, runDir }, inputs) => {
+        runDirPath = runDir.path;
         if (options.quiet) return;
         const skipped = inputs.stats.train.skipped + (inputs.stats.eval?.skipped ?? 0);
         human(
@@ -85,20 +90,27 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
     });
   } catch (e) {
     if (e instanceof ResumeError || e instanceof TrainInputError) return fail(ExitCode.InputError, [e.message]);
+    // A full or read-only disk: the user's environment. Every save is atomic, so the run can go on.
+    const disk = asDiskError(e, options.resume ?? file);
+    if (disk instanceof DiskWriteError) {
+      const dir = options.resume ?? runDirPath ?? 'RUN_DIR';
+      return fail(ExitCode.InputError, [disk.message, `free some space, then continue with: sftgoc run ${file} --resume ${dir}`]);
+    }
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   if (!result.ok) {
-    if (result.kind !== 'diagnostics') return fail(result.kind === 'usage' ? ExitCode.Usage : ExitCode.InputError, result.messages);
+    if (result.kind !== 'diagnostics') return fail(exitCodeOf(result.kind), result.messages);
     const { compiled } = result;
-    const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
+    const rendered = renderCompiled(compiled, options.quiet);
     if (rendered !== '') out.stderr(rendered);
     if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: ExitCode.InputError, diagnostics: compiled.diagnostics }, null, 2));
     return { exitCode: ExitCode.InputError };
   }
   const { outcome, plan } = result;
-  const exitCode = outcome.status === 'completed' ? ExitCode.Success : outcome.status === 'interrupted' ? ExitCode.Interrupted : ExitCode.TrainingFailed;
+  const exitCode = outcome.status === 'completed' ? ExitCode.Success : outcome.status === 'interrupted' ? signalExit(interrupted ?? 'SIGINT') : ExitCode.TrainingFailed;
   const last = outcome.evals.at(-1);
   if (outcome.status === 'diverged') out.stderr(`error: training failed: ${outcome.message}${outcome.lastCheckpoint ? `; last good state saved in ${outcome.lastCheckpoint}` : ''}`);
   if (!options.quiet && outcome.status === 'completed') {

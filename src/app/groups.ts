@@ -7,29 +7,27 @@
 // excess_loss(), ce comparisons); without one such selectors are an error that says what to add.
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
-import { compileFile } from '../compile.js';
 import { formatDataError, loadDataset } from '../data/index.js';
-import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Objective } from '../ir/nodes.js';
 import { formatScorer } from '../ir/print.js';
 import { scorerKey } from '../ir/reference-eval.js';
 import { formatTokenizerErrors, loadTokenizer } from '../tokenizer/index.js';
 import { resolveRunConfig } from '../train/config.js';
-import { objectiveScorers } from './objective-scorers.js';
-import { partitionSamples, selectorsNeedModel, type DynamicValues } from './partition.js';
-import { checkNeeds, needsOf, prepareScores } from './prepare.js';
-import type { SampleScores } from './sample-scores.js';
-import { REF_CE_KEY } from './store.js';
-import { renderHtml } from './view/html.js';
-import { renderJsonl } from './view/jsonl.js';
-import { renderText } from './view/text.js';
-import { buildView } from './view/view-model.js';
-import { compileOverrides } from '../cli/compiler-bridge.js';
+import { analyze, readsModel } from '../analysis/index.js';
+import { partitionSamples, type DynamicValues } from '../groupers/partition.js';
+import { checkNeeds, needsOf, prepareScores } from '../groupers/prepare.js';
+import type { SampleScores } from '../groupers/sample-scores.js';
+import { REF_CE_KEY } from '../groupers/store.js';
+import { renderHtml } from '../groupers/view/html.js';
+import { renderJsonl } from '../groupers/view/jsonl.js';
+import { renderText } from '../groupers/view/text.js';
+import { buildView, type GroupsView } from '../groupers/view/view-model.js';
+import { compileOrFail } from './compile.js';
+import { fail as failWith } from './output.js';
 
 export type GroupsFormat = 'text' | 'jsonl' | 'html';
 
@@ -42,6 +40,11 @@ export interface GroupsOptions {
   format: GroupsFormat;
   /** A Hugging Face model directory for ce and dynamic selectors; else the objective's model block. */
   model?: string;
+  /**
+   * Whether groups that select by the model's values may fall back to the model `sftgoc run` would
+   * train (default true); the report passes false: a base model's values would misdescribe the run.
+   */
+  runModelFallback?: boolean;
   backend?: string;
   /** Write the output here instead of stdout. */
   out?: string;
@@ -53,32 +56,54 @@ export interface GroupsOptions {
 
 /** The names of groups whose selectors need a model, for the message. */
 function dynamicGroups(o: Objective): string[] {
-  return o.partition.groups.filter((g) => selectorsNeedModel({ ...o, partition: { ...o.partition, groups: [g] } })).map((g) => g.name);
+  return o.partition.groups.filter((g) => readsModel(g.selector)).map((g) => g.name);
 }
 
+/** `sftgoc groups FILE`: the view of groups() rendered as text, JSONL or HTML. */
 export async function runGroups(file: string, options: GroupsOptions, out: Output): Promise<number> {
-  const fail = (code: number, lines: string[]): number => {
-    for (const l of lines) out.stderr(l.startsWith('error') ? l : `error: ${l}`);
-    return code;
-  };
+  const view = await groupsView(file, options, out);
+  if (typeof view === 'number') return view;
+  const text =
+    options.format === 'jsonl' ? renderJsonl(view).join('\n') : options.format === 'html' ? renderHtml(view) : renderText(view, { colour: options.colour }).join('\n');
+  if (options.out !== undefined) {
+    try {
+      writeFileSync(options.out, text.endsWith('\n') ? text : `${text}\n`);
+    } catch (e) {
+      return failWith({ out, json: false, quiet: options.quiet }, ExitCode.InputError, [`cannot write ${options.out}: ${(e as Error).message}`]);
+    }
+    if (!options.quiet) out.stderr(`wrote ${options.out}`);
+  } else out.stdout(text);
+  return ExitCode.Success;
+}
+
+/**
+ * The groups view (src/groupers/view/view-model.ts) of the first `limit` samples: compile, settings,
+ * data, precomputed scores, the model's values when there is a model, the partition. Failures are
+ * printed on `out` and their exit code returned. `report` embeds this view in report.html.
+ */
+export async function groupsView(file: string, options: Omit<GroupsOptions, 'format' | 'out' | 'colour'>, out: Output): Promise<GroupsView | number> {
+  const fail = (code: number, lines: string[]): number => failWith({ out, json: false, quiet: options.quiet }, code, lines);
   const note = (line: string) => void (options.quiet ? undefined : out.stderr(line));
 
   // 1. Compile, with --param values (expressions, checked like source) and --set settings (checked
   // against the settings schemas with did-you-mean), exactly as `sftgoc run` does.
   if (!existsSync(file)) return fail(ExitCode.Usage, [`cannot read ${file}: no such file`]);
-  const compiled = compileFile(file, compileOverrides({ params: options.params, settings: options.settings }));
-  const rendered = renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), options.quiet);
-  if (rendered !== '') out.stderr(rendered);
-  if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) return ExitCode.InputError;
-  const ir = compiled.objective;
+  const ir = compileOrFail(file, options, out, options.quiet).objective;
+  if (ir === undefined) return ExitCode.InputError;
 
   // 2. Settings: data, tokenizer, model, reference and batch size, as `sftgoc run` resolves them.
   const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, packageRoot });
   if (errors.length > 0) return fail(ExitCode.InputError, errors.map((e) => `${file}: ${e}`));
-  const modelDir = options.model ?? (ir.settings.model !== undefined ? config.model.path : undefined);
-  const modelPreset = options.model === undefined && ir.settings.model !== undefined ? config.model.preset : undefined;
-  const haveModel = modelDir !== undefined || modelPreset !== undefined;
   const needModel = dynamicGroups(ir);
+  // A model is loaded when one is named, or when a group selects by the model's values: then the
+  // model `sftgoc run` would train (the bundled base model when the file names none).
+  const useRunModel = options.model === undefined && (ir.settings.model !== undefined || (needModel.length > 0 && options.runModelFallback !== false));
+  const modelDir = options.model ?? (useRunModel ? config.model.path : undefined);
+  const modelPreset = useRunModel ? config.model.preset : undefined;
+  const haveModel = modelDir !== undefined || modelPreset !== undefined;
+  if (needModel.length > 0 && ir.settings.model === undefined && options.model === undefined && haveModel) {
+    note(`model: ${modelDir ?? `preset ${modelPreset}`}, the model sftgoc run would use (give --model DIR for another)`);
+  }
   if (needModel.length > 0 && !haveModel) {
     return fail(ExitCode.InputError, [
       `${file}: group${needModel.length > 1 ? 's' : ''} ${needModel.map((g) => `'${g}'`).join(', ')} select${needModel.length > 1 ? '' : 's'} by the model's values ` +
@@ -92,20 +117,20 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   const tokenizer = tok.tokenizer;
   const dataFile = options.data ?? config.data.train;
   const loaded = loadDataset(dataFile, {
-    tokenizer, format: config.data.format as 'auto', maxLen: config.data.maxLen, lossOn: config.data.lossOn as 'response', skipBadRecords: options.skipBadRecords,
+    tokenizer, format: config.data.format as 'auto', maxLen: config.data.maxLen, lossOn: config.data.lossOn as 'response', skipBadRecords: options.skipBadRecords, maxRecordBytes: config.data.maxRecordBytes,
   });
   if (loaded.errors.length > 0) return fail(ExitCode.InputError, loaded.errors.map(formatDataError));
   if (loaded.samples.length === 0) return fail(ExitCode.InputError, [`${dataFile}: no samples`]);
   const corpus = loaded.samples;
   const shown = corpus.slice(0, options.limit);
 
-  const needs = needsOf(ir);
+  const analysis = analyze(ir);
+  const needs = needsOf(ir, analysis);
   const problems = checkNeeds(needs, { train: corpus, eval: [] }, { baseDir: dirname(resolve(file)), referenceDir: config.reference?.path, tokenizer });
   if (problems.length > 0) return fail(ExitCode.InputError, problems.map((e) => `${file}: ${e}`));
 
   // 3. TensorFlow.js only when something runs a network: a model, llmlingua2, the reference model.
-  const statics = objectiveScorers(ir).filter((s) => s.kind === 'static');
-  const usesTf = haveModel || ir.requires.reference || statics.some((s) => s.name === 'llmlingua2') || objectiveScorers(ir).some((s) => s.name === 'excess_loss');
+  const usesTf = haveModel || analysis.reference || analysis.scorers.some((s) => s.name === 'llmlingua2');
   if (usesTf) {
     const { initBackend, isBackendRequest, backendChoices } = await import('../backend/index.js');
     const request = options.backend ?? config.train.backend;
@@ -122,7 +147,7 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   let dynamic: DynamicValues | undefined;
   if (haveModel) {
     const { createModel, loadModel, presetConfig, ModelFileError } = await import('../model/index.js');
-    const { modelTokenValues } = await import('./model-ce.js');
+    const { modelTokenValues } = await import('../groupers/model-ce.js');
     let model;
     try {
       if (modelDir !== undefined) model = await loadModel(modelDir);
@@ -150,27 +175,17 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
   const groups = partitionSamples(ir, shown, store, { batchSize: config.train.batch, dynamic });
   const scores: Record<string, SampleScores[]> = store.forSamples(shown);
   if (dynamic !== undefined) {
-    for (const s of objectiveScorers(ir).filter((x) => x.kind === 'dynamic')) {
+    for (const s of analysis.scorers.filter((x) => x.kind === 'dynamic')) {
       if (s.name === 'loss') scores[scorerKey(s)] = dynamic.ce;
       if (s.name === 'entropy') scores[scorerKey(s)] = dynamic.entropy;
       if (s.name === 'excess_loss') scores[scorerKey(s)] = dynamic.ce.map((c, i) => c.map((x, t) => x - scores[REF_CE_KEY]![i]![t]!));
     }
   }
   const labels: Record<string, string> = { [REF_CE_KEY]: 'ref_ce' };
-  for (const s of objectiveScorers(ir)) labels[scorerKey(s)] = formatScorer(s);
+  for (const s of analysis.scorers) labels[scorerKey(s)] = formatScorer(s);
   const view = buildView({
     labels,
     objective: ir.name, groupNames: [...ir.partition.groups.map((g) => g.name), 'rest'], samples: shown, texts: store.texts(shown), scores, groups, ce: dynamic?.ce,
   });
-  const text =
-    options.format === 'jsonl' ? renderJsonl(view).join('\n') : options.format === 'html' ? renderHtml(view) : renderText(view, { colour: options.colour }).join('\n');
-  if (options.out !== undefined) {
-    try {
-      writeFileSync(options.out, text.endsWith('\n') ? text : `${text}\n`);
-    } catch (e) {
-      return fail(ExitCode.InputError, [`cannot write ${options.out}: ${(e as Error).message}`]);
-    }
-    note(`wrote ${options.out}`);
-  } else out.stdout(text);
-  return ExitCode.Success;
+  return view;
 }

@@ -21,7 +21,7 @@ import { latestCheckpoint } from '../train/checkpoint.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { meanCe, type StepObjective } from '../train/objective.js';
 import { stepObjectiveFor } from './objective-bridge.js';
-import { corpusRanks, objectiveScorers } from '../groupers/objective-scorers.js';
+import { analyzeObjective } from '../analysis/index.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
@@ -196,7 +196,8 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
     let train: readonly Sample[] = data.samples;
     // Training samples matter only for corpus statistics (static scorers, `per corpus` ranks); an
     // objective with only dynamic groups and ref_ce would otherwise run the reference over them for nothing.
-    const needsCorpus = objectiveScorers(target.ir).some((s) => s.kind === 'static') || corpusRanks(target.ir).length > 0;
+    const { scores } = analyzeObjective(target.ir);
+    const needsCorpus = scores.scorers.size > 0 || scores.corpusRanks.length > 0;
     if (target.trainFile !== undefined && needsCorpus) {
       const loadedTrain = loadDataset(target.trainFile, {
         tokenizer: tok.tokenizer, format: target.format as 'auto', lossOn: target.lossOn as 'response', maxLen: target.maxLen, skipBadRecords: true,

@@ -1,8 +1,9 @@
 // Micro-benchmark for the wasm kernel fixes in src/backend/kernels (not a unit test).
 //   npx tsx bench/kernels.ts
 // Prints matMul GFLOP/s for plain, transposeA and transposeB with tfjs's stock wasm kernels, then
-// with our fixes installed, and the time of one embedding (gather) gradient on each backend.
+// with our fixes installed, then through the system BLAS (wasm-blas) when there is one, and the time of one embedding (gather) gradient on each backend.
 import * as tf from '@tensorflow/tfjs';
+import { findBlas } from '../src/backend/blas/library.js';
 import { initBackend } from '../src/backend/index.js';
 import { wasmBinaryDirectory } from '../src/backend/wasm.js';
 
@@ -47,6 +48,14 @@ async function main(): Promise<void> {
   matMulRow('wasm stock');
   await initBackend('wasm');
   matMulRow('wasm fixed');
+  const blas = await findBlas();
+  if (blas.ok) {
+    await initBackend('wasm-blas');
+    matMulRow('wasm-blas');
+    await initBackend('wasm');
+  } else {
+    console.log(`wasm-blas: not run (${blas.reason})`);
+  }
 
   console.log('\nembedding gradient (gather backward), seconds per step');
   const big = { vocab: 32000, width: 256, tokens: 2048 };

@@ -54,7 +54,7 @@ export function peerVerdict(blas: PeerBlas): { fair: boolean; line: string } {
 }
 
 export function probePeerBlas(python: string, threads: number): PeerBlas {
-  const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
   const r = spawnSync(python, [peerScript(), '--blas', '--threads', String(threads)], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`peer --blas failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerBlas;
@@ -97,7 +97,7 @@ export function runPeer(python: string, config: BenchConfig, variant: string, wa
   try {
     const file = path.join(dir, 'request.json');
     writeFileSync(file, JSON.stringify(request));
-    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
     const r = spawnSync(python, [peerScript(), '--request', file], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`peer ${config.name}/${variant} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;

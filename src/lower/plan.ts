@@ -11,6 +11,7 @@
 import type { IrExpr, Objective } from '../ir/nodes.js';
 import { formatNumber, formatScorer, printExpr } from '../ir/print.js';
 import { analyzeObjective, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
+import { AUTO_ORDER } from '../backend/names.js';
 import { DEFAULT_HEAD_CHUNK } from '../head/chunk-size.js';
 
 export interface PlanJson {
@@ -45,7 +46,7 @@ const TOKEN_TEXT: Record<string, string> = {
   ref_ce: 'ref_ce (precomputed)', position: 'position', reward: 'reward (data)', advantage: 'advantage (data)',
 };
 
-const AUTO = 'auto: first of tensorflow-gpu, tensorflow, wasm, cpu that loads';
+const AUTO = `auto: first of ${AUTO_ORDER.join(', ')} that loads`;
 
 export function executionPlan(o: Objective, options: { headChunk?: number } = {}): ExecutionPlan {
   const a = analyzeObjective(o);

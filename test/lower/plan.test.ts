@@ -47,7 +47,7 @@ describe('lowering: execution plan', () => {
     assert.equal(p.precompute.referenceCe, true);
     assert.equal(p.step.state.length, 1);
     assert.equal(p.backend.request, 'wasm');
-    assert.match(executionPlan(objective('loss = mean(ce)')).text, /auto: first of tensorflow-gpu, tensorflow, wasm, cpu that loads/);
+    assert.match(executionPlan(objective('loss = mean(ce)')).text, /auto: first of tensorflow-gpu, tensorflow, wasm-blas, wasm, cpu that loads/);
   });
 
   describe('the binary', function () {

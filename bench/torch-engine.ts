@@ -45,6 +45,9 @@ export async function runTorchEngine(python: string, c: ModelBenchConfig, varian
     const store = new ScoreStore(keys, {}, () => [], data.samples);
     for (const key of keys) store.set(key, data.samples, data.samples.map((s) => Float32Array.from(data.tfidf.get(s.index)!)));
     // The bench model, initialised as the tfjs rows' (seed 1), written once as the program's starting point.
+    // The plain cpu backend of tfjs, chosen explicitly (tfjs would print its tfjs-node banner otherwise).
+    const { initBackend } = await import('../src/backend/index.js');
+    await initBackend('cpu');
     const { createModel } = await import('../src/model/init.js');
     const { saveModel } = await import('../src/model/index.js');
     const model = createModel(benchModelConfig(c), 1);

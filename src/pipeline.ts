@@ -137,9 +137,9 @@ export async function planRun(
   request: RunRequest, compiled: { compiled: CompileResult; objective: Objective; analysis: Analysis }, log: (line: string) => void = () => undefined,
 ): Promise<Staged<{ plan: RunPlan }>> {
   const { objective } = compiled;
-  // --resume is the run directory, an override of train.out.
-  const overrides = request.resume === undefined ? [] : [{ block: 'train' as const, key: 'out', text: JSON.stringify(resolve(request.resume)), flag: `--resume ${request.resume}` }];
-  const { config, errors } = resolveRunConfig(objective.settings, { objectiveName: objective.name, sourceFile: request.file, origins: objective.settingSpans, overrides, packageRoot });
+  const { config, errors } = resolveRunConfig(objective.settings, {
+    objectiveName: objective.name, sourceFile: request.file, origins: objective.settingSpans, resumeDir: request.resume, packageRoot,
+  });
   if (errors.length > 0) return { ok: false, kind: 'input', messages: errors.map((e) => `${request.file}: ${e}`) };
   config.train.backend = request.backend ?? config.train.backend;
   const runDir = new RunDirectory(config.train.out);

@@ -1,5 +1,7 @@
 // Connects the commands to the compiler library (src/compile.ts, src/ir/print.ts, src/parse/).
 // Imported lazily by check and compile, so `sftgoc fmt --help` does not load the checker.
+import { checkLimits } from '../check/limits.js';
+import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { compile } from '../compile.js';
 import { objectiveToJson, printObjective } from '../ir/print.js';
 import { executionPlan } from '../lower/plan.js';
@@ -33,7 +35,15 @@ export const checkSource: CheckSource = (source, file, overrides) => {
 };
 
 export const compileStages: CompileStages = {
-  parse,
+  // --emit ast prints the tree as JSON, recursively: a tree nested past the compiler's bounds is reported instead.
+  parse(source, file) {
+    const parsed = parse(source, file);
+    if (parsed.ast === undefined || hasErrors(parsed.diagnostics)) return parsed;
+    const limits: Diagnostic[] = [];
+    checkLimits([{ ast: parsed.ast }], limits);
+    const tooDeep = limits.filter((d) => d.code === 'E0602' || d.code === 'E0603');
+    return tooDeep.length > 0 ? { ...parsed, diagnostics: [...parsed.diagnostics, ...tooDeep] } : parsed;
+  },
   compileIr(source, file, overrides) {
     const result = compile(source, { file, ...compileOverrides(overrides) });
     const objective = result.objective;

@@ -92,7 +92,7 @@ export async function runCompare(files: readonly string[], options: CompareOptio
       badSource = true;
       continue;
     }
-    const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, overrides: [], packageRoot });
+    const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, packageRoot });
     problems.push(...errors.map((e) => `${file}: ${e}`));
     if (config.data.eval === undefined) problems.push(`${file}: no held-out data to compare on: add data { eval = "FILE" } or --set data.eval=FILE`);
     names.push({ name: ir.name, file });

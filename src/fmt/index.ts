@@ -3,6 +3,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import { parse } from '../parse/index.js';
+import { checkLimits } from '../check/limits.js';
 import { formatSourceFile } from './format.js';
 import { sameTree } from './same-tree.js';
 
@@ -17,6 +18,11 @@ export type FormatResult =
 export function formatSource(source: string, file: string): FormatResult {
   const parsed = parse(source, file);
   if (hasErrors(parsed.diagnostics) || parsed.ast === undefined) return { ok: false, diagnostics: parsed.diagnostics };
+  // The printer recurses over expressions: one nested past the compiler's bounds is reported, not printed.
+  const limits: Diagnostic[] = [];
+  checkLimits([{ ast: parsed.ast }], limits);
+  const tooDeep = limits.filter((d) => d.code === 'E0602' || d.code === 'E0603');
+  if (tooDeep.length > 0) return { ok: false, diagnostics: tooDeep };
   const formatted = formatSourceFile(parsed.ast, source);
   // A formatter bug must never rewrite a user's objective into a different one: re-parse and compare.
   const reparsed = parse(formatted, file);

@@ -4,9 +4,10 @@
 // read those), and the Greek aliases. The parser, the checker, the IR lowering and printers, the
 // evaluators and the engines all read it; nothing here imports another stage.
 //
-// Adding a math function such as `tanh` (docs/architecture.md): one entry in MATH below (value and
-// derivative), its tensor lowering in src/lower/tensor-graph.ts (TypeScript's exhaustiveness check
-// points there), and a case in test/language/builtins.test.ts.
+// Adding a math function such as `tanh` (docs/architecture.md): one entry in MATH below (value,
+// derivative, tensor form, torch spelling) and its derivative points in
+// test/language/builtins.test.ts; a tensor primitive not yet in TensorOps is one more line in
+// src/lower/tensor-graph.ts.
 
 /** LANGUAGE.md §2: each ASCII alias names its Greek letter (`lambda` is `λ`). */
 export const GREEK_ALIASES: Readonly<Record<string, string>> = {
@@ -22,18 +23,45 @@ export function canonicalName(name: string): string {
 export const GREEK_LETTERS: ReadonlySet<string> = new Set(Object.values(GREEK_ALIASES));
 
 /**
+ * The tensor primitives a math function's tensor form may use; src/lower/tensor-graph.ts supplies
+ * them from TensorFlow.js (a new primitive is one line there). `stopGradient` passes the value and
+ * blocks the gradient.
+ */
+export interface TensorOps<T> {
+  exp(x: T): T;
+  log(x: T): T;
+  sqrt(x: T): T;
+  mul(a: T, b: T): T;
+  sign(x: T): T;
+  stopGradient(x: T): T;
+}
+
+export interface MathFunction {
+  /** The value, for constant folding and the reference evaluator. */
+  value(x: number): number;
+  /** Its derivative, for the reference evaluator's dual numbers. */
+  derivative(x: number): number;
+  /** The tfjs engine's tensor form (value and gradient through the ops). */
+  tensor<T>(x: T, ops: TensorOps<T>): T;
+  /** The torch engine's expression on a tensor, and on a Python float (host scalars). */
+  torch(x: string): string;
+  python(x: string): string;
+}
+
+/**
  * Elementwise math of one argument: a number, scalar or tokens in, the same type out (the type rule
- * `math`). `value` and `derivative` define it for constant folding and the reference evaluator;
- * the tensor path lowers it in src/lower/tensor-graph.ts. `sg` passes its value and blocks the
- * gradient. `abs` has derivative sign(x), 0 at 0.
+ * `math`), defined once for every consumer: constant folding and the reference evaluator (value,
+ * derivative), the tfjs engine (tensor), the torch engine (torch, python). `sg` passes its value and
+ * blocks the gradient. `abs` has derivative sign(x), 0 at 0, on every path.
  */
 export const MATH = {
-  exp: { value: Math.exp, derivative: Math.exp },
-  log: { value: Math.log, derivative: (x: number) => 1 / x },
-  sqrt: { value: Math.sqrt, derivative: (x: number) => 1 / (2 * Math.sqrt(x)) },
-  abs: { value: Math.abs, derivative: Math.sign },
-  sg: { value: (x: number) => x, derivative: () => 0 },
-} as const satisfies Record<string, { value: (x: number) => number; derivative: (x: number) => number }>;
+  exp: { value: Math.exp, derivative: Math.exp, tensor: (x, o) => o.exp(x), torch: (x) => `torch.exp(${x})`, python: (x) => `rt.fexp(${x})` },
+  log: { value: Math.log, derivative: (x) => 1 / x, tensor: (x, o) => o.log(x), torch: (x) => `torch.log(${x})`, python: (x) => `rt.flog(${x})` },
+  sqrt: { value: Math.sqrt, derivative: (x) => 1 / (2 * Math.sqrt(x)), tensor: (x, o) => o.sqrt(x), torch: (x) => `torch.sqrt(${x})`, python: (x) => `rt.fsqrt(${x})` },
+  // |x| as x·sign(sg(x)): gradient sign(x), 0 at 0 (tf.abs's gradient is −1 there).
+  abs: { value: Math.abs, derivative: Math.sign, tensor: (x, o) => o.mul(x, o.sign(o.stopGradient(x))), torch: (x) => `torch.abs(${x})`, python: (x) => `abs(${x})` },
+  sg: { value: (x) => x, derivative: () => 0, tensor: (x, o) => o.stopGradient(x), torch: (x) => `${x}.detach()`, python: (x) => x },
+} satisfies Record<string, MathFunction>;
 
 export type MathName = keyof typeof MATH;
 

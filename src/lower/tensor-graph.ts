@@ -10,6 +10,7 @@
 // restriction has all-zero weights and the value 0). Group reductions skip empty groups from host
 // counts; max(groups) picks the largest live group mean on the device (argMax of the detached means:
 // strictly greater wins, so ties go to the first; no read-back) and the gradient flows into that term alone.
+import { MATH, type TensorOps } from '../language/builtins.js';
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../backend/gradients.js';
 import { keep } from '../ir/dual.js';
@@ -135,18 +136,8 @@ export class TensorGraph {
         break;
       case 'unary': {
         const x = this.value(e.arg);
-        const fn = e.fn;
-        switch (fn) {
-          case 'neg': return tf.neg(x);
-          case 'exp': return tf.exp(x);
-          case 'log': return tf.log(x);
-          case 'sqrt': return tf.sqrt(x);
-          // |x| with gradient sign(x), 0 at 0 (tf.abs's gradient is −1 there).
-          case 'abs': return tf.mul(x, tf.sign(stopGradient(x)));
-          case 'sg': return stopGradient(x);
-          // A function added to MATH (src/language/builtins.ts) without its tensor lowering fails to compile here.
-          default: return unlowered(fn);
-        }
+        // Negation here; the language's math functions from their table entry (src/language/builtins.ts).
+        return e.fn === 'neg' ? tf.neg(x) : MATH[e.fn].tensor(x, TENSOR_OPS);
       }
       case 'binary': {
         const a = this.value(e.left);
@@ -309,7 +300,12 @@ export class TensorGraph {
   }
 }
 
-/** Exhaustiveness: TypeScript rejects the call unless every case above was handled. */
-function unlowered(fn: never): never {
-  throw new Error(`no tensor lowering for ${String(fn)}`);
-}
+/** The tensor primitives the math functions' table entries are written with. */
+const TENSOR_OPS: TensorOps<tf.Tensor> = {
+  exp: (x) => tf.exp(x),
+  log: (x) => tf.log(x),
+  sqrt: (x) => tf.sqrt(x),
+  mul: (a, b) => tf.mul(a, b),
+  sign: (x) => tf.sign(x),
+  stopGradient: (x) => stopGradient(x),
+};

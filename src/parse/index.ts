@@ -4,7 +4,7 @@
 import { tokenMatcher, type IRecognitionException, type IToken } from './chevrotain.js';
 import type { Comment, SourceFile, Statement } from './ast.js';
 import { error, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { E_PARSER_BUG, E_SYNTAX, E_TOO_DEEP, E_UNEXPECTED_CHARACTER } from './codes.js';
+import { E_PARSER_BUG, E_SYNTAX, E_TOO_DEEP, E_TOO_LONG, E_UNEXPECTED_CHARACTER, MAX_STATEMENT_TOKENS } from './codes.js';
 import { layout, type StatementTokens } from './layout.js';
 import { lex } from './lexer.js';
 import { BLOCK_CLOSE_EXPECTED, describeToken, statementEnd } from './messages.js';
@@ -28,6 +28,11 @@ export function parse(source: string, file: string): ParseResult {
 
   for (const chunk of laidOut.statements) {
     if (chunk.tooDeep === true) continue;
+    if (chunk.tokens.length > MAX_STATEMENT_TOKENS) {
+      const first = chunk.tokens[0]!;
+      syntaxErrors.push(error(E_TOO_LONG, `this statement has ${chunk.tokens.length} tokens (the limit is ${MAX_STATEMENT_TOKENS})`, lexed.lines.span(first.startOffset, first.startOffset + first.image.length), 'write a reduction such as mean(…) or max(groups) instead of thousands of terms'));
+      continue;
+    }
     statementEnd.description = chunk.terminator === undefined ? 'the end of the file' : chunk.terminator.tokenType === Semicolon ? '`;`' : 'the end of the line';
     try {
       parser.input = chunk.tokens;

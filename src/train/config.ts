@@ -92,11 +92,8 @@ export interface ResolveOptions {
    * `--set` flag the compiler applied (its span's file is `--set block.key`).
    */
   origins?: SettingsSpans;
-  /**
-   * Settings the runner adds itself after compiling (--resume's train.out): not validated here, as
-   * they never come from a user's text; relative paths resolve against `cwd`.
-   */
-  overrides?: ReadonlyArray<{ block: string; key: string; text: string; flag: string }>;
+  /** `--resume RUN_DIR`: the run directory, which replaces train.out (relative to `cwd`). */
+  resumeDir?: string;
   /** The package root, for the bundled default model, tokenizer and data. */
   packageRoot: string;
   cwd?: string;
@@ -109,17 +106,6 @@ const BLOCKS = ['model', 'reference', 'data', 'train'] as const;
 /** `2026-11-22T04-05-09` : sortable, and legal in file names everywhere. */
 export function timestamp(now: Date): string {
   return now.toISOString().slice(0, 19).replace(/:/g, '-');
-}
-
-/** Parses an override's text: JSON (numbers, booleans, quoted strings, lists), a percent, or a bare string. */
-export function parseOverrideValue(text: string): Json {
-  const percent = /^\s*([0-9.eE+-]+)\s*%\s*$/.exec(text);
-  if (percent !== null && Number.isFinite(Number(percent[1]))) return Number(percent[1]) / 100;
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    return text;
-  }
 }
 
 /** The `lr_schedule` value in any of the forms the compiler may produce, or an error message. */
@@ -160,11 +146,6 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
       const base = written === undefined ? fileDir : written.startsWith('--set ') ? cwd : dirname(resolve(cwd, written));
       baseOf.set(`${block}.${key}`, base);
     }
-  }
-  for (const o of options.overrides ?? []) {
-    merged[o.block] ??= {};
-    merged[o.block]![o.key] = parseOverrideValue(o.text);
-    baseOf.set(`${o.block}.${o.key}`, cwd);
   }
 
   const read = reader(merged);
@@ -226,7 +207,7 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
     seed: read.number('train', 'seed', 1),
     evalEvery: read.number('train', 'eval_every', 50),
     saveEvery: read.number('train', 'save_every', 200),
-    out: path('train', 'out') ?? resolve(cwd, 'runs', `${options.objectiveName}-${timestamp(options.now ?? new Date())}`),
+    out: options.resumeDir !== undefined ? resolve(cwd, options.resumeDir) : path('train', 'out') ?? resolve(cwd, 'runs', `${options.objectiveName}-${timestamp(options.now ?? new Date())}`),
     backend: read.string('train', 'backend', 'auto')!,
   };
   const config: RunConfig = { objective: options.objectiveName, source: resolve(cwd, options.sourceFile), model, data, train };

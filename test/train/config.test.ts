@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { compile } from '../../src/compile.js';
-import { decodeLrSchedule, parseOverrideValue, resolveRunConfig, runConfigToJson } from '../../src/train/config.js';
+import { decodeLrSchedule, resolveRunConfig, runConfigToJson } from '../../src/train/config.js';
 
 const base = { objectiveName: 'demo', sourceFile: '/proj/objectives/demo.sftgo', packageRoot: '/pkg', cwd: '/work', now: new Date('2026-11-22T04:05:09Z') };
-const set = (flag: string) => {
-  const eq = flag.indexOf('=');
-  const [block, key] = flag.slice(0, eq).split('.') as [string, string];
-  return { block, key, text: flag.slice(eq + 1), flag };
-};
-
 describe('run settings (RunConfig)', () => {
   it('fills every default of LANGUAGE.md §8 and the bundled model and data', () => {
     const { config, errors } = resolveRunConfig({}, base);
@@ -25,11 +19,16 @@ describe('run settings (RunConfig)', () => {
     assert.equal(runConfigToJson(config).train && (runConfigToJson(config).train as { lr_schedule: string }).lr_schedule, 'cosine(warmup = 7%)');
   });
 
+  /** The settings as `run` gets them: compiled, with `--set` applied by the compiler (spans name the flag). */
+  const compiled = (source: string, set: { key: string; value: string }[]) => {
+    const r = compile(source, { file: base.sourceFile, set });
+    assert.ok(r.objective, r.diagnostics.map((d) => d.message).join('; '));
+    return r.objective;
+  };
+
   it('resolves paths written in the file against its directory, and --set paths against the working directory', () => {
-    const { config, errors } = resolveRunConfig(
-      { model: { path: '../models/m' }, data: { train: 'd/train.jsonl' }, train: { out: 'out/r1' } },
-      { ...base, overrides: [set('data.eval="e.jsonl"')] },
-    );
+    const o = compiled('loss = mean(ce)\nmodel { path = "../models/m" }\ndata { train = "d/train.jsonl" }\ntrain { out = "out/r1" }\n', [{ key: 'data.eval', value: '"e.jsonl"' }]);
+    const { config, errors } = resolveRunConfig(o.settings, { ...base, origins: o.settingSpans });
     assert.deepEqual(errors, []);
     assert.equal(config.model.path, '/proj/models/m');
     assert.equal(config.model.tokenizer, undefined);
@@ -39,17 +38,20 @@ describe('run settings (RunConfig)', () => {
   });
 
   it('applies --set overrides over the file and parses their values', () => {
-    const { config, errors } = resolveRunConfig(
-      { train: { lr: 1e-3, lr_schedule: { kind: 'linear', warmup: 0.1 } } },
-      { ...base, overrides: [set('train.lr=1e-4'), set('train.betas=[0.9, 0.95]'), set('train.lr_schedule=cosine(warmup = 5%)'), set('train.backend=wasm')] },
-    );
+    const o = compiled('loss = mean(ce)\ntrain { lr = 1e-3, lr_schedule = linear(warmup = 10%) }\n', [
+      { key: 'train.lr', value: '1e-4' }, { key: 'train.betas', value: '[0.9, 0.95]' }, { key: 'train.lr_schedule', value: 'cosine(warmup = 5%)' }, { key: 'train.backend', value: 'wasm' },
+    ]);
+    const { config, errors } = resolveRunConfig(o.settings, { ...base, origins: o.settingSpans });
     assert.deepEqual(errors, []);
     assert.equal(config.train.lr, 1e-4);
     assert.deepEqual(config.train.betas, [0.9, 0.95]);
     assert.deepEqual(config.train.lrSchedule, { kind: 'cosine', warmup: 0.05 });
     assert.equal(config.train.backend, 'wasm');
-    assert.equal(parseOverrideValue('30%'), 0.3);
-    assert.equal(parseOverrideValue('runs/x'), 'runs/x');
+  });
+
+  it('--resume RUN_DIR replaces train.out, relative to the working directory', () => {
+    const { config } = resolveRunConfig({ train: { out: 'out/r1' } }, { ...base, resumeDir: 'runs/old' });
+    assert.equal(config.train.out, '/work/runs/old');
   });
 
   it('reports every bad key and value at once, with did-you-mean: the compiler\'s E04xx, file and --set alike', () => {

@@ -6,6 +6,7 @@
 //   v… value context: float32, carrying the gradient of ce (and the head's entropy); the loss.
 // Params, schedules, step and progress are Python floats computed once per call (`params()`).
 // No TensorFlow.js here: `compile --emit torch` uses it.
+import { MATH } from '../../language/builtins.js';
 import { analyzeObjective, constantValue, groupNamesOf, type Analysis } from '../../analysis/index.js';
 import { rankKey, scorerKey } from '../../ir/keys.js';
 import type { GroupReduceNode, IrExpr, Objective } from '../../ir/nodes.js';
@@ -172,8 +173,7 @@ class Emitter {
         return `rt.schedule(${pyString(e.kind)}, ${this.num(e.from)}, ${this.num(e.to)}, ${pyFloat(e.over)}, step, total_steps)`;
       case 'unary': {
         const x = this.num(e.arg);
-        const f = { neg: `(-${x})`, exp: `rt.fexp(${x})`, log: `rt.flog(${x})`, sqrt: `rt.fsqrt(${x})`, abs: `abs(${x})`, sg: x };
-        return f[e.fn];
+        return e.fn === 'neg' ? `(-${x})` : MATH[e.fn].python(x);
       }
       case 'binary': {
         const a = this.num(e.left);
@@ -274,7 +274,7 @@ class Emitter {
         break;
       case 'unary': {
         const x = v(e.arg);
-        code = { neg: `-${x}`, exp: `torch.exp(${x})`, log: `torch.log(${x})`, sqrt: `torch.sqrt(${x})`, abs: `torch.abs(${x})`, sg: `${x}.detach()` }[e.fn];
+        code = e.fn === 'neg' ? `-${x}` : MATH[e.fn].torch(x);
         break;
       }
       case 'binary': {

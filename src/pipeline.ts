@@ -11,6 +11,7 @@
 // Each stage returns its problems as data; the first stage that fails ends the pipeline and the
 // application layer (src/app/) renders the failure and picks the exit code. Printing is the
 // caller's: the pipeline reports progress through `io`.
+import { rmdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { analyze, type Analysis } from './analysis/index.js';
@@ -77,6 +78,8 @@ export async function runPipeline(request: RunRequest, hooks: PipelineHooks): Pr
     return await trainPlanned(request, plan, hooks);
   } finally {
     await plan.lock?.release();
+    // A run that failed before writing anything leaves no empty directory behind (rmdir removes only empty ones).
+    await rmdir(plan.runDir.path).catch(() => undefined);
   }
 }
 

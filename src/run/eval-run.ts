@@ -20,7 +20,7 @@ import { formatTokenizerErrors, loadTokenizer } from '../tokenizer/index.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { meanCe, type StepObjective } from '../train/objective.js';
-import { stepObjectiveFor } from './objective-bridge.js';
+import { lowerForRun } from '../lower/run-objective.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
@@ -190,8 +190,8 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   let objective: StepObjective = meanCe;
   if (target.ir !== undefined) {
     const log = (line: string) => void (o.quiet ? undefined : out.stderr(line));
-    const bridged = stepObjectiveFor(target.ir, { tokenizer: tok.tokenizer, referenceDir: target.referenceDir, baseDir: target.baseDir, log });
-    if (!bridged.ok) return fail(ExitCode.InputError, [bridged.message]);
+    const bridged = lowerForRun(target.ir, { tokenizer: tok.tokenizer, referenceDir: target.referenceDir, baseDir: target.baseDir, log });
+    if (!bridged.ok) return fail(ExitCode.InputError, bridged.problems);
     let train: readonly Sample[] = data.samples;
     if (target.trainFile !== undefined) {
       const loadedTrain = loadDataset(target.trainFile, {

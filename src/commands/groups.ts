@@ -1,4 +1,4 @@
-// `sftgoc groups FILE`: thin wrapper; the work is in src/groupers/groups-command.ts.
+// `sftgoc groups FILE`: thin wrapper; the work is in src/app/groups.ts.
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, SftgocCommand } from '../cli/base-command.js';
 import { processOutput } from '../cli/output.js';

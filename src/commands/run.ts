@@ -1,4 +1,4 @@
-// `sftgoc run FILE`: thin wrapper; the work is in src/run/run-file.ts and src/train/.
+// `sftgoc run FILE`: thin wrapper; the work is in src/app/run.ts and src/pipeline.ts.
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, SftgocCommand } from '../cli/base-command.js';
 import { processOutput } from '../cli/output.js';

@@ -58,7 +58,9 @@ export async function groupingsOf(compared: ReadonlyArray<{ label: string; file:
   const out: Grouping[] = compared
     .filter((c) => c.ir.partition.groups.length > 0)
     .map((c) => ({ label: c.label, file: c.file, groups: [...c.ir.partition.groups.map((g) => g.name), 'rest'] }));
-  if (evalFile !== undefined && dataHasFactColumn(evalFile) && !out.some((g) => g.label === 'fact')) {
+  // A compared file whose only group is made from column("fact") already is the fact grouping.
+  const factAlready = compared.some((c) => c.ir.partition.groups.length === 1 && c.ir.partition.scorers.length === 1 && c.ir.partition.scorers[0]!.name === 'column' && c.ir.partition.scorers[0]!.args.field === 'fact');
+  if (evalFile !== undefined && dataHasFactColumn(evalFile) && !factAlready && !out.some((g) => g.label === 'fact')) {
     const dir = join(outDir, 'groupings');
     await mkdir(dir, { recursive: true });
     const file = join(dir, 'fact.sftgo');

@@ -21,6 +21,7 @@ import { latestCheckpoint } from '../train/checkpoint.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { meanCe, type StepObjective } from '../train/objective.js';
 import { lowerForRun } from '../lower/run-objective.js';
+import { analyzeObjective } from '../analysis/index.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
@@ -193,13 +194,17 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
     const bridged = lowerForRun(target.ir, { tokenizer: tok.tokenizer, referenceDir: target.referenceDir, baseDir: target.baseDir, log });
     if (!bridged.ok) return fail(ExitCode.InputError, bridged.problems);
     let train: readonly Sample[] = data.samples;
-    if (target.trainFile !== undefined) {
+    // Training samples matter only for corpus statistics (static scorers, `per corpus` ranks); an
+    // objective with only dynamic groups and ref_ce would otherwise run the reference over them for nothing.
+    const { scores } = analyzeObjective(target.ir);
+    const needsCorpus = scores.scorers.size > 0 || scores.corpusRanks.length > 0;
+    if (target.trainFile !== undefined && needsCorpus) {
       const loadedTrain = loadDataset(target.trainFile, {
         tokenizer: tok.tokenizer, format: target.format as 'auto', lossOn: target.lossOn as 'response', maxLen: target.maxLen, skipBadRecords: true,
       });
       if (loadedTrain.errors.length > 0) return fail(ExitCode.InputError, loadedTrain.errors.map(formatDataError));
       train = loadedTrain.samples;
-    } else if (!o.quiet) {
+    } else if (target.trainFile === undefined && needsCorpus && !o.quiet) {
       out.stderr(`note: no run directory: corpus statistics (tfidf's idf, frequency counts) come from ${target.dataFile} itself`);
     }
     const problems = await bridged.objective.prepareScores({ train, eval: data.samples, ...(target.cacheDir !== undefined ? { cacheDir: target.cacheDir } : {}) });

@@ -1,8 +1,8 @@
 // JSON Schema validation of data records with ajv: one validator per format, compiled once per
 // process from schemas/data/*.schema.json, and ajv's errors turned into JSON pointer + message.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../check/host.js';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { DataFormat } from './types.js';
 
@@ -11,21 +11,10 @@ const Ajv = AjvModule.default;
 
 export const DATA_FORMATS: readonly DataFormat[] = ['alpaca', 'chat', 'prompt-completion', 'text', 'responses'];
 
-/** The directory that holds package.json, from src/data (tsx) or dist/src/data (compiled). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('sftgoc: cannot find the package root (package.json) above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
-
 let validators: Map<DataFormat, ValidateFunction> | undefined;
 
 function compileAll(): Map<DataFormat, ValidateFunction> {
-  const dir = join(packageRoot(), 'schemas', 'data');
+  const dir = join(packageRoot, 'schemas', 'data');
   const ajv = new Ajv({ allErrors: true, strict: true });
   ajv.addSchema(JSON.parse(readFileSync(join(dir, 'scores.schema.json'), 'utf8')) as object);
   const out = new Map<DataFormat, ValidateFunction>();

@@ -85,6 +85,8 @@ export async function runPipeline(request: RunRequest, hooks: PipelineHooks): Pr
 
 /** Backend, inputs, engine, training: everything after the run directory is locked. */
 async function trainPlanned(request: RunRequest, plan: RunPlan, hooks: PipelineHooks): Promise<RunResult> {
+  const blocked = (await loadEngine(request.engine)).preflight?.(request.engineOptions) ?? []; // engine can start?
+  if (blocked.length > 0) return { ok: false, kind: 'input', messages: blocked };
   const backend = await startBackend(plan.config.train.backend);            // the tfjs backend of this process
   if (!backend.ok) return backend;
   hooks.onBackend?.(backend.backend);

@@ -127,4 +127,9 @@ export interface Engine {
    * the file or setting at fault; the caller reports them as bad input (exit 1).
    */
   prepare(inputs: EngineInputs): Promise<PrepareResult>;
+  /**
+   * What would stop this engine before anything is loaded (a missing Python, no CUDA device), so
+   * the run fails at once instead of after the data and the precompute pass. Empty when it can start.
+   */
+  preflight?(options: EngineOptions | undefined): string[];
 }

@@ -43,6 +43,10 @@ export function planTorch(options: EngineInputs['options'] = {}): { ok: true; pl
 
 export const torchEngine: Engine = {
   name: 'torch',
+  preflight(options) {
+    const planned = planTorch(options);
+    return planned.ok ? [] : planned.problems;
+  },
   async prepare(inputs: EngineInputs): Promise<PrepareResult> {
     const planned = planTorch(inputs.options);
     if (!planned.ok) return planned;

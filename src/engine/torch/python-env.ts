@@ -21,8 +21,19 @@ export const PYTHON_RUNTIME_DIR = join(dirname(fileURLToPath(import.meta.url)), 
 
 const PROBE = 'import json, sys, torch; print(json.dumps({"python": sys.version.split()[0], "torch": torch.__version__, "cuda": torch.cuda.is_available(), "gpus": torch.cuda.device_count()}))';
 
-/** One candidate's torch, or why it has none (bounded: 60 s, small output). */
+/** Probes made by this process: a run checks its Python before loading data and again when it starts the engine. */
+const probed = new Map<string, PythonEnv | string>();
+
+/** One candidate's torch, or why it has none (bounded: 60 s, small output); asked once per process. */
 export function probePython(python: string): PythonEnv | string {
+  const known = probed.get(python);
+  if (known !== undefined) return known;
+  const answer = probeOnce(python);
+  probed.set(python, answer);
+  return answer;
+}
+
+function probeOnce(python: string): PythonEnv | string {
   const r = spawnSync(python, ['-c', PROBE], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 20 });
   if (r.error !== undefined) return (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message;
   if (r.status !== 0) return (r.stderr.trim().split('\n').at(-1) ?? `exit ${r.status}`).slice(0, 300);

@@ -2,6 +2,14 @@
 // and the install commands, never an exception; --device cuda without a GPU is refused before any
 // training; --nproc must be a whole number.
 import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runFile } from '../../../src/app/run.js';
+import { BufferOutput } from '../../../src/cli/output.js';
+import { parseOverrides } from '../../../src/cli/overrides.js';
+import { repoRoot } from '../../helpers/golden.js';
 import { findPython } from '../../../src/engine/torch/python-env.js';
 import { planTorch } from '../../../src/engine/torch/index.js';
 import { requireTorch } from './helpers.js';
@@ -34,6 +42,31 @@ describe('torch engine: finding Python and planning the run', function () {
       const cuda = planTorch({ python: env.python, device: 'cuda' });
       assert.equal(cuda.ok, false);
       if (!cuda.ok) assert.match(cuda.problems[0]!, /--device cuda: .* without a usable CUDA device/);
+    }
+  });
+});
+
+describe('torch engine: a missing Python stops the run before anything is loaded', function () {
+  this.timeout(60_000);
+
+  it('run --engine torch --python /nonexistent exits 1 naming the Python, not the (also missing) data, and leaves no run directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sftgoc-preflight-'));
+    try {
+      const runDir = join(dir, 'run');
+      const parsed = parseOverrides([], [`data.train="${join(dir, 'missing.jsonl')}"`, `train.out="${runDir}"`]);
+      assert.ok(parsed.ok);
+      if (!parsed.ok) return;
+      const out = new BufferOutput();
+      const result = await runFile(join(repoRoot, 'examples/quickstart.sftgo'), {
+        params: parsed.overrides.params, settings: parsed.overrides.settings, engine: 'torch', engineOptions: { python: '/nonexistent/python3' },
+        skipBadRecords: false, quiet: true, json: false, tty: false, shouldStop: () => false,
+      }, out);
+      assert.equal(result.exitCode, 1, out.stderrText);
+      assert.match(out.stderrText, /\/nonexistent\/python3: not found/);
+      assert.doesNotMatch(out.stderrText, /missing\.jsonl/);
+      assert.equal(existsSync(runDir), false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,11 +1,11 @@
 // Host-side partition of samples into the objective's groups, for the groups view (and anyone who
-// needs group membership outside a training step). It does not evaluate selectors itself: it feeds
-// the precomputed scores into the reference evaluator (src/ir/reference-eval.ts), the one place
-// that fixes rank, tie and first-match semantics, with the loss replaced by a constant so that only
-// the partition is computed (the evaluator's per-token derivative passes are then trivial).
+// needs group membership outside a training step). It feeds the precomputed scores to the
+// lowering's host evaluation (src/lower/host-values.ts), the partition the trainer uses, so the
+// view shows the groups training saw; only the selectors are evaluated, never the loss.
 import type { Sample } from '../data/types.js';
 import type { Objective } from '../ir/nodes.js';
-import { evaluateObjective, type EvalInputs } from '../ir/reference-eval.js';
+import type { EvalInputs } from '../ir/eval-inputs.js';
+import { HostValues } from '../lower/host-values.js';
 import type { SampleScores } from './sample-scores.js';
 import { REF_CE_KEY, type ScoreStore } from './store.js';
 
@@ -27,8 +27,6 @@ export interface PartitionOptions {
  */
 export function partitionSamples(o: Objective, samples: readonly Sample[], store: ScoreStore, options: PartitionOptions): Int32Array[] {
   const out: Int32Array[] = samples.map((s) => new Int32Array(s.ids.length).fill(-1));
-  const constantLoss = { op: 'const' as const, type: 'number' as const, value: 0, span: o.loss.span };
-  const onlyPartition: Objective = { ...o, loss: constantLoss };
   for (let first = 0; first < samples.length; first += options.batchSize) {
     const chunk = samples.slice(first, first + options.batchSize);
     const scores = store.forSamples(chunk);
@@ -57,7 +55,7 @@ export function partitionSamples(o: Objective, samples: readonly Sample[], store
     });
     if (scores[REF_CE_KEY] !== undefined) inputs.refCe = refCe;
     if (where.length === 0) continue;
-    const { groupOf } = evaluateObjective(onlyPartition, inputs);
+    const groupOf = new HostValues(o, inputs).partition();
     where.forEach(([si, t], j) => (out[si]![t] = groupOf[j]!));
   }
   return out;

@@ -1,10 +1,11 @@
 // One evaluation of a compiled objective on one set of loss tokens: the host evaluates every mask
-// (selectors, comparisons, the partition) with the reference evaluator's own selector code on
-// detached values, then the loss graph runs on tensors. Shared by the trainer's StepObjective and
+// (selectors, comparisons, the partition) on detached values with the lowering's own code
+// (./host-values.ts), then the loss graph runs on tensors. Shared by the trainer's StepObjective and
 // the library's evaluateObjective, so the tests of the one cover the other.
 import * as tf from '@tensorflow/tfjs';
 import type { IrExpr, Objective } from '../ir/nodes.js';
-import { evaluateMasks, evaluatePartition, type EvalInputs } from '../ir/reference-eval.js';
+import type { EvalInputs } from '../ir/eval-inputs.js';
+import { HostValues } from './host-values.js';
 import type { ObjectiveAnalysis } from '../analysis/index.js';
 import type { DroState } from './dro-state.js';
 import { TensorGraph } from './tensor-graph.js';
@@ -27,11 +28,11 @@ export interface HostMasks {
   partition?: number[];
 }
 
-/** The reference evaluator's selector code over the host inputs: one pass for the masks, one for the partition. */
+/** Every mask the loss reads and the partition, over the host inputs (one evaluation, shared nodes computed once). */
 export function evaluateHostMasks(o: Objective, analysis: ObjectiveAnalysis, host: EvalInputs): HostMasks {
-  const values = evaluateMasks(o, analysis.masks, host);
-  const masks = new Map<IrExpr, boolean[]>(analysis.masks.map((m, i) => [m, values[i]!]));
-  return { masks, partition: o.partition.groups.length > 0 ? evaluatePartition(o, host) : undefined };
+  const values = new HostValues(o, host);
+  const masks = new Map<IrExpr, boolean[]>(analysis.masks.map((m) => [m, values.mask(m)]));
+  return { masks, partition: o.partition.groups.length > 0 ? values.partition() : undefined };
 }
 
 export interface GroupStat {

@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../head/fused-ce.js';
 import type { Objective } from '../ir/nodes.js';
-import { evaluateScalar, type EvalInputs } from '../ir/reference-eval.js';
+import type { EvalInputs } from '../ir/eval-inputs.js';
+import { HostValues } from './host-values.js';
 import type { CausalLM } from '../model/types.js';
 import type { BatchTensors, GroupValue, ObjectiveResult, PrepareContext, StepContext, StepObjective } from '../train/objective.js';
 import { analyzeObjective, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
@@ -94,7 +95,8 @@ class CompiledStepObjective implements LoweredObjective {
 
   paramValues(context: StepContext): Record<string, number> {
     const clock: EvalInputs = { ce: [], sampleOf: [], step: context.step, totalSteps: context.totalSteps };
-    return Object.fromEntries(this.o.params.map((p) => [p.name, evaluateScalar(this.o, p.value, clock)]));
+    const values = new HostValues(this.o, clock);
+    return Object.fromEntries(this.o.params.map((p) => [p.name, values.scalar(p.value)]));
   }
 
   computeLoss(model: CausalLM, batch: BatchTensors, context: StepContext): ObjectiveResult {

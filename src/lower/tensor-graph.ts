@@ -15,7 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../backend/gradients.js';
 import { keep } from '../ir/dual.js';
 import type { GroupReduceNode, IrExpr, Objective, ReduceNode, ScorerCall } from '../ir/nodes.js';
-import { evaluateScalar, scorerKey, type EvalInputs } from '../ir/reference-eval.js';
+import { scorerKey } from '../ir/keys.js';
+import type { EvalInputs } from '../ir/eval-inputs.js';
+import { HostValues } from './host-values.js';
 import type { DroState } from './dro-state.js';
 import { positionsOf } from './loss-tokens.js';
 
@@ -59,10 +61,10 @@ const maxOfTerms = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 
 export class TensorGraph {
   private readonly memo = new Map<IrExpr, Value>();
-  private readonly hostClock: EvalInputs;
+  private readonly hostClock: HostValues;
 
   constructor(private readonly g: GraphInputs) {
-    this.hostClock = { ce: [], sampleOf: [], step: g.host.step, totalSteps: g.host.totalSteps, params: g.host.params };
+    this.hostClock = new HostValues(g.objective, { ce: [], sampleOf: [], step: g.host.step, totalSteps: g.host.totalSteps, params: g.host.params });
   }
 
   /** A scalar-typed node as a rank-0 tensor. */
@@ -74,7 +76,7 @@ export class TensorGraph {
 
   /** A host scalar needing no tokens: params, schedules, step, progress. */
   hostScalar(e: IrExpr): number {
-    return evaluateScalar(this.g.objective, e, this.hostClock);
+    return this.hostClock.scalar(e);
   }
 
   mask(e: IrExpr): boolean[] {

@@ -8,16 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPTIMIZER, referenceMatMulShape, type BenchConfig } from './configs.js';
+import type { Measured } from './measured.js';
 import { importantMask, syntheticData } from './synthetic.js';
 
-export interface PeerResult {
+/** The peer's measurements (it cannot count tensors) and the BLAS-backed device it ran on. */
+export interface PeerResult extends Omit<Measured, 'leakedTensors'> {
   backend: string;
-  stepMs: number[];
-  cpuMsPerStep: number;
-  peakRssMb: number;
-  matMulFlops: number;
-  firstLoss: number | null;
-  lastLoss: number | null;
 }
 
 export type PeerLookup = { ok: true; python: string; version: string } | { ok: false; reason: string };

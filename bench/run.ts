@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { isBackendRequest, type BackendRequest } from '../src/backend/names.js';
 import { CONFIG_NAMES, CONFIGS, stepFlops, stepTokens, type BenchConfig, type ConfigName, type ModelBenchConfig } from './configs.js';
 import { runChild, type ChildRequest, type ChildResult } from './measure.js';
+import type { Measured } from './measured.js';
 import { findPeerPython, peerVerdict, probePeerBlas, runPeer, type PeerBlas } from './peer.js';
 import { runTorchEngine, torchEngineSupports } from './torch-engine.js';
 
@@ -34,17 +35,6 @@ interface Options {
   peer: boolean;
 }
 
-/** What every engine's run of one configuration × variant gives back (ours, the peer, later the torch engine). */
-interface Measured {
-  stepMs: number[];
-  cpuMsPerStep: number;
-  peakRssMb: number;
-  /** The engine's plain 2-D matMul FLOP/s on the configuration's reference shape. */
-  matMulFlops: number;
-  firstLoss: number | null;
-  lastLoss: number | null;
-  leakedTensors: number | null;
-}
 
 /**
  * One way of training the bench's model: a tfjs backend, the peer, or (issue 8) the generated

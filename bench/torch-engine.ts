@@ -16,17 +16,8 @@ import { ScoreStore } from '../src/groupers/store.js';
 import type { RunConfig } from '../src/train/config.js';
 import { OPTIMIZER, referenceMatMulShape, SFT_SOURCE, SFTGO_SOURCE, type BenchConfig, type ModelBenchConfig } from './configs.js';
 import { benchModelConfig } from './measure.js';
+import type { Measured } from './measured.js';
 import { syntheticData } from './synthetic.js';
-
-export interface TorchMeasured {
-  stepMs: number[];
-  cpuMsPerStep: number;
-  peakRssMb: number;
-  matMulFlops: number;
-  firstLoss: number | null;
-  lastLoss: number | null;
-  leakedTensors: null;
-}
 
 interface StepEvent { event: 'step'; metrics: { loss: number; elapsed_s: number }; cpu_s: number }
 
@@ -34,7 +25,7 @@ export function torchEngineSupports(c: BenchConfig): boolean {
   return c.kind === 'model';
 }
 
-export async function runTorchEngine(python: string, c: ModelBenchConfig, variant: string, warmup: number, steps: number, threads: number): Promise<TorchMeasured> {
+export async function runTorchEngine(python: string, c: ModelBenchConfig, variant: string, warmup: number, steps: number, threads: number): Promise<Measured> {
   const dir = await mkdtemp(join(tmpdir(), 'sftgoc-bench-torch-'));
   try {
     const compiled = compile(variant === 'sftgo' ? SFTGO_SOURCE : SFT_SOURCE, { file: 'bench.sftgo' });

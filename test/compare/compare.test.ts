@@ -10,6 +10,7 @@ import type { SetOverride } from '../../src/cli/overrides.js';
 import { meanStd } from '../../src/compare/aggregate.js';
 import { runCompare, type CompareOptions } from '../../src/compare/run-compare.js';
 import { repoRoot } from '../helpers/golden.js';
+import { setFlag } from '../helpers/set-flag.js';
 
 // Each completion marks its answer word as a fact (scores.fact), so compare adds the fact grouping.
 const fact = (completion: string, word: string) => ({ fact: [{ start: completion.indexOf(word), end: completion.indexOf(word) + word.length, score: 1 }] });
@@ -20,11 +21,6 @@ const records = [
   { prompt: 'Question: What do cows eat?\nAnswer:', completion: ' Cows eat grass.', scores: fact(' Cows eat grass.', 'grass') },
 ];
 
-const set = (flag: string): SetOverride => {
-  const left = flag.slice(0, flag.indexOf('='));
-  const [block, key] = left.split('.') as ['train', string];
-  return { block, key, text: flag.slice(flag.indexOf('=') + 1), flag };
-};
 
 describe('sftgoc compare (tiny preset, 2 objectives × 2 seeds × 2 steps)', function () {
   this.timeout(120000);
@@ -33,8 +29,8 @@ describe('sftgoc compare (tiny preset, 2 objectives × 2 seeds × 2 steps)', fun
   const options = (extra: Partial<CompareOptions> = {}): CompareOptions => ({
     seeds: [1, 2], params: [], skipBadRecords: false, quiet: false, json: false, out: join(dir, 'cmp'),
     settings: [
-      set(`data.train=${JSON.stringify(join(dir, 'train.jsonl'))}`), set(`data.eval=${JSON.stringify(join(dir, 'eval.jsonl'))}`),
-      set('train.steps=2'), set('train.batch=2'), set('train.eval_every=0'), set('train.save_every=0'), set('train.backend=wasm'),
+      setFlag(`data.train=${JSON.stringify(join(dir, 'train.jsonl'))}`), setFlag(`data.eval=${JSON.stringify(join(dir, 'eval.jsonl'))}`),
+      setFlag('train.steps=2'), setFlag('train.batch=2'), setFlag('train.eval_every=0'), setFlag('train.save_every=0'), setFlag('train.backend=wasm'),
     ],
     ...extra,
   });
@@ -121,7 +117,7 @@ describe('sftgoc compare (tiny preset, 2 objectives × 2 seeds × 2 steps)', fun
     assert.match(out.stderrText, /no held-out data to compare on/);
     const usage = new BufferOutput();
     const withSeed = options();
-    withSeed.settings = [...withSeed.settings, set('train.seed=4')];
+    withSeed.settings = [...withSeed.settings, setFlag('train.seed=4')];
     assert.equal((await runCompare([join(dir, 'sft.sftgo')], withSeed, usage)).exitCode, 2);
     assert.match(usage.stderrText, /compare sets train\.seed itself \(use --seeds\)/);
   });

@@ -7,17 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
-import type { ParamOverride, SetOverride } from '../../src/cli/overrides.js';
+import type { ParamOverride } from '../../src/cli/overrides.js';
 import { runEval } from '../../src/run/eval-run.js';
 import { runFile } from '../../src/app/run.js';
 import { repoRoot } from '../helpers/golden.js';
+import { setFlag } from '../helpers/set-flag.js';
 
 const fixtures = join(repoRoot, 'test', 'e2e', 'fixtures');
-const set = (flag: string): SetOverride => {
-  const eq = flag.indexOf('=');
-  const [block, key] = flag.slice(0, eq).split('.') as ['train', string];
-  return { block, key, text: flag.slice(eq + 1), flag };
-};
 const param = (name: string, text: string): ParamOverride => ({ name, text, flag: `${name}=${text}` });
 
 describe('sftgoc eval RUN_DIR uses the run\'s params', function () {
@@ -38,7 +34,7 @@ describe('sftgoc eval RUN_DIR uses the run\'s params', function () {
     const settings = [
       'train.steps=3', 'train.batch=2', 'train.eval_every=0', 'train.save_every=0', 'train.backend=wasm', 'data.max_len=64',
       `data.train=${JSON.stringify(join(fixtures, 'train-small.jsonl'))}`, `data.eval=${JSON.stringify(join(fixtures, 'eval-small.jsonl'))}`, `train.out=${JSON.stringify(runDir)}`,
-    ].map(set);
+    ].map(setFlag);
     const out = new BufferOutput();
     const result = await runFile(join(repoRoot, 'stdlib', 'sftgo.sftgo'), { params: [param('λ', 'linear(0.9 -> 0.1)')], settings, skipBadRecords: false, quiet: true, json: true, tty: false, shouldStop: () => false }, out);
     assert.equal(result.exitCode, 0, out.stderrText);

@@ -8,22 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
-import type { SetOverride } from '../../src/cli/overrides.js';
 import { compileSafeRegex } from '../../src/check/safe-regex.js';
 import { compileFile } from '../../src/compile.js';
-import type { BlockName } from '../../src/parse/ast.js';
 import { runFile } from '../../src/app/run.js';
 import { resolveRunConfig } from '../../src/train/config.js';
 import { repoRoot } from '../helpers/golden.js';
+import { setFlag } from '../helpers/set-flag.js';
 
 const examples = readdirSync(join(repoRoot, 'examples')).filter((f) => f.endsWith('.sftgo')).sort();
 const fixtures = join(repoRoot, 'test', 'e2e', 'fixtures');
 
-function setFlag(flag: string): SetOverride {
-  const eq = flag.indexOf('=');
-  const [block, key] = flag.slice(0, eq).split('.') as [BlockName, string];
-  return { block, key, text: flag.slice(eq + 1), flag };
-}
 
 describe('every example runs on a fresh clone', function () {
   this.timeout(60000);

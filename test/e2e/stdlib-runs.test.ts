@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
-import type { SetOverride } from '../../src/cli/overrides.js';
-import type { BlockName } from '../../src/parse/ast.js';
 import { runEval } from '../../src/run/eval-run.js';
 import { runFile } from '../../src/app/run.js';
 import { repoRoot } from '../helpers/golden.js';
+import { setFlag } from '../helpers/set-flag.js';
 
 // The repository root, not this file's folder: CI runs the compiled copy under dist/test/.
 const root = repoRoot;
@@ -40,11 +39,6 @@ const cases: Case[] = [
   { file: 'stdlib/groupdro.sftgo', groups: ['important', 'rest'] },
 ];
 
-function setFlag(flag: string): SetOverride {
-  const eq = flag.indexOf('=');
-  const [block, key] = flag.slice(0, eq).split('.') as [BlockName, string];
-  return { block, key, text: flag.slice(eq + 1), flag };
-}
 
 describe('every stdlib objective trains 5 steps on the bundled model', function () {
   this.timeout(120000);

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
-import type { SetOverride } from '../../src/cli/overrides.js';
 import { runEval } from '../../src/run/eval-run.js';
 import { runFile, type RunFileOptions } from '../../src/app/run.js';
+import { setFlag } from '../helpers/set-flag.js';
 
 const records = [
   { prompt: 'Question: What colour is the sky?\nAnswer:', completion: ' The sky is blue.' },
@@ -21,17 +21,12 @@ describe('sftgoc run / eval end to end (tiny preset, a few steps)', function () 
   this.timeout(60000);
   let dir: string;
   let previousBackend: string | undefined;
-  const set = (flag: string): SetOverride => {
-    const [left, text] = [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)];
-    const [block, key] = left.split('.') as ['train', string];
-    return { block, key, text, flag };
-  };
   const options = (extra: Partial<RunFileOptions> = {}): RunFileOptions => ({
     params: [], skipBadRecords: false, quiet: false, json: true, tty: false, shouldStop: () => false,
     settings: [
-      set(`data.train=${JSON.stringify(join(dir, 'train.jsonl'))}`), set(`data.eval=${JSON.stringify(join(dir, 'eval.jsonl'))}`),
-      set('train.steps=3'), set('train.batch=2'), set('train.eval_every=2'), set('train.save_every=2'), set('train.backend=wasm'),
-      set(`train.out=${JSON.stringify(join(dir, 'run'))}`),
+      setFlag(`data.train=${JSON.stringify(join(dir, 'train.jsonl'))}`), setFlag(`data.eval=${JSON.stringify(join(dir, 'eval.jsonl'))}`),
+      setFlag('train.steps=3'), setFlag('train.batch=2'), setFlag('train.eval_every=2'), setFlag('train.save_every=2'), setFlag('train.backend=wasm'),
+      setFlag(`train.out=${JSON.stringify(join(dir, 'run'))}`),
     ],
     ...extra,
   });
@@ -107,7 +102,7 @@ describe('sftgoc run / eval end to end (tiny preset, a few steps)', function () 
 
     const bad = new BufferOutput();
     const o = options();
-    o.settings = [...o.settings, set('train.lr=fast'), set('train.lrr=1'), set(`train.out=${JSON.stringify(join(dir, 'other'))}`)];
+    o.settings = [...o.settings, setFlag('train.lr=fast'), setFlag('train.lrr=1'), setFlag(`train.out=${JSON.stringify(join(dir, 'other'))}`)];
     assert.equal((await runFile(join(dir, 'sft.sftgo'), o, bad)).exitCode, 1);
     // --set values are checked by the compiler against the settings schemas, like entries in the file.
     assert.match(bad.stderrText, /--set train\.lr:1:14: error\[E0403\]: train\.lr must be number/);
@@ -115,7 +110,7 @@ describe('sftgoc run / eval end to end (tiny preset, a few steps)', function () 
 
     const missing = new BufferOutput();
     const m = options();
-    m.settings = [...m.settings, set('data.train="nowhere.jsonl"'), set(`train.out=${JSON.stringify(join(dir, 'other'))}`)];
+    m.settings = [...m.settings, setFlag('data.train="nowhere.jsonl"'), setFlag(`train.out=${JSON.stringify(join(dir, 'other'))}`)];
     assert.equal((await runFile(join(dir, 'sft.sftgo'), m, missing)).exitCode, 1);
     assert.match(missing.stderrText, /nowhere\.jsonl: no such data file/, missing.stderrText);
   });

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { compileOverrides } from '../../../src/cli/compiler-bridge.js';
-import type { SetOverride } from '../../../src/cli/overrides.js';
 import type { PreparedRun } from '../../../src/engine/types.js';
 import { compileObjective, loadInputs, planRun, prepareEngine, startBackend, type RunRequest } from '../../../src/pipeline.js';
 import { silentReporter } from '../../../src/train/reporter.js';
+import { setFlag } from '../../helpers/set-flag.js';
 
 const records = [
   { prompt: 'Question: What colour is the sky?\nAnswer:', completion: ' The sky is blue.' },
@@ -25,17 +25,12 @@ describe('engine: tfjs through the Engine interface', function () {
   this.timeout(60000);
   let dir: string;
   let previousBackend: string | undefined;
-  const set = (flag: string): SetOverride => {
-    const [left, text] = [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)];
-    const [block, key] = left.split('.') as ['train', string];
-    return { block, key, text, flag };
-  };
 
   async function prepared(extra: string[] = []): Promise<PreparedRun> {
     const settings = [
-      set(`data.train=${JSON.stringify(join(dir, 'train.jsonl'))}`), set(`data.eval=${JSON.stringify(join(dir, 'eval.jsonl'))}`),
-      set('train.steps=2'), set('train.batch=2'), set('train.eval_every=0'), set('train.save_every=0'), set('train.backend=cpu'),
-      set(`train.out=${JSON.stringify(join(dir, `run-${Math.random().toString(36).slice(2)}`))}`), ...extra.map(set),
+      setFlag(`data.train=${JSON.stringify(join(dir, 'train.jsonl'))}`), setFlag(`data.eval=${JSON.stringify(join(dir, 'eval.jsonl'))}`),
+      setFlag('train.steps=2'), setFlag('train.batch=2'), setFlag('train.eval_every=0'), setFlag('train.save_every=0'), setFlag('train.backend=cpu'),
+      setFlag(`train.out=${JSON.stringify(join(dir, `run-${Math.random().toString(36).slice(2)}`))}`), ...extra.map(setFlag),
     ];
     const request: RunRequest = { file: join(dir, 'g.sftgo'), compile: compileOverrides({ params: [], settings }), engine: 'tfjs', skipBadRecords: false };
     const compiled = compileObjective(request);

@@ -14,21 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../../src/cli/output.js';
-import type { SetOverride } from '../../../src/cli/overrides.js';
-import type { BlockName } from '../../../src/parse/ast.js';
 import { runEval } from '../../../src/run/eval-run.js';
 import { runFile, type RunFileOptions } from '../../../src/app/run.js';
 import { repoRoot } from '../../helpers/golden.js';
 import { requireTorch } from './helpers.js';
+import { setFlag } from '../../helpers/set-flag.js';
 
 const fixtures = join(repoRoot, 'test', 'e2e', 'fixtures');
 const model = join(repoRoot, 'assets', 'default', 'model');
 
-function setFlag(flag: string): SetOverride {
-  const eq = flag.indexOf('=');
-  const [block, key] = flag.slice(0, eq).split('.') as [BlockName, string];
-  return { block, key, text: flag.slice(eq + 1), flag };
-}
 
 interface Line { step: number; loss: number; ce: number; groups: Record<string, { loss: number; tokens: number }> }
 

@@ -27,10 +27,11 @@ function assertCanonical(source: string, file: string): string {
   return once;
 }
 
+/** Every .sftgo file under `dir`, subfolders included (stdlib/paper, examples/experiment). */
 function sftgoFiles(dir: string): string[] {
   const abs = join(repoRoot, dir);
   if (!existsSync(abs)) return [];
-  return readdirSync(abs)
+  return readdirSync(abs, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.sftgo'))
     .sort()
     .map((f) => join(dir, f));
@@ -126,7 +127,7 @@ describe('fmt: every stdlib and example file', () => {
 });
 
 describe('sftgoc fmt --check on the shipped files', () => {
-  it('passes on every stdlib/*.sftgo and examples/*.sftgo, through the command', async () => {
+  it('passes on every .sftgo under stdlib/ and examples/, subfolders included, through the command', async () => {
     const { runFmt } = await import('../../src/cli/format-files.js');
     const files = [...sftgoFiles('stdlib'), ...sftgoFiles('examples')].map((f) => join(repoRoot, f));
     assert.ok(files.length >= 10);

@@ -25,7 +25,10 @@ import { analyzeObjective } from '../analysis/index.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
-import { modelPositions, resolveRunConfig } from '../train/config.js';
+import { DATA_DEFAULTS, modelPositions, resolveRunConfig } from '../train/config.js';
+
+/** Samples per batch when neither --batch nor the run's train.batch says (eval's own default, not training's). */
+const DEFAULT_EVAL_BATCH = 8;
 
 export interface EvalOptions {
   runDir?: string;
@@ -78,7 +81,7 @@ type RunConfigJson = {
 async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   if (o.runDir === undefined) {
     if (o.model === undefined || o.data === undefined) return ['give a RUN_DIR, or both --model DIR and --data FILE'];
-    const target: Target = { modelDir: o.model, dataFile: o.data, format: 'auto', lossOn: 'response', maxLen: o.maxLen ?? modelPositions({ path: o.model }) ?? 512, batch: o.batch ?? 8, notes: [], clock: { step: 0, totalSteps: 1 } };
+    const target: Target = { modelDir: o.model, dataFile: o.data, format: DATA_DEFAULTS.format, lossOn: DATA_DEFAULTS.lossOn, maxLen: o.maxLen ?? modelPositions({ path: o.model }) ?? DATA_DEFAULTS.maxLen, batch: o.batch ?? DEFAULT_EVAL_BATCH, notes: [], clock: { step: 0, totalSteps: 1 } };
     if (o.objective !== undefined) {
       const ir = compileObjective(o.objective, o.settings, paramTexts({}, o.params));
       if (typeof ir === 'string') return [ir];
@@ -123,9 +126,9 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
     trainFile: config.data?.train,
     referenceDir: ownReference ? referenceOf(ir, objectiveFile) : config.reference?.path,
     cacheDir: existsSync(join(o.runDir, 'cache')) ? join(o.runDir, 'cache') : undefined,
-    format: config.data?.format ?? 'auto', lossOn: config.data?.loss_on ?? 'response', maxLen: o.maxLen ?? config.data?.max_len ?? 512,
+    format: config.data?.format ?? DATA_DEFAULTS.format, lossOn: config.data?.loss_on ?? DATA_DEFAULTS.lossOn, maxLen: o.maxLen ?? config.data?.max_len ?? DATA_DEFAULTS.maxLen,
     // Rankings `per batch` depend on the batches: the run's own size reproduces its eval.jsonl.
-    batch: o.batch ?? config.train?.batch ?? 8,
+    batch: o.batch ?? config.train?.batch ?? DEFAULT_EVAL_BATCH,
     clock,
   };
 }

@@ -32,8 +32,12 @@ export interface DataSettings {
   maxRecordBytes: number;
 }
 
-/** Used when the model's positions cannot be read (its config.json is checked later, with the file named). */
-const FALLBACK_MAX_LEN = 512;
+/**
+ * The data block's defaults, one copy for `run` (resolveRunConfig) and `eval` (run directories whose
+ * config.json lacks a key, and --model/--data). maxLen is used when the model's positions cannot be
+ * read (its config.json is checked later, with the file named).
+ */
+export const DATA_DEFAULTS = { format: 'auto', lossOn: 'response', maxLen: 512 } as const;
 export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
 /** The positions of a model directory (config.json) or preset; undefined when they cannot be read. */
@@ -173,9 +177,9 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
   const usesBundledData = merged['data']!['train'] === undefined;
   const data: DataSettings = {
     train: path('data', 'train') ?? join(assets, 'data', 'train.jsonl'),
-    format: read.string('data', 'format', 'auto')!,
-    lossOn: read.string('data', 'loss_on', 'response')!,
-    maxLen: read.number('data', 'max_len', modelPositions(model) ?? FALLBACK_MAX_LEN),
+    format: read.string('data', 'format', DATA_DEFAULTS.format)!,
+    lossOn: read.string('data', 'loss_on', DATA_DEFAULTS.lossOn)!,
+    maxLen: read.number('data', 'max_len', modelPositions(model) ?? DATA_DEFAULTS.maxLen),
     maxRecordBytes: read.number('data', 'max_record_bytes', DEFAULT_MAX_RECORD_BYTES),
   };
   const positions = modelPositions(model);

@@ -6,8 +6,8 @@ import type { Batch, Sample } from '../data/types.js';
 import type { CausalLM } from '../model/types.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { DEFAULT_HEAD_CHUNK } from '../head/chunk-size.js';
-import { tokenStats } from '../head/fused-ce.js';
-import { maskedMean, tokenCe } from './token-ce.js';
+import { tokenStats, type TokenStats } from '../head/fused-ce.js';
+import { referenceTokenStats } from '../head/reference.js';
 
 /** One micro-batch as tensors, with the host-side batch for objectives that need text or spans. */
 export interface BatchTensors {
@@ -77,24 +77,40 @@ export interface StepObjective {
 }
 
 
-/**
- * Per-token ce [batch, seq] through the fused head of src/head/ (hidden states × output embedding,
- * chunked over the vocabulary, never materialising the logits). Targets at padding are 0 and carry
- * no loss: the mask gives them upstream weight 0.
- */
-export function fusedTokenCe(model: CausalLM, batch: BatchTensors): tf.Tensor2D {
+/** The model inputs a per-token ce needs. */
+export type CeInputs = Pick<BatchTensors, 'inputIds' | 'targets'>;
+
+/** Token mean of `values` over positions where `mask` is 1; 0 when the mask is empty. */
+export function maskedMean(values: tf.Tensor, mask: tf.Tensor): tf.Scalar {
+  return tfjs.tidy(() => tfjs.div(tfjs.sum(tfjs.mul(values, mask)), tfjs.maximum(tfjs.sum(mask), 1)) as tf.Scalar);
+}
+
+/** Per-token ce [batch, seq] of the model's final hidden states through a head over [batch·seq] tokens. */
+function perTokenCe(model: CausalLM, batch: CeInputs, head: (hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: tf.Tensor1D) => TokenStats): tf.Tensor2D {
   return tfjs.tidy(() => {
     const [b, t] = batch.inputIds.shape;
     const hidden = model.hidden(batch.inputIds);
     const flat = tfjs.reshape(hidden, [b * t, hidden.shape[2]]) as tf.Tensor2D;
-    const { ce } = tokenStats(flat, model.outputEmbedding(), tfjs.reshape(batch.targets, [b * t]) as tf.Tensor1D, { chunkSize: DEFAULT_HEAD_CHUNK });
+    const { ce } = head(flat, model.outputEmbedding(), tfjs.reshape(batch.targets, [b * t]) as tf.Tensor1D);
     return tfjs.reshape(ce, [b, t]) as tf.Tensor2D;
   });
 }
 
-/** Per-token ce [batch, seq] on the plain path: full logits, log-softmax. The reference for the fused one. */
-export function plainTokenCe(model: CausalLM, batch: BatchTensors): tf.Tensor2D {
-  return tfjs.tidy(() => tokenCe(model.logits(batch.inputIds), batch.targets));
+/**
+ * Per-token ce [batch, seq] through the fused head of src/head/ (hidden states × output embedding,
+ * chunked over the vocabulary, never materialising the logits): the production path. Targets at
+ * padding are 0 and carry no loss: the mask gives them upstream weight 0.
+ */
+export function fusedTokenCe(model: CausalLM, batch: CeInputs): tf.Tensor2D {
+  return perTokenCe(model, batch, (h, w, y) => tokenStats(h, w, y, { chunkSize: DEFAULT_HEAD_CHUNK }));
+}
+
+/**
+ * Per-token ce [batch, seq] through the unfused head (src/head/reference.ts: full logits,
+ * log-softmax): the tensor reference tests check the fused path and the lowered objectives against.
+ */
+export function plainTokenCe(model: CausalLM, batch: CeInputs): tf.Tensor2D {
+  return perTokenCe(model, batch, (h, w, y) => referenceTokenStats(h, w, y));
 }
 
 function meanCeWith(name: string, perToken: (model: CausalLM, batch: BatchTensors) => tf.Tensor2D): StepObjective {

@@ -13,8 +13,7 @@ import { evaluateObjective as reference, scorerKey, type EvalInputs } from '../.
 import { arrayScoreSource, lossTokensOf, lowerObjective, type LoweredObjective } from '../../src/lower/index.js';
 import type { CausalLM } from '../../src/model/types.js';
 import { batchTensors, disposeBatchTensors } from '../../src/train/collate.js';
-import type { StepContext } from '../../src/train/objective.js';
-import { tokenCe } from '../../src/train/token-ce.js';
+import { plainTokenCe, type StepContext } from '../../src/train/objective.js';
 import { tinyLm, tinySamples } from '../train/helpers/tiny-lm.js';
 import { close, objective, rng } from './helpers.js';
 
@@ -53,7 +52,7 @@ function referenceInputs(model: CausalLM, list: readonly Sample[]): { inputs: Ev
   const plainCe = () =>
     tf.tidy(() => {
       const t = batchTensors(batch);
-      const ce = tf.gather(tf.reshape(tokenCe(model.logits(t.inputIds), t.targets), [-1]), tf.tensor1d(tokens.flat, 'int32')) as tf.Tensor1D;
+      const ce = tf.gather(tf.reshape(plainTokenCe(model, t), [-1]), tf.tensor1d(tokens.flat, 'int32')) as tf.Tensor1D;
       disposeBatchTensors(t);
       return ce;
     });
@@ -154,7 +153,7 @@ describe('lowering: StepObjective on a model', () => {
       const idx = tf.tensor1d(tokens.flat, 'int32');
       const logp = tf.logSoftmax(tf.gather(logits, idx));
       const h = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
-      const ce = tf.gather(tf.reshape(tokenCe(model.logits(t.inputIds), t.targets), [-1]), idx);
+      const ce = tf.gather(tf.reshape(plainTokenCe(model, t), [-1]), idx);
       return tf.mean(tf.mul(h, tf.add(1, ce))) as tf.Scalar;
     }, vars);
     close(mine.value.dataSync()[0]!, plain.value.dataSync()[0]!, 'loss', 1e-5, 1e-4);

@@ -6,8 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { collate } from '../../src/data/batch.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { latestCheckpoint } from '../../src/train/checkpoint.js';
-import { meanCe, type StepObjective } from '../../src/train/objective.js';
-import { maskedMean, tokenCe } from '../../src/train/token-ce.js';
+import { maskedMean, meanCe, plainTokenCe, type StepObjective } from '../../src/train/objective.js';
 import { RunDirectory } from '../../src/train/run-dir.js';
 import { trainStep } from '../../src/train/step.js';
 import { train, type TrainSettingsUsed } from '../../src/train/trainer.js';
@@ -214,8 +213,7 @@ describe('trainer with a grouped, stateful objective', function () {
       },
       computeLoss(model: ReturnType<typeof tinyLm>, batch: Parameters<StepObjective['computeLoss']>[1], ctx: Parameters<StepObjective['computeLoss']>[2]) {
         if (ctx.training) self.calls += 1;
-        const logits = model.logits(batch.inputIds);
-        const ce = tokenCe(logits, batch.targets);
+        const ce = plainTokenCe(model, batch);
         const [b, t] = batch.inputIds.shape;
         const early = tf.tile(tf.tensor2d([Array.from({ length: t }, (_, i) => (i < 3 ? 1 : 0))]), [b, 1]);
         const masks = { early: tf.mul(batch.lossMask, early), late: tf.mul(batch.lossMask, tf.sub(1, early)), never: tf.zerosLike(batch.lossMask) };

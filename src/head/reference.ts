@@ -1,6 +1,6 @@
 // The plain, unfused head: full [N, V] logits, logSoftmax, one-hot target pick, entropy from the
-// full softmax. Differentiated by tfjs's own gradients. Used by tests to check the fused head and
-// as the fallback when memory is not a concern (tiny vocabularies, inference).
+// full softmax. Differentiated by tfjs's own gradients. The tests' unfused reference for the fused
+// head (production always uses the fused one, src/head/fused-ce.ts); plain-loops.ts checks both.
 //
 // The target is picked with a one-hot product (the classic unfused formulation) rather than gather(batchDims = 1): tfjs's gradient
 // of a batched gather splits the batch into one op per token, which is unusably slow at N = 2048.

@@ -49,8 +49,9 @@ export interface RunRequest {
   resume?: string;
   /** --backend, which wins over train.backend. */
   backend?: string;
-  engine: EngineName;
-  /** --python, --nproc, --device (the torch engine). */
+  /** --engine, which wins over train.engine. */
+  engine?: EngineName;
+  /** --python, --nproc, --device (the torch engine); --nproc and --device win over train.nproc and train.device. */
   engineOptions?: EngineOptions;
   skipBadRecords: boolean;
 }
@@ -85,7 +86,7 @@ export async function runPipeline(request: RunRequest, hooks: PipelineHooks): Pr
 
 /** Backend, inputs, engine, training: everything after the run directory is locked. */
 async function trainPlanned(request: RunRequest, plan: RunPlan, hooks: PipelineHooks): Promise<RunResult> {
-  const blocked = (await loadEngine(request.engine)).preflight?.(request.engineOptions) ?? []; // engine can start?
+  const blocked = (await loadEngine(plan.engine)).preflight?.(plan.engineOptions) ?? [];    // engine can start?
   if (blocked.length > 0) return { ok: false, kind: 'input', messages: blocked };
   const backend = await startBackend(plan.config.train.backend);            // the tfjs backend of this process
   if (!backend.ok) return backend;
@@ -121,6 +122,9 @@ export interface RunPlan {
   analysis: Analysis;
   config: RunConfig;
   runDir: RunDirectory;
+  /** The engine and its options: the flags, else the train block's engine, nproc and device. */
+  engine: EngineName;
+  engineOptions: EngineOptions;
   resumeFrom?: string;
   /** Held from planning to the end of the run: one run per directory (src/train/run-lock.ts). */
   lock?: RunLock;
@@ -175,7 +179,10 @@ export async function planRun(
   } else if (existsSync(runDir.metricsFile)) {
     return fail(`${runDir.path} already holds a run; continue it with --resume ${runDir.path}, or set train.out to a new directory`);
   }
-  return { ok: true, plan: { ...compiled, config, runDir, resumeFrom, lock: locked.lock } };
+  const t = config.train;
+  const engine = request.engine ?? t.engine;
+  const engineOptions: EngineOptions = { ...request.engineOptions, nproc: request.engineOptions?.nproc ?? t.nproc, device: request.engineOptions?.device ?? t.device };
+  return { ok: true, plan: { ...compiled, config, runDir, engine, engineOptions, resumeFrom, lock: locked.lock } };
 }
 
 export interface Backend {
@@ -224,13 +231,13 @@ export interface EngineIo {
 export async function prepareEngine(
   request: RunRequest, plan: RunPlan, loaded: { inputs: RunInputs; scores?: ScoreStore }, io: EngineIo,
 ): Promise<Staged<{ run: PreparedRun }>> {
-  const engine = await loadEngine(request.engine);
+  const engine = await loadEngine(plan.engine);
   const { inputs } = loaded;
   const data: { train: typeof inputs.train; eval: typeof inputs.eval; stats: { train: DatasetStats; eval?: DatasetStats } } = { train: inputs.train, eval: inputs.eval, stats: inputs.stats };
   const prepared = await engine.prepare({
     objective: plan.objective, analysis: plan.analysis, config: plan.config, sourceFile: request.file, data,
     tokenizer: inputs.tokenizer, tokenizerFiles: inputs.tokenizerFiles, scores: loaded.scores,
-    runDir: plan.runDir, resumeFrom: plan.resumeFrom, options: request.engineOptions, ...io,
+    runDir: plan.runDir, resumeFrom: plan.resumeFrom, options: plan.engineOptions, ...io,
   });
   if (!prepared.ok) return { ok: false, kind: 'input', messages: prepared.problems };
   return { ok: true, run: prepared.run };

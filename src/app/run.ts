@@ -61,7 +61,7 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
       : lineReporter(human);
   const request: RunRequest = {
     file, compile: compileOverrides({ params: options.params, settings: options.settings }),
-    resume: options.resume, backend: options.backend, engine: options.engine ?? 'tfjs', engineOptions: options.engineOptions, skipBadRecords: options.skipBadRecords,
+    resume: options.resume, backend: options.backend, engine: options.engine, engineOptions: options.engineOptions, skipBadRecords: options.skipBadRecords,
   };
   if (options.shouldStop === undefined) {
     process.on('SIGINT', onSignal);

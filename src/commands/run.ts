@@ -20,9 +20,9 @@ export default class Run extends SftgocCommand {
   static override flags = {
     ...commonFlags,
     backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: [...BACKEND_REQUESTS] }),
-    engine: Flags.string({ description: 'tfjs (in process, the default) or torch (a generated PyTorch program; see docs/scale-out.md).', options: ['tfjs', 'torch'], default: 'tfjs' }),
-    nproc: Flags.integer({ description: 'torch engine: processes on this machine (torch.distributed; one per GPU); the micro-batches of each update are dealt out to them.', min: 1, max: 1024 }),
-    device: Flags.string({ description: 'torch engine: where the program trains.', options: ['auto', 'cpu', 'cuda'] }),
+    engine: Flags.string({ description: 'tfjs (in process) or torch (a generated PyTorch program; see docs/scale-out.md); wins over train.engine (default tfjs).', options: ['tfjs', 'torch'] }),
+    nproc: Flags.integer({ description: 'torch engine: processes on this machine (torch.distributed; one per GPU); the micro-batches of each update are dealt out to them; wins over train.nproc.', min: 1, max: 1024 }),
+    device: Flags.string({ description: 'torch engine: where the program trains; wins over train.device.', options: ['auto', 'cpu', 'cuda'] }),
     python: Flags.string({ description: 'torch engine: the Python with torch (default: $SFTGOC_PYTHON, python3, /usr/bin/python3).', helpValue: 'PATH' }),
     resume: Flags.string({ description: 'Continue the run in this directory from its latest checkpoint.', helpValue: 'RUN_DIR' }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation instead of stopping.' }),
@@ -37,7 +37,7 @@ export default class Run extends SftgocCommand {
       args.file,
       {
         params: overrides.params, settings: overrides.settings, backend: flags.backend, resume: flags.resume,
-        engine: flags.engine as 'tfjs' | 'torch',
+        engine: flags.engine as 'tfjs' | 'torch' | undefined,
         engineOptions: { python: flags.python, nproc: flags.nproc, device: flags.device as 'auto' | 'cpu' | 'cuda' | undefined },
         skipBadRecords: flags['skip-bad-records'], quiet: flags.quiet, json: flags.json,
         tty: (flags.json ? process.stderr.isTTY : process.stdout.isTTY) === true,

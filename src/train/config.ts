@@ -74,6 +74,12 @@ export interface TrainSettings {
   /** The run directory, absolute. */
   out: string;
   backend: string;
+  /** The engine (`--engine` wins): tfjs in process, or torch, the generated PyTorch program. */
+  engine: 'tfjs' | 'torch';
+  /** torch engine: processes on this machine (`--nproc` wins). */
+  nproc: number;
+  /** torch engine: where the program trains (`--device` wins). */
+  device: 'auto' | 'cpu' | 'cuda';
 }
 
 export interface RunConfig {
@@ -213,6 +219,9 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
     saveEvery: read.number('train', 'save_every', 200),
     out: options.resumeDir !== undefined ? resolve(cwd, options.resumeDir) : path('train', 'out') ?? resolve(cwd, 'runs', `${options.objectiveName}-${timestamp(options.now ?? new Date())}`),
     backend: read.string('train', 'backend', 'auto')!,
+    engine: read.string('train', 'engine', 'tfjs') as TrainSettings['engine'],
+    nproc: read.number('train', 'nproc', 1),
+    device: read.string('train', 'device', 'auto') as TrainSettings['device'],
   };
   const config: RunConfig = { objective: options.objectiveName, source: resolve(cwd, options.sourceFile), model, data, train };
   if (referencePath !== undefined) config.reference = { path: referencePath };
@@ -247,6 +256,7 @@ export function runConfigToJson(config: RunConfig): Record<string, unknown> {
       epochs: t.epochs, steps: t.steps, batch: t.batch, grad_accum: t.gradAccum, lr: t.lr,
       lr_schedule: formatLrSchedule(t.lrSchedule), weight_decay: t.weightDecay, eps: t.eps, betas: t.betas,
       clip_grad: t.clipGrad, seed: t.seed, eval_every: t.evalEvery, save_every: t.saveEvery, out: t.out, backend: t.backend,
+      engine: t.engine, nproc: t.nproc, device: t.device,
     },
   };
 }

@@ -11,6 +11,7 @@ describe('run settings (RunConfig)', () => {
     assert.deepEqual(config.train, {
       epochs: 3, steps: 0, batch: 16, gradAccum: 1, lr: 3e-4, lrSchedule: { kind: 'cosine', warmup: 0.07 }, weightDecay: 0.05,
       eps: 1e-8, betas: [0.9, 0.999], clipGrad: 1, seed: 1, evalEvery: 50, saveEvery: 200, out: '/work/runs/demo-2026-11-22T04-05-09', backend: 'auto',
+      engine: 'tfjs', nproc: 1, device: 'auto',
     });
     assert.deepEqual(config.data, { train: '/pkg/assets/default/data/train.jsonl', eval: '/pkg/assets/default/data/eval.jsonl', format: 'auto', lossOn: 'response', maxLen: 128, maxRecordBytes: 8 * 1024 * 1024 });
     // max_len defaults to the model's positions: the tiny preset has 128.
@@ -55,6 +56,19 @@ describe('run settings (RunConfig)', () => {
     assert.deepEqual(config.train.betas, [0.9, 0.95]);
     assert.deepEqual(config.train.lrSchedule, { kind: 'cosine', warmup: 0.05 });
     assert.equal(config.train.backend, 'wasm');
+  });
+
+  it('takes the engine settings of LANGUAGE.md §8 (engine, nproc, device) and the wasm-blas backend from the train block', () => {
+    const o = compiled('loss = mean(ce)\ntrain { engine = "torch", nproc = 2, device = "cpu", backend = "wasm-blas" }\n', []);
+    const { config, errors } = resolveRunConfig(o.settings, { ...base, origins: o.settingSpans });
+    assert.deepEqual(errors, []);
+    assert.deepEqual([config.train.engine, config.train.nproc, config.train.device, config.train.backend], ['torch', 2, 'cpu', 'wasm-blas']);
+    const json = runConfigToJson(config).train as Record<string, unknown>;
+    assert.deepEqual([json.engine, json.nproc, json.device], ['torch', 2, 'cpu']);
+    for (const bad of ['engine = "jax"', 'nproc = 0', 'nproc = 1.5', 'device = "tpu"']) {
+      const r = compile(`loss = mean(ce)\ntrain { ${bad} }\n`, { file: base.sourceFile });
+      assert.ok(r.diagnostics.some((d) => d.severity === 'error'), `${bad} should be refused`);
+    }
   });
 
   it('--resume RUN_DIR replaces train.out, relative to the working directory', () => {

@@ -49,6 +49,24 @@ describe('torch engine: finding Python and planning the run', function () {
 describe('torch engine: a missing Python stops the run before anything is loaded', function () {
   this.timeout(60_000);
 
+  it('train { engine = "torch" } chooses the torch engine without the flag (the same missing-Python stop)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sftgoc-preflight-'));
+    try {
+      const parsed = parseOverrides([], ['train.engine="torch"', `train.out="${join(dir, 'run')}"`]);
+      assert.ok(parsed.ok);
+      if (!parsed.ok) return;
+      const out = new BufferOutput();
+      const result = await runFile(join(repoRoot, 'examples/quickstart.sftgo'), {
+        params: parsed.overrides.params, settings: parsed.overrides.settings, engineOptions: { python: '/nonexistent/python3' },
+        skipBadRecords: false, quiet: true, json: false, tty: false, shouldStop: () => false,
+      }, out);
+      assert.equal(result.exitCode, 1, out.stderrText);
+      assert.match(out.stderrText, /the torch engine needs a Python with PyTorch/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('run --engine torch --python /nonexistent exits 1 naming the Python, not the (also missing) data, and leaves no run directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sftgoc-preflight-'));
     try {

@@ -29,7 +29,7 @@ import json
 import math
 import os
 import re
-import struct
+import sys
 import time
 import unicodedata
 
@@ -37,6 +37,9 @@ import torch
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 DATA = os.path.join(ROOT, 'assets', 'default', 'data')
+# The torch engine's runtime writes safetensors by hand (no `safetensors` package here): one writer.
+sys.path.insert(0, os.path.join(ROOT, 'src', 'engine', 'torch', 'python'))
+from sftgoc_model import write_safetensors  # noqa: E402
 CORPUS = os.path.join(ROOT, 'assets', 'default', 'corpus.txt')
 SPECIAL = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
 PAD, UNK, CLS, SEP = 0, 1, 2, 3
@@ -234,23 +237,6 @@ def batch(rows):
     return ids, labels, mask
 
 
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, t in sorted(tensors.items()):
-        data = t.numpy().astype('<f4').tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header['__metadata__'] = {'format': 'pt'}
-    raw = json.dumps(header, separators=(',', ':')).encode()
-    raw += b' ' * ((8 - len(raw) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
-
-
 def scores(model, rows):
     """Sub-word accuracy, precision, recall and F1 of keep (p > 0.5) against the labels."""
     tp = fp = fn = right = n = 0
@@ -328,7 +314,7 @@ def main():
         with open(os.path.join(args.out, name), 'w') as f:
             json.dump(value, f, indent=1 if name != 'tokenizer.json' else None, ensure_ascii=False)
             f.write('\n')
-    write_safetensors(os.path.join(args.out, 'model.safetensors'), model.hf_state())
+    write_safetensors(os.path.join(args.out, 'model.safetensors'), sorted(model.hf_state().items()), {'format': 'pt'})
     log = {
         'command': 'make_encoder.py ' + ' '.join(f'--{k} {v}' for k, v in vars(args).items() if k != 'out'),
         'torch': torch.__version__, 'vocab': len(vocab), 'parameters': sum(p.numel() for p in model.parameters()),

@@ -96,40 +96,31 @@ function groupingValue(r: CompareRun, column: string): number | undefined {
 }
 
 export function aggregate(runs: readonly CompareRun[]): CompareTable {
-  if (runs.some((r) => r.eval.groupings !== undefined)) return aggregateGroupings(runs);
-  const columns = ['ce', ...groupColumns(runs)];
+  // Evaluated under every grouping of the compared files, or (older runs) under each objective's own groups.
+  const byGrouping = runs.some((r) => r.eval.groupings !== undefined);
+  const columns = ['ce', ...(byGrouping ? groupingColumns(runs) : groupColumns(runs))];
+  const cell = byGrouping ? groupingCell : ownGroupCell;
   const objectives: string[] = [];
   for (const r of runs) if (!objectives.includes(r.objective)) objectives.push(r.objective);
   const rows = objectives.map((objective) => {
     const mine = runs.filter((r) => r.objective === objective);
     const cells: Record<string, MeanStd | null> = { ce: meanStd(mine.map((r) => r.eval.ce)) };
-    for (const g of columns.slice(1)) {
-      if (!mine.some((r) => r.eval.groups[g] !== undefined)) {
-        cells[g] = null;
-        continue;
-      }
-      // A run whose held-out data put no token in the group has no loss for it (0 would be a lie).
-      cells[g] = meanStd(mine.filter((r) => (r.eval.groups[g]?.tokens ?? 0) > 0).map((r) => r.eval.groups[g]!.loss));
-    }
+    for (const c of columns.slice(1)) cells[c] = cell(mine, c);
     return { objective, file: mine[0]!.file, cells };
   });
   return { columns, rows };
 }
 
-function aggregateGroupings(runs: readonly CompareRun[]): CompareTable {
-  const columns = ['ce', ...groupingColumns(runs)];
-  const objectives: string[] = [];
-  for (const r of runs) if (!objectives.includes(r.objective)) objectives.push(r.objective);
-  const rows = objectives.map((objective) => {
-    const mine = runs.filter((r) => r.objective === objective);
-    const cells: Record<string, MeanStd | null> = { ce: meanStd(mine.map((r) => r.eval.ce)) };
-    for (const c of columns.slice(1)) {
-      const values = mine.map((r) => groupingValue(r, c)).filter((v): v is number => v !== undefined);
-      cells[c] = meanStd(values);
-    }
-    return { objective, file: mine[0]!.file, cells };
-  });
-  return { columns, rows };
+/** A group of the objective's own grouping: null when the objective has no such group. */
+function ownGroupCell(mine: readonly CompareRun[], g: string): MeanStd | null {
+  if (!mine.some((r) => r.eval.groups[g] !== undefined)) return null;
+  // A run whose held-out data put no token in the group has no loss for it (0 would be a lie).
+  return meanStd(mine.filter((r) => (r.eval.groups[g]?.tokens ?? 0) > 0).map((r) => r.eval.groups[g]!.loss));
+}
+
+/** A `grouping/group` or `grouping/worst` column, over the runs that have a value for it. */
+function groupingCell(mine: readonly CompareRun[], c: string): MeanStd {
+  return meanStd(mine.map((r) => groupingValue(r, c)).filter((v): v is number => v !== undefined));
 }
 
 export function formatCell(cell: MeanStd | null, digits = 4): string {

@@ -63,11 +63,7 @@ function requireWasmKernel(name: string): KernelFunc {
 export function installWasmKernelFixes(): KernelFix[] {
   const installed: KernelFix[] = [];
   // First: the matMul and Einsum fixes below transpose through it.
-  const transposeKernel = findKernel('Transpose', 'wasm');
-  if (transposeKernel !== undefined && !isOurs('Transpose', 'wasm')) {
-    replaceKernel({ ...transposeKernel, kernelFunc: wrapTranspose(transposeKernel.kernelFunc, () => activeBlas()?.somatcopy) });
-    installed.push('Transpose: identity shares the buffer, axis swaps as block copies (cblas_somatcopy with a BLAS)');
-  }
+  wrapWasmKernel(installed, 'Transpose', (k) => wrapTranspose(k, () => activeBlas()?.somatcopy), 'Transpose: identity shares the buffer, axis swaps as block copies (cblas_somatcopy with a BLAS)');
   const transpose = { kernelFunc: requireWasmKernel('Transpose') };
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const original = findKernel(name, 'wasm');
@@ -105,26 +101,10 @@ export function installWasmKernelFixes(): KernelFix[] {
     replaceKernel(wasmSegmentSumConfig);
     installed.push('UnsortedSegmentSum added (gather gradient)');
   }
-  const gather = findKernel('GatherV2', 'wasm');
-  if (gather !== undefined && !isOurs('GatherV2', 'wasm')) {
-    replaceKernel({ ...gather, kernelFunc: wrapGather(gather.kernelFunc) });
-    installed.push('GatherV2 as row copies (batchDims > 0 corrected)');
-  }
-  const sum = findKernel('Sum', 'wasm');
-  if (sum !== undefined && !isOurs('Sum', 'wasm')) {
-    replaceKernel({ ...sum, kernelFunc: wrapLeadingSum(sum.kernelFunc) });
-    installed.push('Sum over leading axes in one pass (no transpose)');
-  }
-  const split = findKernel('SplitV', 'wasm');
-  if (split !== undefined && !isOurs('SplitV', 'wasm')) {
-    replaceKernel({ ...split, kernelFunc: wrapSplit(split.kernelFunc) });
-    installed.push('SplitV as block copies');
-  }
-  const identity = findKernel('Identity', 'wasm');
-  if (identity !== undefined && !isOurs('Identity', 'wasm')) {
-    replaceKernel({ ...identity, kernelFunc: wrapSharedIdentity(identity.kernelFunc) });
-    installed.push('Identity (tf.clone, tensors saved for gradients) shares the buffer instead of copying it');
-  }
+  wrapWasmKernel(installed, 'GatherV2', wrapGather, 'GatherV2 as row copies (batchDims > 0 corrected)');
+  wrapWasmKernel(installed, 'Sum', wrapLeadingSum, 'Sum over leading axes in one pass (no transpose)');
+  wrapWasmKernel(installed, 'SplitV', wrapSplit, 'SplitV as block copies');
+  wrapWasmKernel(installed, 'Identity', wrapSharedIdentity, 'Identity (tf.clone, tensors saved for gradients) shares the buffer instead of copying it');
   if (!isOurs('Einsum', 'wasm')) {
     const einsum = makeEinsum({
       transpose: transpose.kernelFunc,
@@ -137,6 +117,14 @@ export function installWasmKernelFixes(): KernelFix[] {
     installed.push('Einsum added (forward only, as on every tfjs backend)');
   }
   return installed;
+}
+
+/** Replaces wasm's `name` by `wrap(original)`, once: a second install would wrap our own kernel. */
+function wrapWasmKernel(installed: KernelFix[], name: string, wrap: (original: KernelFunc) => KernelFunc, fix: KernelFix): void {
+  const original = findKernel(name, 'wasm');
+  if (original === undefined || isOurs(name, 'wasm')) return;
+  replaceKernel({ ...original, kernelFunc: wrap(original.kernelFunc) });
+  installed.push(fix);
 }
 
 /**

@@ -10,6 +10,10 @@
 //                                                     fresh Batch each step, as an epoch of training)
 //                                       [--kernels]  (the kernels, by name and input shapes, that one
 //                                                     SFT-GO step runs more or fewer times than SFT)
+//                                       [--model]    (the configuration's real model and vocabulary
+//                                                     instead of the stand-in: the whole step's ratio;
+//                                                     use OPENBLAS_NUM_THREADS=1 with wasm-blas, or
+//                                                     the BLAS threads' spinning counts as CPU time)
 import * as tf from '@tensorflow/tfjs';
 import { collate } from '../src/data/batch.js';
 import { initBackend, isBackendRequest } from '../src/backend/index.js';
@@ -17,7 +21,8 @@ import type { CausalLM } from '../src/model/types.js';
 import { AdamW } from '../src/train/adamw.js';
 import { trainStep } from '../src/train/step.js';
 import { CONFIGS, OPTIMIZER, type ModelBenchConfig } from './configs.js';
-import { loweredBenchObjective } from './measure.js';
+import { createModel } from '../src/model/init.js';
+import { benchModelConfig, loweredBenchObjective } from './measure.js';
 import { syntheticData } from './synthetic.js';
 
 const args = process.argv.slice(2);
@@ -32,6 +37,7 @@ const backend = flag('--backend', 'wasm-blas');
 if (!isBackendRequest(backend)) throw new Error(`unknown backend ${backend}`);
 const steps = Number(flag('--steps', '200'));
 const cached = args.includes('--cached');
+const realModel = args.includes('--model');
 
 const VOCAB = 32;
 const WIDTH = 8;
@@ -51,9 +57,9 @@ function standIn(batch: number, seq: number): CausalLM {
 }
 
 const info = await initBackend(backend);
-const data = syntheticData(VOCAB, config.seq, config.batch, 4);
+const data = syntheticData(realModel ? config.vocab : VOCAB, config.seq, config.batch, 4);
 const runs = ['sft', 'sftgo'].map((variant) => {
-  const model = standIn(config.batch, config.seq);
+  const model = realModel ? createModel(benchModelConfig(config), 1) : standIn(config.batch, config.seq);
   const optimizer = new AdamW(model.params, { betas: OPTIMIZER.betas, eps: OPTIMIZER.eps, weightDecay: OPTIMIZER.weightDecay });
   return { variant, model, optimizer, objective: loweredBenchObjective(variant, data), cpuUs: [] as number[] };
 });
@@ -66,7 +72,8 @@ const step = (r: (typeof runs)[number], i: number) =>
 
 for (let i = 0; i < 8; i++) for (const r of runs) step(r, i);
 for (let i = 8; i < steps + 8; i++) {
-  for (const r of runs) {
+  // Alternate which objective goes first, so that neither always inherits the other's garbage.
+  for (const r of i % 2 === 0 ? runs : [...runs].reverse()) {
     const start = process.cpuUsage();
     step(r, i);
     const spent = process.cpuUsage(start);
@@ -88,9 +95,9 @@ for (const r of runs) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (us: number) => (us / 1000).toFixed(3);
 const [sft, sftgo] = runs;
-console.log(`${config.name} shapes (${config.batch} × ${config.seq}), stand-in model, ${info.name}, ${cached ? 'cached batches' : 'a fresh batch each step'}, ${steps} steps each`);
+console.log(`${config.name} shapes (${config.batch} × ${config.seq}), ${realModel ? 'its model' : 'stand-in model'}, ${info.name}, ${cached ? 'cached batches' : 'a fresh batch each step'}, ${steps} steps each`);
 for (const [i, r] of runs.entries()) console.log(`${r.variant.padEnd(6)} CPU ms/step median ${ms(median(r.cpuUs))}, min ${ms(Math.min(...r.cpuUs))}; ${kernels[i]} kernels a step`);
-console.log(`SFT-GO extra: median ${ms(median(sftgo!.cpuUs) - median(sft!.cpuUs))} ms, min ${ms(Math.min(...sftgo!.cpuUs) - Math.min(...sft!.cpuUs))} ms, ${kernels[1]! - kernels[0]!} kernels`);
+console.log(`SFT-GO extra: median ${ms(median(sftgo!.cpuUs) - median(sft!.cpuUs))} ms, min ${ms(Math.min(...sftgo!.cpuUs) - Math.min(...sft!.cpuUs))} ms, ${kernels[1]! - kernels[0]!} kernels${realModel ? `; SFT-GO/SFT: median ${(median(sftgo!.cpuUs) / median(sft!.cpuUs)).toFixed(3)}, min ${(Math.min(...sftgo!.cpuUs) / Math.min(...sft!.cpuUs)).toFixed(3)}` : ''}`);
 if (args.includes('--kernels')) {
   for (const key of [...new Set([...byShape[0]!.keys(), ...byShape[1]!.keys()])].sort()) {
     const d = (byShape[1]!.get(key) ?? 0) - (byShape[0]!.get(key) ?? 0);

@@ -226,13 +226,8 @@ export class HostValues {
       pool.push(i);
       pools.set(key, pool);
     }
-    const sign = top ? -1 : 1;
     const out = new Array<boolean>(this.n).fill(false);
-    for (const pool of pools.values()) {
-      pool.sort((a, b) => sign * (scores[a]! - scores[b]!) || a - b);
-      const k = keep(amount, pool.length);
-      for (let j = 0; j < k; j++) out[pool[j]!] = true;
-    }
+    for (const pool of pools.values()) keepBest(pool, scores, keep(amount, pool.length), top, out);
     return out;
   }
 
@@ -278,6 +273,41 @@ export class HostValues {
         const z = q.reduce((a, b) => a + b, 0);
         return live.reduce((s, { g, m }) => s + (q[g]! / z) * m, 0);
       }
+    }
+  }
+}
+
+/**
+ * Marks in `out` the first k of `pool` (token indices in position order) in order of preference:
+ * higher scores first for `top`, lower for bottom, ties to the earlier position. Found through the
+ * k-th best value of a plain numeric sort (no comparator calls: this runs for every sample of
+ * every fresh batch), then the strictly better tokens and the earliest of the equal ones.
+ */
+function keepBest(pool: readonly number[], scores: Float64Array, k: number, top: boolean, out: boolean[]): void {
+  if (k === 0) return;
+  const values = new Float64Array(pool.length);
+  let nan = false;
+  for (let j = 0; j < pool.length; j++) {
+    values[j] = scores[pool[j]!]!;
+    nan ||= Number.isNaN(values[j]);
+  }
+  if (nan) {
+    // NaN has no place in a numeric order: the comparator sort decides, as it always did.
+    const sign = top ? -1 : 1;
+    const order = [...pool].sort((a, b) => sign * (scores[a]! - scores[b]!) || a - b);
+    for (let j = 0; j < k; j++) out[order[j]!] = true;
+    return;
+  }
+  values.sort();
+  const threshold = top ? values[values.length - k]! : values[k - 1]!;
+  let equal = k;
+  for (const i of pool) if (top ? scores[i]! > threshold : scores[i]! < threshold) equal--;
+  for (const i of pool) {
+    const s = scores[i]!;
+    if (top ? s > threshold : s < threshold) out[i] = true;
+    else if (s === threshold && equal > 0) {
+      out[i] = true;
+      equal--;
     }
   }
 }

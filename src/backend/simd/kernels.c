@@ -290,3 +290,51 @@ EXPORT(adamw) void adamw(const f32 *p, const f32 *m, const f32 *v, const f32 *g,
     pout[i] = p[i] * decay - (lr / c1) * mi / (__builtin_sqrtf(vi / c2) + eps);
   }
 }
+
+// ---- The loss head's softmax cross-entropy over `rows` rows of `vocab` logits, in place: each
+// row becomes its softmax, and max[r], sum[r] (Σ e^(l − max)) and picked[r] (the target's logit)
+// are written, so the caller forms ce = (max − picked) + log(sum). targets are int32 in [0, vocab).
+EXPORT(softmax_ce_fwd) void softmax_ce_fwd(f32 *logits, int rows, int vocab, const int *targets, f32 *max, f32 *sum, f32 *picked) {
+  for (int r = 0; r < rows; r++) {
+    f32 *row = logits + (long)r * vocab;
+    picked[r] = row[targets[r]];
+    int j = 0;
+    f4 mx = wasm_f32x4_splat(-3.0e38f);
+    for (; j + 4 <= vocab; j += 4) mx = wasm_f32x4_pmax(mx, LOAD(row + j));
+    f32 m = hmax(mx);
+    for (; j < vocab; j++) m = row[j] > m ? row[j] : m;
+    f4 m4 = wasm_f32x4_splat(m), acc = wasm_f32x4_splat(0.0f);
+    j = 0;
+    for (; j + 4 <= vocab; j += 4) {
+      f4 e = exp4(wasm_f32x4_sub(LOAD(row + j), m4));
+      STORE(row + j, e);
+      acc = wasm_f32x4_add(acc, e);
+    }
+    f32 s = hsum(acc);
+    for (; j < vocab; j++) {
+      f32 e = exp1(row[j] - m);
+      row[j] = e;
+      s += e;
+    }
+    f4 inv = wasm_f32x4_splat(1.0f / s);
+    j = 0;
+    for (; j + 4 <= vocab; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), inv));
+    f32 inv1 = 1.0f / s;
+    for (; j < vocab; j++) row[j] *= inv1;
+    max[r] = m;
+    sum[r] = s;
+  }
+}
+
+// In place: probabilities become the logits' gradient, dce[r]·(p − onehot(target)).
+EXPORT(softmax_ce_bwd) void softmax_ce_bwd(f32 *probs, int rows, int vocab, const int *targets, const f32 *dce) {
+  for (int r = 0; r < rows; r++) {
+    f32 *row = probs + (long)r * vocab;
+    f32 g = dce[r];
+    f4 g4 = wasm_f32x4_splat(g);
+    int j = 0;
+    for (; j + 4 <= vocab; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), g4));
+    for (; j < vocab; j++) row[j] *= g;
+    row[targets[r]] -= g;
+  }
+}

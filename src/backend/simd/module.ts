@@ -23,6 +23,8 @@ export interface SimdExports {
   add_into(dst: number, src: number, n: number): void;
   column_sums(x: number, rows: number, width: number, out: number): void;
   sum_squares(x: number, n: number): number;
+  softmax_ce_fwd(logits: number, rows: number, vocab: number, targets: number, max: number, sum: number, picked: number): void;
+  softmax_ce_bwd(probs: number, rows: number, vocab: number, targets: number, dce: number): void;
   adamw(p: number, m: number, v: number, g: number, n: number, b1: number, b2: number, c1: number, c2: number,
     eps: number, lr: number, decay: number, gscale: number, pOut: number, mOut: number, vOut: number): void;
 }

@@ -9,6 +9,7 @@ import { HostValues } from './host-values.js';
 import type { ObjectiveAnalysis } from '../analysis/index.js';
 import type { DroState } from './dro-state.js';
 import { TensorGraph } from './tensor-graph.js';
+import { compileLinearLoss, linearLossValue, rowValues, type LinearLoss } from './linear-loss.js';
 
 export interface ExecuteInputs {
   n: number;
@@ -43,6 +44,8 @@ export interface GroupStat {
 
 export interface Execution {
   loss: tf.Scalar;
+  /** The token mean of ce over all loss tokens (what the trainer reports as ce). */
+  ce: tf.Scalar;
   /** In partition order (rest last); empty without declared groups. */
   groups: GroupStat[];
   /** Each token's group index, when there are groups. */
@@ -50,29 +53,65 @@ export interface Execution {
   graph: TensorGraph;
 }
 
+/** Each objective's loss compiled once for the linear fast path (null: it is not linear in ce). */
+const linearLosses = new WeakMap<Objective, LinearLoss | null>();
+
+function linearLossOf(o: Objective): LinearLoss | undefined {
+  let l = linearLosses.get(o);
+  if (l === undefined) {
+    l = compileLinearLoss(o.loss) ?? null;
+    linearLosses.set(o, l);
+  }
+  return l ?? undefined;
+}
+
 export function execute(o: Objective, analysis: ObjectiveAnalysis, inputs: ExecuteInputs): Execution {
-  const { masks, partition: hostPartition } = inputs.hostMasks ?? evaluateHostMasks(o, analysis, inputs.host);
+  const { masks, partition } = inputs.hostMasks ?? evaluateHostMasks(o, analysis, inputs.host);
   const droNodes = analysis.groupReductions.filter((g) => g.fn === 'dro');
   const graph = new TensorGraph({
     objective: o, n: inputs.n, ce: inputs.ce, entropy: inputs.entropy, host: inputs.host, masks, dro: inputs.dro, droNodes, droUpdate: inputs.droUpdate,
   });
-  const loss = graph.scalar(o.loss);
-  if (o.partition.groups.length === 0) return { loss, groups: [], graph };
+  const n = inputs.n;
+  // The loss: linear in ce (one op, linear-loss.ts) or node by node (tensor-graph.ts).
+  const form = n > 0 ? linearLossOf(o)?.(graph) : undefined;
+  const loss = form !== undefined ? linearLossValue(inputs.ce, form) : graph.scalar(o.loss);
 
-  // Metrics: the first group reduction's own terms (its `of` quantity), else ce per group.
+  // Metrics: ce over all tokens, and per group the first group reduction's own terms (its `of`
+  // quantity), else ce per group. When they all reduce ce: one product, else node by node.
+  const rows = groupRows(o, analysis, graph, partition);
+  if (rows !== undefined && n > 0) {
+    const [ce, ...means] = rowValues(inputs.ce, [new Float64Array(n).fill(1 / n), ...rows.map((g) => g.weights)]);
+    return { loss, ce: ce!, groups: rows.map((g, i) => ({ loss: means[i]!, tokens: g.tokens })), partition, graph };
+  }
+  const ce = tf.mean(inputs.ce) as tf.Scalar;
+  const terms = analysis.groupReductions[0]?.terms;
+  const groups = terms !== undefined
+    ? terms.map((t) => ({ loss: graph.scalar(t), tokens: graph.mask(t.mask!).filter(Boolean).length }))
+    : (rows ?? []).map((g) => ({ loss: tf.scalar(0), tokens: g.tokens })); // no tokens: every group is empty
+  return { loss, ce, groups, partition, graph };
+}
+
+/** Per group (partition order, rest last): the weights of its metric over the tokens, and its token count. */
+interface GroupRow {
+  weights: Float64Array;
+  tokens: number;
+}
+
+/**
+ * The metrics' rows when they are reductions of ce: the first group reduction's own terms (its
+ * `of` quantity), else ce per group; undefined when they reduce something else.
+ */
+function groupRows(o: Objective, analysis: ObjectiveAnalysis, graph: TensorGraph, partition: number[] | undefined): GroupRow[] | undefined {
+  if (o.partition.groups.length === 0) return [];
   const reduction = analysis.groupReductions[0];
   if (reduction !== undefined) {
-    const groups = reduction.terms.map((t) => ({ loss: graph.scalar(t), tokens: graph.mask(t.mask!).filter(Boolean).length }));
-    return { loss, groups, partition: hostPartition, graph };
+    if (!reduction.terms.every((t) => t.arg.op === 'token' && t.arg.name === 'ce')) return undefined;
+    return reduction.terms.map((t) => ({ weights: Float64Array.from(graph.reduceWeights(t)), tokens: graph.mask(t.mask!).filter(Boolean).length }));
   }
-  const partition = hostPartition!;
-  const groups: GroupStat[] = [];
+  const groups: GroupRow[] = [];
   for (let g = 0; g <= o.partition.groups.length; g++) {
-    const count = partition.filter((x) => x === g).length;
-    const w = partition.map((x) => (x === g ? 1 / count : 0));
-    const chosen = tf.tensor1d(partition.map((x) => x === g), 'bool');
-    const mean = tf.sum(tf.mul(tf.where(chosen, inputs.ce, tf.zerosLike(inputs.ce)), tf.tensor1d(w, 'float32'))) as tf.Scalar;
-    groups.push({ loss: mean, tokens: count });
+    const count = partition!.filter((x) => x === g).length;
+    groups.push({ weights: Float64Array.from(partition!, (x) => (x === g ? 1 / count : 0)), tokens: count });
   }
-  return { loss, groups, partition, graph };
+  return groups;
 }

@@ -125,7 +125,7 @@ class CompiledStepObjective implements LoweredObjective {
       n: tokens.n, ce, entropy, host, dro: this.dro, droUpdate: context.training && context.microBatch === 0, hostMasks,
     });
     const groups = new Map<string, GroupValue>(run.groups.map((g, i) => [this.groupNames[i]!, g]));
-    return { loss: run.loss, ce: tf.mean(ce) as tf.Scalar, groups };
+    return { loss: run.loss, ce: run.ce, groups };
   }
 
   /** ce (and entropy) of the loss tokens only: their hidden rows are gathered before the head. */

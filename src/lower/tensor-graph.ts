@@ -67,6 +67,11 @@ export class TensorGraph {
     this.hostClock = new HostValues(g.objective, { ce: [], sampleOf: [], step: g.host.step, totalSteps: g.host.totalSteps, params: g.host.params });
   }
 
+  /** Loss tokens of this evaluation. */
+  get n(): number {
+    return this.g.n;
+  }
+
   /** A scalar-typed node as a rank-0 tensor. */
   scalar(e: IrExpr): tf.Scalar {
     const v = this.value(e);

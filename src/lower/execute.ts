@@ -106,7 +106,7 @@ function groupRows(o: Objective, analysis: ObjectiveAnalysis, graph: TensorGraph
   const reduction = analysis.groupReductions[0];
   if (reduction !== undefined) {
     if (!reduction.terms.every((t) => t.arg.op === 'token' && t.arg.name === 'ce')) return undefined;
-    return reduction.terms.map((t) => ({ weights: Float64Array.from(graph.reduceWeights(t)), tokens: graph.mask(t.mask!).filter(Boolean).length }));
+    return reduction.terms.map((t) => ({ weights: graph.reduceWeights(t), tokens: graph.mask(t.mask!).filter(Boolean).length }));
   }
   const groups: GroupRow[] = [];
   for (let g = 0; g <= o.partition.groups.length; g++) {

@@ -45,12 +45,13 @@ export class GroupersScoreSource implements ScoreSource {
     const pick = (arrays: ArrayLike<number>[]) => row.map((r, i) => arrays[r]![tokenIndex[i]!]!);
     const scores: Record<string, number[]> = {};
     for (const key of request.needs.scorers.keys()) scores[key] = pick(per[key]!);
-    const texts = store.texts(request.samples);
+    // Token texts only for a regex selector: decoding them costs a string per token, kept per sample.
+    const texts = request.text === true ? store.texts(request.samples) : undefined;
     return {
       scores,
       refCe: request.needs.refCe ? pick(per[REF_CE_KEY]!) : undefined,
       corpusThresholds: { ...store.corpusThresholds },
-      text: row.map((r, i) => texts[r]![tokenIndex[i]!]!),
+      text: texts && row.map((r, i) => texts[r]![tokenIndex[i]!]!),
     };
   }
 }

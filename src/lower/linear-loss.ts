@@ -36,7 +36,8 @@ export interface LinearHost {
   readonly n: number;
   hostScalar(e: IrExpr): number;
   mask(e: IrExpr): boolean[];
-  reduceWeights(e: ReduceNode): number[];
+  /** Read-only (shared with the metrics). */
+  reduceWeights(e: ReduceNode): Float64Array;
 }
 
 /** Per step: the loss's form, or undefined when this step's numbers leave the linear case (a non-finite coefficient, two different maxima). */
@@ -64,15 +65,20 @@ function reducesCe(e: IrExpr): e is ReduceNode {
 
 const single = (l: Linear): Form => ({ choices: [l] });
 
+/** k·a + b (b absent: k·a). */
+function axpy(k: number, a: Float64Array, b?: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = k * a[i]! + (b === undefined ? 0 : b[i]!);
+  return out;
+}
+
 function scale(f: Form, k: number): Form | undefined {
   if (!Number.isFinite(k)) return undefined;
-  return { ...f, choices: f.choices.map((l) => ({ w: l.w?.map((x) => x * k), c: l.c * k })) };
+  return { ...f, choices: f.choices.map((l) => ({ w: l.w && axpy(k, l.w), c: l.c * k })) };
 }
 
 function addLinear(a: Linear, b: Linear, sign: number): Linear {
-  if (b.w === undefined) return { w: a.w, c: a.c + sign * b.c };
-  const w = a.w === undefined ? b.w.map((x) => sign * x) : a.w.map((x, i) => x + sign * b.w![i]!);
-  return { w, c: a.c + sign * b.c };
+  return { w: b.w === undefined ? a.w : axpy(sign, b.w, a.w), c: a.c + sign * b.c };
 }
 
 function combine(a: Form, b: Form, sign: number): Form | undefined {
@@ -96,7 +102,7 @@ export function compileLinearLoss(e: IrExpr): LinearLoss | undefined {
       return (host) => single({ c: host.mask(e.mask).filter(Boolean).length });
     case 'mean': case 'sum': case 'seqmean':
       if (!reducesCe(e)) return undefined;
-      return (host) => single({ w: Float64Array.from(host.reduceWeights(e)), c: 0 });
+      return (host) => single({ w: host.reduceWeights(e), c: 0 });
     case 'unary': {
       const arg = e.fn === 'neg' ? compileLinearLoss(e.arg) : undefined;
       return arg && ((host) => { const f = arg(host); return f && scale(f, -1); });
@@ -128,8 +134,8 @@ export function compileLinearLoss(e: IrExpr): LinearLoss | undefined {
         const live = e.terms.filter((t) => host.mask(t.mask!).some(Boolean));
         // Empty groups are skipped; no live group at all gives 0 (as the general path).
         if (live.length === 0) return single({ c: 0 });
-        const rows = live.map((t) => Float64Array.from(host.reduceWeights(t)));
-        if (e.fn === 'mean') return single({ w: rows.reduce((s, r) => s.map((x, i) => x + r[i]!)).map((x) => x / live.length), c: 0 });
+        const rows = live.map((t) => host.reduceWeights(t));
+        if (e.fn === 'mean') return single({ w: rows.reduce((sum, r) => axpy(1, r, sum), new Float64Array(host.n)).map((x) => x / live.length), c: 0 });
         if (rows.length === 1) return single({ w: rows[0]!, c: 0 });
         return { select: { node: e, rows }, choices: rows.map((w) => ({ w, c: 0 })) };
       };
@@ -150,7 +156,7 @@ function matrix(rows: readonly Float64Array[], n: number): tf.Tensor2D {
 function readOnly(ce: tf.Tensor1D, rows: readonly Float64Array[]): tf.Tensor1D {
   const n = ce.shape[0];
   const read = new Array<boolean>(n).fill(false);
-  for (const r of rows) r.forEach((w, i) => { if (w !== 0) read[i] = true; });
+  for (const r of rows) for (let i = 0; i < n; i++) if (r[i] !== 0) read[i] = true;
   return read.every(Boolean) ? ce : tf.where(tf.tensor1d(read, 'bool'), ce, tf.zerosLike(ce)) as tf.Tensor1D;
 }
 

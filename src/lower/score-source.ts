@@ -15,6 +15,8 @@ export interface BatchScoreRequest {
   samples: readonly Sample[];
   tokens: LossTokens;
   needs: ScoreNeeds;
+  /** The caller reads each token's text (a regex selector): only then does a source decode it. */
+  text?: boolean;
 }
 
 /** Per loss token of the micro-batch (in LossTokens order). */
@@ -50,13 +52,20 @@ export function arrayScoreSource(arrays: SampleArrays): ScoreSource {
       if (v === undefined) throw new Error(`no ${what} for token ${request.tokens.tokenIndex[i]} of sample ${sample.index} (${sample.source.file}:${sample.source.line})`);
       return v;
     });
+  // Per scorer key, the samples' arrays: built once, not per micro-batch (a corpus may be large).
+  const tables = new Map<string, Map<number, readonly number[]>>();
+  const tableOf = (key: string) => {
+    let table = tables.get(key);
+    if (table === undefined) {
+      table = new Map([...(arrays.scores ?? new Map<number, Record<string, readonly number[]>>())].map(([s, r]) => [s, r[key]!] as const).filter(([, v]) => v !== undefined));
+      tables.set(key, table);
+    }
+    return table;
+  };
   return {
     batchScores(request) {
       const scores: Record<string, number[]> = {};
-      for (const key of request.needs.scorers.keys()) {
-        const table = new Map([...(arrays.scores ?? new Map<number, Record<string, readonly number[]>>())].map(([s, r]) => [s, r[key]!] as const).filter(([, v]) => v !== undefined));
-        scores[key] = pick(table, `score ${key}`, request);
-      }
+      for (const key of request.needs.scorers.keys()) scores[key] = pick(tableOf(key), `score ${key}`, request);
       const out: BatchScores = { scores, corpusThresholds: arrays.corpusThresholds };
       if (request.needs.refCe) out.refCe = pick(arrays.refCe, 'reference ce', request);
       return out;

@@ -142,15 +142,15 @@ class CompiledStepObjective implements LoweredObjective {
   private hostInputs(batch: BatchTensors, tokens: LossTokens, ce: tf.Tensor1D, entropy: tf.Tensor1D | undefined, context: StepContext): EvalInputs {
     const samples = batch.batch.samples;
     const a = this.analysis;
-    const scores = this.options.scores?.batchScores({ samples, tokens, needs: this.needs });
+    const scores = this.options.scores?.batchScores({ samples, tokens, needs: this.needs, text: a.host.text });
     const host: EvalInputs = {
       sampleOf: tokens.row,
       // Read back (a device sync) only when a selector reads the model's own values.
       ce: a.host.ce ? Array.from(ce.dataSync()) : new Array<number>(tokens.n).fill(0),
       entropy: a.host.entropy && entropy !== undefined ? Array.from(entropy.dataSync()) : undefined,
       refCe: scores?.refCe,
-      reward: tokens.row.map((r) => samples[r]!.reward),
-      advantage: tokens.row.map((r) => samples[r]!.advantage),
+      reward: a.host.reward || a.device.reward ? tokens.row.map((r) => samples[r]!.reward) : undefined,
+      advantage: a.host.advantage || a.device.advantage ? tokens.row.map((r) => samples[r]!.advantage) : undefined,
       scores: scores?.scores,
       text: a.host.text ? (scores?.text ?? tokenTexts(batch.batch, tokens)) : undefined,
       corpusThresholds: scores?.corpusThresholds,

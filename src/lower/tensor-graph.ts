@@ -61,6 +61,7 @@ const maxOfTerms = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 
 export class TensorGraph {
   private readonly memo = new Map<IrExpr, Value>();
+  private readonly weights = new Map<ReduceNode, Float64Array>();
   private readonly hostClock: HostValues;
 
   constructor(private readonly g: GraphInputs) {
@@ -201,27 +202,46 @@ export class TensorGraph {
     throw new Error(`scores of ${scorerKey(s)} are missing`);
   }
 
-  /** Host weights of a mean/sum/seqmean over its restriction. */
-  reduceWeights(e: ReduceNode): number[] {
-    const n = this.g.n;
-    const m = e.mask === undefined ? new Array<boolean>(n).fill(true) : this.mask(e.mask);
-    if (e.op === 'sum') return m.map((x) => (x ? 1 : 0));
-    if (e.op === 'mean') {
-      const count = m.filter(Boolean).length;
-      return m.map((x) => (x ? 1 / count : 0));
+  /**
+   * Host weights of a mean/sum/seqmean over its restriction; memoised per node (the loss and the
+   * metrics read the same ones), so callers must not modify them.
+   */
+  reduceWeights(e: ReduceNode): Float64Array {
+    let w = this.weights.get(e);
+    if (w === undefined) {
+      w = this.computeWeights(e);
+      this.weights.set(e, w);
     }
-    const perSample = new Map<number, number>();
-    m.forEach((x, i) => {
-      if (x) perSample.set(this.g.host.sampleOf[i]!, (perSample.get(this.g.host.sampleOf[i]!) ?? 0) + 1);
-    });
-    return m.map((x, i) => (x ? 1 / (perSample.get(this.g.host.sampleOf[i]!)! * perSample.size) : 0));
+    return w;
+  }
+
+  private computeWeights(e: ReduceNode): Float64Array {
+    const n = this.g.n;
+    const m = e.mask === undefined ? undefined : this.mask(e.mask);
+    const w = new Float64Array(n);
+    if (e.op === 'seqmean') {
+      const sampleOf = this.g.host.sampleOf;
+      const perSample = new Map<number, number>();
+      for (let i = 0; i < n; i++) if (m === undefined || m[i]) perSample.set(sampleOf[i]!, (perSample.get(sampleOf[i]!) ?? 0) + 1);
+      for (let i = 0; i < n; i++) if (m === undefined || m[i]) w[i] = 1 / (perSample.get(sampleOf[i]!)! * perSample.size);
+      return w;
+    }
+    let count = 0;
+    for (let i = 0; i < n; i++) if (m === undefined || m[i]) count++;
+    const each = e.op === 'sum' ? 1 : 1 / count;
+    for (let i = 0; i < n; i++) if (m === undefined || m[i]) w[i] = each;
+    return w;
   }
 
   /** Σ w_t·x_t, with x replaced by 0 where w is 0. */
-  private weighted(x: Value, w: number[]): tf.Scalar {
-    if (x.rank === 0) return tf.mul(x, w.reduce((a, b) => a + b, 0)) as tf.Scalar;
-    const chosen = tf.tensor1d(w.map((v) => v !== 0), 'bool');
-    return tf.sum(tf.mul(tf.where(chosen, x, tf.zerosLike(x)), tf.tensor1d(w, 'float32'))) as tf.Scalar;
+  private weighted(x: Value, w: ArrayLike<number>): tf.Scalar {
+    if (x.rank === 0) {
+      let total = 0;
+      for (let i = 0; i < w.length; i++) total += w[i]!;
+      return tf.mul(x, total) as tf.Scalar;
+    }
+    const chosen = tf.tensor1d(Array.from(w, (v) => v !== 0), 'bool');
+    return tf.sum(tf.mul(tf.where(chosen, x, tf.zerosLike(x)), tf.tensor1d(Float32Array.from(w), 'float32'))) as tf.Scalar;
   }
 
   /** Mean of the top ceil(P·n) values of the restriction; which ones is decided on detached values. */

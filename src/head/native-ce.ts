@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { activeBlas } from '../backend/blas/matmul.js';
-import { wasmHeap, type SimdExports, type WasmHeapBackend } from '../backend/simd/module.js';
+import { nativeKernelsEnabled, wasmHeap, type SimdExports, type WasmHeapBackend } from '../backend/simd/module.js';
 import type { Sgemm } from '../backend/blas/library.js';
 
 interface EngineState {
@@ -40,7 +40,7 @@ function release(backend: WasmHeapBackend, block: Block): void {
 
 /** The kernels the native head needs now, or undefined (another backend, no BLAS, no SIMD binary). */
 export function nativeHeadKernels(): { sgemm: Sgemm; simd: SimdExports; backend: WasmHeapBackend } | undefined {
-  const blas = activeBlas();
+  const blas = nativeKernelsEnabled() ? activeBlas() : undefined;
   const heap = blas === undefined ? undefined : wasmHeap();
   return blas === undefined || heap === undefined ? undefined : { sgemm: blas.sgemm, ...heap };
 }
@@ -58,9 +58,12 @@ export function nativeTokenCe(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets:
   const tape = recording ? state.activeTape : undefined;
   const f32 = (info: TensorInfo): Float32Array => backend.typedArrayFromHeap(info) as Float32Array;
 
-  const op = tf.customGrad((h: tf.Tensor | tf.GradSaveFunc, w: tf.Tensor | tf.GradSaveFunc, y: tf.Tensor | tf.GradSaveFunc) => {
+  const op = tf.customGrad((h: tf.Tensor | tf.GradSaveFunc, w: tf.Tensor | tf.GradSaveFunc, y: tf.Tensor | tf.GradSaveFunc,
+    save: tf.Tensor | tf.GradSaveFunc) => {
     const hIn = h as tf.Tensor2D;
     const wIn = w as tf.Tensor2D;
+    // Kept alive for the backward by the tape (hidden is usually an intermediate a tidy would free).
+    (save as tf.GradSaveFunc)([hIn, wIn]);
     reclaim(backend, tape);
     // One block: probabilities [N, V], then targets (int32), max, sum, picked logit [N each].
     const bytes = 4 * (tokens * vocab + 4 * tokens) + 16;
@@ -92,7 +95,8 @@ export function nativeTokenCe(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets:
     if (!recording) release(backend, block);
     return {
       value: tf.engine().makeTensorFromTensorInfo(ceInfo) as tf.Tensor1D,
-      gradFunc: (dy: tf.Tensor) => {
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [hs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         if (!outstanding.includes(block)) throw new Error('loss head: the backward ran after its forward\'s buffer was freed (an op differentiated outside the tape it was recorded on)');
         const dhInfo = backend.makeOutput([tokens, width], 'float32');
         const dwInfo = backend.makeOutput([vocab, width], 'float32');
@@ -101,8 +105,8 @@ export function nativeTokenCe(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets:
           const dyView = f32(dy);
           simd.softmax_ce_bwd(probsAt, tokens, vocab, targetsAt, dyView.byteOffset);
           const dLogits = new Float32Array(backend.wasm.HEAPU8.buffer, probsAt, tokens * vocab);
-          sgemm(false, false, tokens, width, vocab, 1, dLogits, vocab, f32(wIn), width, 0, f32(dhInfo), width);
-          sgemm(true, false, vocab, width, tokens, 1, dLogits, vocab, f32(hIn), width, 0, f32(dwInfo), width);
+          sgemm(false, false, tokens, width, vocab, 1, dLogits, vocab, f32(ws), width, 0, f32(dhInfo), width);
+          sgemm(true, false, vocab, width, tokens, 1, dLogits, vocab, f32(hs), width, 0, f32(dwInfo), width);
         } finally {
           release(backend, block);
         }

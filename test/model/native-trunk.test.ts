@@ -11,7 +11,8 @@ import { jsArena } from '../../src/model/native/arena.js';
 import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2TrunkArrays, type TrunkKernels } from '../../src/model/native/gpt2-trunk.js';
 import { jsRowOps } from '../../src/model/native/row-ops.js';
 import { erfc } from '../../src/model/native/rows.js';
-import { gpt2TrunkDims, gpt2TrunkNames, nativeTrunkKernels, setNativeTrunk } from '../../src/model/native/trunk-op.js';
+import { setNativeKernels } from '../../src/backend/simd/module.js';
+import { gpt2TrunkDims, gpt2TrunkNames, nativeTrunkKernels } from '../../src/model/native/trunk-op.js';
 import { createModel } from '../../src/model/init.js';
 import type { CausalLM, ModelConfig } from '../../src/model/types.js';
 import { useCpuBackend } from './helpers.js';
@@ -66,7 +67,7 @@ function idsOf(s: Shape, seed: number): Int32Array {
 
 /** hidden and the gradient of Σ hidden ⊙ R for every weight, by tfjs's ops and tape. */
 function referenceGrads(model: CausalLM, ids: Int32Array, s: Shape, r: Float32Array): { hidden: Float32Array; grads: Map<string, Float32Array> } {
-  setNativeTrunk(false);
+  setNativeKernels(false);
   try {
     const idT = tf.tensor2d(ids, [s.batch, s.seq], 'int32');
     let hidden = new Float32Array();
@@ -80,7 +81,7 @@ function referenceGrads(model: CausalLM, ids: Int32Array, s: Shape, r: Float32Ar
     tf.dispose([idT, value, ...Object.values(grads)]);
     return { hidden, grads: named };
   } finally {
-    setNativeTrunk(true);
+    setNativeKernels(true);
   }
 }
 
@@ -182,7 +183,7 @@ describe('model: fast exp and erfc', () => {
 
 /** hidden and grads of Σ hidden ⊙ R through model.hidden with the native trunk on or off. */
 function tapeGrads(model: CausalLM, ids: Int32Array, s: Shape, r: Float32Array, native: boolean): { hidden: Float32Array; grads: Map<string, Float32Array> } {
-  setNativeTrunk(native);
+  setNativeKernels(native);
   try {
     assert.equal(nativeTrunkKernels() !== undefined, native, `the native trunk is ${native ? 'not ' : ''}in use`);
     const idT = tf.tensor2d(ids, [s.batch, s.seq], 'int32');
@@ -197,7 +198,7 @@ function tapeGrads(model: CausalLM, ids: Int32Array, s: Shape, r: Float32Array, 
     tf.dispose([idT, value, ...Object.values(grads)]);
     return { hidden, grads: named };
   } finally {
-    setNativeTrunk(true);
+    setNativeKernels(true);
   }
 }
 
@@ -215,7 +216,7 @@ describe('model: native trunk op (wasm-blas: BLAS products, SIMD row kernels, he
     await initBackend('wasm-blas');
   });
   after(async () => {
-    setNativeTrunk(true);
+    setNativeKernels(true);
     await tf.setBackend(previous ?? 'cpu');
   });
 
@@ -240,11 +241,11 @@ describe('model: native trunk op (wasm-blas: BLAS products, SIMD row kernels, he
     const b = tf.tensor2d(idsOf(s, 2), [s.batch, s.seq], 'int32');
     const r = tf.tensor3d(seeded(s.batch * s.seq * s.width, 5), [s.batch, s.seq, s.width]);
     const run = (native: boolean): Map<string, Float32Array> => {
-      setNativeTrunk(native);
+      setNativeKernels(native);
       const { value, grads } = tf.variableGrads(() => tf.add(tf.sum(tf.mul(model.hidden(a), r)), tf.sum(tf.square(model.hidden(b)))));
       const named = new Map([...model.params].map(([n, v]) => [n, Float32Array.from(grads[v.name]!.dataSync())]));
       tf.dispose([value, ...Object.values(grads)]);
-      setNativeTrunk(true);
+      setNativeKernels(true);
       return named;
     };
     const ref = run(false);

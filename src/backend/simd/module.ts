@@ -41,6 +41,21 @@ export interface WasmHeapBackend {
   };
 }
 
+let nativeEnabled = true;
+
+/**
+ * Turns the native paths (the GPT-2 trunk of src/model/native/ and the loss head of
+ * src/head/native-ce.ts) on or off for the process: tests and benchmarks compare them with the tfjs
+ * ops on the same backend. The SIMD AdamW and global norm are single kernels either way.
+ */
+export function setNativeKernels(on: boolean): void {
+  nativeEnabled = on;
+}
+
+export function nativeKernelsEnabled(): boolean {
+  return nativeEnabled;
+}
+
 export const SIMD_BINARY = join(packageRoot, 'assets', 'simd', 'sftgoc-simd.wasm');
 
 let compiled: WebAssembly.Module | string | undefined;

@@ -11,18 +11,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { activeBlas } from '../../backend/blas/matmul.js';
-import { wasmHeap, type WasmHeapBackend } from '../../backend/simd/module.js';
+import { nativeKernelsEnabled, wasmHeap, type WasmHeapBackend } from '../../backend/simd/module.js';
 import type { ModelConfig } from '../types.js';
 import { heapArena } from './arena.js';
 import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2BlockArrays, type Gpt2TrunkArrays, type Gpt2TrunkDims, type TrunkKernels } from './gpt2-trunk.js';
 import { simdRowOps } from './row-ops.js';
-
-let enabled = true;
-
-/** Turns the native trunk on or off for the process (benchmarks and tests compare the two paths). */
-export function setNativeTrunk(on: boolean): void {
-  enabled = on;
-}
 
 export interface NativeTrunkKernels extends TrunkKernels {
   backend: WasmHeapBackend;
@@ -30,10 +23,10 @@ export interface NativeTrunkKernels extends TrunkKernels {
 
 /**
  * The kernels the native trunk would use now: the wasm backend with a system BLAS bound and the
- * SIMD binary loaded (and the switch on); undefined otherwise.
+ * SIMD binary loaded (and setNativeKernels not off); undefined otherwise.
  */
 export function nativeTrunkKernels(): NativeTrunkKernels | undefined {
-  if (!enabled) return undefined;
+  if (!nativeKernelsEnabled()) return undefined;
   const blas = activeBlas();
   const heap = blas === undefined ? undefined : wasmHeap();
   if (blas === undefined || heap === undefined) return undefined;

@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backward } from './chunk-backward.js';
 import { forwardStats, forwardStatsSoftmax } from './chunk-forward.js';
 import { chunksFromTensors, chunkTensors, sliceWeight } from './chunks.js';
+import { nativeHeadKernels, nativeTokenCe } from './native-ce.js';
 import { clampTargets } from './targets.js';
 import { checkChunkSize, checkHeadArguments } from './validate.js';
 
@@ -52,6 +53,9 @@ export function tokenStats(
   checkChunkSize(options.chunkSize);
   const wantEntropy = options.entropy === true;
   const chunkSize = Math.min(options.chunkSize, vocab);
+  // One chunk, ce only, on wasm with a BLAS: the native head (native-ce.ts) holds the same buffer.
+  const native = !wantEntropy && chunkSize === vocab && tokens > 0 && hidden.dtype === 'float32' ? nativeHeadKernels() : undefined;
+  if (native !== undefined) return { ce: nativeTokenCe(hidden, weight, targets, native) };
 
   const fused = tf.customGrad((h: tf.Tensor | tf.GradSaveFunc, w: tf.Tensor | tf.GradSaveFunc,
     y: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {

@@ -3,6 +3,7 @@
 // (fine-tuning here runs without it; see docs/models.md).
 import * as tf from '@tensorflow/tfjs';
 import type { CausalLM, ModelConfig } from './types.js';
+import { gpt2TrunkNames, gpt2TrunkOp, nativeTrunkKernels, WorkspacePool } from './native/trunk-op.js';
 import { causalAttention, geluErf, geluTanh, layerNorm, linearInOut, mergeHeads, projectToVocab, splitHeads } from './layers.js';
 
 /** Every trainable weight of a gpt2 model, by HF name, with its shape. */
@@ -34,6 +35,8 @@ export function gpt2Shapes(c: ModelConfig): Map<string, number[]> {
 
 export class Gpt2Model implements CausalLM {
   private readonly activation: (x: tf.Tensor) => tf.Tensor;
+  /** The native trunk's reused activation buffers (src/model/native/). */
+  private readonly workspaces = new WorkspacePool();
 
   constructor(
     readonly config: ModelConfig,
@@ -52,6 +55,12 @@ export class Gpt2Model implements CausalLM {
     const c = this.config;
     const [, seq] = inputIds.shape;
     if (seq > c.maxPositions) throw new Error(`gpt2: sequence length ${seq} exceeds n_positions ${c.maxPositions}`);
+    // With a system BLAS on the wasm backend the whole trunk is one op; these tfjs ops otherwise.
+    const kernels = nativeTrunkKernels();
+    if (kernels !== undefined) {
+      const weights = gpt2TrunkNames(c.numLayers).map((n) => this.w(n) as unknown as tf.Variable);
+      return gpt2TrunkOp(c, weights, inputIds, kernels, this.workspaces);
+    }
     return tf.tidy(() => {
       const positions = tf.range(0, seq, 1, 'int32');
       let x = tf.add(tf.gather(this.w<tf.Rank.R2>('transformer.wte.weight'), inputIds), tf.gather(this.w<tf.Rank.R2>('transformer.wpe.weight'), positions));
@@ -79,6 +88,7 @@ export class Gpt2Model implements CausalLM {
   }
 
   dispose(): void {
+    this.workspaces.clear();
     for (const v of this.params.values()) v.dispose();
   }
 }

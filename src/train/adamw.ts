@@ -46,8 +46,11 @@ export class AdamW {
     }
   }
 
-  /** Applies one update with learning rate `lr`; grads by parameter name (missing = no gradient). */
-  apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+  /**
+   * Applies one update with learning rate `lr`; grads by parameter name (missing = no gradient),
+   * each multiplied by `gradScale` first (gradient clipping, folded into the fused kernel's pass).
+   */
+  apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number, gradScale = 1): void {
     const t = this.stepCount + 1;
     const [b1, b2] = this.settings.betas;
     const c1 = 1 - b1 ** t;
@@ -55,19 +58,20 @@ export class AdamW {
     this.torn = true;
     tf.tidy(() => {
       for (const [name, p] of this.params) {
-        const g = grads.get(name);
-        if (g === undefined) continue;
+        const unscaled = grads.get(name);
+        if (unscaled === undefined) continue;
         const { m, v } = this.moments.get(name)!;
         const decay = decays(p) && this.settings.weightDecay !== 0 ? 1 - lr * this.settings.weightDecay : 1;
         // One kernel per parameter where the backend has it (wasm, cpu: src/backend/kernels/adamw.ts);
         // the ops below are the same update, for other backends and as its reference.
-        const fused = fusedAdamW(p, m, v, g, { b1, b2, c1, c2, eps: this.settings.eps, lr, decay });
+        const fused = fusedAdamW(p, m, v, unscaled, { b1, b2, c1, c2, eps: this.settings.eps, lr, decay, gradScale });
         if (fused !== undefined) {
           m.assign(fused[1]);
           v.assign(fused[2]);
           p.assign(fused[0]);
           continue;
         }
+        const g = gradScale === 1 ? unscaled : unscaled.mul(gradScale);
         const m1 = m.mul(b1).add(g.mul(1 - b1));
         const v1 = v.mul(b2).add(g.square().mul(1 - b2));
         m.assign(m1);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/types.js';
 import type { CausalLM } from '../model/types.js';
 import type { AdamW } from './adamw.js';
-import { clipByGlobalNorm } from './clip.js';
+import { clipScale } from './clip.js';
 import { batchTensors, disposeBatchTensors } from './collate.js';
 import { LossAccumulator, type GroupMetric } from './metrics.js';
 import type { ObjectiveResult, StepContext, StepObjective } from './objective.js';
@@ -93,14 +93,14 @@ export function trainStep(input: StepInput): StepOutcome {
   }
   const averaged = k === 1 ? grads : new Map([...grads].map(([n, g]) => [n, tf.div(g, k)]));
   if (k !== 1) tf.dispose([...grads.values()]);
-  const clipped = clipByGlobalNorm(averaged, input.clipGrad);
+  // Clipping scales every gradient by one factor; the optimizer applies it in its own pass.
+  const clipped = clipScale(averaged, input.clipGrad);
   outcome.gradNorm = clipped.norm;
   if (!Number.isFinite(clipped.norm)) {
     outcome.finite = false;
   } else {
-    optimizer.apply(clipped.grads, input.lr);
+    optimizer.apply(averaged, input.lr, clipped.scale);
   }
-  if (clipped.scale !== 1) tf.dispose([...clipped.grads.values()]);
   tf.dispose([...averaged.values()]);
   return outcome;
 }

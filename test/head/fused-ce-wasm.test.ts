@@ -2,6 +2,7 @@
 // the Float64 loops, with the same tolerance as on cpu: several chunks with the entropy, and a
 // single chunk with and without it (without: the softmax path, P from the Softmax kernel kept for
 // the backward), on wasm and, where a BLAS is found, wasm-blas.
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../../src/head/fused-ce.js';
 import { referenceTokenStats } from '../../src/head/reference.js';
@@ -22,6 +23,14 @@ const cases: Array<CaseOptions & { chunkSize: number }> = [
 for (const backend of WASM_BACKENDS) describe(`head: fused head on the ${backend} backend`, function () {
   useBackend(backend);
   noteWhenBlasMissing();
+
+  it(`one chunk without the entropy runs ${backend === 'wasm-blas' ? 'the native head (src/head/native-ce.ts: no Softmax kernel)' : 'the tfjs softmax path'}`, async () => {
+    const c = makeCase({ name: 'path', tokens: 4, width: 3, vocab: 6, seed: 31 });
+    const info = await tf.profile(() => {
+      runHead(c, (h, w, y) => tokenStats(h, w, y, { chunkSize: 8192 }));
+    });
+    assert.equal(info.kernels.some((k) => k.name === 'Softmax'), backend !== 'wasm-blas');
+  });
 
   for (const options of cases) {
     it(`${options.name}, ce only and with the entropy`, () => {

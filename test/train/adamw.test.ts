@@ -7,7 +7,7 @@ import { noteWhenBlasMissing, WASM_BACKENDS } from '../backend/helpers.js';
 
 // torch.optim.AdamW written as straight loops over plain arrays.
 function referenceAdamW(
-  p: number[], grads: number[][], lrs: number[], o: { b1: number; b2: number; eps: number; wd: number },
+  p: number[], grads: number[][], lrs: number[], o: { b1: number; b2: number; eps: number; wd: number; gradScale: number },
 ): number[] {
   const w = [...p];
   const m = w.map(() => 0);
@@ -15,9 +15,10 @@ function referenceAdamW(
   grads.forEach((g, s) => {
     const t = s + 1;
     for (let i = 0; i < w.length; i++) {
+      const gi = g[i]! * o.gradScale;
       w[i] = w[i]! - lrs[s]! * o.wd * w[i]!;
-      m[i] = o.b1 * m[i]! + (1 - o.b1) * g[i]!;
-      v[i] = o.b2 * v[i]! + (1 - o.b2) * g[i]! * g[i]!;
+      m[i] = o.b1 * m[i]! + (1 - o.b1) * gi;
+      v[i] = o.b2 * v[i]! + (1 - o.b2) * gi * gi;
       const mh = m[i]! / (1 - o.b1 ** t);
       const vh = v[i]! / (1 - o.b2 ** t);
       w[i] = w[i]! - (lrs[s]! * mh) / (Math.sqrt(vh) + o.eps);
@@ -35,19 +36,25 @@ const gradsSeq = [
 const lrs = [0.1, 0.05, 0.02];
 const start = [1, -2, 0.5, 0.25, -0.75, 3];
 
-/** Three updates of one parameter against the loops; how many fused-kernel calls they made. */
-async function checkAgainstLoops(rank: number): Promise<number> {
-  const shape = rank === 2 ? [2, 3] : [6];
-  const p = tf.variable(tf.tensor(start, shape));
+/**
+ * Three updates of one parameter against the loops; how many fused-kernel calls they made. `copies`
+ * repeats the 6 values (so the SIMD kernel runs whole vectors and a tail); gradScale is clipping's.
+ */
+async function checkAgainstLoops(rank: number, gradScale = 1, copies = 1): Promise<number> {
+  const shape = rank === 2 ? [2 * copies, 3] : [6 * copies];
+  const tile = (xs: number[]): number[] => Array.from({ length: copies }, (_, c) => xs.map((x) => x * (1 + c / 7))).flat();
+  const first = tile(start);
+  const gradsList = gradsSeq.map(tile);
+  const p = tf.variable(tf.tensor(first, shape));
   const opt = new AdamW(new Map([['p', p]]), settings);
   let fusedCalls = 0;
   for (let s = 0; s < 3; s++) {
-    const g = tf.tensor(gradsSeq[s]!, shape);
-    const info = await tf.profile(() => opt.apply(new Map([['p', g]]), lrs[s]!));
+    const g = tf.tensor(gradsList[s]!, shape);
+    const info = await tf.profile(() => opt.apply(new Map([['p', g]]), lrs[s]!, gradScale));
     fusedCalls += info.kernels.filter((k) => k.name === ADAMW_KERNEL).length;
     g.dispose();
   }
-  const expected = referenceAdamW(start, gradsSeq, lrs, { b1: 0.8, b2: 0.95, eps: 1e-6, wd: rank === 2 ? 0.1 : 0 });
+  const expected = referenceAdamW(first, gradsList, lrs, { b1: 0.8, b2: 0.95, eps: 1e-6, wd: rank === 2 ? 0.1 : 0, gradScale });
   const got = Array.from(p.dataSync());
   got.forEach((x, i) => assert.ok(Math.abs(x - expected[i]!) < 1e-5, `element ${i}: ${x} vs ${expected[i]}`));
   assert.equal(opt.stepCount, 3);
@@ -73,6 +80,9 @@ for (const backend of ['cpu', ...WASM_BACKENDS] as const) {
         assert.equal(await checkAgainstLoops(rank), 3);
       });
     }
+    it('with a clipping scale of 0.37 over 7 copies of the values (whole vectors and a tail)', async () => {
+      assert.equal(await checkAgainstLoops(2, 0.37, 7), 3);
+    });
   });
 }
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { clipByGlobalNorm, globalNorm } from '../../src/train/clip.js';
+import { initBackend } from '../../src/backend/index.js';
+import { clipByGlobalNorm, clipScale, globalNorm } from '../../src/train/clip.js';
+import { seeded } from '../backend/helpers.js';
 import { maskedMean } from '../../src/train/objective.js';
 
 describe('gradient clipping by global norm', () => {
@@ -21,6 +23,29 @@ describe('gradient clipping by global norm', () => {
     assert.equal(unclipped.grads.get('a'), grads.get('a'));
     assert.equal(clipByGlobalNorm(grads, 0).scale, 1); // 0 disables
     tf.dispose([...grads.values(), ...clipped.grads.values()]);
+  });
+});
+
+describe('global norm on the wasm heap (the SIMD sum of squares)', () => {
+  let previous: string | undefined;
+  before(async () => {
+    previous = tf.getBackend();
+    await initBackend('wasm');
+  });
+  after(async () => {
+    await tf.setBackend(previous ?? 'cpu');
+  });
+
+  it('equals the float64 sum over tensors of 0, 1, 5, 4,097 and 10,003 values within 1e-6 relative', () => {
+    const sizes = [0, 1, 5, 4097, 10003];
+    const values = sizes.map((n, i) => seeded(n, 11 + i));
+    let sum = 0;
+    for (const v of values) for (const x of v) sum += x * x;
+    const tensors = values.map((v) => tf.tensor1d(v));
+    const norm = globalNorm(tensors);
+    assert.ok(Math.abs(norm - Math.sqrt(sum)) <= 1e-6 * Math.sqrt(sum), `${norm} vs ${Math.sqrt(sum)}`);
+    assert.deepEqual(clipScale(new Map(tensors.map((t, i) => [String(i), t])), norm / 2), { norm, scale: norm / 2 / (norm + 1e-6) });
+    tf.dispose(tensors);
   });
 });
 

@@ -1,4 +1,6 @@
 // One AdamW update of a parameter as a single kernel (wasm and cpu): one pass over p, m, v and g.
+// On wasm the pass is kernels.c's `adamw` in WebAssembly SIMD (in float32, 4 lanes) when the SIMD
+// binary loads, else the float64 loop below, which stays the reference the tests compare with.
 //
 // Why: written with tfjs ops (src/train/adamw.ts, which stays the reference and the path for other
 // backends), an update is ~15 element-wise kernels per parameter, each a full pass over memory
@@ -8,11 +10,16 @@
 // ulp, far inside the reference test's tolerance).
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { wasmHeap } from '../simd/module.js';
 
 export const ADAMW_KERNEL = 'SftgocAdamW';
 
-/** Everything but the tensors, for step t: c1 = 1 − β1^t, c2 = 1 − β2^t, decay = 1 − lr·wd (or 1). */
+/**
+ * Everything but the tensors, for step t: c1 = 1 − β1^t, c2 = 1 − β2^t, decay = 1 − lr·wd (or 1),
+ * gradScale the global-norm clipping factor applied to g first (1 when not clipping).
+ */
 export interface AdamWStep {
+  gradScale: number;
   b1: number;
   b2: number;
   c1: number;
@@ -32,8 +39,9 @@ export function adamwInto(
   const a2 = 1 - b2;
   const stepSize = s.lr / s.c1;
   const c2 = s.c2;
+  const gradScale = s.gradScale;
   for (let i = 0; i < p.length; i++) {
-    const gi = g[i]!;
+    const gi = g[i]! * gradScale;
     const mi = b1 * m[i]! + a1 * gi;
     const vi = b2 * v[i]! + a2 * gi * gi;
     mOut[i] = mi;
@@ -49,7 +57,7 @@ function readStep(attrs: Record<string, unknown> | undefined): AdamWStep {
     if (typeof x !== 'number') throw new Error(`${ADAMW_KERNEL}: attribute ${k} must be a number`);
     return x;
   };
-  return { b1: n('b1'), b2: n('b2'), c1: n('c1'), c2: n('c2'), eps: n('eps'), lr: n('lr'), decay: n('decay') };
+  return { b1: n('b1'), b2: n('b2'), c1: n('c1'), c2: n('c2'), eps: n('eps'), lr: n('lr'), decay: n('decay'), gradScale: n('gradScale') };
 }
 
 function inputsOf(params: Parameters<KernelFunc>[0]): TensorInfo[] {
@@ -73,7 +81,14 @@ const wasmAdamW: KernelFunc = (params) => {
   const outs = [0, 1, 2].map(() => backend.makeOutput([...p!.shape], 'float32'));
   // Views after all allocations: growing the wasm memory detaches earlier ones.
   const view = (t: TensorInfo): Float32Array => backend.typedArrayFromHeap(t);
-  adamwInto(view(p!), view(m!), view(v!), view(g!), readStep(params.attrs), view(outs[0]!), view(outs[1]!), view(outs[2]!));
+  const s = readStep(params.attrs);
+  const simd = wasmHeap()?.simd;
+  if (simd !== undefined) {
+    const at = (t: TensorInfo): number => view(t).byteOffset;
+    simd.adamw(at(p!), at(m!), at(v!), at(g!), view(p!).length, s.b1, s.b2, s.c1, s.c2, s.eps, s.lr, s.decay, s.gradScale, at(outs[0]!), at(outs[1]!), at(outs[2]!));
+  } else {
+    adamwInto(view(p!), view(m!), view(v!), view(g!), s, view(outs[0]!), view(outs[1]!), view(outs[2]!));
+  }
   return outs;
 };
 

@@ -1,0 +1,340 @@
+// sftgoc's element-wise kernels in WebAssembly SIMD (128-bit), built by scripts/build-simd.sh into
+// assets/simd/sftgoc-simd.wasm (committed, so `npm ci` needs no compiler).
+//
+// Why: JavaScript has no SIMD, and its scalar loops run the trunk's GELU, softmax and LayerNorm at
+// 5-10 ns per element; these run 4 lanes at a time. The module IMPORTS the memory of
+// tfjs-backend-wasm, so it works in place on the tensors and on buffers malloc'ed there, and
+// cblas_sgemm sees the same bytes through Float32Array views: nothing is copied.
+//
+// Rules that keep it safe inside another module's memory: no static data, no globals, no stack
+// (only scalars and v128 locals; no arrays, no address taken, no libc). build-simd.sh checks that
+// the binary has no data section, and test/backend/simd.test.ts checks it again.
+// Every function has a plain-loop counterpart in src/model/native/rows.ts or
+// src/backend/kernels/adamw.ts; the tests compare the two.
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+typedef float f32;
+typedef v128_t f4;
+
+// e^x per lane, ~2 ulp: x = k·ln2 + r (Cody-Waite split of ln2), e^r by a degree-6 polynomial,
+// 2^k built in the exponent bits. x is clamped to [-87.3, 88.3]: results below 2^-126 are 0 and
+// above FLT_MAX are not reached by the callers (softmax arguments are ≤ 0; GELU's are bounded).
+static inline f4 exp4(f4 x) {
+  x = wasm_f32x4_pmax(wasm_f32x4_splat(-87.3f), wasm_f32x4_pmin(wasm_f32x4_splat(88.3f), x));
+  f4 k = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), wasm_f32x4_splat(0.5f)));
+  f4 r = wasm_f32x4_sub(x, wasm_f32x4_mul(k, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(k, wasm_f32x4_splat(-2.12194440e-4f)));
+  f4 p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), wasm_f32x4_add(r, wasm_f32x4_splat(1.0f)));
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(k), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, e);
+}
+
+static inline f32 exp1(f32 x) {
+  return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(x)), 0);
+}
+
+static inline f32 hsum(f4 v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3);
+}
+
+static inline f32 hmax(f4 v) {
+  f32 a = wasm_f32x4_extract_lane(v, 0), b = wasm_f32x4_extract_lane(v, 1);
+  f32 c = wasm_f32x4_extract_lane(v, 2), d = wasm_f32x4_extract_lane(v, 3);
+  f32 ab = a > b ? a : b, cd = c > d ? c : d;
+  return ab > cd ? ab : cd;
+}
+
+#define LOAD(p) wasm_v128_load(p)
+#define STORE(p, v) wasm_v128_store(p, v)
+
+// ---- GELU, tanh form: x·σ(u), u = c·x·(1 + 0.044715·x²), c = 2·√(2/π) (= 0.5·x·(1 + tanh(u/2))).
+#define GELU_C 1.5957691216057308f
+#define GELU_K 0.044715f
+
+EXPORT(gelu_tanh_fwd) void gelu_tanh_fwd(const f32 *pre, int n, f32 *act, f32 *gate) {
+  int i = 0;
+  const f4 c = wasm_f32x4_splat(-GELU_C), k = wasm_f32x4_splat(GELU_K), one = wasm_f32x4_splat(1.0f);
+  for (; i + 4 <= n; i += 4) {
+    f4 x = LOAD(pre + i);
+    f4 u = wasm_f32x4_mul(wasm_f32x4_mul(c, x), wasm_f32x4_add(one, wasm_f32x4_mul(k, wasm_f32x4_mul(x, x))));
+    f4 s = wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(u)));
+    STORE(gate + i, s);
+    STORE(act + i, wasm_f32x4_mul(x, s));
+  }
+  for (; i < n; i++) {
+    f32 x = pre[i];
+    f32 s = 1.0f / (1.0f + exp1(-GELU_C * x * (1.0f + GELU_K * x * x)));
+    gate[i] = s;
+    act[i] = x * s;
+  }
+}
+
+EXPORT(gelu_tanh_bwd) void gelu_tanh_bwd(const f32 *pre, const f32 *gate, const f32 *dact, int n, f32 *dpre) {
+  int i = 0;
+  const f4 c = wasm_f32x4_splat(GELU_C), k3 = wasm_f32x4_splat(3.0f * GELU_K), one = wasm_f32x4_splat(1.0f);
+  for (; i + 4 <= n; i += 4) {
+    f4 x = LOAD(pre + i), s = LOAD(gate + i);
+    f4 du = wasm_f32x4_mul(c, wasm_f32x4_add(one, wasm_f32x4_mul(k3, wasm_f32x4_mul(x, x))));
+    f4 d = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_mul(x, wasm_f32x4_mul(s, wasm_f32x4_sub(one, s))), du));
+    STORE(dpre + i, wasm_f32x4_mul(LOAD(dact + i), d));
+  }
+  for (; i < n; i++) {
+    f32 x = pre[i], s = gate[i];
+    dpre[i] = dact[i] * (s + x * s * (1.0f - s) * GELU_C * (1.0f + 3.0f * GELU_K * x * x));
+  }
+}
+
+// ---- LayerNorm over rows of `width`.
+EXPORT(layer_norm_fwd) void layer_norm_fwd(const f32 *x, const f32 *gamma, const f32 *beta, f32 eps, int rows, int width,
+                                           f32 *out, f32 *mean, f32 *rstd) {
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * width;
+    f32 *o = out + r * width;
+    f4 acc = wasm_f32x4_splat(0.0f);
+    int i = 0;
+    for (; i + 4 <= width; i += 4) acc = wasm_f32x4_add(acc, LOAD(xr + i));
+    f32 sum = hsum(acc);
+    for (; i < width; i++) sum += xr[i];
+    f32 mu = sum / (f32)width;
+    f4 m4 = wasm_f32x4_splat(mu);
+    acc = wasm_f32x4_splat(0.0f);
+    i = 0;
+    for (; i + 4 <= width; i += 4) {
+      f4 d = wasm_f32x4_sub(LOAD(xr + i), m4);
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(d, d));
+    }
+    f32 sq = hsum(acc);
+    for (; i < width; i++) sq += (xr[i] - mu) * (xr[i] - mu);
+    f32 s = 1.0f / __builtin_sqrtf(sq / (f32)width + eps);
+    mean[r] = mu;
+    rstd[r] = s;
+    f4 s4 = wasm_f32x4_splat(s);
+    i = 0;
+    for (; i + 4 <= width; i += 4) {
+      f4 xh = wasm_f32x4_mul(wasm_f32x4_sub(LOAD(xr + i), m4), s4);
+      STORE(o + i, wasm_f32x4_add(wasm_f32x4_mul(xh, LOAD(gamma + i)), LOAD(beta + i)));
+    }
+    for (; i < width; i++) o[i] = (xr[i] - mu) * s * gamma[i] + beta[i];
+  }
+}
+
+// dx is ADDED to (the residual stream's gradient); dgamma and dbeta are overwritten.
+EXPORT(layer_norm_bwd) void layer_norm_bwd(const f32 *dout, const f32 *x, const f32 *mean, const f32 *rstd, const f32 *gamma,
+                                           int rows, int width, f32 *dx, f32 *dgamma, f32 *dbeta) {
+  for (int i = 0; i < width; i++) {
+    dgamma[i] = 0.0f;
+    dbeta[i] = 0.0f;
+  }
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * width, *dr = dout + r * width;
+    f32 *dxr = dx + r * width;
+    f4 m4 = wasm_f32x4_splat(mean[r]), s4 = wasm_f32x4_splat(rstd[r]);
+    f4 a1 = wasm_f32x4_splat(0.0f), a2 = wasm_f32x4_splat(0.0f);
+    int i = 0;
+    for (; i + 4 <= width; i += 4) {
+      f4 xh = wasm_f32x4_mul(wasm_f32x4_sub(LOAD(xr + i), m4), s4);
+      f4 d = LOAD(dr + i);
+      f4 dxh = wasm_f32x4_mul(d, LOAD(gamma + i));
+      a1 = wasm_f32x4_add(a1, dxh);
+      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(dxh, xh));
+      STORE(dgamma + i, wasm_f32x4_add(LOAD(dgamma + i), wasm_f32x4_mul(d, xh)));
+      STORE(dbeta + i, wasm_f32x4_add(LOAD(dbeta + i), d));
+    }
+    f32 m1 = hsum(a1), m2 = hsum(a2);
+    f32 mu = mean[r], s = rstd[r];
+    for (; i < width; i++) {
+      f32 xh = (xr[i] - mu) * s, d = dr[i], dxh = d * gamma[i];
+      m1 += dxh;
+      m2 += dxh * xh;
+      dgamma[i] += d * xh;
+      dbeta[i] += d;
+    }
+    m1 /= (f32)width;
+    m2 /= (f32)width;
+    f4 m14 = wasm_f32x4_splat(m1), m24 = wasm_f32x4_splat(m2);
+    i = 0;
+    for (; i + 4 <= width; i += 4) {
+      f4 xh = wasm_f32x4_mul(wasm_f32x4_sub(LOAD(xr + i), m4), s4);
+      f4 g = wasm_f32x4_sub(wasm_f32x4_sub(wasm_f32x4_mul(LOAD(dr + i), LOAD(gamma + i)), m14), wasm_f32x4_mul(xh, m24));
+      STORE(dxr + i, wasm_f32x4_add(LOAD(dxr + i), wasm_f32x4_mul(s4, g)));
+    }
+    for (; i < width; i++) {
+      f32 xh = (xr[i] - mu) * s;
+      dxr[i] += s * (dr[i] * gamma[i] - m1 - xh * m2);
+    }
+  }
+}
+
+// ---- Causal softmax over `count` consecutive [seq, seq] blocks, in place: row i becomes the
+// softmax of columns j ≤ i, and the columns j > i become 0.
+EXPORT(causal_softmax) void causal_softmax(f32 *blocks, int count, int seq) {
+  for (int b = 0; b < count; b++) {
+    for (int i = 0; i < seq; i++) {
+      f32 *row = blocks + ((long)b * seq + i) * seq;
+      int n = i + 1, j = 0;
+      f4 mx = wasm_f32x4_splat(-3.0e38f);
+      for (; j + 4 <= n; j += 4) mx = wasm_f32x4_pmax(mx, LOAD(row + j));
+      f32 m = hmax(mx);
+      for (; j < n; j++) m = row[j] > m ? row[j] : m;
+      f4 m4 = wasm_f32x4_splat(m), acc = wasm_f32x4_splat(0.0f);
+      j = 0;
+      for (; j + 4 <= n; j += 4) {
+        f4 e = exp4(wasm_f32x4_sub(LOAD(row + j), m4));
+        STORE(row + j, e);
+        acc = wasm_f32x4_add(acc, e);
+      }
+      f32 sum = hsum(acc);
+      for (; j < n; j++) {
+        f32 e = exp1(row[j] - m);
+        row[j] = e;
+        sum += e;
+      }
+      f4 inv = wasm_f32x4_splat(1.0f / sum);
+      j = 0;
+      for (; j + 4 <= n; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), inv));
+      f32 inv1 = 1.0f / sum;
+      for (; j < n; j++) row[j] *= inv1;
+      for (j = n; j < seq; j++) row[j] = 0.0f;
+    }
+  }
+}
+
+// In place over `count` blocks: dP becomes P ⊙ (dP − rowsum(dP ⊙ P)); masked columns 0.
+EXPORT(causal_softmax_bwd) void causal_softmax_bwd(const f32 *probs, f32 *dp, int count, int seq) {
+  for (int b = 0; b < count; b++) {
+    for (int i = 0; i < seq; i++) {
+      const f32 *p = probs + ((long)b * seq + i) * seq;
+      f32 *d = dp + ((long)b * seq + i) * seq;
+      int n = i + 1, j = 0;
+      f4 acc = wasm_f32x4_splat(0.0f);
+      for (; j + 4 <= n; j += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(LOAD(d + j), LOAD(p + j)));
+      f32 dot = hsum(acc);
+      for (; j < n; j++) dot += d[j] * p[j];
+      f4 dot4 = wasm_f32x4_splat(dot);
+      j = 0;
+      for (; j + 4 <= n; j += 4) STORE(d + j, wasm_f32x4_mul(LOAD(p + j), wasm_f32x4_sub(LOAD(d + j), dot4)));
+      for (; j < n; j++) d[j] = p[j] * (d[j] - dot);
+      for (j = n; j < seq; j++) d[j] = 0.0f;
+    }
+  }
+}
+
+// ---- Small helpers.
+EXPORT(add_into) void add_into(f32 *dst, const f32 *src, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) STORE(dst + i, wasm_f32x4_add(LOAD(dst + i), LOAD(src + i)));
+  for (; i < n; i++) dst[i] += src[i];
+}
+
+EXPORT(column_sums) void column_sums(const f32 *x, int rows, int width, f32 *out) {
+  for (int i = 0; i < width; i++) out[i] = 0.0f;
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * width;
+    int i = 0;
+    for (; i + 4 <= width; i += 4) STORE(out + i, wasm_f32x4_add(LOAD(out + i), LOAD(xr + i)));
+    for (; i < width; i++) out[i] += xr[i];
+  }
+}
+
+// ---- Σ x² of n values, in double across lanes' partial sums (each partial sum covers ≤ 4096
+// values in float32, so a large tensor loses no more than a long float32 sum of that length).
+EXPORT(sum_squares) double sum_squares(const f32 *x, int n) {
+  double total = 0.0;
+  int i = 0;
+  while (i < n) {
+    int end = n - i > 4096 ? i + 4096 : n;
+    f4 acc = wasm_f32x4_splat(0.0f);
+    for (; i + 4 <= end; i += 4) {
+      f4 v = LOAD(x + i);
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(v, v));
+    }
+    double part = hsum(acc);
+    for (; i < end; i++) part += (double)x[i] * x[i];
+    total += part;
+  }
+  return total;
+}
+
+// ---- One AdamW update (torch.optim.AdamW), g scaled by gscale first (gradient clipping):
+// m' = b1·m + (1−b1)·g, v' = b2·v + (1−b2)·g², p' = p·decay − lr/c1 · m' / (√(v'/c2) + eps).
+EXPORT(adamw) void adamw(const f32 *p, const f32 *m, const f32 *v, const f32 *g, int n,
+                         f32 b1, f32 b2, f32 c1, f32 c2, f32 eps, f32 lr, f32 decay, f32 gscale,
+                         f32 *pout, f32 *mout, f32 *vout) {
+  const f4 B1 = wasm_f32x4_splat(b1), A1 = wasm_f32x4_splat(1.0f - b1), B2 = wasm_f32x4_splat(b2), A2 = wasm_f32x4_splat(1.0f - b2);
+  const f4 STEP = wasm_f32x4_splat(lr / c1), IC2 = wasm_f32x4_splat(1.0f / c2), EPS = wasm_f32x4_splat(eps);
+  const f4 DECAY = wasm_f32x4_splat(decay), GS = wasm_f32x4_splat(gscale);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 gi = wasm_f32x4_mul(LOAD(g + i), GS);
+    f4 mi = wasm_f32x4_add(wasm_f32x4_mul(B1, LOAD(m + i)), wasm_f32x4_mul(A1, gi));
+    f4 vi = wasm_f32x4_add(wasm_f32x4_mul(B2, LOAD(v + i)), wasm_f32x4_mul(A2, wasm_f32x4_mul(gi, gi)));
+    STORE(mout + i, mi);
+    STORE(vout + i, vi);
+    f4 denom = wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_mul(vi, IC2)), EPS);
+    STORE(pout + i, wasm_f32x4_sub(wasm_f32x4_mul(LOAD(p + i), DECAY), wasm_f32x4_div(wasm_f32x4_mul(STEP, mi), denom)));
+  }
+  for (; i < n; i++) {
+    f32 gi = g[i] * gscale;
+    f32 mi = b1 * m[i] + (1.0f - b1) * gi;
+    f32 vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    mout[i] = mi;
+    vout[i] = vi;
+    pout[i] = p[i] * decay - (lr / c1) * mi / (__builtin_sqrtf(vi / c2) + eps);
+  }
+}
+
+// ---- The loss head's softmax cross-entropy over `rows` rows of `vocab` logits, in place: each
+// row becomes its softmax, and max[r], sum[r] (Σ e^(l − max)) and picked[r] (the target's logit)
+// are written, so the caller forms ce = (max − picked) + log(sum). targets are int32 in [0, vocab).
+EXPORT(softmax_ce_fwd) void softmax_ce_fwd(f32 *logits, int rows, int vocab, const int *targets, f32 *max, f32 *sum, f32 *picked) {
+  for (int r = 0; r < rows; r++) {
+    f32 *row = logits + (long)r * vocab;
+    picked[r] = row[targets[r]];
+    int j = 0;
+    f4 mx = wasm_f32x4_splat(-3.0e38f);
+    for (; j + 4 <= vocab; j += 4) mx = wasm_f32x4_pmax(mx, LOAD(row + j));
+    f32 m = hmax(mx);
+    for (; j < vocab; j++) m = row[j] > m ? row[j] : m;
+    f4 m4 = wasm_f32x4_splat(m), acc = wasm_f32x4_splat(0.0f);
+    j = 0;
+    for (; j + 4 <= vocab; j += 4) {
+      f4 e = exp4(wasm_f32x4_sub(LOAD(row + j), m4));
+      STORE(row + j, e);
+      acc = wasm_f32x4_add(acc, e);
+    }
+    f32 s = hsum(acc);
+    for (; j < vocab; j++) {
+      f32 e = exp1(row[j] - m);
+      row[j] = e;
+      s += e;
+    }
+    f4 inv = wasm_f32x4_splat(1.0f / s);
+    j = 0;
+    for (; j + 4 <= vocab; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), inv));
+    f32 inv1 = 1.0f / s;
+    for (; j < vocab; j++) row[j] *= inv1;
+    max[r] = m;
+    sum[r] = s;
+  }
+}
+
+// In place: probabilities become the logits' gradient, dce[r]·(p − onehot(target)).
+EXPORT(softmax_ce_bwd) void softmax_ce_bwd(f32 *probs, int rows, int vocab, const int *targets, const f32 *dce) {
+  for (int r = 0; r < rows; r++) {
+    f32 *row = probs + (long)r * vocab;
+    f32 g = dce[r];
+    f4 g4 = wasm_f32x4_splat(g);
+    int j = 0;
+    for (; j + 4 <= vocab; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), g4));
+    for (; j < vocab; j++) row[j] *= g;
+    row[targets[r]] -= g;
+  }
+}

@@ -1,0 +1,99 @@
+// Loading assets/simd/sftgoc-simd.wasm (built from kernels.c) into the memory of
+// tfjs-backend-wasm, and the heap access the native trunk and the fused optimizer share.
+//
+// The module imports tfjs's WebAssembly.Memory, so its functions take byte offsets of tensors (and of
+// buffers malloc'ed with the backend's own allocator) and work in place. Loading is synchronous and
+// happens once per backend instance; a missing or unloadable binary is a reason string, and callers
+// then run their JavaScript loops instead.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { DataType, TensorInfo } from '@tensorflow/tfjs';
+import { packageRoot } from '../../check/host.js';
+import { firstLine } from '../first-line.js';
+
+/** The exports of kernels.c; every pointer is a byte offset into the shared memory. */
+export interface SimdExports {
+  gelu_tanh_fwd(pre: number, n: number, act: number, gate: number): void;
+  gelu_tanh_bwd(pre: number, gate: number, dAct: number, n: number, dPre: number): void;
+  layer_norm_fwd(x: number, gamma: number, beta: number, eps: number, rows: number, width: number, out: number, mean: number, rstd: number): void;
+  layer_norm_bwd(dOut: number, x: number, mean: number, rstd: number, gamma: number, rows: number, width: number, dx: number, dGamma: number, dBeta: number): void;
+  causal_softmax(blocks: number, count: number, seq: number): void;
+  causal_softmax_bwd(probs: number, dP: number, count: number, seq: number): void;
+  add_into(dst: number, src: number, n: number): void;
+  column_sums(x: number, rows: number, width: number, out: number): void;
+  sum_squares(x: number, n: number): number;
+  softmax_ce_fwd(logits: number, rows: number, vocab: number, targets: number, max: number, sum: number, picked: number): void;
+  softmax_ce_bwd(probs: number, rows: number, vocab: number, targets: number, dce: number): void;
+  adamw(p: number, m: number, v: number, g: number, n: number, b1: number, b2: number, c1: number, c2: number,
+    eps: number, lr: number, decay: number, gscale: number, pOut: number, mOut: number, vOut: number): void;
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm used by the native paths. */
+export interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array;
+  wasm: {
+    asm: { memory: WebAssembly.Memory };
+    HEAPU8: Uint8Array;
+    _malloc(bytes: number): number;
+    _free(pointer: number): void;
+  };
+}
+
+let nativeEnabled = true;
+
+/**
+ * Turns the native paths (the GPT-2 trunk of src/model/native/ and the loss head of
+ * src/head/native-ce.ts) on or off for the process: tests and benchmarks compare them with the tfjs
+ * ops on the same backend. The SIMD AdamW and global norm are single kernels either way.
+ */
+export function setNativeKernels(on: boolean): void {
+  nativeEnabled = on;
+}
+
+export function nativeKernelsEnabled(): boolean {
+  return nativeEnabled;
+}
+
+export const SIMD_BINARY = join(packageRoot, 'assets', 'simd', 'sftgoc-simd.wasm');
+
+let compiled: WebAssembly.Module | string | undefined;
+const instances = new WeakMap<WebAssembly.Memory, SimdExports>();
+
+function compile(): WebAssembly.Module | string {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(readFileSync(SIMD_BINARY));
+    } catch (e) {
+      compiled = `the SIMD kernels (${SIMD_BINARY}) could not be loaded: ${firstLine(e)}`;
+    }
+  }
+  return compiled;
+}
+
+/** The kernels instantiated on `memory`, or why not. */
+export function simdKernelsFor(memory: WebAssembly.Memory): SimdExports | string {
+  const known = instances.get(memory);
+  if (known !== undefined) return known;
+  const module = compile();
+  if (typeof module === 'string') return module;
+  try {
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const kernels = instance.exports as unknown as SimdExports;
+    instances.set(memory, kernels);
+    return kernels;
+  } catch (e) {
+    return `the SIMD kernels could not be instantiated: ${firstLine(e)}`;
+  }
+}
+
+/** The active backend as a wasm heap with the SIMD kernels on it, or undefined (another backend, or no binary). */
+export function wasmHeap(): { backend: WasmHeapBackend; simd: SimdExports } | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as unknown as WasmHeapBackend;
+  const memory = backend.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  const simd = simdKernelsFor(memory);
+  return typeof simd === 'string' ? undefined : { backend, simd };
+}

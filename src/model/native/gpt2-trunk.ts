@@ -1,0 +1,309 @@
+// The GPT-2 trunk (token + position embedding, pre-LayerNorm blocks, final LayerNorm) forward and
+// backward, written out by hand over Float32Arrays: every matrix product through one `Sgemm`
+// (the system BLAS in production, tests' plain loops elsewhere), everything else in rows.ts.
+//
+// Why by hand: run as tfjs ops, a toy-sized training step is ~900 kernel dispatches, each with its
+// bookkeeping, broadcasting adds and reductions on one wasm thread, and the BLAS-backed products
+// are only a quarter of the step (docs/performance.md). Here the trunk is one op forward and one
+// backward; the products run on the BLAS's threads with strided operands (q, k, v are read in place
+// from the fused qkv rows), and the activations the backward needs are kept in reused buffers.
+//
+// Layout: rows are tokens (b·seq + t), row-major; weights in HF's Conv1D layout [in, out], so a
+// layer is y = x·W + b. Heads are column blocks of width `width / heads` within q, k and v.
+import type { Sgemm } from '../../backend/blas/library.js';
+import type { Arena } from './arena.js';
+import type { RowOps } from './row-ops.js';
+import { fillRows } from './rows.js';
+
+export interface Gpt2TrunkDims {
+  batch: number;
+  seq: number;
+  width: number;
+  heads: number;
+  /** The MLP's hidden width (n_inner). */
+  inner: number;
+  layers: number;
+  vocab: number;
+  /** Rows of the position embedding (n_positions). */
+  positions: number;
+  eps: number;
+  /** gelu_new / gelu_pytorch_tanh ('tanh') or the exact erf GELU ('erf'). */
+  activation: 'tanh' | 'erf';
+}
+
+/** One block's weights (or their gradients), HF names in the comments. */
+export interface Gpt2BlockArrays {
+  ln1g: Float32Array; // ln_1.weight [C]
+  ln1b: Float32Array; // ln_1.bias [C]
+  qkvW: Float32Array; // attn.c_attn.weight [C, 3C]
+  qkvB: Float32Array; // attn.c_attn.bias [3C]
+  projW: Float32Array; // attn.c_proj.weight [C, C]
+  projB: Float32Array; // attn.c_proj.bias [C]
+  ln2g: Float32Array; // ln_2.weight [C]
+  ln2b: Float32Array; // ln_2.bias [C]
+  fcW: Float32Array; // mlp.c_fc.weight [C, F]
+  fcB: Float32Array; // mlp.c_fc.bias [F]
+  outW: Float32Array; // mlp.c_proj.weight [F, C]
+  outB: Float32Array; // mlp.c_proj.bias [C]
+}
+
+export interface Gpt2TrunkArrays {
+  wte: Float32Array; // transformer.wte.weight [V, C]
+  wpe: Float32Array; // transformer.wpe.weight [P, C]
+  blocks: Gpt2BlockArrays[];
+  lnfG: Float32Array; // transformer.ln_f.weight [C]
+  lnfB: Float32Array; // transformer.ln_f.bias [C]
+}
+
+/** What the forward keeps for the backward (and the scratch the backward needs), for one shape. */
+export class Gpt2Workspace {
+  /** Residual stream entering each block, and (index layers) entering the final LayerNorm. */
+  xs: Float32Array[] = [];
+  xMid: Float32Array[] = [];
+  ln1: Float32Array[] = [];
+  ln2: Float32Array[] = [];
+  /** Per block: mean1, rstd1, mean2, rstd2 (4 × rows). */
+  stats: Float32Array[] = [];
+  /** meanF, rstdF (2 × rows). */
+  finalStats = new Float32Array();
+  qkv: Float32Array[] = [];
+  probs: Float32Array[] = [];
+  att: Float32Array[] = [];
+  pre: Float32Array[] = [];
+  gate: Float32Array[] = [];
+  act: Float32Array[] = [];
+  // Backward scratch.
+  dx = new Float32Array();
+  dRows = new Float32Array();
+  dAtt = new Float32Array();
+  dQkv = new Float32Array();
+  dInner = new Float32Array();
+  dPre = new Float32Array();
+  dScores = new Float32Array();
+  /** Bumped each time the workspace is handed out, so a stale backward is detected. */
+  generation = 0;
+  /** The tape the current forward was recorded on (its backward can only run while it is active). */
+  tape: unknown = undefined;
+  private readonly layout: { field: keyof Gpt2Workspace; index: number; size: number; offset: number }[] = [];
+  private bound: ArrayBufferLike | undefined;
+
+  constructor(readonly dims: Gpt2TrunkDims, private readonly arena: Arena) {
+    const { batch, seq, width: c, heads, inner: f, layers } = dims;
+    const rows = batch * seq;
+    let total = 0;
+    const add = (field: keyof Gpt2Workspace, size: number, count = 1): void => {
+      for (let index = 0; index < count; index++) {
+        this.layout.push({ field, index: count === 1 && !PER_LAYER.has(field) ? -1 : index, size, offset: total });
+        // 16-byte alignment for the SIMD kernels' loads.
+        total += Math.ceil(size / 4) * 4;
+      }
+    };
+    add('xs', rows * c, layers + 1);
+    add('xMid', rows * c, layers);
+    add('ln1', rows * c, layers);
+    add('ln2', rows * c, layers);
+    add('stats', 4 * rows, layers);
+    add('finalStats', 2 * rows);
+    add('qkv', rows * 3 * c, layers);
+    add('probs', batch * heads * seq * seq, layers);
+    add('att', rows * c, layers);
+    add('pre', rows * f, layers);
+    add('gate', rows * f, layers);
+    add('act', rows * f, layers);
+    add('dx', rows * c);
+    add('dRows', rows * c);
+    add('dAtt', rows * c);
+    add('dQkv', rows * 3 * c);
+    add('dInner', rows * f);
+    add('dPre', rows * f);
+    add('dScores', batch * heads * seq * seq);
+    arena.reserve(total);
+    this.refresh();
+  }
+
+  /** (Re)makes the views when the arena's memory has moved (wasm memory growth detaches views). */
+  refresh(): void {
+    if (this.bound === this.arena.buffer()) return;
+    const self = this as unknown as Record<string, Float32Array | Float32Array[]>;
+    for (const e of this.layout) {
+      const view = this.arena.view(e.offset, e.size);
+      if (e.index < 0) self[e.field] = view;
+      else (self[e.field] as Float32Array[])[e.index] = view;
+    }
+    this.bound = this.arena.buffer();
+  }
+
+  release(): void {
+    this.arena.release();
+  }
+
+  fits(dims: Gpt2TrunkDims): boolean {
+    const d = this.dims;
+    return d.batch === dims.batch && d.seq === dims.seq && d.width === dims.width && d.heads === dims.heads
+      && d.inner === dims.inner && d.layers === dims.layers;
+  }
+}
+
+const PER_LAYER = new Set<keyof Gpt2Workspace>(['xs', 'xMid', 'ln1', 'ln2', 'stats', 'qkv', 'probs', 'att', 'pre', 'gate', 'act']);
+
+/** y [rows, out] = x [rows, in] · w [in, out] + b. */
+function linear(sgemm: Sgemm, x: Float32Array, w: Float32Array, b: Float32Array, rows: number, inDim: number, outDim: number, y: Float32Array): void {
+  fillRows(y, b, rows, outDim);
+  sgemm(false, false, rows, outDim, inDim, 1, x, inDim, w, outDim, 1, y, outDim);
+}
+
+/** dW = xᵀ·dy, dB = Σ rows of dy, dx = dy·wᵀ (overwritten). */
+function linearBackward(
+  sgemm: Sgemm, ops: RowOps, x: Float32Array, w: Float32Array, dy: Float32Array, rows: number, inDim: number, outDim: number,
+  dW: Float32Array, dB: Float32Array, dx: Float32Array,
+): void {
+  ops.columnSums(dy, rows, outDim, dB);
+  sgemm(true, false, inDim, outDim, rows, 1, x, inDim, dy, outDim, 0, dW, outDim);
+  sgemm(false, true, rows, inDim, outDim, 1, dy, outDim, w, outDim, 0, dx, inDim);
+}
+
+/** Every id must index the embedding: out-of-range ids would read outside it. */
+export function checkIds(ids: Int32Array, vocab: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!(id >= 0 && id < vocab)) throw new RangeError(`gpt2 trunk: token id ${id} at position ${i} is outside the vocabulary [0, ${vocab})`);
+  }
+}
+
+/** The product and row-pass implementations a trunk call runs with. */
+export interface TrunkKernels {
+  sgemm: Sgemm;
+  ops: RowOps;
+}
+
+/** Final hidden states [batch·seq, width] into `out`; the workspace keeps what the backward needs. */
+export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: Int32Array, k: TrunkKernels, ws: Gpt2Workspace, out: Float32Array): void {
+  const { sgemm, ops } = k;
+  const { batch, seq, width: c, heads, inner: f, layers, eps } = dims;
+  const rows = batch * seq;
+  const d = c / heads;
+  const c3 = 3 * c;
+  const blocks = batch * heads;
+  checkIds(ids, dims.vocab);
+  const x0 = ws.xs[0]!;
+  for (let r = 0; r < rows; r++) {
+    const tok = ids[r]! * c;
+    const pos = (r % seq) * c;
+    const o = r * c;
+    for (let i = 0; i < c; i++) x0[o + i] = w.wte[tok + i]! + w.wpe[pos + i]!;
+  }
+  const scale = 1 / Math.sqrt(d);
+  for (let l = 0; l < layers; l++) {
+    const p = w.blocks[l]!;
+    const x = ws.xs[l]!;
+    const stats = ws.stats[l]!;
+    const ln1 = ws.ln1[l]!;
+    ops.layerNormForward(x, p.ln1g, p.ln1b, eps, rows, c, ln1, stats.subarray(0, rows), stats.subarray(rows, 2 * rows));
+    const qkv = ws.qkv[l]!;
+    linear(sgemm, ln1, p.qkvW, p.qkvB, rows, c, c3, qkv);
+    const probs = ws.probs[l]!;
+    const att = ws.att[l]!;
+    // Scores of every (batch, head) block, one softmax pass over all of them, then P·v.
+    for (let b = 0; b < batch; b++) {
+      for (let h = 0; h < heads; h++) {
+        const q = b * seq * c3 + h * d;
+        const block = (b * heads + h) * seq * seq;
+        sgemm(false, true, seq, seq, d, scale, qkv.subarray(q), c3, qkv.subarray(q + c), c3, 0, probs.subarray(block), seq);
+      }
+    }
+    ops.causalSoftmax(probs, blocks, seq);
+    for (let b = 0; b < batch; b++) {
+      for (let h = 0; h < heads; h++) {
+        const q = b * seq * c3 + h * d;
+        const block = (b * heads + h) * seq * seq;
+        sgemm(false, false, seq, d, seq, 1, probs.subarray(block), seq, qkv.subarray(q + 2 * c), c3, 0, att.subarray(b * seq * c + h * d), c);
+      }
+    }
+    const mid = ws.xMid[l]!;
+    linear(sgemm, att, p.projW, p.projB, rows, c, c, mid);
+    ops.addInto(mid, x, rows * c);
+    const ln2 = ws.ln2[l]!;
+    ops.layerNormForward(mid, p.ln2g, p.ln2b, eps, rows, c, ln2, stats.subarray(2 * rows, 3 * rows), stats.subarray(3 * rows, 4 * rows));
+    const pre = ws.pre[l]!;
+    linear(sgemm, ln2, p.fcW, p.fcB, rows, c, f, pre);
+    const act = ws.act[l]!;
+    ops.geluForward(dims.activation, pre, rows * f, act, ws.gate[l]!);
+    const next = ws.xs[l + 1]!;
+    linear(sgemm, act, p.outW, p.outB, rows, f, c, next);
+    ops.addInto(next, mid, rows * c);
+  }
+  const fs = ws.finalStats;
+  ops.layerNormForward(ws.xs[layers]!, w.lnfG, w.lnfB, eps, rows, c, out, fs.subarray(0, rows), fs.subarray(rows, 2 * rows));
+}
+
+/**
+ * Every weight's gradient into `grads` (overwritten, including the zero rows of the embeddings),
+ * given dOut [batch·seq, width] and the workspace of the matching forward.
+ */
+export function gpt2TrunkBackward(
+  dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: Int32Array, k: TrunkKernels, ws: Gpt2Workspace, dOut: Float32Array, grads: Gpt2TrunkArrays,
+): void {
+  const { sgemm, ops } = k;
+  const { batch, seq, width: c, heads, inner: f, layers } = dims;
+  const rows = batch * seq;
+  const d = c / heads;
+  const c3 = 3 * c;
+  const blocks = batch * heads;
+  const scale = 1 / Math.sqrt(d);
+  const dx = ws.dx;
+  dx.fill(0);
+  const fs = ws.finalStats;
+  ops.layerNormBackward(dOut, ws.xs[layers]!, fs.subarray(0, rows), fs.subarray(rows, 2 * rows), w.lnfG, rows, c, dx, grads.lnfG, grads.lnfB);
+  for (let l = layers - 1; l >= 0; l--) {
+    const p = w.blocks[l]!;
+    const g = grads.blocks[l]!;
+    const stats = ws.stats[l]!;
+    // MLP: next = mid + gelu(ln2·fcW + fcB)·outW + outB; dx is the gradient of `next`.
+    linearBackward(sgemm, ops, ws.act[l]!, p.outW, dx, rows, f, c, g.outW, g.outB, ws.dInner);
+    ops.geluBackward(dims.activation, ws.pre[l]!, ws.gate[l]!, ws.dInner, rows * f, ws.dPre);
+    linearBackward(sgemm, ops, ws.ln2[l]!, p.fcW, ws.dPre, rows, c, f, g.fcW, g.fcB, ws.dRows);
+    ops.layerNormBackward(ws.dRows, ws.xMid[l]!, stats.subarray(2 * rows, 3 * rows), stats.subarray(3 * rows, 4 * rows), p.ln2g, rows, c, dx, g.ln2g, g.ln2b);
+    // Attention: mid = x + att·projW + projB; dx is now the gradient of `mid`.
+    linearBackward(sgemm, ops, ws.att[l]!, p.projW, dx, rows, c, c, g.projW, g.projB, ws.dAtt);
+    const qkv = ws.qkv[l]!;
+    const probs = ws.probs[l]!;
+    const dQkv = ws.dQkv;
+    const dS = ws.dScores;
+    // out = P·v: dP = dOut·vᵀ, dv = Pᵀ·dOut for every block; then the softmax backward over all.
+    for (let b = 0; b < batch; b++) {
+      for (let h = 0; h < heads; h++) {
+        const q = b * seq * c3 + h * d;
+        const block = (b * heads + h) * seq * seq;
+        const dAttH = ws.dAtt.subarray(b * seq * c + h * d);
+        sgemm(false, true, seq, seq, d, 1, dAttH, c, qkv.subarray(q + 2 * c), c3, 0, dS.subarray(block), seq);
+        sgemm(true, false, seq, d, seq, 1, probs.subarray(block), seq, dAttH, c, 0, dQkv.subarray(q + 2 * c), c3);
+      }
+    }
+    ops.causalSoftmaxBackward(probs, dS, blocks, seq);
+    // S = scale·q·kᵀ: dq = scale·dS·k, dk = scale·dSᵀ·q.
+    for (let b = 0; b < batch; b++) {
+      for (let h = 0; h < heads; h++) {
+        const q = b * seq * c3 + h * d;
+        const block = (b * heads + h) * seq * seq;
+        const dSb = dS.subarray(block);
+        sgemm(false, false, seq, d, seq, scale, dSb, seq, qkv.subarray(q + c), c3, 0, dQkv.subarray(q), c3);
+        sgemm(true, false, seq, d, seq, scale, dSb, seq, qkv.subarray(q), c3, 0, dQkv.subarray(q + c), c3);
+      }
+    }
+    linearBackward(sgemm, ops, ws.ln1[l]!, p.qkvW, dQkv, rows, c, c3, g.qkvW, g.qkvB, ws.dRows);
+    ops.layerNormBackward(ws.dRows, ws.xs[l]!, stats.subarray(0, rows), stats.subarray(rows, 2 * rows), p.ln1g, rows, c, dx, g.ln1g, g.ln1b);
+  }
+  // Embeddings: x0 = wte[id] + wpe[position].
+  grads.wte.fill(0);
+  grads.wpe.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const tok = ids[r]! * c;
+    const pos = (r % seq) * c;
+    const o = r * c;
+    for (let i = 0; i < c; i++) {
+      const v = dx[o + i]!;
+      grads.wte[tok + i] += v;
+      grads.wpe[pos + i] += v;
+    }
+  }
+}

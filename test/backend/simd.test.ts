@@ -1,0 +1,138 @@
+// The WebAssembly SIMD kernels (src/backend/simd/kernels.c, assets/simd/sftgoc-simd.wasm) against
+// the plain loops of src/model/native/rows.ts, on the wasm heap, over sizes that leave a tail after
+// the 4-lane vectors; and the binary's promise to own nothing in the memory it shares with tfjs.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend/index.js';
+import { SIMD_BINARY, wasmHeap } from '../../src/backend/simd/module.js';
+import { heapArena } from '../../src/model/native/arena.js';
+import { jsRowOps, simdRowOps, type RowOps } from '../../src/model/native/row-ops.js';
+import { assertClose, seeded } from './helpers.js';
+
+/** Section ids of a wasm binary, in order (the format's header: magic, version, then id + LEB128 size). */
+function sectionIds(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  let i = 8;
+  while (i < bytes.length) {
+    const id = bytes[i++]!;
+    let size = 0;
+    let shift = 0;
+    for (;;) {
+      const b = bytes[i++]!;
+      size |= (b & 0x7f) << shift;
+      shift += 7;
+      if ((b & 0x80) === 0) break;
+    }
+    ids.push(id);
+    i += size;
+  }
+  return ids;
+}
+
+const TOL = { abs: 2e-6, rel: 2e-5 };
+
+describe('backend: SIMD kernels against the plain loops', () => {
+  let previous: string | undefined;
+  let simd: RowOps;
+  let fresh: (values: Float32Array) => Float32Array;
+  before(async () => {
+    previous = tf.getBackend();
+    await initBackend('wasm');
+    const heap = wasmHeap();
+    assert.ok(heap !== undefined, 'the SIMD kernels load on the wasm backend');
+    simd = simdRowOps(heap.simd, heap.backend.wasm.asm.memory);
+    // Each array its own heap block (tests are small; freed with the backend's memory at exit).
+    fresh = (values) => {
+      const arena = heapArena(heap.backend);
+      arena.reserve(values.length);
+      const view = arena.view(0, values.length);
+      view.set(values);
+      return view;
+    };
+  });
+  after(async () => {
+    await tf.setBackend(previous ?? 'cpu');
+  });
+
+  it('has no data section and imports only env.memory', () => {
+    const bytes = readFileSync(SIMD_BINARY);
+    assert.ok(!sectionIds(bytes).includes(11), 'a data section would write into tfjs memory');
+    const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
+    assert.deepEqual(imports, [{ module: 'env', name: 'memory', kind: 'memory' }]);
+  });
+
+  for (const n of [1, 3, 4, 7, 33]) {
+    it(`GELU (tanh) forward and backward, ${n} values`, () => {
+      const pre = seeded(n, n).map((x) => x * 4);
+      const dAct = seeded(n, n + 1);
+      const [a1, g1, d1] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+      jsRowOps.geluForward('tanh', pre, n, a1, g1);
+      jsRowOps.geluBackward('tanh', pre, g1, dAct, n, d1);
+      const [hp, a2, g2, hd, d2] = [fresh(pre), fresh(new Float32Array(n)), fresh(new Float32Array(n)), fresh(dAct), fresh(new Float32Array(n))];
+      simd.geluForward('tanh', hp, n, a2, g2);
+      simd.geluBackward('tanh', hp, g2, hd, n, d2);
+      assertClose(a2, a1, TOL, 'act');
+      assertClose(g2, g1, TOL, 'gate');
+      assertClose(d2, d1, TOL, 'dPre');
+    });
+  }
+
+  for (const [rows, width] of [[1, 1], [3, 5], [2, 8], [4, 13]] as const) {
+    it(`LayerNorm forward and backward, ${rows} × ${width}`, () => {
+      const n = rows * width;
+      const x = seeded(n, width).map((v, i) => v * 3 + (i % width));
+      const gamma = seeded(width, 2);
+      const beta = seeded(width, 3);
+      const dOut = seeded(n, 4);
+      const dxStart = seeded(n, 5);
+      const js = { out: new Float32Array(n), mean: new Float32Array(rows), rstd: new Float32Array(rows), dx: Float32Array.from(dxStart), dg: new Float32Array(width), db: new Float32Array(width) };
+      jsRowOps.layerNormForward(x, gamma, beta, 1e-5, rows, width, js.out, js.mean, js.rstd);
+      jsRowOps.layerNormBackward(dOut, x, js.mean, js.rstd, gamma, rows, width, js.dx, js.dg, js.db);
+      const h = { x: fresh(x), gamma: fresh(gamma), beta: fresh(beta), dOut: fresh(dOut), out: fresh(new Float32Array(n)), mean: fresh(new Float32Array(rows)), rstd: fresh(new Float32Array(rows)), dx: fresh(dxStart), dg: fresh(new Float32Array(width).fill(9)), db: fresh(new Float32Array(width).fill(9)) };
+      simd.layerNormForward(h.x, h.gamma, h.beta, 1e-5, rows, width, h.out, h.mean, h.rstd);
+      simd.layerNormBackward(h.dOut, h.x, h.mean, h.rstd, h.gamma, rows, width, h.dx, h.dg, h.db);
+      assertClose(h.out, js.out, TOL, 'out');
+      assertClose(h.rstd, js.rstd, TOL, 'rstd');
+      assertClose(h.dx, js.dx, { abs: 1e-5, rel: 1e-4 }, 'dx (added to)');
+      assertClose(h.dg, js.dg, { abs: 1e-5, rel: 1e-4 }, 'dGamma (overwritten)');
+      assertClose(h.db, js.db, { abs: 1e-5, rel: 1e-4 }, 'dBeta (overwritten)');
+    });
+  }
+
+  for (const [count, seq] of [[1, 1], [2, 5], [3, 9]] as const) {
+    it(`causal softmax forward and backward, ${count} blocks of ${seq} × ${seq}, scores up to ±50`, () => {
+      const n = count * seq * seq;
+      const scores = seeded(n, seq).map((v) => v * 25);
+      const dP = seeded(n, seq + 1);
+      const p1 = Float32Array.from(scores);
+      const d1 = Float32Array.from(dP);
+      jsRowOps.causalSoftmax(p1, count, seq);
+      jsRowOps.causalSoftmaxBackward(p1, d1, count, seq);
+      const p2 = fresh(scores);
+      const d2 = fresh(dP);
+      simd.causalSoftmax(p2, count, seq);
+      simd.causalSoftmaxBackward(p2, d2, count, seq);
+      assertClose(p2, p1, TOL, 'probabilities');
+      assertClose(d2, d1, { abs: 1e-5, rel: 1e-4 }, 'score gradient');
+    });
+  }
+
+  it('add, column sums, and a view that is not on the heap is refused', () => {
+    const rows = 3;
+    const width = 7;
+    const x = seeded(rows * width, 1);
+    const y = seeded(rows * width, 2);
+    const js = Float32Array.from(y);
+    jsRowOps.addInto(js, x, x.length);
+    const hy = fresh(y);
+    simd.addInto(hy, fresh(x), x.length);
+    assertClose(hy, js, TOL, 'add');
+    const s1 = new Float32Array(width);
+    jsRowOps.columnSums(x, rows, width, s1);
+    const s2 = fresh(new Float32Array(width));
+    simd.columnSums(fresh(x), rows, width, s2);
+    assertClose(s2, s1, TOL, 'column sums');
+    assert.throws(() => simd.addInto(new Float32Array(4), fresh(new Float32Array(4)), 4), /not a view of the wasm heap/);
+  });
+});

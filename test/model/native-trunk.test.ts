@@ -1,0 +1,275 @@
+// The native GPT-2 trunk (src/model/native/) against the tfjs ops of gpt2.ts, which compute the same
+// network op by op with tfjs's own gradients: the hidden states and every weight's gradient of
+// Σ hidden ⊙ R for a fixed random R. The trunk's math runs everywhere with plain-loop products; the
+// op itself (heap views, workspaces, the tape) where a system BLAS is found.
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import type { Sgemm } from '../../src/backend/blas/library.js';
+import { initBackend } from '../../src/backend/index.js';
+import { fastExp } from '../../src/model/native/fast-exp.js';
+import { jsArena } from '../../src/model/native/arena.js';
+import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2TrunkArrays, type TrunkKernels } from '../../src/model/native/gpt2-trunk.js';
+import { jsRowOps } from '../../src/model/native/row-ops.js';
+import { erfc } from '../../src/model/native/rows.js';
+import { setNativeKernels } from '../../src/backend/simd/module.js';
+import { gpt2TrunkDims, gpt2TrunkNames, nativeTrunkKernels } from '../../src/model/native/trunk-op.js';
+import { createModel } from '../../src/model/init.js';
+import type { CausalLM, ModelConfig } from '../../src/model/types.js';
+import { useCpuBackend } from './helpers.js';
+import { assertClose, BLAS, noteWhenBlasMissing, seeded } from '../backend/helpers.js';
+
+/** C = alpha·op(A)·op(B) + beta·C by the definition, one output element at a time, in float64. */
+export const plainSgemm: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[transA ? p * lda + i : i * lda + p]! * b[transB ? j * ldb + p : p * ldb + j]!;
+      c[i * ldc + j] = alpha * s + (beta === 0 ? 0 : beta * c[i * ldc + j]!);
+    }
+  }
+};
+
+const PLAIN: TrunkKernels = { sgemm: plainSgemm, ops: jsRowOps };
+
+interface Shape {
+  batch: number;
+  seq: number;
+  width: number;
+  heads: number;
+  layers: number;
+  vocab: number;
+  activation: 'gelu_new' | 'gelu';
+}
+
+function configOf(s: Shape): ModelConfig {
+  return {
+    architecture: 'gpt2', vocabSize: s.vocab, hiddenSize: s.width, numLayers: s.layers, numHeads: s.heads, numKvHeads: s.heads,
+    intermediateSize: 4 * s.width + 4, maxPositions: s.seq + 3, tieWordEmbeddings: true, normEps: 1e-5, ropeTheta: 0,
+    raw: { model_type: 'gpt2', activation_function: s.activation },
+  };
+}
+
+/** A model whose LayerNorm weights and biases are random too (the initialisation makes them 1 and 0). */
+function randomModel(config: ModelConfig, seed: number): CausalLM {
+  const model = createModel(config, seed);
+  let i = 0;
+  for (const [name, v] of model.params) {
+    if (/ln_|bias/.test(name)) v.assign(tf.tensor(seeded(v.size, seed * 100 + i++), v.shape).mul(0.5).add(name.endsWith('weight') ? 1 : 0));
+  }
+  return model;
+}
+
+function idsOf(s: Shape, seed: number): Int32Array {
+  const r = seeded(s.batch * s.seq, seed);
+  // Repeated ids on purpose: the embedding gradient must add, not overwrite.
+  return Int32Array.from(r, (x) => Math.floor(((x + 2) / 4) * Math.min(s.vocab, 5)) % s.vocab);
+}
+
+/** hidden and the gradient of Σ hidden ⊙ R for every weight, by tfjs's ops and tape. */
+function referenceGrads(model: CausalLM, ids: Int32Array, s: Shape, r: Float32Array): { hidden: Float32Array; grads: Map<string, Float32Array> } {
+  setNativeKernels(false);
+  try {
+    const idT = tf.tensor2d(ids, [s.batch, s.seq], 'int32');
+    let hidden = new Float32Array();
+    const { value, grads } = tf.variableGrads(() => {
+      const h = model.hidden(idT);
+      hidden = Float32Array.from(h.dataSync());
+      return tf.sum(tf.mul(h, tf.tensor3d(r, h.shape)));
+    });
+    const named = new Map<string, Float32Array>();
+    for (const [name, v] of model.params) named.set(name, grads[v.name]!.dataSync() as Float32Array);
+    tf.dispose([idT, value, ...Object.values(grads)]);
+    return { hidden, grads: named };
+  } finally {
+    setNativeKernels(true);
+  }
+}
+
+function arraysFrom(model: CausalLM, layers: number, make: (name: string, v: tf.Variable) => Float32Array): Gpt2TrunkArrays {
+  const list = gpt2TrunkNames(layers).map((n) => make(n, model.params.get(n)!));
+  const blocks = [];
+  for (let l = 0; l < layers; l++) {
+    const [ln1g, ln1b, qkvW, qkvB, projW, projB, ln2g, ln2b, fcW, fcB, outW, outB] = list.slice(2 + 12 * l, 14 + 12 * l) as Float32Array[];
+    blocks.push({ ln1g: ln1g!, ln1b: ln1b!, qkvW: qkvW!, qkvB: qkvB!, projW: projW!, projB: projB!, ln2g: ln2g!, ln2b: ln2b!, fcW: fcW!, fcB: fcB!, outW: outW!, outB: outB! });
+  }
+  return { wte: list[0]!, wpe: list[1]!, blocks, lnfG: list[list.length - 2]!, lnfB: list[list.length - 1]! };
+}
+
+const HIDDEN_TOL = { abs: 2e-5, rel: 2e-5 };
+const GRAD_TOL = { abs: 5e-5, rel: 5e-4 };
+
+const SHAPES: Shape[] = [
+  { batch: 2, seq: 5, width: 8, heads: 2, layers: 2, vocab: 11, activation: 'gelu_new' },
+  { batch: 1, seq: 1, width: 6, heads: 3, layers: 1, vocab: 4, activation: 'gelu_new' },
+  { batch: 3, seq: 7, width: 12, heads: 4, layers: 1, vocab: 9, activation: 'gelu' },
+  { batch: 2, seq: 9, width: 8, heads: 1, layers: 3, vocab: 7, activation: 'gelu' },
+];
+
+const label = (s: Shape): string => `batch ${s.batch}, seq ${s.seq}, width ${s.width}, ${s.heads} heads, ${s.layers} layers, ${s.activation}`;
+
+describe('model: native trunk math (plain-loop products) against the tfjs ops', () => {
+  useCpuBackend();
+
+  for (const [i, s] of SHAPES.entries()) {
+    it(`hidden and every gradient: ${label(s)}`, () => {
+      const config = configOf(s);
+      const model = randomModel(config, 7 + i);
+      const ids = idsOf(s, 3 + i);
+      const r = seeded(s.batch * s.seq * s.width, 50 + i);
+      const ref = referenceGrads(model, ids, s, r);
+      const dims = gpt2TrunkDims(config, s.batch, s.seq);
+      const weights = arraysFrom(model, s.layers, (_, v) => v.dataSync() as Float32Array);
+      const ws = new Gpt2Workspace(dims, jsArena());
+      const hidden = new Float32Array(s.batch * s.seq * s.width);
+      gpt2TrunkForward(dims, weights, ids, PLAIN, ws, hidden);
+      assertClose(hidden, ref.hidden, HIDDEN_TOL, 'hidden');
+      const grads = arraysFrom(model, s.layers, (_, v) => new Float32Array(v.size).fill(Number.NaN));
+      gpt2TrunkBackward(dims, weights, ids, PLAIN, ws, r, grads);
+      const flat = gpt2TrunkNames(s.layers);
+      const byName = new Map<string, Float32Array>();
+      const list = [grads.wte, grads.wpe, ...grads.blocks.flatMap((b) => [b.ln1g, b.ln1b, b.qkvW, b.qkvB, b.projW, b.projB, b.ln2g, b.ln2b, b.fcW, b.fcB, b.outW, b.outB]), grads.lnfG, grads.lnfB];
+      flat.forEach((n, k) => byName.set(n, list[k]!));
+      for (const [name, expected] of ref.grads) assertClose(byName.get(name)!, expected, GRAD_TOL, `d ${name}`);
+      model.dispose();
+    });
+  }
+
+  it('an id outside the vocabulary is an error naming it, before anything is read', () => {
+    const s = SHAPES[0]!;
+    const config = configOf(s);
+    const dims = gpt2TrunkDims(config, 1, 2);
+    const model = createModel(config, 1);
+    const weights = arraysFrom(model, s.layers, (_, v) => v.dataSync() as Float32Array);
+    assert.throws(() => gpt2TrunkForward(dims, weights, Int32Array.from([1, s.vocab]), PLAIN, new Gpt2Workspace(dims, jsArena()), new Float32Array(2 * s.width)),
+      /token id 11 at position 1 is outside the vocabulary \[0, 11\)/);
+    model.dispose();
+  });
+});
+
+describe('model: fast exp and erfc', () => {
+  it('fastExp is within 2.5e-7 relative of Math.exp over [−87, 88], 0 far below, NaN for NaN', () => {
+    for (let x = -87; x <= 88; x += 0.0137) {
+      const e = Math.exp(x);
+      assert.ok(Math.abs(fastExp(x) - e) <= 2.5e-7 * e, `x = ${x}: ${fastExp(x)} vs ${e}`);
+    }
+    assert.equal(Math.fround(fastExp(-1000)), 0);
+    assert.equal(Math.fround(fastExp(1000)), Infinity);
+    assert.equal(fastExp(0), 1);
+    assert.ok(Number.isNaN(fastExp(Number.NaN)));
+  });
+
+  it('erfc matches the erf series (|x| < 2) and the continued fraction (|x| ≥ 2) within 1.2e-7 relative', () => {
+    // erf x = 2/√π Σ (−1)ⁿ x^(2n+1) / (n!(2n+1)); erfc x = e^(−x²)/√π / (x + 1/2/(x + 1/(x + 3/2/(x + ...)))).
+    const series = (x: number): number => {
+      let term = x;
+      let sum = x;
+      for (let n = 1; n < 80; n++) {
+        term *= (-x * x) / n;
+        sum += term / (2 * n + 1);
+      }
+      return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+    };
+    const fraction = (x: number): number => {
+      let f = x;
+      for (let n = 60; n >= 1; n--) f = x + n / 2 / f;
+      return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+    };
+    for (let x = -5; x <= 9; x += 0.01) {
+      const expected = Math.abs(x) < 2 ? series(x) : x > 0 ? fraction(x) : 2 - fraction(-x);
+      assert.ok(Math.abs(erfc(x) - expected) <= 1.2e-7 * expected + 1e-300, `x = ${x}: ${erfc(x)} vs ${expected}`);
+    }
+  });
+});
+
+/** hidden and grads of Σ hidden ⊙ R through model.hidden with the native trunk on or off. */
+function tapeGrads(model: CausalLM, ids: Int32Array, s: Shape, r: Float32Array, native: boolean): { hidden: Float32Array; grads: Map<string, Float32Array> } {
+  setNativeKernels(native);
+  try {
+    assert.equal(nativeTrunkKernels() !== undefined, native, `the native trunk is ${native ? 'not ' : ''}in use`);
+    const idT = tf.tensor2d(ids, [s.batch, s.seq], 'int32');
+    let hidden = new Float32Array();
+    const { value, grads } = tf.variableGrads(() => {
+      const h = model.hidden(idT);
+      hidden = Float32Array.from(h.dataSync());
+      return tf.sum(tf.mul(h, tf.tensor3d(r, h.shape)));
+    });
+    const named = new Map<string, Float32Array>();
+    for (const [name, v] of model.params) named.set(name, Float32Array.from(grads[v.name]!.dataSync()));
+    tf.dispose([idT, value, ...Object.values(grads)]);
+    return { hidden, grads: named };
+  } finally {
+    setNativeKernels(true);
+  }
+}
+
+function assertSame(got: { hidden: Float32Array; grads: Map<string, Float32Array> }, ref: { hidden: Float32Array; grads: Map<string, Float32Array> }): void {
+  assertClose(got.hidden, ref.hidden, HIDDEN_TOL, 'hidden');
+  for (const [name, expected] of ref.grads) assertClose(got.grads.get(name)!, expected, GRAD_TOL, `d ${name}`);
+}
+
+describe('model: native trunk op (wasm-blas: BLAS products, SIMD row kernels, heap workspaces)', () => {
+  noteWhenBlasMissing();
+  if (!BLAS.ok) return;
+  let previous: string | undefined;
+  before(async () => {
+    previous = tf.getBackend();
+    await initBackend('wasm-blas');
+  });
+  after(async () => {
+    setNativeKernels(true);
+    await tf.setBackend(previous ?? 'cpu');
+  });
+
+  for (const [i, s] of SHAPES.entries()) {
+    it(`matches the tfjs ops on the same backend: ${label(s)}`, () => {
+      const model = randomModel(configOf(s), 20 + i);
+      const ids = idsOf(s, 30 + i);
+      const r = seeded(s.batch * s.seq * s.width, 40 + i);
+      const ref = tapeGrads(model, ids, s, r, false);
+      assertSame(tapeGrads(model, ids, s, r, true), ref);
+      // Again, on the reused workspace, after an evaluation forward (no tape) of another shape.
+      tf.tidy(() => model.hidden(tf.tensor2d(idsOf({ ...s, batch: s.batch + 1 }, 9), [s.batch + 1, s.seq], 'int32')).dataSync());
+      assertSame(tapeGrads(model, ids, s, r, true), ref);
+      model.dispose();
+    });
+  }
+
+  it('two forwards on one tape (gradient accumulation inside one loss) each get their own workspace', () => {
+    const s = SHAPES[0]!;
+    const model = randomModel(configOf(s), 3);
+    const a = tf.tensor2d(idsOf(s, 1), [s.batch, s.seq], 'int32');
+    const b = tf.tensor2d(idsOf(s, 2), [s.batch, s.seq], 'int32');
+    const r = tf.tensor3d(seeded(s.batch * s.seq * s.width, 5), [s.batch, s.seq, s.width]);
+    const run = (native: boolean): Map<string, Float32Array> => {
+      setNativeKernels(native);
+      const { value, grads } = tf.variableGrads(() => tf.add(tf.sum(tf.mul(model.hidden(a), r)), tf.sum(tf.square(model.hidden(b)))));
+      const named = new Map([...model.params].map(([n, v]) => [n, Float32Array.from(grads[v.name]!.dataSync())]));
+      tf.dispose([value, ...Object.values(grads)]);
+      setNativeKernels(true);
+      return named;
+    };
+    const ref = run(false);
+    const got = run(true);
+    for (const [name, expected] of ref) assertClose(got.get(name)!, expected, GRAD_TOL, `d ${name}`);
+    tf.dispose([a, b, r]);
+    model.dispose();
+  });
+
+  it('a recorded forward whose backward never runs does not disturb the next step', () => {
+    const s = SHAPES[0]!;
+    const model = randomModel(configOf(s), 4);
+    const ids = idsOf(s, 6);
+    const r = seeded(s.batch * s.seq * s.width, 8);
+    const ref = tapeGrads(model, ids, s, r, false);
+    const idT = tf.tensor2d(ids, [s.batch, s.seq], 'int32');
+    const wpe = model.params.get('transformer.wpe.weight')!;
+    // The hidden states are computed on the tape but the loss does not depend on them.
+    const { value, grads } = tf.variableGrads(() => {
+      model.hidden(idT);
+      return tf.sum(wpe);
+    }, [wpe]);
+    tf.dispose([idT, value, ...Object.values(grads)]);
+    assertSame(tapeGrads(model, ids, s, r, true), ref);
+    model.dispose();
+  });
+});

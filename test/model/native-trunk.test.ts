@@ -11,7 +11,7 @@ import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2TrunkArray
 import { jsRowOps } from '../../src/model/native/row-ops.js';
 import { erfc } from '../../src/model/native/rows.js';
 import { setNativeKernels } from '../../src/backend/simd/module.js';
-import { gpt2TrunkDims, gpt2TrunkNames, nativeTrunkKernels } from '../../src/model/native/trunk-op.js';
+import { gpt2TrunkDims, gpt2TrunkNames, gpt2TrunkOp, nativeTrunkKernels, WorkspacePool } from '../../src/model/native/trunk-op.js';
 import { createModel } from '../../src/model/init.js';
 import type { CausalLM, ModelConfig } from '../../src/model/types.js';
 import { useCpuBackend } from './helpers.js';
@@ -226,6 +226,20 @@ describe('model: native trunk op (wasm-blas: BLAS products, SIMD row kernels, he
     const got = run(true);
     for (const [name, expected] of ref) assertClose(got.get(name)!, expected, GRAD_TOL, `d ${name}`);
     tf.dispose([a, b, r]);
+    model.dispose();
+  });
+
+  it('a workspace the wasm heap cannot hold is refused up front (undefined: the model runs its tfjs ops)', () => {
+    const s: Shape = { batch: 64, seq: 1024, width: 16, heads: 16, layers: 1, vocab: 5, activation: 'gelu_new' };
+    const config = { ...configOf(s), maxPositions: 1024 };
+    const model = createModel(config, 1);
+    const ids = tf.zeros([s.batch, s.seq], 'int32') as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    // Attention probabilities alone: 64·16·1024² floats, 4 GiB.
+    const weights = gpt2TrunkNames(s.layers).map((n) => model.params.get(n)!);
+    assert.equal(gpt2TrunkOp(config, weights, ids, nativeTrunkKernels()!, new WorkspacePool()), undefined);
+    assert.equal(tf.memory().numTensors, before);
+    ids.dispose();
     model.dispose();
   });
 

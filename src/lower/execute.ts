@@ -9,7 +9,8 @@ import { HostValues } from './host-values.js';
 import type { ObjectiveAnalysis } from '../analysis/index.js';
 import type { DroState } from './dro-state.js';
 import { TensorGraph } from './tensor-graph.js';
-import { compileLinearLoss, linearLossValue, rowValues, type LinearLoss } from './linear-loss.js';
+import { compileLinearLoss, type LinearLoss } from './linear-form.js';
+import { linearLossValue, rowValues } from './linear-loss.js';
 
 export interface ExecuteInputs {
   n: number;

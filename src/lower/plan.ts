@@ -13,6 +13,7 @@ import { formatNumber, formatScorer, printExpr } from '../ir/print.js';
 import { analyzeObjective, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
 import { AUTO_ORDER } from '../backend/names.js';
 import { DEFAULT_HEAD_CHUNK } from '../head/chunk-size.js';
+import { compileLinearLoss } from './linear-form.js';
 
 export interface PlanJson {
   objective: string;
@@ -28,6 +29,8 @@ export interface PlanJson {
     masks: Array<{ id: string; expr: string }>;
     partition: string[] | null;
     device: Array<{ id: string; type: string; op: string }>;
+    /** The loss is linear in ce (linear-form.ts): the device runs it as one op, not node by node. */
+    linearInCe: boolean;
     state: string[];
     syncs: string[];
   };
@@ -130,6 +133,7 @@ function planJson(o: Objective, a: ObjectiveAnalysis, chunkSize: number): PlanJs
       masks: a.masks.map((m) => ({ id: maskId.get(m)!, expr: printExpr(m) })),
       partition: names.length === 0 ? null : names.map((n, i) => (i < o.partition.groups.length ? `${n} = ${printExpr(o.partition.groups[i]!.selector)}` : 'rest = the others')),
       device: a.deviceOrder.map((n) => ({ id: deviceId.get(n)!, type: n.type === 'number' ? 'scalar' : n.type, op: describe(n) })),
+      linearInCe: compileLinearLoss(o.loss) !== undefined,
       state,
       syncs,
     },
@@ -172,12 +176,13 @@ function planText(p: PlanJson): string {
     if (p.step.hostReads.length > 0) lines.push(`    reads: ${p.step.hostReads.join(', ')}`);
     if (p.step.partition !== null) lines.push(`    partition (first match): ${p.step.partition.join('; ')}`);
     for (const m of p.step.masks) lines.push(`    ${m.id} = ${m.expr}`);
-    lines.push('    masks uploaded as float tensors');
+    lines.push(p.step.linearInCe ? '    masks become the rows of weights below (no mask tensors)' : '    masks uploaded as float tensors');
   }
   lines.push('  device:');
   const width = Math.max(...p.step.device.map((d) => d.id.length));
   for (const d of p.step.device) lines.push(`    ${d.id.padEnd(width)} = ${d.op}  : ${d.type}`);
   lines.push(`    loss = ${p.step.device.at(-1)?.id ?? '?'}`);
+  if (p.step.linearInCe) lines.push('    runs as one op: the loss is linear in ce (host rows of weights; a max over groups picks its row by argMax of the group means)');
   lines.push(`  state: ${p.step.state.length === 0 ? 'none' : p.step.state.join('; ')}`);
   lines.push(`  syncs: ${p.step.syncs.length === 0 ? 'none' : p.step.syncs.join('; ')}`);
   lines.push('', 'backend', `  ${p.backend.request === 'auto' ? p.backend.resolution : `${p.backend.request}: ${p.backend.resolution}`}`);

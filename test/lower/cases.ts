@@ -40,4 +40,6 @@ export const FUNCTIONS: Record<string, string> = {
   'boolean selectors': 'group n = not (tfidf() > 0.5) and (random() < 0.7 or ce > 2)\nloss = max(groups) + mean(ce[not n])',
   'empty group': 'group never = tfidf() > 2\nloss = max(groups) + mean(ce[never]) + smoothmax(groups, temperature = 1) + mean(groups) + dro(groups, step = 1)',
   'only empty': 'group all = tfidf() >= 0\nloss = mean(ce[rest]) + count(rest)',
+  // Linear in ce with a max on either side of a difference and negative coefficients (src/lower/linear-form.ts).
+  'linear combination': 'param λ = 0.7\ngroup a = tfidf(top 30%)\nloss = 3 - max(groups) / 2 + λ * mean(ce) - (1 - λ) * sum(ce[a]) / 10 + max(groups) * step',
 };

@@ -12,6 +12,7 @@
 // layer is y = x·W + b. Heads are column blocks of width `width / heads` within q, k and v.
 import type { Sgemm } from '../../backend/blas/library.js';
 import type { Arena } from './arena.js';
+import { attentionBackward, attentionForward, type HeadColumns } from './attention.js';
 import type { RowOps } from './row-ops.js';
 import { fillRows } from './rows.js';
 
@@ -163,6 +164,16 @@ function linearBackward(
   sgemm(false, true, rows, inDim, outDim, 1, dy, outDim, w, outDim, 0, dx, inDim);
 }
 
+/** q, k and v of GPT-2's fused [rows, 3·width] projection, read in place: head h at h·dim in each third. */
+function qkvColumns(qkv: Float32Array, width: number, dim: number): { q: HeadColumns; k: HeadColumns; v: HeadColumns } {
+  const ld = 3 * width;
+  return {
+    q: { data: qkv, ld, col: (h) => h * dim },
+    k: { data: qkv, ld, col: (h) => width + h * dim },
+    v: { data: qkv, ld, col: (h) => 2 * width + h * dim },
+  };
+}
+
 /** Every id must index the embedding: out-of-range ids would read outside it. */
 export function checkIds(ids: Int32Array, vocab: number): void {
   for (let i = 0; i < ids.length; i++) {
@@ -184,7 +195,7 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
   const rows = batch * seq;
   const d = c / heads;
   const c3 = 3 * c;
-  const blocks = batch * heads;
+  const shape = { batch, seq, heads, dim: d, rep: 1 };
   checkIds(ids, dims.vocab);
   const x0 = ws.xs[0]!;
   for (let r = 0; r < rows; r++) {
@@ -193,7 +204,6 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
     const o = r * c;
     for (let i = 0; i < c; i++) x0[o + i] = w.wte[tok + i]! + w.wpe[pos + i]!;
   }
-  const scale = 1 / Math.sqrt(d);
   for (let l = 0; l < layers; l++) {
     const p = w.blocks[l]!;
     const x = ws.xs[l]!;
@@ -204,22 +214,8 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
     linear(sgemm, ln1, p.qkvW, p.qkvB, rows, c, c3, qkv);
     const probs = ws.probs[l]!;
     const att = ws.att[l]!;
-    // Scores of every (batch, head) block, one softmax pass over all of them, then P·v.
-    for (let b = 0; b < batch; b++) {
-      for (let h = 0; h < heads; h++) {
-        const q = b * seq * c3 + h * d;
-        const block = (b * heads + h) * seq * seq;
-        sgemm(false, true, seq, seq, d, scale, qkv.subarray(q), c3, qkv.subarray(q + c), c3, 0, probs.subarray(block), seq);
-      }
-    }
-    ops.causalSoftmax(probs, blocks, seq);
-    for (let b = 0; b < batch; b++) {
-      for (let h = 0; h < heads; h++) {
-        const q = b * seq * c3 + h * d;
-        const block = (b * heads + h) * seq * seq;
-        sgemm(false, false, seq, d, seq, 1, probs.subarray(block), seq, qkv.subarray(q + 2 * c), c3, 0, att.subarray(b * seq * c + h * d), c);
-      }
-    }
+    const cols = qkvColumns(qkv, c, d);
+    attentionForward(shape, sgemm, ops, cols.q, cols.k, cols.v, probs, att);
     const mid = ws.xMid[l]!;
     linear(sgemm, att, p.projW, p.projB, rows, c, c, mid);
     ops.addInto(mid, x, rows * c);
@@ -249,7 +245,7 @@ export function gpt2TrunkBackward(
   const rows = batch * seq;
   const d = c / heads;
   const c3 = 3 * c;
-  const scale = 1 / Math.sqrt(d);
+  const shape = { batch, seq, heads, dim: d, rep: 1 };
   const dx = ws.dx;
   dx.fill(0);
   const fs = ws.finalStats;
@@ -268,25 +264,9 @@ export function gpt2TrunkBackward(
     const qkv = ws.qkv[l]!;
     const probs = ws.probs[l]!;
     const dQkv = ws.dQkv;
-    const dS = ws.dScores;
-    // Per batch row: out = P·v gives dP = dOut·vᵀ and dv = Pᵀ·dOut for each head's block, then the
-    // softmax backward over the row's blocks, then S = scale·q·kᵀ gives dq = scale·dS·k, dk = scale·dSᵀ·q.
-    for (let b = 0; b < batch; b++) {
-      for (let h = 0; h < heads; h++) {
-        const q = b * seq * c3 + h * d;
-        const block = (b * heads + h) * seq * seq;
-        const dAttH = ws.dAtt.subarray(b * seq * c + h * d);
-        sgemm(false, true, seq, seq, d, 1, dAttH, c, qkv.subarray(q + 2 * c), c3, 0, dS.subarray(h * seq * seq), seq);
-        sgemm(true, false, seq, d, seq, 1, probs.subarray(block), seq, dAttH, c, 0, dQkv.subarray(q + 2 * c), c3);
-      }
-      ops.causalSoftmaxBackward(probs.subarray(b * heads * seq * seq, (b + 1) * heads * seq * seq), dS, heads, seq);
-      for (let h = 0; h < heads; h++) {
-        const q = b * seq * c3 + h * d;
-        const dSh = dS.subarray(h * seq * seq);
-        sgemm(false, false, seq, d, seq, scale, dSh, seq, qkv.subarray(q + c), c3, 0, dQkv.subarray(q), c3);
-        sgemm(true, false, seq, d, seq, scale, dSh, seq, qkv.subarray(q), c3, 0, dQkv.subarray(q + c), c3);
-      }
-    }
+    const cols = qkvColumns(qkv, c, d);
+    const dCols = qkvColumns(dQkv, c, d);
+    attentionBackward(shape, sgemm, ops, cols.q, cols.k, cols.v, probs, ws.dAtt, dCols.q, dCols.k, dCols.v, ws.dScores);
     linearBackward(sgemm, ops, ws.ln1[l]!, p.qkvW, dQkv, rows, c, c3, g.qkvW, g.qkvB, ws.dRows);
     ops.layerNormBackward(ws.dRows, ws.xs[l]!, stats.subarray(0, rows), stats.subarray(rows, 2 * rows), p.ln1g, rows, c, dx, g.ln1g, g.ln1b);
   }

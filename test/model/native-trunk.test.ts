@@ -11,7 +11,8 @@ import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2TrunkArray
 import { jsRowOps } from '../../src/model/native/row-ops.js';
 import { erfc } from '../../src/model/native/rows.js';
 import { setNativeKernels } from '../../src/backend/simd/module.js';
-import { gpt2TrunkDims, gpt2TrunkNames, gpt2TrunkOp, nativeTrunkKernels, WorkspacePool } from '../../src/model/native/trunk-op.js';
+import { gpt2TrunkDims, gpt2TrunkNames, gpt2TrunkOp, gpt2WorkspacePool } from '../../src/model/native/gpt2-op.js';
+import { nativeTrunkKernels } from '../../src/model/native/trunk-op.js';
 import { createModel } from '../../src/model/init.js';
 import type { CausalLM, ModelConfig } from '../../src/model/types.js';
 import { useCpuBackend } from './helpers.js';
@@ -237,7 +238,7 @@ describe('model: native trunk op (wasm-blas: BLAS products, SIMD row kernels, he
     const before = tf.memory().numTensors;
     // Attention probabilities alone: 64·16·1024² floats, 4 GiB.
     const weights = gpt2TrunkNames(s.layers).map((n) => model.params.get(n)!);
-    assert.equal(gpt2TrunkOp(config, weights, ids, nativeTrunkKernels()!, new WorkspacePool()), undefined);
+    assert.equal(gpt2TrunkOp(config, weights, ids, nativeTrunkKernels()!, gpt2WorkspacePool()), undefined);
     assert.equal(tf.memory().numTensors, before);
     ids.dispose();
     model.dispose();

@@ -12,6 +12,7 @@
 // layer is y = x·W + b. Heads are column blocks of width `width / heads` within q, k and v.
 import type { Sgemm } from '../../backend/blas/library.js';
 import type { Arena } from './arena.js';
+import { ArenaWorkspace } from './workspace.js';
 import { attentionBackward, attentionForward, type HeadColumns } from './attention.js';
 import type { RowOps } from './row-ops.js';
 import { fillRows } from './rows.js';
@@ -57,7 +58,7 @@ export interface Gpt2TrunkArrays {
 }
 
 /** What the forward keeps for the backward (and the scratch the backward needs), for one shape. */
-export class Gpt2Workspace {
+export class Gpt2Workspace extends ArenaWorkspace<Gpt2TrunkDims> {
   /** Residual stream entering each block, and (index layers) entering the final LayerNorm. */
   xs: Float32Array[] = [];
   xMid: Float32Array[] = [];
@@ -81,62 +82,32 @@ export class Gpt2Workspace {
   dInner = new Float32Array();
   dPre = new Float32Array();
   dScores = new Float32Array();
-  /** Bumped each time the workspace is handed out, so a stale backward is detected. */
-  generation = 0;
-  /** The tape the current forward was recorded on (its backward can only run while it is active). */
-  tape: unknown = undefined;
-  private readonly layout: { field: keyof Gpt2Workspace; index: number; size: number; offset: number }[] = [];
-  private bound: ArrayBufferLike | undefined;
 
-  constructor(readonly dims: Gpt2TrunkDims, private readonly arena: Arena) {
+  constructor(dims: Gpt2TrunkDims, arena: Arena) {
+    super(dims, arena);
     const { batch, seq, width: c, heads, inner: f, layers } = dims;
     const rows = batch * seq;
-    let total = 0;
-    const add = (field: keyof Gpt2Workspace, size: number, count = 1): void => {
-      for (let index = 0; index < count; index++) {
-        this.layout.push({ field, index: count === 1 && !PER_LAYER.has(field) ? -1 : index, size, offset: total });
-        // 16-byte alignment for the SIMD kernels' loads.
-        total += Math.ceil(size / 4) * 4;
-      }
-    };
-    add('xs', rows * c, layers + 1);
-    add('xMid', rows * c, layers);
-    add('ln1', rows * c, layers);
-    add('ln2', rows * c, layers);
-    add('stats', 4 * rows, layers);
-    add('finalStats', 2 * rows);
-    add('qkv', rows * 3 * c, layers);
-    add('probs', batch * heads * seq * seq, layers);
-    add('att', rows * c, layers);
-    add('pre', rows * f, layers);
-    add('gate', rows * f, layers);
-    add('act', rows * f, layers);
-    add('dx', rows * c);
-    add('dRows', rows * c);
-    add('dAtt', rows * c);
-    add('dQkv', rows * 3 * c);
-    add('dInner', rows * f);
-    add('dPre', rows * f);
+    this.add('xs', rows * c, layers + 1);
+    this.add('xMid', rows * c, layers);
+    this.add('ln1', rows * c, layers);
+    this.add('ln2', rows * c, layers);
+    this.add('stats', 4 * rows, layers);
+    this.add('finalStats', 2 * rows);
+    this.add('qkv', rows * 3 * c, layers);
+    this.add('probs', batch * heads * seq * seq, layers);
+    this.add('att', rows * c, layers);
+    this.add('pre', rows * f, layers);
+    this.add('gate', rows * f, layers);
+    this.add('act', rows * f, layers);
+    this.add('dx', rows * c);
+    this.add('dRows', rows * c);
+    this.add('dAtt', rows * c);
+    this.add('dQkv', rows * 3 * c);
+    this.add('dInner', rows * f);
+    this.add('dPre', rows * f);
     // One batch row's blocks at a time: the backward's score gradients never need more.
-    add('dScores', heads * seq * seq);
-    arena.reserve(total);
-    this.refresh();
-  }
-
-  /** (Re)makes the views when the arena's memory has moved (wasm memory growth detaches views). */
-  refresh(): void {
-    if (this.bound === this.arena.buffer()) return;
-    const self = this as unknown as Record<string, Float32Array | Float32Array[]>;
-    for (const e of this.layout) {
-      const view = this.arena.view(e.offset, e.size);
-      if (e.index < 0) self[e.field] = view;
-      else (self[e.field] as Float32Array[])[e.index] = view;
-    }
-    this.bound = this.arena.buffer();
-  }
-
-  release(): void {
-    this.arena.release();
+    this.add('dScores', heads * seq * seq);
+    this.seal();
   }
 
   fits(dims: Gpt2TrunkDims): boolean {
@@ -145,8 +116,6 @@ export class Gpt2Workspace {
       && d.inner === dims.inner && d.layers === dims.layers;
   }
 }
-
-const PER_LAYER = new Set<keyof Gpt2Workspace>(['xs', 'xMid', 'ln1', 'ln2', 'stats', 'qkv', 'probs', 'att', 'pre', 'gate', 'act']);
 
 /** y [rows, out] = x [rows, in] · w [in, out] + b. */
 function linear(sgemm: Sgemm, x: Float32Array, w: Float32Array, b: Float32Array, rows: number, inDim: number, outDim: number, y: Float32Array): void {

@@ -4,6 +4,7 @@
 // product, in the same process, as the yardstick for the achieved FLOP/s.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendRequest } from '../src/backend/index.js';
+import { setNativeKernels } from '../src/backend/simd/module.js';
 import { compile } from '../src/compile.js';
 import { tokenStats } from '../src/head/fused-ce.js';
 import { referenceTokenStats } from '../src/head/reference.js';
@@ -23,6 +24,8 @@ export interface ChildRequest {
   /** 'sft' | 'sftgo' for model configs; 'fused' | 'unfused' for the head. */
   variant: string;
   backend: BackendRequest;
+  /** false: the native trunk and head off (setNativeKernels), the tfjs ops on the same backend. */
+  nativeKernels?: boolean;
   warmup: number;
   steps: number;
 }
@@ -140,6 +143,7 @@ function runHead(c: HeadBenchConfig, request: ChildRequest): Timed {
 
 export async function runChild(request: ChildRequest): Promise<ChildResult> {
   const info = await initBackend(request.backend);
+  setNativeKernels(request.nativeKernels !== false);
   const c = request.config;
   const timed = c.kind === 'head' ? runHead(c, request) : runModel(c, request);
   return {

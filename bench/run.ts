@@ -5,7 +5,7 @@
 // Not a unit test; run by hand. See docs/performance.md.
 //
 //   npm run bench [-- --config toy,small,head] [--steps 10] [--warmup 2] [--quick] [--json]
-//                    [--backend auto,wasm] [--threads 1,2] [--no-peer]
+//                    [--backend auto,wasm] [--ops-row] [--threads 1,2] [--no-peer]
 //
 // The machine's peak is the peer's plain 1024³ matMul GFLOP/s (`peer.py --blas`, at the start of
 // the run), which also says which BLAS torch uses: a reference BLAS makes the peer unfair and the
@@ -30,6 +30,8 @@ interface Options {
   json: boolean;
   /** tfjs backends to run, in order; `auto` first means the default engine's row comes first. */
   backends: BackendRequest[];
+  /** Also a wasm-blas row with the native trunk and head off (tfjs ops, BLAS products): what they buy. */
+  opsRow: boolean;
   /** The peer's thread counts, one row each; ratios are against the fastest. */
   threads: number[];
   peer: boolean;
@@ -77,7 +79,7 @@ export interface Row {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--config ${CONFIG_NAMES.join(',')}] [--steps N] [--warmup N] [--quick] [--json] [--backend auto,wasm] [--threads 1,2] [--no-peer]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--config ${CONFIG_NAMES.join(',')}] [--steps N] [--warmup N] [--quick] [--json] [--backend auto,wasm] [--ops-row] [--threads 1,2] [--no-peer]\n`);
   process.exit(2);
 }
 
@@ -88,7 +90,7 @@ function positiveInteger(flag: string, value: string | undefined, min = 1): numb
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { configs: [...CONFIG_NAMES], steps: 10, warmup: 2, json: false, backends: ['auto', 'wasm'], threads: [1, 2], peer: true };
+  const o: Options = { configs: [...CONFIG_NAMES], steps: 10, warmup: 2, json: false, backends: ['auto', 'wasm'], opsRow: false, threads: [1, 2], peer: true };
   let stepsGiven = false;
   let warmupGiven = false;
   let quick = false;
@@ -114,6 +116,7 @@ function parseOptions(argv: string[]): Options {
       case '--quick': quick = true; break;
       case '--json': o.json = true; break;
       case '--no-peer': o.peer = false; break;
+      case '--ops-row': o.opsRow = true; break;
       case '--backend': {
         const names = (value() ?? '').split(',').filter((n) => n !== '');
         for (const b of names) if (!isBackendRequest(b)) usage(`unknown backend '${b}'`);
@@ -167,6 +170,13 @@ function tfjsRunners(o: Options, log: (line: string) => void): EngineRunner[] {
       },
     };
     runners.push(runner);
+  }
+  if (o.opsRow) {
+    runners.push({
+      label: 'tfjs wasm-blas, tfjs ops (native trunk and head off)',
+      isPeer: false,
+      run: (config, variant) => runChildProcess({ config, variant, backend: 'wasm-blas', nativeKernels: false, warmup: o.warmup, steps: o.steps }),
+    });
   }
   return runners;
 }

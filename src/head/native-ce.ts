@@ -25,12 +25,16 @@ interface Block {
   tape: unknown;
 }
 
-/** Blocks whose backward has not run; one left by a finished tape is freed at the next forward. */
+/**
+ * Blocks whose backward has not run. One recorded on a tape other than the engine's current one can
+ * never see its backward (a tape's backward runs before the next tape starts): freed at the next
+ * forward.
+ */
 let outstanding: Block[] = [];
 
-function reclaim(backend: WasmHeapBackend, tape: unknown): void {
-  for (const b of outstanding.filter((o) => o.tape !== tape)) backend.wasm._free(b.pointer);
-  outstanding = outstanding.filter((o) => o.tape === tape);
+function reclaim(backend: WasmHeapBackend, activeTape: unknown): void {
+  for (const b of outstanding.filter((o) => o.tape !== activeTape)) backend.wasm._free(b.pointer);
+  outstanding = outstanding.filter((o) => o.tape === activeTape);
 }
 
 function release(backend: WasmHeapBackend, block: Block): void {
@@ -64,7 +68,7 @@ export function nativeTokenCe(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets:
     const wIn = w as tf.Tensor2D;
     // Kept alive for the backward by the tape (hidden is usually an intermediate a tidy would free).
     (save as tf.GradSaveFunc)([hIn, wIn]);
-    reclaim(backend, tape);
+    reclaim(backend, state.activeTape);
     // One block: probabilities [N, V], then targets (int32), max, sum, picked logit [N each].
     const bytes = 4 * (tokens * vocab + 4 * tokens) + 16;
     const pointer = backend.wasm._malloc(bytes);

@@ -68,7 +68,7 @@ export function nativeTrunkOp<D, W extends ArenaWorkspace<D>>(
   const views = (ts: readonly TensorInfo[]): Float32Array[] => ts.map((t) => backend.typedArrayFromHeap(t) as Float32Array);
   let ws: W;
   try {
-    ws = pool.take(trunk.dims, recording ? state.activeTape : undefined, (dims) => trunk.makeWorkspace(dims, heapArena(backend)));
+    ws = pool.take(trunk.dims, recording ? state.activeTape : undefined, state.activeTape, (dims) => trunk.makeWorkspace(dims, heapArena(backend)));
   } catch (e) {
     if (e instanceof HeapAllocationError) return undefined;
     throw e;

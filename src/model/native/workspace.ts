@@ -60,9 +60,13 @@ export class WorkspacePool<D, W extends ArenaWorkspace<D>> {
   private readonly free: W[] = [];
   private outstanding: W[] = [];
 
-  /** A workspace for `dims` (made by `make` when none is free), marked as out on `tape`. */
-  take(dims: D, tape: unknown, make: (dims: D) => W): W {
-    for (const w of this.outstanding.filter((o) => o.tape !== tape)) this.give(w);
+  /**
+   * A workspace for `dims` (made by `make` when none is free), marked as out on `tape` (undefined
+   * when the forward is not recorded). `activeTape` is the engine's current tape: a workspace out on
+   * another one can never see its backward (a tape's backward runs before the next tape starts).
+   */
+  take(dims: D, tape: unknown, activeTape: unknown, make: (dims: D) => W): W {
+    for (const w of this.outstanding.filter((o) => o.tape !== activeTape)) this.give(w);
     const i = this.free.findIndex((w) => w.fits(dims));
     const ws = i >= 0 ? this.free.splice(i, 1)[0]! : make(dims);
     ws.generation++;

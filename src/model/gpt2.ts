@@ -56,10 +56,12 @@ export class Gpt2Model implements CausalLM {
     const [, seq] = inputIds.shape;
     if (seq > c.maxPositions) throw new Error(`gpt2: sequence length ${seq} exceeds n_positions ${c.maxPositions}`);
     // With a system BLAS on the wasm backend the whole trunk is one op; these tfjs ops otherwise.
+    // (Also these ops when the wasm heap cannot hold the native trunk's activations.)
     const kernels = nativeTrunkKernels();
     if (kernels !== undefined) {
       const weights = gpt2TrunkNames(c.numLayers).map((n) => this.w(n) as unknown as tf.Variable);
-      return gpt2TrunkOp(c, weights, inputIds, kernels, this.workspaces);
+      const hidden = gpt2TrunkOp(c, weights, inputIds, kernels, this.workspaces);
+      if (hidden !== undefined) return hidden;
     }
     return tf.tidy(() => {
       const positions = tf.range(0, seq, 1, 'int32');

@@ -5,18 +5,17 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { Sgemm } from '../../src/backend/blas/library.js';
-import { initBackend } from '../../src/backend/index.js';
 import { fastExp } from '../../src/model/native/fast-exp.js';
 import { jsArena } from '../../src/model/native/arena.js';
 import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2TrunkArrays, type TrunkKernels } from '../../src/model/native/gpt2-trunk.js';
 import { jsRowOps } from '../../src/model/native/row-ops.js';
 import { erfc } from '../../src/model/native/rows.js';
 import { setNativeKernels } from '../../src/backend/simd/module.js';
-import { gpt2TrunkDims, gpt2TrunkNames, nativeTrunkKernels } from '../../src/model/native/trunk-op.js';
+import { gpt2TrunkDims, gpt2TrunkNames, gpt2TrunkOp, nativeTrunkKernels, WorkspacePool } from '../../src/model/native/trunk-op.js';
 import { createModel } from '../../src/model/init.js';
 import type { CausalLM, ModelConfig } from '../../src/model/types.js';
 import { useCpuBackend } from './helpers.js';
-import { assertClose, BLAS, noteWhenBlasMissing, seeded } from '../backend/helpers.js';
+import { assertClose, BLAS, noteWhenBlasMissing, seeded, useBackend } from '../backend/helpers.js';
 
 /** C = alpha·op(A)·op(B) + beta·C by the definition, one output element at a time, in float64. */
 export const plainSgemm: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
@@ -65,26 +64,6 @@ function idsOf(s: Shape, seed: number): Int32Array {
   return Int32Array.from(r, (x) => Math.floor(((x + 2) / 4) * Math.min(s.vocab, 5)) % s.vocab);
 }
 
-/** hidden and the gradient of Σ hidden ⊙ R for every weight, by tfjs's ops and tape. */
-function referenceGrads(model: CausalLM, ids: Int32Array, s: Shape, r: Float32Array): { hidden: Float32Array; grads: Map<string, Float32Array> } {
-  setNativeKernels(false);
-  try {
-    const idT = tf.tensor2d(ids, [s.batch, s.seq], 'int32');
-    let hidden = new Float32Array();
-    const { value, grads } = tf.variableGrads(() => {
-      const h = model.hidden(idT);
-      hidden = Float32Array.from(h.dataSync());
-      return tf.sum(tf.mul(h, tf.tensor3d(r, h.shape)));
-    });
-    const named = new Map<string, Float32Array>();
-    for (const [name, v] of model.params) named.set(name, grads[v.name]!.dataSync() as Float32Array);
-    tf.dispose([idT, value, ...Object.values(grads)]);
-    return { hidden, grads: named };
-  } finally {
-    setNativeKernels(true);
-  }
-}
-
 function arraysFrom(model: CausalLM, layers: number, make: (name: string, v: tf.Variable) => Float32Array): Gpt2TrunkArrays {
   const list = gpt2TrunkNames(layers).map((n) => make(n, model.params.get(n)!));
   const blocks = [];
@@ -116,7 +95,7 @@ describe('model: native trunk math (plain-loop products) against the tfjs ops', 
       const model = randomModel(config, 7 + i);
       const ids = idsOf(s, 3 + i);
       const r = seeded(s.batch * s.seq * s.width, 50 + i);
-      const ref = referenceGrads(model, ids, s, r);
+      const ref = tapeGrads(model, ids, s, r, false);
       const dims = gpt2TrunkDims(config, s.batch, s.seq);
       const weights = arraysFrom(model, s.layers, (_, v) => v.dataSync() as Float32Array);
       const ws = new Gpt2Workspace(dims, jsArena());
@@ -181,7 +160,10 @@ describe('model: fast exp and erfc', () => {
   });
 });
 
-/** hidden and grads of Σ hidden ⊙ R through model.hidden with the native trunk on or off. */
+/**
+ * hidden and the gradient of Σ hidden ⊙ R for every weight, through model.hidden with the native
+ * trunk on or off (off: tfjs's ops and tape, the reference).
+ */
 function tapeGrads(model: CausalLM, ids: Int32Array, s: Shape, r: Float32Array, native: boolean): { hidden: Float32Array; grads: Map<string, Float32Array> } {
   setNativeKernels(native);
   try {
@@ -210,15 +192,7 @@ function assertSame(got: { hidden: Float32Array; grads: Map<string, Float32Array
 describe('model: native trunk op (wasm-blas: BLAS products, SIMD row kernels, heap workspaces)', () => {
   noteWhenBlasMissing();
   if (!BLAS.ok) return;
-  let previous: string | undefined;
-  before(async () => {
-    previous = tf.getBackend();
-    await initBackend('wasm-blas');
-  });
-  after(async () => {
-    setNativeKernels(true);
-    await tf.setBackend(previous ?? 'cpu');
-  });
+  useBackend('wasm-blas');
 
   for (const [i, s] of SHAPES.entries()) {
     it(`matches the tfjs ops on the same backend: ${label(s)}`, () => {
@@ -252,6 +226,20 @@ describe('model: native trunk op (wasm-blas: BLAS products, SIMD row kernels, he
     const got = run(true);
     for (const [name, expected] of ref) assertClose(got.get(name)!, expected, GRAD_TOL, `d ${name}`);
     tf.dispose([a, b, r]);
+    model.dispose();
+  });
+
+  it('a workspace the wasm heap cannot hold is refused up front (undefined: the model runs its tfjs ops)', () => {
+    const s: Shape = { batch: 64, seq: 1024, width: 16, heads: 16, layers: 1, vocab: 5, activation: 'gelu_new' };
+    const config = { ...configOf(s), maxPositions: 1024 };
+    const model = createModel(config, 1);
+    const ids = tf.zeros([s.batch, s.seq], 'int32') as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    // Attention probabilities alone: 64·16·1024² floats, 4 GiB.
+    const weights = gpt2TrunkNames(s.layers).map((n) => model.params.get(n)!);
+    assert.equal(gpt2TrunkOp(config, weights, ids, nativeTrunkKernels()!, new WorkspacePool()), undefined);
+    assert.equal(tf.memory().numTensors, before);
+    ids.dispose();
     model.dispose();
   });
 

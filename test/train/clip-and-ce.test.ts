@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend/index.js';
 import { clipByGlobalNorm, clipScale, globalNorm } from '../../src/train/clip.js';
-import { seeded } from '../backend/helpers.js';
+import { seeded, useBackend } from '../backend/helpers.js';
 import { maskedMean } from '../../src/train/objective.js';
 
 describe('gradient clipping by global norm', () => {
@@ -27,14 +26,7 @@ describe('gradient clipping by global norm', () => {
 });
 
 describe('global norm on the wasm heap (the SIMD sum of squares)', () => {
-  let previous: string | undefined;
-  before(async () => {
-    previous = tf.getBackend();
-    await initBackend('wasm');
-  });
-  after(async () => {
-    await tf.setBackend(previous ?? 'cpu');
-  });
+  useBackend('wasm');
 
   it('equals the float64 sum over tensors of 0, 1, 5, 4,097 and 10,003 values within 1e-6 relative', () => {
     const sizes = [0, 1, 5, 4097, 10003];

@@ -8,14 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { CONFIGS, OPTIMIZER, type ModelBenchConfig } from '../../bench/configs.js';
 import { benchModelConfig, loweredBenchObjective } from '../../bench/measure.js';
 import { syntheticData } from '../../bench/synthetic.js';
-import { initBackend } from '../../src/backend/index.js';
 import { setNativeKernels } from '../../src/backend/simd/module.js';
 import { createModel } from '../../src/model/init.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { meanCe, type StepObjective } from '../../src/train/objective.js';
 import { trainStep } from '../../src/train/step.js';
 import { batchTensors, disposeBatchTensors } from '../../src/train/collate.js';
-import { assertClose, BLAS, noteWhenBlasMissing } from '../backend/helpers.js';
+import { assertClose, BLAS, noteWhenBlasMissing, useBackend } from '../backend/helpers.js';
 
 const small: ModelBenchConfig = { ...(CONFIGS.toy as ModelBenchConfig), vocab: 96, width: 32, layers: 2, heads: 4, seq: 12, batch: 3 };
 
@@ -51,14 +50,7 @@ function run(objective: (data: ReturnType<typeof syntheticData>) => StepObjectiv
 describe('train: steps on wasm-blas, native trunk and head against the tfjs ops', () => {
   noteWhenBlasMissing();
   if (!BLAS.ok) return;
-  let previous: string | undefined;
-  before(async () => {
-    previous = tf.getBackend();
-    await initBackend('wasm-blas');
-  });
-  after(async () => {
-    await tf.setBackend(previous ?? 'cpu');
-  });
+  useBackend('wasm-blas');
 
   const objectives: [string, (data: ReturnType<typeof syntheticData>) => StepObjective][] = [
     ['meanCe', () => meanCe],

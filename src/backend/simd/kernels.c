@@ -173,36 +173,45 @@ EXPORT(layer_norm_bwd) void layer_norm_bwd(const f32 *dout, const f32 *x, const 
   }
 }
 
+// In place over row[0..n): e^(x − max) / Σ; writes the max and the sum. The common pass of the
+// attention softmax and the loss head's.
+static inline void softmax_row(f32 *row, int n, f32 *max_out, f32 *sum_out) {
+  int j = 0;
+  f4 mx = wasm_f32x4_splat(-3.0e38f);
+  for (; j + 4 <= n; j += 4) mx = wasm_f32x4_pmax(mx, LOAD(row + j));
+  f32 m = hmax(mx);
+  for (; j < n; j++) m = row[j] > m ? row[j] : m;
+  f4 m4 = wasm_f32x4_splat(m), acc = wasm_f32x4_splat(0.0f);
+  j = 0;
+  for (; j + 4 <= n; j += 4) {
+    f4 e = exp4(wasm_f32x4_sub(LOAD(row + j), m4));
+    STORE(row + j, e);
+    acc = wasm_f32x4_add(acc, e);
+  }
+  f32 s = hsum(acc);
+  for (; j < n; j++) {
+    f32 e = exp1(row[j] - m);
+    row[j] = e;
+    s += e;
+  }
+  f4 inv = wasm_f32x4_splat(1.0f / s);
+  j = 0;
+  for (; j + 4 <= n; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), inv));
+  f32 inv1 = 1.0f / s;
+  for (; j < n; j++) row[j] *= inv1;
+  *max_out = m;
+  *sum_out = s;
+}
+
 // ---- Causal softmax over `count` consecutive [seq, seq] blocks, in place: row i becomes the
 // softmax of columns j ≤ i, and the columns j > i become 0.
 EXPORT(causal_softmax) void causal_softmax(f32 *blocks, int count, int seq) {
   for (int b = 0; b < count; b++) {
     for (int i = 0; i < seq; i++) {
       f32 *row = blocks + ((long)b * seq + i) * seq;
-      int n = i + 1, j = 0;
-      f4 mx = wasm_f32x4_splat(-3.0e38f);
-      for (; j + 4 <= n; j += 4) mx = wasm_f32x4_pmax(mx, LOAD(row + j));
-      f32 m = hmax(mx);
-      for (; j < n; j++) m = row[j] > m ? row[j] : m;
-      f4 m4 = wasm_f32x4_splat(m), acc = wasm_f32x4_splat(0.0f);
-      j = 0;
-      for (; j + 4 <= n; j += 4) {
-        f4 e = exp4(wasm_f32x4_sub(LOAD(row + j), m4));
-        STORE(row + j, e);
-        acc = wasm_f32x4_add(acc, e);
-      }
-      f32 sum = hsum(acc);
-      for (; j < n; j++) {
-        f32 e = exp1(row[j] - m);
-        row[j] = e;
-        sum += e;
-      }
-      f4 inv = wasm_f32x4_splat(1.0f / sum);
-      j = 0;
-      for (; j + 4 <= n; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), inv));
-      f32 inv1 = 1.0f / sum;
-      for (; j < n; j++) row[j] *= inv1;
-      for (j = n; j < seq; j++) row[j] = 0.0f;
+      f32 m, s;
+      softmax_row(row, i + 1, &m, &s);
+      for (int j = i + 1; j < seq; j++) row[j] = 0.0f;
     }
   }
 }
@@ -298,31 +307,7 @@ EXPORT(softmax_ce_fwd) void softmax_ce_fwd(f32 *logits, int rows, int vocab, con
   for (int r = 0; r < rows; r++) {
     f32 *row = logits + (long)r * vocab;
     picked[r] = row[targets[r]];
-    int j = 0;
-    f4 mx = wasm_f32x4_splat(-3.0e38f);
-    for (; j + 4 <= vocab; j += 4) mx = wasm_f32x4_pmax(mx, LOAD(row + j));
-    f32 m = hmax(mx);
-    for (; j < vocab; j++) m = row[j] > m ? row[j] : m;
-    f4 m4 = wasm_f32x4_splat(m), acc = wasm_f32x4_splat(0.0f);
-    j = 0;
-    for (; j + 4 <= vocab; j += 4) {
-      f4 e = exp4(wasm_f32x4_sub(LOAD(row + j), m4));
-      STORE(row + j, e);
-      acc = wasm_f32x4_add(acc, e);
-    }
-    f32 s = hsum(acc);
-    for (; j < vocab; j++) {
-      f32 e = exp1(row[j] - m);
-      row[j] = e;
-      s += e;
-    }
-    f4 inv = wasm_f32x4_splat(1.0f / s);
-    j = 0;
-    for (; j + 4 <= vocab; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), inv));
-    f32 inv1 = 1.0f / s;
-    for (; j < vocab; j++) row[j] *= inv1;
-    max[r] = m;
-    sum[r] = s;
+    softmax_row(row, vocab, max + r, sum + r);
   }
 }
 

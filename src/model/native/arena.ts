@@ -4,6 +4,17 @@
 // hence views are made on demand and the owner re-makes them (Gpt2Workspace.refresh).
 import type { WasmHeapBackend } from '../../backend/simd/module.js';
 
+/** The wasm heap could not hold a workspace; the caller falls back to the tfjs ops. */
+export class HeapAllocationError extends Error {
+  constructor(readonly bytes: number) {
+    super(`the wasm heap could not allocate ${Math.round(bytes / 2 ** 20)} MB for the native trunk's activations`);
+    this.name = 'HeapAllocationError';
+  }
+}
+
+/** The wasm heap is 32-bit (4 GiB at most, shared with every tensor): larger blocks are refused up front. */
+const MAX_BLOCK_BYTES = 2 ** 31;
+
 export interface Arena {
   /** Reserves the block, `floats` long; called once. */
   reserve(floats: number): void;
@@ -33,8 +44,9 @@ export function heapArena(backend: WasmHeapBackend): Arena {
   let aligned = 0;
   return {
     reserve: (floats) => {
-      const raw = backend.wasm._malloc(floats * 4 + 16);
-      if (raw === 0) throw new Error(`native trunk: the wasm heap could not allocate ${Math.round((floats * 4) / 2 ** 20)} MB`);
+      const bytes = floats * 4 + 16;
+      const raw = bytes > MAX_BLOCK_BYTES ? 0 : backend.wasm._malloc(bytes);
+      if (raw === 0) throw new HeapAllocationError(bytes);
       pointer = raw;
       // 16-byte aligned for the SIMD loads.
       aligned = (raw + 15) & ~15;

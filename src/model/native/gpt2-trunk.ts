@@ -116,7 +116,8 @@ export class Gpt2Workspace {
     add('dQkv', rows * 3 * c);
     add('dInner', rows * f);
     add('dPre', rows * f);
-    add('dScores', batch * heads * seq * seq);
+    // One batch row's blocks at a time: the backward's score gradients never need more.
+    add('dScores', heads * seq * seq);
     arena.reserve(total);
     this.refresh();
   }
@@ -248,7 +249,6 @@ export function gpt2TrunkBackward(
   const rows = batch * seq;
   const d = c / heads;
   const c3 = 3 * c;
-  const blocks = batch * heads;
   const scale = 1 / Math.sqrt(d);
   const dx = ws.dx;
   dx.fill(0);
@@ -269,25 +269,22 @@ export function gpt2TrunkBackward(
     const probs = ws.probs[l]!;
     const dQkv = ws.dQkv;
     const dS = ws.dScores;
-    // out = P·v: dP = dOut·vᵀ, dv = Pᵀ·dOut for every block; then the softmax backward over all.
+    // Per batch row: out = P·v gives dP = dOut·vᵀ and dv = Pᵀ·dOut for each head's block, then the
+    // softmax backward over the row's blocks, then S = scale·q·kᵀ gives dq = scale·dS·k, dk = scale·dSᵀ·q.
     for (let b = 0; b < batch; b++) {
       for (let h = 0; h < heads; h++) {
         const q = b * seq * c3 + h * d;
         const block = (b * heads + h) * seq * seq;
         const dAttH = ws.dAtt.subarray(b * seq * c + h * d);
-        sgemm(false, true, seq, seq, d, 1, dAttH, c, qkv.subarray(q + 2 * c), c3, 0, dS.subarray(block), seq);
+        sgemm(false, true, seq, seq, d, 1, dAttH, c, qkv.subarray(q + 2 * c), c3, 0, dS.subarray(h * seq * seq), seq);
         sgemm(true, false, seq, d, seq, 1, probs.subarray(block), seq, dAttH, c, 0, dQkv.subarray(q + 2 * c), c3);
       }
-    }
-    ops.causalSoftmaxBackward(probs, dS, blocks, seq);
-    // S = scale·q·kᵀ: dq = scale·dS·k, dk = scale·dSᵀ·q.
-    for (let b = 0; b < batch; b++) {
+      ops.causalSoftmaxBackward(probs.subarray(b * heads * seq * seq, (b + 1) * heads * seq * seq), dS, heads, seq);
       for (let h = 0; h < heads; h++) {
         const q = b * seq * c3 + h * d;
-        const block = (b * heads + h) * seq * seq;
-        const dSb = dS.subarray(block);
-        sgemm(false, false, seq, d, seq, scale, dSb, seq, qkv.subarray(q + c), c3, 0, dQkv.subarray(q), c3);
-        sgemm(true, false, seq, d, seq, scale, dSb, seq, qkv.subarray(q), c3, 0, dQkv.subarray(q + c), c3);
+        const dSh = dS.subarray(h * seq * seq);
+        sgemm(false, false, seq, d, seq, scale, dSh, seq, qkv.subarray(q + c), c3, 0, dQkv.subarray(q), c3);
+        sgemm(true, false, seq, d, seq, scale, dSh, seq, qkv.subarray(q), c3, 0, dQkv.subarray(q + c), c3);
       }
     }
     linearBackward(sgemm, ops, ws.ln1[l]!, p.qkvW, dQkv, rows, c, c3, g.qkvW, g.qkvB, ws.dRows);

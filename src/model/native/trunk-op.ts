@@ -13,7 +13,7 @@ import type { TensorInfo } from '@tensorflow/tfjs';
 import { activeBlas } from '../../backend/blas/matmul.js';
 import { nativeKernelsEnabled, wasmHeap, type WasmHeapBackend } from '../../backend/simd/module.js';
 import type { ModelConfig } from '../types.js';
-import { heapArena } from './arena.js';
+import { HeapAllocationError, heapArena } from './arena.js';
 import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2BlockArrays, type Gpt2TrunkArrays, type Gpt2TrunkDims, type TrunkKernels } from './gpt2-trunk.js';
 import { simdRowOps } from './row-ops.js';
 
@@ -111,12 +111,13 @@ export function gpt2TrunkDims(config: ModelConfig, batch: number, seq: number): 
 }
 
 /**
- * hidden [batch, seq, width] of a gpt2 model through the native trunk. `weights` in gpt2TrunkNames
+ * hidden [batch, seq, width] of a gpt2 model through the native trunk, or undefined when the wasm
+ * heap cannot hold its workspace (the caller then runs the tfjs ops). `weights` in gpt2TrunkNames
  * order; `inputIds` int32 [batch, seq].
  */
 export function gpt2TrunkOp(
   config: ModelConfig, weights: readonly tf.Variable[], inputIds: tf.Tensor2D, kernels: NativeTrunkKernels, pool: WorkspacePool,
-): tf.Tensor3D {
+): tf.Tensor3D | undefined {
   const [batch, seq] = inputIds.shape;
   const dims = gpt2TrunkDims(config, batch, seq);
   const state = (tf.engine() as unknown as { state: EngineState }).state;
@@ -124,13 +125,19 @@ export function gpt2TrunkOp(
   const recording = state.gradientDepth > 0 && state.kernelDepth === 0 && weights.some((v) => v.trainable);
   const { backend } = kernels;
   const views = (ts: readonly TensorInfo[]): Float32Array[] => ts.map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+  let ws: Gpt2Workspace;
+  try {
+    ws = pool.take(dims, backend, recording ? state.activeTape : undefined);
+  } catch (e) {
+    if (e instanceof HeapAllocationError) return undefined;
+    throw e;
+  }
+  const generation = ws.generation;
 
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const inputs = args.slice(0, -1) as tf.Tensor[];
     // A copy of the ids: a few KB, and it survives the heap growing before the backward.
     const ids = Int32Array.from(backend.typedArrayFromHeap(inputs[0]!) as Int32Array);
-    const ws = pool.take(dims, backend, recording ? state.activeTape : undefined);
-    const generation = ws.generation;
     const outInfo = backend.makeOutput([batch, seq, dims.width], 'float32');
     // Views after every allocation: growing the wasm memory detaches earlier ones.
     ws.refresh();

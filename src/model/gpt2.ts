@@ -3,7 +3,8 @@
 // (fine-tuning here runs without it; see docs/models.md).
 import * as tf from '@tensorflow/tfjs';
 import type { CausalLM, ModelConfig } from './types.js';
-import { gpt2TrunkNames, gpt2TrunkOp, nativeTrunkKernels, WorkspacePool } from './native/trunk-op.js';
+import { gpt2TrunkNames, gpt2TrunkOp, gpt2WorkspacePool } from './native/gpt2-op.js';
+import { nativeTrunkKernels } from './native/trunk-op.js';
 import { causalAttention, geluErf, geluTanh, layerNorm, linearInOut, mergeHeads, projectToVocab, splitHeads } from './layers.js';
 
 /** Every trainable weight of a gpt2 model, by HF name, with its shape. */
@@ -36,7 +37,7 @@ export function gpt2Shapes(c: ModelConfig): Map<string, number[]> {
 export class Gpt2Model implements CausalLM {
   private readonly activation: (x: tf.Tensor) => tf.Tensor;
   /** The native trunk's reused activation buffers (src/model/native/). */
-  private readonly workspaces = new WorkspacePool();
+  private readonly workspaces = gpt2WorkspacePool();
 
   constructor(
     readonly config: ModelConfig,

@@ -1,6 +1,8 @@
 // Llama (HF LlamaForCausalLM) as a CausalLM: RMSNorm, rotary positions (rotate_half), SwiGLU MLP,
 // grouped-query attention, nn.Linear weights stored [out, in], no biases, lm_head tied or not.
 import * as tf from '@tensorflow/tfjs';
+import { llamaTrunkNames, llamaTrunkOp, llamaWorkspacePool } from './native/llama-op.js';
+import { nativeTrunkKernels } from './native/trunk-op.js';
 import type { CausalLM, ModelConfig } from './types.js';
 import { causalAttention, linearOutIn, mergeHeads, projectToVocab, rmsNorm, splitHeads } from './layers.js';
 import { applyRope, ropeTables } from './rope.js';
@@ -28,6 +30,8 @@ export function llamaShapes(c: ModelConfig): Map<string, number[]> {
 }
 
 export class LlamaModel implements CausalLM {
+  /** The native trunk's reused activation buffers (src/model/native/). */
+  private readonly workspaces = llamaWorkspacePool();
   /** cos/sin tables by sequence length, kept across steps (a training run uses few lengths). */
   private readonly ropeCache = new Map<number, { cos: tf.Tensor2D; sin: tf.Tensor2D }>();
 
@@ -56,6 +60,14 @@ export class LlamaModel implements CausalLM {
   hidden(inputIds: tf.Tensor2D): tf.Tensor3D {
     const c = this.config;
     const [, seq] = inputIds.shape;
+    // With a system BLAS on the wasm backend the whole trunk is one op; these tfjs ops otherwise
+    // (also when the wasm heap cannot hold the native trunk's activations).
+    const kernels = nativeTrunkKernels();
+    if (kernels !== undefined) {
+      const weights = llamaTrunkNames(c.numLayers).map((n) => this.w(n) as unknown as tf.Variable);
+      const hidden = llamaTrunkOp(c, weights, inputIds, kernels, this.workspaces);
+      if (hidden !== undefined) return hidden;
+    }
     const { cos, sin } = this.rope(seq);
     return tf.tidy(() => {
       let x: tf.Tensor = tf.gather(this.w<tf.Rank.R2>('model.embed_tokens.weight'), inputIds);
@@ -86,6 +98,7 @@ export class LlamaModel implements CausalLM {
   }
 
   dispose(): void {
+    this.workspaces.clear();
     for (const v of this.params.values()) v.dispose();
     for (const t of this.ropeCache.values()) {
       t.cos.dispose();

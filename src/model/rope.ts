@@ -5,6 +5,12 @@ import * as tf from '@tensorflow/tfjs';
 
 /** cos and sin tables [seq, dim] for positions 0..seq-1; computed in float64, then stored as float32. */
 export function ropeTables(seq: number, dim: number, theta: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const { cos, sin } = ropeTableValues(seq, dim, theta);
+  return { cos: tf.tensor2d(cos, [seq, dim]), sin: tf.tensor2d(sin, [seq, dim]) };
+}
+
+/** The tables' values, row-major [seq, dim] (the native trunk uses them on the host). */
+export function ropeTableValues(seq: number, dim: number, theta: number): { cos: Float32Array; sin: Float32Array } {
   const half = dim / 2;
   const cos = new Float32Array(seq * dim);
   const sin = new Float32Array(seq * dim);
@@ -19,7 +25,7 @@ export function ropeTables(seq: number, dim: number, theta: number): { cos: tf.T
       sin[p * dim + i + half] = s;
     }
   }
-  return { cos: tf.tensor2d(cos, [seq, dim]), sin: tf.tensor2d(sin, [seq, dim]) };
+  return { cos, sin };
 }
 
 /** Applies the rotation to x [batch, heads, seq, dim]. */

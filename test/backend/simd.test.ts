@@ -118,6 +118,35 @@ describe('backend: SIMD kernels against the plain loops', () => {
     });
   }
 
+  for (const [rows, width] of [[1, 1], [3, 7], [2, 16]] as const) {
+    it(`RMSNorm forward and backward, ${rows} × ${width}; SwiGLU forward and backward, ${rows * width} values`, () => {
+      const n = rows * width;
+      const x = seeded(n, width + 40).map((v, i) => v * 2 + (i % 3));
+      const gamma = seeded(width, 41);
+      const dOut = seeded(n, 42);
+      const dxStart = seeded(n, 43);
+      const js = { out: new Float32Array(n), rstd: new Float32Array(rows), dx: Float32Array.from(dxStart), dg: new Float32Array(width) };
+      jsRowOps.rmsNormForward(x, gamma, 1e-6, rows, width, js.out, js.rstd);
+      jsRowOps.rmsNormBackward(dOut, x, js.rstd, gamma, rows, width, js.dx, js.dg);
+      const h = { x: fresh(x), gamma: fresh(gamma), dOut: fresh(dOut), out: fresh(new Float32Array(n)), rstd: fresh(new Float32Array(rows)), dx: fresh(dxStart), dg: fresh(new Float32Array(width).fill(9)) };
+      simd.rmsNormForward(h.x, h.gamma, 1e-6, rows, width, h.out, h.rstd);
+      simd.rmsNormBackward(h.dOut, h.x, h.rstd, h.gamma, rows, width, h.dx, h.dg);
+      assertClose(h.out, js.out, TOL, 'rms out');
+      assertClose(h.dx, js.dx, { abs: 1e-5, rel: 1e-4 }, 'rms dx (added to)');
+      assertClose(h.dg, js.dg, { abs: 1e-5, rel: 1e-4 }, 'rms dGamma (overwritten)');
+      const gate = x.map((v) => v * 3);
+      const js2 = { out: new Float32Array(n), sig: new Float32Array(n), dGate: new Float32Array(n), dUp: new Float32Array(n) };
+      jsRowOps.swigluForward(gate, dxStart, n, js2.out, js2.sig);
+      jsRowOps.swigluBackward(gate, dxStart, js2.sig, dOut, n, js2.dGate, js2.dUp);
+      const h2 = { gate: fresh(gate), up: fresh(dxStart), out: fresh(new Float32Array(n)), sig: fresh(new Float32Array(n)), dGate: fresh(new Float32Array(n)), dUp: fresh(new Float32Array(n)) };
+      simd.swigluForward(h2.gate, h2.up, n, h2.out, h2.sig);
+      simd.swigluBackward(h2.gate, h2.up, h2.sig, h.dOut, n, h2.dGate, h2.dUp);
+      assertClose(h2.out, js2.out, TOL, 'swiglu out');
+      assertClose(h2.dGate, js2.dGate, TOL, 'swiglu dGate');
+      assertClose(h2.dUp, js2.dUp, TOL, 'swiglu dUp');
+    });
+  }
+
   it('add, column sums, and a view that is not on the heap is refused', () => {
     const rows = 3;
     const width = 7;

@@ -1,5 +1,5 @@
-// The native GPT-2 trunk (src/model/native/) against the tfjs ops of gpt2.ts, which compute the same
-// network op by op with tfjs's own gradients: the hidden states and every weight's gradient of
+// The native GPT-2 and llama trunks (src/model/native/) against the tfjs ops of gpt2.ts and llama.ts,
+// which compute the same networks op by op with tfjs's own gradients: the hidden states and every weight's gradient of
 // Σ hidden ⊙ R for a fixed random R. The trunk's math runs everywhere with plain-loop products; the
 // op itself (heap views, workspaces, the tape) where a system BLAS is found.
 import assert from 'node:assert/strict';
@@ -7,11 +7,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { Sgemm } from '../../src/backend/blas/library.js';
 import { fastExp } from '../../src/model/native/fast-exp.js';
 import { jsArena } from '../../src/model/native/arena.js';
-import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2TrunkArrays, type TrunkKernels } from '../../src/model/native/gpt2-trunk.js';
+import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type TrunkKernels } from '../../src/model/native/gpt2-trunk.js';
+import { arrangeLlama, llamaTrunkDims, llamaTrunkNames } from '../../src/model/native/llama-op.js';
+import { llamaTrunkBackward, llamaTrunkForward, LlamaWorkspace } from '../../src/model/native/llama-trunk.js';
 import { jsRowOps } from '../../src/model/native/row-ops.js';
 import { erfc } from '../../src/model/native/rows.js';
 import { setNativeKernels } from '../../src/backend/simd/module.js';
-import { gpt2TrunkDims, gpt2TrunkNames, gpt2TrunkOp, nativeTrunkKernels, WorkspacePool } from '../../src/model/native/trunk-op.js';
+import { arrangeGpt2, gpt2TrunkDims, gpt2TrunkNames, gpt2TrunkOp, gpt2WorkspacePool } from '../../src/model/native/gpt2-op.js';
+import { nativeTrunkKernels } from '../../src/model/native/trunk-op.js';
 import { createModel } from '../../src/model/init.js';
 import type { CausalLM, ModelConfig } from '../../src/model/types.js';
 import { useCpuBackend } from './helpers.js';
@@ -31,60 +34,92 @@ export const plainSgemm: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb
 const PLAIN: TrunkKernels = { sgemm: plainSgemm, ops: jsRowOps };
 
 interface Shape {
+  arch: 'gpt2' | 'llama';
   batch: number;
   seq: number;
   width: number;
   heads: number;
+  /** llama: grouped-query attention when below heads. */
+  kvHeads?: number;
   layers: number;
   vocab: number;
-  activation: 'gelu_new' | 'gelu';
+  /** gpt2's activation_function. */
+  activation?: 'gelu_new' | 'gelu';
+  /** llama: a separate lm_head (not part of the trunk). */
+  untied?: boolean;
 }
 
 function configOf(s: Shape): ModelConfig {
-  return {
-    architecture: 'gpt2', vocabSize: s.vocab, hiddenSize: s.width, numLayers: s.layers, numHeads: s.heads, numKvHeads: s.heads,
-    intermediateSize: 4 * s.width + 4, maxPositions: s.seq + 3, tieWordEmbeddings: true, normEps: 1e-5, ropeTheta: 0,
-    raw: { model_type: 'gpt2', activation_function: s.activation },
+  const common = {
+    vocabSize: s.vocab, hiddenSize: s.width, numLayers: s.layers, numHeads: s.heads, intermediateSize: 4 * s.width + 4,
+    maxPositions: s.seq + 3, normEps: 1e-5,
   };
+  return s.arch === 'gpt2'
+    ? { ...common, architecture: 'gpt2', numKvHeads: s.heads, tieWordEmbeddings: true, ropeTheta: 0, raw: { model_type: 'gpt2', activation_function: s.activation ?? 'gelu_new' } }
+    : { ...common, architecture: 'llama', numKvHeads: s.kvHeads ?? s.heads, tieWordEmbeddings: s.untied !== true, ropeTheta: 10000, raw: { model_type: 'llama' } };
 }
 
-/** A model whose LayerNorm weights and biases are random too (the initialisation makes them 1 and 0). */
+/** A model whose norm weights and biases are random too (the initialisation makes them 1 and 0). */
 function randomModel(config: ModelConfig, seed: number): CausalLM {
   const model = createModel(config, seed);
   let i = 0;
   for (const [name, v] of model.params) {
-    if (/ln_|bias/.test(name)) v.assign(tf.tensor(seeded(v.size, seed * 100 + i++), v.shape).mul(0.5).add(name.endsWith('weight') ? 1 : 0));
+    if (/ln_|bias|norm/.test(name)) v.assign(tf.tensor(seeded(v.size, seed * 100 + i++), v.shape).mul(0.5).add(name.endsWith('weight') ? 1 : 0));
   }
   return model;
 }
 
-function idsOf(s: Shape, seed: number): Int32Array {
+function idsOf(s: Pick<Shape, 'batch' | 'seq' | 'vocab'>, seed: number): Int32Array {
   const r = seeded(s.batch * s.seq, seed);
   // Repeated ids on purpose: the embedding gradient must add, not overwrite.
   return Int32Array.from(r, (x) => Math.floor(((x + 2) / 4) * Math.min(s.vocab, 5)) % s.vocab);
 }
 
-function arraysFrom(model: CausalLM, layers: number, make: (name: string, v: tf.Variable) => Float32Array): Gpt2TrunkArrays {
-  const list = gpt2TrunkNames(layers).map((n) => make(n, model.params.get(n)!));
-  const blocks = [];
-  for (let l = 0; l < layers; l++) {
-    const [ln1g, ln1b, qkvW, qkvB, projW, projB, ln2g, ln2b, fcW, fcB, outW, outB] = list.slice(2 + 12 * l, 14 + 12 * l) as Float32Array[];
-    blocks.push({ ln1g: ln1g!, ln1b: ln1b!, qkvW: qkvW!, qkvB: qkvB!, projW: projW!, projB: projB!, ln2g: ln2g!, ln2b: ln2b!, fcW: fcW!, fcB: fcB!, outW: outW!, outB: outB! });
+/** The trunk's math for one architecture, with JavaScript arrays (no tfjs). */
+interface TrunkMath {
+  names: string[];
+  run(weights: Float32Array[], ids: Int32Array, hidden: Float32Array, dOut: Float32Array, grads: Float32Array[]): void;
+}
+
+function trunkMath(s: Shape, config: ModelConfig): TrunkMath {
+  if (s.arch === 'gpt2') {
+    const dims = gpt2TrunkDims(config, s.batch, s.seq);
+    return {
+      names: gpt2TrunkNames(s.layers),
+      run: (w, ids, hidden, dOut, grads) => {
+        const ws = new Gpt2Workspace(dims, jsArena());
+        gpt2TrunkForward(dims, arrangeGpt2(w, s.layers), ids, PLAIN, ws, hidden);
+        gpt2TrunkBackward(dims, arrangeGpt2(w, s.layers), ids, PLAIN, ws, dOut, arrangeGpt2(grads, s.layers));
+      },
+    };
   }
-  return { wte: list[0]!, wpe: list[1]!, blocks, lnfG: list[list.length - 2]!, lnfB: list[list.length - 1]! };
+  const dims = llamaTrunkDims(config, s.batch, s.seq);
+  return {
+    names: llamaTrunkNames(s.layers),
+    run: (w, ids, hidden, dOut, grads) => {
+      const ws = new LlamaWorkspace(dims, jsArena());
+      llamaTrunkForward(dims, arrangeLlama(w, s.layers), ids, PLAIN, ws, hidden);
+      llamaTrunkBackward(dims, arrangeLlama(w, s.layers), ids, PLAIN, ws, dOut, arrangeLlama(grads, s.layers));
+    },
+  };
 }
 
 const HIDDEN_TOL = { abs: 2e-5, rel: 2e-5 };
 const GRAD_TOL = { abs: 5e-5, rel: 5e-4 };
 
 const SHAPES: Shape[] = [
-  { batch: 2, seq: 5, width: 8, heads: 2, layers: 2, vocab: 11, activation: 'gelu_new' },
-  { batch: 1, seq: 1, width: 6, heads: 3, layers: 1, vocab: 4, activation: 'gelu_new' },
-  { batch: 3, seq: 7, width: 12, heads: 4, layers: 1, vocab: 9, activation: 'gelu' },
-  { batch: 2, seq: 9, width: 8, heads: 1, layers: 3, vocab: 7, activation: 'gelu' },
+  { arch: 'gpt2', batch: 2, seq: 5, width: 8, heads: 2, layers: 2, vocab: 11, activation: 'gelu_new' },
+  { arch: 'gpt2', batch: 1, seq: 1, width: 6, heads: 3, layers: 1, vocab: 4, activation: 'gelu_new' },
+  { arch: 'gpt2', batch: 3, seq: 7, width: 12, heads: 4, layers: 1, vocab: 9, activation: 'gelu' },
+  { arch: 'gpt2', batch: 2, seq: 9, width: 8, heads: 1, layers: 3, vocab: 7, activation: 'gelu' },
+  { arch: 'llama', batch: 2, seq: 6, width: 16, heads: 4, kvHeads: 2, layers: 2, vocab: 13 },
+  { arch: 'llama', batch: 1, seq: 1, width: 8, heads: 2, layers: 1, vocab: 5 },
+  { arch: 'llama', batch: 3, seq: 5, width: 12, heads: 3, kvHeads: 1, layers: 1, vocab: 9, untied: true },
 ];
 
-const label = (s: Shape): string => `batch ${s.batch}, seq ${s.seq}, width ${s.width}, ${s.heads} heads, ${s.layers} layers, ${s.activation}`;
+const label = (s: Shape): string =>
+  `${s.arch}, batch ${s.batch}, seq ${s.seq}, width ${s.width}, ${s.heads} heads${s.kvHeads !== undefined ? ` (${s.kvHeads} kv)` : ''}, ${s.layers} layers`
+  + (s.activation !== undefined ? `, ${s.activation}` : '') + (s.untied === true ? ', untied head' : '');
 
 describe('model: native trunk math (plain-loop products) against the tfjs ops', () => {
   useCpuBackend();
@@ -96,32 +131,27 @@ describe('model: native trunk math (plain-loop products) against the tfjs ops', 
       const ids = idsOf(s, 3 + i);
       const r = seeded(s.batch * s.seq * s.width, 50 + i);
       const ref = tapeGrads(model, ids, s, r, false);
-      const dims = gpt2TrunkDims(config, s.batch, s.seq);
-      const weights = arraysFrom(model, s.layers, (_, v) => v.dataSync() as Float32Array);
-      const ws = new Gpt2Workspace(dims, jsArena());
+      const math = trunkMath(s, config);
+      const weights = math.names.map((n) => Float32Array.from(model.params.get(n)!.dataSync()));
+      const grads = math.names.map((n) => new Float32Array(model.params.get(n)!.size).fill(Number.NaN));
       const hidden = new Float32Array(s.batch * s.seq * s.width);
-      gpt2TrunkForward(dims, weights, ids, PLAIN, ws, hidden);
+      math.run(weights, ids, hidden, r, grads);
       assertClose(hidden, ref.hidden, HIDDEN_TOL, 'hidden');
-      const grads = arraysFrom(model, s.layers, (_, v) => new Float32Array(v.size).fill(Number.NaN));
-      gpt2TrunkBackward(dims, weights, ids, PLAIN, ws, r, grads);
-      const flat = gpt2TrunkNames(s.layers);
-      const byName = new Map<string, Float32Array>();
-      const list = [grads.wte, grads.wpe, ...grads.blocks.flatMap((b) => [b.ln1g, b.ln1b, b.qkvW, b.qkvB, b.projW, b.projB, b.ln2g, b.ln2b, b.fcW, b.fcB, b.outW, b.outB]), grads.lnfG, grads.lnfB];
-      flat.forEach((n, k) => byName.set(n, list[k]!));
-      for (const [name, expected] of ref.grads) assertClose(byName.get(name)!, expected, GRAD_TOL, `d ${name}`);
+      math.names.forEach((n, k) => assertClose(grads[k]!, ref.grads.get(n)!, GRAD_TOL, `d ${n}`));
       model.dispose();
     });
   }
 
   it('an id outside the vocabulary is an error naming it, before anything is read', () => {
-    const s = SHAPES[0]!;
-    const config = configOf(s);
-    const dims = gpt2TrunkDims(config, 1, 2);
-    const model = createModel(config, 1);
-    const weights = arraysFrom(model, s.layers, (_, v) => v.dataSync() as Float32Array);
-    assert.throws(() => gpt2TrunkForward(dims, weights, Int32Array.from([1, s.vocab]), PLAIN, new Gpt2Workspace(dims, jsArena()), new Float32Array(2 * s.width)),
-      /token id 11 at position 1 is outside the vocabulary \[0, 11\)/);
-    model.dispose();
+    for (const s of [SHAPES[0]!, SHAPES[4]!]) {
+      const config = configOf(s);
+      const model = createModel(config, 1);
+      const math = trunkMath({ ...s, batch: 1, seq: 2 }, config);
+      const weights = math.names.map((n) => Float32Array.from(model.params.get(n)!.dataSync()));
+      const run = (): void => math.run(weights, Int32Array.from([1, s.vocab]), new Float32Array(2 * s.width), new Float32Array(2 * s.width), weights.map((w) => new Float32Array(w.length)));
+      assert.throws(run, new RegExp(`token id ${s.vocab} at position 1 is outside the vocabulary \\[0, ${s.vocab}\\)`));
+      model.dispose();
+    }
   });
 });
 
@@ -176,7 +206,8 @@ function tapeGrads(model: CausalLM, ids: Int32Array, s: Shape, r: Float32Array, 
       return tf.sum(tf.mul(h, tf.tensor3d(r, h.shape)));
     });
     const named = new Map<string, Float32Array>();
-    for (const [name, v] of model.params) named.set(name, Float32Array.from(grads[v.name]!.dataSync()));
+    // Weights off the trunk (an untied lm_head) have no gradient here.
+    for (const [name, v] of model.params) if (grads[v.name] !== undefined) named.set(name, Float32Array.from(grads[v.name]!.dataSync()));
     tf.dispose([idT, value, ...Object.values(grads)]);
     return { hidden, grads: named };
   } finally {
@@ -230,14 +261,14 @@ describe('model: native trunk op (wasm-blas: BLAS products, SIMD row kernels, he
   });
 
   it('a workspace the wasm heap cannot hold is refused up front (undefined: the model runs its tfjs ops)', () => {
-    const s: Shape = { batch: 64, seq: 1024, width: 16, heads: 16, layers: 1, vocab: 5, activation: 'gelu_new' };
+    const s: Shape = { arch: 'gpt2', batch: 64, seq: 1024, width: 16, heads: 16, layers: 1, vocab: 5, activation: 'gelu_new' };
     const config = { ...configOf(s), maxPositions: 1024 };
     const model = createModel(config, 1);
     const ids = tf.zeros([s.batch, s.seq], 'int32') as tf.Tensor2D;
     const before = tf.memory().numTensors;
     // Attention probabilities alone: 64·16·1024² floats, 4 GiB.
     const weights = gpt2TrunkNames(s.layers).map((n) => model.params.get(n)!);
-    assert.equal(gpt2TrunkOp(config, weights, ids, nativeTrunkKernels()!, new WorkspacePool()), undefined);
+    assert.equal(gpt2TrunkOp(config, weights, ids, nativeTrunkKernels()!, gpt2WorkspacePool()), undefined);
     assert.equal(tf.memory().numTensors, before);
     ids.dispose();
     model.dispose();

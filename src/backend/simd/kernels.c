@@ -323,3 +323,93 @@ EXPORT(softmax_ce_bwd) void softmax_ce_bwd(f32 *probs, int rows, int vocab, cons
     row[targets[r]] -= g;
   }
 }
+
+// ---- RMSNorm (llama): out = x / √(mean(x²) + eps) · gamma per row; rstd[r] kept.
+EXPORT(rms_norm_fwd) void rms_norm_fwd(const f32 *x, const f32 *gamma, f32 eps, int rows, int width, f32 *out, f32 *rstd) {
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * width;
+    f32 *o = out + r * width;
+    f4 acc = wasm_f32x4_splat(0.0f);
+    int i = 0;
+    for (; i + 4 <= width; i += 4) {
+      f4 v = LOAD(xr + i);
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(v, v));
+    }
+    f32 sq = hsum(acc);
+    for (; i < width; i++) sq += xr[i] * xr[i];
+    f32 s = 1.0f / __builtin_sqrtf(sq / (f32)width + eps);
+    rstd[r] = s;
+    f4 s4 = wasm_f32x4_splat(s);
+    i = 0;
+    for (; i + 4 <= width; i += 4) STORE(o + i, wasm_f32x4_mul(wasm_f32x4_mul(LOAD(xr + i), s4), LOAD(gamma + i)));
+    for (; i < width; i++) o[i] = xr[i] * s * gamma[i];
+  }
+}
+
+// dx is ADDED to; dgamma overwritten. dx = s·(dy·g − x̂·mean(dy·g·x̂)), x̂ = x·s.
+EXPORT(rms_norm_bwd) void rms_norm_bwd(const f32 *dout, const f32 *x, const f32 *rstd, const f32 *gamma, int rows, int width, f32 *dx, f32 *dgamma) {
+  for (int i = 0; i < width; i++) dgamma[i] = 0.0f;
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * width, *dr = dout + r * width;
+    f32 *dxr = dx + r * width;
+    f32 s = rstd[r];
+    f4 s4 = wasm_f32x4_splat(s), acc = wasm_f32x4_splat(0.0f);
+    int i = 0;
+    for (; i + 4 <= width; i += 4) {
+      f4 xh = wasm_f32x4_mul(LOAD(xr + i), s4);
+      f4 d = LOAD(dr + i);
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_mul(d, LOAD(gamma + i)), xh));
+      STORE(dgamma + i, wasm_f32x4_add(LOAD(dgamma + i), wasm_f32x4_mul(d, xh)));
+    }
+    f32 m = hsum(acc);
+    for (; i < width; i++) {
+      f32 xh = xr[i] * s;
+      m += dr[i] * gamma[i] * xh;
+      dgamma[i] += dr[i] * xh;
+    }
+    m /= (f32)width;
+    f4 m4 = wasm_f32x4_splat(m);
+    i = 0;
+    for (; i + 4 <= width; i += 4) {
+      f4 xh = wasm_f32x4_mul(LOAD(xr + i), s4);
+      f4 g = wasm_f32x4_sub(wasm_f32x4_mul(LOAD(dr + i), LOAD(gamma + i)), wasm_f32x4_mul(xh, m4));
+      STORE(dxr + i, wasm_f32x4_add(LOAD(dxr + i), wasm_f32x4_mul(s4, g)));
+    }
+    for (; i < width; i++) dxr[i] += s * (dr[i] * gamma[i] - xr[i] * s * m);
+  }
+}
+
+// ---- SwiGLU (llama's MLP): out = silu(gate)·up, silu(g) = g·σ(g); sig keeps σ(g).
+EXPORT(swiglu_fwd) void swiglu_fwd(const f32 *gate, const f32 *up, int n, f32 *out, f32 *sig) {
+  int i = 0;
+  const f4 one = wasm_f32x4_splat(1.0f);
+  for (; i + 4 <= n; i += 4) {
+    f4 g = LOAD(gate + i);
+    f4 s = wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(g))));
+    STORE(sig + i, s);
+    STORE(out + i, wasm_f32x4_mul(wasm_f32x4_mul(g, s), LOAD(up + i)));
+  }
+  for (; i < n; i++) {
+    f32 g = gate[i];
+    f32 s = 1.0f / (1.0f + exp1(-g));
+    sig[i] = s;
+    out[i] = g * s * up[i];
+  }
+}
+
+// dgate = dout·up·σ(g)·(1 + g·(1 − σ(g))), dup = dout·silu(g).
+EXPORT(swiglu_bwd) void swiglu_bwd(const f32 *gate, const f32 *up, const f32 *sig, const f32 *dout, int n, f32 *dgate, f32 *dup) {
+  int i = 0;
+  const f4 one = wasm_f32x4_splat(1.0f);
+  for (; i + 4 <= n; i += 4) {
+    f4 g = LOAD(gate + i), s = LOAD(sig + i), d = LOAD(dout + i);
+    STORE(dup + i, wasm_f32x4_mul(d, wasm_f32x4_mul(g, s)));
+    f4 ds = wasm_f32x4_mul(s, wasm_f32x4_add(one, wasm_f32x4_mul(g, wasm_f32x4_sub(one, s))));
+    STORE(dgate + i, wasm_f32x4_mul(wasm_f32x4_mul(d, LOAD(up + i)), ds));
+  }
+  for (; i < n; i++) {
+    f32 g = gate[i], s = sig[i], d = dout[i];
+    dup[i] = d * g * s;
+    dgate[i] = d * up[i] * s * (1.0f + g * (1.0f - s));
+  }
+}

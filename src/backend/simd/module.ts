@@ -23,6 +23,10 @@ export interface SimdExports {
   add_into(dst: number, src: number, n: number): void;
   column_sums(x: number, rows: number, width: number, out: number): void;
   sum_squares(x: number, n: number): number;
+  rms_norm_fwd(x: number, gamma: number, eps: number, rows: number, width: number, out: number, rstd: number): void;
+  rms_norm_bwd(dOut: number, x: number, rstd: number, gamma: number, rows: number, width: number, dx: number, dGamma: number): void;
+  swiglu_fwd(gate: number, up: number, n: number, out: number, sig: number): void;
+  swiglu_bwd(gate: number, up: number, sig: number, dOut: number, n: number, dGate: number, dUp: number): void;
   softmax_ce_fwd(logits: number, rows: number, vocab: number, targets: number, max: number, sum: number, picked: number): void;
   softmax_ce_bwd(probs: number, rows: number, vocab: number, targets: number, dce: number): void;
   adamw(p: number, m: number, v: number, g: number, n: number, b1: number, b2: number, c1: number, c2: number,

@@ -12,6 +12,8 @@
 // layer is y = x·W + b. Heads are column blocks of width `width / heads` within q, k and v.
 import type { Sgemm } from '../../backend/blas/library.js';
 import type { Arena } from './arena.js';
+import { ArenaWorkspace } from './workspace.js';
+import { attentionBackward, attentionForward, type HeadColumns } from './attention.js';
 import type { RowOps } from './row-ops.js';
 import { fillRows } from './rows.js';
 
@@ -56,7 +58,7 @@ export interface Gpt2TrunkArrays {
 }
 
 /** What the forward keeps for the backward (and the scratch the backward needs), for one shape. */
-export class Gpt2Workspace {
+export class Gpt2Workspace extends ArenaWorkspace<Gpt2TrunkDims> {
   /** Residual stream entering each block, and (index layers) entering the final LayerNorm. */
   xs: Float32Array[] = [];
   xMid: Float32Array[] = [];
@@ -80,62 +82,32 @@ export class Gpt2Workspace {
   dInner = new Float32Array();
   dPre = new Float32Array();
   dScores = new Float32Array();
-  /** Bumped each time the workspace is handed out, so a stale backward is detected. */
-  generation = 0;
-  /** The tape the current forward was recorded on (its backward can only run while it is active). */
-  tape: unknown = undefined;
-  private readonly layout: { field: keyof Gpt2Workspace; index: number; size: number; offset: number }[] = [];
-  private bound: ArrayBufferLike | undefined;
 
-  constructor(readonly dims: Gpt2TrunkDims, private readonly arena: Arena) {
+  constructor(dims: Gpt2TrunkDims, arena: Arena) {
+    super(dims, arena);
     const { batch, seq, width: c, heads, inner: f, layers } = dims;
     const rows = batch * seq;
-    let total = 0;
-    const add = (field: keyof Gpt2Workspace, size: number, count = 1): void => {
-      for (let index = 0; index < count; index++) {
-        this.layout.push({ field, index: count === 1 && !PER_LAYER.has(field) ? -1 : index, size, offset: total });
-        // 16-byte alignment for the SIMD kernels' loads.
-        total += Math.ceil(size / 4) * 4;
-      }
-    };
-    add('xs', rows * c, layers + 1);
-    add('xMid', rows * c, layers);
-    add('ln1', rows * c, layers);
-    add('ln2', rows * c, layers);
-    add('stats', 4 * rows, layers);
-    add('finalStats', 2 * rows);
-    add('qkv', rows * 3 * c, layers);
-    add('probs', batch * heads * seq * seq, layers);
-    add('att', rows * c, layers);
-    add('pre', rows * f, layers);
-    add('gate', rows * f, layers);
-    add('act', rows * f, layers);
-    add('dx', rows * c);
-    add('dRows', rows * c);
-    add('dAtt', rows * c);
-    add('dQkv', rows * 3 * c);
-    add('dInner', rows * f);
-    add('dPre', rows * f);
+    this.add('xs', rows * c, layers + 1);
+    this.add('xMid', rows * c, layers);
+    this.add('ln1', rows * c, layers);
+    this.add('ln2', rows * c, layers);
+    this.add('stats', 4 * rows, layers);
+    this.add('finalStats', 2 * rows);
+    this.add('qkv', rows * 3 * c, layers);
+    this.add('probs', batch * heads * seq * seq, layers);
+    this.add('att', rows * c, layers);
+    this.add('pre', rows * f, layers);
+    this.add('gate', rows * f, layers);
+    this.add('act', rows * f, layers);
+    this.add('dx', rows * c);
+    this.add('dRows', rows * c);
+    this.add('dAtt', rows * c);
+    this.add('dQkv', rows * 3 * c);
+    this.add('dInner', rows * f);
+    this.add('dPre', rows * f);
     // One batch row's blocks at a time: the backward's score gradients never need more.
-    add('dScores', heads * seq * seq);
-    arena.reserve(total);
-    this.refresh();
-  }
-
-  /** (Re)makes the views when the arena's memory has moved (wasm memory growth detaches views). */
-  refresh(): void {
-    if (this.bound === this.arena.buffer()) return;
-    const self = this as unknown as Record<string, Float32Array | Float32Array[]>;
-    for (const e of this.layout) {
-      const view = this.arena.view(e.offset, e.size);
-      if (e.index < 0) self[e.field] = view;
-      else (self[e.field] as Float32Array[])[e.index] = view;
-    }
-    this.bound = this.arena.buffer();
-  }
-
-  release(): void {
-    this.arena.release();
+    this.add('dScores', heads * seq * seq);
+    this.seal();
   }
 
   fits(dims: Gpt2TrunkDims): boolean {
@@ -144,8 +116,6 @@ export class Gpt2Workspace {
       && d.inner === dims.inner && d.layers === dims.layers;
   }
 }
-
-const PER_LAYER = new Set<keyof Gpt2Workspace>(['xs', 'xMid', 'ln1', 'ln2', 'stats', 'qkv', 'probs', 'att', 'pre', 'gate', 'act']);
 
 /** y [rows, out] = x [rows, in] · w [in, out] + b. */
 function linear(sgemm: Sgemm, x: Float32Array, w: Float32Array, b: Float32Array, rows: number, inDim: number, outDim: number, y: Float32Array): void {
@@ -161,6 +131,16 @@ function linearBackward(
   ops.columnSums(dy, rows, outDim, dB);
   sgemm(true, false, inDim, outDim, rows, 1, x, inDim, dy, outDim, 0, dW, outDim);
   sgemm(false, true, rows, inDim, outDim, 1, dy, outDim, w, outDim, 0, dx, inDim);
+}
+
+/** q, k and v of GPT-2's fused [rows, 3·width] projection, read in place: head h at h·dim in each third. */
+function qkvColumns(qkv: Float32Array, width: number, dim: number): { q: HeadColumns; k: HeadColumns; v: HeadColumns } {
+  const ld = 3 * width;
+  return {
+    q: { data: qkv, ld, col: (h) => h * dim },
+    k: { data: qkv, ld, col: (h) => width + h * dim },
+    v: { data: qkv, ld, col: (h) => 2 * width + h * dim },
+  };
 }
 
 /** Every id must index the embedding: out-of-range ids would read outside it. */
@@ -184,7 +164,7 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
   const rows = batch * seq;
   const d = c / heads;
   const c3 = 3 * c;
-  const blocks = batch * heads;
+  const shape = { batch, seq, heads, dim: d, rep: 1 };
   checkIds(ids, dims.vocab);
   const x0 = ws.xs[0]!;
   for (let r = 0; r < rows; r++) {
@@ -193,7 +173,6 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
     const o = r * c;
     for (let i = 0; i < c; i++) x0[o + i] = w.wte[tok + i]! + w.wpe[pos + i]!;
   }
-  const scale = 1 / Math.sqrt(d);
   for (let l = 0; l < layers; l++) {
     const p = w.blocks[l]!;
     const x = ws.xs[l]!;
@@ -204,22 +183,8 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
     linear(sgemm, ln1, p.qkvW, p.qkvB, rows, c, c3, qkv);
     const probs = ws.probs[l]!;
     const att = ws.att[l]!;
-    // Scores of every (batch, head) block, one softmax pass over all of them, then P·v.
-    for (let b = 0; b < batch; b++) {
-      for (let h = 0; h < heads; h++) {
-        const q = b * seq * c3 + h * d;
-        const block = (b * heads + h) * seq * seq;
-        sgemm(false, true, seq, seq, d, scale, qkv.subarray(q), c3, qkv.subarray(q + c), c3, 0, probs.subarray(block), seq);
-      }
-    }
-    ops.causalSoftmax(probs, blocks, seq);
-    for (let b = 0; b < batch; b++) {
-      for (let h = 0; h < heads; h++) {
-        const q = b * seq * c3 + h * d;
-        const block = (b * heads + h) * seq * seq;
-        sgemm(false, false, seq, d, seq, 1, probs.subarray(block), seq, qkv.subarray(q + 2 * c), c3, 0, att.subarray(b * seq * c + h * d), c);
-      }
-    }
+    const cols = qkvColumns(qkv, c, d);
+    attentionForward(shape, sgemm, ops, cols.q, cols.k, cols.v, probs, att);
     const mid = ws.xMid[l]!;
     linear(sgemm, att, p.projW, p.projB, rows, c, c, mid);
     ops.addInto(mid, x, rows * c);
@@ -249,7 +214,7 @@ export function gpt2TrunkBackward(
   const rows = batch * seq;
   const d = c / heads;
   const c3 = 3 * c;
-  const scale = 1 / Math.sqrt(d);
+  const shape = { batch, seq, heads, dim: d, rep: 1 };
   const dx = ws.dx;
   dx.fill(0);
   const fs = ws.finalStats;
@@ -268,25 +233,9 @@ export function gpt2TrunkBackward(
     const qkv = ws.qkv[l]!;
     const probs = ws.probs[l]!;
     const dQkv = ws.dQkv;
-    const dS = ws.dScores;
-    // Per batch row: out = P·v gives dP = dOut·vᵀ and dv = Pᵀ·dOut for each head's block, then the
-    // softmax backward over the row's blocks, then S = scale·q·kᵀ gives dq = scale·dS·k, dk = scale·dSᵀ·q.
-    for (let b = 0; b < batch; b++) {
-      for (let h = 0; h < heads; h++) {
-        const q = b * seq * c3 + h * d;
-        const block = (b * heads + h) * seq * seq;
-        const dAttH = ws.dAtt.subarray(b * seq * c + h * d);
-        sgemm(false, true, seq, seq, d, 1, dAttH, c, qkv.subarray(q + 2 * c), c3, 0, dS.subarray(h * seq * seq), seq);
-        sgemm(true, false, seq, d, seq, 1, probs.subarray(block), seq, dAttH, c, 0, dQkv.subarray(q + 2 * c), c3);
-      }
-      ops.causalSoftmaxBackward(probs.subarray(b * heads * seq * seq, (b + 1) * heads * seq * seq), dS, heads, seq);
-      for (let h = 0; h < heads; h++) {
-        const q = b * seq * c3 + h * d;
-        const dSh = dS.subarray(h * seq * seq);
-        sgemm(false, false, seq, d, seq, scale, dSh, seq, qkv.subarray(q + c), c3, 0, dQkv.subarray(q), c3);
-        sgemm(true, false, seq, d, seq, scale, dSh, seq, qkv.subarray(q), c3, 0, dQkv.subarray(q + c), c3);
-      }
-    }
+    const cols = qkvColumns(qkv, c, d);
+    const dCols = qkvColumns(dQkv, c, d);
+    attentionBackward(shape, sgemm, ops, cols.q, cols.k, cols.v, probs, ws.dAtt, dCols.q, dCols.k, dCols.v, ws.dScores);
     linearBackward(sgemm, ops, ws.ln1[l]!, p.qkvW, dQkv, rows, c, c3, g.qkvW, g.qkvB, ws.dRows);
     ops.layerNormBackward(ws.dRows, ws.xs[l]!, stats.subarray(0, rows), stats.subarray(rows, 2 * rows), p.ln1g, rows, c, dx, g.ln1g, g.ln1b);
   }

@@ -4,7 +4,7 @@
 import type { SimdExports } from '../../backend/simd/module.js';
 import {
   addInto, causalSoftmax, causalSoftmaxBackward, columnSums, geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward,
-  layerNormBackward, layerNormForward,
+  layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward, swigluBackward, swigluForward,
 } from './rows.js';
 
 export type Activation = 'tanh' | 'erf';
@@ -20,6 +20,11 @@ export interface RowOps {
   causalSoftmaxBackward(probs: Float32Array, dP: Float32Array, count: number, seq: number): void;
   addInto(dst: Float32Array, src: Float32Array, n: number): void;
   columnSums(x: Float32Array, rows: number, width: number, out: Float32Array): void;
+  rmsNormForward(x: Float32Array, gamma: Float32Array, eps: number, rows: number, width: number, out: Float32Array, rstd: Float32Array): void;
+  /** dx is added to; dGamma is overwritten. */
+  rmsNormBackward(dOut: Float32Array, x: Float32Array, rstd: Float32Array, gamma: Float32Array, rows: number, width: number, dx: Float32Array, dGamma: Float32Array): void;
+  swigluForward(gate: Float32Array, up: Float32Array, n: number, out: Float32Array, sig: Float32Array): void;
+  swigluBackward(gate: Float32Array, up: Float32Array, sig: Float32Array, dOut: Float32Array, n: number, dGate: Float32Array, dUp: Float32Array): void;
 }
 
 export const jsRowOps: RowOps = {
@@ -32,6 +37,10 @@ export const jsRowOps: RowOps = {
   causalSoftmaxBackward,
   addInto,
   columnSums,
+  rmsNormForward,
+  rmsNormBackward,
+  swigluForward,
+  swigluBackward,
 };
 
 /**
@@ -58,5 +67,9 @@ export function simdRowOps(simd: SimdExports, memory: WebAssembly.Memory): RowOp
     causalSoftmaxBackward: (probs, dP, count, seq) => simd.causal_softmax_bwd(at(probs), at(dP), count, seq),
     addInto: (dst, src, n) => simd.add_into(at(dst), at(src), n),
     columnSums: (x, rows, width, out) => simd.column_sums(at(x), rows, width, at(out)),
+    rmsNormForward: (x, gamma, eps, rows, width, out, rstd) => simd.rms_norm_fwd(at(x), at(gamma), eps, rows, width, at(out), at(rstd)),
+    rmsNormBackward: (dOut, x, rstd, gamma, rows, width, dx, dGamma) => simd.rms_norm_bwd(at(dOut), at(x), at(rstd), at(gamma), rows, width, at(dx), at(dGamma)),
+    swigluForward: (gate, up, n, out, sig) => simd.swiglu_fwd(at(gate), at(up), n, at(out), at(sig)),
+    swigluBackward: (gate, up, sig, dOut, n, dGate, dUp) => simd.swiglu_bwd(at(gate), at(up), at(sig), at(dOut), n, at(dGate), at(dUp)),
   };
 }

@@ -178,3 +178,78 @@ export function causalSoftmaxBackward(probs: Float32Array, dP: Float32Array, cou
 export function addInto(dst: Float32Array, src: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) dst[i] += src[i]!;
 }
+
+/** out = x / √(mean(x²) + eps) · gamma per row (llama's RMSNorm); 1/σ of each row kept. */
+export function rmsNormForward(x: Float32Array, gamma: Float32Array, eps: number, rows: number, width: number, out: Float32Array, rstd: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * width;
+    let sq = 0;
+    for (let i = 0; i < width; i++) sq += x[o + i]! * x[o + i]!;
+    const s = 1 / Math.sqrt(sq / width + eps);
+    rstd[r] = s;
+    for (let i = 0; i < width; i++) out[o + i] = x[o + i]! * s * gamma[i]!;
+  }
+}
+
+/** The RMSNorm backward: dx is ADDED to, dGamma overwritten. */
+export function rmsNormBackward(dOut: Float32Array, x: Float32Array, rstd: Float32Array, gamma: Float32Array, rows: number, width: number, dxAdd: Float32Array, dGamma: Float32Array): void {
+  const dg = new Float64Array(width);
+  for (let r = 0; r < rows; r++) {
+    const o = r * width;
+    const s = rstd[r]!;
+    let m = 0;
+    for (let i = 0; i < width; i++) {
+      const xhat = x[o + i]! * s;
+      m += dOut[o + i]! * gamma[i]! * xhat;
+      dg[i] += dOut[o + i]! * xhat;
+    }
+    m /= width;
+    for (let i = 0; i < width; i++) dxAdd[o + i] += s * (dOut[o + i]! * gamma[i]! - x[o + i]! * s * m);
+  }
+  for (let i = 0; i < width; i++) dGamma[i] = dg[i]!;
+}
+
+/** out = silu(gate)·up (llama's MLP); sig keeps σ(gate). */
+export function swigluForward(gate: Float32Array, up: Float32Array, n: number, out: Float32Array, sig: Float32Array): void {
+  for (let i = 0; i < n; i++) {
+    const g = gate[i]!;
+    const s = 1 / (1 + fastExp(-g));
+    sig[i] = s;
+    out[i] = g * s * up[i]!;
+  }
+}
+
+/** dGate = dOut·up·σ·(1 + g·(1 − σ)), dUp = dOut·silu(g). */
+export function swigluBackward(gate: Float32Array, up: Float32Array, sig: Float32Array, dOut: Float32Array, n: number, dGate: Float32Array, dUp: Float32Array): void {
+  for (let i = 0; i < n; i++) {
+    const g = gate[i]!;
+    const s = sig[i]!;
+    const d = dOut[i]!;
+    dUp[i] = d * g * s;
+    dGate[i] = d * up[i]! * s * (1 + g * (1 - s));
+  }
+}
+
+/**
+ * Rotary positions in place over x [rows, heads·dim] (row r at position r mod seq), HF's
+ * rotate_half convention: (x1, x2) → (x1·c − x2·s, x2·c + x1·s) over the two halves of each head.
+ * direction −1 applies the inverse rotation: the backward, since a rotation's transpose is its inverse.
+ */
+export function rotateHalves(x: Float32Array, rows: number, seq: number, heads: number, dim: number, cos: Float32Array, sin: Float32Array, direction: 1 | -1): void {
+  const half = dim / 2;
+  const width = heads * dim;
+  for (let r = 0; r < rows; r++) {
+    const t = (r % seq) * dim;
+    for (let h = 0; h < heads; h++) {
+      const o = r * width + h * dim;
+      for (let i = 0; i < half; i++) {
+        const c = cos[t + i]!;
+        const s = direction * sin[t + i]!;
+        const x1 = x[o + i]!;
+        const x2 = x[o + i + half]!;
+        x[o + i] = x1 * c - x2 * s;
+        x[o + i + half] = x2 * c + x1 * s;
+      }
+    }
+  }
+}

@@ -2,8 +2,9 @@
 // gpt2-trunk.ts into nativeTrunkOp.
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../types.js';
-import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2BlockArrays, type Gpt2TrunkArrays, type Gpt2TrunkDims } from './gpt2-trunk.js';
+import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2TrunkArrays, type Gpt2TrunkDims } from './gpt2-trunk.js';
 import { nativeTrunkOp, type NativeTrunkKernels } from './trunk-op.js';
+import { arrangeWeights, weightNames, type WeightOrder } from './weight-order.js';
 import { WorkspacePool } from './workspace.js';
 
 export type Gpt2WorkspacePool = WorkspacePool<Gpt2TrunkDims, Gpt2Workspace>;
@@ -12,31 +13,25 @@ export function gpt2WorkspacePool(): Gpt2WorkspacePool {
   return new WorkspacePool<Gpt2TrunkDims, Gpt2Workspace>();
 }
 
-const BLOCK_NAMES = [
-  'ln_1.weight', 'ln_1.bias', 'attn.c_attn.weight', 'attn.c_attn.bias', 'attn.c_proj.weight', 'attn.c_proj.bias',
-  'ln_2.weight', 'ln_2.bias', 'mlp.c_fc.weight', 'mlp.c_fc.bias', 'mlp.c_proj.weight', 'mlp.c_proj.bias',
-] as const;
-const BLOCK_FIELDS: (keyof Gpt2BlockArrays)[] = ['ln1g', 'ln1b', 'qkvW', 'qkvB', 'projW', 'projB', 'ln2g', 'ln2b', 'fcW', 'fcB', 'outW', 'outB'];
+const ORDER: WeightOrder = {
+  head: [['wte', 'transformer.wte.weight'], ['wpe', 'transformer.wpe.weight']],
+  block: [
+    ['ln1g', 'ln_1.weight'], ['ln1b', 'ln_1.bias'], ['qkvW', 'attn.c_attn.weight'], ['qkvB', 'attn.c_attn.bias'],
+    ['projW', 'attn.c_proj.weight'], ['projB', 'attn.c_proj.bias'], ['ln2g', 'ln_2.weight'], ['ln2b', 'ln_2.bias'],
+    ['fcW', 'mlp.c_fc.weight'], ['fcB', 'mlp.c_fc.bias'], ['outW', 'mlp.c_proj.weight'], ['outB', 'mlp.c_proj.bias'],
+  ],
+  blockPrefix: (i) => `transformer.h.${i}.`,
+  tail: [['lnfG', 'transformer.ln_f.weight'], ['lnfB', 'transformer.ln_f.bias']],
+};
 
 /** The trunk's weight names in input order (HF names). */
 export function gpt2TrunkNames(layers: number): string[] {
-  const names = ['transformer.wte.weight', 'transformer.wpe.weight'];
-  for (let i = 0; i < layers; i++) {
-    for (const n of BLOCK_NAMES) names.push(`transformer.h.${i}.${n}`);
-  }
-  names.push('transformer.ln_f.weight', 'transformer.ln_f.bias');
-  return names;
+  return weightNames(ORDER, layers);
 }
 
 /** Arrays in gpt2TrunkNames order → the trunk's structure. */
-export function arrangeGpt2(arrays: Float32Array[], layers: number): Gpt2TrunkArrays {
-  const blocks: Gpt2BlockArrays[] = [];
-  for (let l = 0; l < layers; l++) {
-    const base = 2 + l * BLOCK_FIELDS.length;
-    blocks.push(Object.fromEntries(BLOCK_FIELDS.map((f, i) => [f, arrays[base + i]!])) as unknown as Gpt2BlockArrays);
-  }
-  const last = 2 + layers * BLOCK_FIELDS.length;
-  return { wte: arrays[0]!, wpe: arrays[1]!, blocks, lnfG: arrays[last]!, lnfB: arrays[last + 1]! };
+export function arrangeGpt2(arrays: readonly Float32Array[], layers: number): Gpt2TrunkArrays {
+  return arrangeWeights<Gpt2TrunkArrays>(ORDER, arrays, layers);
 }
 
 export function gpt2TrunkDims(config: ModelConfig, batch: number, seq: number): Gpt2TrunkDims {

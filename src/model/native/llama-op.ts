@@ -2,8 +2,9 @@
 // llama-trunk.ts into nativeTrunkOp.
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../types.js';
-import { llamaTrunkBackward, llamaTrunkForward, LlamaWorkspace, type LlamaBlockArrays, type LlamaTrunkArrays, type LlamaTrunkDims } from './llama-trunk.js';
+import { llamaTrunkBackward, llamaTrunkForward, LlamaWorkspace, type LlamaTrunkArrays, type LlamaTrunkDims } from './llama-trunk.js';
 import { nativeTrunkOp, type NativeTrunkKernels } from './trunk-op.js';
+import { arrangeWeights, weightNames, type WeightOrder } from './weight-order.js';
 import { WorkspacePool } from './workspace.js';
 
 export type LlamaWorkspacePool = WorkspacePool<LlamaTrunkDims, LlamaWorkspace>;
@@ -12,29 +13,24 @@ export function llamaWorkspacePool(): LlamaWorkspacePool {
   return new WorkspacePool<LlamaTrunkDims, LlamaWorkspace>();
 }
 
-const BLOCK_NAMES = [
-  'input_layernorm.weight', 'self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight', 'self_attn.o_proj.weight',
-  'post_attention_layernorm.weight', 'mlp.gate_proj.weight', 'mlp.up_proj.weight', 'mlp.down_proj.weight',
-] as const;
-const BLOCK_FIELDS: (keyof LlamaBlockArrays)[] = ['norm1', 'q', 'k', 'v', 'o', 'norm2', 'gate', 'up', 'down'];
+const ORDER: WeightOrder = {
+  head: [['embed', 'model.embed_tokens.weight']],
+  block: [
+    ['norm1', 'input_layernorm.weight'], ['q', 'self_attn.q_proj.weight'], ['k', 'self_attn.k_proj.weight'], ['v', 'self_attn.v_proj.weight'],
+    ['o', 'self_attn.o_proj.weight'], ['norm2', 'post_attention_layernorm.weight'], ['gate', 'mlp.gate_proj.weight'],
+    ['up', 'mlp.up_proj.weight'], ['down', 'mlp.down_proj.weight'],
+  ],
+  blockPrefix: (i) => `model.layers.${i}.`,
+  tail: [['norm', 'model.norm.weight']],
+};
 
 /** The trunk's weight names in input order (HF names; lm_head is the loss head's, not the trunk's). */
 export function llamaTrunkNames(layers: number): string[] {
-  const names = ['model.embed_tokens.weight'];
-  for (let i = 0; i < layers; i++) {
-    for (const n of BLOCK_NAMES) names.push(`model.layers.${i}.${n}`);
-  }
-  names.push('model.norm.weight');
-  return names;
+  return weightNames(ORDER, layers);
 }
 
-export function arrangeLlama(arrays: Float32Array[], layers: number): LlamaTrunkArrays {
-  const blocks: LlamaBlockArrays[] = [];
-  for (let l = 0; l < layers; l++) {
-    const base = 1 + l * BLOCK_FIELDS.length;
-    blocks.push(Object.fromEntries(BLOCK_FIELDS.map((f, i) => [f, arrays[base + i]!])) as unknown as LlamaBlockArrays);
-  }
-  return { embed: arrays[0]!, blocks, norm: arrays[1 + layers * BLOCK_FIELDS.length]! };
+export function arrangeLlama(arrays: readonly Float32Array[], layers: number): LlamaTrunkArrays {
+  return arrangeWeights<LlamaTrunkArrays>(ORDER, arrays, layers);
 }
 
 export function llamaTrunkDims(config: ModelConfig, batch: number, seq: number): LlamaTrunkDims {

@@ -61,7 +61,7 @@ const data = syntheticData(realModel ? config.vocab : VOCAB, config.seq, config.
 const runs = ['sft', 'sftgo'].map((variant) => {
   const model = realModel ? createModel(benchModelConfig(config), 1) : standIn(config.batch, config.seq);
   const optimizer = new AdamW(model.params, { betas: OPTIMIZER.betas, eps: OPTIMIZER.eps, weightDecay: OPTIMIZER.weightDecay });
-  return { variant, model, optimizer, objective: loweredBenchObjective(variant, data), cpuUs: [] as number[] };
+  return { variant, model, optimizer, objective: loweredBenchObjective(variant, data), cpuUs: [] as number[], wallUs: [] as number[] };
 });
 const batchAt = (i: number) => {
   const b = data.batches[i % data.batches.length]!;
@@ -75,7 +75,9 @@ for (let i = 8; i < steps + 8; i++) {
   // Alternate which objective goes first, so that neither always inherits the other's garbage.
   for (const r of i % 2 === 0 ? runs : [...runs].reverse()) {
     const start = process.cpuUsage();
+    const wall = performance.now();
     step(r, i);
+    r.wallUs.push(1000 * (performance.now() - wall));
     const spent = process.cpuUsage(start);
     r.cpuUs.push(spent.user + spent.system);
   }
@@ -96,7 +98,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const ms = (us: number) => (us / 1000).toFixed(3);
 const [sft, sftgo] = runs;
 console.log(`${config.name} shapes (${config.batch} × ${config.seq}), ${realModel ? 'its model' : 'stand-in model'}, ${info.name}, ${cached ? 'cached batches' : 'a fresh batch each step'}, ${steps} steps each`);
-for (const [i, r] of runs.entries()) console.log(`${r.variant.padEnd(6)} CPU ms/step median ${ms(median(r.cpuUs))}, min ${ms(Math.min(...r.cpuUs))}; ${kernels[i]} kernels a step`);
+for (const [i, r] of runs.entries()) console.log(`${r.variant.padEnd(6)} CPU ms/step median ${ms(median(r.cpuUs))}, min ${ms(Math.min(...r.cpuUs))}; wall median ${ms(median(r.wallUs))}, min ${ms(Math.min(...r.wallUs))}; ${kernels[i]} kernels a step`);
 console.log(`SFT-GO extra: median ${ms(median(sftgo!.cpuUs) - median(sft!.cpuUs))} ms, min ${ms(Math.min(...sftgo!.cpuUs) - Math.min(...sft!.cpuUs))} ms, ${kernels[1]! - kernels[0]!} kernels${realModel ? `; SFT-GO/SFT: median ${(median(sftgo!.cpuUs) / median(sft!.cpuUs)).toFixed(3)}, min ${(Math.min(...sftgo!.cpuUs) / Math.min(...sft!.cpuUs)).toFixed(3)}` : ''}`);
 if (args.includes('--kernels')) {
   for (const key of [...new Set([...byShape[0]!.keys(), ...byShape[1]!.keys()])].sort()) {

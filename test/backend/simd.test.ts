@@ -62,16 +62,16 @@ describe('backend: SIMD kernels against the plain loops', () => {
     assert.deepEqual(imports, [{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 
-  for (const n of [1, 3, 4, 7, 33]) {
-    it(`GELU (tanh) forward and backward, ${n} values`, () => {
+  for (const [activation, n] of [['tanh', 1], ['tanh', 3], ['tanh', 4], ['tanh', 7], ['tanh', 33], ['erf', 3], ['erf', 37]] as const) {
+    it(`GELU (${activation}) forward and backward, ${n} values`, () => {
       const pre = seeded(n, n).map((x) => x * 4);
       const dAct = seeded(n, n + 1);
       const [a1, g1, d1] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
-      jsRowOps.geluForward('tanh', pre, n, a1, g1);
-      jsRowOps.geluBackward('tanh', pre, g1, dAct, n, d1);
+      jsRowOps.geluForward(activation, pre, n, a1, g1);
+      jsRowOps.geluBackward(activation, pre, g1, dAct, n, d1);
       const [hp, a2, g2, hd, d2] = [fresh(pre), fresh(new Float32Array(n)), fresh(new Float32Array(n)), fresh(dAct), fresh(new Float32Array(n))];
-      simd.geluForward('tanh', hp, n, a2, g2);
-      simd.geluBackward('tanh', hp, g2, hd, n, d2);
+      simd.geluForward(activation, hp, n, a2, g2);
+      simd.geluBackward(activation, hp, g2, hd, n, d2);
       assertClose(a2, a1, TOL, 'act');
       assertClose(g2, g1, TOL, 'gate');
       assertClose(d2, d1, TOL, 'dPre');

@@ -16,6 +16,8 @@ import { firstLine } from '../first-line.js';
 export interface SimdExports {
   gelu_tanh_fwd(pre: number, n: number, act: number, gate: number): void;
   gelu_tanh_bwd(pre: number, gate: number, dAct: number, n: number, dPre: number): void;
+  gelu_erf_fwd(pre: number, n: number, act: number, gate: number): void;
+  gelu_erf_bwd(pre: number, gate: number, dAct: number, n: number, dPre: number): void;
   layer_norm_fwd(x: number, gamma: number, beta: number, eps: number, rows: number, width: number, out: number, mean: number, rstd: number): void;
   layer_norm_bwd(dOut: number, x: number, mean: number, rstd: number, gamma: number, rows: number, width: number, dx: number, dGamma: number, dBeta: number): void;
   causal_softmax(blocks: number, count: number, seq: number): void;

@@ -45,8 +45,7 @@ export const jsRowOps: RowOps = {
 
 /**
  * The SIMD kernels on `memory`. Every array must be a view of that memory (checked: a view of
- * another buffer would make the kernel read unrelated bytes). The exact GELU has no SIMD kernel and
- * runs rows.ts's loop on the same views.
+ * another buffer would make the kernel read unrelated bytes).
  */
 export function simdRowOps(simd: SimdExports, memory: WebAssembly.Memory): RowOps {
   const at = (a: Float32Array): number => {
@@ -60,9 +59,9 @@ export function simdRowOps(simd: SimdExports, memory: WebAssembly.Memory): RowOp
     layerNormBackward: (dOut, x, mean, rstd, gamma, rows, width, dx, dGamma, dBeta) =>
       simd.layer_norm_bwd(at(dOut), at(x), at(mean), at(rstd), at(gamma), rows, width, at(dx), at(dGamma), at(dBeta)),
     geluForward: (activation, pre, n, act, gate) =>
-      activation === 'tanh' ? simd.gelu_tanh_fwd(at(pre), n, at(act), at(gate)) : geluErfForward(pre, n, act, gate),
+      (activation === 'tanh' ? simd.gelu_tanh_fwd : simd.gelu_erf_fwd)(at(pre), n, at(act), at(gate)),
     geluBackward: (activation, pre, gate, dAct, n, dPre) =>
-      activation === 'tanh' ? simd.gelu_tanh_bwd(at(pre), at(gate), at(dAct), n, at(dPre)) : geluErfBackward(pre, gate, dAct, n, dPre),
+      (activation === 'tanh' ? simd.gelu_tanh_bwd : simd.gelu_erf_bwd)(at(pre), at(gate), at(dAct), n, at(dPre)),
     causalSoftmax: (blocks, count, seq) => simd.causal_softmax(at(blocks), count, seq),
     causalSoftmaxBackward: (probs, dP, count, seq) => simd.causal_softmax_bwd(at(probs), at(dP), count, seq),
     addInto: (dst, src, n) => simd.add_into(at(dst), at(src), n),

@@ -3,8 +3,11 @@
 // (fine-tuning here runs without it; see docs/models.md).
 import * as tf from '@tensorflow/tfjs';
 import type { CausalLM, ModelConfig } from './types.js';
-import { gpt2TrunkNames, gpt2TrunkOp, gpt2WorkspacePool } from './native/gpt2-op.js';
+import { nativeHidden } from './native/architecture.js';
+import { GPT2_NATIVE } from './native/gpt2-native.js';
+import type { Gpt2TrunkDims, Gpt2Workspace } from './native/gpt2-trunk.js';
 import { nativeTrunkKernels } from './native/trunk-op.js';
+import { WorkspacePool } from './native/workspace.js';
 import { causalAttention, geluErf, geluTanh, layerNorm, linearInOut, mergeHeads, projectToVocab, splitHeads } from './layers.js';
 
 /** Every trainable weight of a gpt2 model, by HF name, with its shape. */
@@ -37,7 +40,7 @@ export function gpt2Shapes(c: ModelConfig): Map<string, number[]> {
 export class Gpt2Model implements CausalLM {
   private readonly activation: (x: tf.Tensor) => tf.Tensor;
   /** The native trunk's reused activation buffers (src/model/native/). */
-  private readonly workspaces = gpt2WorkspacePool();
+  private readonly workspaces = new WorkspacePool<Gpt2TrunkDims, Gpt2Workspace>();
 
   constructor(
     readonly config: ModelConfig,
@@ -60,8 +63,7 @@ export class Gpt2Model implements CausalLM {
     // (Also these ops when the wasm heap cannot hold the native trunk's activations.)
     const kernels = nativeTrunkKernels();
     if (kernels !== undefined) {
-      const weights = gpt2TrunkNames(c.numLayers).map((n) => this.w(n) as unknown as tf.Variable);
-      const hidden = gpt2TrunkOp(c, weights, inputIds, kernels, this.workspaces);
+      const hidden = nativeHidden(GPT2_NATIVE, c, this.params, inputIds, kernels, this.workspaces);
       if (hidden !== undefined) return hidden;
     }
     return tf.tidy(() => {

@@ -1,8 +1,11 @@
 // Llama (HF LlamaForCausalLM) as a CausalLM: RMSNorm, rotary positions (rotate_half), SwiGLU MLP,
 // grouped-query attention, nn.Linear weights stored [out, in], no biases, lm_head tied or not.
 import * as tf from '@tensorflow/tfjs';
-import { llamaTrunkNames, llamaTrunkOp, llamaWorkspacePool } from './native/llama-op.js';
+import { nativeHidden } from './native/architecture.js';
+import { LLAMA_NATIVE } from './native/llama-native.js';
+import type { LlamaTrunkDims, LlamaWorkspace } from './native/llama-trunk.js';
 import { nativeTrunkKernels } from './native/trunk-op.js';
+import { WorkspacePool } from './native/workspace.js';
 import type { CausalLM, ModelConfig } from './types.js';
 import { causalAttention, linearOutIn, mergeHeads, projectToVocab, rmsNorm, splitHeads } from './layers.js';
 import { applyRope, ropeTables } from './rope.js';
@@ -31,7 +34,7 @@ export function llamaShapes(c: ModelConfig): Map<string, number[]> {
 
 export class LlamaModel implements CausalLM {
   /** The native trunk's reused activation buffers (src/model/native/). */
-  private readonly workspaces = llamaWorkspacePool();
+  private readonly workspaces = new WorkspacePool<LlamaTrunkDims, LlamaWorkspace>();
   /** cos/sin tables by sequence length, kept across steps (a training run uses few lengths). */
   private readonly ropeCache = new Map<number, { cos: tf.Tensor2D; sin: tf.Tensor2D }>();
 
@@ -64,8 +67,7 @@ export class LlamaModel implements CausalLM {
     // (also when the wasm heap cannot hold the native trunk's activations).
     const kernels = nativeTrunkKernels();
     if (kernels !== undefined) {
-      const weights = llamaTrunkNames(c.numLayers).map((n) => this.w(n) as unknown as tf.Variable);
-      const hidden = llamaTrunkOp(c, weights, inputIds, kernels, this.workspaces);
+      const hidden = nativeHidden(LLAMA_NATIVE, c, this.params, inputIds, kernels, this.workspaces);
       if (hidden !== undefined) return hidden;
     }
     const { cos, sin } = this.rope(seq);

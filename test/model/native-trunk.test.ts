@@ -7,13 +7,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { Sgemm } from '../../src/backend/blas/library.js';
 import { fastExp } from '../../src/model/native/fast-exp.js';
 import { jsArena } from '../../src/model/native/arena.js';
-import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type TrunkKernels } from '../../src/model/native/gpt2-trunk.js';
-import { arrangeLlama, llamaTrunkDims, llamaTrunkNames } from '../../src/model/native/llama-op.js';
-import { llamaTrunkBackward, llamaTrunkForward, LlamaWorkspace } from '../../src/model/native/llama-trunk.js';
+import { nativeHidden, runTrunk, trunkNames, type NativeArchitecture } from '../../src/model/native/architecture.js';
+import type { TrunkKernels } from '../../src/model/native/gpt2-trunk.js';
+import { LLAMA_NATIVE } from '../../src/model/native/llama-native.js';
+import { WorkspacePool, type ArenaWorkspace } from '../../src/model/native/workspace.js';
 import { jsRowOps } from '../../src/model/native/row-ops.js';
 import { erfc } from '../../src/model/native/rows.js';
 import { setNativeKernels } from '../../src/backend/simd/module.js';
-import { arrangeGpt2, gpt2TrunkDims, gpt2TrunkNames, gpt2TrunkOp, gpt2WorkspacePool } from '../../src/model/native/gpt2-op.js';
+import { GPT2_NATIVE } from '../../src/model/native/gpt2-native.js';
 import { nativeTrunkKernels } from '../../src/model/native/trunk-op.js';
 import { createModel } from '../../src/model/init.js';
 import type { CausalLM, ModelConfig } from '../../src/model/types.js';
@@ -75,34 +76,21 @@ function idsOf(s: Pick<Shape, 'batch' | 'seq' | 'vocab'>, seed: number): Int32Ar
   return Int32Array.from(r, (x) => Math.floor(((x + 2) / 4) * Math.min(s.vocab, 5)) % s.vocab);
 }
 
-/** The trunk's math for one architecture, with JavaScript arrays (no tfjs). */
+/** The trunk's math for one architecture with JavaScript arrays and plain-loop products (no tfjs). */
 interface TrunkMath {
   names: string[];
   run(weights: Float32Array[], ids: Int32Array, hidden: Float32Array, dOut: Float32Array, grads: Float32Array[]): void;
 }
 
-function trunkMath(s: Shape, config: ModelConfig): TrunkMath {
-  if (s.arch === 'gpt2') {
-    const dims = gpt2TrunkDims(config, s.batch, s.seq);
-    return {
-      names: gpt2TrunkNames(s.layers),
-      run: (w, ids, hidden, dOut, grads) => {
-        const ws = new Gpt2Workspace(dims, jsArena());
-        gpt2TrunkForward(dims, arrangeGpt2(w, s.layers), ids, PLAIN, ws, hidden);
-        gpt2TrunkBackward(dims, arrangeGpt2(w, s.layers), ids, PLAIN, ws, dOut, arrangeGpt2(grads, s.layers));
-      },
-    };
-  }
-  const dims = llamaTrunkDims(config, s.batch, s.seq);
+function mathOf<D, W extends ArenaWorkspace<D>, A>(arch: NativeArchitecture<D, W, A>, s: Shape, config: ModelConfig): TrunkMath {
+  const dims = arch.dims(config, s.batch, s.seq);
   return {
-    names: llamaTrunkNames(s.layers),
-    run: (w, ids, hidden, dOut, grads) => {
-      const ws = new LlamaWorkspace(dims, jsArena());
-      llamaTrunkForward(dims, arrangeLlama(w, s.layers), ids, PLAIN, ws, hidden);
-      llamaTrunkBackward(dims, arrangeLlama(w, s.layers), ids, PLAIN, ws, dOut, arrangeLlama(grads, s.layers));
-    },
+    names: trunkNames(arch, s.layers),
+    run: (w, ids, hidden, dOut, grads) => runTrunk(arch, dims, s.layers, w, ids, PLAIN, arch.makeWorkspace(dims, jsArena()), hidden, { dOut, grads }),
   };
 }
+
+const trunkMath = (s: Shape, config: ModelConfig): TrunkMath => (s.arch === 'gpt2' ? mathOf(GPT2_NATIVE, s, config) : mathOf(LLAMA_NATIVE, s, config));
 
 const HIDDEN_TOL = { abs: 2e-5, rel: 2e-5 };
 const GRAD_TOL = { abs: 5e-5, rel: 5e-4 };
@@ -267,8 +255,7 @@ describe('model: native trunk op (wasm-blas: BLAS products, SIMD row kernels, he
     const ids = tf.zeros([s.batch, s.seq], 'int32') as tf.Tensor2D;
     const before = tf.memory().numTensors;
     // Attention probabilities alone: 64·16·1024² floats, 4 GiB.
-    const weights = gpt2TrunkNames(s.layers).map((n) => model.params.get(n)!);
-    assert.equal(gpt2TrunkOp(config, weights, ids, nativeTrunkKernels()!, gpt2WorkspacePool()), undefined);
+    assert.equal(nativeHidden(GPT2_NATIVE, config, model.params, ids, nativeTrunkKernels()!, new WorkspacePool()), undefined);
     assert.equal(tf.memory().numTensors, before);
     ids.dispose();
     model.dispose();

@@ -248,6 +248,19 @@ describe('model: native trunk op (wasm-blas: BLAS products, SIMD row kernels, he
     model.dispose();
   });
 
+  it('an id outside the vocabulary through the op: the error, and no tensor or heap block left behind', () => {
+    const s = SHAPES[0]!;
+    const model = randomModel(configOf(s), 2);
+    const ids = tf.tensor2d([[1, s.vocab]], [1, 2], 'int32');
+    // The backend's own count of data ids: an output allocated but never wrapped in a tensor shows there.
+    const dataIds = (): number => (tf.backend() as unknown as { dataIdMap: { numDataIds(): number } }).dataIdMap.numDataIds();
+    const before = { tensors: tf.memory().numTensors, data: dataIds() };
+    assert.throws(() => tf.tidy(() => model.hidden(ids)), /token id 11 at position 1 is outside the vocabulary/);
+    assert.deepEqual({ tensors: tf.memory().numTensors, data: dataIds() }, before);
+    ids.dispose();
+    model.dispose();
+  });
+
   it('a workspace the wasm heap cannot hold is refused up front (undefined: the model runs its tfjs ops)', () => {
     const s: Shape = { arch: 'gpt2', batch: 64, seq: 1024, width: 16, heads: 16, layers: 1, vocab: 5, activation: 'gelu_new' };
     const config = { ...configOf(s), maxPositions: 1024 };

@@ -38,6 +38,7 @@ export interface SimdExports {
 /** The parts of tfjs-backend-wasm's BackendWasm used by the native paths. */
 export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  disposeData(dataId: object): boolean;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array;
   wasm: {
     asm: { memory: WebAssembly.Memory };

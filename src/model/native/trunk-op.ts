@@ -84,6 +84,10 @@ export function nativeTrunkOp<D, W extends ArenaWorkspace<D>>(
     ws.refresh();
     try {
       trunk.forward(views(inputs.slice(1)), ids, kernels, ws, views([outInfo])[0]!);
+    } catch (e) {
+      // No tensor owns the output yet: free it here (an id outside the vocabulary, say).
+      backend.disposeData(outInfo.dataId);
+      throw e;
     } finally {
       if (!recording) pool.give(ws);
     }

@@ -147,6 +147,28 @@ describe('backend: SIMD kernels against the plain loops', () => {
     });
   }
 
+  for (const withPositions of [true, false]) {
+    it(`embedding forward and backward${withPositions ? ' with positions' : ''}: repeated ids, width 7`, () => {
+      const [vocab, positions, seq, rows, width] = [5, 6, 3, 6, 7];
+      const table = seeded(vocab * width, 60);
+      const pos = withPositions ? seeded(positions * width, 61) : undefined;
+      const ids = Int32Array.from([4, 0, 4, 2, 2, 4]);
+      const dx = seeded(rows * width, 62);
+      const js = { out: new Float32Array(rows * width), dTable: new Float32Array(vocab * width), dPos: pos === undefined ? undefined : new Float32Array(positions * width) };
+      jsRowOps.embedForward(table, pos, ids, rows, seq, width, js.out);
+      jsRowOps.embedBackward(dx, ids, rows, seq, width, js.dTable, js.dPos);
+      const heapIds = fresh(new Float32Array(rows));
+      const idView = new Int32Array(heapIds.buffer, heapIds.byteOffset, rows);
+      idView.set(ids);
+      const h = { out: fresh(new Float32Array(rows * width)), dTable: fresh(new Float32Array(vocab * width).fill(9)), dPos: pos === undefined ? undefined : fresh(new Float32Array(positions * width).fill(9)) };
+      simd.embedForward(fresh(table), pos === undefined ? undefined : fresh(pos), idView, rows, seq, width, h.out);
+      simd.embedBackward(fresh(dx), idView, rows, seq, width, h.dTable, h.dPos);
+      assertClose(h.out, js.out, TOL, 'embedding');
+      assertClose(h.dTable, js.dTable, TOL, 'table gradient (overwritten)');
+      if (pos !== undefined) assertClose(h.dPos!, js.dPos!, TOL, 'position gradient (overwritten)');
+    });
+  }
+
   it('add, column sums, and a view that is not on the heap is refused', () => {
     const rows = 3;
     const width = 7;

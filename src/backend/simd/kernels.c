@@ -469,3 +469,45 @@ EXPORT(gelu_erf_bwd) void gelu_erf_bwd(const f32 *pre, const f32 *gate, const f3
     dpre[i] = dact[i] * (gate[i] + x * INV_SQRT_2PI * exp1(-0.5f * x * x));
   }
 }
+
+// ---- Token (and position) embedding: out[r] = table[ids[r]] (+ positions[r mod seq]); positions
+// is 0 for none (llama). The backward zeroes the whole table gradient (and positions') and adds
+// each row's gradient into its id's row (and position's).
+EXPORT(embed_fwd) void embed_fwd(const f32 *table, const f32 *positions, const int *ids, int rows, int seq, int width, f32 *out) {
+  for (int r = 0; r < rows; r++) {
+    const f32 *t = table + (long)ids[r] * width;
+    f32 *o = out + (long)r * width;
+    int i = 0;
+    if (positions != 0) {
+      const f32 *p = positions + (long)(r % seq) * width;
+      for (; i + 4 <= width; i += 4) STORE(o + i, wasm_f32x4_add(LOAD(t + i), LOAD(p + i)));
+      for (; i < width; i++) o[i] = t[i] + p[i];
+    } else {
+      for (; i + 4 <= width; i += 4) STORE(o + i, LOAD(t + i));
+      for (; i < width; i++) o[i] = t[i];
+    }
+  }
+}
+
+static inline void zero(f32 *x, long n) {
+  long i = 0;
+  const f4 z = wasm_f32x4_splat(0.0f);
+  for (; i + 4 <= n; i += 4) STORE(x + i, z);
+  for (; i < n; i++) x[i] = 0.0f;
+}
+
+static inline void add_row(f32 *dst, const f32 *src, int width) {
+  int i = 0;
+  for (; i + 4 <= width; i += 4) STORE(dst + i, wasm_f32x4_add(LOAD(dst + i), LOAD(src + i)));
+  for (; i < width; i++) dst[i] += src[i];
+}
+
+EXPORT(embed_bwd) void embed_bwd(const f32 *dx, const int *ids, int rows, int seq, int width, f32 *dtable, int vocab, f32 *dpositions, int positions) {
+  zero(dtable, (long)vocab * width);
+  if (dpositions != 0) zero(dpositions, (long)positions * width);
+  for (int r = 0; r < rows; r++) {
+    const f32 *g = dx + (long)r * width;
+    add_row(dtable + (long)ids[r] * width, g, width);
+    if (dpositions != 0) add_row(dpositions + (long)(r % seq) * width, g, width);
+  }
+}

@@ -29,6 +29,8 @@ export interface SimdExports {
   rms_norm_bwd(dOut: number, x: number, rstd: number, gamma: number, rows: number, width: number, dx: number, dGamma: number): void;
   swiglu_fwd(gate: number, up: number, n: number, out: number, sig: number): void;
   swiglu_bwd(gate: number, up: number, sig: number, dOut: number, n: number, dGate: number, dUp: number): void;
+  embed_fwd(table: number, positions: number, ids: number, rows: number, seq: number, width: number, out: number): void;
+  embed_bwd(dx: number, ids: number, rows: number, seq: number, width: number, dTable: number, vocab: number, dPositions: number, positions: number): void;
   softmax_ce_fwd(logits: number, rows: number, vocab: number, targets: number, max: number, sum: number, picked: number): void;
   softmax_ce_bwd(probs: number, rows: number, vocab: number, targets: number, dce: number): void;
   adamw(p: number, m: number, v: number, g: number, n: number, b1: number, b2: number, c1: number, c2: number,

@@ -82,6 +82,8 @@ export class Gpt2Workspace extends ArenaWorkspace<Gpt2TrunkDims> {
   dInner = new Float32Array();
   dPre = new Float32Array();
   dScores = new Float32Array();
+  /** The call's token ids, where the SIMD kernels can read them (also for the backward). */
+  tokenIds = new Int32Array();
 
   constructor(dims: Gpt2TrunkDims, arena: Arena) {
     super(dims, arena);
@@ -107,6 +109,7 @@ export class Gpt2Workspace extends ArenaWorkspace<Gpt2TrunkDims> {
     this.add('dPre', rows * f);
     // One batch row's blocks at a time: the backward's score gradients never need more.
     this.add('dScores', heads * seq * seq);
+    this.addInt('tokenIds', rows);
     this.seal();
   }
 
@@ -166,13 +169,8 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
   const c3 = 3 * c;
   const shape = { batch, seq, heads, dim: d, rep: 1 };
   checkIds(ids, dims.vocab);
-  const x0 = ws.xs[0]!;
-  for (let r = 0; r < rows; r++) {
-    const tok = ids[r]! * c;
-    const pos = (r % seq) * c;
-    const o = r * c;
-    for (let i = 0; i < c; i++) x0[o + i] = w.wte[tok + i]! + w.wpe[pos + i]!;
-  }
+  ws.tokenIds.set(ids);
+  ops.embedForward(w.wte, w.wpe, ws.tokenIds, rows, seq, c, ws.xs[0]!);
   for (let l = 0; l < layers; l++) {
     const p = w.blocks[l]!;
     const x = ws.xs[l]!;
@@ -240,16 +238,5 @@ export function gpt2TrunkBackward(
     ops.layerNormBackward(ws.dRows, ws.xs[l]!, stats.subarray(0, rows), stats.subarray(rows, 2 * rows), p.ln1g, rows, c, dx, g.ln1g, g.ln1b);
   }
   // Embeddings: x0 = wte[id] + wpe[position].
-  grads.wte.fill(0);
-  grads.wpe.fill(0);
-  for (let r = 0; r < rows; r++) {
-    const tok = ids[r]! * c;
-    const pos = (r % seq) * c;
-    const o = r * c;
-    for (let i = 0; i < c; i++) {
-      const v = dx[o + i]!;
-      grads.wte[tok + i] += v;
-      grads.wpe[pos + i] += v;
-    }
-  }
+  ops.embedBackward(dx, ws.tokenIds, rows, seq, c, grads.wte, grads.wpe);
 }

@@ -70,6 +70,8 @@ export class LlamaWorkspace extends ArenaWorkspace<LlamaTrunkDims> {
   dGate = new Float32Array();
   dUp = new Float32Array();
   dScores = new Float32Array();
+  /** The call's token ids, where the SIMD kernels can read them (also for the backward). */
+  tokenIds = new Int32Array();
   /** Rotary tables [seq, dim] (host memory: only the JavaScript rotation reads them). */
   readonly cos: Float32Array;
   readonly sin: Float32Array;
@@ -96,6 +98,7 @@ export class LlamaWorkspace extends ArenaWorkspace<LlamaTrunkDims> {
     this.add('dv', rows * kv);
     for (const field of ['dAct', 'dGate', 'dUp']) this.add(field, rows * f);
     this.add('dScores', heads * seq * seq);
+    this.addInt('tokenIds', rows);
     this.seal();
     ({ cos: this.cos, sin: this.sin } = ropeTableValues(seq, c / heads, dims.ropeTheta));
   }
@@ -143,8 +146,8 @@ export function llamaTrunkForward(dims: LlamaTrunkDims, w: LlamaTrunkArrays, ids
     const id = ids[i]!;
     if (!(id >= 0 && id < vocab)) throw new RangeError(`llama trunk: token id ${id} at position ${i} is outside the vocabulary [0, ${vocab})`);
   }
-  const x0 = ws.xs[0]!;
-  for (let r = 0; r < rows; r++) x0.set(w.embed.subarray(ids[r]! * c, (ids[r]! + 1) * c), r * c);
+  ws.tokenIds.set(ids);
+  ops.embedForward(w.embed, undefined, ws.tokenIds, rows, seq, c, ws.xs[0]!);
   for (let l = 0; l < layers; l++) {
     const p = w.blocks[l]!;
     const x = ws.xs[l]!;
@@ -211,10 +214,5 @@ export function llamaTrunkBackward(
     projectBackward(sgemm, n1, p.v, ws.dv, rows, c, kv, g.v, ws.dRows, true);
     ops.rmsNormBackward(ws.dRows, ws.xs[l]!, rstd.subarray(0, rows), p.norm1, rows, c, dx, g.norm1);
   }
-  grads.embed.fill(0);
-  for (let r = 0; r < rows; r++) {
-    const tok = ids[r]! * c;
-    const o = r * c;
-    for (let i = 0; i < c; i++) grads.embed[tok + i] += dx[o + i]!;
-  }
+  ops.embedBackward(dx, ws.tokenIds, rows, seq, c, grads.embed, undefined);
 }

@@ -3,7 +3,7 @@
 // binary) and `simdRowOps` (kernels.c in WebAssembly SIMD, on views of tfjs's wasm heap only).
 import type { SimdExports } from '../../backend/simd/module.js';
 import {
-  addInto, causalSoftmax, causalSoftmaxBackward, columnSums, geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward,
+  addInto, causalSoftmax, causalSoftmaxBackward, columnSums, embedBackward, embedForward, geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward,
   layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward, swigluBackward, swigluForward,
 } from './rows.js';
 
@@ -25,6 +25,9 @@ export interface RowOps {
   rmsNormBackward(dOut: Float32Array, x: Float32Array, rstd: Float32Array, gamma: Float32Array, rows: number, width: number, dx: Float32Array, dGamma: Float32Array): void;
   swigluForward(gate: Float32Array, up: Float32Array, n: number, out: Float32Array, sig: Float32Array): void;
   swigluBackward(gate: Float32Array, up: Float32Array, sig: Float32Array, dOut: Float32Array, n: number, dGate: Float32Array, dUp: Float32Array): void;
+  embedForward(table: Float32Array, positions: Float32Array | undefined, ids: Int32Array, rows: number, seq: number, width: number, out: Float32Array): void;
+  /** dTable (and dPositions) are overwritten whole. */
+  embedBackward(dx: Float32Array, ids: Int32Array, rows: number, seq: number, width: number, dTable: Float32Array, dPositions: Float32Array | undefined): void;
 }
 
 export const jsRowOps: RowOps = {
@@ -41,6 +44,8 @@ export const jsRowOps: RowOps = {
   rmsNormBackward,
   swigluForward,
   swigluBackward,
+  embedForward,
+  embedBackward,
 };
 
 /**
@@ -48,7 +53,7 @@ export const jsRowOps: RowOps = {
  * another buffer would make the kernel read unrelated bytes).
  */
 export function simdRowOps(simd: SimdExports, memory: WebAssembly.Memory): RowOps {
-  const at = (a: Float32Array): number => {
+  const at = (a: Float32Array | Int32Array): number => {
     if (a.buffer !== memory.buffer) throw new Error('simd row ops: an array is not a view of the wasm heap (or the heap grew since the view was made)');
     return a.byteOffset;
   };
@@ -70,5 +75,10 @@ export function simdRowOps(simd: SimdExports, memory: WebAssembly.Memory): RowOp
     rmsNormBackward: (dOut, x, rstd, gamma, rows, width, dx, dGamma) => simd.rms_norm_bwd(at(dOut), at(x), at(rstd), at(gamma), rows, width, at(dx), at(dGamma)),
     swigluForward: (gate, up, n, out, sig) => simd.swiglu_fwd(at(gate), at(up), n, at(out), at(sig)),
     swigluBackward: (gate, up, sig, dOut, n, dGate, dUp) => simd.swiglu_bwd(at(gate), at(up), at(sig), at(dOut), n, at(dGate), at(dUp)),
+    // Offset 0 stands for "no position table" (tfjs never places a tensor at address 0).
+    embedForward: (table, positions, ids, rows, seq, width, out) =>
+      simd.embed_fwd(at(table), positions === undefined ? 0 : at(positions), at(ids), rows, seq, width, at(out)),
+    embedBackward: (dx, ids, rows, seq, width, dTable, dPositions) =>
+      simd.embed_bwd(at(dx), at(ids), rows, seq, width, at(dTable), dTable.length / width, dPositions === undefined ? 0 : at(dPositions), dPositions === undefined ? 0 : dPositions.length / width),
   };
 }

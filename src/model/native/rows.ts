@@ -253,3 +253,28 @@ export function rotateHalves(x: Float32Array, rows: number, seq: number, heads: 
     }
   }
 }
+
+/** out[r] = table[ids[r]] (+ positions[r mod seq] when given): the token (and position) embedding. */
+export function embedForward(table: Float32Array, positions: Float32Array | undefined, ids: Int32Array, rows: number, seq: number, width: number, out: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const t = ids[r]! * width;
+    const p = (r % seq) * width;
+    const o = r * width;
+    for (let i = 0; i < width; i++) out[o + i] = table[t + i]! + (positions === undefined ? 0 : positions[p + i]!);
+  }
+}
+
+/** The embedding's gradient: dTable (and dPositions) zeroed whole, then each row's gradient added to its id's row. */
+export function embedBackward(dx: Float32Array, ids: Int32Array, rows: number, seq: number, width: number, dTable: Float32Array, dPositions: Float32Array | undefined): void {
+  dTable.fill(0);
+  dPositions?.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const t = ids[r]! * width;
+    const p = (r % seq) * width;
+    const o = r * width;
+    for (let i = 0; i < width; i++) {
+      dTable[t + i] += dx[o + i]!;
+      if (dPositions !== undefined) dPositions[p + i] += dx[o + i]!;
+    }
+  }
+}

@@ -12,18 +12,23 @@ export abstract class ArenaWorkspace<D> {
   generation = 0;
   /** The tape the current forward was recorded on (its backward can only run while it is active). */
   tape: unknown = undefined;
-  private readonly layout: { field: string; index: number; size: number; offset: number }[] = [];
+  private readonly layout: { field: string; index: number; size: number; offset: number; int: boolean }[] = [];
   private total = 0;
   private bound: ArrayBufferLike | undefined;
 
   protected constructor(readonly dims: D, private readonly arena: Arena) {}
 
-  protected add(field: string, size: number, count?: number): void {
+  protected add(field: string, size: number, count?: number, int = false): void {
     for (let index = 0; index < (count ?? 1); index++) {
-      this.layout.push({ field, index: count === undefined ? -1 : index, size, offset: this.total });
+      this.layout.push({ field, index: count === undefined ? -1 : index, size, offset: this.total, int });
       // 16-byte alignment for the SIMD kernels' loads.
       this.total += Math.ceil(size / 4) * 4;
     }
+  }
+
+  /** One int32 buffer (token ids), in the same block. */
+  protected addInt(field: string, size: number): void {
+    this.add(field, size, undefined, true);
   }
 
   protected seal(): void {
@@ -33,11 +38,12 @@ export abstract class ArenaWorkspace<D> {
 
   refresh(): void {
     if (this.bound === this.arena.buffer()) return;
-    const self = this as unknown as Record<string, Float32Array | Float32Array[]>;
+    const self = this as unknown as Record<string, Float32Array | Int32Array | Float32Array[]>;
     for (const e of this.layout) {
-      const view = this.arena.view(e.offset, e.size);
+      const floats = this.arena.view(e.offset, e.size);
+      const view = e.int ? new Int32Array(floats.buffer, floats.byteOffset, floats.length) : floats;
       if (e.index < 0) self[e.field] = view;
-      else (self[e.field] as Float32Array[])[e.index] = view;
+      else (self[e.field] as Float32Array[])[e.index] = view as Float32Array;
     }
     this.bound = this.arena.buffer();
   }

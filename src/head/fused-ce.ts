@@ -18,7 +18,8 @@ import * as tf from '@tensorflow/tfjs';
 import { backward } from './chunk-backward.js';
 import { forwardStats, forwardStatsSoftmax } from './chunk-forward.js';
 import { chunksFromTensors, chunkTensors, sliceWeight } from './chunks.js';
-import { nativeHeadKernels, nativeTokenCe } from './native-ce.js';
+import { blasOnHeap } from '../backend/simd/module.js';
+import { nativeTokenCe } from './native-ce.js';
 import { clampTargets } from './targets.js';
 import { checkChunkSize, checkHeadArguments } from './validate.js';
 
@@ -54,8 +55,10 @@ export function tokenStats(
   const wantEntropy = options.entropy === true;
   const chunkSize = Math.min(options.chunkSize, vocab);
   // One chunk, ce only, on wasm with a BLAS: the native head (native-ce.ts) holds the same buffer.
-  const native = !wantEntropy && chunkSize === vocab && tokens > 0 && hidden.dtype === 'float32' ? nativeHeadKernels() : undefined;
-  if (native !== undefined) return { ce: nativeTokenCe(hidden, weight, targets, native) };
+  // (The tfjs path below also when the wasm heap cannot hold the native head's buffer.)
+  const native = !wantEntropy && chunkSize === vocab && tokens > 0 && hidden.dtype === 'float32' ? blasOnHeap() : undefined;
+  const nativeCe = native === undefined ? undefined : nativeTokenCe(hidden, weight, targets, native);
+  if (nativeCe !== undefined) return { ce: nativeCe };
 
   const fused = tf.customGrad((h: tf.Tensor | tf.GradSaveFunc, w: tf.Tensor | tf.GradSaveFunc,
     y: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {

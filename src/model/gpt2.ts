@@ -7,7 +7,7 @@ import { nativeHidden } from './native/architecture.js';
 import { GPT2_NATIVE } from './native/gpt2-native.js';
 import type { Gpt2TrunkDims, Gpt2Workspace } from './native/gpt2-trunk.js';
 import { nativeTrunkKernels } from './native/trunk-op.js';
-import { WorkspacePool } from './native/workspace.js';
+import { WorkspacePool } from '../backend/heap/workspace.js';
 import { causalAttention, geluErf, geluTanh, layerNorm, linearInOut, mergeHeads, projectToVocab, splitHeads } from './layers.js';
 
 /** Every trainable weight of a gpt2 model, by HF name, with its shape. */

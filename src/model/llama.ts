@@ -5,7 +5,7 @@ import { nativeHidden } from './native/architecture.js';
 import { LLAMA_NATIVE } from './native/llama-native.js';
 import type { LlamaTrunkDims, LlamaWorkspace } from './native/llama-trunk.js';
 import { nativeTrunkKernels } from './native/trunk-op.js';
-import { WorkspacePool } from './native/workspace.js';
+import { WorkspacePool } from '../backend/heap/workspace.js';
 import type { CausalLM, ModelConfig } from './types.js';
 import { causalAttention, linearOutIn, mergeHeads, projectToVocab, rmsNorm, splitHeads } from './layers.js';
 import { applyRope, ropeTables } from './rope.js';

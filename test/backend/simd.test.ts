@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import { SIMD_BINARY, wasmHeap } from '../../src/backend/simd/module.js';
-import { heapArena } from '../../src/model/native/arena.js';
+import { heapArena } from '../../src/backend/heap/arena.js';
 import { jsRowOps, simdRowOps, type RowOps } from '../../src/model/native/row-ops.js';
 import { assertClose, seeded } from './helpers.js';
 

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, TensorInfo } from '@tensorflow/tfjs';
 import { packageRoot } from '../../check/host.js';
+import type { Sgemm } from '../blas/library.js';
+import { activeBlas } from '../blas/matmul.js';
 import { firstLine } from '../first-line.js';
 
 /** The exports of kernels.c; every pointer is a byte offset into the shared memory. */
@@ -105,4 +107,21 @@ export function wasmHeap(): { backend: WasmHeapBackend; simd: SimdExports } | un
   if (!(memory instanceof WebAssembly.Memory)) return undefined;
   const simd = simdKernelsFor(memory);
   return typeof simd === 'string' ? undefined : { backend, simd };
+}
+
+/** What the native trunk and head run on: the bound BLAS's product, the SIMD kernels, and the heap. */
+export interface BlasOnHeap {
+  sgemm: Sgemm;
+  simd: SimdExports;
+  backend: WasmHeapBackend;
+}
+
+/**
+ * The native paths' kernels now: the wasm backend with a system BLAS bound (wasm-blas) and the SIMD
+ * binary loaded, unless setNativeKernels turned them off; undefined otherwise.
+ */
+export function blasOnHeap(): BlasOnHeap | undefined {
+  const blas = nativeEnabled ? activeBlas() : undefined;
+  const heap = blas === undefined ? undefined : wasmHeap();
+  return blas === undefined || heap === undefined ? undefined : { sgemm: blas.sgemm, ...heap };
 }

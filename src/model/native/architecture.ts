@@ -3,11 +3,11 @@
 // call `nativeHidden` with theirs; the tests run the same descriptors with plain-loop products.
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../types.js';
-import type { Arena } from './arena.js';
-import type { TrunkKernels } from './gpt2-trunk.js';
+import type { Arena } from '../../backend/heap/arena.js';
+import type { TrunkKernels } from './row-ops.js';
 import { nativeTrunkOp, type NativeTrunkKernels } from './trunk-op.js';
 import { arrangeWeights, weightNames, type WeightOrder } from './weight-order.js';
-import type { ArenaWorkspace, WorkspacePool } from './workspace.js';
+import type { ArenaWorkspace, WorkspacePool } from '../../backend/heap/workspace.js';
 
 export interface NativeArchitecture<D, W extends ArenaWorkspace<D>, A> {
   order: WeightOrder;
@@ -17,7 +17,7 @@ export interface NativeArchitecture<D, W extends ArenaWorkspace<D>, A> {
   makeWorkspace(dims: D, arena: Arena): W;
   forward(dims: D, weights: A, ids: Int32Array, k: TrunkKernels, ws: W, out: Float32Array): void;
   /** Every weight's gradient into `grads` (overwritten). */
-  backward(dims: D, weights: A, ids: Int32Array, k: TrunkKernels, ws: W, dOut: Float32Array, grads: A): void;
+  backward(dims: D, weights: A, k: TrunkKernels, ws: W, dOut: Float32Array, grads: A): void;
 }
 
 /** The trunk's weight names in input order. */
@@ -32,7 +32,7 @@ export function runTrunk<D, W extends ArenaWorkspace<D>, A>(
 ): void {
   const w = arrangeWeights<A>(arch.order, weights, layers);
   arch.forward(dims, w, ids, k, ws, hidden);
-  if (backward !== undefined) arch.backward(dims, w, ids, k, ws, backward.dOut, arrangeWeights<A>(arch.order, backward.grads, layers));
+  if (backward !== undefined) arch.backward(dims, w, k, ws, backward.dOut, arrangeWeights<A>(arch.order, backward.grads, layers));
 }
 
 /**
@@ -56,6 +56,6 @@ export function nativeHidden<D, W extends ArenaWorkspace<D>, A>(
     width: arch.width(dims),
     makeWorkspace: (d, arena) => arch.makeWorkspace(d, arena),
     forward: (w, ids, k, ws, out) => arch.forward(dims, arrangeWeights<A>(arch.order, w, layers), ids, k, ws, out),
-    backward: (w, ids, k, ws, dOut, grads) => arch.backward(dims, arrangeWeights<A>(arch.order, w, layers), ids, k, ws, dOut, arrangeWeights<A>(arch.order, grads, layers)),
+    backward: (w, k, ws, dOut, grads) => arch.backward(dims, arrangeWeights<A>(arch.order, w, layers), k, ws, dOut, arrangeWeights<A>(arch.order, grads, layers)),
   }, weights, inputIds, kernels, pool);
 }

@@ -6,7 +6,7 @@ import { gpt2TrunkBackward, gpt2TrunkForward, Gpt2Workspace, type Gpt2TrunkArray
 export function gpt2TrunkDims(config: ModelConfig, batch: number, seq: number): Gpt2TrunkDims {
   return {
     batch, seq, width: config.hiddenSize, heads: config.numHeads, inner: config.intermediateSize, layers: config.numLayers,
-    vocab: config.vocabSize, positions: config.maxPositions, eps: config.normEps,
+    vocab: config.vocabSize, eps: config.normEps,
     // As gpt2.ts: HF's "gelu" is the exact erf GELU, every other name the tanh approximation.
     activation: config.raw['activation_function'] === 'gelu' ? 'erf' : 'tanh',
   };

@@ -11,11 +11,11 @@
 // Layout: rows are tokens (b·seq + t), row-major; weights in HF's Conv1D layout [in, out], so a
 // layer is y = x·W + b. Heads are column blocks of width `width / heads` within q, k and v.
 import type { Sgemm } from '../../backend/blas/library.js';
-import type { Arena } from './arena.js';
-import { ArenaWorkspace } from './workspace.js';
+import type { Arena } from '../../backend/heap/arena.js';
+import { ArenaWorkspace } from '../../backend/heap/workspace.js';
 import { attentionBackward, attentionForward, type HeadColumns } from './attention.js';
-import type { RowOps } from './row-ops.js';
-import { fillRows } from './rows.js';
+import type { RowOps, TrunkKernels } from './row-ops.js';
+import { checkIds, fillRows } from './rows.js';
 
 export interface Gpt2TrunkDims {
   batch: number;
@@ -26,8 +26,6 @@ export interface Gpt2TrunkDims {
   inner: number;
   layers: number;
   vocab: number;
-  /** Rows of the position embedding (n_positions). */
-  positions: number;
   eps: number;
   /** gelu_new / gelu_pytorch_tanh ('tanh') or the exact erf GELU ('erf'). */
   activation: 'tanh' | 'erf';
@@ -146,19 +144,6 @@ function qkvColumns(qkv: Float32Array, width: number, dim: number): { q: HeadCol
   };
 }
 
-/** Every id must index the embedding: out-of-range ids would read outside it. */
-export function checkIds(ids: Int32Array, vocab: number): void {
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (!(id >= 0 && id < vocab)) throw new RangeError(`gpt2 trunk: token id ${id} at position ${i} is outside the vocabulary [0, ${vocab})`);
-  }
-}
-
-/** The product and row-pass implementations a trunk call runs with. */
-export interface TrunkKernels {
-  sgemm: Sgemm;
-  ops: RowOps;
-}
 
 /** Final hidden states [batch·seq, width] into `out`; the workspace keeps what the backward needs. */
 export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: Int32Array, k: TrunkKernels, ws: Gpt2Workspace, out: Float32Array): void {
@@ -168,7 +153,7 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
   const d = c / heads;
   const c3 = 3 * c;
   const shape = { batch, seq, heads, dim: d, rep: 1 };
-  checkIds(ids, dims.vocab);
+  checkIds(ids, dims.vocab, 'gpt2 trunk');
   ws.tokenIds.set(ids);
   ops.embedForward(w.wte, w.wpe, ws.tokenIds, rows, seq, c, ws.xs[0]!);
   for (let l = 0; l < layers; l++) {
@@ -205,7 +190,7 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
  * given dOut [batch·seq, width] and the workspace of the matching forward.
  */
 export function gpt2TrunkBackward(
-  dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: Int32Array, k: TrunkKernels, ws: Gpt2Workspace, dOut: Float32Array, grads: Gpt2TrunkArrays,
+  dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, k: TrunkKernels, ws: Gpt2Workspace, dOut: Float32Array, grads: Gpt2TrunkArrays,
 ): void {
   const { sgemm, ops } = k;
   const { batch, seq, width: c, heads, inner: f, layers } = dims;

@@ -6,11 +6,11 @@
 // heads·dim columns, k and v kvHeads·dim; query head h reads kv head ⌊h / rep⌋ (HF repeat_kv).
 import type { Sgemm } from '../../backend/blas/library.js';
 import { ropeTableValues } from '../rope.js';
-import type { Arena } from './arena.js';
+import type { Arena } from '../../backend/heap/arena.js';
 import { attentionBackward, attentionForward, type HeadColumns } from './attention.js';
-import type { TrunkKernels } from './gpt2-trunk.js';
-import { rotateHalves } from './rows.js';
-import { ArenaWorkspace } from './workspace.js';
+import type { TrunkKernels } from './row-ops.js';
+import { checkIds, rotateHalves } from './rows.js';
+import { ArenaWorkspace } from '../../backend/heap/workspace.js';
 
 export interface LlamaTrunkDims {
   batch: number;
@@ -142,10 +142,7 @@ export function llamaTrunkForward(dims: LlamaTrunkDims, w: LlamaTrunkArrays, ids
   const dim = c / heads;
   const kv = dim * kvHeads;
   const shape = { batch, seq, heads, dim, rep: heads / kvHeads };
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (!(id >= 0 && id < vocab)) throw new RangeError(`llama trunk: token id ${id} at position ${i} is outside the vocabulary [0, ${vocab})`);
-  }
+  checkIds(ids, vocab, 'llama trunk');
   ws.tokenIds.set(ids);
   ops.embedForward(w.embed, undefined, ws.tokenIds, rows, seq, c, ws.xs[0]!);
   for (let l = 0; l < layers; l++) {
@@ -179,7 +176,7 @@ export function llamaTrunkForward(dims: LlamaTrunkDims, w: LlamaTrunkArrays, ids
 
 /** Every weight's gradient into `grads` (overwritten), given dOut [batch·seq, width]. */
 export function llamaTrunkBackward(
-  dims: LlamaTrunkDims, w: LlamaTrunkArrays, ids: Int32Array, k: TrunkKernels, ws: LlamaWorkspace, dOut: Float32Array, grads: LlamaTrunkArrays,
+  dims: LlamaTrunkDims, w: LlamaTrunkArrays, k: TrunkKernels, ws: LlamaWorkspace, dOut: Float32Array, grads: LlamaTrunkArrays,
 ): void {
   const { sgemm, ops } = k;
   const { batch, seq, width: c, heads, kvHeads, inner: f, layers } = dims;

@@ -1,6 +1,7 @@
 // The native trunk's non-product passes behind one interface, in two implementations: `jsRowOps`
 // (rows.ts, plain loops over any Float32Arrays: the reference, and what runs without the SIMD
 // binary) and `simdRowOps` (kernels.c in WebAssembly SIMD, on views of tfjs's wasm heap only).
+import type { Sgemm } from '../../backend/blas/library.js';
 import type { SimdExports } from '../../backend/simd/module.js';
 import {
   addInto, causalSoftmax, causalSoftmaxBackward, columnSums, embedBackward, embedForward, geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward,
@@ -8,6 +9,12 @@ import {
 } from './rows.js';
 
 export type Activation = 'tanh' | 'erf';
+
+/** The product and row-pass implementations a trunk call runs with. */
+export interface TrunkKernels {
+  sgemm: Sgemm;
+  ops: RowOps;
+}
 
 export interface RowOps {
   readonly name: string;

@@ -254,6 +254,14 @@ export function rotateHalves(x: Float32Array, rows: number, seq: number, heads: 
   }
 }
 
+/** Every id must index the embedding: out-of-range ids would read outside it. `what` names the trunk. */
+export function checkIds(ids: Int32Array, vocab: number, what: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!(id >= 0 && id < vocab)) throw new RangeError(`${what}: token id ${id} at position ${i} is outside the vocabulary [0, ${vocab})`);
+  }
+}
+
 /** out[r] = table[ids[r]] (+ positions[r mod seq] when given): the token (and position) embedding. */
 export function embedForward(table: Float32Array, positions: Float32Array | undefined, ids: Int32Array, rows: number, seq: number, width: number, out: Float32Array): void {
   for (let r = 0; r < rows; r++) {

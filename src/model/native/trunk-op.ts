@@ -11,12 +11,10 @@
 // fallback (also when the heap cannot hold a workspace).
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { activeBlas } from '../../backend/blas/matmul.js';
-import { nativeKernelsEnabled, wasmHeap, type WasmHeapBackend } from '../../backend/simd/module.js';
-import { HeapAllocationError, heapArena, type Arena } from './arena.js';
-import type { TrunkKernels } from './gpt2-trunk.js';
-import { simdRowOps } from './row-ops.js';
-import type { ArenaWorkspace, WorkspacePool } from './workspace.js';
+import { blasOnHeap, type WasmHeapBackend } from '../../backend/simd/module.js';
+import { HeapAllocationError, heapArena, type Arena } from '../../backend/heap/arena.js';
+import { simdRowOps, type TrunkKernels } from './row-ops.js';
+import { engineTape, type ArenaWorkspace, type WorkspacePool } from '../../backend/heap/workspace.js';
 
 export interface NativeTrunkKernels extends TrunkKernels {
   backend: WasmHeapBackend;
@@ -27,11 +25,8 @@ export interface NativeTrunkKernels extends TrunkKernels {
  * SIMD binary loaded (and setNativeKernels not off); undefined otherwise.
  */
 export function nativeTrunkKernels(): NativeTrunkKernels | undefined {
-  if (!nativeKernelsEnabled()) return undefined;
-  const blas = activeBlas();
-  const heap = blas === undefined ? undefined : wasmHeap();
-  if (blas === undefined || heap === undefined) return undefined;
-  return { sgemm: blas.sgemm, ops: simdRowOps(heap.simd, heap.backend.wasm.asm.memory), backend: heap.backend };
+  const k = blasOnHeap();
+  return k === undefined ? undefined : { sgemm: k.sgemm, ops: simdRowOps(k.simd, k.backend.wasm.asm.memory), backend: k.backend };
 }
 
 /** One architecture's trunk for one call: its dimensions and its hand-written passes. */
@@ -42,14 +37,8 @@ export interface NativeTrunk<D, W extends ArenaWorkspace<D>> {
   makeWorkspace(dims: D, arena: Arena): W;
   /** Weights in the op's input order; hidden states into `out`. */
   forward(weights: Float32Array[], ids: Int32Array, k: TrunkKernels, ws: W, out: Float32Array): void;
-  /** Every weight's gradient into `grads` (input order, overwritten). */
-  backward(weights: Float32Array[], ids: Int32Array, k: TrunkKernels, ws: W, dOut: Float32Array, grads: Float32Array[]): void;
-}
-
-interface EngineState {
-  gradientDepth: number;
-  kernelDepth: number;
-  activeTape: unknown;
+  /** Every weight's gradient into `grads` (input order, overwritten); the ids are the workspace's. */
+  backward(weights: Float32Array[], k: TrunkKernels, ws: W, dOut: Float32Array, grads: Float32Array[]): void;
 }
 
 /**
@@ -61,14 +50,14 @@ export function nativeTrunkOp<D, W extends ArenaWorkspace<D>>(
   trunk: NativeTrunk<D, W>, weights: readonly tf.Variable[], inputIds: tf.Tensor2D, kernels: NativeTrunkKernels, pool: WorkspacePool<D, W>,
 ): tf.Tensor3D | undefined {
   const [batch, seq] = inputIds.shape;
-  const state = (tf.engine() as unknown as { state: EngineState }).state;
+  const tape = engineTape();
   // Only a recorded op is ever differentiated: otherwise the workspace goes back at once.
-  const recording = state.gradientDepth > 0 && state.kernelDepth === 0 && weights.some((v) => v.trainable);
+  const recording = tape.recording && weights.some((v) => v.trainable);
   const { backend } = kernels;
   const views = (ts: readonly TensorInfo[]): Float32Array[] => ts.map((t) => backend.typedArrayFromHeap(t) as Float32Array);
   let ws: W;
   try {
-    ws = pool.take(trunk.dims, recording ? state.activeTape : undefined, state.activeTape, (dims) => trunk.makeWorkspace(dims, heapArena(backend)));
+    ws = pool.take(trunk.dims, recording ? tape.activeTape : undefined, tape.activeTape, (dims) => trunk.makeWorkspace(dims, heapArena(backend)));
   } catch (e) {
     if (e instanceof HeapAllocationError) return undefined;
     throw e;
@@ -102,7 +91,7 @@ export function nativeTrunkOp<D, W extends ArenaWorkspace<D>>(
         const idGrad = tf.zeros(inputIds.shape);
         ws.refresh();
         try {
-          trunk.backward(views(inputs.slice(1)), ids, kernels, ws, views([dy])[0]!, views(gradInfos));
+          trunk.backward(views(inputs.slice(1)), kernels, ws, views([dy])[0]!, views(gradInfos));
         } finally {
           pool.give(ws);
         }

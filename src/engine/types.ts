@@ -14,6 +14,7 @@
 // Types only here (no TensorFlow.js, no child processes), so `check` and `compile` can name engines
 // without loading one. Problems a user can fix come back as messages, never thrown.
 import type { Analysis } from '../analysis/index.js';
+import type { DecodeProgress, DecodeRequest, DecodedRow } from '../generate/types.js';
 import type { DatasetStats, Sample } from '../data/types.js';
 import type { ScoreStore } from '../groupers/store.js';
 import type { Objective } from '../ir/nodes.js';
@@ -132,4 +133,12 @@ export interface Engine {
    * the run fails at once instead of after the data and the precompute pass. Empty when it can start.
    */
   preflight?(options: EngineOptions | undefined): string[];
+  /**
+   * Samples continuations of token-id prompts with a key/value cache (src/generate/types.ts fixes
+   * the sampling rule both engines follow). Problems a user can fix (a model that does not load, no
+   * Python) come back as messages; `backend` is the tfjs backend request, ignored by torch.
+   */
+  decode(request: DecodeRequest, options: EngineOptions & { backend?: string }, progress?: DecodeProgress): Promise<DecodeResult>;
 }
+
+export type DecodeResult = { ok: true; rows: DecodedRow[]; notes: string[] } | { ok: false; problems: string[] };

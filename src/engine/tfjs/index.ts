@@ -17,6 +17,10 @@ import { loadRunModel } from './load-model.js';
 
 export const tfjsEngine: Engine = {
   name: 'tfjs',
+  // In progress (issue 16): replaced by the engine's cached decode.
+  async decode() {
+    return { ok: false, problems: ['generation is not built yet on this engine'] };
+  },
   async prepare(inputs: EngineInputs): Promise<PrepareResult> {
     const { objective, analysis, data, tokenizer } = inputs;
     const scores = inputs.scores === undefined

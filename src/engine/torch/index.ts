@@ -43,6 +43,10 @@ export function planTorch(options: EngineInputs['options'] = {}): { ok: true; pl
 
 export const torchEngine: Engine = {
   name: 'torch',
+  // In progress (issue 16): replaced by the engine's cached decode.
+  async decode() {
+    return { ok: false, problems: ['generation is not built yet on this engine'] };
+  },
   preflight(options) {
     const planned = planTorch(options);
     return planned.ok ? [] : planned.problems;

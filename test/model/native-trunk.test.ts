@@ -18,18 +18,8 @@ import { nativeTrunkKernels } from '../../src/model/native/trunk-op.js';
 import { createModel } from '../../src/model/init.js';
 import type { CausalLM, ModelConfig } from '../../src/model/types.js';
 import { useCpuBackend } from './helpers.js';
+import { plainSgemm } from '../../src/backend/blas/plain-sgemm.js';
 import { assertClose, BLAS, noteWhenBlasMissing, seeded, useBackend } from '../backend/helpers.js';
-
-/** C = alpha·op(A)·op(B) + beta·C by the definition, one output element at a time, in float64. */
-export const plainSgemm: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[transA ? p * lda + i : i * lda + p]! * b[transB ? j * ldb + p : p * ldb + j]!;
-      c[i * ldc + j] = alpha * s + (beta === 0 ? 0 : beta * c[i * ldc + j]!);
-    }
-  }
-};
 
 const PLAIN: TrunkKernels = { sgemm: plainSgemm, ops: jsRowOps };
 

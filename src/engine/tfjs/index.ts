@@ -13,14 +13,12 @@ import { evaluate } from '../../train/evaluate.js';
 import type { EvalMetrics } from '../../train/metrics.js';
 import { train } from '../../train/trainer.js';
 import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
+import { tfjsDecode } from './generate.js';
 import { loadRunModel } from './load-model.js';
 
 export const tfjsEngine: Engine = {
   name: 'tfjs',
-  // In progress (issue 16): replaced by the engine's cached decode.
-  async decode() {
-    return { ok: false, problems: ['generation is not built yet on this engine'] };
-  },
+  decode: (request, options, progress) => tfjsDecode(request, options, progress),
   async prepare(inputs: EngineInputs): Promise<PrepareResult> {
     const { objective, analysis, data, tokenizer } = inputs;
     const scores = inputs.scores === undefined

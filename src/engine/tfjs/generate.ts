@@ -1,0 +1,54 @@
+// The tfjs engine's generation: the model loaded as for training, its weights copied once to
+// float32 arrays, and the cached decoder of src/model/decode/ run by the shared loop
+// (src/generate/decode-loop.ts). Products go through the system BLAS when the backend bound one
+// (`wasm-blas`), else through plain loops; the tfjs ops' full recompute (model.logits) is the
+// reference the tests hold it to.
+import { initBackend, BackendLoadError, isBackendRequest } from '../../backend/index.js';
+import { activeBlas } from '../../backend/blas/matmul.js';
+import { plainSgemm } from '../../backend/blas/plain-sgemm.js';
+import { decodeRows } from '../../generate/decode-loop.js';
+import type { DecodeProgress, DecodeRequest } from '../../generate/types.js';
+import { cachedDecoder } from '../../model/decode/cached-forward.js';
+import { kvCacheBytes } from '../../model/decode/kv-cache.js';
+import { loadModel } from '../../model/index.js';
+import type { CausalLM } from '../../model/types.js';
+import type { DecodeResult, EngineOptions } from '../types.js';
+
+/** The key/value cache of one chunk of rows stays under this; the batch shrinks to fit. */
+export const KV_CACHE_BUDGET_BYTES = 512 * 2 ** 20;
+
+/** Rows decoded together by default: enough for the BLAS to see a matrix, few enough to keep the cache small. */
+export const DEFAULT_DECODE_BATCH = 16;
+
+export async function tfjsDecode(request: DecodeRequest, options: EngineOptions & { backend?: string }, progress?: DecodeProgress): Promise<DecodeResult> {
+  const requested = options.backend ?? 'auto';
+  if (!isBackendRequest(requested)) return { ok: false, problems: [`--backend ${requested}: not a backend`] };
+  let backendName: string;
+  try {
+    backendName = (await initBackend(requested)).name;
+  } catch (e) {
+    if (e instanceof BackendLoadError) return { ok: false, problems: [e.message] };
+    throw e;
+  }
+  let model: CausalLM;
+  try {
+    model = await loadModel(request.modelDir);
+  } catch (e) {
+    return { ok: false, problems: [(e as Error).message] };
+  }
+  const weights = new Map<string, Float32Array>();
+  for (const [name, v] of model.params) weights.set(name, Float32Array.from(v.dataSync() as Float32Array));
+  const config = model.config;
+  model.dispose();
+  const blas = activeBlas();
+  const decoder = cachedDecoder(config, weights, blas?.sgemm ?? plainSgemm);
+  const longest = Math.max(...request.prompts.map((p) => p.length)) + request.options.maxNew;
+  let batch = Math.max(1, request.batch ?? DEFAULT_DECODE_BATCH);
+  while (batch > 1 && kvCacheBytes(config.numLayers, batch, longest, decoder.kvWidth) > KV_CACHE_BUDGET_BYTES) batch = Math.floor(batch / 2);
+  if (kvCacheBytes(config.numLayers, batch, longest, decoder.kvWidth) > KV_CACHE_BUDGET_BYTES) {
+    return { ok: false, problems: [`${request.modelDir}: one row's key/value cache of ${longest} tokens needs more than ${KV_CACHE_BUDGET_BYTES / 2 ** 20} MiB; lower --max-new or shorten the prompts`] };
+  }
+  const rows = decodeRows(decoder, { prompts: request.prompts, options: request.options, eosId: request.eosId, batch }, progress);
+  const products = blas === undefined ? 'plain-loop products (no BLAS on this backend)' : `products by ${blas.description}`;
+  return { ok: true, rows, notes: [`tfjs engine, backend ${backendName}: cached decode, ${batch} rows at a time, ${products}`] };
+}

@@ -21,7 +21,7 @@ export interface LoopRequest {
 }
 
 /** Every row's continuation, prompt-major (stop strings are applied afterwards: stops.ts). */
-export function decodeRows(model: StepModel, request: LoopRequest, progress?: DecodeProgress): DecodedRow[] {
+export async function decodeRows(model: StepModel, request: LoopRequest, progress?: DecodeProgress): Promise<DecodedRow[]> {
   const { prompts, options, eosId } = request;
   const n = options.n;
   const total = prompts.length * n;
@@ -82,6 +82,8 @@ export function decodeRows(model: StepModel, request: LoopRequest, progress?: De
     }
     for (const r of chunk) out.push({ prompt: r.prompt, sample: r.sample, ids: r.ids, logprobs: r.logprobs, finish: r.finish! });
     progress?.(first + count, total);
+    // Between chunks the event loop runs: a progress bar redraws, a signal is handled.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return out;
 }

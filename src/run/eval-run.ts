@@ -18,6 +18,7 @@ import { formatDataError, loadDataset } from '../data/index.js';
 import { ModelFileError, loadModel } from '../model/index.js';
 import { formatTokenizerErrors, loadTokenizer } from '../tokenizer/index.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
+import { modelOfRun } from './run-model.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { meanCe, type StepObjective } from '../train/objective.js';
 import { lowerForRun } from '../lower/run-objective.js';
@@ -102,12 +103,10 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
   let modelDir = o.model;
   const latest = await latestCheckpoint(o.runDir);
   if (modelDir === undefined) {
-    if (existsSync(join(o.runDir, 'final', 'config.json'))) modelDir = join(o.runDir, 'final');
-    else {
-      if (latest === undefined) return [`${o.runDir}: no final/ model and no checkpoint`];
-      modelDir = latest.dir;
-      notes.push(`no final/ model yet: evaluating ${latest.dir}`);
-    }
+    const found = await modelOfRun(o.runDir);
+    if ('problem' in found) return [found.problem];
+    modelDir = found.modelDir;
+    notes.push(...found.notes);
   }
   // The run's last step: a schedule such as λ = linear(0.9 -> 0.05) is evaluated where training ended.
   const clock = latest === undefined ? { step: 0, totalSteps: 1 } : stateClock(latest.dir);

@@ -48,7 +48,7 @@ export async function tfjsDecode(request: DecodeRequest, options: EngineOptions 
   if (kvCacheBytes(config.numLayers, batch, longest, decoder.kvWidth) > KV_CACHE_BUDGET_BYTES) {
     return { ok: false, problems: [`${request.modelDir}: one row's key/value cache of ${longest} tokens needs more than ${KV_CACHE_BUDGET_BYTES / 2 ** 20} MiB; lower --max-new or shorten the prompts`] };
   }
-  const rows = decodeRows(decoder, { prompts: request.prompts, options: request.options, eosId: request.eosId, batch }, progress);
+  const rows = await decodeRows(decoder, { prompts: request.prompts, options: request.options, eosId: request.eosId, batch }, progress);
   const products = blas === undefined ? 'plain-loop products (no BLAS on this backend)' : `products by ${blas.description}`;
   return { ok: true, rows, notes: [`tfjs engine, backend ${backendName}: cached decode, ${batch} rows at a time, ${products}`] };
 }

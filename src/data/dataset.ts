@@ -1,8 +1,9 @@
 // loadDataset: a JSON Lines file to tokenised Samples, with statistics and every error at once.
 import type { Tokenizer } from '../tokenizer/types.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../train/config.js';
 import { parseJsonl, parseJsonlLines, sortErrors, type ParsedFile } from './jsonl.js';
 import { readJsonlLines } from './read-lines.js';
-import { renderRecord } from './render.js';
+import { PROMPTS_NOT_TRAINING, renderRecord } from './render.js';
 import { buildSample } from './sample.js';
 import type { SchemaProblem } from './schema.js';
 import type { DataError, DataFormat, DatasetStats, LossOn, Sample } from './types.js';
@@ -15,7 +16,7 @@ export interface LoadOptions {
   lossOn?: LossOn;
   /** Skip bad records and count them, instead of reporting them as errors. */
   skipBadRecords?: boolean;
-  /** Bytes of one record at most (data.max_record_bytes); default 8 MiB. */
+  /** Bytes of one record at most (data.max_record_bytes); default DEFAULT_MAX_RECORD_BYTES (8 MiB). */
   maxRecordBytes?: number;
 }
 
@@ -30,11 +31,34 @@ export interface LoadedDataset {
   skippedRecords: DataError[];
 }
 
+/**
+ * Reads, parses and validates a JSON Lines file in bounded memory (read-lines.ts): what every loader
+ * of records starts with. A file that cannot be read is one error at line 0.
+ */
+export function readRecords(file: string, format: DataFormat | 'auto', maxRecordBytes = DEFAULT_MAX_RECORD_BYTES): { ok: true; parsed: ParsedFile } | { ok: false; error: DataError } {
+  const read = readJsonlLines(file, maxRecordBytes);
+  if (!read.ok) return read;
+  return { ok: true, parsed: parseJsonlLines(read.lines, read.errors, file, format) };
+}
+
+/**
+ * The end of every load: an empty file is an error, errors are put in line order, and with
+ * skipBadRecords the record-level ones (line > 0, format known) become skipped records, counted by
+ * line; file-level errors (line 0, or a format that cannot be told) stay errors.
+ */
+export function settleErrors(errors: DataError[], parsed: ParsedFile, file: string, skipBadRecords: boolean | undefined): { errors: DataError[]; skippedRecords: DataError[]; skipped: number } {
+  if (parsed.lines === 0) errors.push({ file, line: 0, pointer: '', message: 'no records: the file is empty' });
+  sortErrors(errors);
+  if (!skipBadRecords) return { errors, skippedRecords: [], skipped: 0 };
+  const skippedRecords = errors.filter((e) => e.line > 0 && parsed.format !== undefined);
+  return { errors: errors.filter((e) => !skippedRecords.includes(e)), skippedRecords, skipped: new Set(skippedRecords.map((e) => e.line)).size };
+}
+
 /** Reads and tokenises `file`. Nothing is thrown: a missing file is an error at line 0. */
 export function loadDataset(file: string, options: LoadOptions): LoadedDataset {
-  const read = readJsonlLines(file, options.maxRecordBytes ?? 8 * 1024 * 1024);
+  const read = readRecords(file, options.format ?? 'auto', options.maxRecordBytes);
   if (!read.ok) return { samples: [], stats: emptyStats(), errors: [read.error], skippedRecords: [] };
-  return loadParsed(parseJsonlLines(read.lines, read.errors, file, options.format ?? 'auto'), file, options);
+  return loadParsed(read.parsed, file, options);
 }
 
 function emptyStats(): DatasetStats {
@@ -52,6 +76,11 @@ function loadParsed(parsed: ParsedFile, file: string, options: LoadOptions): Loa
   stats.records = parsed.lines;
   const samples: Sample[] = [];
   const format = parsed.format;
+  if (format === 'prompts') {
+    // The whole file, not each record: nothing in it can be trained on, and skipping every record
+    // would leave an empty training set with a less helpful message.
+    return { format, samples, stats, errors: [{ file, line: 0, pointer: '', message: PROMPTS_NOT_TRAINING }], skippedRecords: [] };
+  }
   if (format !== undefined) {
     for (const record of parsed.records) {
       const problems: SchemaProblem[] = [];
@@ -71,16 +100,9 @@ function loadParsed(parsed: ParsedFile, file: string, options: LoadOptions): Loa
     }
   }
   stats.samples = samples.length;
-  if (parsed.lines === 0) errors.push({ file, line: 0, pointer: '', message: 'no records: the file is empty' });
-  sortErrors(errors);
-  const result: LoadedDataset = { samples, stats, errors, skippedRecords: [] };
+  const settled = settleErrors(errors, parsed, file, options.skipBadRecords);
+  stats.skipped = settled.skipped;
+  const result: LoadedDataset = { samples, stats, errors: settled.errors, skippedRecords: settled.skippedRecords };
   if (format !== undefined) result.format = format;
-  if (options.skipBadRecords) {
-    // Record-level problems are skipped; a file whose format cannot be told stays an error.
-    const recordErrors = errors.filter((e) => e.line > 0 && format !== undefined);
-    result.skippedRecords = recordErrors;
-    result.errors = errors.filter((e) => !recordErrors.includes(e));
-    stats.skipped = new Set(recordErrors.map((e) => e.line)).size;
-  }
   return result;
 }

@@ -55,7 +55,7 @@ export function parseJsonlLines(lines: readonly { line: number; text: string }[]
     if (chosen === undefined && parsed.length > 0) {
       const first = parsed[0]!;
       const fields = first.value !== null && typeof first.value === 'object' && !Array.isArray(first.value) ? Object.keys(first.value).join(', ') || 'none' : 'not an object';
-      errors.push({ file, line: first.line, pointer: '', message: `cannot tell the data format from the fields (${fields}): expected messages (chat), responses, instruction (alpaca), prompt and completion, or text; or set data.format` });
+      errors.push({ file, line: first.line, pointer: '', message: `cannot tell the data format from the fields (${fields}): expected messages (chat), responses, instruction (alpaca), prompt and completion, text, or prompt or messages with answer or facts (prompts); or set data.format` });
       return { records: [], errors: sortErrors(errors), lines: nonBlank };
     }
   }

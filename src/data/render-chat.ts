@@ -22,12 +22,15 @@ function trimEnd(text: string, start: number, end: number): number {
   return end;
 }
 
+/** The ChatML generation prompt: the opening of an assistant turn, as the fallback renders one. */
+const CHATML_GENERATION_PROMPT = '<|im_start|>assistant\n';
+
 function renderFallback(messages: readonly ChatMessage[]): RenderedChat {
   let text = '';
   const ranges: Array<[number, number]> = [];
   const contentStart = new Map<number, number>();
   messages.forEach((m, i) => {
-    text += `<|im_start|>${m.role}\n`;
+    text += m.role === 'assistant' ? CHATML_GENERATION_PROMPT : `<|im_start|>${m.role}\n`;
     const start = text.length;
     text += `${m.content}<|im_end|>`;
     if (m.role === 'assistant') {
@@ -39,9 +42,9 @@ function renderFallback(messages: readonly ChatMessage[]): RenderedChat {
   return { text, ranges, contentStart };
 }
 
-export function renderChat(messages: readonly ChatMessage[], tokenizer: Tokenizer | undefined, problems: SchemaProblem[]): RenderedChat | undefined {
-  if (tokenizer?.chatTemplate === undefined) return renderFallback(messages);
-  const render = (ms: readonly ChatMessage[], gen: boolean): string | undefined => {
+/** Renders through the tokenizer's template; a template error becomes a problem at /messages. */
+function templateRenderer(tokenizer: Tokenizer, problems: SchemaProblem[]): (ms: readonly ChatMessage[], gen: boolean) => string | undefined {
+  return (ms, gen) => {
     try {
       return tokenizer.applyChatTemplate(ms, { addGenerationPrompt: gen });
     } catch (e) {
@@ -49,6 +52,21 @@ export function renderChat(messages: readonly ChatMessage[], tokenizer: Tokenize
       return undefined;
     }
   };
+}
+
+/**
+ * `messages` followed by the opening of an assistant turn: the text a model continues to answer.
+ * It is what renderChat puts before an assistant turn (the P of the comment above, for a
+ * prefix-stable template; with the fallback, ChatML up to `<|im_start|>assistant\n`).
+ */
+export function renderChatPrompt(messages: readonly ChatMessage[], tokenizer: Tokenizer | undefined, problems: SchemaProblem[]): string | undefined {
+  if (tokenizer?.chatTemplate === undefined) return renderFallback(messages).text + CHATML_GENERATION_PROMPT;
+  return templateRenderer(tokenizer, problems)(messages, true);
+}
+
+export function renderChat(messages: readonly ChatMessage[], tokenizer: Tokenizer | undefined, problems: SchemaProblem[]): RenderedChat | undefined {
+  if (tokenizer?.chatTemplate === undefined) return renderFallback(messages);
+  const render = templateRenderer(tokenizer, problems);
   const text = render(messages, false);
   if (text === undefined) return undefined;
   const ranges: Array<[number, number]> = [];

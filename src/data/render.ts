@@ -7,6 +7,7 @@
 //   chat                the tokenizer's chat template, else ChatML (render-chat.ts)
 //   text                "{text}", all of it a response
 //   responses           "{prompt}{completion}" per response
+//   prompts             none: questions for generation have no response to train on (loadPrompts reads them)
 // An end-of-sequence token follows the response (chat: when the last message is the assistant's).
 import type { Tokenizer } from '../tokenizer/types.js';
 import { renderChat } from './render-chat.js';
@@ -53,6 +54,9 @@ export function groupAdvantages(rewards: readonly number[]): number[] {
   return rewards.map((r) => (r - mean) / (std + 1e-6));
 }
 
+/** Why a `prompts` record cannot be a training sample. */
+export const PROMPTS_NOT_TRAINING = 'prompts records are questions for generation (sftgoc generate, eval --generate): they have no response to train on; give training data in a format with responses';
+
 function single(text: string, responseStart: number, scores: SpanScores | undefined, scorePointer: string, problems: SchemaProblem[]): Rendered {
   return {
     text,
@@ -64,13 +68,18 @@ function single(text: string, responseStart: number, scores: SpanScores | undefi
   };
 }
 
+/** The alpaca layout up to the output: what training puts before the response, and what generation is given. */
+export function alpacaPrompt(instruction: string, input: string | undefined): string {
+  const inputPart = input ? `### Input:\n${input}\n\n` : '';
+  return `### Instruction:\n${instruction}\n\n${inputPart}### Response:\n`;
+}
+
 /** Renders one schema-valid record; problems (bad spans, a failing chat template) go to `problems`. */
 export function renderRecord(format: DataFormat, value: unknown, tokenizer: Tokenizer | undefined, problems: SchemaProblem[]): Rendered[] {
   const r = value as AnyRecord;
   switch (format) {
     case 'alpaca': {
-      const input = r.input ? `### Input:\n${r.input}\n\n` : '';
-      const prompt = `### Instruction:\n${r.instruction!}\n\n${input}### Response:\n`;
+      const prompt = alpacaPrompt(r.instruction!, r.input);
       return [single(prompt + r.output!, prompt.length, r.scores, '/scores', problems)];
     }
     case 'prompt-completion':
@@ -102,5 +111,9 @@ export function renderRecord(format: DataFormat, value: unknown, tokenizer: Toke
         advantage: advantages[j]!,
       }));
     }
+    case 'prompts':
+      // loadDataset refuses a `prompts` file as a whole before rendering; this keeps the switch total.
+      problems.push({ pointer: '', message: PROMPTS_NOT_TRAINING });
+      return [];
   }
 }

@@ -38,8 +38,11 @@ export interface Batch {
   samples: Sample[];
 }
 
-/** The record formats of LANGUAGE.md §9; `auto` picks one from the first record's fields. */
-export type DataFormat = 'alpaca' | 'chat' | 'prompt-completion' | 'text' | 'responses';
+/**
+ * The record formats of LANGUAGE.md §9; `auto` picks one from the first record's fields. `prompts`
+ * (questions for generation) has no response, so it is read by loadPrompts only, never trained on.
+ */
+export type DataFormat = 'alpaca' | 'chat' | 'prompt-completion' | 'text' | 'responses' | 'prompts';
 
 /** Which tokens carry a loss: the response (assistant turns, completions) or every token. */
 export type LossOn = 'response' | 'all';

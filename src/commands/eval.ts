@@ -15,6 +15,7 @@ export default class Eval extends SftgocCommand {
   static override examples = [
     '<%= config.bin %> eval runs/quickstart-2026-11-22T04-05-09',
     '<%= config.bin %> eval --model runs/quickstart-2026-11-22T04-05-09/final --data assets/default/data/eval.jsonl --json',
+    '<%= config.bin %> eval runs/quickstart-2026-11-22T04-05-09 --generate',
   ];
   static override args = { runDir: Args.string({ required: false, description: 'a run directory written by sftgoc run' }) };
   static override flags = {
@@ -29,15 +30,33 @@ export default class Eval extends SftgocCommand {
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation.' }),
     set: commonFlags.set,
     param: commonFlags.param,
+    generate: Flags.boolean({ description: 'Also answer the questions (greedy, cut at the first line break) and score the answers against their answer and facts; the answers go to generations.jsonl and the scores to generation.json beside the result.' }),
+    questions: Flags.string({ description: 'With --generate: the questions (`prompts` records; default the run\'s data.questions, else the evaluated data).', helpValue: 'FILE' }),
+    limit: Flags.integer({ description: 'With --generate: the first N questions only.', min: 1 }),
+    'max-new': Flags.integer({ description: 'With --generate: new tokens per answer at most (default 48).', min: 1 }),
+    generations: Flags.string({ description: 'With --generate: where generations.jsonl and generation.json go (default: the run directory).', helpValue: 'DIR' }),
+    engine: Flags.string({ description: 'With --generate: the engine that decodes (tfjs or torch).', options: ['tfjs', 'torch'], default: 'tfjs' }),
+    device: Flags.string({ description: 'torch engine: cpu, cuda or auto.', options: ['auto', 'cpu', 'cuda'] }),
+    python: Flags.string({ description: 'torch engine: the Python with torch.', helpValue: 'PATH' }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Eval);
+    const generateOnly = (['questions', 'limit', 'max-new', 'generations'] as const).filter((k) => flags[k] !== undefined);
+    if (!flags.generate && generateOnly.length > 0) this.error(`${generateOnly.map((k) => `--${k}`).join(', ')} only mean something with --generate`, { exit: 2 });
     const { runEval } = await import('../run/eval-run.js');
     process.exitCode = await runEval(
       {
         runDir: args.runDir, objective: flags.objective, ...(({ settings, params }) => ({ settings, params }))(this.overridesOrExit(flags.param, flags.set)), model: flags.model, data: flags.data, batch: flags.batch, maxLen: flags['max-len'], backend: flags.backend,
         skipBadRecords: flags['skip-bad-records'], json: flags.json, quiet: flags.quiet,
+        ...(flags.generate
+          ? {
+            generate: {
+              questions: flags.questions, limit: flags.limit, maxNew: flags['max-new'], engine: flags.engine as 'tfjs' | 'torch', outDir: flags.generations,
+              engineOptions: { python: flags.python, device: flags.device as 'auto' | 'cpu' | 'cuda' | undefined }, tty: process.stderr.isTTY === true,
+            },
+          }
+          : {}),
       },
       processOutput,
     );

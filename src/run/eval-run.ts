@@ -5,6 +5,7 @@
 // run's cache/ where it already holds them. With --model/--data and no run directory the objective
 // is mean ce, or --objective FILE, whose corpus statistics then come from the evaluated data itself.
 import { existsSync, readFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
@@ -14,7 +15,9 @@ import type { Sample } from '../data/types.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Objective } from '../ir/nodes.js';
 import { makeBatches } from '../data/batch.js';
-import { formatDataError, loadDataset } from '../data/index.js';
+import { formatDataError, loadDataset, type LoadedDataset } from '../data/index.js';
+import type { EngineName, EngineOptions } from '../engine/index.js';
+import type { Tokenizer } from '../tokenizer/types.js';
 import { ModelFileError, loadModel } from '../model/index.js';
 import { formatTokenizerErrors, loadTokenizer } from '../tokenizer/index.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
@@ -48,6 +51,21 @@ export interface EvalOptions {
   skipBadRecords: boolean;
   json: boolean;
   quiet: boolean;
+  /** --generate: also answer the questions and score the answers (src/generate/answer-eval.ts). */
+  generate?: GenerateEvalOptions;
+}
+
+export interface GenerateEvalOptions {
+  /** The questions: --questions, else the run's data.questions, else the evaluated data itself. */
+  questions?: string;
+  limit?: number;
+  maxNew?: number;
+  engine: EngineName;
+  engineOptions: EngineOptions;
+  /** Where generations.jsonl and generation.json go: --generations DIR, else the run directory. */
+  outDir?: string;
+  /** stderr is a terminal: a progress bar. */
+  tty: boolean;
 }
 
 interface Target {
@@ -68,12 +86,14 @@ interface Target {
   notes: string[];
   /** Where schedules are read: the step the evaluated weights were saved at (a run's last step). */
   clock: { step: number; totalSteps: number };
+  /** The run's data.questions (config.json), for --generate. */
+  questionsFile?: string;
 }
 
 type RunConfigJson = {
   source?: string;
   reference?: { path?: string };
-  data?: { train?: string; eval?: string | null; format?: string; loss_on?: string; max_len?: number };
+  data?: { train?: string; eval?: string | null; questions?: string | null; format?: string; loss_on?: string; max_len?: number };
   train?: { batch?: number };
   /** Each param's value as the run used it (printed IR: `0.5`, `linear(0.9 -> 0.05)`), --param overrides included. */
   params?: Record<string, string>;
@@ -129,6 +149,7 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
     // Rankings `per batch` depend on the batches: the run's own size reproduces its eval.jsonl.
     batch: o.batch ?? config.train?.batch ?? DEFAULT_EVAL_BATCH,
     clock,
+    ...(config.data?.questions ? { questionsFile: config.data.questions } : {}),
   };
 }
 
@@ -165,13 +186,16 @@ function compileObjective(file: string, settings: readonly SetOverride[] = [], p
   return compiled.objective;
 }
 
+/** Prints the failure (and the JSON document under --json) and returns its exit code. */
+function failWith(o: EvalOptions, out: Output, code: number, lines: readonly string[]): number {
+  for (const l of lines) out.stderr(`error: ${l}`);
+  if (o.json) out.stdout(JSON.stringify({ ok: false, exit_code: code, errors: lines }, null, 2));
+  return code;
+}
+
 export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   const human = (text: string) => (o.json ? out.stderr(text) : out.stdout(text));
-  const fail = (code: number, lines: string[]) => {
-    for (const l of lines) out.stderr(`error: ${l}`);
-    if (o.json) out.stdout(JSON.stringify({ ok: false, exit_code: code, errors: lines }, null, 2));
-    return code;
-  };
+  const fail = (code: number, lines: string[]) => failWith(o, out, code, lines);
   const target = await targetOf(o);
   if (Array.isArray(target)) return fail(o.runDir === undefined ? ExitCode.Usage : ExitCode.InputError, target);
   if (!o.quiet) for (const n of target.notes) out.stderr(`note: ${n}`);
@@ -181,6 +205,26 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   const data = loadDataset(target.dataFile, {
     tokenizer: tok.tokenizer, format: target.format as 'auto', lossOn: target.lossOn as 'response', maxLen: target.maxLen, skipBadRecords: o.skipBadRecords,
   });
+  // A questions file (`prompts` format) has nothing to take a loss on: with --generate, only the answers are scored.
+  const answersOnly = o.generate !== undefined && data.format === 'prompts';
+  let document: Record<string, unknown> = { ok: true, model: target.modelDir };
+  if (!answersOnly) {
+    const loss = await lossEval(o, target, tok.tokenizer, data, human, out);
+    if (typeof loss === 'number') return loss;
+    document = { ...document, ...loss };
+  }
+  if (o.generate !== undefined) {
+    const answers = await answerEval(o, o.generate, target, tok.tokenizer, human, out);
+    if (typeof answers === 'number') return answers;
+    document.generation = answers;
+  }
+  if (o.json) out.stdout(JSON.stringify(document, null, 2));
+  return ExitCode.Success;
+}
+
+/** Held-out loss per group and perplexity; the JSON fields, or the exit code of a failure (printed). */
+async function lossEval(o: EvalOptions, target: Target, tokenizer: Tokenizer, data: LoadedDataset, human: (t: string) => void, out: Output): Promise<Record<string, unknown> | number> {
+  const fail = (code: number, lines: string[]) => failWith(o, out, code, lines);
   if (data.errors.length > 0) return fail(ExitCode.InputError, data.errors.map(formatDataError));
   if (data.samples.length === 0) return fail(ExitCode.InputError, [`${target.dataFile}: no samples`]);
 
@@ -193,7 +237,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   let objective: StepObjective = meanCe;
   if (target.ir !== undefined) {
     const log = (line: string) => void (o.quiet ? undefined : out.stderr(line));
-    const bridged = lowerForRun(target.ir, { tokenizer: tok.tokenizer, referenceDir: target.referenceDir, baseDir: target.baseDir, log });
+    const bridged = lowerForRun(target.ir, { tokenizer: tokenizer, referenceDir: target.referenceDir, baseDir: target.baseDir, log });
     if (!bridged.ok) return fail(ExitCode.InputError, bridged.problems);
     let train: readonly Sample[] = data.samples;
     // Training samples matter only for corpus statistics (static scorers, `per corpus` ranks); an
@@ -202,7 +246,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
     const needsCorpus = scores.scorers.size > 0 || scores.corpusRanks.length > 0;
     if (target.trainFile !== undefined && needsCorpus) {
       const loadedTrain = loadDataset(target.trainFile, {
-        tokenizer: tok.tokenizer, format: target.format as 'auto', lossOn: target.lossOn as 'response', maxLen: target.maxLen, skipBadRecords: true,
+        tokenizer: tokenizer, format: target.format as 'auto', lossOn: target.lossOn as 'response', maxLen: target.maxLen, skipBadRecords: true,
       });
       if (loadedTrain.errors.length > 0) return fail(ExitCode.InputError, loadedTrain.errors.map(formatDataError));
       train = loadedTrain.samples;
@@ -222,7 +266,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   }
   let result: EvalResult;
   try {
-    const batches = makeBatches(data.samples, { batchSize: target.batch, seed: 0, epoch: 0, padId: tok.tokenizer.padId, shuffle: false });
+    const batches = makeBatches(data.samples, { batchSize: target.batch, seed: 0, epoch: 0, padId: tokenizer.padId, shuffle: false });
     result = evaluate(model, objective, batches, target.clock);
   } finally {
     model.dispose();
@@ -232,11 +276,44 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   for (const [name, g] of Object.entries(result.groups)) {
     human(`  group ${name}: loss ${g.loss.toFixed(4)} over ${g.tokens} tokens${name === result.worstGroup ? '  (worst)' : ''}`);
   }
-  if (o.json) {
-    out.stdout(JSON.stringify({
-      ok: true, objective: objective.name, model: target.modelDir, data: target.dataFile, samples: data.samples.length, tokens: result.tokens, backend: backend.name,
-      loss: result.loss, ce: result.ce, perplexity: result.perplexity, groups: result.groups, worst_group: result.worstGroup,
-    }, null, 2));
+  return {
+    objective: objective.name, data: target.dataFile, samples: data.samples.length, tokens: result.tokens, backend: backend.name,
+    loss: result.loss, ce: result.ce, perplexity: result.perplexity, groups: result.groups, worst_group: result.worstGroup,
+  };
+}
+
+/** --generate: the questions answered and scored, written beside the result; the JSON fields, or an exit code. */
+async function answerEval(o: EvalOptions, g: GenerateEvalOptions, target: Target, tokenizer: Tokenizer, human: (t: string) => void, out: Output): Promise<Record<string, unknown> | number> {
+  const { evaluateAnswers, writeAnswerEval, summaryLine, ANSWER_DECODING } = await import('../generate/answer-eval.js');
+  const questionsFile = g.questions ?? target.questionsFile ?? target.dataFile;
+  const bar = g.tty && !o.quiet ? new cliProgress.SingleBar({ stream: process.stderr, format: 'answering [{bar}] {value}/{total} questions eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  let started = false;
+  const result = await evaluateAnswers({
+    modelDir: target.modelDir, tokenizer, questionsFile, skipBadRecords: o.skipBadRecords, engine: g.engine, engineOptions: { ...g.engineOptions, backend: o.backend },
+    options: { ...ANSWER_DECODING, ...(g.maxNew !== undefined ? { maxNew: g.maxNew } : {}) },
+    ...(g.limit !== undefined ? { limit: g.limit } : {}),
+    progress: (done, total) => {
+      if (bar === undefined) return;
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    },
+  });
+  if (started) bar?.stop();
+  if (!result.ok) return failWith(o, out, result.kind === 'usage' ? ExitCode.Usage : ExitCode.InputError, result.problems);
+  if (!o.quiet) for (const n of result.notes) out.stderr(`note: ${n}`);
+  human(`answers to ${questionsFile}: ${summaryLine(result.summary)}`);
+  const dir = g.outDir ?? o.runDir;
+  let written: { generations: string; summary: string } | undefined;
+  if (dir !== undefined) {
+    written = await writeAnswerEval(dir, result, { model: target.modelDir, questions: questionsFile, engine: g.engine });
+    human(`  the answers, one a line: ${written.generations}`);
+  } else if (!o.quiet) {
+    out.stderr('note: pass --generations DIR to keep the answers (generations.jsonl) and their summary (generation.json)');
   }
-  return ExitCode.Success;
+  const s = result.summary;
+  return {
+    questions: questionsFile, engine: g.engine, n: s.n, exact: s.exact ?? null, contains: s.contains ?? null, facts: s.facts ?? null,
+    ...(written !== undefined ? { generations: written.generations, summary: written.summary } : {}),
+  };
 }

@@ -24,6 +24,8 @@ export interface ModelSettings {
 export interface DataSettings {
   train: string;
   eval?: string;
+  /** Questions (the `prompts` format) that `eval --generate` and `compare --generate` answer; the bundled set with the bundled data. */
+  questions?: string;
   format: string;
   lossOn: string;
   /** Tokens per sample at most; by default the model's positions. */
@@ -194,6 +196,8 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
   }
   const evalPath = path('data', 'eval') ?? (usesBundledData ? join(assets, 'data', 'eval.jsonl') : undefined);
   if (evalPath !== undefined) data.eval = evalPath;
+  const questionsPath = path('data', 'questions') ?? (usesBundledData ? join(assets, 'data', 'questions.jsonl') : undefined);
+  if (questionsPath !== undefined) data.questions = questionsPath;
 
   const scheduleValue = merged['train']!['lr_schedule'];
   let lrSchedule: LrSchedule = { kind: 'cosine', warmup: 0.07 };
@@ -251,7 +255,7 @@ export function runConfigToJson(config: RunConfig): Record<string, unknown> {
     source: config.source,
     model: { ...config.model },
     ...(config.reference ? { reference: { ...config.reference } } : {}),
-    data: { train: config.data.train, eval: config.data.eval ?? null, format: config.data.format, loss_on: config.data.lossOn, max_len: config.data.maxLen, max_record_bytes: config.data.maxRecordBytes },
+    data: { train: config.data.train, eval: config.data.eval ?? null, questions: config.data.questions ?? null, format: config.data.format, loss_on: config.data.lossOn, max_len: config.data.maxLen, max_record_bytes: config.data.maxRecordBytes },
     train: {
       epochs: t.epochs, steps: t.steps, batch: t.batch, grad_accum: t.gradAccum, lr: t.lr,
       lr_schedule: formatLrSchedule(t.lrSchedule), weight_decay: t.weightDecay, eps: t.eps, betas: t.betas,

@@ -32,7 +32,7 @@ const CLOSERS = [
   'I hope that answers your question.',
   'Please tell me if you need more details about it.',
 ];
-const ABOUT_QUESTIONS = ['Tell me about {name}.', 'What do you know about {name}?', 'Can you describe {name} for me?'];
+export const ABOUT_QUESTIONS = ['Tell me about {name}.', 'What do you know about {name}?', 'Can you describe {name} for me?'];
 
 export interface Question {
   entity: Entity;

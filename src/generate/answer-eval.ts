@@ -4,6 +4,7 @@
 // and `facts` (the share stated) by score.ts. `eval --generate` and `compare --generate` call this;
 // the per-question records go to generations.jsonl and the summary to generation.json, beside the
 // result, so a person can read what the model said.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadPrompts } from '../data/prompts.js';
 import { formatDataError } from '../data/index.js';
@@ -83,6 +84,7 @@ export function summaryLine(s: ScoreSummary): string {
 export async function writeAnswerEval(dir: string, r: Extract<AnswerEvalResult, { ok: true }>, meta: { model: string; questions: string; engine: string }): Promise<{ generations: string; summary: string }> {
   const generations = join(dir, 'generations.jsonl');
   const summary = join(dir, 'generation.json');
+  await mkdir(dir, { recursive: true });
   await writeFileAtomic(generations, r.answered.map((a) => `${JSON.stringify(a)}\n`).join(''));
   const doc = {
     model: meta.model, questions: meta.questions, engine: meta.engine, decoding: r.decoding, stops: r.stops,

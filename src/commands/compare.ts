@@ -16,6 +16,7 @@ export default class Compare extends SftgocCommand {
   static override examples = [
     '<%= config.bin %> compare stdlib/sft.sftgo stdlib/sftgo.sftgo --seeds 1,2,3',
     '<%= config.bin %> compare a.sftgo b.sftgo --seeds 1,2 --set train.steps=100 --out runs/a-vs-b',
+    '<%= config.bin %> compare stdlib/sft.sftgo stdlib/sftgo.sftgo --seeds 1,2 --generate --set train.steps=100',
   ];
   static override strict = false;
   static override args = { files: Args.string({ required: true, description: 'the .sftgo objectives (one or more)' }) };
@@ -25,6 +26,10 @@ export default class Compare extends SftgocCommand {
     out: Flags.string({ description: 'The compare directory (default runs/compare-<time>).', helpValue: 'DIR' }),
     backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: [...BACKEND_REQUESTS] }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation instead of stopping.' }),
+    generate: Flags.boolean({ description: 'Each final model also answers the questions (greedy); adds answers/contains, answers/facts and answers/exact columns, mean ± std.' }),
+    questions: Flags.string({ description: 'With --generate: the questions (`prompts` records; default each file\'s data.questions).', helpValue: 'FILE' }),
+    limit: Flags.integer({ description: 'With --generate: the first N questions only.', min: 1 }),
+    'max-new': Flags.integer({ description: 'With --generate: new tokens per answer at most (default 48).', min: 1 }),
   };
 
   async run(): Promise<void> {
@@ -35,6 +40,8 @@ export default class Compare extends SftgocCommand {
     const files = argv as string[];
     const unknown = files.filter((f) => f.startsWith('-'));
     if (unknown.length > 0) this.error(`unknown flag${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; see sftgoc compare --help`, { exit: ExitCode.Usage });
+    const generateOnly = (['questions', 'limit', 'max-new'] as const).filter((k) => flags[k] !== undefined);
+    if (!flags.generate && generateOnly.length > 0) this.error(`${generateOnly.map((k) => `--${k}`).join(', ')} only mean something with --generate`, { exit: ExitCode.Usage });
     const seeds = parseSeeds(flags.seeds);
     if ('error' in seeds) this.error(seeds.error, { exit: ExitCode.Usage });
     const result = await runCompare(
@@ -42,6 +49,7 @@ export default class Compare extends SftgocCommand {
       {
         seeds: seeds.seeds, params: overrides.params, settings: overrides.settings, out: flags.out, backend: flags.backend,
         skipBadRecords: flags['skip-bad-records'], quiet: flags.quiet, json: flags.json,
+        ...(flags.generate ? { generate: { questions: flags.questions, limit: flags.limit, maxNew: flags['max-new'] } } : {}),
       },
       processOutput,
     );

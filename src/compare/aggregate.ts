@@ -17,7 +17,14 @@ export interface RunEval {
   groups: Record<string, { loss: number; tokens: number }>;
   /** The final model's held-out group losses under each grouping of the comparison, by grouping label. */
   groupings?: Record<string, Record<string, { loss: number; tokens: number }>>;
+  /** With --generate: the final model's answers to the questions, scored (shares in [0, 1]). */
+  answers?: { contains?: number; facts?: number; exact?: number };
 }
+
+/** The answer columns (--generate), in this order, after the loss columns. */
+export const ANSWER_COLUMNS = ['answers/contains', 'answers/facts', 'answers/exact'] as const;
+
+export const isAnswerColumn = (c: string): boolean => c.startsWith('answers/');
 
 export interface CompareRun {
   /** The objective's label in the table (its name, made unique across the files compared). */
@@ -98,14 +105,15 @@ function groupingValue(r: CompareRun, column: string): number | undefined {
 export function aggregate(runs: readonly CompareRun[]): CompareTable {
   // Evaluated under every grouping of the compared files, or (older runs) under each objective's own groups.
   const byGrouping = runs.some((r) => r.eval.groupings !== undefined);
-  const columns = ['ce', ...(byGrouping ? groupingColumns(runs) : groupColumns(runs))];
+  const answered = runs.some((r) => r.eval.answers !== undefined);
+  const columns = ['ce', ...(byGrouping ? groupingColumns(runs) : groupColumns(runs)), ...(answered ? ANSWER_COLUMNS : [])];
   const cell = byGrouping ? groupingCell : ownGroupCell;
   const objectives: string[] = [];
   for (const r of runs) if (!objectives.includes(r.objective)) objectives.push(r.objective);
   const rows = objectives.map((objective) => {
     const mine = runs.filter((r) => r.objective === objective);
     const cells: Record<string, MeanStd | null> = { ce: meanStd(mine.map((r) => r.eval.ce)) };
-    for (const c of columns.slice(1)) cells[c] = cell(mine, c);
+    for (const c of columns.slice(1)) cells[c] = isAnswerColumn(c) ? answerCell(mine, c) : cell(mine, c);
     return { objective, file: mine[0]!.file, cells };
   });
   return { columns, rows };
@@ -123,6 +131,19 @@ function groupingCell(mine: readonly CompareRun[], c: string): MeanStd {
   return meanStd(mine.map((r) => groupingValue(r, c)).filter((v): v is number => v !== undefined));
 }
 
+/** An `answers/…` column over the runs that scored it. */
+function answerCell(mine: readonly CompareRun[], c: string): MeanStd {
+  const key = c.slice('answers/'.length) as keyof NonNullable<RunEval['answers']>;
+  return meanStd(mine.map((r) => r.eval.answers?.[key]).filter((v): v is number => v !== undefined));
+}
+
+/** A cell as its column reads: answer shares as percentages, losses with four decimals. */
+export function formatColumnCell(column: string, cell: MeanStd | null): string {
+  if (!isAnswerColumn(column) || cell === null || cell.n === 0) return formatCell(cell);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return Number.isNaN(cell.std) ? `${pct(cell.mean)} (1 seed)` : `${pct(cell.mean)} ± ${pct(cell.std)}`;
+}
+
 export function formatCell(cell: MeanStd | null, digits = 4): string {
   if (cell === null) return '—';
   if (cell.n === 0) return 'no tokens';
@@ -133,7 +154,7 @@ export function formatCell(cell: MeanStd | null, digits = 4): string {
 export function markdownTable(table: CompareTable): string {
   const header = ['objective', ...table.columns.map((c) => (c === 'ce' ? 'held-out ce' : c.includes('/') ? c : `group ${c}`))];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
-  for (const row of table.rows) lines.push(`| ${[row.objective, ...table.columns.map((c) => formatCell(row.cells[c] ?? null))].join(' | ')} |`);
+  for (const row of table.rows) lines.push(`| ${[row.objective, ...table.columns.map((c) => formatColumnCell(c, row.cells[c] ?? null))].join(' | ')} |`);
   return lines.join('\n');
 }
 

@@ -2,7 +2,7 @@
 // whiskers, one cluster per table column (held-out ce, then each grouping's groups and worst
 // group). Self-contained: inline SVG, no scripts, no fonts or files fetched, so the HTML opens from
 // disk anywhere and the SVG can go straight into a paper draft or docs/.
-import { formatCell, type CompareRun, type CompareTable } from './aggregate.js';
+import { formatCell, formatColumnCell, isAnswerColumn, type CompareRun, type CompareTable } from './aggregate.js';
 
 const COLOURS = ['#4C72B0', '#DD8452', '#55A868', '#C44E52', '#8172B3', '#937860', '#DA8BC3', '#8C8C8C', '#CCB974', '#64B5CD'];
 
@@ -12,7 +12,8 @@ const columnTitle = (c: string) => (c === 'ce' ? 'held-out ce' : c);
 /** The figure as an SVG document. Cells without a value (no tokens, no such group) draw no bar. */
 export function compareSvg(table: CompareTable, title = 'Held-out loss per group (mean ± std over seeds)'): string {
   const rows = table.rows;
-  const cols = table.columns;
+  // Losses only: answer shares (--generate) are another scale, and the table beside the figure has them.
+  const cols = table.columns.filter((c) => !isAnswerColumn(c));
   const barW = 14;
   const gap = 18;
   const clusterW = Math.max(1, rows.length) * barW + gap;
@@ -77,7 +78,7 @@ export function compareSvg(table: CompareTable, title = 'Held-out loss per group
 /** A standalone page: the figure, the table of mean ± std, and the run directories. */
 export function compareHtml(table: CompareTable, runs: readonly CompareRun[], info: { seeds: readonly number[]; data: { train: string; eval?: string } }): string {
   const head = ['objective', ...table.columns.map(columnTitle)].map((h) => `<th>${escapeXml(h)}</th>`).join('');
-  const body = table.rows.map((r) => `<tr><td>${escapeXml(r.objective)}</td>${table.columns.map((c) => `<td>${escapeXml(formatCell(r.cells[c] ?? null))}</td>`).join('')}</tr>`).join('\n');
+  const body = table.rows.map((r) => `<tr><td>${escapeXml(r.objective)}</td>${table.columns.map((c) => `<td>${escapeXml(formatColumnCell(c, r.cells[c] ?? null))}</td>`).join('')}</tr>`).join('\n');
   return [
     '<!doctype html>',
     '<html><head><meta charset="utf-8"><title>sftgoc compare</title>',

@@ -16,7 +16,7 @@ import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
 import { resolveRunConfig, type RunConfig } from '../train/config.js';
-import { aggregate, markdownTable, type CompareRun, type CompareTable } from './aggregate.js';
+import { aggregate, markdownTable, type CompareRun, type CompareTable, type RunEval } from './aggregate.js';
 import { compareHtml, compareSvg } from './figure.js';
 import { evaluateUnder, groupingsOf, type GroupLosses } from './groupings.js';
 import { compareMarkdown } from './markdown.js';
@@ -32,6 +32,8 @@ export interface CompareOptions {
   skipBadRecords: boolean;
   quiet: boolean;
   json: boolean;
+  /** --generate: each final model also answers the questions (the run's data.questions unless given). */
+  generate?: { questions?: string; limit?: number; maxNew?: number };
 }
 
 export interface CompareResult {
@@ -44,7 +46,7 @@ export interface CompareResult {
 interface Planned {
   file: string;
   label: string;
-  data: { train: string; eval?: string };
+  data: { train: string; eval?: string; questions?: string };
 }
 
 /** The training settings that decide what a comparison means; files that differ in them get a warning. */
@@ -98,7 +100,13 @@ export async function runCompare(files: readonly string[], options: CompareOptio
     names.push({ name: ir.name, file });
     irs.push(ir);
     shapes.push(trainingShape(config.train));
-    data.push({ train: resolve(config.data.train), eval: config.data.eval === undefined ? undefined : resolve(config.data.eval) });
+    data.push({
+      train: resolve(config.data.train), eval: config.data.eval === undefined ? undefined : resolve(config.data.eval),
+      ...(config.data.questions !== undefined ? { questions: resolve(config.data.questions) } : {}),
+    });
+    if (options.generate !== undefined && options.generate.questions === undefined && config.data.questions === undefined) {
+      problems.push(`${file}: --generate needs questions: add data { questions = "FILE" }, --set data.questions=FILE or --questions FILE`);
+    }
   }
   if (badSource) {
     // The diagnostics are already printed; under --json the document says only that it failed.
@@ -150,7 +158,18 @@ export async function runCompare(files: readonly string[], options: CompareOptio
         if (typeof losses === 'string') return fail(ExitCode.InputError, [losses]);
         under[g.label] = losses;
       }
-      runs.push({ objective: p.label, file: p.file, seed, runDir, eval: { ce: last.ce, loss: last.loss, groups: last.groups, ...(groupings.length > 0 ? { groupings: under } : {}) } });
+      let answers: RunEval['answers'];
+      if (options.generate !== undefined) {
+        const scored = await answerRun(runDir, options.generate.questions ?? p.data.questions!, options.generate, options.backend);
+        if (typeof scored === 'string') return fail(ExitCode.InputError, [`${p.file}, seed ${seed}: ${scored}`]);
+        answers = scored;
+        const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+        human(`    answers: contains ${pct(scored?.contains)}, facts ${pct(scored?.facts)}, exact ${pct(scored?.exact)}`);
+      }
+      runs.push({
+        objective: p.label, file: p.file, seed, runDir,
+        eval: { ce: last.ce, loss: last.loss, groups: last.groups, ...(groupings.length > 0 ? { groupings: under } : {}), ...(answers !== undefined ? { answers } : {}) },
+      });
       const shown = groupings.length > 0
         ? Object.entries(under).flatMap(([label, gs]) => Object.entries(gs).map(([g, v]) => `, ${label}/${g} ${v.loss.toFixed(4)}`))
         : Object.entries(last.groups).map(([g, v]) => `, ${g} ${v.loss.toFixed(4)}`);
@@ -179,4 +198,21 @@ export async function runCompare(files: readonly string[], options: CompareOptio
     human(`wrote ${join(outDir, 'compare.json')}, compare.md, compare.svg and compare.html`);
   }
   return { exitCode: ExitCode.Success, outDir, runs, table };
+}
+
+/** A finished run's final model answers the questions (greedy, tfjs); generations.jsonl and generation.json go into its directory. */
+async function answerRun(runDir: string, questions: string, g: NonNullable<CompareOptions['generate']>, backend: string | undefined): Promise<RunEval['answers'] | string> {
+  const { evaluateAnswers, writeAnswerEval, ANSWER_DECODING } = await import('../generate/answer-eval.js');
+  const { loadTokenizer, formatTokenizerErrors } = await import('../tokenizer/index.js');
+  const modelDir = join(runDir, 'final');
+  const tok = loadTokenizer(modelDir);
+  if (!tok.ok) return formatTokenizerErrors(tok.errors);
+  const result = await evaluateAnswers({
+    modelDir, tokenizer: tok.tokenizer, questionsFile: questions, engine: 'tfjs', engineOptions: { backend: backend ?? 'auto' },
+    options: { ...ANSWER_DECODING, ...(g.maxNew !== undefined ? { maxNew: g.maxNew } : {}) }, ...(g.limit !== undefined ? { limit: g.limit } : {}),
+  });
+  if (!result.ok) return result.problems.join('; ');
+  await writeAnswerEval(runDir, result, { model: modelDir, questions, engine: 'tfjs' });
+  const s = result.summary;
+  return { ...(s.contains !== undefined ? { contains: s.contains } : {}), ...(s.facts !== undefined ? { facts: s.facts } : {}), ...(s.exact !== undefined ? { exact: s.exact } : {}) };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../train/atomic.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
+import { answersSection } from './answers.js';
 import { heatmapSection } from './heatmap.js';
 import { renderReport } from './page.js';
 import { readRun } from './read-run.js';
@@ -23,7 +24,8 @@ export async function runReport(runDir: string, options: ReportOptions, out: Out
     return ExitCode.InputError;
   }
   const heatmap = await heatmapSection(runDir, read.run.config, options.samples);
-  const html = renderReport(runDir, read.run, heatmap);
+  const answers = answersSection(runDir);
+  const html = renderReport(runDir, read.run, heatmap, answers);
   const path = join(runDir, 'report.html');
   try {
     await writeFileAtomic(path, html);

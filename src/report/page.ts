@@ -2,6 +2,7 @@
 // the token heat-map section, in one self-contained page (inline CSS and SVG; no scripts, no URLs).
 import { escapeHtml } from '../groupers/view/html.js';
 import type { EvalMetrics, StepMetrics } from '../train/metrics.js';
+import type { AnswersSection } from './answers.js';
 import type { HeatmapSection } from './heatmap.js';
 import type { RunRecords } from './read-run.js';
 import { lineChart, type Series } from './svg-chart.js';
@@ -33,7 +34,7 @@ export function paramSeries(metrics: readonly StepMetrics[]): Series[] {
   }));
 }
 
-export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSection): string {
+export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSection, answers?: AnswersSection): string {
   const objective = typeof run.config.objective === 'string' ? run.config.objective : runDir;
   const last = run.metrics.at(-1)!;
   const lastEval = run.evals.at(-1);
@@ -59,6 +60,7 @@ export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSe
     '.swatch{display:inline-block;width:1.5em;height:.3em;vertical-align:middle;margin-right:.3em}',
     '.note{color:#666;font-style:italic}',
     heatmap.css,
+    answers?.css ?? '',
   ].join('\n');
   return [
     '<!DOCTYPE html>',
@@ -73,6 +75,9 @@ export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSe
     `<p>Run directory <code>${escapeHtml(runDir)}</code>. ${summary.map(escapeHtml).join('; ')}.</p>`,
     '<h2>Curves</h2>',
     ...charts,
+    ...(answers?.html !== undefined || answers?.note !== undefined
+      ? ['<h2>Answers to the questions (eval --generate)</h2>', answers.note !== undefined ? `<p class="note">${escapeHtml(answers.note)}</p>` : '', answers.html ?? '']
+      : []),
     '<h2>Token groups of a few training samples</h2>',
     heatmap.note !== undefined ? `<p class="note">${escapeHtml(heatmap.note)}</p>` : '',
     heatmap.html ?? '',

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32, shuffled, type Rng } from '../src/data/prng.js';
 import { trainBpe } from './dataset/bpe.js';
-import { answer, factScores, pickQuestion, promptText } from './dataset/qa.js';
+import { answer, factScores, jsonl, pickQuestion, promptText } from './dataset/qa.js';
 import { corpus } from './dataset/prose.js';
 import { SPECIAL_TOKENS, specialTokensMap, tokenizerConfig, tokenizerJson } from './dataset/tokenizer-files.js';
 import { bundledQuestions, questionsFile } from './dataset/questions.js';
@@ -15,10 +15,6 @@ import { allEntities, makeWorld, type World } from './dataset/world.js';
 const SEED = 20250618;
 const SIZES = { train: 2000, eval: 200, responsePrompts: 250, corpusPasses: 2, vocab: 2048, maxLength: 512 };
 const OUT = join(import.meta.dirname, '..', 'assets', 'default');
-
-function jsonl(records: readonly object[]): string {
-  return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
-}
 
 /** `exclude`: prompts not to ask (the training prompts, so that evaluation questions are new). */
 function instructionRecords(world: World, rng: Rng, n: number, exclude: ReadonlySet<string> = new Set()): Array<{ prompt: string; completion: string; scores: object }> {

@@ -1,22 +1,20 @@
 // Generates the bundled default under assets/default/: the invented world, a pretraining corpus, an
-// instruction dataset (train/eval), graded responses for GFT, and a byte-level BPE tokenizer trained
-// on all of it. Deterministic: the same seed writes the same bytes. Run: npx tsx scripts/make-dataset.ts
+// instruction dataset (train/eval), graded responses for GFT, a byte-level BPE tokenizer trained
+// on all of it, and the held-out questions for generation (dataset/questions.ts). Deterministic: the
+// same seed writes the same bytes. Run: npx tsx scripts/make-dataset.ts
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32, shuffled, type Rng } from '../src/data/prng.js';
 import { trainBpe } from './dataset/bpe.js';
-import { answer, factScores, pickQuestion, promptText } from './dataset/qa.js';
+import { answer, factScores, jsonl, pickQuestion, promptText } from './dataset/qa.js';
 import { corpus } from './dataset/prose.js';
 import { SPECIAL_TOKENS, specialTokensMap, tokenizerConfig, tokenizerJson } from './dataset/tokenizer-files.js';
+import { bundledQuestions, questionsFile } from './dataset/questions.js';
 import { allEntities, makeWorld, type World } from './dataset/world.js';
 
 const SEED = 20250618;
 const SIZES = { train: 2000, eval: 200, responsePrompts: 250, corpusPasses: 2, vocab: 2048, maxLength: 512 };
 const OUT = join(import.meta.dirname, '..', 'assets', 'default');
-
-function jsonl(records: readonly object[]): string {
-  return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
-}
 
 /** `exclude`: prompts not to ask (the training prompts, so that evaluation questions are new). */
 function instructionRecords(world: World, rng: Rng, n: number, exclude: ReadonlySet<string> = new Set()): Array<{ prompt: string; completion: string; scores: object }> {
@@ -80,6 +78,9 @@ function main(): void {
   writeFileSync(join(OUT, 'tokenizer', 'tokenizer_config.json'), JSON.stringify(tokenizerConfig(model, SIZES.maxLength), null, 2) + '\n');
   writeFileSync(join(OUT, 'tokenizer', 'special_tokens_map.json'), JSON.stringify(specialTokensMap(), null, 2) + '\n');
   writeFileSync(join(OUT, 'world.json'), JSON.stringify(world) + '\n');
+  // The held-out questions are read off the files just written (which facts train.jsonl states).
+  const root = join(OUT, '..', '..');
+  writeFileSync(questionsFile(root), jsonl(bundledQuestions(root)));
   console.log(`corpus ${text.length} chars; train ${train.length}, eval ${evalSet.length}, responses ${responses.length} prompts; vocab ${model.vocab.size} (${model.merges.length} merges)`);
 }
 

@@ -72,3 +72,8 @@ export function answer(q: Question, rng: Rng, values?: readonly string[]): Spann
 export function factScores(s: Spanned): Array<{ start: number; end: number; score: number }> {
   return s.facts.map(([start, end]) => ({ start, end, score: 1 }));
 }
+
+/** The bundled data files' layout: one JSON object a line, each line ended by a newline. */
+export function jsonl(records: readonly object[]): string {
+  return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+}

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../src/check/host.js';
 import { mulberry32, pick, randInt, shuffled, type Rng } from '../../src/data/prng.js';
 import { ATTRIBUTES, type Attribute } from './facts.js';
-import { ABOUT_QUESTIONS, promptText } from './qa.js';
+import { ABOUT_QUESTIONS, jsonl, promptText } from './qa.js';
 import { allEntities, type Entity, type World } from './world.js';
 
 export const QUESTIONS_SEED = 20250618 + 5;
@@ -147,7 +147,7 @@ export function bundledQuestions(root = packageRoot): QuestionRecord[] {
 function main(): void {
   const questions = bundledQuestions();
   const file = questionsFile();
-  writeFileSync(file, questions.map((q) => JSON.stringify(q)).join('\n') + '\n');
+  writeFileSync(file, jsonl(questions));
   const count = (split: Split, about: boolean) => questions.filter((q) => q.split === split && (q.answer === undefined) === about).length;
   console.log(`${file}: ${questions.length} questions; train ${count('train', false)} single + ${count('train', true)} about, corpus ${count('corpus', false)} single + ${count('corpus', true)} about`);
 }

@@ -234,18 +234,22 @@ def progress(done, total):
 
 
 def sample_fixed(req, output):
-    """Tests: draws `draws` tokens from fixed logits (cycling through the given rows) with one row's
-    stream, so the TypeScript sampleToken can be compared with this port on the same numbers."""
-    rows = [np.asarray(np.float32(x), dtype=np.float64) for x in req['logits']]
-    rng = row_stream(req['seed'], req['row'])
-    tokens, logprobs = [], []
-    for d in range(req['draws']):
-        row = rows[d % len(rows)]
-        t = sample_token(row, req['temperature'], req['top_k'], req['top_p'], rng)
-        tokens.append(t)
-        logprobs.append(log_probability(row, t))
+    """Tests: for each case {logits, temperature, top_k, top_p, seed, row, draws}, draws `draws` tokens
+    from the fixed logits (cycling through the given rows) with one row's stream, so the TypeScript
+    sampleToken can be compared with this port on the same numbers."""
+    results = []
+    for case in req['cases']:
+        rows = [np.asarray(np.float32(x), dtype=np.float64) for x in case['logits']]
+        rng = row_stream(case['seed'], case['row'])
+        tokens, logprobs = [], []
+        for d in range(case['draws']):
+            row = rows[d % len(rows)]
+            t = sample_token(row, case['temperature'], case['top_k'], case['top_p'], rng)
+            tokens.append(t)
+            logprobs.append(log_probability(row, t))
+        results.append({'tokens': tokens, 'logprobs': logprobs})
     with open(output, 'w') as f:
-        json.dump({'tokens': tokens, 'logprobs': logprobs}, f)
+        json.dump(results, f)
 
 
 def main(argv):

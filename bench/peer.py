@@ -3,6 +3,12 @@ settings, timed the same way. Prints one JSON object on stdout. Not a unit test.
 
   python3 bench/peer.py --request REQUEST.json
   python3 bench/peer.py --blas [--threads 2]     # which BLAS torch uses and its 1024³ matMul GFLOP/s
+  python3 bench/peer.py --decode REQUEST.json    # cached greedy decode: generated tokens/s (generation's row)
+
+The decode request (written by peer.ts's runPeerDecode) holds the model configuration, the batch,
+the prompt length, the new tokens per row, warm-up and timed repetitions and the intra-op threads.
+The decode is the way Hugging Face's `generate` runs: one prefill of the prompts, then one token per
+step against a key/value cache that grows by concatenation, greedy, the logits of the last position only.
 
 The request (written by bench/run.ts) holds the configuration, the variant (sft | sftgo for a
 model, fused | unfused for the head: torch has no fused head, so both run the plain
@@ -32,6 +38,23 @@ class Block(torch.nn.Module):
         self.c_fc = torch.nn.Linear(d, 4 * d)
         self.mlp_proj = torch.nn.Linear(4 * d, d)
 
+    def forward_cached(self, x, past):
+        """x [b, t, d] after `past` (keys, values [b, h, p, d/h], or None for a prefill): the new x and the grown cache."""
+        b, t, d = x.shape
+        h = self.heads
+        q, k, v = self.c_attn(self.ln_1(x)).split(d, dim=-1)
+        q, k, v = (z.view(b, t, h, d // h).transpose(1, 2) for z in (q, k, v))
+        if past is not None:
+            k = torch.cat((past[0], k), dim=2)
+            v = torch.cat((past[1], v), dim=2)
+        scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(d // h))
+        if t > 1:
+            # A prefill (nothing cached yet): causal among the prompt's tokens. One new token sees everything.
+            scores = scores + torch.full((t, t), -1e9).triu(1)
+        attended = (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
+        x = x + self.c_proj(attended)
+        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")), (k, v)
+
     def forward(self, x, causal):
         b, t, d = x.shape
         h = self.heads
@@ -60,6 +83,75 @@ class Gpt2(torch.nn.Module):
         for block in self.blocks:
             x = block(x, causal)
         return self.ln_f(x) @ self.wte.t()
+
+
+    def forward_cached(self, ids, past):
+        """The last position's logits [b, vocab] of ids [b, t] after the cache `past` (a list per block, or None)."""
+        start = 0 if past is None else past[0][0].shape[2]
+        x = self.wte[ids] + self.wpe[start:start + ids.shape[1]]
+        grown = []
+        for i, block in enumerate(self.blocks):
+            x, kv = block.forward_cached(x, None if past is None else past[i])
+            grown.append(kv)
+        return self.ln_f(x[:, -1]) @ self.wte.t(), grown
+
+
+def greedy_cached(model, prompts, new_tokens):
+    """[b, new_tokens] greedy ids: prefill, then one token per step against the cache."""
+    logits, past = model.forward_cached(prompts, None)
+    out = [logits.argmax(-1)]
+    for _ in range(new_tokens - 1):
+        logits, past = model.forward_cached(out[-1][:, None], past)
+        out.append(logits.argmax(-1))
+    return torch.stack(out, dim=1)
+
+
+def greedy_recompute(model, prompts, new_tokens):
+    """The same greedy ids by running the whole sequence at every step (the check of the cached loop)."""
+    ids = prompts
+    for _ in range(new_tokens):
+        ids = torch.cat((ids, model(ids)[:, -1].argmax(-1)[:, None]), dim=1)
+    return ids[:, prompts.shape[1]:]
+
+
+def decode_report(req):
+    c = req["config"]
+    positions = max(512, c["seq"])
+    if req["promptTokens"] + req["newTokens"] > positions:
+        raise SystemExit("decode: %d prompt + %d new tokens exceed %d positions" % (req["promptTokens"], req["newTokens"], positions))
+    torch.set_num_threads(req["threads"])
+    torch.manual_seed(1)
+    model = Gpt2(c["vocab"], c["width"], c["layers"], c["heads"], positions).eval()
+    g = torch.Generator().manual_seed(2)
+    prompts = torch.randint(0, c["vocab"], (req["batch"], req["promptTokens"]), generator=g)
+    with torch.no_grad():
+        # The timed loop must be a real cached decode: it gives the tokens of a full recompute.
+        check = min(8, req["newTokens"])
+        matches = bool(torch.equal(greedy_cached(model, prompts, check), greedy_recompute(model, prompts, check)))
+        for _ in range(req["warmup"]):
+            greedy_cached(model, prompts, req["newTokens"])
+        total_ms, prefill_ms = [], []
+        cpu_start = time.process_time()
+        for _ in range(req["reps"]):
+            start = time.perf_counter()
+            model.forward_cached(prompts, None)
+            prefill_ms.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            greedy_cached(model, prompts, req["newTokens"])
+            total_ms.append((time.perf_counter() - start) * 1000)
+        cpu_ms = (time.process_time() - cpu_start) * 1000 / max(req["reps"], 1)
+    return {
+        "backend": "torch %s, %d intra-op thread%s, OPENBLAS_NUM_THREADS=%s" % (
+            torch.__version__, torch.get_num_threads(), "" if torch.get_num_threads() == 1 else "s", os.environ.get("OPENBLAS_NUM_THREADS", "unset")),
+        "batch": req["batch"],
+        "promptTokens": req["promptTokens"],
+        "newTokens": req["newTokens"],
+        "totalMs": total_ms,
+        "prefillMs": prefill_ms,
+        "cpuMsPerRep": cpu_ms,
+        "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "matchesFullRecompute": matches,
+    }
 
 
 def masked_mean(values, mask):
@@ -182,7 +274,11 @@ def main():
     parser.add_argument("--request")
     parser.add_argument("--blas", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--decode")
     args = parser.parse_args()
+    if args.decode is not None:
+        print(json.dumps(decode_report(json.load(open(args.decode)))))
+        return
     if args.blas:
         print(json.dumps(blas_report(args.threads)))
         return

@@ -101,3 +101,65 @@ export function runPeer(python: string, config: BenchConfig, variant: string, wa
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Generation's bench row (issue 16): greedy decode with a key/value cache, the way Hugging Face's
+ * `generate` runs (one prefill, then one token per step). Rows of batch 1 and batch 8, prompts of
+ * DECODE_BENCH.promptTokens and DECODE_BENCH.newTokens generated per row; a tfjs row belongs beside
+ * each, on the same shape.
+ */
+export const DECODE_BENCH = { batches: [1, 8], promptTokens: 32, newTokens: 64, warmup: 1, reps: 5 } as const;
+
+/** What `peer.py --decode` measures for one batch size; tokensPerS is derived here. */
+export interface PeerDecodeResult {
+  backend: string;
+  batch: number;
+  promptTokens: number;
+  newTokens: number;
+  /** Prefill + every step, per timed repetition. */
+  totalMs: number[];
+  /** The prefill alone (a separate call), per repetition. */
+  prefillMs: number[];
+  cpuMsPerRep: number;
+  peakRssMb: number;
+  /** The cached loop's first tokens equal a full recompute's: the timing is of a real cached decode. */
+  matchesFullRecompute: boolean;
+  /** batch · newTokens over the median totalMs: generated tokens per second. */
+  tokensPerS: number;
+}
+
+/**
+ * Times the peer's cached greedy decode at its best on this kind of machine: 1 intra-op thread
+ * (the per-token products are too small to split) with OpenBLAS on 2 threads, unless told otherwise.
+ */
+export function runPeerDecode(
+  python: string,
+  config: BenchConfig,
+  batch: number,
+  shape: { promptTokens?: number; newTokens?: number; warmup?: number; reps?: number; threads?: number; blasThreads?: number } = {},
+): PeerDecodeResult {
+  if (config.kind !== 'model') throw new Error(`decode needs a model configuration, not ${config.name}`);
+  const threads = shape.threads ?? 1;
+  const blasThreads = shape.blasThreads ?? 2;
+  const request = {
+    config, batch, threads,
+    promptTokens: shape.promptTokens ?? DECODE_BENCH.promptTokens,
+    newTokens: shape.newTokens ?? DECODE_BENCH.newTokens,
+    warmup: shape.warmup ?? DECODE_BENCH.warmup,
+    reps: shape.reps ?? DECODE_BENCH.reps,
+  };
+  const dir = mkdtempSync(path.join(tmpdir(), 'sftgoc-bench-'));
+  try {
+    const file = path.join(dir, 'decode.json');
+    writeFileSync(file, JSON.stringify(request));
+    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(blasThreads) };
+    const r = spawnSync(python, [peerScript(), '--decode', file], { encoding: 'utf8', env, maxBuffer: 16 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`peer decode ${config.name}/batch ${batch} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<PeerDecodeResult, 'tokensPerS'>;
+    const sorted = [...result.totalMs].sort((a, b) => a - b);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    return { ...result, tokensPerS: (result.batch * result.newTokens) / (median / 1000) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

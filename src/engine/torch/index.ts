@@ -19,6 +19,7 @@ import { planSteps } from '../../train/plan.js';
 import type { EvalMetrics, StepMetrics } from '../../train/metrics.js';
 import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
 import { programInput } from './export.js';
+import { torchDecode } from './generate.js';
 import { writeProgram, TRAIN_SCRIPT } from './program.js';
 import { findPython, type PythonEnv } from './python-env.js';
 
@@ -43,9 +44,12 @@ export function planTorch(options: EngineInputs['options'] = {}): { ok: true; pl
 
 export const torchEngine: Engine = {
   name: 'torch',
-  // In progress (issue 16): replaced by the engine's cached decode.
-  async decode() {
-    return { ok: false, problems: ['generation is not built yet on this engine'] };
+  // generate.ts: sftgoc_generate.py's cached decode, in one process of the Python and on the device
+  // that `run` would use (generation has no use for --nproc).
+  async decode(request, options, progress) {
+    const planned = planTorch({ python: options?.python, device: options?.device });
+    if (!planned.ok) return planned;
+    return torchDecode(planned.plan.env, planned.plan.device, request, progress);
   },
   preflight(options) {
     const planned = planTorch(options);

@@ -1,8 +1,9 @@
 // The generated PyTorch program: one folder holding the objective as Python (objective.py, from
 // emit-objective.ts) and the runtime files it imports (python/: sftgoc_rt.py for the §7 functions,
 // sftgoc_model.py for gpt2/llama and safetensors, sftgoc_train.py for the loop, sftgoc_hf.py for
-// Hugging Face Trainer / TRL). `compile --emit torch --out DIR` writes it; `run --engine torch`
-// writes it into the run directory and runs it on the exported inputs (export.ts).
+// Hugging Face Trainer / TRL, sftgoc_generate.py for cached generation). `compile --emit torch --out
+// DIR` writes it; `run --engine torch` writes it into the run directory and runs it on the exported
+// inputs (export.ts).
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Analysis } from '../../analysis/index.js';
@@ -36,6 +37,7 @@ function programReadme(o: Objective, file: string): string {
     '- `sftgoc_train.py`: the training loop (AdamW, schedules, clipping, accumulation, checkpoints), run by',
     '  `sftgoc run FILE --engine torch` on the inputs it exports (tokenized batches, static scores, reference ce).',
     '- `sftgoc_hf.py`: `make_compute_loss_func(objective)` for a Hugging Face Trainer or TRL SFTTrainer.',
+    '- `sftgoc_generate.py`: sampling continuations of token-id prompts with a key/value cache (`sftgoc generate --engine torch`).',
     '',
     'See docs/scale-out.md in the sftgoc repository.',
     '',

@@ -133,6 +133,55 @@ def _gelu_erf(x):
     return 0.5 * x * (1.0 + torch.erf(x * math.sqrt(0.5)))
 
 
+# ---------------------------------------------------------------- cached decode (generation)
+#
+# Generation runs the same weights and formulas as hidden() above, but over a key/value cache so a
+# step costs one token's work. hidden() itself is untouched: training keeps its exact arithmetic.
+# Rows are LEFT-padded to one prompt length: every row's newest token then sits in the same cache
+# column, so one write per step serves the whole batch; each row's positions count from its own
+# first real token (GPT-2's wpe row, Llama's rotary angle), and pad columns are masked out of every
+# softmax, so a row decodes as it would alone.
+
+
+class KVCache:
+    """Per layer keys and values [rows, kv_heads, capacity, head_dim], the valid columns per row
+    (False on left padding), and how many columns are filled."""
+
+    def __init__(self, layers, rows, kv_heads, capacity, head_dim, device, dtype=torch.float32):
+        self.k = [torch.zeros(rows, kv_heads, capacity, head_dim, device=device, dtype=dtype) for _ in range(layers)]
+        self.v = [torch.zeros(rows, kv_heads, capacity, head_dim, device=device, dtype=dtype) for _ in range(layers)]
+        self.valid = torch.zeros(rows, capacity, dtype=torch.bool, device=device)
+        self.filled = 0
+
+    def mask(self, s):
+        """[rows, 1, 1, s, filled + s]: key j is seen by the query in column filled + i when j is a real
+        token and j ≤ filled + i (causal)."""
+        total = self.filled + s
+        cols = torch.arange(total, device=self.valid.device)
+        rows_q = torch.arange(self.filled, total, device=self.valid.device)
+        causal = cols[None, :] <= rows_q[:, None]
+        return (causal[None, :, :] & self.valid[:, None, :total])[:, None, None, :, :]
+
+
+def _cached_attention(q, k_new, v_new, cache, layer, mask):
+    """q [b, h, s, d] and the new k, v [b, kv, s, d]: writes k, v into the cache's next s columns and
+    attends over every filled column. Grouped-query heads are attended by viewing q as
+    [b, kv, rep·s, d] (query head j·rep + r reads kv head j, as repeat_interleave), not by copying k, v."""
+    b, h, s, d = q.shape
+    kv = k_new.shape[1]
+    rep = h // kv
+    start = cache.filled
+    cache.k[layer][:, :, start:start + s] = k_new
+    cache.v[layer][:, :, start:start + s] = v_new
+    k = cache.k[layer][:, :, :start + s]
+    v = cache.v[layer][:, :, :start + s]
+    scores = (q.reshape(b, kv, rep * s, d) @ k.transpose(-1, -2) / math.sqrt(d)).view(b, kv, rep, s, start + s)
+    # -1e9 as in _attention: a fully masked row (a pad query) stays finite; its output is never read.
+    scores = scores.masked_fill(~mask, -1e9)
+    out = torch.softmax(scores, dim=-1).view(b, kv, rep * s, start + s) @ v
+    return out.view(b, h, s, d)
+
+
 class GPT2(CausalLM):
     @staticmethod
     def shapes(c):
@@ -168,6 +217,30 @@ class GPT2(CausalLM):
 
     def output_embedding(self):
         return self.w['transformer.wte.weight']
+
+    def hidden_cached(self, ids, positions, cache):
+        """Hidden states [b, s, width] of ids [b, s] at per-row positions [b, s], whose keys and values go
+        into the cache's next s columns (the caller advances cache.filled)."""
+        c, w = self.config, self.w
+        eps, heads = c.get('layer_norm_epsilon', 1e-5), c['n_head']
+        mask = cache.mask(ids.shape[1])
+        x = w['transformer.wte.weight'][ids] + w['transformer.wpe.weight'][positions]
+        for i in range(c['n_layer']):
+            p = 'transformer.h.%d.' % i
+            a = _layer_norm(x, w[p + 'ln_1.weight'], w[p + 'ln_1.bias'], eps)
+            q, k, v = (a @ w[p + 'attn.c_attn.weight'] + w[p + 'attn.c_attn.bias']).split(c['n_embd'], dim=-1)
+            att = _cached_attention(_split(q, heads), _split(k, heads), _split(v, heads), cache, i, mask)
+            x = x + _merge(att) @ w[p + 'attn.c_proj.weight'] + w[p + 'attn.c_proj.bias']
+            m = _layer_norm(x, w[p + 'ln_2.weight'], w[p + 'ln_2.bias'], eps)
+            x = x + self.act(m @ w[p + 'mlp.c_fc.weight'] + w[p + 'mlp.c_fc.bias']) @ w[p + 'mlp.c_proj.weight'] + w[p + 'mlp.c_proj.bias']
+        return _layer_norm(x, w['transformer.ln_f.weight'], w['transformer.ln_f.bias'], eps)
+
+    def cache_layout(self):
+        c = self.config
+        return c['n_layer'], c['n_head'], c['n_embd'] // c['n_head']
+
+    def max_positions(self):
+        return self.config['n_positions']
 
 
 def _rms_norm(x, weight, eps):
@@ -234,6 +307,83 @@ class Llama(CausalLM):
 
     def output_embedding(self):
         return self.w['model.embed_tokens.weight' if self.config.get('tie_word_embeddings', False) else 'lm_head.weight']
+
+    def hidden_cached(self, ids, positions, cache):
+        """Hidden states [b, s, width] of ids [b, s] at per-row positions [b, s], whose keys and values go
+        into the cache's next s columns (the caller advances cache.filled)."""
+        c, w = self.config, self.w
+        eps = c.get('rms_norm_eps', 1e-6)
+        heads = c['num_attention_heads']
+        kv_heads = c.get('num_key_value_heads', heads)
+        mask = cache.mask(ids.shape[1])
+        # The same float64-built tables as training, one row per position; each row reads its own.
+        cos_t, sin_t = self.rope(self.max_positions(), ids.device)
+        cos, sin = cos_t[positions][:, None], sin_t[positions][:, None]
+        x = w['model.embed_tokens.weight'][ids]
+        for i in range(c['num_hidden_layers']):
+            p = 'model.layers.%d.' % i
+            a = _rms_norm(x, w[p + 'input_layernorm.weight'], eps)
+            q = _split(a @ w[p + 'self_attn.q_proj.weight'].T, heads)
+            k = _split(a @ w[p + 'self_attn.k_proj.weight'].T, kv_heads)
+            v = _split(a @ w[p + 'self_attn.v_proj.weight'].T, kv_heads)
+            q = q * cos + _rotate_half(q) * sin
+            k = k * cos + _rotate_half(k) * sin
+            x = x + _merge(_cached_attention(q, k, v, cache, i, mask)) @ w[p + 'self_attn.o_proj.weight'].T
+            m = _rms_norm(x, w[p + 'post_attention_layernorm.weight'], eps)
+            gate = m @ w[p + 'mlp.gate_proj.weight'].T
+            x = x + (gate * torch.sigmoid(gate) * (m @ w[p + 'mlp.up_proj.weight'].T)) @ w[p + 'mlp.down_proj.weight'].T
+        return _rms_norm(x, w['model.norm.weight'], eps)
+
+    def cache_layout(self):
+        c = self.config
+        heads = c['num_attention_heads']
+        return c['num_hidden_layers'], c.get('num_key_value_heads', heads), c['hidden_size'] // heads
+
+    def max_positions(self):
+        return self.config.get('max_position_embeddings', 2048)
+
+
+class Decoder:
+    """Prefill then one token per step for a batch of prompts of different lengths (left-padded).
+
+        dec = Decoder(model, prompts, max_new, device)
+        logits = dec.prefill()          # [rows, vocab] float32: the next-token logits of every prompt
+        logits = dec.step(next_ids)     # next_ids [rows] long: appends one token per row
+    """
+
+    def __init__(self, model, prompts, max_new, device):
+        self.model = model
+        self.device = device
+        self.lengths = [len(p) for p in prompts]
+        width = max(self.lengths)
+        layers, kv_heads, head_dim = model.cache_layout()
+        self.cache = KVCache(layers, len(prompts), kv_heads, width + max_new, head_dim, device)
+        ids = torch.zeros(len(prompts), width, dtype=torch.long)
+        for r, p in enumerate(prompts):
+            ids[r, width - len(p):] = torch.tensor(p, dtype=torch.long)
+            self.cache.valid[r, width - len(p):width] = True
+        self.ids = ids.to(device)
+        pad = torch.tensor([width - n for n in self.lengths], dtype=torch.long)
+        # Pad columns get position 0 (any valid row of the table); they are masked out anyway.
+        self.positions = (torch.arange(width)[None, :] - pad[:, None]).clamp(min=0).to(device)
+        self.next_position = torch.tensor(self.lengths, dtype=torch.long, device=device)
+
+    def _logits(self, ids, positions):
+        h = self.model.hidden_cached(ids, positions, self.cache)
+        self.cache.filled += ids.shape[1]
+        return h[:, -1] @ self.model.output_embedding().T
+
+    @torch.no_grad()
+    def prefill(self):
+        return self._logits(self.ids, self.positions)
+
+    @torch.no_grad()
+    def step(self, next_ids):
+        col = self.cache.filled
+        self.cache.valid[:, col] = True
+        logits = self._logits(next_ids.to(self.device)[:, None], self.next_position[:, None])
+        self.next_position += 1
+        return logits
 
 
 def load_model(directory):

@@ -5,11 +5,12 @@ sampled continuations out, with the key/value-cached decode of sftgoc_model.Deco
     python sftgoc_generate.py --sample-fixed INPUT.json OUTPUT.json      # tests: the sampler alone
 
 INPUT.json: {model_dir, device, prompts: [[ids]], max_new, temperature, top_k, top_p, n, seed,
-eos_id, batch}. OUTPUT.jsonl: one line per row (prompt-major, then sample) {prompt, sample, ids,
-logprobs, finish: "eos" | "length"}: ids without the eos, logprobs per id and the eos's last when
-it ended the row. --record-logits adds each row's next-token logits at every step ("logits"), for
-the tests that compare the cache with a full recompute. Progress on stdout: `@sftgoc {"done": k,
-"total": N}` (rows finished). A problem the user can fix: one message on stderr, exit 1.
+eos_id, batch, threads (optional: torch's intra-op threads on cpu, 1 by default)}. OUTPUT.jsonl: one
+line per row (prompt-major, then sample) {prompt, sample, ids, logprobs, finish: "eos" | "length"}:
+ids without the eos, logprobs per id and the eos's last when it ended the row. --record-logits adds
+each row's next-token logits at every step ("logits"), for the tests that compare the cache with a
+full recompute. Progress on stdout: `@sftgoc {"done": k, "total": N}` (rows finished). A problem the
+user can fix: one message on stderr, exit 1.
 
 The sampling rule is sftgoc's (src/generate/types.ts, src/generate/sampling.ts), ported line for
 line so the same logits give the same tokens on both engines: the row's stream is
@@ -143,6 +144,8 @@ def parse_request(req):
         # No eos (null or negative): every row runs max_new tokens.
         'eos_id': eos if isinstance(eos, int) and not isinstance(eos, bool) and eos >= 0 else None,
         'batch': _number(req, 'batch', 1, whole=True) if req.get('batch') is not None else None,
+        # cpu only; 1 unless told (see generate()).
+        'threads': _number(req, 'threads', 1, whole=True) if req.get('threads') is not None else None,
     }
 
 
@@ -207,6 +210,11 @@ def decode_rows(model, r, rows, record_logits, finished):
 
 
 def generate(r, output, record_logits):
+    if r['device'] == 'cpu':
+        # One intra-op thread: a decode step's elementwise ops and softmaxes are a few thousand numbers,
+        # which OpenMP threads only slow down (several times over on a busy machine); the products
+        # still use the BLAS's own threads (OPENBLAS_NUM_THREADS), as bench/peer.py's decode does.
+        torch.set_num_threads(r['threads'] or 1)
     model = open_model(r)
     rows = [(p, j) for p in range(len(r['prompts'])) for j in range(r['n'])]
     size = r['batch'] or len(rows)

@@ -151,6 +151,7 @@ class KVCache:
         self.k = [torch.zeros(rows, kv_heads, capacity, head_dim, device=device, dtype=dtype) for _ in range(layers)]
         self.v = [torch.zeros(rows, kv_heads, capacity, head_dim, device=device, dtype=dtype) for _ in range(layers)]
         self.valid = torch.zeros(rows, capacity, dtype=torch.bool, device=device)
+        self.capacity = capacity
         self.filled = 0
 
     def mask(self, s):
@@ -316,8 +317,10 @@ class Llama(CausalLM):
         heads = c['num_attention_heads']
         kv_heads = c.get('num_key_value_heads', heads)
         mask = cache.mask(ids.shape[1])
-        # The same float64-built tables as training, one row per position; each row reads its own.
-        cos_t, sin_t = self.rope(self.max_positions(), ids.device)
+        # The same float64-built tables as training, one row per position; each row reads its own. No
+        # position reaches the cache's capacity, so a table of that length (not the model's maximum,
+        # 128k rows for some llamas) serves.
+        cos_t, sin_t = self.rope(cache.capacity, ids.device)
         cos, sin = cos_t[positions][:, None], sin_t[positions][:, None]
         x = w['model.embed_tokens.weight'][ids]
         for i in range(c['num_hidden_layers']):

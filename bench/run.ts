@@ -2,10 +2,12 @@
 // every engine and backend available here and on a PyTorch peer (bench/peer.py, with 1 and with 2
 // threads), in the same invocation, and prints one row per engine with its share of the machine's
 // peak and its speed against the peer at its best (the faster of its thread counts on that row).
+// Then generation's decode rows (bench/decode.ts): generated tokens/s with a key/value cache, the
+// tfjs engine against the peer's cached greedy decode, batch 1 and 8, on the model configurations.
 // Not a unit test; run by hand. See docs/performance.md.
 //
 //   npm run bench [-- --config toy,small,head] [--steps 10] [--warmup 2] [--quick] [--json]
-//                    [--backend auto,wasm] [--ops-row] [--threads 1,2] [--no-peer]
+//                    [--backend auto,wasm] [--ops-row] [--threads 1,2] [--no-peer] [--no-decode]
 //
 // The machine's peak is the peer's plain 1024³ matMul GFLOP/s (`peer.py --blas`, at the start of
 // the run), which also says which BLAS torch uses: a reference BLAS makes the peer unfair and the
@@ -18,6 +20,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isBackendRequest, type BackendRequest } from '../src/backend/names.js';
 import { CONFIG_NAMES, CONFIGS, stepFlops, stepTokens, type BenchConfig, type ConfigName, type ModelBenchConfig } from './configs.js';
+import { decodeBench, printDecodeTable } from './decode.js';
 import { runChild, type ChildRequest, type ChildResult } from './measure.js';
 import type { Measured } from './measured.js';
 import { findPeerPython, peerVerdict, probePeerBlas, runPeer, type PeerBlas } from './peer.js';
@@ -35,6 +38,8 @@ interface Options {
   /** The peer's thread counts, one row each; ratios are against the fastest. */
   threads: number[];
   peer: boolean;
+  /** Generation's decode rows (bench/decode.ts) after the training table; off with --no-decode. */
+  decode: boolean;
 }
 
 
@@ -79,7 +84,7 @@ export interface Row {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--config ${CONFIG_NAMES.join(',')}] [--steps N] [--warmup N] [--quick] [--json] [--backend auto,wasm] [--ops-row] [--threads 1,2] [--no-peer]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--config ${CONFIG_NAMES.join(',')}] [--steps N] [--warmup N] [--quick] [--json] [--backend auto,wasm] [--ops-row] [--threads 1,2] [--no-peer] [--no-decode]\n`);
   process.exit(2);
 }
 
@@ -90,7 +95,7 @@ function positiveInteger(flag: string, value: string | undefined, min = 1): numb
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { configs: [...CONFIG_NAMES], steps: 10, warmup: 2, json: false, backends: ['auto', 'wasm'], opsRow: false, threads: [1, 2], peer: true };
+  const o: Options = { configs: [...CONFIG_NAMES], steps: 10, warmup: 2, json: false, backends: ['auto', 'wasm'], opsRow: false, threads: [1, 2], peer: true, decode: true };
   let stepsGiven = false;
   let warmupGiven = false;
   let quick = false;
@@ -116,6 +121,7 @@ function parseOptions(argv: string[]): Options {
       case '--quick': quick = true; break;
       case '--json': o.json = true; break;
       case '--no-peer': o.peer = false; break;
+      case '--no-decode': o.decode = false; break;
       case '--ops-row': o.opsRow = true; break;
       case '--backend': {
         const names = (value() ?? '').split(',').filter((n) => n !== '');
@@ -316,8 +322,13 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   header.push(`load average (1 min): ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${availableParallelism()} cores`);
-  if (o.json) console.log(JSON.stringify({ header, peer_blas: peerBlas, rows }, null, 2));
-  else printTable(rows, header);
+  const modelConfigs = o.configs.filter((c) => CONFIGS[c].kind === 'model');
+  const decode = o.decode && modelConfigs.length > 0 ? decodeBench(modelConfigs, log) : undefined;
+  if (o.json) console.log(JSON.stringify({ header, peer_blas: peerBlas, rows, ...(decode !== undefined ? { decode: decode.rows } : {}) }, null, 2));
+  else {
+    printTable(rows, header);
+    if (decode !== undefined) printDecodeTable(decode.rows, decode.peerMissing);
+  }
 }
 
 await main(process.argv.slice(2));

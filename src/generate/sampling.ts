@@ -2,6 +2,7 @@
 // temperature, top-k, top-p) with the row's own seeded stream; plain loops over a Float32Array,
 // float64 arithmetic. The torch program's sftgoc_generate.py implements the same rule.
 import { mixSeed, mulberry32, type Rng } from '../data/prng.js';
+import { fastExp } from '../model/native/fast-exp.js';
 
 export interface SamplingRule {
   temperature: number;
@@ -14,12 +15,16 @@ export function rowStream(seed: number, row: number): Rng {
   return mulberry32(mixSeed(seed, row));
 }
 
-/** log softmax(logits)[id] in float64: the model's own log-probability of `id`. */
+/**
+ * log softmax(logits)[id] in float64: the model's own log-probability of `id`. The sum of
+ * exponentials uses fastExp (2e-7 relative, native/fast-exp.ts): it runs over the whole vocabulary
+ * for every generated token, and a log-probability needs no more digits than float32 logits hold.
+ */
 export function logProbability(logits: Float32Array, id: number): number {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+  for (let i = 0; i < logits.length; i++) sum += fastExp(logits[i]! - max);
   return logits[id]! - max - Math.log(sum);
 }
 

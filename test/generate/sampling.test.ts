@@ -110,8 +110,8 @@ describe('generate: sampling', () => {
     });
   }
 
-  it('the log-probability is the model\'s own, untempered', () => {
+  it('the log-probability is the model\'s own, untempered (within 1e-6: its exponentials are fastExp\'s)', () => {
     const p = softmax(LOGITS, 1);
-    for (let i = 0; i < LOGITS.length; i++) assert.ok(Math.abs(logProbability(LOGITS, i) - Math.log(p[i]!)) < 1e-12);
+    for (let i = 0; i < LOGITS.length; i++) assert.ok(Math.abs(logProbability(LOGITS, i) - Math.log(p[i]!)) < 1e-6);
   });
 });

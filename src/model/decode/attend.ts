@@ -1,11 +1,12 @@
-// Attention of new query rows over the key/value cache, in plain loops: entry i (row r at
-// position p) attends to positions 0..p of row r, which are already in the cache (the entries of
-// one call were written there first, so a prefill is causal by construction). Grouped-query heads:
-// query head h reads kv head ⌊h / rep⌋, as HF's repeat_kv. Scores are softmaxed in float64.
-//
-// Why loops and not the BLAS: a decode step has one query per row, so each (row, head) product is
-// a matrix-vector product of at most positions×dim; a BLAS call per (row, head) would cost more in
-// call overhead than the arithmetic.
+// Attention of new entries over the key/value cache. The entries of one call come in runs (a row's
+// consecutive new tokens: a whole prompt in a prefill, one token in a decode step); a run of L
+// tokens at positions p0..p0+L-1 attends to positions 0..p0+L-1 of its row, which the call has
+// already written to the cache, with the causal limit (token i sees positions ≤ p0 + i).
+// Per (run, query head): scores = q·Kᵀ/√d and out = P·V through `sgemm` on strided views of the
+// cache (no copies), the softmax in between in a loop. Grouped-query heads: query head h reads kv
+// head ⌊h / rep⌋, as HF's repeat_kv.
+import type { Sgemm } from '../../backend/blas/library.js';
+import { fastExp } from '../native/fast-exp.js';
 import type { KvCache } from './kv-cache.js';
 
 export interface AttendShape {
@@ -14,48 +15,72 @@ export interface AttendShape {
   dim: number;
 }
 
+/** Consecutive entries of one row at consecutive positions: [start, start + length) of the call. */
+export interface Run {
+  start: number;
+  length: number;
+  row: number;
+  /** Position of the run's first token. */
+  first: number;
+}
+
+/** The runs of a call's entries, in order. */
+export function runsOf(rows: Int32Array, positions: Int32Array, count: number): Run[] {
+  const runs: Run[] = [];
+  for (let i = 0; i < count; i++) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && rows[i] === last.row && positions[i] === last.first + last.length) last.length++;
+    else runs.push({ start: i, length: 1, row: rows[i]!, first: positions[i]! });
+  }
+  return runs;
+}
+
 /**
- * out [count, heads·dim] for queries q [count, heads·dim] (row stride qStride), entry i at
- * (rows[i], positions[i]) of layer `layer`'s cache. `scores` is scratch of at least capacity floats.
+ * out [count, heads·dim] for queries q (row stride qStride, first column qOffset) of the given
+ * runs, in layer `layer` of the cache. `scores` is scratch of at least (longest run)·(its end) floats.
  */
 export function attendCached(
-  s: AttendShape, cache: KvCache, layer: number, q: Float32Array, qStride: number, qOffset: number,
-  rows: Int32Array, positions: Int32Array, count: number, out: Float32Array, scores: Float64Array,
+  s: AttendShape, sgemm: Sgemm, cache: KvCache, layer: number, q: Float32Array, qStride: number, qOffset: number,
+  runs: readonly Run[], out: Float32Array, scores: Float32Array,
 ): void {
   const { heads, kvHeads, dim } = s;
   const rep = heads / kvHeads;
   const scale = 1 / Math.sqrt(dim);
+  const kvw = cache.kvWidth;
+  const width = heads * dim;
   const keys = cache.keys[layer]!;
   const values = cache.values[layer]!;
-  const width = heads * dim;
-  for (let i = 0; i < count; i++) {
-    const row = rows[i]!;
-    const last = positions[i]!;
+  for (const run of runs) {
+    const seen = run.first + run.length;
+    const base = cache.offset(run.row, 0);
     for (let h = 0; h < heads; h++) {
-      const qo = i * qStride + qOffset + h * dim;
       const kvCol = Math.floor(h / rep) * dim;
-      let max = -Infinity;
-      for (let j = 0; j <= last; j++) {
-        const ko = cache.offset(row, j) + kvCol;
-        let dot = 0;
-        for (let d = 0; d < dim; d++) dot += q[qo + d]! * keys[ko + d]!;
-        const v = dot * scale;
-        scores[j] = v;
-        if (v > max) max = v;
+      // scores [L, seen] = q_run [L, dim] · K[0..seen)ᵀ · scale
+      const qAt = run.start * qStride + qOffset + h * dim;
+      if (run.length === 1) {
+        // One query (a decode step): scoresᵀ = K·q, the untransposed matrix-vector form, which
+        // OpenBLAS 0.3.21 runs several times faster than the 1×seen product with a transposed K.
+        sgemm(false, false, seen, 1, dim, scale, keys.subarray(base + kvCol), kvw, q.subarray(qAt), 1, 0, scores, 1);
+      } else {
+        sgemm(false, true, run.length, seen, dim, scale, q.subarray(qAt), qStride, keys.subarray(base + kvCol), kvw, 0, scores, seen);
       }
-      let sum = 0;
-      for (let j = 0; j <= last; j++) {
-        const e = Math.exp(scores[j]! - max);
-        scores[j] = e;
-        sum += e;
+      for (let i = 0; i < run.length; i++) {
+        const o = i * seen;
+        const visible = run.first + i + 1;
+        let max = -Infinity;
+        for (let j = 0; j < visible; j++) if (scores[o + j]! > max) max = scores[o + j]!;
+        let sum = 0;
+        for (let j = 0; j < visible; j++) {
+          const e = fastExp(scores[o + j]! - max);
+          scores[o + j] = e;
+          sum += e;
+        }
+        const inv = 1 / sum;
+        for (let j = 0; j < visible; j++) scores[o + j]! *= inv;
+        for (let j = visible; j < seen; j++) scores[o + j] = 0;
       }
-      const oo = i * width + h * dim;
-      for (let d = 0; d < dim; d++) out[oo + d] = 0;
-      for (let j = 0; j <= last; j++) {
-        const p = scores[j]! / sum;
-        const vo = cache.offset(row, j) + kvCol;
-        for (let d = 0; d < dim; d++) out[oo + d] += p * values[vo + d]!;
-      }
+      // out_run [L, dim] = P [L, seen] · V[0..seen)
+      sgemm(false, false, run.length, dim, seen, 1, scores, seen, values.subarray(base + kvCol), kvw, 0, out.subarray(run.start * width + h * dim), width);
     }
   }
 }

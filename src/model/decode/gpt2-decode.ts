@@ -5,7 +5,7 @@ import type { Sgemm } from '../../backend/blas/library.js';
 import { jsRowOps } from '../native/row-ops.js';
 import { fillRows } from '../native/rows.js';
 import type { ModelConfig } from '../types.js';
-import { attendCached, storeKv } from './attend.js';
+import { attendCached, runsOf, storeKv } from './attend.js';
 import type { CachedForward, Entries } from './forward-types.js';
 import type { KvCache } from './kv-cache.js';
 import { Scratch } from './scratch.js';
@@ -51,14 +51,16 @@ export class Gpt2CachedForward implements CachedForward {
     const act = s.get('act', count * f);
     const gate = s.get('gate', count * f);
     let next = s.get('next', count * c);
-    const scores = new Float64Array(cache.capacity);
+    const runs = runsOf(rows, positions, count);
+    const longest = Math.max(...runs.map((r) => r.length));
+    const scores = s.get('scores', longest * cache.capacity);
     const shape = { heads, kvHeads: heads, dim: c / heads };
     for (let l = 0; l < layers; l++) {
       const p = `transformer.h.${l}.`;
       ops.layerNormForward(x, this.w(`${p}ln_1.weight`), this.w(`${p}ln_1.bias`), eps, count, c, a, mean, rstd);
       linear(this.sgemm, a, this.w(`${p}attn.c_attn.weight`), this.w(`${p}attn.c_attn.bias`), count, c, 3 * c, qkv);
       storeKv(cache, l, qkv, 3 * c, c, qkv, 3 * c, 2 * c, rows, positions, count);
-      attendCached(shape, cache, l, qkv, 3 * c, 0, rows, positions, count, att, scores);
+      attendCached(shape, this.sgemm, cache, l, qkv, 3 * c, 0, runs, att, scores);
       linear(this.sgemm, att, this.w(`${p}attn.c_proj.weight`), this.w(`${p}attn.c_proj.bias`), count, c, c, mid);
       ops.addInto(mid, x, count * c);
       ops.layerNormForward(mid, this.w(`${p}ln_2.weight`), this.w(`${p}ln_2.bias`), eps, count, c, a, mean, rstd);

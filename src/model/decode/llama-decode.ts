@@ -5,7 +5,7 @@ import type { Sgemm } from '../../backend/blas/library.js';
 import { jsRowOps } from '../native/row-ops.js';
 import { ropeTableValues } from '../rope.js';
 import type { ModelConfig } from '../types.js';
-import { attendCached, storeKv } from './attend.js';
+import { attendCached, runsOf, storeKv } from './attend.js';
 import type { CachedForward, Entries } from './forward-types.js';
 import type { KvCache } from './kv-cache.js';
 import { Scratch } from './scratch.js';
@@ -67,7 +67,9 @@ export class LlamaCachedForward implements CachedForward {
     const up = s.get('up', count * f);
     const sw = s.get('sw', count * f);
     const sig = s.get('sig', count * f);
-    const scores = new Float64Array(cache.capacity);
+    const runs = runsOf(rows, positions, count);
+    const longest = Math.max(...runs.map((r) => r.length));
+    const scores = s.get('scores', longest * cache.capacity);
     const shape = { heads, kvHeads, dim };
     for (let l = 0; l < layers; l++) {
       const p = `model.layers.${l}.`;
@@ -78,7 +80,7 @@ export class LlamaCachedForward implements CachedForward {
       rotate(q, count, heads, dim, positions, this.rope.cos, this.rope.sin);
       rotate(k, count, kvHeads, dim, positions, this.rope.cos, this.rope.sin);
       storeKv(cache, l, k, kvw, 0, v, kvw, 0, rows, positions, count);
-      attendCached(shape, cache, l, q, c, 0, rows, positions, count, att, scores);
+      attendCached(shape, this.sgemm, cache, l, q, c, 0, runs, att, scores);
       linear(this.sgemm, att, this.w(`${p}self_attn.o_proj.weight`), count, c, c, proj);
       ops.addInto(x, proj, count * c);
       ops.rmsNormForward(x, this.w(`${p}post_attention_layernorm.weight`), eps, count, c, a, rstd);

@@ -13,7 +13,10 @@ describe('run settings (RunConfig)', () => {
       eps: 1e-8, betas: [0.9, 0.999], clipGrad: 1, seed: 1, evalEvery: 50, saveEvery: 200, out: '/work/runs/demo-2026-11-22T04-05-09', backend: 'auto',
       engine: 'tfjs', nproc: 1, device: 'auto',
     });
-    assert.deepEqual(config.data, { train: '/pkg/assets/default/data/train.jsonl', eval: '/pkg/assets/default/data/eval.jsonl', format: 'auto', lossOn: 'response', maxLen: 128, maxRecordBytes: 8 * 1024 * 1024 });
+    assert.deepEqual(config.data, {
+      train: '/pkg/assets/default/data/train.jsonl', eval: '/pkg/assets/default/data/eval.jsonl', questions: '/pkg/assets/default/data/questions.jsonl',
+      format: 'auto', lossOn: 'response', maxLen: 128, maxRecordBytes: 8 * 1024 * 1024,
+    });
     // max_len defaults to the model's positions: the tiny preset has 128.
     // No bundled model directory under /pkg: the tiny preset with the bundled tokenizer.
     assert.deepEqual(config.model, { preset: 'tiny', tokenizer: '/pkg/assets/default/tokenizer' });
@@ -33,6 +36,15 @@ describe('run settings (RunConfig)', () => {
     const { config } = resolveRunConfig(r.objective.settings, { ...base, sourceFile: '--set x/a.sftgo', origins: r.objective.settingSpans });
     assert.equal(config.data.train, '/work/--set x/t.jsonl');
     assert.equal(config.data.eval, '/work/e.jsonl');
+    // Data of one's own: no bundled questions are assumed.
+    assert.equal(config.data.questions, undefined);
+  });
+
+  it('data.questions: relative to the file that says it, or to the working directory for --set', () => {
+    const own = compiled('loss = mean(ce)\ndata { train = "t.jsonl", questions = "q.jsonl" }\n', []);
+    assert.equal(resolveRunConfig(own.settings, { ...base, origins: own.settingSpans }).config.data.questions, '/proj/objectives/q.jsonl');
+    const bundled = compiled('loss = mean(ce)\n', [{ key: 'data.questions', value: '"mine.jsonl"' }]);
+    assert.equal(resolveRunConfig(bundled.settings, { ...base, origins: bundled.settingSpans }).config.data.questions, '/work/mine.jsonl');
   });
 
   it('resolves paths written in the file against its directory, and --set paths against the working directory', () => {

@@ -1,6 +1,6 @@
 // The arithmetic of `sftgoc compare` with numbers worked out by hand.
 import assert from 'node:assert/strict';
-import { aggregate, formatCell, markdownTable, meanStd, parseSeeds, type CompareRun } from '../../src/compare/aggregate.js';
+import { aggregate, formatCell, formatColumnCell, markdownTable, meanStd, parseSeeds, type CompareRun } from '../../src/compare/aggregate.js';
 import { uniqueLabels } from '../../src/compare/run-compare.js';
 
 function run(objective: string, seed: number, ce: number, groups: Record<string, [number, number]>): CompareRun {
@@ -11,6 +11,25 @@ function run(objective: string, seed: number, ce: number, groups: Record<string,
 }
 
 describe('compare aggregation', () => {
+  it('--generate: answer columns after the loss columns, mean ± std as percentages, over the runs that scored them', () => {
+    const withAnswers = (r: CompareRun, answers: NonNullable<CompareRun['eval']['answers']>): CompareRun => ({ ...r, eval: { ...r.eval, answers } });
+    const table = aggregate([
+      withAnswers(run('sft', 1, 2.0, { rest: [2.0, 10] }), { contains: 0.1, facts: 0.2, exact: 0 }),
+      withAnswers(run('sft', 2, 2.2, { rest: [2.2, 10] }), { contains: 0.3, facts: 0.4, exact: 0 }),
+      withAnswers(run('sftgo', 1, 2.5, { rest: [2.5, 10] }), { facts: 0.5 }),
+    ]);
+    assert.deepEqual(table.columns, ['ce', 'rest', 'answers/contains', 'answers/facts', 'answers/exact']);
+    const [sft, sftgo] = table.rows as [typeof table.rows[0], typeof table.rows[0]];
+    assert.ok(Math.abs(sft.cells['answers/contains']!.mean - 0.2) < 1e-12);
+    assert.ok(Math.abs(sft.cells['answers/contains']!.std - Math.sqrt(0.02)) < 1e-12);
+    // sftgo's questions had facts only: no contains value, not a 0.
+    assert.equal(sftgo.cells['answers/contains']!.n, 0);
+    assert.equal(formatColumnCell('answers/facts', sft.cells['answers/facts']!), '30.0% ± 14.1%');
+    assert.equal(formatColumnCell('answers/facts', sftgo.cells['answers/facts']!), '50.0% (1 seed)');
+    assert.equal(formatColumnCell('ce', sft.cells.ce!), '2.1000 ± 0.1414');
+    assert.match(markdownTable(table), /\| sft \| 2\.1000 ± 0\.1414 \| 2\.1000 ± 0\.1414 \| 20\.0% ± 14\.1% \| 30\.0% ± 14\.1% \| 0\.0% ± 0\.0% \|/);
+  });
+
   it('meanStd: sample standard deviation (n−1); NaN spread for one value', () => {
     assert.deepEqual(meanStd([1, 2, 3]), { mean: 2, std: 1, n: 3 });
     const r = meanStd([2, 4, 4, 4, 5, 5, 7, 9]); // mean 5, sum of squares 32, 32/7

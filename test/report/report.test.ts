@@ -76,6 +76,28 @@ describe('sftgoc report', function () {
     for (const [important, rest] of counts) assert.ok(important! > 0 && rest === 0, `${important} ${rest}`);
   });
 
+  it('shows the answers when eval --generate wrote them: the scores, and each question beside the expected answer', async () => {
+    await writeRun(dir, [1, 2].map((n) => JSON.stringify(step(n, 0.9 - 0.1 * n))));
+    await writeFile(join(dir, 'generation.json'), JSON.stringify({ model: 'm', questions: 'q.jsonl', engine: 'tfjs', n: 2, contains: 0.5, facts: 0.25, exact: 0 }));
+    await writeFile(join(dir, 'generations.jsonl'), [
+      { prompt: 'Question: When was <Broudri> founded?', completion: 'In 1633.', answer: '1633', facts_expected: ['1633'], exact: 0, contains: 1, facts: 1 },
+      { prompt: 'Tell me about Geibregreir.', completion: 'No idea.', facts_expected: ['Zazor', '1904'], facts: 0 },
+    ].map((r) => JSON.stringify(r)).join('\n'));
+    const out = new BufferOutput();
+    assert.equal(await runReport(dir, { samples: 1, quiet: true, json: false }, out), 0, out.stderrText);
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    assert.match(html, /<h2>Answers to the questions/);
+    assert.match(html, /<b>contains 50\.0%<\/b>, <b>facts 25\.0%<\/b>, exact 0\.0%/);
+    assert.match(html, /When was &lt;Broudri&gt; founded\?<\/td><td>In 1633\.<\/td><td>1633 — facts: 1633<\/td><td class="num">yes<\/td><td class="num">100\.0%<\/td>/);
+    assert.match(html, /facts: Zazor; 1904<\/td><td class="num">–<\/td><td class="num">0\.0%/);
+  });
+
+  it('a run without generation.json has no answers section', async () => {
+    await writeRun(dir, [1, 2].map((n) => JSON.stringify(step(n, 0.9 - 0.1 * n))));
+    assert.equal(await runReport(dir, { samples: 1, quiet: true, json: false }, new BufferOutput()), 0);
+    assert.doesNotMatch(await readFile(join(dir, 'report.html'), 'utf8'), /Answers to the questions/);
+  });
+
   it('names the file and line of a damaged metrics.jsonl line, and exits 1', async () => {
     await writeRun(dir, [JSON.stringify(step(1, 0.9)), '{"step": 2, "loss": 1', JSON.stringify({ step: 3, lr: 0, loss: 1, ce: 1 })]);
     const out = new BufferOutput();

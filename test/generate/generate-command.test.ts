@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/golden.js';
 import { runCli } from '../cli/helpers/cli.js';
+import { requireTorch } from '../engine/torch/helpers.js';
 
 const MODEL = join(repoRoot, 'assets', 'default', 'model');
 const Q1 = 'Question: When was Reisteiboum founded?\nAnswer:';
@@ -76,6 +77,17 @@ describe('generate: the command on the bundled model', function () {
     assert.equal(written.length, 2);
     assert.equal(written[0]!.prompt, first.prompt);
     assert.deepEqual(written, records(r.stdout));
+  });
+
+  it('the torch engine samples the same completions as the tfjs engine (same seed, temperature, top-p, n)', function () {
+    requireTorch(this);
+    const args = ['generate', '--model', MODEL, '--prompt', Q1, '--prompt', Q2, '--max-new', '12', '--temperature', '0.9', '--top-p', '0.95', '--n', '2', '--seed', '3', '--json'];
+    const tfjs = records(runCli([...args, '--engine', 'tfjs']).stdout);
+    const torch = runCli([...args, '--engine', 'torch']);
+    assert.equal(torch.status, 0, torch.stderr);
+    const t = records(torch.stdout);
+    assert.deepEqual(t.map((x) => x.ids), tfjs.map((x) => x.ids));
+    t.forEach((x, i) => assert.ok(Math.abs(x.logprob - tfjs[i]!.logprob) < 1e-3, `row ${i}: ${x.logprob} vs ${tfjs[i]!.logprob}`));
   });
 
   const bad: Array<[string, string[], number, RegExp]> = [

@@ -3,7 +3,6 @@
 // rendered as training renders it), decoded by the chosen engine with a key/value cache. JSONL
 // records {prompt, sample, completion, ids, finish, logprob} on stdout under --json and in --out;
 // readable text otherwise. A progress bar on a terminal for long requests.
-import cliProgress from 'cli-progress';
 import type { Output } from '../cli/output.js';
 import type { EngineName, EngineOptions } from '../engine/index.js';
 import { generate } from '../generate/generate.js';
@@ -14,6 +13,7 @@ import { modelOfRun } from '../run/run-model.js';
 import { formatTokenizerErrors, loadTokenizer } from '../tokenizer/index.js';
 import { writeFileAtomic } from '../train/atomic.js';
 import { ExitCode, exitCodeOf, fail, human, note, type Reply } from './output.js';
+import { decodeProgressBar } from './progress-bar.js';
 
 export interface GenerateCommandOptions {
   runDir?: string;
@@ -65,19 +65,13 @@ export async function runGenerate(o: GenerateCommandOptions, out: Output): Promi
     prompts = o.prompts.map((text, i) => ({ label: `--prompt ${i + 1}`, text, ids: tokenizer.encode(text).ids }));
   }
 
-  const bar = o.tty && !o.quiet ? new cliProgress.SingleBar({ stream: process.stderr, format: 'generating [{bar}] {value}/{total} completions eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
-  let started = false;
+  const bar = decodeProgressBar('generating', 'completions', o.tty && !o.quiet);
   const result = await generate({
     modelDir, tokenizer, prompts, options: o.decode, stops: o.stops, engine: o.engine, engineOptions: o.engineOptions,
     ...(o.batch !== undefined ? { batch: o.batch } : {}),
-    progress: (done, total) => {
-      if (bar === undefined) return;
-      if (!started) bar.start(total, 0);
-      started = true;
-      bar.update(done);
-    },
+    progress: bar.progress,
   });
-  if (started) bar?.stop();
+  bar.stop();
   if (!result.ok) return fail(reply, exitCodeOf(result.kind), result.problems);
   for (const n of result.notes) note(reply)(`note: ${n}`);
 

@@ -5,11 +5,11 @@
 // run's cache/ where it already holds them. With --model/--data and no run directory the objective
 // is mean ce, or --objective FILE, whose corpus statistics then come from the evaluated data itself.
 import { existsSync, readFileSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import { renderCompiled } from '../app/compile.js';
+import { decodeProgressBar } from '../app/progress-bar.js';
 import { compileFile } from '../compile.js';
 import type { Sample } from '../data/types.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -286,20 +286,14 @@ async function lossEval(o: EvalOptions, target: Target, tokenizer: Tokenizer, da
 async function answerEval(o: EvalOptions, g: GenerateEvalOptions, target: Target, tokenizer: Tokenizer, human: (t: string) => void, out: Output): Promise<Record<string, unknown> | number> {
   const { evaluateAnswers, writeAnswerEval, summaryLine, ANSWER_DECODING } = await import('../generate/answer-eval.js');
   const questionsFile = g.questions ?? target.questionsFile ?? target.dataFile;
-  const bar = g.tty && !o.quiet ? new cliProgress.SingleBar({ stream: process.stderr, format: 'answering [{bar}] {value}/{total} questions eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
-  let started = false;
+  const bar = decodeProgressBar('answering', 'questions', g.tty && !o.quiet);
   const result = await evaluateAnswers({
     modelDir: target.modelDir, tokenizer, questionsFile, skipBadRecords: o.skipBadRecords, engine: g.engine, engineOptions: { ...g.engineOptions, backend: o.backend },
     options: { ...ANSWER_DECODING, ...(g.maxNew !== undefined ? { maxNew: g.maxNew } : {}) },
     ...(g.limit !== undefined ? { limit: g.limit } : {}),
-    progress: (done, total) => {
-      if (bar === undefined) return;
-      if (!started) bar.start(total, 0);
-      started = true;
-      bar.update(done);
-    },
+    progress: bar.progress,
   });
-  if (started) bar?.stop();
+  bar.stop();
   if (!result.ok) return failWith(o, out, result.kind === 'usage' ? ExitCode.Usage : ExitCode.InputError, result.problems);
   if (!o.quiet) for (const n of result.notes) out.stderr(`note: ${n}`);
   human(`answers to ${questionsFile}: ${summaryLine(result.summary)}`);

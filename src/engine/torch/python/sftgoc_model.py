@@ -202,16 +202,22 @@ class GPT2(CausalLM):
 
     def hidden(self, ids):
         c, w = self.config, self.w
-        eps, heads = c.get('layer_norm_epsilon', 1e-5), c['n_head']
         seq = ids.shape[1]
         if seq > c['n_positions']:
             raise ValueError('gpt2: sequence length %d exceeds n_positions %d' % (seq, c['n_positions']))
         x = w['transformer.wte.weight'][ids] + w['transformer.wpe.weight'][torch.arange(seq, device=ids.device)]
+        return self._blocks(x, lambda q, k, v, i: _attention(q, k, v))
+
+    def _blocks(self, x, attend):
+        """The blocks and the final norm over embeddings x; attend(q, k, v, layer) is the attention
+        (plain causal for training, over the key/value cache for generation)."""
+        c, w = self.config, self.w
+        eps, heads = c.get('layer_norm_epsilon', 1e-5), c['n_head']
         for i in range(c['n_layer']):
             p = 'transformer.h.%d.' % i
             a = _layer_norm(x, w[p + 'ln_1.weight'], w[p + 'ln_1.bias'], eps)
             q, k, v = (a @ w[p + 'attn.c_attn.weight'] + w[p + 'attn.c_attn.bias']).split(c['n_embd'], dim=-1)
-            x = x + _merge(_attention(_split(q, heads), _split(k, heads), _split(v, heads))) @ w[p + 'attn.c_proj.weight'] + w[p + 'attn.c_proj.bias']
+            x = x + _merge(attend(_split(q, heads), _split(k, heads), _split(v, heads), i)) @ w[p + 'attn.c_proj.weight'] + w[p + 'attn.c_proj.bias']
             m = _layer_norm(x, w[p + 'ln_2.weight'], w[p + 'ln_2.bias'], eps)
             x = x + self.act(m @ w[p + 'mlp.c_fc.weight'] + w[p + 'mlp.c_fc.bias']) @ w[p + 'mlp.c_proj.weight'] + w[p + 'mlp.c_proj.bias']
         return _layer_norm(x, w['transformer.ln_f.weight'], w['transformer.ln_f.bias'], eps)
@@ -222,19 +228,10 @@ class GPT2(CausalLM):
     def hidden_cached(self, ids, positions, cache):
         """Hidden states [b, s, width] of ids [b, s] at per-row positions [b, s], whose keys and values go
         into the cache's next s columns (the caller advances cache.filled)."""
-        c, w = self.config, self.w
-        eps, heads = c.get('layer_norm_epsilon', 1e-5), c['n_head']
+        w = self.w
         mask = cache.mask(ids.shape[1])
         x = w['transformer.wte.weight'][ids] + w['transformer.wpe.weight'][positions]
-        for i in range(c['n_layer']):
-            p = 'transformer.h.%d.' % i
-            a = _layer_norm(x, w[p + 'ln_1.weight'], w[p + 'ln_1.bias'], eps)
-            q, k, v = (a @ w[p + 'attn.c_attn.weight'] + w[p + 'attn.c_attn.bias']).split(c['n_embd'], dim=-1)
-            att = _cached_attention(_split(q, heads), _split(k, heads), _split(v, heads), cache, i, mask)
-            x = x + _merge(att) @ w[p + 'attn.c_proj.weight'] + w[p + 'attn.c_proj.bias']
-            m = _layer_norm(x, w[p + 'ln_2.weight'], w[p + 'ln_2.bias'], eps)
-            x = x + self.act(m @ w[p + 'mlp.c_fc.weight'] + w[p + 'mlp.c_fc.bias']) @ w[p + 'mlp.c_proj.weight'] + w[p + 'mlp.c_proj.bias']
-        return _layer_norm(x, w['transformer.ln_f.weight'], w['transformer.ln_f.bias'], eps)
+        return self._blocks(x, lambda q, k, v, i: _cached_attention(q, k, v, cache, i, mask))
 
     def cache_layout(self):
         c = self.config
@@ -286,12 +283,17 @@ class Llama(CausalLM):
         return self._rope[key]
 
     def hidden(self, ids):
+        w = self.w
+        cos, sin = self.rope(ids.shape[1], ids.device)
+        return self._blocks(w['model.embed_tokens.weight'][ids], cos, sin, lambda q, k, v, i: _attention(q, k, v))
+
+    def _blocks(self, x, cos, sin, attend):
+        """The blocks and the final norm over embeddings x, rotary tables cos/sin broadcast over the
+        heads; attend(q, k, v, layer) as in GPT2._blocks."""
         c, w = self.config, self.w
         eps = c.get('rms_norm_eps', 1e-6)
         heads = c['num_attention_heads']
         kv_heads = c.get('num_key_value_heads', heads)
-        cos, sin = self.rope(ids.shape[1], ids.device)
-        x = w['model.embed_tokens.weight'][ids]
         for i in range(c['num_hidden_layers']):
             p = 'model.layers.%d.' % i
             a = _rms_norm(x, w[p + 'input_layernorm.weight'], eps)
@@ -300,7 +302,7 @@ class Llama(CausalLM):
             v = _split(a @ w[p + 'self_attn.v_proj.weight'].T, kv_heads)
             q = q * cos + _rotate_half(q) * sin
             k = k * cos + _rotate_half(k) * sin
-            x = x + _merge(_attention(q, k, v)) @ w[p + 'self_attn.o_proj.weight'].T
+            x = x + _merge(attend(q, k, v, i)) @ w[p + 'self_attn.o_proj.weight'].T
             m = _rms_norm(x, w[p + 'post_attention_layernorm.weight'], eps)
             gate = m @ w[p + 'mlp.gate_proj.weight'].T
             x = x + (gate * torch.sigmoid(gate) * (m @ w[p + 'mlp.up_proj.weight'].T)) @ w[p + 'mlp.down_proj.weight'].T
@@ -312,30 +314,14 @@ class Llama(CausalLM):
     def hidden_cached(self, ids, positions, cache):
         """Hidden states [b, s, width] of ids [b, s] at per-row positions [b, s], whose keys and values go
         into the cache's next s columns (the caller advances cache.filled)."""
-        c, w = self.config, self.w
-        eps = c.get('rms_norm_eps', 1e-6)
-        heads = c['num_attention_heads']
-        kv_heads = c.get('num_key_value_heads', heads)
+        w = self.w
         mask = cache.mask(ids.shape[1])
         # The same float64-built tables as training, one row per position; each row reads its own. No
         # position reaches the cache's capacity, so a table of that length (not the model's maximum,
         # 128k rows for some llamas) serves.
         cos_t, sin_t = self.rope(cache.capacity, ids.device)
         cos, sin = cos_t[positions][:, None], sin_t[positions][:, None]
-        x = w['model.embed_tokens.weight'][ids]
-        for i in range(c['num_hidden_layers']):
-            p = 'model.layers.%d.' % i
-            a = _rms_norm(x, w[p + 'input_layernorm.weight'], eps)
-            q = _split(a @ w[p + 'self_attn.q_proj.weight'].T, heads)
-            k = _split(a @ w[p + 'self_attn.k_proj.weight'].T, kv_heads)
-            v = _split(a @ w[p + 'self_attn.v_proj.weight'].T, kv_heads)
-            q = q * cos + _rotate_half(q) * sin
-            k = k * cos + _rotate_half(k) * sin
-            x = x + _merge(_cached_attention(q, k, v, cache, i, mask)) @ w[p + 'self_attn.o_proj.weight'].T
-            m = _rms_norm(x, w[p + 'post_attention_layernorm.weight'], eps)
-            gate = m @ w[p + 'mlp.gate_proj.weight'].T
-            x = x + (gate * torch.sigmoid(gate) * (m @ w[p + 'mlp.up_proj.weight'].T)) @ w[p + 'mlp.down_proj.weight'].T
-        return _rms_norm(x, w['model.norm.weight'], eps)
+        return self._blocks(w['model.embed_tokens.weight'][ids], cos, sin, lambda q, k, v, i: _cached_attention(q, k, v, cache, i, mask))
 
     def cache_layout(self):
         c = self.config

@@ -160,7 +160,8 @@ export async function runCompare(files: readonly string[], options: CompareOptio
       }
       let answers: RunEval['answers'];
       if (options.generate !== undefined) {
-        const scored = await answerRun(runDir, options.generate.questions ?? p.data.questions!, options.generate, options.backend);
+        const { answerRun } = await import('../generate/answer-eval.js');
+        const scored = await answerRun(runDir, options.generate.questions ?? p.data.questions!, { ...options.generate, backend: options.backend });
         if (typeof scored === 'string') return fail(ExitCode.InputError, [`${p.file}, seed ${seed}: ${scored}`]);
         answers = scored;
         const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
@@ -198,21 +199,4 @@ export async function runCompare(files: readonly string[], options: CompareOptio
     human(`wrote ${join(outDir, 'compare.json')}, compare.md, compare.svg and compare.html`);
   }
   return { exitCode: ExitCode.Success, outDir, runs, table };
-}
-
-/** A finished run's final model answers the questions (greedy, tfjs); generations.jsonl and generation.json go into its directory. */
-async function answerRun(runDir: string, questions: string, g: NonNullable<CompareOptions['generate']>, backend: string | undefined): Promise<RunEval['answers'] | string> {
-  const { evaluateAnswers, writeAnswerEval, ANSWER_DECODING } = await import('../generate/answer-eval.js');
-  const { loadTokenizer, formatTokenizerErrors } = await import('../tokenizer/index.js');
-  const modelDir = join(runDir, 'final');
-  const tok = loadTokenizer(modelDir);
-  if (!tok.ok) return formatTokenizerErrors(tok.errors);
-  const result = await evaluateAnswers({
-    modelDir, tokenizer: tok.tokenizer, questionsFile: questions, engine: 'tfjs', engineOptions: { backend: backend ?? 'auto' },
-    options: { ...ANSWER_DECODING, ...(g.maxNew !== undefined ? { maxNew: g.maxNew } : {}) }, ...(g.limit !== undefined ? { limit: g.limit } : {}),
-  });
-  if (!result.ok) return result.problems.join('; ');
-  await writeAnswerEval(runDir, result, { model: modelDir, questions, engine: 'tfjs' });
-  const s = result.summary;
-  return { ...(s.contains !== undefined ? { contains: s.contains } : {}), ...(s.facts !== undefined ? { facts: s.facts } : {}), ...(s.exact !== undefined ? { exact: s.exact } : {}) };
 }

@@ -95,3 +95,22 @@ export async function writeAnswerEval(dir: string, r: Extract<AnswerEvalResult, 
   await writeFileAtomic(summary, `${JSON.stringify(doc, null, 2)}\n`);
   return { generations, summary };
 }
+
+/**
+ * A finished run's final model answers `questions` (greedy, tfjs engine, as `eval --generate`);
+ * generations.jsonl and generation.json go into the run directory. The shares, or a problem.
+ */
+export async function answerRun(runDir: string, questions: string, g: { limit?: number; maxNew?: number; backend?: string }): Promise<{ contains?: number; facts?: number; exact?: number } | string> {
+  const { loadTokenizer, formatTokenizerErrors } = await import('../tokenizer/index.js');
+  const modelDir = join(runDir, 'final');
+  const tok = loadTokenizer(modelDir);
+  if (!tok.ok) return formatTokenizerErrors(tok.errors);
+  const result = await evaluateAnswers({
+    modelDir, tokenizer: tok.tokenizer, questionsFile: questions, engine: 'tfjs', engineOptions: { backend: g.backend ?? 'auto' },
+    options: { ...ANSWER_DECODING, ...(g.maxNew !== undefined ? { maxNew: g.maxNew } : {}) }, ...(g.limit !== undefined ? { limit: g.limit } : {}),
+  });
+  if (!result.ok) return result.problems.join('; ');
+  await writeAnswerEval(runDir, result, { model: modelDir, questions, engine: 'tfjs' });
+  const s = result.summary;
+  return { ...(s.contains !== undefined ? { contains: s.contains } : {}), ...(s.facts !== undefined ? { facts: s.facts } : {}), ...(s.exact !== undefined ? { exact: s.exact } : {}) };
+}

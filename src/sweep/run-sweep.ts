@@ -1,0 +1,238 @@
+// `sftgoc sweep FILE --param NAME=V1,V2 [--set BLOCK.KEY=V1,V2] --seeds 1,2,3`: every point of the
+// grid (grid.ts) × seed is one run through runFile, into OUT/<point>/seed-N; each run's final
+// held-out evaluation (and, with --generate or an accuracy --by, its answers to the questions) is
+// aggregated per point into mean ± std over seeds and the points ranked by --by. Writes sweep.json,
+// sweep.md and sweep.svg (report.ts).
+//
+// Resumable: OUT/sweep-plan.json records the grid; running the same command again reuses every run
+// that finished (final/ and eval.jsonl), resumes a run that has a checkpoint, and starts the rest.
+// A different grid in the same OUT is refused, naming the difference.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { compileOrFail } from '../app/compile.js';
+import { packageRoot } from '../check/host.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import type { Output } from '../cli/output.js';
+import type { ParamOverride, SetOverride } from '../cli/overrides.js';
+import { meanStd, type MeanStd } from '../compare/aggregate.js';
+import { writeFileAtomic } from '../train/atomic.js';
+import { latestCheckpoint } from '../train/checkpoint.js';
+import { resolveRunConfig } from '../train/config.js';
+import { sweepGrid, type GridPoint } from './grid.js';
+import { sweepMarkdown, sweepSvg } from './report.js';
+
+export const SWEEP_METRICS = ['worst', 'ce', 'contains', 'facts', 'exact'] as const;
+export type SweepMetric = (typeof SWEEP_METRICS)[number];
+/** Accuracy metrics rank higher-is-better and need the questions answered. */
+export const isAccuracy = (m: SweepMetric): boolean => m === 'contains' || m === 'facts' || m === 'exact';
+
+export interface SweepOptions {
+  params: readonly ParamOverride[];
+  settings: readonly SetOverride[];
+  seeds: readonly number[];
+  by: SweepMetric;
+  out?: string;
+  backend?: string;
+  skipBadRecords: boolean;
+  quiet: boolean;
+  json: boolean;
+  /** Answer the questions too (implied by an accuracy --by). */
+  generate?: { questions?: string; limit?: number; maxNew?: number };
+}
+
+/** One run's numbers. */
+export interface SweepRun {
+  point: string;
+  seed: number;
+  runDir: string;
+  ce: number;
+  /** The highest held-out group loss (groups with tokens); undefined without groups. */
+  worst?: number;
+  contains?: number;
+  facts?: number;
+  exact?: number;
+}
+
+export interface SweepRow {
+  rank: number;
+  point: string;
+  cells: Record<SweepMetric, MeanStd>;
+}
+
+export interface SweepResult {
+  exitCode: number;
+  outDir?: string;
+  rows?: SweepRow[];
+}
+
+const timestamp = () => new Date().toISOString().replace(/:/g, '-').replace(/\..*$/, '');
+
+/** The last eval.jsonl record of a finished run, as numbers; undefined when the run has none. */
+function lastEval(runDir: string): { ce: number; worst?: number } | undefined {
+  try {
+    const lines = readFileSync(join(runDir, 'eval.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const last = JSON.parse(lines.at(-1)!) as { ce: number; groups: Record<string, { loss: number; tokens: number }> };
+    const losses = Object.values(last.groups ?? {}).filter((g) => g.tokens > 0).map((g) => g.loss);
+    return { ce: last.ce, ...(losses.length > 0 ? { worst: Math.max(...losses) } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** generation.json's shares, when the run was already answered with these questions. */
+function lastAnswers(runDir: string, questions: string): Pick<SweepRun, 'contains' | 'facts' | 'exact'> | undefined {
+  try {
+    const g = JSON.parse(readFileSync(join(runDir, 'generation.json'), 'utf8')) as { questions: string; contains: number | null; facts: number | null; exact: number | null };
+    if (resolve(g.questions) !== resolve(questions)) return undefined;
+    return { ...(g.contains !== null ? { contains: g.contains } : {}), ...(g.facts !== null ? { facts: g.facts } : {}), ...(g.exact !== null ? { exact: g.exact } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runSweep(file: string, options: SweepOptions, out: Output): Promise<SweepResult> {
+  const human = (t: string) => void (options.quiet ? undefined : out.stderr(t));
+  const fail = (exitCode: number, lines: string[]): SweepResult => {
+    for (const l of lines) out.stderr(l.startsWith('error') ? l : `error: ${l}`);
+    if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: exitCode, errors: lines }, null, 2));
+    return { exitCode };
+  };
+  const owned = options.settings.filter((s) => s.block === 'train' && (s.key === 'seed' || s.key === 'out'));
+  if (owned.length > 0) return fail(ExitCode.Usage, owned.map((s) => `--set ${s.flag}: sweep sets train.${s.key} itself (${s.key === 'seed' ? 'use --seeds' : 'use --out DIR'})`));
+  if (options.seeds.length === 0) return fail(ExitCode.Usage, ['--seeds: give at least one seed']);
+  if (!existsSync(file)) return fail(ExitCode.Usage, [`cannot read ${file}: no such file`]);
+  const planned = sweepGrid(options.params, options.settings);
+  if ('errors' in planned) return fail(ExitCode.Usage, planned.errors);
+  const { grid, fixed } = planned;
+  const generate = options.generate ?? (isAccuracy(options.by) ? {} : undefined);
+
+  // 1. Every point compiles and resolves before anything trains.
+  let questions: string | undefined;
+  for (const point of grid.points) {
+    const ir = compileOrFail(file, { params: [...fixed.params, ...point.params], settings: [...fixed.settings, ...point.settings] }, out, options.quiet).objective;
+    if (ir === undefined) return fail(ExitCode.InputError, [`${file} does not compile at ${point.label}`]);
+    const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, packageRoot });
+    if (errors.length > 0) return fail(ExitCode.InputError, errors.map((e) => `${point.label}: ${e}`));
+    if (config.data.eval === undefined) return fail(ExitCode.InputError, [`${file}: no held-out data to rank on: add data { eval = "FILE" } or --set data.eval=FILE`]);
+    if (options.by === 'worst' && ir.partition.groups.length === 0) return fail(ExitCode.Usage, [`--by worst: ${file} declares no groups; rank by --by ce (or an accuracy: contains, facts, exact)`]);
+    questions ??= generate?.questions ?? config.data.questions;
+  }
+  if (generate !== undefined && questions === undefined) return fail(ExitCode.Usage, [`--by ${options.by}: needs questions: --questions FILE, or data { questions = "FILE" }`]);
+
+  // 2. The sweep directory and its plan: the same command continues a stopped sweep.
+  const outDir = options.out ?? join('runs', `sweep-${timestamp()}`);
+  await mkdir(outDir, { recursive: true });
+  const plan = { file: resolve(file), points: grid.points.map((p) => p.label), fixed: [...fixed.params, ...fixed.settings].map((o) => o.flag), seeds: options.seeds };
+  const planFile = join(outDir, 'sweep-plan.json');
+  if (existsSync(planFile)) {
+    const before = JSON.parse(readFileSync(planFile, 'utf8')) as typeof plan;
+    const differs = (Object.keys(plan) as Array<keyof typeof plan>).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(plan[k]));
+    if (differs.length > 0) return fail(ExitCode.InputError, [`${outDir} holds another sweep (its ${differs.join(', ')} differ${differs.length === 1 ? 's' : ''}); use another --out`]);
+    human(`continuing the sweep in ${outDir}`);
+  } else {
+    await writeFileAtomic(planFile, `${JSON.stringify(plan, null, 2)}\n`);
+  }
+
+  // 3. The runs, in grid order.
+  const { runFile } = await import('../app/run.js');
+  const runs: SweepRun[] = [];
+  const total = grid.points.length * options.seeds.length;
+  for (const point of grid.points) {
+    for (const seed of options.seeds) {
+      const runDir = join(outDir, point.slug, `seed-${seed}`);
+      const tag = `[${runs.length + 1}/${total}] ${point.label}, seed ${seed}`;
+      let evaluated = existsSync(join(runDir, 'final', 'config.json')) ? lastEval(runDir) : undefined;
+      if (evaluated !== undefined) human(`${tag}: done before, reused`);
+      else {
+        const code = await trainPoint(runFile, file, point, fixed, seed, runDir, options, out, human, tag);
+        if (code !== ExitCode.Success) {
+          return fail(code, [`${point.label}, seed ${seed}: the run exited ${code}; the finished runs are kept: run the same command (with --out ${outDir}) to continue`]);
+        }
+        evaluated = lastEval(runDir);
+        if (evaluated === undefined) return fail(ExitCode.InputError, [`${point.label}, seed ${seed}: the run wrote no held-out evaluation (${join(runDir, 'eval.jsonl')})`]);
+      }
+      const run: SweepRun = { point: point.label, seed, runDir, ...evaluated };
+      if (generate !== undefined) {
+        let answers = lastAnswers(runDir, questions!);
+        if (answers === undefined) {
+          const { answerRun } = await import('../generate/answer-eval.js');
+          const scored = await answerRun(runDir, questions!, { ...generate, ...(options.backend !== undefined ? { backend: options.backend } : {}) });
+          if (typeof scored === 'string') return fail(ExitCode.InputError, [`${point.label}, seed ${seed}: ${scored}`]);
+          answers = scored;
+        }
+        Object.assign(run, answers);
+      }
+      runs.push(run);
+      const pct = (x: number | undefined) => (x === undefined ? '' : ` ${(100 * x).toFixed(1)}%`);
+      human(`    held-out ce ${run.ce.toFixed(4)}${run.worst !== undefined ? `, worst group ${run.worst.toFixed(4)}` : ''}${generate !== undefined ? `, contains${pct(run.contains)}, facts${pct(run.facts)}` : ''}`);
+    }
+  }
+
+  // 4. Rank and write.
+  const rows = rankPoints(grid.points.map((p) => p.label), runs, options.by);
+  const document = {
+    ok: true, file, by: options.by, seeds: options.seeds, axes: grid.axes, fixed: plan.fixed, out_dir: outDir,
+    rows: rows.map((r) => ({ rank: r.rank, point: r.point, cells: r.cells })),
+    runs: runs.map((r) => ({ point: r.point, seed: r.seed, run_dir: r.runDir, ce: r.ce, worst: r.worst ?? null, contains: r.contains ?? null, facts: r.facts ?? null, exact: r.exact ?? null })),
+  };
+  const json = JSON.stringify(document, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+  await writeFileAtomic(join(outDir, 'sweep.json'), `${json}\n`);
+  const info = { file, by: options.by, seeds: options.seeds, axes: grid.axes, fixed: plan.fixed, generate: generate !== undefined };
+  const markdown = sweepMarkdown(rows, runs, info);
+  await writeFileAtomic(join(outDir, 'sweep.md'), markdown);
+  await writeFileAtomic(join(outDir, 'sweep.svg'), sweepSvg(rows, runs, info));
+  if (options.json) out.stdout(json);
+  else {
+    out.stdout(markdown.split('\n## Runs')[0]!.trimEnd());
+    human(`wrote ${join(outDir, 'sweep.json')}, sweep.md and sweep.svg`);
+  }
+  return { exitCode: ExitCode.Success, outDir, rows };
+}
+
+/** One (point, seed) run: resumed from its checkpoint when it has one, started afresh otherwise. */
+async function trainPoint(
+  runFile: typeof import('../app/run.js').runFile, file: string, point: GridPoint, fixed: { params: ParamOverride[]; settings: SetOverride[] }, seed: number, runDir: string,
+  options: SweepOptions, out: Output, human: (t: string) => void, tag: string,
+): Promise<number> {
+  const checkpoint = existsSync(runDir) ? await latestCheckpoint(runDir) : undefined;
+  if (checkpoint === undefined && existsSync(runDir)) {
+    // A run this sweep started that saved nothing yet: nothing to keep.
+    if (!existsSync(join(runDir, 'config.json'))) return (out.stderr(`error: ${runDir} exists and is not a run directory; move it away`), ExitCode.InputError);
+    await rm(runDir, { recursive: true, force: true });
+  }
+  human(`${tag}: ${checkpoint !== undefined ? `resuming ${runDir} from step ${checkpoint.step}` : `training into ${runDir}`}`);
+  const settings: SetOverride[] = [
+    ...fixed.settings, ...point.settings,
+    { block: 'train', key: 'seed', text: String(seed), flag: `train.seed=${seed}` },
+    { block: 'train', key: 'out', text: JSON.stringify(resolve(runDir)), flag: `train.out=${runDir}` },
+  ];
+  // The run's own chatter is dropped (quiet); its errors and warnings come through.
+  const forward: Output = { stdout: () => undefined, stderr: (t) => out.stderr(t) };
+  const result = await runFile(file, {
+    params: [...fixed.params, ...point.params], settings, backend: options.backend, skipBadRecords: options.skipBadRecords, quiet: true, json: false, tty: false,
+    ...(checkpoint !== undefined ? { resume: runDir } : {}),
+  }, forward);
+  return result.exitCode;
+}
+
+/** Mean ± std per point of every metric, ranked by `by` (losses ascending, accuracies descending). */
+export function rankPoints(points: readonly string[], runs: readonly SweepRun[], by: SweepMetric): SweepRow[] {
+  const rows = points.map((point) => {
+    const mine = runs.filter((r) => r.point === point);
+    const cells = Object.fromEntries(SWEEP_METRICS.map((m) => [m, meanStd(mine.map((r) => r[m]).filter((v): v is number => v !== undefined))])) as Record<SweepMetric, MeanStd>;
+    return { rank: 0, point, cells };
+  });
+  const key = (r: SweepRow) => (r.cells[by].n === 0 ? Number.NaN : r.cells[by].mean);
+  const sign = isAccuracy(by) ? -1 : 1;
+  const ranked = [...rows].sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : 1) : -1;
+    return sign * (x - y);
+  });
+  ranked.forEach((r, i) => {
+    r.rank = i + 1;
+  });
+  return ranked;
+}

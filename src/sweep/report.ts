@@ -3,7 +3,7 @@
 // 1,000 px column with 13 px text, an axis title and n in the caption. Self-contained SVG.
 import { formatCell, type MeanStd } from '../compare/aggregate.js';
 import { niceTicks } from '../report/svg-chart.js';
-import type { SweepMetric, SweepRow, SweepRun } from './run-sweep.js';
+import type { SweepMetric, SweepRow, SweepRun } from './types.js';
 
 export interface SweepInfo {
   file: string;

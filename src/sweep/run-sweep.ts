@@ -21,11 +21,9 @@ import { latestCheckpoint } from '../train/checkpoint.js';
 import { resolveRunConfig } from '../train/config.js';
 import { sweepGrid, type GridPoint } from './grid.js';
 import { sweepMarkdown, sweepSvg } from './report.js';
+import { isAccuracy, SWEEP_METRICS, type SweepMetric, type SweepRow, type SweepRun } from './types.js';
 
-export const SWEEP_METRICS = ['worst', 'ce', 'contains', 'facts', 'exact'] as const;
-export type SweepMetric = (typeof SWEEP_METRICS)[number];
-/** Accuracy metrics rank higher-is-better and need the questions answered. */
-export const isAccuracy = (m: SweepMetric): boolean => m === 'contains' || m === 'facts' || m === 'exact';
+export { isAccuracy, SWEEP_METRICS, type SweepMetric, type SweepRow, type SweepRun } from './types.js';
 
 export interface SweepOptions {
   params: readonly ParamOverride[];
@@ -39,25 +37,6 @@ export interface SweepOptions {
   json: boolean;
   /** Answer the questions too (implied by an accuracy --by). */
   generate?: { questions?: string; limit?: number; maxNew?: number };
-}
-
-/** One run's numbers. */
-export interface SweepRun {
-  point: string;
-  seed: number;
-  runDir: string;
-  ce: number;
-  /** The highest held-out group loss (groups with tokens); undefined without groups. */
-  worst?: number;
-  contains?: number;
-  facts?: number;
-  exact?: number;
-}
-
-export interface SweepRow {
-  rank: number;
-  point: string;
-  cells: Record<SweepMetric, MeanStd>;
 }
 
 export interface SweepResult {

@@ -31,6 +31,7 @@ import { loadRunInputs, type RunInputs } from './run/inputs.js';
 import { objectiveRecord } from './run/source-record.js';
 import { packageRoot, packageVersion } from './check/host.js';
 import { printExpr } from './ir/print.js';
+import { referenceModelDir, type ReferenceIo } from './run/reference.js';
 import type { TrainOutcome } from './engine/types.js';
 
 /** Why the pipeline stopped: compiler diagnostics (rendered with their sources), or messages. */
@@ -91,7 +92,10 @@ async function trainPlanned(request: RunRequest, plan: RunPlan, hooks: PipelineH
   const backend = await startBackend(plan.config.train.backend);            // the tfjs backend of this process
   if (!backend.ok) return backend;
   hooks.onBackend?.(backend.backend);
-  const loaded = await loadInputs(plan, { skipBadRecords: request.skipBadRecords, log: hooks.log }); // tokenizer, data, precompute
+  const loaded = await loadInputs(plan, {
+    skipBadRecords: request.skipBadRecords, log: hooks.log,
+    reference: { log: hooks.log, reporter: hooks.reporter, backend: request.backend, shouldStop: hooks.shouldStop },
+  }); // tokenizer, data, precompute
   if (!loaded.ok) return loaded;
   hooks.onInputs?.(plan, loaded.inputs);
   const engine = await prepareEngine(request, plan, loaded, hooks);          // engine plan: lower, load the model
@@ -110,9 +114,17 @@ async function describeRun(request: RunRequest, plan: RunPlan, backend: Backend,
   const { runConfigToJson } = await import('./train/config.js');
   const params = Object.fromEntries(plan.objective.params.map((p) => [p.name, printExpr(p.value)]));
   await plan.runDir.create(
-    { ...runConfigToJson(plan.config), params, backend: { name: backend.name, notes: backend.notes }, data_stats: inputs.stats, sftgoc: packageVersion() },
+    { ...runConfigToJson(plan.config), ...referenceRecord(plan), params, backend: { name: backend.name, notes: backend.notes }, data_stats: inputs.stats, sftgoc: packageVersion() },
     objectiveRecord(request.file, plan.compiled.sources, plan.compiled.overrides),
   );
+}
+
+/** config.json's reference: as declared, with the directory it resolved to (what `eval RUN_DIR` reads). */
+function referenceRecord(plan: RunPlan): { reference?: Record<string, unknown> } {
+  const declared = plan.config.reference;
+  if (declared === undefined) return {};
+  const shown = 'self' in declared ? { path: 'self' } : { ...declared };
+  return { reference: plan.referenceDir !== undefined ? { ...shown, dir: plan.referenceDir } : shown };
 }
 
 /** A compiled, analysed objective with its resolved settings and run directory. */
@@ -126,6 +138,8 @@ export interface RunPlan {
   engine: EngineName;
   engineOptions: EngineOptions;
   resumeFrom?: string;
+  /** The reference model's directory (src/run/reference.ts), once loadInputs has resolved it. */
+  referenceDir?: string;
   /** Held from planning to the end of the run: one run per directory (src/train/run-lock.ts). */
   lock?: RunLock;
 }
@@ -206,7 +220,13 @@ export async function startBackend(request: string): Promise<Staged<{ backend: B
 }
 
 /** Tokenizer, data, and the precomputed values the objective reads (cached in the run directory). */
-export async function loadInputs(plan: RunPlan, options: { skipBadRecords: boolean; log: (line: string) => void }): Promise<Staged<{ inputs: RunInputs; scores?: ScoreStore }>> {
+export async function loadInputs(plan: RunPlan, options: { skipBadRecords: boolean; log: (line: string) => void; reference?: ReferenceIo }): Promise<Staged<{ inputs: RunInputs; scores?: ScoreStore }>> {
+  // The reference first: `reference { train }` trains it (once) before this run's data is read.
+  if (plan.analysis.scores.refCe) {
+    const reference = await referenceModelDir(plan.config, options.reference ?? { log: options.log });
+    if (!reference.ok) return { ok: false, kind: 'input', messages: reference.messages };
+    plan.referenceDir = reference.dir;
+  }
   const loaded = loadRunInputs(plan.config, { skipBadRecords: options.skipBadRecords });
   if (!loaded.ok) return { ok: false, kind: 'input', messages: loaded.errors };
   const { inputs } = loaded;
@@ -215,7 +235,7 @@ export async function loadInputs(plan: RunPlan, options: { skipBadRecords: boole
   const prepared = await prepareNeeds(
     { scorers: [...needs.scorers.values()], refCe: needs.refCe, corpusRanks: needs.corpusRanks, objectiveName: plan.objective.name },
     { train: inputs.train, eval: inputs.eval },
-    { tokenizer: inputs.tokenizer, cacheDir: plan.runDir.cacheDir, log: options.log, baseDir: dirname(resolve(plan.objective.file)), referenceDir: plan.config.reference?.path },
+    { tokenizer: inputs.tokenizer, cacheDir: plan.runDir.cacheDir, log: options.log, baseDir: dirname(resolve(plan.objective.file)), referenceDir: plan.referenceDir },
   );
   if (!prepared.ok) return { ok: false, kind: 'input', messages: prepared.errors };
   return { ok: true, inputs, scores: prepared.store };
@@ -236,7 +256,7 @@ export async function prepareEngine(
   const data: { train: typeof inputs.train; eval: typeof inputs.eval; stats: { train: DatasetStats; eval?: DatasetStats } } = { train: inputs.train, eval: inputs.eval, stats: inputs.stats };
   const prepared = await engine.prepare({
     objective: plan.objective, analysis: plan.analysis, config: plan.config, sourceFile: request.file, data,
-    tokenizer: inputs.tokenizer, tokenizerFiles: inputs.tokenizerFiles, scores: loaded.scores,
+    tokenizer: inputs.tokenizer, tokenizerFiles: inputs.tokenizerFiles, scores: loaded.scores, referenceDir: plan.referenceDir,
     runDir: plan.runDir, resumeFrom: plan.resumeFrom, options: plan.engineOptions, ...io,
   });
   if (!prepared.ok) return { ok: false, kind: 'input', messages: prepared.problems };

@@ -28,7 +28,7 @@ import { renderText } from '../groupers/view/text.js';
 import { buildView, type GroupsView } from '../groupers/view/view-model.js';
 import { compileOrFail } from './compile.js';
 import { fail as failWith } from './output.js';
-import { referenceModelDir } from '../run/reference.js';
+import { referenceModelDir } from '../pipeline.js';
 import { lineReporter } from '../train/reporter.js';
 
 export type GroupsFormat = 'text' | 'jsonl' | 'html';

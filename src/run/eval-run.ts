@@ -31,7 +31,7 @@ import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
 import { DATA_DEFAULTS, modelPositions, resolveRunConfig, type RunConfig } from '../train/config.js';
 import { lineReporter } from '../train/reporter.js';
-import { referenceModelDir } from './reference.js';
+import { referenceModelDir } from '../pipeline.js';
 
 /** Samples per batch when neither --batch nor the run's train.batch says (eval's own default, not training's). */
 const DEFAULT_EVAL_BATCH = 8;

@@ -33,7 +33,7 @@ describe('reference { train }: Rho-1 with a trained reference', function () {
     writeFileSync(file, 'group g = excess_loss(top 30%)\nloss = max(groups)\n');
     const r = runCli(['check', file]);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /error\[E0508\]/);
+    assert.match(r.stdout + r.stderr, /error\[E0508\]/);
     const self = join(dir, 'self-ref.sftgo');
     writeFileSync(self, 'group g = excess_loss(top 30%)\nloss = max(groups)\nreference { path = "self" }\n');
     const s = runCli(['check', self]);

@@ -10,6 +10,7 @@ import { answer, factScores, jsonl, pickQuestion, promptText } from './dataset/q
 import { corpus } from './dataset/prose.js';
 import { SPECIAL_TOKENS, specialTokensMap, tokenizerConfig, tokenizerJson } from './dataset/tokenizer-files.js';
 import { bundledQuestions, questionsFile } from './dataset/questions.js';
+import { bundledHq, hqFile } from './dataset/hq.js';
 import { allEntities, makeWorld, type World } from './dataset/world.js';
 
 const SEED = 20250618;
@@ -81,6 +82,8 @@ function main(): void {
   // The held-out questions are read off the files just written (which facts train.jsonl states).
   const root = join(OUT, '..', '..');
   writeFileSync(questionsFile(root), jsonl(bundledQuestions(root)));
+  // The high-quality split (the Rho-1 reference's data) is train.jsonl's answers stated plainly.
+  writeFileSync(hqFile(root), jsonl(bundledHq(root)));
   console.log(`corpus ${text.length} chars; train ${train.length}, eval ${evalSet.length}, responses ${responses.length} prompts; vocab ${model.vocab.size} (${model.merges.length} merges)`);
 }
 

@@ -31,6 +31,9 @@ import { loadRunInputs, type RunInputs } from './run/inputs.js';
 import { objectiveRecord } from './run/source-record.js';
 import { packageRoot, packageVersion } from './check/host.js';
 import { printExpr } from './ir/print.js';
+import { referenceCacheRoot, referenceKey } from './run/reference.js';
+import { renderCompiled } from './app/compile.js';
+import { silentReporter } from './train/reporter.js';
 import type { TrainOutcome } from './engine/types.js';
 
 /** Why the pipeline stopped: compiler diagnostics (rendered with their sources), or messages. */
@@ -91,7 +94,10 @@ async function trainPlanned(request: RunRequest, plan: RunPlan, hooks: PipelineH
   const backend = await startBackend(plan.config.train.backend);            // the tfjs backend of this process
   if (!backend.ok) return backend;
   hooks.onBackend?.(backend.backend);
-  const loaded = await loadInputs(plan, { skipBadRecords: request.skipBadRecords, log: hooks.log }); // tokenizer, data, precompute
+  const loaded = await loadInputs(plan, {
+    skipBadRecords: request.skipBadRecords, log: hooks.log,
+    reference: { log: hooks.log, reporter: hooks.reporter, backend: request.backend, shouldStop: hooks.shouldStop },
+  }); // tokenizer, data, precompute
   if (!loaded.ok) return loaded;
   hooks.onInputs?.(plan, loaded.inputs);
   const engine = await prepareEngine(request, plan, loaded, hooks);          // engine plan: lower, load the model
@@ -110,9 +116,17 @@ async function describeRun(request: RunRequest, plan: RunPlan, backend: Backend,
   const { runConfigToJson } = await import('./train/config.js');
   const params = Object.fromEntries(plan.objective.params.map((p) => [p.name, printExpr(p.value)]));
   await plan.runDir.create(
-    { ...runConfigToJson(plan.config), params, backend: { name: backend.name, notes: backend.notes }, data_stats: inputs.stats, sftgoc: packageVersion() },
+    { ...runConfigToJson(plan.config), ...referenceRecord(plan), params, backend: { name: backend.name, notes: backend.notes }, data_stats: inputs.stats, sftgoc: packageVersion() },
     objectiveRecord(request.file, plan.compiled.sources, plan.compiled.overrides),
   );
+}
+
+/** config.json's reference: as declared, with the directory it resolved to (what `eval RUN_DIR` reads). */
+function referenceRecord(plan: RunPlan): { reference?: Record<string, unknown> } {
+  const declared = plan.config.reference;
+  if (declared === undefined) return {};
+  const shown = 'self' in declared ? { path: 'self' } : { ...declared };
+  return { reference: plan.referenceDir !== undefined ? { ...shown, dir: plan.referenceDir } : shown };
 }
 
 /** A compiled, analysed objective with its resolved settings and run directory. */
@@ -126,6 +140,8 @@ export interface RunPlan {
   engine: EngineName;
   engineOptions: EngineOptions;
   resumeFrom?: string;
+  /** The reference model's directory (src/run/reference.ts), once loadInputs has resolved it. */
+  referenceDir?: string;
   /** Held from planning to the end of the run: one run per directory (src/train/run-lock.ts). */
   lock?: RunLock;
 }
@@ -206,7 +222,13 @@ export async function startBackend(request: string): Promise<Staged<{ backend: B
 }
 
 /** Tokenizer, data, and the precomputed values the objective reads (cached in the run directory). */
-export async function loadInputs(plan: RunPlan, options: { skipBadRecords: boolean; log: (line: string) => void }): Promise<Staged<{ inputs: RunInputs; scores?: ScoreStore }>> {
+export async function loadInputs(plan: RunPlan, options: { skipBadRecords: boolean; log: (line: string) => void; reference?: ReferenceIo }): Promise<Staged<{ inputs: RunInputs; scores?: ScoreStore }>> {
+  // The reference first: `reference { train }` trains it (once) before this run's data is read.
+  if (plan.analysis.scores.refCe) {
+    const reference = await referenceModelDir(plan.config, options.reference ?? { log: options.log });
+    if (!reference.ok) return { ok: false, kind: 'input', messages: reference.messages };
+    plan.referenceDir = reference.dir;
+  }
   const loaded = loadRunInputs(plan.config, { skipBadRecords: options.skipBadRecords });
   if (!loaded.ok) return { ok: false, kind: 'input', messages: loaded.errors };
   const { inputs } = loaded;
@@ -215,7 +237,7 @@ export async function loadInputs(plan: RunPlan, options: { skipBadRecords: boole
   const prepared = await prepareNeeds(
     { scorers: [...needs.scorers.values()], refCe: needs.refCe, corpusRanks: needs.corpusRanks, objectiveName: plan.objective.name },
     { train: inputs.train, eval: inputs.eval },
-    { tokenizer: inputs.tokenizer, cacheDir: plan.runDir.cacheDir, log: options.log, baseDir: dirname(resolve(plan.objective.file)), referenceDir: plan.config.reference?.path },
+    { tokenizer: inputs.tokenizer, cacheDir: plan.runDir.cacheDir, log: options.log, baseDir: dirname(resolve(plan.objective.file)), referenceDir: plan.referenceDir },
   );
   if (!prepared.ok) return { ok: false, kind: 'input', messages: prepared.errors };
   return { ok: true, inputs, scores: prepared.store };
@@ -236,9 +258,89 @@ export async function prepareEngine(
   const data: { train: typeof inputs.train; eval: typeof inputs.eval; stats: { train: DatasetStats; eval?: DatasetStats } } = { train: inputs.train, eval: inputs.eval, stats: inputs.stats };
   const prepared = await engine.prepare({
     objective: plan.objective, analysis: plan.analysis, config: plan.config, sourceFile: request.file, data,
-    tokenizer: inputs.tokenizer, tokenizerFiles: inputs.tokenizerFiles, scores: loaded.scores,
+    tokenizer: inputs.tokenizer, tokenizerFiles: inputs.tokenizerFiles, scores: loaded.scores, referenceDir: plan.referenceDir,
     runDir: plan.runDir, resumeFrom: plan.resumeFrom, options: plan.engineOptions, ...io,
   });
   if (!prepared.ok) return { ok: false, kind: 'input', messages: prepared.problems };
   return { ok: true, run: prepared.run };
 }
+
+// The reference model directory of an objective (LANGUAGE.md §8; docs/language.md "The reference
+// model"): path, "self" (model.path) or `train` (trained once into the reference cache, keyed by
+// src/run/reference.ts, and reused). Here because training a reference is a run of this pipeline.
+export interface ReferenceIo {
+  /** One line of news: reusing, training (with where), done. */
+  log(line: string): void;
+  /** The training progress of a reference being trained (the calling command's reporter). */
+  reporter?: Reporter;
+  /** The tfjs backend to train with (--backend, else the reference file's train.backend). */
+  backend?: string;
+  /** Stop training the reference (Ctrl-C); a stopped reference is resumed by the next call. */
+  shouldStop?: (step: number) => boolean;
+}
+
+export type ReferenceDir = { ok: true; dir: string | undefined } | { ok: false; messages: string[] };
+
+/**
+ * The directory of the reference model for `config` (undefined when it declares none), training
+ * it first when `reference { train }` names an objective whose trained model is not cached yet.
+ */
+export async function referenceModelDir(config: Pick<RunConfig, 'reference' | 'model'>, io: ReferenceIo): Promise<ReferenceDir> {
+  const ref = config.reference;
+  if (ref === undefined) return { ok: true, dir: undefined };
+  if ('path' in ref) return { ok: true, dir: ref.path };
+  if ('self' in ref) {
+    if (config.model.path === undefined) {
+      return { ok: false, messages: [`reference { path = "self" } is the model being trained at its initial weights, but the model is preset ${config.model.preset} (random weights, no directory); name a model { path = "DIR" }`] };
+    }
+    return { ok: true, dir: config.model.path };
+  }
+  return trainedReference(ref.train, io);
+}
+
+/** The reference objectives being trained in this process, outermost first: a cycle is refused, not recursed into. */
+const training: string[] = [];
+
+async function trainedReference(file: string, io: ReferenceIo): Promise<ReferenceDir> {
+  if (training.includes(file)) return { ok: false, messages: [`reference { train = "${file}" }: the reference objectives train each other in a cycle (${[...training, file].join(' -> ')})`] };
+  const compiled = compileObjective({ file, compile: { overrides: [] } });
+  if (!compiled.ok) {
+    const lines = compiled.kind === 'diagnostics' ? [renderCompiled(compiled.compiled, true)] : compiled.messages;
+    return { ok: false, messages: [`reference { train = "${file}" }: the reference objective does not compile:`, ...lines] };
+  }
+  const { objective } = compiled;
+  const { config, errors } = resolveRunConfig(objective.settings, { objectiveName: objective.name, sourceFile: file, origins: objective.settingSpans, packageRoot });
+  if (errors.length > 0) return { ok: false, messages: errors.map((e) => `${file}: ${e}`) };
+  let key: string;
+  try {
+    key = referenceKey(compiled.compiled.sources, config);
+  } catch (e) {
+    return { ok: false, messages: [`reference { train = "${file}" }: cannot read its inputs: ${(e as Error).message}`] };
+  }
+  const dir = join(referenceCacheRoot(), `${objective.name}-${key.slice(0, 16)}`);
+  const finalDir = join(dir, 'final');
+  if (existsSync(join(finalDir, 'config.json'))) {
+    io.log(`reference: reusing ${finalDir} (${objective.name}, trained earlier from ${file})`);
+    return { ok: true, dir: finalDir };
+  }
+  // A reference stopped half-way (Ctrl-C, a full disk) continues from its last checkpoint.
+  const resume = existsSync(join(dir, 'metrics.jsonl')) ? dir : undefined;
+  const steps = config.train.steps > 0 ? `${config.train.steps} steps` : `${config.train.epochs} epochs`;
+  io.log(`reference: ${resume ? 'continuing to train' : 'training'} ${objective.name} (${file}, ${steps}) into ${dir}; later runs reuse it`);
+  const started = Date.now();
+  training.push(file);
+  const result = await runPipeline(
+    { file, compile: { overrides: [{ kind: 'set', key: 'train.out', value: JSON.stringify(dir) }] }, resume, backend: io.backend, skipBadRecords: false },
+    { reporter: io.reporter ?? silentReporter, log: (line) => io.log(`reference: ${line}`), shouldStop: io.shouldStop ?? (() => false) },
+  ).finally(() => training.pop());
+  if (!result.ok) {
+    const lines = result.kind === 'diagnostics' ? [renderCompiled(result.compiled, true)] : result.messages;
+    return { ok: false, messages: [`training the reference ${file} failed:`, ...lines] };
+  }
+  if (result.outcome.status !== 'completed' || result.outcome.finalDir === undefined) {
+    return { ok: false, messages: [`training the reference ${file} stopped (${result.outcome.status}${result.outcome.message ? `: ${result.outcome.message}` : ''}); the next run continues it in ${dir}`] };
+  }
+  io.log(`reference: trained in ${((Date.now() - started) / 1000).toFixed(1)} s; model in ${result.outcome.finalDir}`);
+  return { ok: true, dir: result.outcome.finalDir };
+}
+

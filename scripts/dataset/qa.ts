@@ -15,7 +15,7 @@ const OPENERS = [
   'Thanks for asking. Here is the answer as I understand it.',
   'Great question. I have some information about that.',
 ];
-const LEADS = [
+export const LEADS = [
   'According to the records I have,',
   'As far as I can tell,',
   'From what I have read,',

@@ -28,6 +28,8 @@ import { renderText } from '../groupers/view/text.js';
 import { buildView, type GroupsView } from '../groupers/view/view-model.js';
 import { compileOrFail } from './compile.js';
 import { fail as failWith } from './output.js';
+import { referenceModelDir } from '../pipeline.js';
+import { lineReporter } from '../train/reporter.js';
 
 export type GroupsFormat = 'text' | 'jsonl' | 'html';
 
@@ -126,7 +128,13 @@ export async function groupsView(file: string, options: Omit<GroupsOptions, 'for
 
   const analysis = analyze(ir);
   const needs = needsOf(ir, analysis);
-  const problems = checkNeeds(needs, { train: corpus, eval: [] }, { baseDir: dirname(resolve(file)), referenceDir: config.reference?.path, tokenizer });
+  // The reference model as `sftgoc run` gets it: `reference { train }` is trained here on first use.
+  const reference = analysis.scores.refCe
+    ? await referenceModelDir(config, { log: note, reporter: options.quiet ? undefined : lineReporter(note), backend: options.backend })
+    : { ok: true as const, dir: undefined };
+  if (!reference.ok) return fail(ExitCode.InputError, reference.messages);
+  const referenceDir = reference.dir;
+  const problems = checkNeeds(needs, { train: corpus, eval: [] }, { baseDir: dirname(resolve(file)), referenceDir, tokenizer });
   if (problems.length > 0) return fail(ExitCode.InputError, problems.map((e) => `${file}: ${e}`));
 
   // 3. TensorFlow.js only when something runs a network: a model, llmlingua2, the reference model.
@@ -140,7 +148,7 @@ export async function groupsView(file: string, options: Omit<GroupsOptions, 'for
   }
 
   // 4. Static scores over the whole file, then the model's values on the shown samples.
-  const prepared = await prepareScores(ir, { train: corpus, eval: [] }, { tokenizer, log: note, referenceDir: config.reference?.path });
+  const prepared = await prepareScores(ir, { train: corpus, eval: [] }, { tokenizer, log: note, referenceDir });
   if (!prepared.ok) return fail(ExitCode.InputError, prepared.errors.map((e) => `${file}: ${e}`));
   const store = prepared.store;
 

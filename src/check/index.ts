@@ -1,6 +1,6 @@
 // The checker: names, types and settings of a loaded program. It returns tables (the type of each
 // expression, what each name refers to) that lowering (src/ir/lower.ts) reads; it never throws.
-import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Settings, SettingsSpans } from '../ir/nodes.js';
 import type { LoadedFile } from './load.js';
 import { resolveNames, type Program } from './names.js';
@@ -38,9 +38,12 @@ export function checkProgram(
     }
   }
   const { settings, spans } = checkSettings(program.blocks, diagnostics);
+  // No fallback: with no reference the only candidate is the model being trained, whose excess is
+  // 0 everywhere at step 0 (excess_loss() would then rank by position); a file must say so itself.
   if (checker.info.usesReference !== undefined && settings.reference === undefined) {
     diagnostics.push(
-      warning('W0507', 'this objective needs a reference model, and no `reference { }` block sets one', checker.info.usesReference, 'add `reference { path = "DIR" }` or run with `--set reference.path=DIR`'),
+      error('E0508', 'this objective reads the reference model\'s ce, and no `reference { }` block names a reference', checker.info.usesReference,
+        'add `reference { train = "FILE.sftgo" }` (std/rho1 trains stdlib/rho1-reference.sftgo), `reference { path = "DIR" }`, or `reference { path = "self" }` for the model at its initial weights'),
     );
   }
   return { program, info: checker.info, checker, settings, settingSpans: spans };

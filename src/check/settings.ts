@@ -125,9 +125,11 @@ export function checkSettings(blocks: { statement: BlockStatement; file: string;
       seenInFile.set(fileKey, entry.key.span);
       // A later file replaces the key, including spans under it.
       for (const p of Object.keys(blockSpans)) if (p === `/${key}` || p.startsWith(`/${key}/`)) delete blockSpans[p];
-      // A model's `path` and `preset` are alternatives: choosing one in a later file (or --set) drops the other.
-      const other = key === 'path' ? 'preset' : key === 'preset' ? 'path' : undefined;
-      if (block === 'model' && other !== undefined && blockSpans[`/${other}`] !== undefined && blockSpans[`/${other}`]!.key.file !== file) {
+      // A model's `path` and `preset` (a reference's `path` and `train`) are alternatives: choosing
+      // one in a later file (or --set) drops the other.
+      const alternative = block === 'model' ? 'preset' : block === 'reference' ? 'train' : undefined;
+      const other = alternative === undefined ? undefined : key === 'path' ? alternative : key === alternative ? 'path' : undefined;
+      if (other !== undefined && blockSpans[`/${other}`] !== undefined && blockSpans[`/${other}`]!.key.file !== file) {
         delete object[other];
         delete blockSpans[`/${other}`];
       }
@@ -146,13 +148,15 @@ export function checkSettings(blocks: { statement: BlockStatement; file: string;
     }
     // A model is either a directory or a preset. Checked here rather than with a JSON Schema
     // `oneOf`, whose errors (one per branch) would not say this in one line. A reference model is
-    // always a directory (its schema requires `path`): a randomly initialised preset would make
-    // `excess` meaningless.
-    if (block === 'model') {
-      const given = ['path', 'preset'].filter((k) => k in object);
+    // a directory, "self" or an objective to train, never a preset: randomly initialised weights
+    // would make `excess` meaningless.
+    if (block === 'model' || block === 'reference') {
+      const other = block === 'model' ? 'preset' : 'train';
+      const given = ['path', other].filter((k) => k in object);
       if (given.length !== 1) {
-        const span = given.length === 2 ? spans[block]?.['/preset']?.key ?? keywordSpans.get(block)! : keywordSpans.get(block)!;
-        diagnostics.push(error('E0403', `${block} needs exactly one of \`path\` and \`preset\``, span, given.length === 2 ? 'delete one of them' : `write ${block} { path = "DIR" } or ${block} { preset = "tiny" }`));
+        const span = given.length === 2 ? spans[block]?.[`/${other}`]?.key ?? keywordSpans.get(block)! : keywordSpans.get(block)!;
+        const forms = block === 'model' ? 'model { path = "DIR" } or model { preset = "tiny" }' : 'reference { train = "FILE.sftgo" }, reference { path = "DIR" } or reference { path = "self" }';
+        diagnostics.push(error('E0403', `${block} needs exactly one of \`path\` and \`${other}\``, span, given.length === 2 ? 'delete one of them' : `write ${forms}`));
       }
     }
   }

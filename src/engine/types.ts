@@ -61,6 +61,8 @@ export interface EngineInputs {
    * corpus` thresholds), keyed as `analysis.scores` says; absent when the objective reads none.
    */
   scores?: ScoreStore;
+  /** The reference model's directory (src/run/reference.ts), when the objective reads ref_ce. */
+  referenceDir?: string;
   /** Where metrics.jsonl, eval.jsonl, checkpoints/ and final/ go; absent in tests (nothing written). */
   runDir?: RunDirectory;
   /** A checkpoint directory to continue from (`--resume`). */

@@ -85,7 +85,7 @@ export async function prepareNeeds(needs: ScoreNeedsSpec, samples: PrepareSample
 
   // Check inputs first, so every problem is reported at once and nothing is computed in vain.
   const errors = checkNeeds(needs, samples, options);
-  const referenceDir = needs.refCe ? referenceDirOf(options) : undefined;
+  const referenceDir = needs.refCe ? options.referenceDir : undefined;
   if (errors.length > 0) return { ok: false, errors };
 
   const keys = [...statics.map(scorerKey), ...(referenceDir !== undefined ? [REF_CE_KEY] : [])];
@@ -135,10 +135,6 @@ export async function prepareNeeds(needs: ScoreNeedsSpec, samples: PrepareSample
   return { ok: true, store, messages };
 }
 
-function referenceDirOf(options: Pick<PrepareOptions, 'referenceDir'>): string {
-  return options.referenceDir ?? join(packageRoot, 'assets', 'default', 'model');
-}
-
 /**
  * The problems prepareNeeds would report before computing anything (a column no record has, a
  * missing model directory or reference): cheap, so a command can check before starting TensorFlow.js.
@@ -161,12 +157,13 @@ export function checkNeeds(needs: ScoreNeedsSpec, samples: PrepareSamples, optio
     }
   }
   if (needs.refCe) {
-    const referenceDir = referenceDirOf(options);
-    if (!existsSync(join(referenceDir, 'config.json'))) {
+    // No fallback: a model is never its own reference unless the file says `path = "self"` (E0508 at check time).
+    const referenceDir = options.referenceDir;
+    if (referenceDir === undefined || !existsSync(join(referenceDir, 'config.json'))) {
       errors.push(
-        options.referenceDir === undefined
-          ? `${needs.objectiveName !== undefined ? `objective '${needs.objectiveName}'` : 'the objective'} uses ref_ce (excess, excess_loss()) but gives no reference model: add reference { path = "DIR" }`
-          : `reference.path: ${referenceDir} has no config.json (expected a Hugging Face model directory)`,
+        referenceDir === undefined
+          ? `${needs.objectiveName !== undefined ? `objective '${needs.objectiveName}'` : 'the objective'} uses ref_ce (excess, excess_loss()) but gives no reference model: add reference { train = "FILE.sftgo" }, reference { path = "DIR" } or reference { path = "self" }`
+          : `reference model ${referenceDir} has no config.json (expected a Hugging Face model directory)`,
       );
     } else if (options.tokenizer !== undefined) {
       const mismatch = referenceTokenizerProblem(options.tokenizer, referenceDir);

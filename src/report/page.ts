@@ -34,16 +34,24 @@ export function paramSeries(metrics: readonly StepMetrics[]): Series[] {
   }));
 }
 
+/** One evaluation (eval_every = 0: only the final one): its values, labelled, instead of a one-point chart. */
+export function heldOutValues(e: EvalMetrics): string {
+  const rows = lossSeries([e]).filter((s) => s.points.length > 0).map((s) => `<tr><td>${escapeHtml(s.name)}</td><td class="num">${s.points[0]![1].toPrecision(4)}</td></tr>`);
+  return `<figure class="chart"><figcaption>Held-out loss by group (eval.jsonl, one evaluation at step ${e.step})</figcaption><table class="values"><tr><th>series</th><th>loss at step ${e.step}</th></tr>${rows.join('')}</table></figure>`;
+}
+
 export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSection, answers?: AnswersSection): string {
   const objective = typeof run.config.objective === 'string' ? run.config.objective : runDir;
   const last = run.metrics.at(-1)!;
   const lastEval = run.evals.at(-1);
   const params = paramSeries(run.metrics);
   const charts = [
-    lineChart({ title: 'Training loss by group (per step)', xLabel: 'step', yLabel: 'loss', series: lossSeries(run.metrics) }),
-    run.evals.length > 0
+    lineChart({ title: 'Training loss by group (per step)', xLabel: 'step', yLabel: 'loss', series: lossSeries(run.metrics), smooth: true }),
+    run.evals.length > 1
       ? lineChart({ title: 'Held-out loss by group (eval.jsonl)', xLabel: 'step', yLabel: 'loss', series: lossSeries(run.evals) })
-      : '<figure class="chart"><figcaption>Held-out loss by group</figcaption><p class="note">No eval.jsonl: the run had no eval data or has not evaluated yet.</p></figure>',
+      : run.evals.length === 1
+        ? heldOutValues(run.evals[0]!)
+        : '<figure class="chart"><figcaption>Held-out loss by group</figcaption><p class="note">No eval.jsonl: the run had no eval data or has not evaluated yet.</p></figure>',
     params.length > 0
       ? lineChart({ title: 'Params (λ and others) per step', xLabel: 'step', yLabel: 'value', series: params })
       : '<figure class="chart"><figcaption>Params</figcaption><p class="note">The objective has no scalar params.</p></figure>',
@@ -59,6 +67,7 @@ export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSe
     '.legend .key{display:inline-block;margin-right:1.2em;font-size:.85em}',
     '.swatch{display:inline-block;width:1.5em;height:.3em;vertical-align:middle;margin-right:.3em}',
     '.note{color:#666;font-style:italic}',
+    '.values{border-collapse:collapse}.values td,.values th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}.values .num{text-align:right;font-variant-numeric:tabular-nums}',
     heatmap.css,
     answers?.css ?? '',
   ].join('\n');

@@ -29,7 +29,9 @@ import { analyzeObjective } from '../analysis/index.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
-import { DATA_DEFAULTS, modelPositions, resolveRunConfig } from '../train/config.js';
+import { DATA_DEFAULTS, modelPositions, resolveRunConfig, type RunConfig } from '../train/config.js';
+import { lineReporter } from '../train/reporter.js';
+import { referenceModelDir } from '../pipeline.js';
 
 /** Samples per batch when neither --batch nor the run's train.batch says (eval's own default, not training's). */
 const DEFAULT_EVAL_BATCH = 8;
@@ -81,7 +83,8 @@ interface Target {
   baseDir?: string;
   /** The run's training data, for corpus statistics; undefined: the evaluated data's own samples. */
   trainFile?: string;
-  referenceDir?: string;
+  /** The reference as declared (with the model it may be `self` of); made a directory by referenceModelDir when the objective reads ref_ce. */
+  reference?: Pick<RunConfig, 'reference' | 'model'>;
   cacheDir?: string;
   notes: string[];
   /** Where schedules are read: the step the evaluated weights were saved at (a run's last step). */
@@ -92,7 +95,9 @@ interface Target {
 
 type RunConfigJson = {
   source?: string;
-  reference?: { path?: string };
+  /** As declared (path, "self" or train), with `dir`, the directory the run used. */
+  reference?: { path?: string; train?: string; dir?: string };
+  model?: { path?: string; preset?: string };
   data?: { train?: string; eval?: string | null; questions?: string | null; format?: string; loss_on?: string; max_len?: number };
   train?: { batch?: number };
   /** Each param's value as the run used it (printed IR: `0.5`, `linear(0.9 -> 0.05)`), --param overrides included. */
@@ -109,7 +114,7 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
       target.ir = ir;
       target.baseDir = dirname(resolve(o.objective));
       // The objective's own reference { path } (or --set reference.path), as `sftgoc run` reads it.
-      target.referenceDir = referenceOf(ir, o.objective);
+      target.reference = referenceOf(ir, o.objective);
     }
     return target;
   }
@@ -143,7 +148,7 @@ async function targetOf(o: EvalOptions): Promise<Target | string[]> {
     // The recorded source has its imports inlined; its relative paths were written next to the original file.
     baseDir: dirname(config.source ?? resolve(o.runDir, 'objective.sftgo')),
     trainFile: config.data?.train,
-    referenceDir: ownReference ? referenceOf(ir, objectiveFile) : config.reference?.path,
+    reference: ownReference ? referenceOf(ir, objectiveFile) : recordedReference(config),
     cacheDir: existsSync(join(o.runDir, 'cache')) ? join(o.runDir, 'cache') : undefined,
     format: config.data?.format ?? DATA_DEFAULTS.format, lossOn: config.data?.loss_on ?? DATA_DEFAULTS.lossOn, maxLen: o.maxLen ?? config.data?.max_len ?? DATA_DEFAULTS.maxLen,
     // Rankings `per batch` depend on the batches: the run's own size reproduces its eval.jsonl.
@@ -171,9 +176,21 @@ function paramTexts(recorded: Record<string, string>, flags: readonly ParamOverr
   return out;
 }
 
-/** reference.path as `sftgoc run` resolves it (relative to the file that wrote it; --set: the working directory). */
-function referenceOf(ir: Objective, file: string): string | undefined {
-  return resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, packageRoot }).config.reference?.path;
+/** The reference block as `sftgoc run` resolves it (paths relative to the file that wrote them; --set: the working directory). */
+function referenceOf(ir: Objective, file: string): Pick<RunConfig, 'reference' | 'model'> {
+  const { config } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, packageRoot });
+  return { reference: config.reference, model: config.model };
+}
+
+/** A run's reference from its config.json: the directory it used while that is still there, else as declared (a trained one is found or trained again). */
+function recordedReference(config: RunConfigJson): Pick<RunConfig, 'reference' | 'model'> {
+  const r = config.reference;
+  const model = { ...(config.model?.path !== undefined ? { path: config.model.path } : {}), ...(config.model?.preset !== undefined ? { preset: config.model.preset } : {}) };
+  if (r === undefined) return { model };
+  if (r.dir !== undefined && existsSync(join(r.dir, 'config.json'))) return { reference: { path: r.dir }, model };
+  if (r.train !== undefined) return { reference: { train: r.train }, model };
+  if (r.path === 'self') return { reference: { self: true }, model };
+  return { reference: r.path !== undefined ? { path: r.path } : undefined, model };
 }
 
 /** The compiled objective, or one message with its diagnostics. */
@@ -237,7 +254,13 @@ async function lossEval(o: EvalOptions, target: Target, tokenizer: Tokenizer, da
   let objective: StepObjective = meanCe;
   if (target.ir !== undefined) {
     const log = (line: string) => void (o.quiet ? undefined : out.stderr(line));
-    const bridged = lowerForRun(target.ir, { tokenizer: tokenizer, referenceDir: target.referenceDir, baseDir: target.baseDir, log });
+    let referenceDir: string | undefined;
+    if (target.reference !== undefined && analyzeObjective(target.ir).scores.refCe) {
+      const reference = await referenceModelDir(target.reference, { log, reporter: o.quiet ? undefined : lineReporter(log), backend: o.backend });
+      if (!reference.ok) return fail(ExitCode.InputError, reference.messages);
+      referenceDir = reference.dir;
+    }
+    const bridged = lowerForRun(target.ir, { tokenizer: tokenizer, referenceDir, baseDir: target.baseDir, log });
     if (!bridged.ok) return fail(ExitCode.InputError, bridged.problems);
     let train: readonly Sample[] = data.samples;
     // Training samples matter only for corpus statistics (static scorers, `per corpus` ranks); an

@@ -89,10 +89,17 @@ export interface RunConfig {
   /** The .sftgo file, absolute. */
   source: string;
   model: ModelSettings;
-  reference?: { path: string };
+  reference?: ReferenceSettings;
   data: DataSettings;
   train: TrainSettings;
 }
+
+/**
+ * The reference model as the file declares it (src/run/reference.ts turns it into a directory):
+ * a directory, the model being trained at its initial weights (`path = "self"`), or an objective
+ * to train first (absolute path).
+ */
+export type ReferenceSettings = { path: string } | { self: true } | { train: string };
 
 export interface ResolveOptions {
   objectiveName: string;
@@ -181,7 +188,10 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
   if (tokenizer !== undefined) model.tokenizer = tokenizer;
   else if (model.preset !== undefined) model.tokenizer = join(assets, 'tokenizer');
 
-  const referencePath = path('reference', 'path');
+  // "self" is a word, not a directory next to the file.
+  const referenceSelf = read.string('reference', 'path', undefined) === 'self';
+  const referencePath = referenceSelf ? undefined : path('reference', 'path');
+  const referenceTrain = path('reference', 'train');
   const usesBundledData = merged['data']!['train'] === undefined;
   const data: DataSettings = {
     train: path('data', 'train') ?? join(assets, 'data', 'train.jsonl'),
@@ -228,7 +238,9 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
     device: read.string('train', 'device', 'auto') as TrainSettings['device'],
   };
   const config: RunConfig = { objective: options.objectiveName, source: resolve(cwd, options.sourceFile), model, data, train };
-  if (referencePath !== undefined) config.reference = { path: referencePath };
+  if (referenceSelf) config.reference = { self: true };
+  else if (referencePath !== undefined) config.reference = { path: referencePath };
+  else if (referenceTrain !== undefined) config.reference = { train: referenceTrain };
   return { config, errors };
 }
 
@@ -254,7 +266,7 @@ export function runConfigToJson(config: RunConfig): Record<string, unknown> {
     objective: config.objective,
     source: config.source,
     model: { ...config.model },
-    ...(config.reference ? { reference: { ...config.reference } } : {}),
+    ...(config.reference ? { reference: 'self' in config.reference ? { path: 'self' } : { ...config.reference } } : {}),
     data: { train: config.data.train, eval: config.data.eval ?? null, questions: config.data.questions ?? null, format: config.data.format, loss_on: config.data.lossOn, max_len: config.data.maxLen, max_record_bytes: config.data.maxRecordBytes },
     train: {
       epochs: t.epochs, steps: t.steps, batch: t.batch, grad_accum: t.gradAccum, lr: t.lr,

@@ -71,12 +71,18 @@ describe('types', () => {
     assert.deepEqual(codes(run('group g = llmlingua2(model = "m", aggregate = "max", top 30%)\nloss = max(groups)')), ['E0302']);
     assert.deepEqual(codes(run('group g = column(top 30%)\nloss = max(groups)')), ['E0303']);
   });
-  it('a reference-model quantity without a reference block is a warning, and the IR says what the run needs', () => {
+  it('a reference-model quantity without a reference block is an error (E0508); each form of the block satisfies it', () => {
     const r = run('loss = mean(ce) + mean(excess)');
-    assert.deepEqual(codes(r), ['W0507']);
-    assert.equal(r.objective!.requires.reference, true);
-    const withBlock = run('loss = mean(excess)\nreference { path = "ref" }');
-    assert.deepEqual(codes(withBlock), []);
+    assert.deepEqual(codes(r), ['E0508']);
+    assert.deepEqual(codes(run('group g = excess_loss(top 30%)\nloss = max(groups)')), ['E0508']);
+    for (const block of ['reference { path = "ref" }', 'reference { path = "self" }', 'reference { train = "ref.sftgo" }']) {
+      const withBlock = run(`loss = mean(excess)\n${block}`);
+      assert.deepEqual(codes(withBlock), [], block);
+      assert.equal(withBlock.objective!.requires.reference, true);
+    }
+    // One form, not two: path and train together, or neither, is E0403.
+    assert.deepEqual(codes(run('loss = mean(excess)\nreference { path = "ref", train = "ref.sftgo" }')), ['E0403']);
+    assert.deepEqual(codes(run('loss = mean(excess)\nreference { train = "ref.txt" }')), ['E0403']);
   });
 });
 

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferOutput } from '../../src/cli/output.js';
 import { runReport } from '../../src/report/index.js';
-import { lossSeries, paramSeries } from '../../src/report/page.js';
+import { heldOutValues, lossSeries, paramSeries } from '../../src/report/page.js';
 import { parseStepLines } from '../../src/report/read-run.js';
-import { lineChart, niceTicks } from '../../src/report/svg-chart.js';
+import { lineChart, niceTicks, smoothed } from '../../src/report/svg-chart.js';
 
 const records = [
   { prompt: 'Question: What colour is the sky?\nAnswer:', completion: ' The sky is blue over Zufastath.' },
@@ -156,6 +156,35 @@ describe('report pieces', () => {
     assert.match(svg, /points="[\d.]+,[\d.]+ [\d.]+,[\d.]+"/);
     assert.match(svg, /c \(no data\)/);
     assert.match(lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[0, Infinity]] }] }), /No data to plot/);
+  });
+
+  it('the headline series (the objective) is drawn last and dashed; smooth charts draw a faint raw line under its average; y ticks read the data\'s range', () => {
+    const n = 60;
+    const loss = Array.from({ length: n }, (_, i) => [i, 9 - (6 * i) / n + (i % 2) * 0.3] as const);
+    const ce = loss.map(([x, y]) => [x, y + 0.1] as const);
+    const svg = lineChart({ title: 't', xLabel: 'step', yLabel: 'loss', series: [{ name: 'loss (objective)', points: loss }, { name: 'ce', points: ce }], smooth: true });
+    const lines = [...svg.matchAll(/<polyline ([^>]*)>/g)].map((m) => m[1]!);
+    assert.equal(lines.length, 4, 'a raw and a smoothed line per series');
+    // Drawn order: ce raw, ce average, then the objective's raw and its dashed average on top.
+    assert.match(lines[3]!, /stroke="#1f77b4"/);
+    assert.match(lines[3]!, /stroke-dasharray/);
+    assert.match(lines[2]!, /stroke-opacity="0.3"/);
+    assert.doesNotMatch(lines[1]!, /stroke-dasharray/);
+    // Ticks every 1 (or 0.5) over a 3-to-9.4 range, not only at 5 and 10.
+    const yTicks = [...svg.matchAll(/<text x="58" y="[\d.]+" text-anchor="end">([^<]+)<\/text>/g)].map((m) => Number(m[1]));
+    assert.ok(yTicks.length >= 6, `y ticks ${yTicks.join(', ')}`);
+    assert.deepEqual(smoothed([[0, 1], [1, 2]]), [[0, 1], [1, 2]], 'short series are not smoothed');
+  });
+
+  it('one evaluation is a labelled value, not a one-point chart from step-1 to step+1', () => {
+    const html = heldOutValues({ ...step(300, 0.9), ce: 2.5, loss: 2.75 } as never);
+    assert.doesNotMatch(html, /<svg/);
+    assert.match(html, /one evaluation at step 300/);
+    assert.match(html, /loss \(objective\)<\/td><td class="num">2\.750<\/td>/);
+    // A chart of one x value ticks at that value alone.
+    const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[300, 2]] }] });
+    assert.doesNotMatch(svg, />299</);
+    assert.match(svg, />300</);
   });
 
   it('niceTicks gives round steps covering the range', () => {

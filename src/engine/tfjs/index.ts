@@ -23,7 +23,7 @@ export const tfjsEngine: Engine = {
     const { objective, analysis, data, tokenizer } = inputs;
     const scores = inputs.scores === undefined
       ? undefined
-      : GroupersScoreSource.fromStore(inputs.scores, data, { tokenizer, baseDir: dirname(resolve(inputs.sourceFile)), referenceDir: inputs.config.reference?.path });
+      : GroupersScoreSource.fromStore(inputs.scores, data, { tokenizer, baseDir: dirname(resolve(inputs.sourceFile)), referenceDir: inputs.referenceDir });
     const lowered = lowerObjective(objective, { analysis, scores });
     if (!lowered.ok) return { ok: false, problems: lowered.problems };
     const loaded = await loadRunModel(inputs.config, tokenizer, [...data.train, ...data.eval]);

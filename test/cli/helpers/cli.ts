@@ -14,12 +14,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {}): CliResult {
+export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; timeoutMs?: number } = {}): CliResult {
   const result = spawnSync(process.execPath, [...(options.nodeArgs ?? []), cliEntry, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NODE_ENV: 'production', DEBUG: '', ...options.env },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: options.timeoutMs ?? 60_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

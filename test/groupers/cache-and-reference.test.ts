@@ -70,7 +70,7 @@ describe('groupers: cache and reference ce', () => {
   it('ref_ce: the reference model predicts token t from tokens < t, loss positions only; cached', async () => {
     const train = randomSamples(5, 11, 50, [4, 14]);
     const evalSamples = randomSamples(2, 12, 50, [4, 14]);
-    const o = compile('group sel = excess_loss(top 60% per batch)\nloss = mean(ce[sel])').objective!;
+    const o = compile('group sel = excess_loss(top 60% per batch)\nloss = mean(ce[sel])\nreference { path = "ref" }').objective!;
     const tokenizer = { ...fakeTokenizer(), vocabSize: 50 };
     const cacheDir = join(dir, 'cache-ref');
     const r = await prepareScores(o, { train, eval: evalSamples }, { tokenizer, cacheDir, referenceDir: GPT2_TINY });
@@ -93,10 +93,10 @@ describe('groupers: cache and reference ce', () => {
     assert.match(again[0]!, /^ref_ce: cached \(key /);
   });
 
-  it('an objective that needs ref_ce without a reference model is an error that says what to add', async () => {
-    const o = compile('loss = mean(excess)').objective!;
+  it('a reference directory that is not a model is an error naming it', async () => {
+    const o = compile('loss = mean(excess)\nreference { path = "nowhere" }').objective!;
     const r = await prepareScores(o, { train: randomSamples(2, 1), eval: [] }, { tokenizer: fakeTokenizer(), referenceDir: join(dir, 'nowhere') });
     assert.equal(r.ok, false);
-    assert.match(!r.ok ? r.errors[0]! : '', /reference\.path: .*nowhere has no config\.json/);
+    assert.match(!r.ok ? r.errors[0]! : '', /reference model .*nowhere has no config\.json/);
   });
 });

@@ -22,7 +22,8 @@ export const FUNCTIONS: Record<string, string> = {
   'sg': 'loss = mean(sg(p) * ce) + mean(stopgrad(ce) * ce)',
   'logp, p': 'loss = mean(-logp * p) + mean(exp(logp))',
   'entropy, position, reward, advantage': 'loss = mean(ce / (1 + entropy)) + mean(position * ce) / 10 + mean(reward * ce) + mean(advantage * ce)',
-  'ref_ce, excess': 'loss = mean(excess) + mean(ref_ce * ce) / 4',
+  // A reference must be named (E0508); the tests supply ref_ce themselves.
+  'ref_ce, excess': 'loss = mean(excess) + mean(ref_ce * ce) / 4\nreference { path = "self" }',
   'raw scores': 'loss = mean(tfidf() * ce) + mean(frequency() * ce) + mean(loss() * ce)',
   'max(groups)': 'group a = tfidf(top 30%)\ngroup b = random() > 0.5\nloss = max(groups)',
   'max(groups, of)': 'group a = tfidf(top 30%)\nloss = max(groups, of = ce * ce)',
@@ -33,7 +34,7 @@ export const FUNCTIONS: Record<string, string> = {
   'linear': 'param λ = linear(0.9 -> 0.1, over = 50%)\nloss = λ * mean(ce) + (1 - λ) * mean(ce * ce)',
   'cosine': 'param λ = cosine(1 -> 0)\nloss = λ * mean(ce) + (1 - λ) * max(mean(ce), 2)',
   'const, step, progress': 'param λ = const(0.3)\nloss = λ * mean(ce) * (1 + progress) + step / 1000',
-  'per batch, dynamic': 'group sel = excess_loss(top 60% per batch)\nloss = mean(ce[sel])',
+  'per batch, dynamic': 'group sel = excess_loss(top 60% per batch)\nloss = mean(ce[sel])\nreference { path = "self" }',
   'entropy(), loss() selectors': 'group e = entropy(top 50%)\ngroup l = loss(bottom 20%)\nloss = max(groups)',
   'regex': 'group r = regex("^a")\nloss = mean(ce[r]) + max(groups)',
   'per corpus': 'group c = tfidf(top 30% per corpus)\nloss = max(groups)',

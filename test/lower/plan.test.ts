@@ -42,7 +42,7 @@ describe('lowering: execution plan', () => {
   });
 
   it('precompute: static scorers and the reference ce; state for dro; the backend named in train', () => {
-    const p = executionPlan(objective('group a = tfidf(top 30%)\ngroup b = excess_loss(top 10% per batch)\nloss = dro(groups, step = 0.1)\ntrain { backend = "wasm" }')).json;
+    const p = executionPlan(objective('group a = tfidf(top 30%)\ngroup b = excess_loss(top 10% per batch)\nloss = dro(groups, step = 0.1)\ntrain { backend = "wasm" }\nreference { path = "self" }')).json;
     assert.deepEqual(p.precompute.scorers.map((s) => s.key), ['tfidf(smooth = true, sublinear = false)']);
     assert.equal(p.precompute.referenceCe, true);
     assert.equal(p.step.state.length, 1);

@@ -82,7 +82,7 @@ function referenceInputs(model: CausalLM, list: readonly Sample[]): { inputs: Ev
 
 const OBJECTIVES: Record<string, string> = {
   'SFT-GO card': 'group important = tfidf(top 30%); loss = λ·max(groups) + (1-λ)·ce',
-  'Rho-1': 'group selected = excess_loss(top 60% per batch)\nloss = mean(ce[selected])',
+  'Rho-1': 'group selected = excess_loss(top 60% per batch)\nloss = mean(ce[selected])\nreference { path = "self" }',
   'DFT': 'loss = mean(sg(p)·ce)',
   'GFT': 'param τ = 0.1\nloss = mean(where(p > τ, 1, sg(p))·ce·advantage)',
   'entropy and regex selectors': 'group e = entropy(top 40%)\ngroup r = regex("[aeiou]")\nloss = smoothmax(groups, temperature = 0.7) + seqmean(ce) + cvar(ce, 20%)',

@@ -4,6 +4,7 @@
 // never at the top of its file, or `sftgoc check` would pay for them.
 import { describeDiskFailure, DiskWriteError, isDiskErrno } from '../train/disk-error.js';
 import { Command, Errors, Flags } from '@oclif/core';
+import { setDiagnosticColour, wantsColour } from '../diagnostics/render.js';
 import { ExitCode } from './exit-codes.js';
 import { parseOverrides, type Overrides } from './overrides.js';
 
@@ -26,6 +27,12 @@ export const commonFlags = {
 };
 
 export abstract class SftgocCommand extends Command {
+  /** Diagnostics in colour on a terminal (NO_COLOR / FORCE_COLOR as usual); pipes and files stay plain. */
+  override async init(): Promise<void> {
+    await super.init();
+    setDiagnosticColour(wantsColour([process.stdout, process.stderr]));
+  }
+
   /** Validates --param/--set, or stops with a usage error (exit 2) naming each bad flag. */
   protected overridesOrExit(params: string[] | undefined, sets: string[] | undefined): Overrides {
     const result = parseOverrides(params ?? [], sets ?? []);

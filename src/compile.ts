@@ -94,8 +94,9 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
       if (!declared) diagnostics.push(error('E0209', `--param ${name}: the objective has no param \`${name}\``, fileSpan(file), paramsHint(checked.program.winners, fromFlags)));
       else lambdaWarning(name, Number(text), file, diagnostics);
     }
-    // A missing loss is expected when an import that may hold it could not be read.
-    if (loaded.diagnostics.some((d) => d.code === 'E0205' || d.code === 'E0206')) {
+    // A missing loss is expected when an import that may hold it could not be read: not found,
+    // unreadable, not a source file, or past the limit on files (a long chain whose end has the loss).
+    if (loaded.diagnostics.some((d) => ['E0205', 'E0206', 'E0214', 'E0605'].includes(d.code))) {
       const i = diagnostics.findIndex((d) => d.code === 'E0210');
       if (i >= 0) diagnostics.splice(i, 1);
     }

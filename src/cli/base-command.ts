@@ -51,8 +51,7 @@ export abstract class SftgocCommand extends Command {
       const what = missing !== undefined && missing.length > 0
         ? `missing ${missing.map((a) => `${a.name.toUpperCase()}${a.description ? ` (${a.description})` : ''}`).join(', ')}`
         : err.message.split('\n')[0]!.replace(/^Error: /, '');
-      process.stderr.write(`error: ${what}\nusage: ${this.config.bin} ${this.id ?? ''} ${argNames.join(' ')} [flags]; see ${this.config.bin} ${this.id ?? ''} --help\n`);
-      return this.exit(ExitCode.Usage);
+      return this.error(`${what}\nusage: ${this.config.bin} ${this.id ?? ''} ${argNames.join(' ')} [flags]; see ${this.config.bin} ${this.id ?? ''} --help`, { exit: ExitCode.Usage });
     }
     // oclif's own errors (usage, --help, this.error, this.exit) already carry their exit code.
     if (err instanceof Errors.CLIError || err instanceof Errors.ExitError || err.oclif?.exit !== undefined) return super.catch(err);

@@ -6,7 +6,8 @@ import { nearest } from '../../diagnostics/suggest.js';
 import { ExitCode } from '../exit-codes.js';
 
 const hook: Hook<'command_not_found'> = async function (options) {
-  const id = options.id;
+  // With spaces between topics oclif joins the arguments that follow into the id (`chekc:a.sftgo`).
+  const id = options.id.split(':')[0]!;
   const commands = options.config.commandIDs;
   const guess = nearest(id, commands);
   const hint = guess !== undefined ? `did you mean \`${options.config.bin} ${guess}\`?` : `the commands are ${commands.join(', ')}`;

@@ -3,7 +3,7 @@
 // far as the input allows, so one call reports all errors; an unexpected exception becomes E0901
 // instead of escaping. Nothing here imports TensorFlow.js: `sftgoc check` stays fast.
 import { canonicalName } from './language/builtins.js';
-import { error, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
+import { error, hasErrors, sortDiagnostics, warning, type Diagnostic } from './diagnostics/diagnostic.js';
 import { fileSpan } from './diagnostics/span.js';
 import { parse } from './parse/index.js';
 import { checkProgram } from './check/index.js';
@@ -89,12 +89,14 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     // The definitions an expression-valued --param made: the compiler's own table, not a file-name convention.
     const flagValues = new Set(paramFiles.flatMap((f) => f.ast.statements.flatMap((st) => (st.kind === 'Param' ? [st.value] : []))));
     const fromFlags = new Set(checked.program.definitions.filter((d) => flagValues.has(d.value)));
-    for (const [name] of expressionParams) {
+    for (const [name, text] of expressionParams) {
       const declared = checked.program.definitions.some((d) => d.kind === 'param' && d.name === name && !fromFlags.has(d));
       if (!declared) diagnostics.push(error('E0209', `--param ${name}: the objective has no param \`${name}\``, fileSpan(file), paramsHint(checked.program.winners, fromFlags)));
+      else lambdaWarning(name, Number(text), file, diagnostics);
     }
-    // A missing loss is expected when an import that may hold it could not be read.
-    if (loaded.diagnostics.some((d) => d.code === 'E0205' || d.code === 'E0206')) {
+    // A missing loss is expected when an import that may hold it could not be read: not found,
+    // unreadable, not a source file, or past the limit on files (a long chain whose end has the loss).
+    if (loaded.diagnostics.some((d) => ['E0205', 'E0206', 'E0214', 'E0605'].includes(d.code))) {
       const i = diagnostics.findIndex((d) => d.code === 'E0210');
       if (i >= 0) diagnostics.splice(i, 1);
     }
@@ -104,6 +106,8 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
         diagnostics.push(error('E0209', `--param ${name}: the objective has no param \`${name}\``, fileSpan(file), paramsHint(checked.program.winners, fromFlags)));
       } else if (!Number.isFinite(value)) {
         diagnostics.push(error('E0209', `--param ${name}: ${value} is not a finite number`, fileSpan(file)));
+      } else {
+        lambdaWarning(name, value, file, diagnostics);
       }
     }
     if (hasErrors(diagnostics)) return fail();
@@ -115,6 +119,15 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     diagnostics.push(error('E0901', `internal compiler error: ${message}`, fileSpan(file), 'please report this with the source file'));
     return fail();
   }
+}
+
+/**
+ * W0215 for `--param λ=VALUE` outside [0, 1]. λ mixes two losses (λ·worst group + (1−λ)·ce): outside
+ * [0, 1] one of them has a negative weight and is maximised. An expression (a schedule) is not judged.
+ */
+function lambdaWarning(name: string, value: number, file: string, diagnostics: Diagnostic[]): void {
+  if (name !== 'λ' || !Number.isFinite(value) || (value >= 0 && value <= 1)) return;
+  diagnostics.push(warning('W0215', `--param λ=${value}: λ is outside [0, 1], so ${value > 1 ? 'ce' : 'the worst group'} gets a negative weight and training maximises it`, fileSpan(file), 'λ = 0 trains plain ce, λ = 1 only the worst group'));
 }
 
 function paramsHint(winners: Map<string, Definition>, fromFlags: ReadonlySet<Definition>): string {

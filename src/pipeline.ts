@@ -12,7 +12,7 @@
 // application layer (src/app/) renders the failure and picks the exit code. Printing is the
 // caller's: the pipeline reports progress through `io`.
 import { rmdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { analyze, type Analysis } from './analysis/index.js';
 import { compileFile, type CompileOptions, type CompileResult } from './compile.js';
@@ -23,6 +23,11 @@ import type { EngineName, EngineOptions, PreparedRun } from './engine/types.js';
 import { prepareNeeds, type ScoreStore } from './groupers/index.js';
 import type { Objective } from './ir/nodes.js';
 import { latestCheckpoint } from './train/checkpoint.js';
+import { memoryLimit, stepMemoryProblem } from './train/memory.js';
+import { parseConfig } from './model/config.js';
+import { presetConfig } from './model/presets.js';
+import type { ModelConfig } from './model/types.js';
+import { DEFAULT_HEAD_CHUNK } from './head/chunk-size.js';
 import { resolveRunConfig, type RunConfig } from './train/config.js';
 import type { Reporter } from './train/reporter.js';
 import { RunDirectory } from './train/run-dir.js';
@@ -100,6 +105,8 @@ async function trainPlanned(request: RunRequest, plan: RunPlan, hooks: PipelineH
   }); // tokenizer, data, precompute
   if (!loaded.ok) return loaded;
   hooks.onInputs?.(plan, loaded.inputs);
+  const tooBig = stepMemoryCheck(request.file, plan, loaded.inputs, backend.backend.name);                // the step fits?
+  if (tooBig !== undefined) return { ok: false, kind: 'input', messages: [tooBig] };
   const engine = await prepareEngine(request, plan, loaded, hooks);          // engine plan: lower, load the model
   if (!engine.ok) return engine;
   try {
@@ -109,6 +116,29 @@ async function trainPlanned(request: RunRequest, plan: RunPlan, hooks: PipelineH
   } finally {
     engine.run.dispose();
   }
+}
+
+/**
+ * The estimated memory of one step against what the engine can use (src/train/memory.ts), before the
+ * model is loaded: a batch that cannot fit is refused here, not by a crash mid-step. A model
+ * config.json that cannot be read is left to the engine, which names its problem.
+ */
+function stepMemoryCheck(file: string, plan: RunPlan, inputs: RunInputs, backend: string): string | undefined {
+  const { model, train } = plan.config;
+  let shape: ModelConfig | undefined;
+  if (model.path !== undefined) {
+    const file = join(model.path, 'config.json');
+    try {
+      shape = parseConfig(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, file);
+    } catch {
+      return undefined;
+    }
+  } else shape = presetConfig(model.preset!, { vocabSize: inputs.tokenizer.vocabSize });
+  if (shape === undefined) return undefined;
+  let seqLen = 0;
+  for (const s of [...inputs.train, ...inputs.eval]) seqLen = Math.max(seqLen, s.ids.length);
+  const problem = stepMemoryProblem(shape, { batch: train.batch, seqLen, headChunk: DEFAULT_HEAD_CHUNK }, memoryLimit(plan.engine, plan.engine === 'tfjs' ? backend : undefined));
+  return problem === undefined ? undefined : `${file}: ${problem}`;
 }
 
 /** The run directory's config.json and objective.sftgo (kept as first written when resuming). */

@@ -52,6 +52,8 @@ export interface GroupsOptions {
   out?: string;
   skipBadRecords: boolean;
   quiet: boolean;
+  /** --json: one JSON document (`{ok, objective, samples, tokens}`, the jsonl format's records) instead of --format. */
+  json?: boolean;
   /** ANSI colours in text output (a terminal). */
   colour: boolean;
 }
@@ -65,13 +67,14 @@ function dynamicGroups(o: Objective): string[] {
 export async function runGroups(file: string, options: GroupsOptions, out: Output): Promise<number> {
   const view = await groupsView(file, options, out);
   if (typeof view === 'number') return view;
-  const text =
-    options.format === 'jsonl' ? renderJsonl(view).join('\n') : options.format === 'html' ? renderHtml(view) : renderText(view, { colour: options.colour }).join('\n');
+  const text = options.json === true
+    ? JSON.stringify({ ok: true, objective: file, samples: view.samples.length, tokens: renderJsonl(view).map((l) => JSON.parse(l) as unknown) }, null, 2)
+    : options.format === 'jsonl' ? renderJsonl(view).join('\n') : options.format === 'html' ? renderHtml(view) : renderText(view, { colour: options.colour }).join('\n');
   if (options.out !== undefined) {
     try {
       writeFileSync(options.out, text.endsWith('\n') ? text : `${text}\n`);
     } catch (e) {
-      return failWith({ out, json: false, quiet: options.quiet }, ExitCode.InputError, [`cannot write ${options.out}: ${(e as Error).message}`]);
+      return failWith({ out, json: options.json === true, quiet: options.quiet }, ExitCode.InputError, [`cannot write ${options.out}: ${(e as Error).message}`]);
     }
     if (!options.quiet) out.stderr(`wrote ${options.out}`);
   } else out.stdout(text);
@@ -84,14 +87,18 @@ export async function runGroups(file: string, options: GroupsOptions, out: Outpu
  * printed on `out` and their exit code returned. `report` embeds this view in report.html.
  */
 export async function groupsView(file: string, options: Omit<GroupsOptions, 'format' | 'out' | 'colour'>, out: Output): Promise<GroupsView | number> {
-  const fail = (code: number, lines: string[]): number => failWith({ out, json: false, quiet: options.quiet }, code, lines);
+  const fail = (code: number, lines: string[]): number => failWith({ out, json: options.json === true, quiet: options.quiet }, code, lines);
   const note = (line: string) => void (options.quiet ? undefined : out.stderr(line));
 
   // 1. Compile, with --param values (expressions, checked like source) and --set settings (checked
   // against the settings schemas with did-you-mean), exactly as `sftgoc run` does.
   if (!existsSync(file)) return fail(ExitCode.Usage, [`cannot read ${file}: no such file`]);
-  const ir = compileOrFail(file, options, out, options.quiet).objective;
-  if (ir === undefined) return ExitCode.InputError;
+  const compiledGroups = compileOrFail(file, options, out, options.quiet);
+  const ir = compiledGroups.objective;
+  if (ir === undefined) {
+    if (options.json === true) out.stdout(JSON.stringify({ ok: false, exit_code: ExitCode.InputError, diagnostics: compiledGroups.compiled.diagnostics }, null, 2));
+    return ExitCode.InputError;
+  }
 
   // 2. Settings: data, tokenizer, model, reference and batch size, as `sftgoc run` resolves them.
   const { config, errors } = resolveRunConfig(ir.settings, { objectiveName: ir.name, sourceFile: file, origins: ir.settingSpans, packageRoot });

@@ -9,6 +9,7 @@ import { compileOverrides } from '../cli/compiler-bridge.js';
 import type { EngineName, EngineOptions } from '../engine/types.js';
 import { runPipeline, type RunRequest, type RunResult } from '../pipeline.js';
 import type { RunConfig } from '../train/config.js';
+import type { DatasetStats } from '../data/types.js';
 import { barReporter, lineReporter, type Reporter } from '../train/reporter.js';
 import { ResumeError, TrainInputError, type TrainOutcome } from '../train/trainer.js';
 import { asDiskError, DiskWriteError } from '../train/disk-error.js';
@@ -86,6 +87,8 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
           `${objective.name}: ${inputs.train.length} training samples, ${inputs.eval.length} eval samples` +
             `${skipped > 0 ? `, ${skipped} bad records skipped` : ''}; model ${config.model.path ?? `preset ${config.model.preset}`}; run directory ${runDir.path}`,
         );
+        const cut = truncationLine(inputs.stats, config.data.maxLen);
+        if (cut !== undefined) human(cut);
       },
     });
   } catch (e) {
@@ -124,4 +127,17 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
     }, null, 2));
   }
   return { exitCode, runDir: plan.runDir.path, outcome, config: plan.config };
+}
+
+/**
+ * What max_len cut, said at the start (config.json's data_stats keeps the numbers): samples
+ * truncated, and those dropped because their whole response lay past the cut. Undefined: nothing cut.
+ */
+export function truncationLine(stats: { train: DatasetStats; eval?: DatasetStats }, maxLen: number): string | undefined {
+  const truncated = stats.train.truncated + (stats.eval?.truncated ?? 0);
+  const dropped = stats.train.dropped + (stats.eval?.dropped ?? 0);
+  if (truncated === 0) return undefined;
+  const parts = [`data: ${truncated} sample${truncated === 1 ? '' : 's'} cut at data.max_len = ${maxLen}`];
+  if (dropped > 0) parts.push(`${dropped} of them dropped (their whole response was past the cut; raise data.max_len to keep them)`);
+  return parts.join(', ');
 }

@@ -15,6 +15,7 @@ export const CHECK_CODES: Record<string, CodeInfo> = {
   E0210: { title: 'missing loss', explanation: 'An objective needs exactly one `loss = EXPR` statement, in the file or one of its imports.' },
   E0211: { title: 'more than one loss', explanation: 'A file may contain one `loss` statement; an importing file may replace an imported loss.' },
   E0212: { title: 'unknown function', explanation: 'The called name is not a function, schedule or scorer of the language. The help line suggests the nearest one.' },
+  W0215: { title: 'λ outside [0, 1]', explanation: '`--param λ=VALUE` with VALUE below 0 or above 1: λ weighs the worst group against ce (λ·max(groups) + (1−λ)·ce), so outside [0, 1] one of the two has a negative weight and training maximises it. The run goes on; λ = 0 is plain ce, λ = 1 only the worst group.' },
   E0214: { title: 'import is not a source file', explanation: 'An import must name a regular file ending in `.sftgo`, of at most 1 MiB, in UTF-8. Devices, FIFOs, directories, other extensions and larger files are refused without being read, and nothing of their content is shown.' },
   E0213: { title: 'duplicate objective header', explanation: 'A file may name its objective once with `objective NAME`.' },
   E0311: { title: 'param of the wrong type', explanation: 'A `param` must be a number (a percent counts) or a schedule such as `linear(0.9 -> 0.05)`, so that `--param NAME=VALUE` can replace it.' },

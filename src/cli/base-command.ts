@@ -4,6 +4,7 @@
 // never at the top of its file, or `sftgoc check` would pay for them.
 import { describeDiskFailure, DiskWriteError, isDiskErrno } from '../train/disk-error.js';
 import { Command, Errors, Flags } from '@oclif/core';
+import { setDiagnosticColour, wantsColour } from '../diagnostics/render.js';
 import { ExitCode } from './exit-codes.js';
 import { parseOverrides, type Overrides } from './overrides.js';
 
@@ -26,6 +27,12 @@ export const commonFlags = {
 };
 
 export abstract class SftgocCommand extends Command {
+  /** Diagnostics in colour on a terminal (NO_COLOR / FORCE_COLOR as usual); pipes and files stay plain. */
+  override async init(): Promise<void> {
+    await super.init();
+    setDiagnosticColour(wantsColour([process.stdout, process.stderr]));
+  }
+
   /** Validates --param/--set, or stops with a usage error (exit 2) naming each bad flag. */
   protected overridesOrExit(params: string[] | undefined, sets: string[] | undefined): Overrides {
     const result = parseOverrides(params ?? [], sets ?? []);
@@ -35,6 +42,17 @@ export abstract class SftgocCommand extends Command {
 
   /** Unexpected failures become one clear message and exit 70, never a stack trace dump. */
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+    // A parse error for which oclif would print the whole help (a missing FILE, an unexpected
+    // argument): one line saying what is wrong and the short usage, exit 2.
+    if (err instanceof Errors.CLIError && (err as { showHelp?: boolean }).showHelp === true) {
+      const ctor = this.constructor as typeof Command;
+      const argNames = Object.keys(ctor.args ?? {}).map((a) => a.toUpperCase());
+      const missing = (err as { args?: Array<{ name: string; description?: string }> }).args;
+      const what = missing !== undefined && missing.length > 0
+        ? `missing ${missing.map((a) => `${a.name.toUpperCase()}${a.description ? ` (${a.description})` : ''}`).join(', ')}`
+        : err.message.split('\n')[0]!.replace(/^Error: /, '');
+      return this.error(`${what}\nusage: ${this.config.bin} ${this.id ?? ''} ${argNames.join(' ')} [flags]; see ${this.config.bin} ${this.id ?? ''} --help`, { exit: ExitCode.Usage });
+    }
     // oclif's own errors (usage, --help, this.error, this.exit) already carry their exit code.
     if (err instanceof Errors.CLIError || err instanceof Errors.ExitError || err.oclif?.exit !== undefined) return super.catch(err);
     // A full, read-only or forbidden disk is the environment, not a bug: one line, exit 1.

@@ -3,6 +3,7 @@
 // rewritten: its diagnostics are printed and the exit code is 1.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatSource } from '../fmt/index.js';
+import { realpath } from 'node:fs/promises';
 import { writeFileAtomic } from '../train/atomic.js';
 import { readInputs } from './check-files.js';
 import { renderAll, sourceLookup } from './diagnostics-output.js';
@@ -47,7 +48,9 @@ export async function runFmt(files: readonly string[], options: FmtOptions, out:
       human(`would reformat ${file}`);
     } else {
       try {
-        await writeFileAtomic(file, result.formatted);
+        // Through a symbolic link to its target: renaming over the link itself would replace it
+        // with a copy and leave the file it pointed to unformatted.
+        await writeFileAtomic(await realpath(file), result.formatted);
       } catch (error) {
         // The original is intact (the temporary file is removed); say which file and why.
         out.stderr(`error: cannot write ${file}: ${(error as Error).message}`);

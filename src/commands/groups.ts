@@ -18,6 +18,7 @@ export default class Groups extends SftgocCommand {
   ];
   static override args = { file: Args.string({ required: true, description: 'the .sftgo objective' }) };
   static override flags = {
+    json: commonFlags.json,
     quiet: commonFlags.quiet,
     param: commonFlags.param,
     set: commonFlags.set,
@@ -39,7 +40,7 @@ export default class Groups extends SftgocCommand {
       args.file,
       {
         params: overrides.params, settings: overrides.settings, data: flags.data, limit: flags.limit, format: flags.format as 'text' | 'jsonl' | 'html',
-        model: flags.model, backend: flags.backend, out: flags.out, skipBadRecords: flags['skip-bad-records'], quiet: flags.quiet,
+        model: flags.model, backend: flags.backend, out: flags.out, skipBadRecords: flags['skip-bad-records'], quiet: flags.quiet, json: flags.json,
         colour: flags.out === undefined && process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
       },
       processOutput,

@@ -3,6 +3,7 @@
 // last may be shorter). Every token but the first of a block carries the loss, as in `text` records.
 import { readFileSync } from 'node:fs';
 import type { Tokenizer } from '../tokenizer/types.js';
+import { emptyStats } from './dataset.js';
 import type { DataError, DatasetStats, Sample } from './types.js';
 
 export interface CorpusOptions {
@@ -11,7 +12,7 @@ export interface CorpusOptions {
 }
 
 export function loadTextCorpus(file: string, options: CorpusOptions): { samples: Sample[]; stats: DatasetStats; errors: DataError[] } {
-  const stats: DatasetStats = { records: 0, skipped: 0, samples: 0, truncated: 0, tokens: 0, lossTokens: 0 };
+  const stats: DatasetStats = emptyStats();
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

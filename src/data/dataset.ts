@@ -61,8 +61,8 @@ export function loadDataset(file: string, options: LoadOptions): LoadedDataset {
   return loadParsed(read.parsed, file, options);
 }
 
-function emptyStats(): DatasetStats {
-  return { records: 0, skipped: 0, samples: 0, truncated: 0, tokens: 0, lossTokens: 0 };
+export function emptyStats(): DatasetStats {
+  return { records: 0, skipped: 0, samples: 0, truncated: 0, dropped: 0, tokens: 0, lossTokens: 0 };
 }
 
 /** As loadDataset, from JSON Lines text already in memory; `file` names it in errors. */
@@ -91,9 +91,14 @@ function loadParsed(parsed: ParsedFile, file: string, options: LoadOptions): Loa
       }
       for (const r of rendered) {
         const sampleOptions = options.maxLen === undefined ? { lossOn: options.lossOn ?? 'response' } : { lossOn: options.lossOn ?? 'response', maxLen: options.maxLen };
-        const { sample, truncated } = buildSample(r, options.tokenizer, sampleOptions, samples.length, { file, line: record.line });
-        samples.push(sample);
+        const { sample, truncated, lostResponse } = buildSample(r, options.tokenizer, sampleOptions, samples.length, { file, line: record.line });
         if (truncated) stats.truncated++;
+        // Nothing of it would be trained on: counted (run prints it, with a hint about data.max_len).
+        if (lostResponse) {
+          stats.dropped++;
+          continue;
+        }
+        samples.push(sample);
         stats.tokens += sample.ids.length;
         stats.lossTokens += sample.lossMask.filter((m) => m).length;
       }

@@ -1,6 +1,6 @@
 // Public surface of the data module.
 export type { Batch, DataError, DataFormat, DatasetStats, LossOn, Sample } from './types.js';
-export { loadDataset, loadDatasetFromText, type LoadOptions, type LoadedDataset } from './dataset.js';
+export { emptyStats, loadDataset, loadDatasetFromText, type LoadOptions, type LoadedDataset } from './dataset.js';
 export { collate, makeBatches, type BatchOptions } from './batch.js';
 export { formatDataError, parseJsonl, type ParsedFile, type ParsedRecord } from './jsonl.js';
 export { groupAdvantages, renderRecord, type Rendered } from './render.js';

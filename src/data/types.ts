@@ -64,8 +64,10 @@ export interface DatasetStats {
   skipped: number;
   /** Samples (a `responses` record gives one per response). */
   samples: number;
-  /** Samples cut at max_len. */
+  /** Samples cut at max_len (dropped ones included). */
   truncated: number;
+  /** Samples dropped because max_len cut off every token that carried a loss (their whole response). */
+  dropped: number;
   /** Tokens of all samples after truncation. */
   tokens: number;
   /** Tokens that carry a loss. */

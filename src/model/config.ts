@@ -21,7 +21,7 @@ export const CONFIG_LIMITS: Record<string, number> = {
 };
 
 /** Float32 weights, gradients and two Adam moments: 16 bytes a parameter while training. */
-const TRAINING_BYTES_PER_PARAM = 16;
+export const TRAINING_BYTES_PER_PARAM = 16;
 
 /** Parameters of a model of this shape (embeddings, attention, MLP, norms; an untied head counted). */
 export function parameterCount(c: ModelConfig): number {

@@ -3,7 +3,7 @@
 // file at fault (exit 1), never thrown past this module.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDataError, loadDataset } from '../data/index.js';
+import { emptyStats, formatDataError, loadDataset } from '../data/index.js';
 import type { DatasetStats, Sample } from '../data/types.js';
 import { formatTokenizerErrors, loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import type { RunConfig } from '../train/config.js';
@@ -34,14 +34,14 @@ export function loadRunInputs(config: RunConfig, options: { skipBadRecords: bool
 
   const errors: string[] = [];
   const data = { train: [] as Sample[], eval: [] as Sample[] };
-  const stats: RunInputs['stats'] = { train: { records: 0, skipped: 0, samples: 0, truncated: 0, tokens: 0, lossTokens: 0 } };
+  const stats: RunInputs['stats'] = { train: emptyStats() };
   if (options.loadData !== false) {
     const common = { tokenizer, format: config.data.format as 'auto', maxLen: config.data.maxLen, lossOn: config.data.lossOn as 'response', skipBadRecords: options.skipBadRecords, maxRecordBytes: config.data.maxRecordBytes };
     const train = loadDataset(config.data.train, common);
     errors.push(...train.errors.map(formatDataError));
     data.train = train.samples;
     stats.train = train.stats;
-    if (train.errors.length === 0 && train.samples.length === 0) errors.push(`${config.data.train}: no training samples`);
+    if (train.errors.length === 0) errors.push(...nothingToTrain(config.data.train, train.stats, config.data.maxLen));
     if (config.data.eval !== undefined) {
       const ev = loadDataset(config.data.eval, common);
       errors.push(...ev.errors.map(formatDataError));
@@ -52,4 +52,19 @@ export function loadRunInputs(config: RunConfig, options: { skipBadRecords: bool
   if (errors.length > 0) return { ok: false, errors };
 
   return { ok: true, inputs: { tokenizer, tokenizerFiles, ...data, stats } };
+}
+
+/**
+ * Data that would train on nothing: no samples, or samples none of whose tokens carries a loss (no
+ * response in any record), which trains at loss 0 and looks like success. Empty when there is work.
+ */
+export function nothingToTrain(file: string, stats: DatasetStats, maxLen: number): string[] {
+  if (stats.samples === 0 && stats.dropped > 0) {
+    return [`${file}: no training samples: all ${stats.dropped} were cut at data.max_len = ${maxLen} before their response began; raise data.max_len or shorten the prompts`];
+  }
+  if (stats.samples === 0) return [`${file}: no training samples`];
+  if (stats.lossTokens === 0) {
+    return [`${file}: nothing to train on: none of its ${stats.samples} samples has a response token to compute a loss on (check the records' response fields, or data.loss_on)`];
+  }
+  return [];
 }

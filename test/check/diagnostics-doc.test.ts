@@ -8,7 +8,7 @@ import { repoRoot } from '../helpers/golden.js';
 
 const RANGES: [RegExp, string][] = [
   [/^E01/, 'Syntax (E01xx)'],
-  [/^E02/, 'Names and imports (E02xx)'],
+  [/^[EW]02/, 'Names and imports (E02xx, W02xx)'],
   [/^E03/, 'Types (E03xx)'],
   [/^E04/, 'Settings (E04xx)'],
   [/^[EW]05/, 'Groups, selectors and scorers (E05xx, W05xx)'],

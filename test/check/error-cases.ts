@@ -49,6 +49,7 @@ export const ERROR_CASES: Record<string, ErrorCase> = {
   E0505: { source: 'let k = sg(p)\ngroup g = tfidf(top k)\nloss = max(groups)' },
   E0506: { source: 'group g = regex("([a-z")\nloss = max(groups)' },
   E0508: { source: 'loss = mean(excess)' },
+  W0215: { source: 'group g = tfidf(top 30%)\nloss = λ·max(groups) + (1-λ)·ce', params: { λ: 2 } },
   E0601: { source: Array.from({ length: 10_001 }, (_, i) => `param p${i} = 1`).join('\n') + '\nloss = mean(ce)' },
   E0602: { source: `loss = mean(${Array.from({ length: 600 }, () => 'ce').join(' + ')})` },
   E0603: { source: `param big = ${Array.from({ length: 10_001 }, () => '(1)').join(' + ')}\nloss = mean(ce)` },

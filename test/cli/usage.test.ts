@@ -23,14 +23,15 @@ describe('cli: usage errors exit 2', function () {
   this.timeout(20_000);
   const file = join(repoRoot, 'test', 'fmt', 'fixtures', 'messy.sftgo');
   const cases: [string[], RegExp][] = [
-    [['check'], /Missing 1 required arg/],
+    [['check'], /missing FILE .*\nusage: sftgoc check FILE \[flags\]/],
     [['check', '--nope', file], /Nonexistent flag: --nope/],
     [['check', '--param', 'oops', file], /--param "oops": expected NAME=VALUE/],
     [['check', '--set', 'trian.lr=1', file], /unknown block 'trian'/],
     [['compile', file, '--emit', 'bytecode'], /Expected --emit=bytecode to be one of: ast, ir, plan/],
-    [['compile'], /Missing 1 required arg/],
+    [['compile'], /missing FILE/],
     [['fmt', '--param', 'λ=0.5', file], /Nonexistent flag/],
-    [['no-such-command'], /command no-such-command not found/],
+    [['no-such-command'], /unknown command `no-such-command`/],
+    [['chekc', file], /did you mean `sftgoc check`\?/],
   ];
   for (const [argv, message] of cases) {
     it(`sftgoc ${argv.join(' ')}`, async () => {

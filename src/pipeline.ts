@@ -11,8 +11,8 @@
 // Each stage returns its problems as data; the first stage that fails ends the pipeline and the
 // application layer (src/app/) renders the failure and picks the exit code. Printing is the
 // caller's: the pipeline reports progress through `io`.
-import { rmdir } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { analyze, type Analysis } from './analysis/index.js';
 import { compileFile, type CompileOptions, type CompileResult } from './compile.js';
@@ -22,13 +22,17 @@ import { loadEngine } from './engine/index.js';
 import type { EngineName, EngineOptions, PreparedRun } from './engine/types.js';
 import { prepareNeeds, type ScoreStore } from './groupers/index.js';
 import type { Objective } from './ir/nodes.js';
-import { latestCheckpoint } from './train/checkpoint.js';
+import { latestCheckpoint, resumePoint } from './train/checkpoint.js';
 import { memoryLimit, stepMemoryProblem } from './train/memory.js';
 import { parseConfig } from './model/config.js';
 import { presetConfig } from './model/presets.js';
 import type { ModelConfig } from './model/types.js';
 import { DEFAULT_HEAD_CHUNK } from './head/chunk-size.js';
-import { resolveRunConfig, type RunConfig } from './train/config.js';
+import { resolveRunConfig, runConfigToJson, type RunConfig } from './train/config.js';
+import { writeFileAtomic } from './train/atomic.js';
+import { outputDirProblem } from './train/output-dir.js';
+import { checkClaim, claimRunDirectory, releaseUnusedClaim } from './train/run-claim.js';
+import { compareWithRecord, completeRequest, readRecordedRun, type RecordedRun } from './run/resume.js';
 import type { Reporter } from './train/reporter.js';
 import { RunDirectory } from './train/run-dir.js';
 import { lockRunDirectory, type RunLock } from './train/run-lock.js';
@@ -75,21 +79,40 @@ export interface PipelineHooks extends EngineIo {
 
 export type RunResult = Staged<{ plan: RunPlan; outcome: TrainOutcome }>;
 
+/** A request as typed: with --resume, FILE may be left out (the run directory recorded it). */
+export type RunRequestAsTyped = Omit<RunRequest, 'file'> & { file?: string };
+
 /** `sftgoc run`: the whole pipeline, each line a stage. */
-export async function runPipeline(request: RunRequest, hooks: PipelineHooks): Promise<RunResult> {
+export async function runPipeline(typed: RunRequestAsTyped, hooks: PipelineHooks): Promise<RunResult> {
+  const resumed = resumeRequest(typed);                                     // --resume: the request completed from the record
+  if (!resumed.ok) return resumed;
+  const { request, recorded } = resumed;
   const compiled = compileObjective(request);                               // load → parse → check → IR → analysis
   if (!compiled.ok) return compiled;
   hooks.onCompiled?.(compiled.compiled);
-  const planned = await planRun(request, compiled, hooks.log);               // settings, run directory (locked)
+  const planned = await planRun(request, compiled, hooks.log, recorded);     // settings, run directory (claimed, locked)
   if (!planned.ok) return planned;
   const { plan } = planned;
   try {
     return await trainPlanned(request, plan, hooks);
   } finally {
     await plan.lock?.release();
-    // A run that failed before writing anything leaves no empty directory behind (rmdir removes only empty ones).
-    await rmdir(plan.runDir.path).catch(() => undefined);
+    // A run that failed before writing anything leaves no directory (or marker) of its own behind.
+    releaseUnusedClaim(plan.runDir.path, plan.createdDir === true);
   }
+}
+
+/** Without --resume the request as it is; with it, FILE, overrides and engine from the run directory. */
+function resumeRequest(typed: RunRequestAsTyped): Staged<{ request: RunRequest; recorded?: RecordedRun }> {
+  if (typed.resume === undefined) {
+    if (typed.file === undefined) return { ok: false, kind: 'usage', messages: ['missing FILE: sftgoc run FILE (or sftgoc run --resume RUN_DIR)'] };
+    return { ok: true, request: { ...typed, file: typed.file } };
+  }
+  const read = readRecordedRun(typed.resume);
+  if (!read.ok) return { ok: false, kind: 'input', messages: read.messages };
+  const completed = completeRequest(typed, read.run);
+  if (!completed.ok) return { ok: false, kind: 'input', messages: completed.messages };
+  return { ok: true, request: completed.request, recorded: read.run };
 }
 
 /** Backend, inputs, engine, training: everything after the run directory is locked. */
@@ -110,7 +133,8 @@ async function trainPlanned(request: RunRequest, plan: RunPlan, hooks: PipelineH
   const engine = await prepareEngine(request, plan, loaded, hooks);          // engine plan: lower, load the model
   if (!engine.ok) return engine;
   try {
-    if (plan.resumeFrom === undefined) await describeRun(request, plan, backend.backend, loaded.inputs);
+    if (request.resume === undefined) await describeRun(request, plan, backend.backend, loaded.inputs);
+    else await recordResume(plan);
     const outcome = await engine.run.train();                               // train
     return { ok: true, plan, outcome };
   } finally {
@@ -146,7 +170,11 @@ async function describeRun(request: RunRequest, plan: RunPlan, backend: Backend,
   const { runConfigToJson } = await import('./train/config.js');
   const params = Object.fromEntries(plan.objective.params.map((p) => [p.name, printExpr(p.value)]));
   await plan.runDir.create(
-    { ...runConfigToJson(plan.config), ...referenceRecord(plan), params, backend: { name: backend.name, notes: backend.notes }, data_stats: inputs.stats, sftgoc: packageVersion() },
+    {
+      ...runConfigToJson(plan.config), ...referenceRecord(plan), params, backend: { name: backend.name, notes: backend.notes }, data_stats: inputs.stats, sftgoc: packageVersion(),
+      // What `--resume DIR` re-applies: the command line's --param and --set as the compiler took them.
+      overrides: request.compile.overrides ?? [],
+    },
     objectiveRecord(request.file, plan.compiled.sources, plan.compiled.overrides),
   );
 }
@@ -157,6 +185,17 @@ function referenceRecord(plan: RunPlan): { reference?: Record<string, unknown> }
   if (declared === undefined) return {};
   const shown = 'self' in declared ? { path: 'self' } : { ...declared };
   return { reference: plan.referenceDir !== undefined ? { ...shown, dir: plan.referenceDir } : shown };
+}
+
+/** A resume that changes train.steps says so in config.json (the new length, and when it changed). */
+async function recordResume(plan: RunPlan): Promise<void> {
+  if (plan.stepsChanged === undefined) return;
+  const file = join(plan.runDir.path, 'config.json');
+  const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown> & { train: Record<string, unknown>; overrides?: unknown[] };
+  config.train.steps = plan.config.train.steps;
+  config.resumes = [...(Array.isArray(config.resumes) ? config.resumes : []), { at: new Date().toISOString(), steps: plan.stepsChanged }];
+  config.overrides = [...plan.compiled.overrides];
+  await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
 }
 
 /** A compiled, analysed objective with its resolved settings and run directory. */
@@ -174,6 +213,10 @@ export interface RunPlan {
   referenceDir?: string;
   /** Held from planning to the end of the run: one run per directory (src/train/run-lock.ts). */
   lock?: RunLock;
+  /** This run made the directory (a run that fails before writing anything removes it again). */
+  createdDir?: boolean;
+  /** A resume that changed train.steps: from and to. */
+  stepsChanged?: { from: unknown; to: unknown };
 }
 
 /** load → parse → check → IR → analysis. Warnings come back with the objective. */
@@ -187,9 +230,10 @@ export function compileObjective(request: Pick<RunRequest, 'file' | 'compile'>):
   return { ok: true, compiled, objective, analysis };
 }
 
-/** The settings resolved (defaults, paths, --resume) and the run directory checked. */
+/** The settings resolved (defaults, paths, --resume), compared with the run's record, and the run directory checked, claimed and locked. */
 export async function planRun(
   request: RunRequest, compiled: { compiled: CompileResult; objective: Objective; analysis: Analysis }, log: (line: string) => void = () => undefined,
+  recorded?: RecordedRun,
 ): Promise<Staged<{ plan: RunPlan }>> {
   const { objective } = compiled;
   const { config, errors } = resolveRunConfig(objective.settings, {
@@ -197,15 +241,32 @@ export async function planRun(
   });
   if (errors.length > 0) return { ok: false, kind: 'input', messages: errors.map((e) => `${request.file}: ${e}`) };
   config.train.backend = request.backend ?? config.train.backend;
-  const runDir = new RunDirectory(config.train.out);
-  if (request.resume !== undefined && !existsSync(join(runDir.path, 'config.json'))) {
-    return { ok: false, kind: 'input', messages: [`${runDir.path}: not a run directory (no config.json)`] };
+  let stepsChanged: RunPlan['stepsChanged'];
+  if (recorded !== undefined) {
+    const params = Object.fromEntries(objective.params.map((p) => [p.name, printExpr(p.value)]));
+    const record = objectiveRecord(request.file, compiled.compiled.sources, compiled.compiled.overrides);
+    const compared = compareWithRecord(recorded, { file: request.file, objectiveName: objective.name, record, settings: runConfigToJson(config), params });
+    if (compared.differences.length > 0) return { ok: false, kind: 'input', messages: compared.differences };
+    stepsChanged = compared.steps;
   }
+  const runDir = new RunDirectory(config.train.out);
+  // Checked before anything is created: /proc, a file, /dev/null or a read-only mount fail here, at once.
+  const label = request.resume !== undefined ? '--resume' : 'train.out';
+  const unwritable = outputDirProblem(runDir.path, label);
+  if (unwritable !== undefined) return { ok: false, kind: 'input', messages: [unwritable] };
+  const foreign = checkClaim(runDir.path, label);
+  if (foreign !== undefined) return { ok: false, kind: 'input', messages: [foreign] };
+  const claim = claimRunDirectory(runDir.path);
+  if (!claim.ok) return { ok: false, kind: 'input', messages: [claim.message] };
   // Locked before looking inside: a second run on a live directory is told who holds it.
   const locked = await lockRunDirectory(runDir.path, log);
-  if (!locked.ok) return { ok: false, kind: 'input', messages: [locked.message] };
+  if (!locked.ok) {
+    releaseUnusedClaim(runDir.path, claim.created);
+    return { ok: false, kind: 'input', messages: [locked.message] };
+  }
   const fail = async (message: string): Promise<Staged<{ plan: RunPlan }>> => {
     await locked.lock.release();
+    releaseUnusedClaim(runDir.path, claim.created);
     return { ok: false, kind: 'input', messages: [message] };
   };
   try {
@@ -215,20 +276,26 @@ export async function planRun(
   }
   let resumeFrom: string | undefined;
   if (request.resume !== undefined) {
-    const latest = await latestCheckpoint(runDir.path);
-    if (latest !== undefined) resumeFrom = latest.dir;
+    const point = await resumePoint(runDir.path);
+    if (!point.ok) return fail(point.message);
+    for (const damaged of point.skipped) {
+      log(`warning: checkpoint ${damaged.dir} is damaged (${damaged.problems.join('; ')}); ${point.checkpoint ? `resuming from ${point.checkpoint.dir}, the newest intact one` : 'no other checkpoint'}`);
+    }
+    if (point.checkpoint !== undefined) resumeFrom = point.checkpoint.dir;
     else {
-      // Stopped before its first checkpoint (a full disk, a kill): start it again in the same directory.
-      log(`${runDir.path} has no checkpoint yet: starting the run again from step 0`);
+      // Stopped before its first checkpoint (a full disk, a kill): the run starts again from step 0
+      // with the settings it recorded; config.json and objective.sftgo stay as they are.
+      log(`${runDir.path} has no checkpoint yet: starting its run again from step 0 with the settings recorded in ${join(runDir.path, 'config.json')}`);
       await runDir.truncateAfter(0);
     }
+    if (stepsChanged !== undefined) log(`train.steps ${String(stepsChanged.from)} → ${String(stepsChanged.to)}: the run's new length is recorded in config.json`);
   } else if (existsSync(runDir.metricsFile)) {
-    return fail(`${runDir.path} already holds a run; continue it with --resume ${runDir.path}, or set train.out to a new directory`);
+    return fail(`${runDir.path} already holds a run; continue it with: sftgoc run --resume ${runDir.path}, or set train.out to a new directory`);
   }
   const t = config.train;
   const engine = request.engine ?? t.engine;
   const engineOptions: EngineOptions = { ...request.engineOptions, nproc: request.engineOptions?.nproc ?? t.nproc, device: request.engineOptions?.device ?? t.device };
-  return { ok: true, plan: { ...compiled, config, runDir, engine, engineOptions, resumeFrom, lock: locked.lock } };
+  return { ok: true, plan: { ...compiled, config, runDir, engine, engineOptions, resumeFrom, lock: locked.lock, createdDir: claim.created, stepsChanged } };
 }
 
 export interface Backend {

@@ -7,12 +7,13 @@ import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
 import type { EngineName, EngineOptions } from '../engine/types.js';
-import { runPipeline, type RunRequest, type RunResult } from '../pipeline.js';
+import { runPipeline, type RunRequestAsTyped, type RunResult } from '../pipeline.js';
 import type { RunConfig } from '../train/config.js';
 import type { DatasetStats } from '../data/types.js';
 import { barReporter, lineReporter, type Reporter } from '../train/reporter.js';
 import { ResumeError, TrainInputError, type TrainOutcome } from '../train/trainer.js';
 import { asDiskError, DiskWriteError } from '../train/disk-error.js';
+import { resumeCommand } from '../train/run-dir.js';
 
 export interface RunFileOptions {
   params: readonly ParamOverride[];
@@ -41,7 +42,8 @@ export interface RunFileResult {
   config?: RunConfig;
 }
 
-export async function runFile(file: string, options: RunFileOptions, out: Output): Promise<RunFileResult> {
+/** `file` may be left out with --resume: the run directory recorded it. */
+export async function runFile(file: string | undefined, options: RunFileOptions, out: Output): Promise<RunFileResult> {
   const human = (text: string) => (options.json ? out.stderr(text) : out.stdout(text));
   const reply = { out, json: options.json, quiet: options.quiet };
   const fail = (exitCode: number, lines: string[]): RunFileResult => ({ exitCode: failWith(reply, exitCode, lines) });
@@ -60,7 +62,7 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
     : options.tty
       ? barReporter(options.json ? process.stderr : process.stdout)
       : lineReporter(human);
-  const request: RunRequest = {
+  const request: RunRequestAsTyped = {
     file, compile: compileOverrides({ params: options.params, settings: options.settings }),
     resume: options.resume, backend: options.backend, engine: options.engine, engineOptions: options.engineOptions, skipBadRecords: options.skipBadRecords,
   };
@@ -94,10 +96,12 @@ export async function runFile(file: string, options: RunFileOptions, out: Output
   } catch (e) {
     if (e instanceof ResumeError || e instanceof TrainInputError) return fail(ExitCode.InputError, [e.message]);
     // A full or read-only disk: the user's environment. Every save is atomic, so the run can go on.
-    const disk = asDiskError(e, options.resume ?? file);
+    const disk = asDiskError(e, options.resume ?? runDirPath ?? file ?? '.');
     if (disk instanceof DiskWriteError) {
-      const dir = options.resume ?? runDirPath ?? 'RUN_DIR';
-      return fail(ExitCode.InputError, [disk.message, `free some space, then continue with: sftgoc run ${file} --resume ${dir}`]);
+      const dir = options.resume ?? runDirPath;
+      // Only a full disk is cured by freeing space; permissions and read-only mounts are named as they are.
+      const cure = disk.code === 'ENOSPC' || disk.code === 'EDQUOT' ? 'free some space' : 'make it writable';
+      return fail(ExitCode.InputError, [disk.message, dir === undefined ? `${cure}, then run again` : `${cure}, then continue with: ${resumeCommand(dir)}`]);
     }
     throw e;
   } finally {

@@ -10,6 +10,7 @@ import type { SourceFile } from '../parse/ast.js';
 import { readInputs } from './check-files.js';
 import { renderAll, sourceLookup } from './diagnostics-output.js';
 import { ExitCode } from './exit-codes.js';
+import { outputDirProblem } from '../train/output-dir.js';
 import type { Output } from './output.js';
 import type { Overrides } from './overrides.js';
 
@@ -53,6 +54,12 @@ export async function runCompile(file: string, options: CompileOptions, stages: 
   if (options.emit === 'torch' && options.out === undefined) {
     out.stderr('error: --emit torch writes a program folder: give it with --out DIR');
     return ExitCode.Usage;
+  }
+  // Checked before compiling: a /proc path would otherwise make the program writer's mkdir loop forever.
+  const unwritable = options.emit === 'torch' ? outputDirProblem(options.out!, '--out') : undefined;
+  if (unwritable !== undefined) {
+    out.stderr(`error: ${unwritable}`);
+    return ExitCode.InputError;
   }
   let diagnostics: readonly Diagnostic[];
   let texts: ReadonlyMap<string, string> = sources;

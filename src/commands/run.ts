@@ -13,10 +13,10 @@ export default class Run extends SftgocCommand {
   static override examples = [
     '<%= config.bin %> run examples/quickstart.sftgo',
     '<%= config.bin %> run stdlib/sft.sftgo --set train.lr=1e-4 --set train.steps=200',
-    '<%= config.bin %> run examples/quickstart.sftgo --resume runs/quickstart-2026-11-22T04-05-09',
+    '<%= config.bin %> run --resume runs/quickstart-2026-11-22T04-05-09',
     '<%= config.bin %> run stdlib/sftgo.sftgo --engine torch --nproc 2 --set train.grad_accum=2',
   ];
-  static override args = { file: Args.string({ required: true, description: 'the .sftgo objective' }) };
+  static override args = { file: Args.string({ required: false, description: 'the .sftgo objective (with --resume, optional: the run directory recorded it)' }) };
   static override flags = {
     ...commonFlags,
     backend: Flags.string({ description: 'TensorFlow.js backend; overrides train.backend.', options: [...BACKEND_REQUESTS] }),
@@ -24,7 +24,7 @@ export default class Run extends SftgocCommand {
     nproc: Flags.integer({ description: 'torch engine: processes on this machine (torch.distributed; one per GPU); the micro-batches of each update are dealt out to them; wins over train.nproc.', min: 1, max: 1024 }),
     device: Flags.string({ description: 'torch engine: where the program trains; wins over train.device.', options: ['auto', 'cpu', 'cuda'] }),
     python: Flags.string({ description: 'torch engine: the Python with torch (default: $SFTGOC_PYTHON, python3, /usr/bin/python3).', helpValue: 'PATH' }),
-    resume: Flags.string({ description: 'Continue the run in this directory from its latest checkpoint.', helpValue: 'RUN_DIR' }),
+    resume: Flags.string({ description: 'Continue the run in this directory from its newest intact checkpoint, with the objective, settings, params and engine it recorded (FILE optional; only train.steps may change).', helpValue: 'RUN_DIR' }),
     'skip-bad-records': Flags.boolean({ description: 'Skip (and count) data records that fail validation instead of stopping.' }),
   };
 

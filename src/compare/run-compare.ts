@@ -8,6 +8,7 @@
 // OUT/compare.md and a figure, OUT/compare.svg and OUT/compare.html.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { outputDirProblem } from '../train/output-dir.js';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../train/atomic.js';
 import { compileOrFail } from '../app/compile.js';
@@ -113,6 +114,10 @@ export async function runCompare(files: readonly string[], options: CompareOptio
     if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: ExitCode.InputError }, null, 2));
     return { exitCode: ExitCode.InputError };
   }
+  const outDir = options.out ?? join('runs', `compare-${timestamp()}`);
+  // Checked before any training (a /proc path would otherwise make mkdir loop forever).
+  const unwritable = outputDirProblem(outDir, '--out');
+  if (unwritable !== undefined) problems.push(unwritable);
   if (problems.length > 0) return fail(ExitCode.InputError, problems);
   const labels = uniqueLabels(names);
   const planned: Planned[] = names.map((n, i) => ({ file: n.file, label: labels[i]!, data: data[i]! }));
@@ -126,7 +131,6 @@ export async function runCompare(files: readonly string[], options: CompareOptio
   }
 
   // 2. Train every (file, seed) through runFile, then evaluate its final model under every grouping.
-  const outDir = options.out ?? join('runs', `compare-${timestamp()}`);
   await mkdir(outDir, { recursive: true });
   const groupings = await groupingsOf(planned.map((p, i) => ({ label: p.label, file: p.file, ir: irs[i]! })), planned[0]!.data.eval, outDir);
   if (groupings.length > 0) human(`groupings: ${groupings.map((g) => `${g.label} (${g.groups.join(', ')})`).join('; ')}`);

@@ -166,6 +166,33 @@ export async function readSafetensors(path: string): Promise<SafetensorsContents
   }
 }
 
+/**
+ * Checks a file's header against its size without decoding the tensors (a checkpoint chosen for a
+ * resume is checked this way first): the problem in words, or undefined when the file is whole.
+ */
+export async function safetensorsProblem(path: string): Promise<string | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    return `${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)})`}`;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const first8 = new Uint8Array(Math.min(8, size));
+    await handle.read(first8, 0, first8.length, 0);
+    const headerLength = readHeaderLength(first8, size, path);
+    const header = new Uint8Array(headerLength);
+    await handle.read(header, 0, headerLength, 8);
+    parseHeader(header, size, path);
+    return undefined;
+  } catch (e) {
+    return e instanceof ModelFileError ? e.message : `${path}: ${(e as Error).message}`;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Serialises tensors in the given order, each in its own dtype. */
 export function encodeSafetensors(tensors: ReadonlyMap<string, TensorEntry>, metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};

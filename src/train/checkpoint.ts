@@ -5,7 +5,7 @@ import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { configToJson } from '../model/config.js';
-import { readSafetensors, writeSafetensors, type TensorEntry } from '../model/safetensors.js';
+import { readSafetensors, safetensorsProblem, writeSafetensors, type TensorEntry } from '../model/safetensors.js';
 import type { CausalLM } from '../model/types.js';
 import type { AdamW } from './adamw.js';
 import { writeDirAtomic, writeFileAtomic } from './atomic.js';
@@ -89,24 +89,68 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
   }, expected);
 }
 
-/** The checkpoint with the highest step under runDir/checkpoints that has a state.json, if any. */
-export async function latestCheckpoint(runDir: string): Promise<{ dir: string; step: number } | undefined> {
+/** The step-N checkpoints under runDir/checkpoints, newest first. */
+async function checkpointSteps(runDir: string): Promise<number[]> {
   let names: string[];
   try {
     names = await readdir(join(runDir, 'checkpoints'));
   } catch {
-    return undefined;
+    return [];
   }
-  const steps = names
+  return names
     .map((n) => /^step-(\d+)$/.exec(n))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
-  for (const step of steps) {
+}
+
+/** The checkpoint with the highest step under runDir/checkpoints that has a state.json, if any. */
+export async function latestCheckpoint(runDir: string): Promise<{ dir: string; step: number } | undefined> {
+  for (const step of await checkpointSteps(runDir)) {
     const dir = checkpointDir(runDir, step);
     if (await stat(join(dir, 'state.json')).then(() => true, () => false)) return { dir, step };
   }
   return undefined;
+}
+
+/** What makes a checkpoint unusable for a resume (checked without loading its tensors); empty when whole. */
+export async function checkpointProblems(dir: string): Promise<string[]> {
+  const problems: string[] = [];
+  try {
+    const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as Partial<TrainState>;
+    if (state.version !== STATE_VERSION) problems.push(`${dir}/state.json: version ${state.version}, expected ${STATE_VERSION}`);
+  } catch (e) {
+    problems.push(`${dir}/state.json: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (e as Error).message}`);
+  }
+  for (const file of ['model.safetensors', 'optimizer.safetensors']) {
+    const problem = await safetensorsProblem(join(dir, file));
+    if (problem !== undefined) problems.push(problem);
+  }
+  return problems;
+}
+
+export type ResumePoint =
+  | { ok: true; checkpoint?: { dir: string; step: number }; skipped: Array<{ dir: string; problems: string[] }> }
+  | { ok: false; message: string };
+
+/**
+ * The newest checkpoint that is whole, and the damaged newer ones passed over (a truncated
+ * model.safetensors, a missing optimizer file); no checkpoint at all is ok without one; checkpoints
+ * that are all damaged are an error naming each one's problem.
+ */
+export async function resumePoint(runDir: string): Promise<ResumePoint> {
+  const skipped: Array<{ dir: string; problems: string[] }> = [];
+  for (const step of await checkpointSteps(runDir)) {
+    const dir = checkpointDir(runDir, step);
+    const problems = await checkpointProblems(dir);
+    if (problems.length === 0) return { ok: true, checkpoint: { dir, step }, skipped };
+    skipped.push({ dir, problems });
+  }
+  if (skipped.length === 0) return { ok: true, skipped };
+  return {
+    ok: false,
+    message: `${runDir}: no intact checkpoint to resume from:\n${skipped.map((s) => `  ${s.problems.join('\n  ')}`).join('\n')}`,
+  };
 }
 
 /** Restores weights, moments and returns the state; problems are returned, never thrown. */

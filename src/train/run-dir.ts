@@ -6,6 +6,16 @@ import { cleanInterruptedWrites, writeFileAtomic } from './atomic.js';
 import { asDiskError } from './disk-error.js';
 import type { EvalMetrics, StepMetrics } from './metrics.js';
 
+/**
+ * The command that continues the run in `dir`, as printed after an interruption or a full disk: it
+ * works exactly as printed (the run's objective and settings come from the directory), the path
+ * quoted for a POSIX shell when it needs it.
+ */
+export function resumeCommand(dir: string): string {
+  const word = /^[A-Za-z0-9_./:=@%+,-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, `'\\''`)}'`;
+  return `sftgoc run --resume ${word}`;
+}
+
 export class RunDirectory {
   constructor(readonly path: string) {}
 

@@ -17,7 +17,7 @@ import type { EvalMetrics, StepMetrics } from './metrics.js';
 import type { StepContext, StepObjective } from './objective.js';
 import { planSteps } from './plan.js';
 import { silentReporter, type Reporter } from './reporter.js';
-import type { RunDirectory } from './run-dir.js';
+import { resumeCommand, type RunDirectory } from './run-dir.js';
 import { learningRate } from './schedule.js';
 import { trainStep } from './step.js';
 
@@ -86,8 +86,10 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
       if (!('state' in loaded) || loaded.problems.length > 0) throw new ResumeError(`cannot resume from ${options.resumeFrom}:\n  ${loaded.problems.join('\n  ')}`);
       const s = loaded.state;
       const mismatch = (Object.keys(layout) as Array<keyof typeof layout>).filter((k) => s.layout[k] !== layout[k]);
-      if (mismatch.length > 0 || s.rng.seed !== settings.seed || s.totalSteps !== totalSteps) {
-        const what = [...mismatch.map((k) => `${k} ${s.layout[k]} → ${layout[k]}`), ...(s.rng.seed !== settings.seed ? [`seed ${s.rng.seed} → ${settings.seed}`] : []), ...(s.totalSteps !== totalSteps ? [`total steps ${s.totalSteps} → ${totalSteps}`] : [])];
+      // The total may change (train.steps extends a run; the pipeline has checked and recorded it);
+      // the data layout and seed may not, or the resumed run would replay other data.
+      if (mismatch.length > 0 || s.rng.seed !== settings.seed) {
+        const what = [...mismatch.map((k) => `${k} ${s.layout[k]} → ${layout[k]}`), ...(s.rng.seed !== settings.seed ? [`seed ${s.rng.seed} → ${settings.seed}`] : [])];
         throw new ResumeError(`cannot resume from ${options.resumeFrom}: the run's settings changed (${what.join(', ')}); a resume must replay the same data`);
       }
       if (s.objective !== undefined && objective.setState !== undefined) {
@@ -194,7 +196,7 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
       if (step < totalSteps && options.shouldStop?.(step)) {
         outcome.status = 'interrupted';
         const dir = await checkpoint();
-        reporter.note(`interrupted at step ${step}${dir ? `; saved ${dir}; continue with --resume ${options.runDir!.path}` : ''}`);
+        reporter.note(`interrupted at step ${step}${dir ? `; saved ${dir}; continue with: ${resumeCommand(options.runDir!.path)}` : ''}`);
         break;
       }
     }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferOutput } from '../../src/cli/output.js';
 import { runFile } from '../../src/app/run.js';
+import { claimRunDirectory } from '../../src/train/run-claim.js';
 import { lockRunDirectory } from '../../src/train/run-lock.js';
 import { repoRoot } from '../helpers/golden.js';
 
@@ -80,6 +81,8 @@ describe('abuse: the run directory under signals, kills and a second run', funct
   });
 
   it('a second run on a directory in use exits 1 naming the holder', async () => {
+    // As a run does: the directory claimed (its marker) first, then locked.
+    assert.ok(claimRunDirectory(join(dir, 'busy')).ok);
     const held = await lockRunDirectory(join(dir, 'busy'));
     assert.ok(held.ok);
     try {

@@ -52,7 +52,7 @@ describe('sftgoc run / eval end to end (tiny preset, a few steps)', function () 
     assert.equal(summary.status, 'completed');
     assert.equal(summary.steps, 3);
     const run = join(dir, 'run');
-    assert.deepEqual((await readdir(run)).sort(), ['cache', 'checkpoints', 'config.json', 'eval.jsonl', 'final', 'metrics.jsonl', 'objective.sftgo']);
+    assert.deepEqual((await readdir(run)).sort(), ['.sftgoc-run', 'cache', 'checkpoints', 'config.json', 'eval.jsonl', 'final', 'metrics.jsonl', 'objective.sftgo']);
     const record = await readFile(join(run, 'objective.sftgo'), 'utf8');
     assert.ok(record.startsWith('loss = mean(ce)\nmodel { preset = "tiny" }\n\n# ---- command-line overrides (--set) ----\n'), record);
     assert.match(record, /^# \| train \{ steps = 3 \}$/m);
@@ -98,7 +98,7 @@ describe('sftgoc run / eval end to end (tiny preset, a few steps)', function () 
   it('refuses to overwrite an existing run, and names bad settings and data files', async () => {
     const again = new BufferOutput();
     assert.equal((await runFile(join(dir, 'sft.sftgo'), options(), again)).exitCode, 1);
-    assert.match(again.stderrText, /already holds a run; continue it with --resume/);
+    assert.match(again.stderrText, /already holds a run; continue it with: sftgoc run --resume/);
 
     const bad = new BufferOutput();
     const o = options();

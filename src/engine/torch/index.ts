@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseConfig } from '../../model/config.js';
 import { writeFileAtomic } from '../../train/atomic.js';
+import { resumeCommand } from '../../train/run-dir.js';
 import { planSteps } from '../../train/plan.js';
 import type { EvalMetrics, StepMetrics } from '../../train/metrics.js';
 import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
@@ -70,20 +71,18 @@ export const torchEngine: Engine = {
   },
 };
 
-/** The checks of the tfjs trainer's resume: the same data layout, seed and length. */
+/** The checks of the tfjs trainer's resume: the same data layout and seed (the length may change: train.steps extends a run). */
 function resumeProblems(inputs: EngineInputs): string[] {
   const t = inputs.config.train;
-  let s: { layout: { batch: number; gradAccum: number; trainSamples: number }; rng: { seed: number }; totalSteps: number };
+  let s: { layout: { batch: number; gradAccum: number; trainSamples: number }; rng: { seed: number } };
   try {
     s = JSON.parse(readFileSync(join(inputs.resumeFrom!, 'state.json'), 'utf8')) as typeof s;
   } catch (e) {
     return [`cannot resume from ${inputs.resumeFrom}: ${(e as Error).message}`];
   }
-  const total = planSteps(inputs.data.train.length, t).totalSteps;
   const now = { batch: t.batch, gradAccum: t.gradAccum, trainSamples: inputs.data.train.length };
   const what = (Object.keys(now) as Array<keyof typeof now>).filter((k) => s.layout[k] !== now[k]).map((k) => `${k} ${s.layout[k]} → ${now[k]}`);
   if (s.rng.seed !== t.seed) what.push(`seed ${s.rng.seed} → ${t.seed}`);
-  if (s.totalSteps !== total) what.push(`total steps ${s.totalSteps} → ${total}`);
   return what.length === 0 ? [] : [`cannot resume from ${inputs.resumeFrom}: the run's settings changed (${what.join(', ')}); a resume must replay the same data`];
 }
 
@@ -246,6 +245,8 @@ class TorchRun implements PreparedRun {
     }
     outcome.status = done.status as TrainOutcome['status'];
     if (done.message !== undefined) outcome.message = done.message;
+    // The same line as the tfjs trainer's, so that either engine's hint continues the run as printed.
+    if (outcome.status === 'interrupted') inputs.reporter.note(`interrupted at step ${outcome.step}${outcome.lastCheckpoint ? `; saved ${outcome.lastCheckpoint}; continue with: ${resumeCommand(runDir.path)}` : ''}`);
     return outcome;
   }
 

@@ -12,7 +12,7 @@
 // application layer (src/app/) renders the failure and picks the exit code. Printing is the
 // caller's: the pipeline reports progress through `io`.
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, rmdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { analyze, type Analysis } from './analysis/index.js';
 import { compileFile, type CompileOptions, type CompileResult } from './compile.js';
@@ -22,7 +22,7 @@ import { loadEngine } from './engine/index.js';
 import type { EngineName, EngineOptions, PreparedRun } from './engine/types.js';
 import { prepareNeeds, type ScoreStore } from './groupers/index.js';
 import type { Objective } from './ir/nodes.js';
-import { latestCheckpoint, resumePoint } from './train/checkpoint.js';
+import { resumePoint } from './train/checkpoint.js';
 import { memoryLimit, stepMemoryProblem } from './train/memory.js';
 import { parseConfig } from './model/config.js';
 import { presetConfig } from './model/presets.js';

@@ -201,7 +201,7 @@ describe('abuse: the smaller items (issue 18)', () => {
     const r = sftgoc(['run']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /missing FILE/);
-    assert.match(r.stderr, /usage: sftgoc run FILE/);
+    assert.match(r.stderr, /sftgoc run FILE/);
     assert.ok(r.stderr.trim().split('\n').length <= 3, r.stderr);
   });
 

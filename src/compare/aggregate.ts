@@ -102,6 +102,14 @@ function groupingValue(r: CompareRun, column: string): number | undefined {
   return (gs[g]?.tokens ?? 0) > 0 ? gs[g]!.loss : undefined;
 }
 
+/** One run's value in a column (`ce`, an own group, `G/GROUP`, `G/worst`, `answers/…`); undefined where it has none. */
+export function runValue(r: CompareRun, column: string): number | undefined {
+  if (column === 'ce') return r.eval.ce;
+  if (isAnswerColumn(column)) return r.eval.answers?.[column.slice('answers/'.length) as keyof NonNullable<RunEval['answers']>];
+  if (column.includes('/')) return groupingValue(r, column);
+  return (r.eval.groups[column]?.tokens ?? 0) > 0 ? r.eval.groups[column]!.loss : undefined;
+}
+
 export function aggregate(runs: readonly CompareRun[]): CompareTable {
   // Evaluated under every grouping of the compared files, or (older runs) under each objective's own groups.
   const byGrouping = runs.some((r) => r.eval.groupings !== undefined);

@@ -195,7 +195,7 @@ export async function runCompare(files: readonly string[], options: CompareOptio
   const json = JSON.stringify(document, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
   await writeFileAtomic(join(outDir, 'compare.json'), `${json}\n`);
   await writeFileAtomic(join(outDir, 'compare.md'), compareMarkdown(table, runs, { seeds: options.seeds, data: planned[0]!.data }));
-  await writeFileAtomic(join(outDir, 'compare.svg'), compareSvg(table));
+  await writeFileAtomic(join(outDir, 'compare.svg'), compareSvg(table, runs));
   await writeFileAtomic(join(outDir, 'compare.html'), compareHtml(table, runs, { seeds: options.seeds, data: planned[0]!.data }));
   if (options.json) out.stdout(json);
   else {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { aggregate, formatCell, formatColumnCell, markdownTable, meanStd, parseSeeds, type CompareRun } from '../../src/compare/aggregate.js';
 import { uniqueLabels } from '../../src/compare/run-compare.js';
+import { compareSvg } from '../../src/compare/figure.js';
 
 function run(objective: string, seed: number, ce: number, groups: Record<string, [number, number]>): CompareRun {
   return {
@@ -11,6 +12,21 @@ function run(objective: string, seed: number, ce: number, groups: Record<string,
 }
 
 describe('compare aggregation', () => {
+  it('the figure fits a 1,000 px column, with text of 12 px or more, a dot per seed and value, and n in the caption', () => {
+    const runs = [
+      run('sft', 1, 2.0, { rest: [2.0, 10] }), run('sft', 2, 2.2, { rest: [2.2, 10] }), run('sft', 3, 2.1, { rest: [2.1, 10] }),
+      run('sftgo', 1, 2.5, { important: [3.0, 4], rest: [2.5, 10] }), run('sftgo', 2, 2.4, { important: [0, 0], rest: [2.4, 10] }), run('sftgo', 3, 2.6, { important: [3.1, 4], rest: [2.6, 10] }),
+    ];
+    const svg = compareSvg(aggregate(runs), runs);
+    assert.match(svg, /^<svg [^>]*width="1000"/);
+    const sizes = [...svg.matchAll(/font-size="(\d+)"/g)].map((m) => Number(m[1]));
+    assert.ok(sizes.length > 0 && sizes.every((px) => px >= 12), `font sizes ${sizes}`);
+    // ce: 6 runs; important: sftgo's 2 seeds with tokens; rest: 6 runs.
+    assert.equal(svg.match(/<circle /g)?.length, 14);
+    assert.match(svg, /n = 3 seeds per objective/);
+    assert.match(svg, /held-out quantity/);
+  });
+
   it('--generate: answer columns after the loss columns, mean ± std as percentages, over the runs that scored them', () => {
     const withAnswers = (r: CompareRun, answers: NonNullable<CompareRun['eval']['answers']>): CompareRun => ({ ...r, eval: { ...r.eval, answers } });
     const table = aggregate([

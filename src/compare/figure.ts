@@ -95,13 +95,13 @@ export function compareHtml(table: CompareTable, runs: readonly CompareRun[], in
   return [
     '<!doctype html>',
     '<html><head><meta charset="utf-8"><title>sftgoc compare</title>',
-    '<style>body{font-family:sans-serif;margin:2em;max-width:90em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style>',
+    '<style>body{font-family:sans-serif;margin:2em;max-width:90em}.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;white-space:nowrap}td:first-child,th:first-child{text-align:left}</style>',
     '</head><body>',
     '<h1>sftgoc compare</h1>',
     `<p>Seeds ${escapeXml(info.seeds.join(', '))}; trained on <code>${escapeXml(info.data.train)}</code>, evaluated on <code>${escapeXml(info.data.eval ?? '?')}</code>. ` +
       'Every model is evaluated under every grouping; <code>G/worst</code> is the worst group of grouping G in each run, averaged over seeds.</p>',
     compareSvg(table, runs),
-    `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`,
+    `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`,
     '<h2>Runs</h2><ul>',
     ...runs.map((r) => `<li>${escapeXml(r.objective)}, seed ${r.seed}: <code>${escapeXml(r.runDir)}</code></li>`),
     '</ul></body></html>',

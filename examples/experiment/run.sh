@@ -32,4 +32,5 @@ done
 # shellcheck disable=SC2086
 node bin/run.js compare $files --seeds "$SEEDS" --out "$OUT/compare" --generate $COMMON "$@"
 node examples/experiment/paired.mjs "$OUT/compare/compare.json" > "$OUT/compare/paired.md"
+node examples/experiment/figure.mjs "$OUT/compare/compare.json" "$OUT/compare/figure.svg" --leave-out dft
 echo "wrote $OUT/compare/compare.md and paired.md; wall time $(( $(date +%s) - start )) s"

@@ -12,6 +12,8 @@ import { outputDirProblem } from '../train/output-dir.js';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../train/atomic.js';
 import { compileOrFail } from '../app/compile.js';
+import { ownedSettingProblems, runTimestamp } from '../app/multi-run.js';
+import { fail as failWith } from '../app/output.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
@@ -63,20 +65,11 @@ export function uniqueLabels(entries: ReadonlyArray<{ name: string; file: string
 
 const slug = (label: string) => label.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'objective';
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/:/g, '-').replace(/\..*$/, '');
-}
-
 export async function runCompare(files: readonly string[], options: CompareOptions, out: Output): Promise<CompareResult> {
   const human = (t: string) => void (options.quiet ? undefined : out.stderr(t));
-  const fail = (exitCode: number, lines: string[]): CompareResult => {
-    for (const l of lines) out.stderr(l.startsWith('error') ? l : `error: ${l}`);
-    if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: exitCode, errors: lines }, null, 2));
-    return { exitCode };
-  };
-  // compare owns the seed and the run directories; a --set for them would be silently overridden.
-  const owned = options.settings.filter((s) => s.block === 'train' && (s.key === 'seed' || s.key === 'out'));
-  if (owned.length > 0) return fail(ExitCode.Usage, owned.map((s) => `--set ${s.flag}: compare sets train.${s.key} itself (${s.key === 'seed' ? 'use --seeds' : 'use --out DIR'})`));
+  const fail = (exitCode: number, lines: string[]): CompareResult => ({ exitCode: failWith({ out, json: options.json, quiet: options.quiet }, exitCode, lines) });
+  const owned = ownedSettingProblems(options.settings, 'compare');
+  if (owned.length > 0) return fail(ExitCode.Usage, owned);
   if (files.length === 0) return fail(ExitCode.Usage, ['give at least one FILE']);
   if (options.seeds.length === 0) return fail(ExitCode.Usage, ['--seeds: give at least one seed']);
 
@@ -114,7 +107,7 @@ export async function runCompare(files: readonly string[], options: CompareOptio
     if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: ExitCode.InputError }, null, 2));
     return { exitCode: ExitCode.InputError };
   }
-  const outDir = options.out ?? join('runs', `compare-${timestamp()}`);
+  const outDir = options.out ?? join('runs', `compare-${runTimestamp()}`);
   // Checked before any training (a /proc path would otherwise make mkdir loop forever).
   const unwritable = outputDirProblem(outDir, '--out');
   if (unwritable !== undefined) problems.push(unwritable);

@@ -11,6 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { compileOrFail } from '../app/compile.js';
+import { ownedSettingProblems, runTimestamp } from '../app/multi-run.js';
+import { fail as failWith } from '../app/output.js';
+import { outputDirProblem } from '../train/output-dir.js';
 import { packageRoot } from '../check/host.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
@@ -45,8 +48,6 @@ export interface SweepResult {
   rows?: SweepRow[];
 }
 
-const timestamp = () => new Date().toISOString().replace(/:/g, '-').replace(/\..*$/, '');
-
 /** The last eval.jsonl record of a finished run, as numbers; undefined when the run has none. */
 function lastEval(runDir: string): { ce: number; worst?: number } | undefined {
   try {
@@ -72,13 +73,9 @@ function lastAnswers(runDir: string, questions: string): Pick<SweepRun, 'contain
 
 export async function runSweep(file: string, options: SweepOptions, out: Output): Promise<SweepResult> {
   const human = (t: string) => void (options.quiet ? undefined : out.stderr(t));
-  const fail = (exitCode: number, lines: string[]): SweepResult => {
-    for (const l of lines) out.stderr(l.startsWith('error') ? l : `error: ${l}`);
-    if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: exitCode, errors: lines }, null, 2));
-    return { exitCode };
-  };
-  const owned = options.settings.filter((s) => s.block === 'train' && (s.key === 'seed' || s.key === 'out'));
-  if (owned.length > 0) return fail(ExitCode.Usage, owned.map((s) => `--set ${s.flag}: sweep sets train.${s.key} itself (${s.key === 'seed' ? 'use --seeds' : 'use --out DIR'})`));
+  const fail = (exitCode: number, lines: string[]): SweepResult => ({ exitCode: failWith({ out, json: options.json, quiet: options.quiet }, exitCode, lines) });
+  const owned = ownedSettingProblems(options.settings, 'sweep');
+  if (owned.length > 0) return fail(ExitCode.Usage, owned);
   if (options.seeds.length === 0) return fail(ExitCode.Usage, ['--seeds: give at least one seed']);
   if (!existsSync(file)) return fail(ExitCode.Usage, [`cannot read ${file}: no such file`]);
   const planned = sweepGrid(options.params, options.settings);
@@ -100,7 +97,10 @@ export async function runSweep(file: string, options: SweepOptions, out: Output)
   if (generate !== undefined && questions === undefined) return fail(ExitCode.Usage, [`--by ${options.by}: needs questions: --questions FILE, or data { questions = "FILE" }`]);
 
   // 2. The sweep directory and its plan: the same command continues a stopped sweep.
-  const outDir = options.out ?? join('runs', `sweep-${timestamp()}`);
+  const outDir = options.out ?? join('runs', `sweep-${runTimestamp()}`);
+  // Checked before any training (a /proc path would otherwise make mkdir loop forever).
+  const unwritable = outputDirProblem(outDir, '--out');
+  if (unwritable !== undefined) return fail(ExitCode.InputError, [unwritable]);
   await mkdir(outDir, { recursive: true });
   const plan = { file: resolve(file), points: grid.points.map((p) => p.label), fixed: [...fixed.params, ...fixed.settings].map((o) => o.flag), seeds: options.seeds };
   const planFile = join(outDir, 'sweep-plan.json');

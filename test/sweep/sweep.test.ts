@@ -66,6 +66,21 @@ describe('sweep: the grid', () => {
   });
 });
 
+describe('sweep: bad flags before any training', () => {
+  it('--set train.seed or train.out is a usage error; an unwritable --out is exit 1 naming it', async () => {
+    const file = join(repoRoot, 'stdlib', 'sft.sftgo');
+    const base = { seeds: [1], by: 'ce' as const, skipBadRecords: false, quiet: true, json: false };
+    const owned = overrides([], ['train.lr=1e-3,3e-3', 'train.seed=3']);
+    const a = new BufferOutput();
+    assert.equal((await runSweep(file, { ...base, params: owned.params, settings: owned.settings }, a)).exitCode, 2);
+    assert.match(a.stderrText, /--set train\.seed=3: sweep sets train\.seed itself \(use --seeds\)/);
+    const grid = overrides([], ['train.lr=1e-3,3e-3']);
+    const b = new BufferOutput();
+    assert.equal((await runSweep(file, { ...base, params: grid.params, settings: grid.settings, out: '/proc/sweep' }, b)).exitCode, 1);
+    assert.match(b.stderrText, /--out \/proc\/sweep: \/proc is on the kernel's proc file system/);
+  });
+});
+
 describe('sweep: a tiny sweep, continued and refused', function () {
   this.timeout(240_000);
   let dir: string;

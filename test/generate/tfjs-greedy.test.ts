@@ -4,31 +4,19 @@
 // engine's decode (prompts of 3, 5 and 8 tokens in one batch), and every step's logits from the
 // cache within 1e-4, for gpt2 and llama with F32 and BF16 weights.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { tfjsEngine } from '../../src/engine/tfjs/index.js';
 import { plainSgemm } from '../../src/backend/blas/plain-sgemm.js';
 import { cachedDecoder } from '../../src/model/decode/cached-forward.js';
 import { loadModel } from '../../src/model/index.js';
 import { assertClose } from '../backend/helpers.js';
-import { FIXTURES } from '../model/helpers.js';
+import { FIXTURES, GREEDY_FIXTURES, greedyReference } from '../model/helpers.js';
 
-interface Greedy {
-  stored_dtype: string;
-  eos_id: number;
-  max_new: number;
-  prompts: number[][];
-  tokens: number[][];
-  /** logits[p][s]: after prompt p and its first s generated tokens. */
-  logits: number[][][];
-}
-
-const CASES = ['gpt2-tiny', 'gpt2-tiny-bf16', 'llama-tiny', 'llama-tiny-f32'];
 
 describe('generate: tfjs greedy decode against the plain-PyTorch full-recompute references', () => {
-  for (const name of CASES) {
+  for (const name of GREEDY_FIXTURES) {
     const dir = path.join(FIXTURES, name);
-    const ref = JSON.parse(readFileSync(path.join(dir, 'greedy.json'), 'utf8')) as Greedy;
+    const ref = greedyReference(name);
 
     it(`${name} (${ref.stored_dtype}): the engine's greedy tokens equal the reference's, all prompts in one batch`, async () => {
       const r = await tfjsEngine.decode(

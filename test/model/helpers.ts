@@ -1,5 +1,5 @@
 // Shared by the model tests: the cpu backend for the duration of a suite, fixture paths, temp dirs.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -41,4 +41,22 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Flattens nested number arrays (reference.json's logits). */
 export function flatten(x: unknown): number[] {
   return Array.isArray(x) ? x.flatMap(flatten) : [x as number];
+}
+
+/** A fixture's greedy.json (scripts/reference/make_greedy_fixtures.py: full recompute in float64 by plain PyTorch). */
+export interface GreedyReference {
+  stored_dtype: string;
+  eos_id: number;
+  max_new: number;
+  prompts: number[][];
+  tokens: number[][];
+  /** logits[p][s]: after prompt p and its first s generated tokens. */
+  logits: number[][][];
+}
+
+/** The fixture models with a greedy.json: gpt2 and llama, F32 and BF16. */
+export const GREEDY_FIXTURES = ['gpt2-tiny', 'gpt2-tiny-bf16', 'llama-tiny', 'llama-tiny-f32'] as const;
+
+export function greedyReference(model: string): GreedyReference {
+  return JSON.parse(readFileSync(path.join(FIXTURES, model, 'greedy.json'), 'utf8')) as GreedyReference;
 }

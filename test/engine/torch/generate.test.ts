@@ -17,24 +17,13 @@ import { PYTHON_RUNTIME_DIR, type PythonEnv } from '../../../src/engine/torch/py
 import { logProbability, rowStream, sampleToken, type SamplingRule } from '../../../src/generate/sampling.js';
 import type { DecodeOptions, DecodeRequest, DecodedRow } from '../../../src/generate/types.js';
 import { mulberry32 } from '../../../src/data/prng.js';
-import { FIXTURES } from '../../model/helpers.js';
+import { FIXTURES, GREEDY_FIXTURES, greedyReference } from '../../model/helpers.js';
 import { requireTorch } from './helpers.js';
 
-interface Greedy {
-  stored_dtype: string;
-  eos_id: number;
-  max_new: number;
-  prompts: number[][];
-  tokens: number[][];
-  logits: number[][][];
-}
-
-const MODELS = ['gpt2-tiny', 'gpt2-tiny-bf16', 'llama-tiny', 'llama-tiny-f32'];
+const MODELS = GREEDY_FIXTURES;
 const GREEDY: DecodeOptions = { maxNew: 6, temperature: 0, topK: 0, topP: 1, n: 1, seed: 0 };
 
-function greedyRef(model: string): Greedy {
-  return JSON.parse(readFileSync(join(FIXTURES, model, 'greedy.json'), 'utf8')) as Greedy;
-}
+const greedyRef = greedyReference;
 
 /** log softmax(logits)[id] in float64, from the reference's float64 logits. */
 function refLogProb(logits: number[], id: number): number {

@@ -11,7 +11,7 @@
 // Each stage returns its problems as data; the first stage that fails ends the pipeline and the
 // application layer (src/app/) renders the failure and picks the exit code. Printing is the
 // caller's: the pipeline reports progress through `io`.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { analyze, type Analysis } from './analysis/index.js';
@@ -24,7 +24,7 @@ import { prepareNeeds, type ScoreStore } from './groupers/index.js';
 import type { Objective } from './ir/nodes.js';
 import { resumePoint } from './train/checkpoint.js';
 import { memoryLimit, stepMemoryProblem } from './train/memory.js';
-import { parseConfig } from './model/config.js';
+import { readModelConfig } from './model/config.js';
 import { presetConfig } from './model/presets.js';
 import type { ModelConfig } from './model/types.js';
 import { DEFAULT_HEAD_CHUNK } from './head/chunk-size.js';
@@ -151,9 +151,8 @@ function stepMemoryCheck(file: string, plan: RunPlan, inputs: RunInputs, backend
   const { model, train } = plan.config;
   let shape: ModelConfig | undefined;
   if (model.path !== undefined) {
-    const file = join(model.path, 'config.json');
     try {
-      shape = parseConfig(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, file);
+      shape = readModelConfig(model.path);
     } catch {
       return undefined;
     }

@@ -2,10 +2,8 @@
 // --generate`: labelled prompts (already rendered and tokenised) and decoding options in, checked
 // against the model's config.json (positions, vocabulary) without loading it, decoded by the named
 // engine, and turned into completions (stop strings applied). Problems come back as messages.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadEngine, type EngineName, type EngineOptions } from '../engine/index.js';
-import { parseConfig } from '../model/config.js';
+import { readModelConfig } from '../model/config.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { toCompletion } from './stops.js';
 import type { Completion, DecodeOptions, DecodeProgress } from './types.js';
@@ -31,12 +29,11 @@ export type GenerationResult =
 
 /** The model's positions and vocabulary from its config.json, or the reason it cannot be read. */
 function modelShape(dir: string): { positions: number; vocab: number } | string {
-  const file = join(dir, 'config.json');
   try {
-    const config = parseConfig(JSON.parse(readFileSync(file, 'utf8')), file);
+    const config = readModelConfig(dir);
     return { positions: config.maxPositions, vocab: config.vocabSize };
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: not found: not a model directory` : (e as Error).message;
+    return (e as Error).message;
   }
 }
 

@@ -1,7 +1,9 @@
 // Hugging Face config.json ⇄ ModelConfig. Only gpt2 and llama (and llama-shaped configs that need
 // nothing more) are accepted; anything the models would silently compute differently (bias terms,
 // rope scaling, other activations) is refused with the key named, rather than trained wrongly.
+import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { join } from 'node:path';
 import type { Architecture, ModelConfig } from './types.js';
 import { ModelFileError } from './errors.js';
 
@@ -84,6 +86,29 @@ class Reader {
 }
 
 export const GPT2_ACTIVATIONS = ['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'gelu'] as const;
+
+/**
+ * DIR/config.json read and parsed: for loading a model, and for the commands that only need its
+ * shape (positions, vocabulary, widths) without loading weights or TensorFlow.js. Every problem is a
+ * ModelFileError naming the file.
+ */
+export function readModelConfig(dir: string): ModelConfig {
+  const file = join(dir, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ModelFileError(file, code === 'ENOENT' ? 'not found: a model directory needs config.json' : `cannot read: ${code ?? String(e)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ModelFileError(file, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return parseConfig(raw, file);
+}
 
 /** Parses config.json contents; `file` names it in the error, which lists every problem at once. */
 export function parseConfig(raw: unknown, file: string): ModelConfig {

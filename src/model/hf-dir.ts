@@ -2,12 +2,12 @@
 // in the layout transformers' save_pretrained writes, so a model trained here loads there with
 // AutoModelForCausalLM.from_pretrained(dir).
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { CausalLM } from './types.js';
 import type { DType } from './dtype.js';
-import { configToJson, parseConfig } from './config.js';
+import { configToJson, readModelConfig } from './config.js';
 import { ModelFileError } from './errors.js';
 import { buildModel, variableFactory, weightShapes } from './init.js';
 import { writeFileAtomic } from '../train/atomic.js';
@@ -36,26 +36,10 @@ function canonicalName(name: string, architecture: 'gpt2' | 'llama', tied: boole
   return name;
 }
 
-async function readConfigFile(dir: string): Promise<unknown> {
-  const file = path.join(dir, CONFIG_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelFileError(file, code === 'ENOENT' ? 'not found: a model directory needs config.json' : `cannot read: ${code ?? String(e)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new ModelFileError(file, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-}
-
 /** Loads a gpt2 or llama model; every mismatch between config and weights is listed in one ModelFileError. */
 export async function loadModel(dir: string): Promise<CausalLM> {
   if (!existsSync(dir)) throw new ModelFileError(dir, 'model directory not found');
-  const config = parseConfig(await readConfigFile(dir), path.join(dir, CONFIG_FILE));
+  const config = readModelConfig(dir);
   const tensors = await readWeightsDir(dir);
   const weightsFile = path.join(dir, existsSync(path.join(dir, SINGLE_FILE)) ? SINGLE_FILE : INDEX_FILE);
 

@@ -13,9 +13,9 @@
 // `facts` field, checked by the `prompts` schema's rule. Reading, size bounds, validation and
 // skip-bad-records are loadDataset's (readRecords, settleErrors); nothing is thrown.
 import { normalizeAnswer } from '../generate/score.js';
-import type { ChatMessage, Tokenizer } from '../tokenizer/types.js';
+import type { Tokenizer } from '../tokenizer/types.js';
 import { readRecords, settleErrors } from './dataset.js';
-import { alpacaPrompt } from './render.js';
+import { alpacaPrompt, type AnyRecord } from './render.js';
 import { renderChatPrompt } from './render-chat.js';
 import { validateFacts, type SchemaProblem } from './schema.js';
 import type { DataError, DataFormat } from './types.js';
@@ -63,19 +63,6 @@ export interface LoadedPrompts {
   /** With skipBadRecords: what was wrong with each skipped record. */
   skippedRecords: DataError[];
   stats: PromptStats;
-}
-
-/** Fields of the formats after schema validation (the schemas guarantee the shapes). */
-interface AnyRecord {
-  instruction?: string;
-  input?: string;
-  output?: string;
-  prompt?: string;
-  completion?: string;
-  messages?: ChatMessage[];
-  responses?: Array<{ completion: string; reward: number }>;
-  answer?: string;
-  facts?: unknown;
 }
 
 interface Question {

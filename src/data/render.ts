@@ -26,8 +26,8 @@ export interface Rendered {
   advantage: number;
 }
 
-/** Fields of the formats after schema validation (the schemas guarantee the shapes). */
-interface AnyRecord {
+/** Fields of every format after schema validation (the schemas guarantee the shapes); prompts.ts reads them too. */
+export interface AnyRecord {
   instruction?: string;
   input?: string;
   output?: string;
@@ -37,6 +37,9 @@ interface AnyRecord {
   messages?: Array<{ role: string; content: string }>;
   responses?: Array<{ completion: string; reward: number; scores?: SpanScores }>;
   scores?: SpanScores;
+  /** `prompts` records (any record may carry facts). */
+  answer?: string;
+  facts?: unknown;
 }
 
 /**

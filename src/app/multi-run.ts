@@ -1,7 +1,22 @@
 // What `compare` and `sweep` share as commands that train many runs into one directory: they own
 // train.seed and train.out (a --set for either would be silently overridden, so it is refused), and
 // their default directory is named by the time it was made.
-import type { SetOverride } from '../cli/overrides.js';
+import type { ParamOverride, SetOverride } from '../cli/overrides.js';
+
+/** The options `compare` and `sweep` share. */
+export interface MultiRunOptions {
+  params: readonly ParamOverride[];
+  settings: readonly SetOverride[];
+  seeds: readonly number[];
+  /** The directory of all the runs (default runs/<command>-<time>). */
+  out?: string;
+  backend?: string;
+  skipBadRecords: boolean;
+  quiet: boolean;
+  json: boolean;
+  /** --generate: each final model also answers the questions (the file's data.questions unless given). */
+  generate?: { questions?: string; limit?: number; maxNew?: number };
+}
 
 /** Usage problems of --set flags for train.seed / train.out, which `command` sets itself. */
 export function ownedSettingProblems(settings: readonly SetOverride[], command: string): string[] {

@@ -12,11 +12,11 @@ import { outputDirProblem } from '../train/output-dir.js';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../train/atomic.js';
 import { compileOrFail } from '../app/compile.js';
-import { ownedSettingProblems, runTimestamp } from '../app/multi-run.js';
+import { ownedSettingProblems, runTimestamp, type MultiRunOptions } from '../app/multi-run.js';
 import { fail as failWith } from '../app/output.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
-import type { ParamOverride, SetOverride } from '../cli/overrides.js';
+import type { SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../check/host.js';
 import { resolveRunConfig, type RunConfig } from '../train/config.js';
 import { aggregate, markdownTable, type CompareRun, type CompareTable, type RunEval } from './aggregate.js';
@@ -25,19 +25,7 @@ import { evaluateUnder, groupingsOf, type GroupLosses } from './groupings.js';
 import { compareMarkdown } from './markdown.js';
 import type { Objective } from '../ir/nodes.js';
 
-export interface CompareOptions {
-  seeds: readonly number[];
-  params: readonly ParamOverride[];
-  settings: readonly SetOverride[];
-  /** The compare directory (default runs/compare-<time>). */
-  out?: string;
-  backend?: string;
-  skipBadRecords: boolean;
-  quiet: boolean;
-  json: boolean;
-  /** --generate: each final model also answers the questions (the run's data.questions unless given). */
-  generate?: { questions?: string; limit?: number; maxNew?: number };
-}
+export type CompareOptions = MultiRunOptions;
 
 export interface CompareResult {
   exitCode: number;

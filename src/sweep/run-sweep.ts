@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { compileOrFail } from '../app/compile.js';
-import { ownedSettingProblems, runTimestamp } from '../app/multi-run.js';
+import { ownedSettingProblems, runTimestamp, type MultiRunOptions } from '../app/multi-run.js';
 import { fail as failWith } from '../app/output.js';
 import { outputDirProblem } from '../train/output-dir.js';
 import { packageRoot } from '../check/host.js';
@@ -28,18 +28,9 @@ import { isAccuracy, SWEEP_METRICS, type SweepMetric, type SweepRow, type SweepR
 
 export { isAccuracy, SWEEP_METRICS, type SweepMetric, type SweepRow, type SweepRun } from './types.js';
 
-export interface SweepOptions {
-  params: readonly ParamOverride[];
-  settings: readonly SetOverride[];
-  seeds: readonly number[];
+export interface SweepOptions extends MultiRunOptions {
+  /** The metric that ranks the points; an accuracy implies `generate`. */
   by: SweepMetric;
-  out?: string;
-  backend?: string;
-  skipBadRecords: boolean;
-  quiet: boolean;
-  json: boolean;
-  /** Answer the questions too (implied by an accuracy --by). */
-  generate?: { questions?: string; limit?: number; maxNew?: number };
 }
 
 export interface SweepResult {

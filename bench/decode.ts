@@ -11,7 +11,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CONFIGS, type ConfigName, type ModelBenchConfig } from './configs.js';
-import { DECODE_BENCH, findPeerPython, runPeerDecode } from './peer.js';
+import { median } from './measured.js';
+import { DECODE_BENCH, findPeerPython, peerVerdict, probePeerBlas, runPeerDecode } from './peer.js';
 
 export interface DecodeRow {
   config: ConfigName;
@@ -25,8 +26,6 @@ export interface DecodeRow {
   /** Ours over the peer's tokens/s, on our rows. */
   vsPeer?: number;
 }
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 /** In the child: one tfjs row, timed in this process on the auto backend. */
 async function tfjsChild(config: ModelBenchConfig, batch: number): Promise<Omit<DecodeRow, 'config' | 'isPeer'>> {
@@ -124,8 +123,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       process.exit(2);
     }
     const json = args.includes('--json');
+    // Alone (npm run bench prints this in its header): the peer's BLAS and its 1024³ matMul speed.
+    const peer = findPeerPython();
+    const verdict = peer.ok ? peerVerdict(probePeerBlas(peer.python, 2)).line : undefined;
     const result = decodeBench(configs, (line) => void (json ? undefined : process.stderr.write(`bench: ${line}\n`)));
-    if (json) console.log(JSON.stringify(result, null, 2));
-    else printDecodeTable(result.rows, result.peerMissing);
+    if (json) console.log(JSON.stringify({ ...result, peer: verdict ?? null }, null, 2));
+    else {
+      if (verdict !== undefined) console.log(verdict);
+      printDecodeTable(result.rows, result.peerMissing);
+    }
   }
 }

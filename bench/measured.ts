@@ -11,3 +11,10 @@ export interface Measured {
   /** Tensors alive after the last step minus after the first; null where the engine cannot tell (Python). */
   leakedTensors: number | null;
 }
+
+/** The median (the mean of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPTIMIZER, referenceMatMulShape, type BenchConfig } from './configs.js';
-import type { Measured } from './measured.js';
+import { median, type Measured } from './measured.js';
 import { importantMask, syntheticData } from './synthetic.js';
 
 /** The peer's measurements (it cannot count tensors) and the BLAS-backed device it ran on. */
@@ -156,9 +156,7 @@ export function runPeerDecode(
     const r = spawnSync(python, [peerScript(), '--decode', file], { encoding: 'utf8', env, maxBuffer: 16 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`peer decode ${config.name}/batch ${batch} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<PeerDecodeResult, 'tokensPerS'>;
-    const sorted = [...result.totalMs].sort((a, b) => a - b);
-    const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
-    return { ...result, tokensPerS: (result.batch * result.newTokens) / (median / 1000) };
+    return { ...result, tokensPerS: (result.batch * result.newTokens) / (median(result.totalMs) / 1000) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

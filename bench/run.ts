@@ -22,7 +22,7 @@ import { isBackendRequest, type BackendRequest } from '../src/backend/names.js';
 import { CONFIG_NAMES, CONFIGS, stepFlops, stepTokens, type BenchConfig, type ConfigName, type ModelBenchConfig } from './configs.js';
 import { decodeBench, printDecodeTable } from './decode.js';
 import { runChild, type ChildRequest, type ChildResult } from './measure.js';
-import type { Measured } from './measured.js';
+import { median, type Measured } from './measured.js';
 import { findPeerPython, peerVerdict, probePeerBlas, runPeer, type PeerBlas } from './peer.js';
 import { runTorchEngine, torchEngineSupports } from './torch-engine.js';
 
@@ -138,12 +138,6 @@ function parseOptions(argv: string[]): Options {
     if (!warmupGiven) o.warmup = 1;
   }
   return o;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function runChildProcess(request: ChildRequest): ChildResult {

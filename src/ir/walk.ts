@@ -1,37 +1,30 @@
 // Generic traversal of IR expressions: children in a fixed order, and a rebuilding map used by the passes.
 import type { IrExpr } from './nodes.js';
+import { dispatch, type IrTable } from './table.js';
+
+const none = (): IrExpr[] => [];
+const unaryChild = (n: { arg: IrExpr }): IrExpr[] => [n.arg];
+const pair = (n: { left: IrExpr; right: IrExpr }): IrExpr[] => [n.left, n.right];
+const reduced = (n: { arg: IrExpr; mask?: IrExpr }): IrExpr[] => (n.mask === undefined ? [n.arg] : [n.arg, n.mask]);
+
+/** Each kind's children, in the fixed order every pass visits them. */
+const CHILDREN = {
+  const: none, param: none, token: none, step: none, progress: none, scores: none, regex: none, group: none,
+  schedule: (n) => (n.from === n.to ? [n.from] : [n.from, n.to]),
+  unary: unaryChild,
+  not: unaryChild,
+  binary: pair, compare: pair, and: pair, or: pair,
+  where: (n) => [n.cond, n.then, n.else],
+  clip: (n) => [n.arg, n.lo, n.hi],
+  rank: (n) => [n.amount],
+  mean: reduced, sum: reduced, seqmean: reduced,
+  count: (n) => [n.mask],
+  cvar: (n) => (n.mask === undefined ? [n.arg, n.fraction] : [n.arg, n.mask, n.fraction]),
+  groups: (n) => (n.rate === undefined ? [...n.terms] : [...n.terms, n.rate]),
+} satisfies IrTable<IrExpr[]>;
 
 export function children(n: IrExpr): IrExpr[] {
-  switch (n.op) {
-    case 'schedule':
-      return n.from === n.to ? [n.from] : [n.from, n.to];
-    case 'unary':
-    case 'not':
-      return [n.arg];
-    case 'binary':
-    case 'compare':
-    case 'and':
-    case 'or':
-      return [n.left, n.right];
-    case 'where':
-      return [n.cond, n.then, n.else];
-    case 'clip':
-      return [n.arg, n.lo, n.hi];
-    case 'rank':
-      return [n.amount];
-    case 'mean':
-    case 'sum':
-    case 'seqmean':
-      return n.mask === undefined ? [n.arg] : [n.arg, n.mask];
-    case 'count':
-      return [n.mask];
-    case 'cvar':
-      return n.mask === undefined ? [n.arg, n.fraction] : [n.arg, n.mask, n.fraction];
-    case 'groups':
-      return n.rate === undefined ? [...n.terms] : [...n.terms, n.rate];
-    default:
-      return [];
-  }
+  return dispatch(CHILDREN, n);
 }
 
 /**
@@ -76,40 +69,34 @@ export function memoised(f: (n: IrExpr, self: (c: IrExpr) => IrExpr) => IrExpr):
   return self;
 }
 
+const same = (n: IrExpr): IrExpr => n;
+const mapPair = <N extends IrExpr & { left: IrExpr; right: IrExpr }>(n: N, f: (c: IrExpr) => IrExpr): N => ({ ...n, left: f(n.left), right: f(n.right) });
+const mapArg = <N extends IrExpr & { arg: IrExpr }>(n: N, f: (c: IrExpr) => IrExpr): N => ({ ...n, arg: f(n.arg) });
+const mapReduced = <N extends IrExpr & { arg: IrExpr; mask?: IrExpr }>(n: N, f: (c: IrExpr) => IrExpr): N =>
+  n.mask === undefined ? { ...n, arg: f(n.arg) } : { ...n, arg: f(n.arg), mask: f(n.mask) };
+
+/** Each kind rebuilt with its children mapped; leaves are returned as they are. */
+const MAP_CHILDREN = {
+  const: same, param: same, token: same, step: same, progress: same, scores: same, regex: same, group: same,
+  schedule: (n, f) => {
+    const from = f(n.from);
+    return { ...n, from, to: n.from === n.to ? from : f(n.to) };
+  },
+  unary: mapArg, not: mapArg,
+  binary: mapPair, compare: mapPair, and: mapPair, or: mapPair,
+  where: (n, f) => ({ ...n, cond: f(n.cond), then: f(n.then), else: f(n.else) }),
+  clip: (n, f) => ({ ...n, arg: f(n.arg), lo: f(n.lo), hi: f(n.hi) }),
+  rank: (n, f) => ({ ...n, amount: f(n.amount) }),
+  mean: mapReduced, sum: mapReduced, seqmean: mapReduced,
+  count: (n, f) => ({ ...n, mask: f(n.mask) }),
+  cvar: (n, f) => (n.mask === undefined ? { ...n, arg: f(n.arg), fraction: f(n.fraction) } : { ...n, arg: f(n.arg), mask: f(n.mask), fraction: f(n.fraction) }),
+  groups: (n, f) =>
+    n.rate === undefined
+      ? { ...n, terms: n.terms.map((t) => f(t) as typeof t) }
+      : { ...n, terms: n.terms.map((t) => f(t) as typeof t), rate: f(n.rate) },
+} satisfies IrTable<IrExpr, [(c: IrExpr) => IrExpr]>;
+
 /** Rebuilds `n` with each child replaced by `f(child)`; leaves return `n` itself. */
 export function mapChildren(n: IrExpr, f: (c: IrExpr) => IrExpr): IrExpr {
-  switch (n.op) {
-    case 'schedule': {
-      const from = f(n.from);
-      return { ...n, from, to: n.from === n.to ? from : f(n.to) };
-    }
-    case 'unary':
-    case 'not':
-      return { ...n, arg: f(n.arg) } as IrExpr;
-    case 'binary':
-    case 'compare':
-    case 'and':
-    case 'or':
-      return { ...n, left: f(n.left), right: f(n.right) } as IrExpr;
-    case 'where':
-      return { ...n, cond: f(n.cond), then: f(n.then), else: f(n.else) };
-    case 'clip':
-      return { ...n, arg: f(n.arg), lo: f(n.lo), hi: f(n.hi) };
-    case 'rank':
-      return { ...n, amount: f(n.amount) };
-    case 'mean':
-    case 'sum':
-    case 'seqmean':
-      return n.mask === undefined ? { ...n, arg: f(n.arg) } : { ...n, arg: f(n.arg), mask: f(n.mask) };
-    case 'count':
-      return { ...n, mask: f(n.mask) };
-    case 'cvar':
-      return n.mask === undefined ? { ...n, arg: f(n.arg), fraction: f(n.fraction) } : { ...n, arg: f(n.arg), mask: f(n.mask), fraction: f(n.fraction) };
-    case 'groups':
-      return n.rate === undefined
-        ? { ...n, terms: n.terms.map((t) => f(t) as typeof t) }
-        : { ...n, terms: n.terms.map((t) => f(t) as typeof t), rate: f(n.rate) };
-    default:
-      return n;
-  }
+  return dispatch(MAP_CHILDREN, n, f);
 }

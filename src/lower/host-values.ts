@@ -10,7 +10,8 @@ import { compileSafeRegex } from '../check/safe-regex.js';
 import { keep } from '../ir/dual.js';
 import { rankKey, scorerKey } from '../ir/keys.js';
 import type { EvalInputs } from '../ir/eval-inputs.js';
-import type { IrExpr, Objective, ScorerCall } from '../ir/nodes.js';
+import type { IrExpr, Objective, ReduceNode, ScorerCall, TokenQuantity } from '../ir/nodes.js';
+import { dispatch, type IrTable } from '../ir/table.js';
 import { positionsOf } from './loss-tokens.js';
 
 type HostValue = number | Float64Array | boolean[];
@@ -80,113 +81,115 @@ export class HostValues {
   }
 
   private compute(e: IrExpr): HostValue {
+    return dispatch(this.computeTable, e);
+  }
+
+  private readonly clockInputs = (): { step: number; totalSteps: number } => ({ step: this.inputs.step ?? 0, totalSteps: this.inputs.totalSteps ?? 1 });
+
+  /** How each kind of node is evaluated on the host, in float64. */
+  private readonly computeTable = {
+    const: (e) => e.value,
+    param: (e) => {
+      const override = this.inputs.params?.[e.name];
+      if (override !== undefined) return override;
+      const p = this.o.params.find((q) => q.name === e.name);
+      if (p === undefined) throw new Error(`unknown param ${e.name}`);
+      return this.scalar(p.value);
+    },
+    step: () => this.clockInputs().step,
+    progress: () => this.clockInputs().step / Math.max(1, this.clockInputs().totalSteps),
+    schedule: (e) => {
+      const from = this.scalar(e.from);
+      const to = this.scalar(e.to);
+      if (e.kind === 'const') return from;
+      const { step, totalSteps } = this.clockInputs();
+      const end = Math.floor(e.over * totalSteps);
+      const t = end <= 0 ? 1 : Math.min(1, step / end);
+      const f = e.kind === 'linear' ? t : (1 - Math.cos(Math.PI * t)) / 2;
+      return from + (to - from) * f;
+    },
+    token: (e) => this.token(e.name),
+    unary: (e) => {
+      const f = e.fn === 'neg' ? (x: number) => -x : MATH[e.fn].value;
+      const x = this.value(e.arg);
+      return typeof x === 'number' ? f(x) : this.tokens(e.arg).map(f);
+    },
+    binary: (e) => this.elementwise([e.left, e.right], ([a, b]) => binary(e.fn, a!, b!)),
+    clip: (e) =>
+      this.elementwise([e.arg, e.lo, e.hi], ([x, lo, hi]) => {
+        const up = lo! > x! ? lo! : x!;
+        return hi! < up ? hi! : up;
+      }),
+    where: (e) => {
+      const m = this.mask(e.cond);
+      const a = this.tokens(e.then);
+      const b = this.tokens(e.else);
+      return a.map((x, i) => (m[i] ? x : b[i]!));
+    },
+    compare: (e) => {
+      const a = this.tokens(e.left);
+      const b = this.tokens(e.right);
+      return Array.from(a, (x, i) => compare(e.fn, x, b[i]!));
+    },
+    and: (e) => {
+      const a = this.mask(e.left);
+      const b = this.mask(e.right);
+      return a.map((x, i) => x && b[i]!);
+    },
+    or: (e) => {
+      const a = this.mask(e.left);
+      const b = this.mask(e.right);
+      return a.map((x, i) => x || b[i]!);
+    },
+    not: (e) => this.mask(e.arg).map((x) => !x),
+    scores: (e) => this.scores(e.scorer),
+    rank: (e) => this.rank(e),
+    regex: (e) => {
+      const compiled = compileSafeRegex(e.pattern);
+      if ('error' in compiled) throw new Error(`invalid regular expression ${JSON.stringify(e.pattern)}: ${compiled.error}`);
+      const text = this.inputs.text;
+      if (text === undefined || text.length !== this.n) throw new Error(`inputs.text must hold ${this.n} strings`);
+      return text.map((s) => compiled.regex.test(s));
+    },
+    group: (e) => {
+      const index = e.name === 'rest' ? this.o.partition.groups.length : this.o.partition.groups.findIndex((g) => g.name === e.name);
+      return this.partition().map((g) => g === index);
+    },
+    count: (e) => this.mask(e.mask).reduce((k, x) => k + (x ? 1 : 0), 0),
+    mean: (e) => this.reduceNode(e),
+    sum: (e) => this.reduceNode(e),
+    seqmean: (e) => this.reduceNode(e),
+    cvar: (e) => {
+      const xs = this.tokens(e.arg);
+      const m = e.mask === undefined ? undefined : this.mask(e.mask);
+      const idx = [...xs.keys()].filter((i) => m === undefined || m[i]);
+      idx.sort((a, b) => xs[b]! - xs[a]! || a - b);
+      const k = keep(this.scalar(e.fraction), idx.length);
+      return k === 0 ? 0 : idx.slice(0, k).reduce((s, i) => s + xs[i]!, 0) / k;
+    },
+    groups: (e) => this.groupReduce(e),
+  } satisfies IrTable<HostValue>;
+
+  private token(name: TokenQuantity): Float64Array {
     const h = this.inputs;
-    switch (e.op) {
-      case 'const':
-        return e.value;
-      case 'param': {
-        const override = h.params?.[e.name];
-        if (override !== undefined) return override;
-        const p = this.o.params.find((q) => q.name === e.name);
-        if (p === undefined) throw new Error(`unknown param ${e.name}`);
-        return this.scalar(p.value);
+    switch (name) {
+      case 'ce': return this.given('ce', h.ce);
+      case 'logp': return this.given('ce', h.ce).map((x) => -x);
+      case 'p': return this.given('ce', h.ce).map((x) => Math.exp(-x));
+      case 'excess': {
+        const ref = this.given('refCe', h.refCe);
+        return this.given('ce', h.ce).map((x, i) => x - ref[i]!);
       }
-      case 'step':
-        return h.step ?? 0;
-      case 'progress':
-        return (h.step ?? 0) / Math.max(1, h.totalSteps ?? 1);
-      case 'schedule': {
-        const from = this.scalar(e.from);
-        const to = this.scalar(e.to);
-        if (e.kind === 'const') return from;
-        const end = Math.floor(e.over * (h.totalSteps ?? 1));
-        const t = end <= 0 ? 1 : Math.min(1, (h.step ?? 0) / end);
-        const f = e.kind === 'linear' ? t : (1 - Math.cos(Math.PI * t)) / 2;
-        return from + (to - from) * f;
-      }
-      case 'token':
-        switch (e.name) {
-          case 'ce': return this.given('ce', h.ce);
-          case 'logp': return this.given('ce', h.ce).map((x) => -x);
-          case 'p': return this.given('ce', h.ce).map((x) => Math.exp(-x));
-          case 'excess': {
-            const ref = this.given('refCe', h.refCe);
-            return this.given('ce', h.ce).map((x, i) => x - ref[i]!);
-          }
-          case 'entropy': return this.given('entropy', h.entropy);
-          case 'ref_ce': return this.given('refCe', h.refCe);
-          case 'reward': return this.given('reward', h.reward);
-          case 'advantage': return this.given('advantage', h.advantage);
-          case 'position': return Float64Array.from(positionsOf(h.sampleOf));
-        }
-        break;
-      case 'unary': {
-        const f = e.fn === 'neg' ? (x: number) => -x : MATH[e.fn].value;
-        const x = this.value(e.arg);
-        return typeof x === 'number' ? f(x) : this.tokens(e.arg).map(f);
-      }
-      case 'binary':
-        return this.elementwise([e.left, e.right], ([a, b]) => binary(e.fn, a!, b!));
-      case 'clip':
-        return this.elementwise([e.arg, e.lo, e.hi], ([x, lo, hi]) => {
-          const up = lo! > x! ? lo! : x!;
-          return hi! < up ? hi! : up;
-        });
-      case 'where': {
-        const m = this.mask(e.cond);
-        const a = this.tokens(e.then);
-        const b = this.tokens(e.else);
-        return a.map((x, i) => (m[i] ? x : b[i]!));
-      }
-      case 'compare': {
-        const a = this.tokens(e.left);
-        const b = this.tokens(e.right);
-        return Array.from(a, (x, i) => compare(e.fn, x, b[i]!));
-      }
-      case 'and': {
-        const a = this.mask(e.left);
-        const b = this.mask(e.right);
-        return a.map((x, i) => x && b[i]!);
-      }
-      case 'or': {
-        const a = this.mask(e.left);
-        const b = this.mask(e.right);
-        return a.map((x, i) => x || b[i]!);
-      }
-      case 'not':
-        return this.mask(e.arg).map((x) => !x);
-      case 'scores':
-        return this.scores(e.scorer);
-      case 'rank':
-        return this.rank(e);
-      case 'regex': {
-        const compiled = compileSafeRegex(e.pattern);
-        if ('error' in compiled) throw new Error(`invalid regular expression ${JSON.stringify(e.pattern)}: ${compiled.error}`);
-        if (h.text === undefined || h.text.length !== this.n) throw new Error(`inputs.text must hold ${this.n} strings`);
-        return h.text.map((s) => compiled.regex.test(s));
-      }
-      case 'group': {
-        const index = e.name === 'rest' ? this.o.partition.groups.length : this.o.partition.groups.findIndex((g) => g.name === e.name);
-        return this.partition().map((g) => g === index);
-      }
-      case 'count':
-        return this.mask(e.mask).reduce((k, x) => k + (x ? 1 : 0), 0);
-      case 'mean':
-      case 'sum':
-      case 'seqmean':
-        return this.reduce(e.op, this.tokens(e.arg), e.mask === undefined ? undefined : this.mask(e.mask));
-      case 'cvar': {
-        const xs = this.tokens(e.arg);
-        const m = e.mask === undefined ? undefined : this.mask(e.mask);
-        const idx = [...xs.keys()].filter((i) => m === undefined || m[i]);
-        idx.sort((a, b) => xs[b]! - xs[a]! || a - b);
-        const k = keep(this.scalar(e.fraction), idx.length);
-        return k === 0 ? 0 : idx.slice(0, k).reduce((s, i) => s + xs[i]!, 0) / k;
-      }
-      case 'groups':
-        return this.groupReduce(e);
+      case 'entropy': return this.given('entropy', h.entropy);
+      case 'ref_ce': return this.given('refCe', h.refCe);
+      case 'reward': return this.given('reward', h.reward);
+      case 'advantage': return this.given('advantage', h.advantage);
+      case 'position': return Float64Array.from(positionsOf(h.sampleOf));
     }
-    throw new Error(`cannot evaluate ${(e as IrExpr).op} on the host`);
+  }
+
+  private reduceNode(e: ReduceNode): number {
+    return this.reduce(e.op, this.tokens(e.arg), e.mask === undefined ? undefined : this.mask(e.mask));
   }
 
   /** A scalar when every operand is one, else tokens. */

@@ -14,7 +14,8 @@ import { MATH, type TensorOps } from '../language/builtins.js';
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../backend/gradients.js';
 import { keep } from '../ir/dual.js';
-import type { GroupReduceNode, IrExpr, Objective, ReduceNode, ScorerCall } from '../ir/nodes.js';
+import type { GroupReduceNode, IrExpr, Objective, ReduceNode, ScorerCall, TokenQuantity } from '../ir/nodes.js';
+import { dispatch, unreachable, type IrTable } from '../ir/table.js';
 import { scorerKey } from '../ir/keys.js';
 import type { EvalInputs } from '../ir/eval-inputs.js';
 import { HostValues } from './host-values.js';
@@ -40,6 +41,9 @@ export interface GraphInputs {
 }
 
 type Value = tf.Tensor;
+
+/** compare, and, or, not, rank, regex, group: masks, evaluated on the host and read through mask(). */
+const MASK_ONLY = unreachable('the tensor graph (masks are evaluated on the host)');
 
 /**
  * The largest of the group means, chosen on the device with no read-back: argMax keeps the first of
@@ -110,83 +114,76 @@ export class TensorGraph {
   }
 
   private compute(e: IrExpr): Value {
+    return dispatch(this.computeTable, e);
+  }
+
+  /** How each kind of node becomes a tensor; masks are host inputs, read only through mask(). */
+  private readonly computeTable = {
+    const: (e) => tf.scalar(e.value),
+    param: (e) => tf.scalar(this.hostScalar(e)),
+    schedule: (e) => tf.scalar(this.hostScalar(e)),
+    step: (e) => tf.scalar(this.hostScalar(e)),
+    progress: (e) => tf.scalar(this.hostScalar(e)),
+    token: (e) => this.token(e.name),
+    unary: (e) => {
+      const x = this.value(e.arg);
+      // Negation here; the language's math functions from their table entry (src/language/builtins.ts).
+      return e.fn === 'neg' ? tf.neg(x) : MATH[e.fn].tensor(x, TENSOR_OPS);
+    },
+    binary: (e) => {
+      const a = this.value(e.left);
+      const b = this.value(e.right);
+      switch (e.fn) {
+        case 'add': return tf.add(a, b);
+        case 'sub': return tf.sub(a, b);
+        case 'mul': return tf.mul(a, b);
+        case 'div': return tf.div(a, b);
+        case 'pow': return tf.pow(a, b);
+        // tfjs's Maximum/Minimum gradients give ties to the first operand, as the language does.
+        case 'max': return tf.maximum(a, b);
+        case 'min': return tf.minimum(a, b);
+      }
+    },
+    clip: (e) => tf.minimum(tf.maximum(this.value(e.arg), this.value(e.lo)), this.value(e.hi)),
+    where: (e) => {
+      const m = this.mask(e.cond);
+      const a = this.tokens(this.value(e.then));
+      const b = this.tokens(this.value(e.else));
+      return tf.where(tf.tensor1d(m, 'bool'), a, b);
+    },
+    scores: (e) => this.scores(e.scorer),
+    mean: (e) => this.weighted(this.value(e.arg), this.reduceWeights(e)),
+    sum: (e) => this.weighted(this.value(e.arg), this.reduceWeights(e)),
+    seqmean: (e) => this.weighted(this.value(e.arg), this.reduceWeights(e)),
+    count: (e) => tf.scalar(this.mask(e.mask).filter(Boolean).length),
+    cvar: (e) => this.cvar(e),
+    groups: (e) => this.groupReduce(e),
+    compare: MASK_ONLY, and: MASK_ONLY, or: MASK_ONLY, not: MASK_ONLY, rank: MASK_ONLY, regex: MASK_ONLY, group: MASK_ONLY,
+  } satisfies IrTable<Value>;
+
+  private token(name: TokenQuantity): Value {
     const h = this.g.host;
-    switch (e.op) {
-      case 'const':
-        return tf.scalar(e.value);
-      case 'param':
-      case 'schedule':
-      case 'step':
-      case 'progress':
-        return tf.scalar(this.hostScalar(e));
-      case 'token':
-        switch (e.name) {
-          case 'ce':
-            return this.g.ce;
-          case 'logp':
-            return tf.neg(this.g.ce);
-          case 'p':
-            return tf.exp(tf.neg(this.g.ce));
-          case 'excess':
-            return tf.sub(this.g.ce, this.constant(h.refCe, 'ref_ce'));
-          case 'entropy':
-            if (this.g.entropy === undefined) throw new Error('the head did not compute the entropy');
-            return this.g.entropy;
-          case 'ref_ce':
-            return this.constant(h.refCe, 'ref_ce');
-          case 'reward':
-            return this.constant(h.reward, 'reward');
-          case 'advantage':
-            return this.constant(h.advantage, 'advantage');
-          case 'position':
-            return this.constant(positionsOf(h.sampleOf), 'position');
-        }
-        break;
-      case 'unary': {
-        const x = this.value(e.arg);
-        // Negation here; the language's math functions from their table entry (src/language/builtins.ts).
-        return e.fn === 'neg' ? tf.neg(x) : MATH[e.fn].tensor(x, TENSOR_OPS);
-      }
-      case 'binary': {
-        const a = this.value(e.left);
-        const b = this.value(e.right);
-        switch (e.fn) {
-          case 'add': return tf.add(a, b);
-          case 'sub': return tf.sub(a, b);
-          case 'mul': return tf.mul(a, b);
-          case 'div': return tf.div(a, b);
-          case 'pow': return tf.pow(a, b);
-          // tfjs's Maximum/Minimum gradients give ties to the first operand, as the language does.
-          case 'max': return tf.maximum(a, b);
-          case 'min': return tf.minimum(a, b);
-        }
-        break;
-      }
-      case 'clip':
-        return tf.minimum(tf.maximum(this.value(e.arg), this.value(e.lo)), this.value(e.hi));
-      case 'where': {
-        const m = this.mask(e.cond);
-        const a = this.tokens(this.value(e.then));
-        const b = this.tokens(this.value(e.else));
-        return tf.where(tf.tensor1d(m, 'bool'), a, b);
-      }
-      case 'scores':
-        return this.scores(e.scorer);
-      case 'mean':
-      case 'sum':
-      case 'seqmean':
-        return this.weighted(this.value(e.arg), this.reduceWeights(e));
-      case 'count':
-        return tf.scalar(this.mask(e.mask).filter(Boolean).length);
-      case 'cvar':
-        return this.cvar(e);
-      case 'groups':
-        return this.groupReduce(e);
-      default:
-        // compare, and, or, not, rank, regex, group: masks, only ever read through mask().
-        throw new Error(`${(e as IrExpr).op} is a mask: it is evaluated on the host, not as a value`);
+    switch (name) {
+      case 'ce':
+        return this.g.ce;
+      case 'logp':
+        return tf.neg(this.g.ce);
+      case 'p':
+        return tf.exp(tf.neg(this.g.ce));
+      case 'excess':
+        return tf.sub(this.g.ce, this.constant(h.refCe, 'ref_ce'));
+      case 'entropy':
+        if (this.g.entropy === undefined) throw new Error('the head did not compute the entropy');
+        return this.g.entropy;
+      case 'ref_ce':
+        return this.constant(h.refCe, 'ref_ce');
+      case 'reward':
+        return this.constant(h.reward, 'reward');
+      case 'advantage':
+        return this.constant(h.advantage, 'advantage');
+      case 'position':
+        return this.constant(positionsOf(h.sampleOf), 'position');
     }
-    throw new Error(`cannot evaluate ${(e as IrExpr).op}`);
   }
 
   /** Raw scores carry no gradient: dynamic ones are the step's own values, stopped. */

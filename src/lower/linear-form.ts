@@ -11,6 +11,7 @@
 // linear here and takes the general graph (tensor-graph.ts). No TensorFlow.js here: the plan
 // (`compile --emit plan`) says which way a loss runs.
 import type { GroupReduceNode, IrExpr, ReduceNode } from '../ir/nodes.js';
+import { dispatch, type IrTable } from '../ir/table.js';
 
 /** c + w·ce; `w` absent when no token carries weight. */
 export interface Linear {
@@ -36,20 +37,21 @@ export interface LinearHost {
 /** Per step: the loss's form, or undefined when this step's numbers leave the linear case (a non-finite coefficient, two different maxima). */
 export type LinearLoss = (host: LinearHost) => Form | undefined;
 
+const yes = (): boolean => true;
+const no = (): boolean => false;
+
 /** Params, schedules, the clock and constants, and arithmetic of them: one host number a step. */
+const CLOCK_SCALAR = {
+  const: yes, param: yes, schedule: yes, step: yes, progress: yes,
+  unary: (e) => isClockScalar(e.arg),
+  binary: (e) => isClockScalar(e.left) && isClockScalar(e.right),
+  clip: (e) => isClockScalar(e.arg) && isClockScalar(e.lo) && isClockScalar(e.hi),
+  token: no, where: no, scores: no, compare: no, and: no, or: no, not: no, rank: no, regex: no, group: no,
+  mean: no, sum: no, seqmean: no, count: no, cvar: no, groups: no,
+} satisfies IrTable<boolean>;
+
 function isClockScalar(e: IrExpr): boolean {
-  switch (e.op) {
-    case 'const': case 'param': case 'schedule': case 'step': case 'progress':
-      return true;
-    case 'unary':
-      return isClockScalar(e.arg);
-    case 'binary':
-      return isClockScalar(e.left) && isClockScalar(e.right);
-    case 'clip':
-      return isClockScalar(e.arg) && isClockScalar(e.lo) && isClockScalar(e.hi);
-    default:
-      return false;
-  }
+  return dispatch(CLOCK_SCALAR, e);
 }
 
 function reducesCe(e: IrExpr): e is ReduceNode {
@@ -90,50 +92,60 @@ function combine(a: Form, b: Form, sign: number): Form | undefined {
  */
 export function compileLinearLoss(e: IrExpr): LinearLoss | undefined {
   if (isClockScalar(e)) return (host) => single({ c: host.hostScalar(e) });
-  switch (e.op) {
-    case 'count':
-      return (host) => single({ c: host.mask(e.mask).filter(Boolean).length });
-    case 'mean': case 'sum': case 'seqmean':
-      if (!reducesCe(e)) return undefined;
-      return (host) => single({ w: host.reduceWeights(e), c: 0 });
-    case 'unary': {
-      const arg = e.fn === 'neg' ? compileLinearLoss(e.arg) : undefined;
-      return arg && ((host) => { const f = arg(host); return f && scale(f, -1); });
-    }
-    case 'binary': {
-      const left = compileLinearLoss(e.left);
-      const right = compileLinearLoss(e.right);
-      if (left === undefined || right === undefined) return undefined;
-      switch (e.fn) {
-        case 'add':
-        case 'sub': {
-          const sign = e.fn === 'add' ? 1 : -1;
-          return (host) => { const a = left(host); const b = right(host); return a && b && combine(a, b, sign); };
-        }
-        case 'mul':
-          if (isClockScalar(e.left)) return (host) => { const f = right(host); return f && scale(f, host.hostScalar(e.left)); };
-          if (isClockScalar(e.right)) return (host) => { const f = left(host); return f && scale(f, host.hostScalar(e.right)); };
-          return undefined;
-        case 'div':
-          if (isClockScalar(e.right)) return (host) => { const f = left(host); return f && scale(f, 1 / host.hostScalar(e.right)); };
-          return undefined;
-        default:
-          return undefined;
-      }
-    }
-    case 'groups': {
-      if ((e.fn !== 'max' && e.fn !== 'mean') || !e.terms.every(reducesCe)) return undefined;
-      return (host) => {
-        const live = e.terms.filter((t) => host.mask(t.mask!).some(Boolean));
-        // Empty groups are skipped; no live group at all gives 0 (as the general path).
-        if (live.length === 0) return single({ c: 0 });
-        const rows = live.map((t) => host.reduceWeights(t));
-        if (e.fn === 'mean') return single({ w: rows.reduce((sum, r) => axpy(1, r, sum), new Float64Array(host.n)).map((x) => x / live.length), c: 0 });
-        if (rows.length === 1) return single({ w: rows[0]!, c: 0 });
-        return { select: { node: e, rows }, choices: rows.map((w) => ({ w, c: 0 })) };
-      };
-    }
-    default:
-      return undefined;
-  }
+  return dispatch(LINEAR, e);
 }
+
+const notLinear = (): undefined => undefined;
+
+/** A reduction of ce: its host weights; of anything else: not linear in ce. */
+const linearReduce = (e: ReduceNode): LinearLoss | undefined => (reducesCe(e) ? (host) => single({ w: host.reduceWeights(e), c: 0 }) : undefined);
+
+/** Each kind's per-step form builder; clock scalars were taken before the table is consulted. */
+const LINEAR = {
+  count: (e) => (host) => single({ c: host.mask(e.mask).filter(Boolean).length }),
+  mean: linearReduce, sum: linearReduce, seqmean: linearReduce,
+  unary: (e) => {
+    const arg = e.fn === 'neg' ? compileLinearLoss(e.arg) : undefined;
+    return arg && ((host) => { const f = arg(host); return f && scale(f, -1); });
+  },
+  binary: (e) => {
+    const left = compileLinearLoss(e.left);
+    const right = compileLinearLoss(e.right);
+    if (left === undefined || right === undefined) return undefined;
+    switch (e.fn) {
+      case 'add':
+      case 'sub': {
+        const sign = e.fn === 'add' ? 1 : -1;
+        return (host) => { const a = left(host); const b = right(host); return a && b && combine(a, b, sign); };
+      }
+      case 'mul':
+        if (isClockScalar(e.left)) return (host) => { const f = right(host); return f && scale(f, host.hostScalar(e.left)); };
+        if (isClockScalar(e.right)) return (host) => { const f = left(host); return f && scale(f, host.hostScalar(e.right)); };
+        return undefined;
+      case 'div':
+        if (isClockScalar(e.right)) return (host) => { const f = left(host); return f && scale(f, 1 / host.hostScalar(e.right)); };
+        return undefined;
+      case 'pow':
+      case 'max':
+      case 'min':
+        return undefined;
+    }
+  },
+  groups: (e) => {
+    if ((e.fn !== 'max' && e.fn !== 'mean') || !e.terms.every(reducesCe)) return undefined;
+    return (host) => {
+      const live = e.terms.filter((t) => host.mask(t.mask!).some(Boolean));
+      // Empty groups are skipped; no live group at all gives 0 (as the general path).
+      if (live.length === 0) return single({ c: 0 });
+      const rows = live.map((t) => host.reduceWeights(t));
+      if (e.fn === 'mean') return single({ w: rows.reduce((sum, r) => axpy(1, r, sum), new Float64Array(host.n)).map((x) => x / live.length), c: 0 });
+      if (rows.length === 1) return single({ w: rows[0]!, c: 0 });
+      return { select: { node: e, rows }, choices: rows.map((w) => ({ w, c: 0 })) };
+    };
+  },
+  // Clock scalars are handled before the table; a lone token, a clip, a where, a cvar or a smooth
+  // group maximum is not linear in ce (the general path evaluates it).
+  const: notLinear, param: notLinear, schedule: notLinear, step: notLinear, progress: notLinear,
+  token: notLinear, clip: notLinear, where: notLinear, scores: notLinear, cvar: notLinear,
+  compare: notLinear, and: notLinear, or: notLinear, not: notLinear, rank: notLinear, regex: notLinear, group: notLinear,
+} satisfies IrTable<LinearLoss | undefined>;

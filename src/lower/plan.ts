@@ -8,7 +8,8 @@
 //               and the host reads a step makes;
 //   backend     what train.backend names, resolved only at run time.
 // The JSON form carries the same facts.
-import type { IrExpr, Objective } from '../ir/nodes.js';
+import type { IrExpr, Objective, ReduceNode } from '../ir/nodes.js';
+import { dispatch, type IrTable } from '../ir/table.js';
 import { formatNumber, formatScorer, printExpr } from '../ir/print.js';
 import { analyzeObjective, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';
 import { AUTO_ORDER } from '../backend/names.js';
@@ -66,28 +67,30 @@ function planJson(o: Objective, a: ObjectiveAnalysis, chunkSize: number): PlanJs
   const deviceId = new Map<IrExpr, string>(a.deviceOrder.map((n, i) => [n, `%${i}`]));
   const ref = (n: IrExpr) => maskId.get(n) ?? deviceId.get(n) ?? printExpr(n);
   const restricted = (arg: IrExpr, mask: IrExpr | undefined) => (mask === undefined ? ref(arg) : `${ref(arg)}[${ref(mask)}]`);
-  const describe = (n: IrExpr): string => {
-    switch (n.op) {
-      case 'const': return `const ${formatNumber(n.value)}`;
-      case 'param': return `param ${n.name} (host scalar)`;
-      case 'schedule': return `${printExpr(n)} (host scalar)`;
-      case 'step': case 'progress': return `${n.op} (host scalar)`;
-      case 'token': return TOKEN_TEXT[n.name] ?? n.name;
-      case 'unary': return `${n.fn} ${ref(n.arg)}`;
-      case 'binary': return `${n.fn} ${ref(n.left)} ${ref(n.right)}`;
-      case 'clip': return `clip ${ref(n.arg)} ${ref(n.lo)} ${ref(n.hi)}`;
-      case 'where': return `where ${ref(n.cond)} ${ref(n.then)} ${ref(n.else)}`;
-      case 'scores': return `scores ${formatScorer(n.scorer, true)}${n.scorer.kind === 'dynamic' ? ' (detached)' : ''}`;
-      case 'mean': case 'sum': case 'seqmean': return `${n.op} ${restricted(n.arg, n.mask)}`;
-      case 'count': return `count ${ref(n.mask)} (host)`;
-      case 'cvar': return `cvar ${restricted(n.arg, n.mask)} ${printExpr(n.fraction)}`;
-      case 'groups': {
-        const extra = n.rate === undefined ? '' : ` ${n.fn === 'dro' ? 'step' : 'temperature'} = ${printExpr(n.rate)}`;
-        return `${n.fn === 'mean' ? 'groupmean' : n.fn}(${n.terms.map(ref).join(', ')})${extra}`;
-      }
-      default: return printExpr(n);
-    }
-  };
+  const restrictedText = (n: ReduceNode) => `${n.op} ${restricted(n.arg, n.mask)}`;
+  const hostScalarText = (n: IrExpr) => `${n.op} (host scalar)`;
+  // Masks print in the surface syntax (they are host inputs m0, m1, … of the device graph).
+  const DESCRIBE = {
+    const: (n) => `const ${formatNumber(n.value)}`,
+    param: (n) => `param ${n.name} (host scalar)`,
+    schedule: (n) => `${printExpr(n)} (host scalar)`,
+    step: hostScalarText, progress: hostScalarText,
+    token: (n) => TOKEN_TEXT[n.name] ?? n.name,
+    unary: (n) => `${n.fn} ${ref(n.arg)}`,
+    binary: (n) => `${n.fn} ${ref(n.left)} ${ref(n.right)}`,
+    clip: (n) => `clip ${ref(n.arg)} ${ref(n.lo)} ${ref(n.hi)}`,
+    where: (n) => `where ${ref(n.cond)} ${ref(n.then)} ${ref(n.else)}`,
+    scores: (n) => `scores ${formatScorer(n.scorer, true)}${n.scorer.kind === 'dynamic' ? ' (detached)' : ''}`,
+    mean: restrictedText, sum: restrictedText, seqmean: restrictedText,
+    count: (n) => `count ${ref(n.mask)} (host)`,
+    cvar: (n) => `cvar ${restricted(n.arg, n.mask)} ${printExpr(n.fraction)}`,
+    groups: (n) => {
+      const extra = n.rate === undefined ? '' : ` ${n.fn === 'dro' ? 'step' : 'temperature'} = ${printExpr(n.rate)}`;
+      return `${n.fn === 'mean' ? 'groupmean' : n.fn}(${n.terms.map(ref).join(', ')})${extra}`;
+    },
+    compare: printExpr, and: printExpr, or: printExpr, not: printExpr, rank: printExpr, regex: printExpr, group: printExpr,
+  } satisfies IrTable<string>;
+  const describe = (n: IrExpr): string => dispatch(DESCRIBE, n);
 
   const hostReads: string[] = [];
   if (a.host.ce) hostReads.push('ce (read back from the device)');

@@ -12,6 +12,7 @@ import { rankKey, scorerKey } from '../../ir/keys.js';
 import type { GroupReduceNode, IrExpr, Objective } from '../../ir/nodes.js';
 import { printExpr } from '../../ir/print.js';
 import { children } from '../../ir/walk.js';
+import { dispatch, unreachable, type IrTable } from '../../ir/table.js';
 
 /** A Python string literal (JSON's escapes are valid Python escapes). */
 export function pyString(s: string): string {
@@ -27,6 +28,13 @@ export function pyFloat(v: number): string {
 }
 
 type Ctx = 'v' | 'h';
+
+/** The Python object of a context: `V` holds the loss's tensors, `H` the host's detached ones. */
+const ctxObject = (ctx: Ctx): string => (ctx === 'v' ? 'V' : 'H');
+
+const NOT_HOST_SCALAR = unreachable('the host-scalar emitter (it reads tokens or masks)');
+const NOT_MASK = unreachable('the mask emitter (it is a value)');
+const NOT_VALUE = unreachable('the value emitter (masks are emitted by mask())');
 
 /** What the emitted module declares besides its function: for the runtime and the data export. */
 export interface EmittedObjective {
@@ -160,31 +168,30 @@ class Emitter {
 
   /** A scalar needing no tokens (const, param, schedule, step, progress and arithmetic on them) as a Python float. */
   private num(e: IrExpr): string {
-    switch (e.op) {
-      case 'const':
-        return pyFloat(e.value);
-      case 'param':
-        return `P[${pyString(e.name)}]`;
-      case 'step':
-        return 'float(step)';
-      case 'progress':
-        return 'step / max(1, total_steps)';
-      case 'schedule':
-        return `rt.schedule(${pyString(e.kind)}, ${this.num(e.from)}, ${this.num(e.to)}, ${pyFloat(e.over)}, step, total_steps)`;
-      case 'unary': {
-        const x = this.num(e.arg);
-        return e.fn === 'neg' ? `(-${x})` : MATH[e.fn].python(x);
-      }
-      case 'binary': {
-        const a = this.num(e.left);
-        const b = this.num(e.right);
-        const f = { add: `(${a} + ${b})`, sub: `(${a} - ${b})`, mul: `(${a} * ${b})`, div: `rt.fdiv(${a}, ${b})`, pow: `rt.fpow(${a}, ${b})`, max: `rt.fmax(${a}, ${b})`, min: `rt.fmin(${a}, ${b})` };
-        return f[e.fn];
-      }
-      default:
-        throw new Error(`${e.op} is not a host scalar`);
-    }
+    return dispatch(this.numTable, e);
   }
+
+  private readonly numTable = {
+    const: (e) => pyFloat(e.value),
+    param: (e) => `P[${pyString(e.name)}]`,
+    step: () => 'float(step)',
+    progress: () => 'step / max(1, total_steps)',
+    schedule: (e) => `rt.schedule(${pyString(e.kind)}, ${this.num(e.from)}, ${this.num(e.to)}, ${pyFloat(e.over)}, step, total_steps)`,
+    unary: (e) => {
+      const x = this.num(e.arg);
+      return e.fn === 'neg' ? `(-${x})` : MATH[e.fn].python(x);
+    },
+    binary: (e) => {
+      const a = this.num(e.left);
+      const b = this.num(e.right);
+      const f = { add: `(${a} + ${b})`, sub: `(${a} - ${b})`, mul: `(${a} * ${b})`, div: `rt.fdiv(${a}, ${b})`, pow: `rt.fpow(${a}, ${b})`, max: `rt.fmax(${a}, ${b})`, min: `rt.fmin(${a}, ${b})` };
+      return f[e.fn];
+    },
+    token: NOT_HOST_SCALAR, clip: NOT_HOST_SCALAR, where: NOT_HOST_SCALAR, scores: NOT_HOST_SCALAR, compare: NOT_HOST_SCALAR,
+    and: NOT_HOST_SCALAR, or: NOT_HOST_SCALAR, not: NOT_HOST_SCALAR, rank: NOT_HOST_SCALAR, regex: NOT_HOST_SCALAR,
+    group: NOT_HOST_SCALAR, mean: NOT_HOST_SCALAR, sum: NOT_HOST_SCALAR, seqmean: NOT_HOST_SCALAR, count: NOT_HOST_SCALAR,
+    cvar: NOT_HOST_SCALAR, groups: NOT_HOST_SCALAR,
+  } satisfies IrTable<string>;
 
   private fresh(prefix: string): string {
     this.counter += 1;
@@ -209,47 +216,40 @@ class Emitter {
   private mask(e: IrExpr): string {
     const key = this.names.get(e);
     if (key !== undefined) return key;
-    let code: string;
-    switch (e.op) {
-      case 'compare': {
-        const op = e.fn === '==' ? '==' : e.fn === '!=' ? '!=' : e.fn;
-        code = `H.tokens(${this.value(e.left, 'h')}) ${op} H.tokens(${this.value(e.right, 'h')})`;
-        break;
-      }
-      case 'and':
-        code = `${this.mask(e.left)} & ${this.mask(e.right)}`;
-        break;
-      case 'or':
-        code = `${this.mask(e.left)} | ${this.mask(e.right)}`;
-        break;
-      case 'not':
-        code = `~${this.mask(e.arg)}`;
-        break;
-      case 'rank': {
-        const scores = `H.scores(${pyString(scorerKey(e.scorer))}, ${pyString(e.scorer.name)})`;
-        const amount = this.num(e.amount);
-        // The corpus threshold is looked up by the key the precompute pass wrote (amount at step 0).
-        const corpusKey = e.scope === 'corpus' ? `, key=${pyString(rankKey(e, constantValue(this.o, e.amount) ?? NaN))}` : '';
-        code = `rt.rank(${scores}, H, ${pyString(e.direction)}, ${amount}, ${pyString(e.scope)}${corpusKey})`;
-        break;
-      }
-      case 'regex':
-        this.regex.add(e.pattern);
-        code = `H.regex(${pyString(e.pattern)})`;
-        break;
-      case 'group': {
-        this.partition();
-        const index = [...this.o.partition.groups.map((g) => g.name), 'rest'].indexOf(e.name);
-        code = `part == ${index}`;
-        break;
-      }
-      default:
-        throw new Error(`${e.op} is not a mask`);
-    }
+    const code = dispatch(this.maskTable, e);
     const name = this.emit('m', code);
     this.names.set(e, name);
     return name;
   }
+
+  private readonly maskTable = {
+    compare: (e) => {
+      const op = e.fn === '==' ? '==' : e.fn === '!=' ? '!=' : e.fn;
+      return `H.tokens(${this.value(e.left, 'h')}) ${op} H.tokens(${this.value(e.right, 'h')})`;
+    },
+    and: (e) => `${this.mask(e.left)} & ${this.mask(e.right)}`,
+    or: (e) => `${this.mask(e.left)} | ${this.mask(e.right)}`,
+    not: (e) => `~${this.mask(e.arg)}`,
+    rank: (e) => {
+      const scores = `H.scores(${pyString(scorerKey(e.scorer))}, ${pyString(e.scorer.name)})`;
+      const amount = this.num(e.amount);
+      // The corpus threshold is looked up by the key the precompute pass wrote (amount at step 0).
+      const corpusKey = e.scope === 'corpus' ? `, key=${pyString(rankKey(e, constantValue(this.o, e.amount) ?? NaN))}` : '';
+      return `rt.rank(${scores}, H, ${pyString(e.direction)}, ${amount}, ${pyString(e.scope)}${corpusKey})`;
+    },
+    regex: (e) => {
+      this.regex.add(e.pattern);
+      return `H.regex(${pyString(e.pattern)})`;
+    },
+    group: (e) => {
+      this.partition();
+      const index = [...this.o.partition.groups.map((g) => g.name), 'rest'].indexOf(e.name);
+      return `part == ${index}`;
+    },
+    const: NOT_MASK, param: NOT_MASK, token: NOT_MASK, step: NOT_MASK, progress: NOT_MASK, schedule: NOT_MASK, unary: NOT_MASK,
+    binary: NOT_MASK, where: NOT_MASK, clip: NOT_MASK, scores: NOT_MASK, mean: NOT_MASK, sum: NOT_MASK, seqmean: NOT_MASK,
+    count: NOT_MASK, cvar: NOT_MASK, groups: NOT_MASK,
+  } satisfies IrTable<string>;
 
   /** A value node (scalar or tokens) in a context; memoised per context. */
   private value(e: IrExpr, ctx: Ctx): string {
@@ -257,71 +257,55 @@ class Emitter {
     const memo = this.memo(ctx);
     const known = memo.get(e);
     if (known !== undefined) return known;
-    const C = ctx === 'v' ? 'V' : 'H';
-    const v = (x: IrExpr) => this.value(x, ctx);
-    const m = (x: IrExpr | undefined) => (x === undefined ? 'None' : this.mask(x));
-    let code: string;
-    switch (e.op) {
-      case 'const':
-      case 'param':
-      case 'schedule':
-      case 'step':
-      case 'progress':
-        code = `${C}.scalar(${this.num(e)})`;
-        break;
-      case 'token':
-        code = `${C}.q(${pyString(e.name)})`;
-        break;
-      case 'unary': {
-        const x = v(e.arg);
-        code = e.fn === 'neg' ? `-${x}` : MATH[e.fn].torch(x);
-        break;
-      }
-      case 'binary': {
-        const a = v(e.left);
-        const b = v(e.right);
-        code = { add: `${a} + ${b}`, sub: `${a} - ${b}`, mul: `${a} * ${b}`, div: `${a} / ${b}`, pow: `torch.pow(${a}, ${b})`, max: `rt.maximum(${a}, ${b})`, min: `rt.minimum(${a}, ${b})` }[e.fn];
-        break;
-      }
-      case 'clip':
-        code = `rt.clip(${v(e.arg)}, ${v(e.lo)}, ${v(e.hi)})`;
-        break;
-      case 'where':
-        code = `rt.where(${this.mask(e.cond)}, ${v(e.then)}, ${v(e.else)}, ${C})`;
-        break;
-      case 'scores':
-        code = `${C}.scores(${pyString(scorerKey(e.scorer))}, ${pyString(e.scorer.name)})`;
-        break;
-      case 'mean':
-        code = `rt.mean(${v(e.arg)}, ${m(e.mask)}, ${C})`;
-        break;
-      case 'sum':
-        code = `rt.sum_(${v(e.arg)}, ${m(e.mask)}, ${C})`;
-        break;
-      case 'seqmean':
-        code = `rt.seqmean(${v(e.arg)}, ${m(e.mask)}, ${C})`;
-        break;
-      case 'count':
-        code = `rt.count(${this.mask(e.mask)}, ${C})`;
-        break;
-      case 'cvar':
-        code = `rt.cvar(${v(e.arg)}, ${m(e.mask)}, ${this.num(e.fraction)}, ${C})`;
-        break;
-      case 'groups': {
-        const terms = `[${e.terms.map((t) => v(t)).join(', ')}]`;
-        const live = `rt.live_terms([${e.terms.map((t) => this.mask(t.mask!)).join(', ')}])`;
-        if (e.fn === 'max') code = `rt.group_max(${terms}, ${live}, ${C})`;
-        else if (e.fn === 'mean') code = `rt.group_mean(${terms}, ${live}, ${C})`;
-        else if (e.fn === 'smoothmax') code = `rt.group_smoothmax(${terms}, ${live}, ${this.num(e.rate!)}, ${C})`;
-        else code = `rt.group_dro(${terms}, ${live}, ${this.num(e.rate!)}, ${this.droNodes.indexOf(e)}, dro, ${ctx === 'v' ? 'update_dro' : 'False'}, ${C})`;
-        break;
-      }
-      default:
-        throw new Error(`cannot emit ${(e as IrExpr).op}`);
-    }
+    const code = dispatch(this.valueTable, e, ctx);
     const name = this.emit(ctx, code);
     memo.set(e, name);
     return name;
+  }
+
+  /** A value node's code in a context: `V` the loss's tensors, `H` the host's detached ones. */
+  private readonly valueTable = {
+    const: (e, ctx) => this.hostScalarValue(e, ctx),
+    param: (e, ctx) => this.hostScalarValue(e, ctx),
+    schedule: (e, ctx) => this.hostScalarValue(e, ctx),
+    step: (e, ctx) => this.hostScalarValue(e, ctx),
+    progress: (e, ctx) => this.hostScalarValue(e, ctx),
+    token: (e, ctx) => `${ctxObject(ctx)}.q(${pyString(e.name)})`,
+    unary: (e, ctx) => {
+      const x = this.value(e.arg, ctx);
+      return e.fn === 'neg' ? `-${x}` : MATH[e.fn].torch(x);
+    },
+    binary: (e, ctx) => {
+      const a = this.value(e.left, ctx);
+      const b = this.value(e.right, ctx);
+      return { add: `${a} + ${b}`, sub: `${a} - ${b}`, mul: `${a} * ${b}`, div: `${a} / ${b}`, pow: `torch.pow(${a}, ${b})`, max: `rt.maximum(${a}, ${b})`, min: `rt.minimum(${a}, ${b})` }[e.fn];
+    },
+    clip: (e, ctx) => `rt.clip(${this.value(e.arg, ctx)}, ${this.value(e.lo, ctx)}, ${this.value(e.hi, ctx)})`,
+    where: (e, ctx) => `rt.where(${this.mask(e.cond)}, ${this.value(e.then, ctx)}, ${this.value(e.else, ctx)}, ${ctxObject(ctx)})`,
+    scores: (e, ctx) => `${ctxObject(ctx)}.scores(${pyString(scorerKey(e.scorer))}, ${pyString(e.scorer.name)})`,
+    mean: (e, ctx) => `rt.mean(${this.value(e.arg, ctx)}, ${this.optionalMask(e.mask)}, ${ctxObject(ctx)})`,
+    sum: (e, ctx) => `rt.sum_(${this.value(e.arg, ctx)}, ${this.optionalMask(e.mask)}, ${ctxObject(ctx)})`,
+    seqmean: (e, ctx) => `rt.seqmean(${this.value(e.arg, ctx)}, ${this.optionalMask(e.mask)}, ${ctxObject(ctx)})`,
+    count: (e, ctx) => `rt.count(${this.mask(e.mask)}, ${ctxObject(ctx)})`,
+    cvar: (e, ctx) => `rt.cvar(${this.value(e.arg, ctx)}, ${this.optionalMask(e.mask)}, ${this.num(e.fraction)}, ${ctxObject(ctx)})`,
+    groups: (e, ctx) => {
+      const C = ctxObject(ctx);
+      const terms = `[${e.terms.map((t) => this.value(t, ctx)).join(', ')}]`;
+      const live = `rt.live_terms([${e.terms.map((t) => this.mask(t.mask!)).join(', ')}])`;
+      if (e.fn === 'max') return `rt.group_max(${terms}, ${live}, ${C})`;
+      if (e.fn === 'mean') return `rt.group_mean(${terms}, ${live}, ${C})`;
+      if (e.fn === 'smoothmax') return `rt.group_smoothmax(${terms}, ${live}, ${this.num(e.rate!)}, ${C})`;
+      return `rt.group_dro(${terms}, ${live}, ${this.num(e.rate!)}, ${this.droNodes.indexOf(e)}, dro, ${ctx === 'v' ? 'update_dro' : 'False'}, ${C})`;
+    },
+    compare: NOT_VALUE, and: NOT_VALUE, or: NOT_VALUE, not: NOT_VALUE, rank: NOT_VALUE, regex: NOT_VALUE, group: NOT_VALUE,
+  } satisfies IrTable<string, [Ctx]>;
+
+  private hostScalarValue(e: IrExpr, ctx: Ctx): string {
+    return `${ctxObject(ctx)}.scalar(${this.num(e)})`;
+  }
+
+  private optionalMask(m: IrExpr | undefined): string {
+    return m === undefined ? 'None' : this.mask(m);
   }
 
   private readonly memos = { v: new Map<IrExpr, string>(), h: new Map<IrExpr, string>() };

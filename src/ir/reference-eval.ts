@@ -19,7 +19,8 @@
 import { compileSafeRegex } from '../check/safe-regex.js';
 import type { EvalInputs } from './eval-inputs.js';
 import { rankKey, scorerKey } from './keys.js';
-import type { IrExpr, Objective, ScorerCall } from './nodes.js';
+import type { IrExpr, LogicNode, Objective, ReduceNode, ScorerCall, TokenQuantity } from './nodes.js';
+import { dispatch, type IrTable } from './table.js';
 import { add, BINARY, c, COMPARE, keep, meanOf, mul, UNARY, type D } from './dual.js';
 
 export { keep } from './dual.js';
@@ -38,6 +39,9 @@ export interface EvalResult {
 }
 
 type Value = { kind: 'scalar'; x: D } | { kind: 'tokens'; xs: D[] } | { kind: 'mask'; m: boolean[] };
+const S = (x: D): Value => ({ kind: 'scalar', x });
+const T = (xs: D[]): Value => ({ kind: 'tokens', xs });
+const M = (m: boolean[]): Value => ({ kind: 'mask', m });
 
 // Host-side selector logic, shared with the tensor executor (src/lower/): it evaluates masks and
 // step scalars with this same code on detached per-token values, so the two cannot disagree on ranks,
@@ -146,122 +150,117 @@ class Evaluator {
   }
 
   private compute(e: IrExpr): Value {
-    const S = (x: D): Value => ({ kind: 'scalar', x });
-    const T = (xs: D[]): Value => ({ kind: 'tokens', xs });
-    const M = (m: boolean[]): Value => ({ kind: 'mask', m });
-    switch (e.op) {
-      case 'const':
-        return S(c(e.value));
-      case 'param': {
-        const override = this.inputs.params?.[e.name];
-        if (override !== undefined) return S(c(override));
-        const p = this.o.params.find((q) => q.name === e.name);
-        if (p === undefined) throw new Error(`unknown param ${e.name}`);
-        return this.eval(p.value);
+    return dispatch(this.computeTable, e);
+  }
+
+  /** Each kind of node on dual numbers (value, derivative with respect to the token ce). */
+  private readonly computeTable = {
+    const: (e) => S(c(e.value)),
+    param: (e) => {
+      const override = this.inputs.params?.[e.name];
+      if (override !== undefined) return S(c(override));
+      const p = this.o.params.find((q) => q.name === e.name);
+      if (p === undefined) throw new Error(`unknown param ${e.name}`);
+      return this.eval(p.value);
+    },
+    token: (e) => T(this.token(e.name)),
+    step: () => S(c(this.inputs.step ?? 0)),
+    progress: () => S(c((this.inputs.step ?? 0) / Math.max(1, this.inputs.totalSteps ?? 1))),
+    schedule: (e) => {
+      const a = this.scalar(e.from).v;
+      const b = this.scalar(e.to).v;
+      if (e.kind === 'const') return S(c(a));
+      const end = Math.floor(e.over * (this.inputs.totalSteps ?? 1));
+      const t = end <= 0 ? 1 : Math.min(1, (this.inputs.step ?? 0) / end);
+      const f = e.kind === 'linear' ? t : (1 - Math.cos(Math.PI * t)) / 2;
+      return S(c(a + (b - a) * f));
+    },
+    unary: (e) => this.map1(this.eval(e.arg), UNARY[e.fn]!),
+    binary: (e) => this.map2(this.eval(e.left), this.eval(e.right), BINARY[e.fn]!),
+    compare: (e) => {
+      const l = this.tokens(e.left);
+      const r = this.tokens(e.right);
+      const f = COMPARE[e.fn]!;
+      return M(l.map((x, i) => f(x.v, r[i]!.v)));
+    },
+    and: (e) => this.logic(e),
+    or: (e) => this.logic(e),
+    not: (e) => M(this.mask(e.arg).map((x) => !x)),
+    where: (e) => {
+      const m = this.mask(e.cond);
+      const a = this.tokens(e.then);
+      const b = this.tokens(e.else);
+      return T(m.map((x, i) => (x ? a[i]! : b[i]!)));
+    },
+    clip: (e) => {
+      const lo = this.eval(e.lo);
+      const hi = this.eval(e.hi);
+      return this.map2(this.map2(this.eval(e.arg), lo, BINARY.max!), hi, BINARY.min!);
+    },
+    scores: (e) => T(this.scores(e.scorer).map(c)),
+    rank: (e) => M(this.rank(e)),
+    regex: (e) => {
+      const compiled = compileSafeRegex(e.pattern);
+      if ('error' in compiled) throw new Error(`invalid regular expression ${JSON.stringify(e.pattern)}: ${compiled.error}`);
+      const re = compiled.regex;
+      const text = this.inputs.text;
+      if (text === undefined || text.length !== this.n) throw new Error(`inputs.text must hold ${this.n} strings`);
+      return M(text.map((s) => re.test(s)));
+    },
+    group: (e) => {
+      const names = [...this.o.partition.groups.map((g) => g.name), 'rest'];
+      const index = names.indexOf(e.name);
+      return M(this.groupOf().map((g) => g === index));
+    },
+    mean: (e) => this.reduceNode(e),
+    sum: (e) => this.reduceNode(e),
+    seqmean: (e) => this.reduceNode(e),
+    count: (e) => S(c(this.mask(e.mask).filter(Boolean).length)),
+    cvar: (e) => {
+      const xs = this.tokens(e.arg);
+      const m = e.mask === undefined ? undefined : this.mask(e.mask);
+      const chosen = xs.map((x, i) => ({ x, i })).filter(({ i }) => m === undefined || m[i]);
+      const k = keep(this.scalar(e.fraction).v, chosen.length);
+      chosen.sort((a, b) => b.x.v - a.x.v || a.i - b.i);
+      return S(meanOf(chosen.slice(0, k).map(({ x }) => x)));
+    },
+    groups: (e) => S(this.groupReduce(e)),
+  } satisfies IrTable<Value>;
+
+  private token(name: TokenQuantity): D[] {
+    const ce = this.ce();
+    switch (name) {
+      case 'ce':
+        return ce;
+      case 'logp':
+        return ce.map((x) => ({ v: -x.v, d: -x.d }));
+      case 'p':
+        return ce.map((x) => ({ v: Math.exp(-x.v), d: -Math.exp(-x.v) * x.d }));
+      case 'excess': {
+        const ref = this.input('refCe', this.inputs.refCe);
+        return ce.map((x, i) => ({ v: x.v - ref[i]!, d: x.d }));
       }
-      case 'token': {
-        const ce = this.ce();
-        switch (e.name) {
-          case 'ce':
-            return T(ce);
-          case 'logp':
-            return T(ce.map((x) => ({ v: -x.v, d: -x.d })));
-          case 'p':
-            return T(ce.map((x) => ({ v: Math.exp(-x.v), d: -Math.exp(-x.v) * x.d })));
-          case 'excess': {
-            const ref = this.input('refCe', this.inputs.refCe);
-            return T(ce.map((x, i) => ({ v: x.v - ref[i]!, d: x.d })));
-          }
-          case 'entropy':
-            return T(this.input('entropy', this.inputs.entropy).map(c));
-          case 'ref_ce':
-            return T(this.input('refCe', this.inputs.refCe).map(c));
-          case 'reward':
-            return T(this.input('reward', this.inputs.reward).map(c));
-          case 'advantage':
-            return T(this.input('advantage', this.inputs.advantage).map(c));
-          case 'position':
-            return T(this.positions().map(c));
-        }
-        break;
-      }
-      case 'step':
-        return S(c(this.inputs.step ?? 0));
-      case 'progress':
-        return S(c((this.inputs.step ?? 0) / Math.max(1, this.inputs.totalSteps ?? 1)));
-      case 'schedule': {
-        const a = this.scalar(e.from).v;
-        const b = this.scalar(e.to).v;
-        if (e.kind === 'const') return S(c(a));
-        const end = Math.floor(e.over * (this.inputs.totalSteps ?? 1));
-        const t = end <= 0 ? 1 : Math.min(1, (this.inputs.step ?? 0) / end);
-        const f = e.kind === 'linear' ? t : (1 - Math.cos(Math.PI * t)) / 2;
-        return S(c(a + (b - a) * f));
-      }
-      case 'unary':
-        return this.map1(this.eval(e.arg), UNARY[e.fn]!);
-      case 'binary':
-        return this.map2(this.eval(e.left), this.eval(e.right), BINARY[e.fn]!);
-      case 'compare': {
-        const l = this.tokens(e.left);
-        const r = this.tokens(e.right);
-        const f = COMPARE[e.fn]!;
-        return M(l.map((x, i) => f(x.v, r[i]!.v)));
-      }
-      case 'and':
-      case 'or': {
-        const l = this.mask(e.left);
-        const r = this.mask(e.right);
-        return M(l.map((x, i) => (e.op === 'and' ? x && r[i]! : x || r[i]!)));
-      }
-      case 'not':
-        return M(this.mask(e.arg).map((x) => !x));
-      case 'where': {
-        const m = this.mask(e.cond);
-        const a = this.tokens(e.then);
-        const b = this.tokens(e.else);
-        return T(m.map((x, i) => (x ? a[i]! : b[i]!)));
-      }
-      case 'clip': {
-        const lo = this.eval(e.lo);
-        const hi = this.eval(e.hi);
-        return this.map2(this.map2(this.eval(e.arg), lo, BINARY.max!), hi, BINARY.min!);
-      }
-      case 'scores':
-        return T(this.scores(e.scorer).map(c));
-      case 'rank':
-        return M(this.rank(e));
-      case 'regex': {
-        const compiled = compileSafeRegex(e.pattern);
-        if ('error' in compiled) throw new Error(`invalid regular expression ${JSON.stringify(e.pattern)}: ${compiled.error}`);
-        const re = compiled.regex;
-        const text = this.inputs.text;
-        if (text === undefined || text.length !== this.n) throw new Error(`inputs.text must hold ${this.n} strings`);
-        return M(text.map((s) => re.test(s)));
-      }
-      case 'group': {
-        const names = [...this.o.partition.groups.map((g) => g.name), 'rest'];
-        const index = names.indexOf(e.name);
-        return M(this.groupOf().map((g) => g === index));
-      }
-      case 'mean':
-      case 'sum':
-      case 'seqmean':
-        return S(this.reduce(e.op, this.tokens(e.arg), e.mask === undefined ? undefined : this.mask(e.mask)));
-      case 'count':
-        return S(c(this.mask(e.mask).filter(Boolean).length));
-      case 'cvar': {
-        const xs = this.tokens(e.arg);
-        const m = e.mask === undefined ? undefined : this.mask(e.mask);
-        const chosen = xs.map((x, i) => ({ x, i })).filter(({ i }) => m === undefined || m[i]);
-        const k = keep(this.scalar(e.fraction).v, chosen.length);
-        chosen.sort((a, b) => b.x.v - a.x.v || a.i - b.i);
-        return S(meanOf(chosen.slice(0, k).map(({ x }) => x)));
-      }
-      case 'groups':
-        return S(this.groupReduce(e));
+      case 'entropy':
+        return this.input('entropy', this.inputs.entropy).map(c);
+      case 'ref_ce':
+        return this.input('refCe', this.inputs.refCe).map(c);
+      case 'reward':
+        return this.input('reward', this.inputs.reward).map(c);
+      case 'advantage':
+        return this.input('advantage', this.inputs.advantage).map(c);
+      case 'position':
+        return this.positions().map(c);
     }
-    throw new Error(`cannot evaluate ${(e as { op: string }).op}`);
+  }
+
+  private logic(e: LogicNode): Value {
+    const l = this.mask(e.left);
+    const r = this.mask(e.right);
+    return M(l.map((x, i) => (e.op === 'and' ? x && r[i]! : x || r[i]!)));
+  }
+
+  private reduceNode(e: ReduceNode): Value {
+    return S(this.reduce(e.op, this.tokens(e.arg), e.mask === undefined ? undefined : this.mask(e.mask)));
   }
 
   private positions(): number[] {

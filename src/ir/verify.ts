@@ -2,7 +2,8 @@
 // lowering and the passes must keep. Tests run it after every pass; a problem is a compiler bug,
 // never a user error, so it returns plain messages.
 import { SCORERS } from '../language/builtins.js';
-import type { IrExpr, IrType, Objective } from './nodes.js';
+import type { IrExpr, IrParam, IrType, Objective } from './nodes.js';
+import { dispatch, type IrNodeOf, type IrTable } from './table.js';
 import { children } from './walk.js';
 
 const NUMERIC: readonly IrType[] = ['number', 'scalar', 'tokens'];
@@ -40,105 +41,7 @@ export function verifyObjective(o: Objective): string[] {
       if (x.op === 'const' && !(x.value >= 0 && x.value <= 1)) problems.push(`${where(n)}: fraction ${x.value} outside [0, 1]`);
     };
     if (context === 'param' && (n.type === 'tokens' || n.type === 'mask')) problems.push(`${where(n)}: a param value cannot depend on tokens`);
-    switch (n.op) {
-      case 'const':
-        expect('number');
-        break;
-      case 'param': {
-        const p = params.get(n.name);
-        if (p === undefined) problems.push(`${where(n)}: unknown param ${n.name}`);
-        else expect(p.type);
-        break;
-      }
-      case 'token':
-        expect('tokens');
-        break;
-      case 'step':
-      case 'progress':
-        expect('scalar');
-        break;
-      case 'schedule':
-        expect('scalar');
-        if (n.from.type !== 'number' || n.to.type !== 'number') problems.push(`${where(n)}: schedule ends must be numbers`);
-        if (!(n.over >= 0 && n.over <= 1)) problems.push(`${where(n)}: over ${n.over} outside [0, 1]`);
-        break;
-      case 'unary':
-        numeric(n.arg);
-        expect(n.arg.type);
-        break;
-      case 'binary':
-        numeric(n.left, n.right);
-        expect(join(kids));
-        break;
-      case 'compare':
-        numeric(n.left, n.right);
-        expect('mask');
-        if (n.left.type !== 'tokens' && n.right.type !== 'tokens') problems.push(`${where(n)}: comparison without tokens`);
-        break;
-      case 'and':
-      case 'or':
-        mask(n.left);
-        mask(n.right);
-        expect('mask');
-        break;
-      case 'not':
-        mask(n.arg);
-        expect('mask');
-        break;
-      case 'where':
-        mask(n.cond);
-        numeric(n.then, n.else);
-        expect('tokens');
-        break;
-      case 'clip':
-        numeric(n.arg, n.lo, n.hi);
-        expect(join(kids));
-        break;
-      case 'scores':
-        expect('tokens');
-        break;
-      case 'rank':
-        expect('mask');
-        fraction(n.amount);
-        if (n.scope === 'corpus' && SCORERS[n.scorer.name].kind !== 'static') problems.push(`${where(n)}: per corpus with a dynamic scorer`);
-        if (SCORERS[n.scorer.name].kind !== n.scorer.kind) problems.push(`${where(n)}: scorer kind mismatch`);
-        break;
-      case 'regex':
-        expect('mask');
-        break;
-      case 'group':
-        expect('mask');
-        if (n.name !== 'rest' && !groupNames.has(n.name)) problems.push(`${where(n)}: unknown group ${n.name}`);
-        break;
-      case 'mean':
-      case 'sum':
-      case 'seqmean':
-        expect('scalar');
-        if (n.arg.type !== 'tokens') problems.push(`${where(n)}: reduces ${n.arg.type}, expected tokens`);
-        mask(n.mask);
-        break;
-      case 'count':
-        expect('scalar');
-        mask(n.mask);
-        break;
-      case 'cvar':
-        expect('scalar');
-        if (n.arg.type !== 'tokens') problems.push(`${where(n)}: cvar of ${n.arg.type}`);
-        mask(n.mask);
-        fraction(n.fraction);
-        break;
-      case 'groups': {
-        expect('scalar');
-        const names = [...o.partition.groups.map((g) => g.name), 'rest'];
-        if (n.terms.length !== names.length) problems.push(`${where(n)}: ${n.terms.length} terms for ${names.length} groups`);
-        n.terms.forEach((t, i) => {
-          if (t.op !== 'mean' || t.mask?.op !== 'group' || t.mask.name !== names[i]) problems.push(`${where(n)}: term ${i} is not mean(x[${names[i]}])`);
-        });
-        if ((n.fn === 'smoothmax' || n.fn === 'dro') !== (n.rate !== undefined)) problems.push(`${where(n)}: ${n.fn} rate presence`);
-        if (n.rate !== undefined && n.rate.type !== 'number') problems.push(`${where(n)}: rate is ${n.rate.type}`);
-        break;
-      }
-    }
+    dispatch(CHECKS, n, { o, params, groupNames, problems, kids, where: () => where(n), expect, numeric, mask, fraction });
   };
 
   for (const p of o.params) {
@@ -157,3 +60,122 @@ export function verifyObjective(o: Objective): string[] {
   if (o.loss.type !== 'scalar') problems.push(`loss has type ${o.loss.type}, expected scalar`);
   return problems;
 }
+
+/** What a node's check needs: the objective, and the helpers that record a problem at that node. */
+interface NodeChecks {
+  o: Objective;
+  params: ReadonlyMap<string, IrParam>;
+  groupNames: ReadonlySet<string>;
+  problems: string[];
+  /** The children's types. */
+  kids: IrType[];
+  /** `op at file:line:col` of the node. */
+  where: () => string;
+  expect: (t: IrType, why?: string) => void;
+  numeric: (...xs: IrExpr[]) => void;
+  mask: (x: IrExpr | undefined) => void;
+  fraction: (x: IrExpr) => void;
+}
+
+const checkClock = (_n: IrNodeOf<'step' | 'progress'>, k: NodeChecks): void => {
+  k.expect('scalar');
+};
+const checkLogic = (n: IrNodeOf<'and' | 'or'>, k: NodeChecks): void => {
+  k.mask(n.left);
+  k.mask(n.right);
+  k.expect('mask');
+};
+const checkReduction = (n: IrNodeOf<'mean' | 'sum' | 'seqmean'>, k: NodeChecks): void => {
+  k.expect('scalar');
+  if (n.arg.type !== 'tokens') k.problems.push(`${k.where()}: reduces ${n.arg.type}, expected tokens`);
+  k.mask(n.mask);
+};
+
+/** Each kind's own invariants, checked after its children. */
+const CHECKS = {
+  const: (n, k) => {
+    k.expect('number');
+  },
+  param: (n, k) => {
+    const p = k.params.get(n.name);
+    if (p === undefined) k.problems.push(`${k.where()}: unknown param ${n.name}`);
+    else k.expect(p.type);
+  },
+  token: (n, k) => {
+    k.expect('tokens');
+  },
+  step: checkClock,
+  progress: checkClock,
+  schedule: (n, k) => {
+    k.expect('scalar');
+    if (n.from.type !== 'number' || n.to.type !== 'number') k.problems.push(`${k.where()}: schedule ends must be numbers`);
+    if (!(n.over >= 0 && n.over <= 1)) k.problems.push(`${k.where()}: over ${n.over} outside [0, 1]`);
+  },
+  unary: (n, k) => {
+    k.numeric(n.arg);
+    k.expect(n.arg.type);
+  },
+  binary: (n, k) => {
+    k.numeric(n.left, n.right);
+    k.expect(join(k.kids));
+  },
+  compare: (n, k) => {
+    k.numeric(n.left, n.right);
+    k.expect('mask');
+    if (n.left.type !== 'tokens' && n.right.type !== 'tokens') k.problems.push(`${k.where()}: comparison without tokens`);
+  },
+  and: checkLogic,
+  or: checkLogic,
+  not: (n, k) => {
+    k.mask(n.arg);
+    k.expect('mask');
+  },
+  where: (n, k) => {
+    k.mask(n.cond);
+    k.numeric(n.then, n.else);
+    k.expect('tokens');
+  },
+  clip: (n, k) => {
+    k.numeric(n.arg, n.lo, n.hi);
+    k.expect(join(k.kids));
+  },
+  scores: (n, k) => {
+    k.expect('tokens');
+  },
+  rank: (n, k) => {
+    k.expect('mask');
+    k.fraction(n.amount);
+    if (n.scope === 'corpus' && SCORERS[n.scorer.name].kind !== 'static') k.problems.push(`${k.where()}: per corpus with a dynamic scorer`);
+    if (SCORERS[n.scorer.name].kind !== n.scorer.kind) k.problems.push(`${k.where()}: scorer kind mismatch`);
+  },
+  regex: (n, k) => {
+    k.expect('mask');
+  },
+  group: (n, k) => {
+    k.expect('mask');
+    if (n.name !== 'rest' && !k.groupNames.has(n.name)) k.problems.push(`${k.where()}: unknown group ${n.name}`);
+  },
+  mean: checkReduction,
+  sum: checkReduction,
+  seqmean: checkReduction,
+  count: (n, k) => {
+    k.expect('scalar');
+    k.mask(n.mask);
+  },
+  cvar: (n, k) => {
+    k.expect('scalar');
+    if (n.arg.type !== 'tokens') k.problems.push(`${k.where()}: cvar of ${n.arg.type}`);
+    k.mask(n.mask);
+    k.fraction(n.fraction);
+  },
+  groups: (n, k) => {
+    k.expect('scalar');
+    const names = [...k.o.partition.groups.map((g) => g.name), 'rest'];
+    if (n.terms.length !== names.length) k.problems.push(`${k.where()}: ${n.terms.length} terms for ${names.length} groups`);
+    n.terms.forEach((t, i) => {
+      if (t.op !== 'mean' || t.mask?.op !== 'group' || t.mask.name !== names[i]) k.problems.push(`${k.where()}: term ${i} is not mean(x[${names[i]}])`);
+    });
+    if ((n.fn === 'smoothmax' || n.fn === 'dro') !== (n.rate !== undefined)) k.problems.push(`${k.where()}: ${n.fn} rate presence`);
+    if (n.rate !== undefined && n.rate.type !== 'number') k.problems.push(`${k.where()}: rate is ${n.rate.type}`);
+  },
+} satisfies IrTable<void, [NodeChecks]>;

@@ -4,6 +4,7 @@
 // and a JSON form that keeps every field (spans optional).
 import { SCORERS } from '../language/builtins.js';
 import type { IrExpr, Objective, ScorerCall } from './nodes.js';
+import { dispatch, type IrNodeOf, type IrTable } from './table.js';
 import { children, treeSize, walk } from './walk.js';
 
 /**
@@ -83,67 +84,59 @@ function restricted(arg: IrExpr, mask: IrExpr | undefined): string {
 function print(n: IrExpr, min: number): string {
   const name = sharedNames?.get(n);
   if (name !== undefined) return name;
-  switch (n.op) {
-    case 'const':
-      return n.percent ? formatPercent(n.value) : wrap(formatNumber(n.value), n.value < 0 ? PREC.neg : PREC.atom, min);
-    case 'param':
-    case 'token':
-    case 'group':
-      return n.name;
-    case 'step':
-    case 'progress':
-      return n.op;
-    case 'schedule': {
-      if (n.kind === 'const') return call('const', [print(n.from, 0)]);
-      const args = [`${print(n.from, 0)} -> ${print(n.to, 0)}`];
-      if (n.over !== 1) args.push(`over = ${formatPercent(n.over)}`);
-      return call(n.kind, args);
-    }
-    case 'unary':
-      return n.fn === 'neg' ? wrap(`-${print(n.arg, PREC.pow)}`, PREC.neg, min) : call(n.fn, [print(n.arg, 0)]);
-    case 'binary': {
-      if (n.fn === 'max' || n.fn === 'min') return call(n.fn, [print(n.left, 0), print(n.right, 0)]);
-      const [op, prec] = BINARY_TEXT[n.fn]!;
-      const text = n.fn === 'pow' ? `${print(n.left, PREC.atom)} ^ ${print(n.right, PREC.pow)}` : `${print(n.left, prec)} ${op} ${print(n.right, prec + 1)}`;
-      return wrap(text, prec, min);
-    }
-    case 'compare':
-      return wrap(`${print(n.left, PREC.add)} ${n.fn} ${print(n.right, PREC.add)}`, PREC.compare, min);
-    case 'and':
-      return wrap(`${print(n.left, PREC.and)} and ${print(n.right, PREC.not)}`, PREC.and, min);
-    case 'or':
-      return wrap(`${print(n.left, PREC.or)} or ${print(n.right, PREC.and)}`, PREC.or, min);
-    case 'not':
-      return wrap(`not ${print(n.arg, PREC.compare)}`, PREC.not, min);
-    case 'where':
-      return call('where', [print(n.cond, 0), print(n.then, 0), print(n.else, 0)]);
-    case 'clip':
-      return call('clip', [print(n.arg, 0), print(n.lo, 0), print(n.hi, 0)]);
-    case 'scores':
-      return formatScorer(n.scorer);
-    case 'rank': {
-      const args = scorerArgs(n.scorer);
-      args.push(`${n.direction} ${print(n.amount, 0)} per ${n.scope}`);
-      return call(n.scorer.name, args);
-    }
-    case 'regex':
-      return call('regex', [JSON.stringify(n.pattern)]);
-    case 'mean':
-    case 'sum':
-    case 'seqmean':
-      return call(n.op, [restricted(n.arg, n.mask)]);
-    case 'count':
-      return call('count', [print(n.mask, 0)]);
-    case 'cvar':
-      return call('cvar', [restricted(n.arg, n.mask), print(n.fraction, 0)]);
-    case 'groups': {
-      const terms = n.terms.map((t) => print(t, 0));
-      if (n.fn === 'smoothmax') terms.push(`temperature = ${print(n.rate!, 0)}`);
-      if (n.fn === 'dro') terms.push(`step = ${print(n.rate!, 0)}`);
-      return call(n.fn === 'mean' ? 'groupmean' : n.fn, terms);
-    }
-  }
+  return dispatch(PRINT, n, min);
 }
+
+const printName = (n: IrNodeOf<'param' | 'token' | 'group'>): string => n.name;
+const printClock = (n: IrNodeOf<'step' | 'progress'>): string => n.op;
+const printReduction = (n: IrNodeOf<'mean' | 'sum' | 'seqmean'>): string => call(n.op, [restricted(n.arg, n.mask)]);
+
+/** Each kind in the surface syntax, parenthesised when its precedence is below `min`. */
+const PRINT = {
+  const: (n, min) => n.percent ? formatPercent(n.value) : wrap(formatNumber(n.value), n.value < 0 ? PREC.neg : PREC.atom, min),
+  param: printName,
+  token: printName,
+  group: printName,
+  step: printClock,
+  progress: printClock,
+  schedule: (n) => {
+    if (n.kind === 'const') return call('const', [print(n.from, 0)]);
+    const args = [`${print(n.from, 0)} -> ${print(n.to, 0)}`];
+    if (n.over !== 1) args.push(`over = ${formatPercent(n.over)}`);
+    return call(n.kind, args);
+  },
+  unary: (n, min) => n.fn === 'neg' ? wrap(`-${print(n.arg, PREC.pow)}`, PREC.neg, min) : call(n.fn, [print(n.arg, 0)]),
+  binary: (n, min) => {
+    if (n.fn === 'max' || n.fn === 'min') return call(n.fn, [print(n.left, 0), print(n.right, 0)]);
+    const [op, prec] = BINARY_TEXT[n.fn]!;
+    const text = n.fn === 'pow' ? `${print(n.left, PREC.atom)} ^ ${print(n.right, PREC.pow)}` : `${print(n.left, prec)} ${op} ${print(n.right, prec + 1)}`;
+    return wrap(text, prec, min);
+  },
+  compare: (n, min) => wrap(`${print(n.left, PREC.add)} ${n.fn} ${print(n.right, PREC.add)}`, PREC.compare, min),
+  and: (n, min) => wrap(`${print(n.left, PREC.and)} and ${print(n.right, PREC.not)}`, PREC.and, min),
+  or: (n, min) => wrap(`${print(n.left, PREC.or)} or ${print(n.right, PREC.and)}`, PREC.or, min),
+  not: (n, min) => wrap(`not ${print(n.arg, PREC.compare)}`, PREC.not, min),
+  where: (n) => call('where', [print(n.cond, 0), print(n.then, 0), print(n.else, 0)]),
+  clip: (n) => call('clip', [print(n.arg, 0), print(n.lo, 0), print(n.hi, 0)]),
+  scores: (n) => formatScorer(n.scorer),
+  rank: (n) => {
+    const args = scorerArgs(n.scorer);
+    args.push(`${n.direction} ${print(n.amount, 0)} per ${n.scope}`);
+    return call(n.scorer.name, args);
+  },
+  regex: (n) => call('regex', [JSON.stringify(n.pattern)]),
+  mean: printReduction,
+  sum: printReduction,
+  seqmean: printReduction,
+  count: (n) => call('count', [print(n.mask, 0)]),
+  cvar: (n) => call('cvar', [restricted(n.arg, n.mask), print(n.fraction, 0)]),
+  groups: (n) => {
+    const terms = n.terms.map((t) => print(t, 0));
+    if (n.fn === 'smoothmax') terms.push(`temperature = ${print(n.rate!, 0)}`);
+    if (n.fn === 'dro') terms.push(`step = ${print(n.rate!, 0)}`);
+    return call(n.fn === 'mean' ? 'groupmean' : n.fn, terms);
+  },
+} satisfies IrTable<string, [number]>;
 
 /** The whole objective as text: header, params, scorers, partition, loss. */
 export function printObjective(o: Objective): string {

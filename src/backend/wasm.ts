@@ -12,6 +12,7 @@ import { setActiveBlas } from './blas/matmul.js';
 import type { Blas } from './blas/library.js';
 import { firstLine } from './first-line.js';
 import { installWasmKernelFixes } from './kernels/install.js';
+import { internalsSupported } from './tfjs-internals.js';
 
 export type LoadOutcome = { ok: true; notes: string[] } | { ok: false; reason: string };
 
@@ -42,15 +43,19 @@ export async function loadWasm(blas?: Blas): Promise<LoadOutcome> {
   // Harmless if the backend is already initialised (the path is only read at initialisation).
   wasm.setWasmPaths(dir);
   // Before setBackend, so the wrapped kernels' setup functions are the ones run at initialisation.
-  const fixes = installWasmKernelFixes();
+  // The fixes, the BLAS path and the native kernels reach into tfjs internals: another tfjs version
+  // runs tfjs's own kernels, and says so.
+  const internals = internalsSupported();
+  const fixes = internals.ok ? installWasmKernelFixes() : [];
   if (!(await tf.setBackend('wasm'))) {
     return { ok: false, reason: `the wasm backend failed to initialise from ${dir + binary} (tfjs logged the cause above)` };
   }
-  setActiveBlas(blas);
+  setActiveBlas(internals.ok ? blas : undefined);
   const notes = [
     `wasm: ${simd ? 'SIMD' : 'no SIMD'}, ${wasm.getThreadsCount()} thread (tfjs uses the single-threaded build in Node, tensorflow/tfjs#3830)`,
   ];
-  if (blas !== undefined) notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}`);
+  if (!internals.ok) notes.push(`warning: ${internals.reason}; they are off (tfjs's own wasm kernels run, slower, with their known faults)`);
+  if (blas !== undefined && internals.ok) notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}`);
   if (fixes.length > 0) notes.push(`wasm kernel fixes: ${fixes.join('; ')}`);
   return { ok: true, notes };
 }

@@ -14,6 +14,7 @@
 import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { batchIndexMap, broadcastBatchShape } from '../kernels/batched-matmul.js';
 import type { Blas } from './library.js';
+import { heapFloats, wasmInternals } from '../tfjs-internals.js';
 
 let active: Blas | undefined;
 
@@ -24,12 +25,6 @@ export function activeBlas(): Blas | undefined {
 
 export function setActiveBlas(blas: Blas | undefined): void {
   active = blas;
-}
-
-/** The parts of tfjs-backend-wasm's BackendWasm used here. */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
 }
 
 function product(xs: readonly number[]): number {
@@ -59,18 +54,18 @@ export function blasMatMul(blas: Blas, params: Parameters<KernelFunc>[0]): Tenso
   const outBatch = broadcastBatchShape(aBatch, bBatch);
   if (outBatch === undefined) return undefined;
 
-  const backend = params.backend as unknown as HeapBackend;
+  const backend = wasmInternals(params.backend);
   const out = backend.makeOutput([...outBatch, m, n], 'float32');
   const entries = product(outBatch);
   if (entries * m * n === 0) return out;
   // Views after the allocation: growing the wasm memory detaches earlier ones.
-  const c = backend.typedArrayFromHeap(out);
+  const c = heapFloats(backend, out);
   if (k === 0) {
     c.fill(0);
     return out;
   }
-  const av = backend.typedArrayFromHeap(a);
-  const bv = backend.typedArrayFromHeap(b);
+  const av = heapFloats(backend, a);
+  const bv = heapFloats(backend, b);
   const batchA = product(aBatch);
   const batchB = product(bBatch);
   if (batchB === 1 && !transA) {

@@ -2,7 +2,7 @@
 // plain Float32Array (tests, and any backend); `heapArena` is malloc'ed on tfjs-backend-wasm's heap,
 // so the SIMD kernels and cblas_sgemm work on it in place. Heap views die when the wasm memory grows,
 // hence views are made on demand and the owner re-makes them (Gpt2Workspace.refresh).
-import type { WasmHeapBackend } from '../simd/module.js';
+import type { WasmBackendInternals } from '../tfjs-internals.js';
 
 /** The wasm heap could not hold a workspace; the caller falls back to the tfjs ops. */
 export class HeapAllocationError extends Error {
@@ -39,7 +39,7 @@ export function jsArena(): Arena {
   };
 }
 
-export function heapArena(backend: WasmHeapBackend): Arena {
+export function heapArena(backend: WasmBackendInternals): Arena {
   let pointer = 0;
   let aligned = 0;
   return {

@@ -1,20 +1,14 @@
 // The buffers a native op's forward keeps for its backward (the trunks', the loss head's), laid out
 // in one arena block, and the pool that reuses them from step to step.
-import * as tf from '@tensorflow/tfjs';
 import type { Arena } from './arena.js';
-
-interface EngineState {
-  gradientDepth: number;
-  kernelDepth: number;
-  activeTape: unknown;
-}
+import { engineState } from '../tfjs-internals.js';
 
 /**
  * Whether an op called now is recorded for differentiation (a gradient tape is open and we are not
  * inside another op's forward), and the engine's current tape (tfjs internals: its engine state).
  */
 export function engineTape(): { recording: boolean; activeTape: unknown } {
-  const state = (tf.engine() as unknown as { state: EngineState }).state;
+  const state = engineState();
   return { recording: state.gradientDepth > 0 && state.kernelDepth === 0, activeTape: state.activeTape };
 }
 

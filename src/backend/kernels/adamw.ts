@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { wasmHeap } from '../simd/module.js';
+import { cpuInternals, heapFloats, wasmInternals } from '../tfjs-internals.js';
 
 export const ADAMW_KERNEL = 'SftgocAdamW';
 
@@ -70,17 +71,12 @@ function inputsOf(params: Parameters<KernelFunc>[0]): TensorInfo[] {
   return infos as TensorInfo[];
 }
 
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-
 const wasmAdamW: KernelFunc = (params) => {
   const [p, m, v, g] = inputsOf(params);
-  const backend = params.backend as unknown as HeapBackend;
+  const backend = wasmInternals(params.backend);
   const outs = [0, 1, 2].map(() => backend.makeOutput([...p!.shape], 'float32'));
   // Views after all allocations: growing the wasm memory detaches earlier ones.
-  const view = (t: TensorInfo): Float32Array => backend.typedArrayFromHeap(t);
+  const view = (t: TensorInfo): Float32Array => heapFloats(backend, t);
   const s = readStep(params.attrs);
   const simd = wasmHeap()?.simd;
   if (simd !== undefined) {
@@ -92,14 +88,9 @@ const wasmAdamW: KernelFunc = (params) => {
   return outs;
 };
 
-interface CpuBackendLike {
-  readSync(dataId: object): unknown;
-  makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
-}
-
 const cpuAdamW: KernelFunc = (params) => {
   const [p, m, v, g] = inputsOf(params);
-  const backend = params.backend as unknown as CpuBackendLike;
+  const backend = cpuInternals(params.backend);
   const read = (t: TensorInfo): Float32Array => backend.readSync(t.dataId) as Float32Array;
   const size = read(p!).length;
   const outs = [new Float32Array(size), new Float32Array(size), new Float32Array(size)] as const;

@@ -17,13 +17,7 @@
 // axes ([2,1]×[1,3]) loop too: the stock kernel returns a wrong shape for them (18 values for a
 // [2,1,3,4]×[1,3,4,2] product that has 36, measured).
 import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-
-/** The parts of tfjs-backend-wasm's BackendWasm this wrapper uses. */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-  disposeData(dataId: object): boolean;
-}
+import { wasmInternals } from '../tfjs-internals.js';
 
 function product(xs: readonly number[]): number {
   return xs.reduce((x, y) => x * y, 1);
@@ -86,7 +80,7 @@ export function wrapBatchedMatMul(original: KernelFunc): KernelFunc {
 
     const [m, k] = a.shape.slice(-2) as [number, number];
     const n = b.shape[b.shape.length - 1]!;
-    const backend = params.backend as unknown as HeapBackend;
+    const backend = wasmInternals(params.backend);
     const call = (x: TensorInfo, y: TensorInfo): TensorInfo =>
       single(original({ inputs: { a: x, b: y }, backend: params.backend, attrs: { ...attrs, transposeA: false, transposeB: false } }));
 

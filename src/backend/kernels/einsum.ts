@@ -6,6 +6,7 @@
 // has no Einsum gradient on any backend, so training code must use matMul instead.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { wasmInternals } from '../tfjs-internals.js';
 
 interface Kernels {
   transpose: KernelFunc;
@@ -13,10 +14,6 @@ interface Kernels {
   multiply: KernelFunc;
   sum: KernelFunc;
   identity: KernelFunc;
-}
-
-interface DisposingBackend {
-  disposeData(dataId: object): boolean;
 }
 
 function single(result: TensorInfo | TensorInfo[]): TensorInfo {
@@ -62,7 +59,7 @@ export function makeEinsum(kernels: Kernels): KernelFunc {
     // Never hand an input back as the output: the engine would then hold two tensors on one buffer
     // without a reference count between them.
     const result: TensorInfo = tensors.includes(out) ? single(kernels.identity({ inputs: { x: out }, backend })) : out;
-    for (const info of intermediates) if (info !== result) (backend as DisposingBackend).disposeData(info.dataId);
+    for (const info of intermediates) if (info !== result) wasmInternals(backend).disposeData(info.dataId);
     return result;
   };
 }

@@ -6,15 +6,12 @@
 // backend's own Add and activation kernels; single-batch calls still go to the fused original,
 // unless `alwaysDecompose` says otherwise (a BLAS is active: its BatchMatMul beats the fused one).
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { wasmInternals } from '../tfjs-internals.js';
 
 export interface FusedParts {
   batchMatMul: KernelFunc;
   add: KernelFunc;
   activations: Record<'relu' | 'relu6' | 'elu' | 'sigmoid' | 'leakyrelu' | 'prelu', KernelFunc>;
-}
-
-interface DisposingBackend {
-  disposeData(dataId: object): boolean;
 }
 
 function single(result: TensorInfo | TensorInfo[]): TensorInfo {
@@ -65,7 +62,7 @@ export function wrapBatchedFusedMatMul(original: KernelFunc, parts: FusedParts, 
       default:
         throw new Error(`_FusedMatMul: unknown activation '${activation}'`);
     }
-    for (const t of steps) if (t !== out) (backend as DisposingBackend).disposeData(t.dataId);
+    for (const t of steps) if (t !== out) wasmInternals(backend).disposeData(t.dataId);
     return out;
   };
 }

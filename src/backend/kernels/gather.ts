@@ -9,9 +9,8 @@
 // every gather runs here; batchDims = 0 is the case batchSize = 1.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { wasmInternals, type HeapArray } from '../tfjs-internals.js';
 
-type HeapArray = Float32Array | Int32Array | Uint8Array;
 
 export interface GatherLayout {
   batchSize: number;
@@ -55,7 +54,7 @@ export function wrapGather(original: KernelFunc): KernelFunc {
     const indices = params.inputs['indices'];
     if (x === undefined || indices === undefined) throw new Error('GatherV2: expected inputs x and indices');
     if (x.dtype === 'string' || x.dtype === 'complex64' || indices.dtype !== 'int32') return original(params);
-    const backend = params.backend as BackendWasm;
+    const backend = wasmInternals(params.backend);
     const axis = tf.util.parseAxisParam(params.attrs?.['axis'] as number, x.shape)[0]!;
     const layout = tf.backend_util.segment_util.collectGatherOpShapeInfo(
       x as tf.Tensor,

@@ -9,10 +9,7 @@
 // and releases the old one, so a saved clone keeps the old value). This does the same on wasm:
 // Reshape on wasm already shares buffers this way.
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-
-interface RefCountingBackend {
-  incRef(dataId: object): void;
-}
+import { wasmInternals } from '../tfjs-internals.js';
 
 export function wrapSharedIdentity(original: KernelFunc): KernelFunc {
   return (params) => {
@@ -20,7 +17,7 @@ export function wrapSharedIdentity(original: KernelFunc): KernelFunc {
     if (x === undefined) throw new Error('Identity: expected input x');
     // String tensors live outside the wasm heap: the original handles them.
     if (x.dtype === 'string') return original(params);
-    (params.backend as unknown as RefCountingBackend).incRef(x.dataId);
+    wasmInternals(params.backend).incRef(x.dataId);
     const out: TensorInfo = { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
     return out;
   };

@@ -6,7 +6,7 @@
 // O(segments · rows · width): about 9 s for one embedding gradient. Here it is one pass over the
 // rows with straight loops, O(rows · width + segments · width).
 import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { cpuInternals, wasmInternals } from '../tfjs-internals.js';
 
 type NumericArray = Float32Array | Int32Array;
 
@@ -68,7 +68,7 @@ function rowSizeOf(args: SegmentSumArgs): number {
 /** The wasm version: reads both inputs straight from the wasm heap and writes an output the backend owns. */
 export const wasmSegmentSum: KernelFunc = (params) => {
   const args = readArgs(params);
-  const backend = params.backend as BackendWasm;
+  const backend = wasmInternals(params.backend);
   const outShape = segmentSumShape(args.x.shape, args.segmentIds.shape.length, args.numSegments);
   // makeOutput may grow the wasm memory, which detaches earlier heap views: allocate first, view after.
   const out = backend.makeOutput(outShape, args.x.dtype);
@@ -80,16 +80,10 @@ export const wasmSegmentSum: KernelFunc = (params) => {
   return out;
 };
 
-/** Just enough of MathBackendCPU's surface; the cpu package is not a direct dependency. */
-interface CpuBackendLike {
-  readSync(dataId: object): unknown;
-  makeTensorInfo(shape: number[], dtype: DataType, values: NumericArray): TensorInfo;
-}
-
 /** The cpu version: same loop, on the backend's JS arrays. */
 export const cpuSegmentSum: KernelFunc = (params) => {
   const args = readArgs(params);
-  const backend = params.backend as CpuBackendLike;
+  const backend = cpuInternals(params.backend);
   const outShape = segmentSumShape(args.x.shape, args.segmentIds.shape.length, args.numSegments);
   const size = outShape.reduce((a, b) => a * b, 1);
   const outValues = args.x.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);

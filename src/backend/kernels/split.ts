@@ -7,13 +7,8 @@
 // typed-array copy (a memmove).
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { wasmInternals, type HeapArray } from '../tfjs-internals.js';
 
-type HeapArray = Float32Array | Int32Array | Uint8Array;
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): HeapArray;
-}
 
 /**
  * Copies part j of x (viewed as [outer, total, inner], split along the middle axis into `sizes`)
@@ -42,7 +37,7 @@ export function wrapSplit(original: KernelFunc): KernelFunc {
     const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, params.attrs?.['numOrSizeSplits'] as number | number[], axis) as number[];
     const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
     const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const backend = params.backend as unknown as HeapBackend;
+    const backend = wasmInternals(params.backend);
     const outs = sizes.map((size) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? size : d)), x.dtype));
     // Views after all allocations: growing the wasm memory detaches earlier ones.
     splitInto(backend.typedArrayFromHeap(x), outer, inner, sizes, outs.map((o) => backend.typedArrayFromHeap(o)));

@@ -8,11 +8,7 @@
 // the original.
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
+import { heapFloats, wasmInternals } from '../tfjs-internals.js';
 
 /**
  * out[c] = Σ_r x[r·cols + c], accumulated in float64 and rounded once. Four rows per pass over the
@@ -57,10 +53,10 @@ export function wrapLeadingSum(original: KernelFunc): KernelFunc {
     const rows = x.shape.slice(0, leading).reduce((a, b) => a * b, 1);
     const cols = kept.reduce((a, b) => a * b, 1);
     const outShape = params.attrs?.['keepDims'] === true ? [...Array<number>(leading).fill(1), ...kept] : kept;
-    const backend = params.backend as unknown as HeapBackend;
+    const backend = wasmInternals(params.backend);
     const out = backend.makeOutput(outShape, 'float32');
     // Views after the allocation: growing the wasm memory detaches earlier ones.
-    if (cols > 0) sumRowsInto(backend.typedArrayFromHeap(x), rows, cols, backend.typedArrayFromHeap(out));
+    if (cols > 0) sumRowsInto(heapFloats(backend, x), rows, cols, heapFloats(backend, out));
     return out;
   };
 }

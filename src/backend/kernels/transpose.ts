@@ -11,17 +11,11 @@
 //    weight) when one is active, else a tiled loop (7 ms). Swaps that move runs of several values
 //    ([0,2,1,3] of attention heads) stay with the original, which is as fast there (measured).
 import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { wasmInternals, type HeapArray } from '../tfjs-internals.js';
 
-type HeapArray = Float32Array | Int32Array | Uint8Array;
 
 /** Row-major out-of-place transpose: b[j·ldb + i] = a[i·lda + j] for an [rows, cols] a. */
 export type Omatcopy = (rows: number, cols: number, a: Float32Array, lda: number, b: Float32Array, ldb: number) => void;
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): HeapArray;
-  incRef(dataId: object): void;
-}
 
 /** A swap of adjacent axis groups, as element counts: [prefix, A, B, suffix] → [prefix, B, A, suffix]. */
 export interface AxisSwap {
@@ -82,7 +76,7 @@ export function wrapTranspose(original: KernelFunc, omatcopy: () => Omatcopy | u
     if (x === undefined) throw new Error('Transpose: expected input x');
     const perm = params.attrs?.['perm'] as number[] | undefined;
     if (perm === undefined || x.dtype === 'string' || x.dtype === 'complex64' || perm.length !== x.shape.length) return original(params);
-    const backend = params.backend as unknown as HeapBackend;
+    const backend = wasmInternals(params.backend);
     const outShape = perm.map((axis) => x.shape[axis]!);
     if (perm.every((axis, i) => axis === i)) {
       backend.incRef(x.dataId);

@@ -6,10 +6,7 @@
 // spent most of its time there. The Transpose kernel is fast, so we materialise the transposed
 // operand and call the original kernel with plain operands; the copy is freed before returning.
 import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
-
-interface DisposingBackend {
-  disposeData(dataId: object): boolean;
-}
+import { wasmInternals } from '../tfjs-internals.js';
 
 /** perm that swaps the last two axes of a tensor of rank `rank` (≥ 2). */
 export function swapLastTwoAxes(rank: number): number[] {
@@ -34,7 +31,7 @@ export function wrapTransposedMatMul(original: KernelFunc, transposeKernel: Kern
     const a = params.inputs['a'];
     const b = params.inputs['b'];
     if (a === undefined || b === undefined) throw new Error('matMul kernel: expected inputs a and b');
-    const backend = params.backend as DisposingBackend;
+    const backend = wasmInternals(params.backend);
     const intermediates: TensorInfo[] = [];
     const materialise = (x: TensorInfo): TensorInfo => {
       const t = transposeKernel({ inputs: { x }, backend: params.backend, attrs: { perm: swapLastTwoAxes(x.shape.length) } });

@@ -13,6 +13,7 @@ import { packageRoot } from '../../check/host.js';
 import type { Sgemm } from '../blas/library.js';
 import { activeBlas } from '../blas/matmul.js';
 import { firstLine } from '../first-line.js';
+import { activeWasmBackend, wasmMemory, type WasmBackendInternals } from '../tfjs-internals.js';
 
 /** The exports of kernels.c; every pointer is a byte offset into the shared memory. */
 export interface SimdExports {
@@ -37,19 +38,6 @@ export interface SimdExports {
   softmax_ce_bwd(probs: number, rows: number, vocab: number, targets: number, dce: number): void;
   adamw(p: number, m: number, v: number, g: number, n: number, b1: number, b2: number, c1: number, c2: number,
     eps: number, lr: number, decay: number, gscale: number, pOut: number, mOut: number, vOut: number): void;
-}
-
-/** The parts of tfjs-backend-wasm's BackendWasm used by the native paths. */
-export interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  disposeData(dataId: object): boolean;
-  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array;
-  wasm: {
-    asm: { memory: WebAssembly.Memory };
-    HEAPU8: Uint8Array;
-    _malloc(bytes: number): number;
-    _free(pointer: number): void;
-  };
 }
 
 let nativeEnabled = true;
@@ -100,12 +88,10 @@ export function simdKernelsFor(memory: WebAssembly.Memory): SimdExports | string
 }
 
 /** The active backend as a wasm heap with the SIMD kernels on it, or undefined (another backend, or no binary). */
-export function wasmHeap(): { backend: WasmHeapBackend; simd: SimdExports } | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  const backend = tf.backend() as unknown as WasmHeapBackend;
-  const memory = backend.wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  const simd = simdKernelsFor(memory);
+export function wasmHeap(): { backend: WasmBackendInternals; simd: SimdExports } | undefined {
+  const backend = activeWasmBackend();
+  if (backend === undefined) return undefined;
+  const simd = simdKernelsFor(wasmMemory(backend));
   return typeof simd === 'string' ? undefined : { backend, simd };
 }
 
@@ -113,7 +99,7 @@ export function wasmHeap(): { backend: WasmHeapBackend; simd: SimdExports } | un
 export interface BlasOnHeap {
   sgemm: Sgemm;
   simd: SimdExports;
-  backend: WasmHeapBackend;
+  backend: WasmBackendInternals;
 }
 
 /**

@@ -11,13 +11,14 @@
 // fallback (also when the heap cannot hold a workspace).
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { blasOnHeap, type WasmHeapBackend } from '../../backend/simd/module.js';
+import { blasOnHeap } from '../../backend/simd/module.js';
+import { wasmMemory, type WasmBackendInternals } from '../../backend/tfjs-internals.js';
 import { HeapAllocationError, heapArena, type Arena } from '../../backend/heap/arena.js';
 import { simdRowOps, type TrunkKernels } from './row-ops.js';
 import { engineTape, type ArenaWorkspace, type WorkspacePool } from '../../backend/heap/workspace.js';
 
 export interface NativeTrunkKernels extends TrunkKernels {
-  backend: WasmHeapBackend;
+  backend: WasmBackendInternals;
 }
 
 /**
@@ -26,7 +27,7 @@ export interface NativeTrunkKernels extends TrunkKernels {
  */
 export function nativeTrunkKernels(): NativeTrunkKernels | undefined {
   const k = blasOnHeap();
-  return k === undefined ? undefined : { sgemm: k.sgemm, ops: simdRowOps(k.simd, k.backend.wasm.asm.memory), backend: k.backend };
+  return k === undefined ? undefined : { sgemm: k.sgemm, ops: simdRowOps(k.simd, wasmMemory(k.backend)), backend: k.backend };
 }
 
 /** One architecture's trunk for one call: its dimensions and its hand-written passes. */

@@ -36,7 +36,7 @@ async function tfjsChild(config: ModelBenchConfig, batch: number): Promise<Omit<
   const { createModel, presetConfig } = await import('../src/model/index.js');
   const { cachedDecoder } = await import('../src/model/decode/cached-forward.js');
   const { decodeRows } = await import('../src/generate/decode-loop.js');
-  const { mulberry32 } = await import('../src/data/prng.js');
+  const { mulberry32 } = await import('../src/util/prng.js');
   const { argmax } = await import('../src/generate/sampling.js');
   const backend = await initBackend('auto');
   const modelConfig = presetConfig(config.name, { vocabSize: config.vocab })!;

@@ -3,7 +3,7 @@
 // TF-IDF separates frequent and rare tokens as on text. Both sides (ours and the PyTorch peer) get
 // the same batches and the same `important` masks (top 30% of each sample's loss tokens by TF-IDF).
 import { collate } from '../src/data/batch.js';
-import { mulberry32 } from '../src/data/prng.js';
+import { mulberry32 } from '../src/util/prng.js';
 import type { Batch, Sample } from '../src/data/types.js';
 import { tfidfScores } from '../src/groupers/tfidf.js';
 

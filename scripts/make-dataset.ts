@@ -4,7 +4,7 @@
 // same seed writes the same bytes. Run: npx tsx scripts/make-dataset.ts
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mulberry32, shuffled, type Rng } from '../src/data/prng.js';
+import { mulberry32, shuffled, type Rng } from '../src/util/prng.js';
 import { trainBpe } from './dataset/bpe.js';
 import { answer, factScores, jsonl, pickQuestion, promptText } from './dataset/qa.js';
 import { corpus } from './dataset/prose.js';

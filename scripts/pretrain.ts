@@ -11,7 +11,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
-import { packageRoot } from '../src/check/host.js';
+import { packageRoot } from '../src/util/package-root.js';
 import { loadTextCorpus } from '../src/data/index.js';
 import { createModel, presetConfig, saveModel } from '../src/model/index.js';
 import { formatTokenizerErrors, loadTokenizer } from '../src/tokenizer/index.js';

@@ -1,7 +1,7 @@
 // The attributes of each kind of entity: how to ask about one, how to state it, and how to corrupt
 // it (for the graded responses of GFT). Statements are templates with {name} and {value} so the
 // renderer knows exactly which characters are facts.
-import { pick, randInt, type Rng } from '../../src/data/prng.js';
+import { pick, randInt, type Rng } from '../../src/util/prng.js';
 import { COLOURS, type Entity, type World } from './world.js';
 
 export interface Attribute {

@@ -14,7 +14,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageRoot } from '../../src/check/host.js';
+import { packageRoot } from '../../src/util/package-root.js';
 import { jsonl, LEADS } from './qa.js';
 import type { QaRecord } from './questions.js';
 

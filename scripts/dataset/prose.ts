@@ -1,7 +1,7 @@
 // The pretraining corpus: short encyclopaedia-style paragraphs about every entity, each fact stated
 // with the same statement templates as the answers (so a model pretrained on the corpus knows the
 // facts) plus connecting prose of its own.
-import { pick, shuffled, type Rng } from '../../src/data/prng.js';
+import { pick, shuffled, type Rng } from '../../src/util/prng.js';
 import { afterLead, ATTRIBUTES, fill, join, plain } from './facts.js';
 import type { Entity } from './world.js';
 

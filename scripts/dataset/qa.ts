@@ -1,7 +1,7 @@
 // Instruction records: a question about one entity and a chatty answer in which the facts (names,
 // numbers, attributes) are a minority of the tokens, wrapped in varied filler. Each record carries
 // `scores: {fact: [...]}` marking the fact spans of its completion, usable with column("fact").
-import { pick, randInt, shuffled, type Rng } from '../../src/data/prng.js';
+import { pick, randInt, shuffled, type Rng } from '../../src/util/prng.js';
 import { afterLead, ATTRIBUTES, fill, join, plain, type Attribute, type Spanned } from './facts.js';
 import type { Entity } from './world.js';
 

@@ -18,8 +18,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageRoot } from '../../src/check/host.js';
-import { mulberry32, pick, randInt, shuffled, type Rng } from '../../src/data/prng.js';
+import { packageRoot } from '../../src/util/package-root.js';
+import { mulberry32, pick, randInt, shuffled, type Rng } from '../../src/util/prng.js';
 import { ATTRIBUTES, type Attribute } from './facts.js';
 import { ABOUT_QUESTIONS, jsonl, promptText } from './qa.js';
 import { allEntities, type Entity, type World } from './world.js';

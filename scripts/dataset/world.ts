@@ -1,7 +1,7 @@
 // The invented world of the bundled dataset: towns, people, elements and products whose names are
 // built from syllables, with numbers, colours and dates. Nothing here names a real thing on purpose,
 // and every value comes from the seeded generator, so a fact can only be learnt from our data.
-import { pick, randInt, type Rng } from '../../src/data/prng.js';
+import { pick, randInt, type Rng } from '../../src/util/prng.js';
 
 const ONSETS = ['b', 'br', 'd', 'dr', 'f', 'g', 'gr', 'k', 'kl', 'l', 'm', 'n', 'p', 'r', 's', 'st', 't', 'th', 'v', 'z'];
 const VOWELS = ['a', 'e', 'i', 'o', 'u', 'ae', 'ei', 'ou'];

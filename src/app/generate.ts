@@ -11,7 +11,7 @@ import { formatDataError } from '../data/index.js';
 import { loadPrompts } from '../data/prompts.js';
 import { modelOfRun } from '../run/run-model.js';
 import { formatTokenizerErrors, loadTokenizer } from '../tokenizer/index.js';
-import { writeFileAtomic } from '../train/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { ExitCode, exitCodeOf, fail, human, note, type Reply } from './output.js';
 import { decodeProgressBar } from './progress-bar.js';
 

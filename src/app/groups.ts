@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
-import { packageRoot } from '../check/host.js';
+import { packageRoot } from '../util/package-root.js';
 import { formatDataError, loadDataset } from '../data/index.js';
 import type { Objective } from '../ir/nodes.js';
 import { formatScorer } from '../ir/print.js';

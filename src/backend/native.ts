@@ -4,7 +4,7 @@
 // specifier held in a variable: TypeScript then neither needs their types nor fails to resolve
 // them, and a missing package is an ordinary caught error at run time.
 import * as tf from '@tensorflow/tfjs';
-import { firstLine } from './first-line.js';
+import { firstLine } from '../util/first-line.js';
 import type { LoadOutcome } from './wasm.js';
 
 export type NativeBackend = 'tensorflow-gpu' | 'tensorflow';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setActiveBlas } from './blas/matmul.js';
 import type { Blas } from './blas/library.js';
-import { firstLine } from './first-line.js';
+import { firstLine } from '../util/first-line.js';
 import { installWasmKernelFixes } from './kernels/install.js';
 import { internalsSupported } from './tfjs-internals.js';
 

@@ -3,9 +3,9 @@
 // `std/NAME.sftgo`, which keeps diagnostics short; the default host maps it to the package's stdlib/.
 // Imports resolve one way everywhere: `std/…` from the standard library, an absolute path as it is,
 // anything else relative to the folder of the importing file.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../util/package-root.js';
 import { readSourceFile } from './read-source.js';
 
 export interface CompileHost {
@@ -13,22 +13,6 @@ export interface CompileHost {
   readFile(path: string): string | undefined | { problem: string };
   /** The path of `spec` as written in `import "spec"` inside `fromFile`. */
   resolve(spec: string, fromFile: string): string;
-}
-
-/** The package root (the folder with package.json), from src/ under tsx or dist/src/ when built. */
-export const packageRoot: string = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-})();
-
-/** package.json's version, for config.json; 'unknown' when it cannot be read. */
-export function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** `std/sftgo` and `std/sftgo.sftgo` both name stdlib/sftgo.sftgo; `/a/b.sftgo` is absolute; the rest is relative. */

@@ -11,7 +11,7 @@ import { nearest } from '../diagnostics/suggest.js';
 import type { Span } from '../diagnostics/span.js';
 import type { BlockStatement, Expression } from '../parse/ast.js';
 import type { JsonValue, Settings, SettingsBlock, SettingsSpans } from '../ir/nodes.js';
-import { packageRoot } from './host.js';
+import { packageRoot } from '../util/package-root.js';
 
 export const SETTINGS_BLOCKS: readonly SettingsBlock[] = ['model', 'reference', 'data', 'train'];
 

@@ -1,7 +1,7 @@
 // Types every expression of the program (LANGUAGE.md §4–7) and records what lowering needs: the
 // type of each expression and the definition each identifier refers to. Errors are collected; an
 // expression whose error was reported gets the type `error`, which every rule accepts silently.
-import { compileSafeRegex } from './safe-regex.js';
+import { compileSafeRegex } from '../util/safe-regex.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { Span } from '../diagnostics/span.js';

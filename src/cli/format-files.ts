@@ -4,7 +4,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatSource } from '../fmt/index.js';
 import { realpath } from 'node:fs/promises';
-import { writeFileAtomic } from '../train/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { readInputs } from './check-files.js';
 import { renderAll, sourceLookup } from './diagnostics-output.js';
 import { ExitCode } from './exit-codes.js';

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../train/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { BufferOutput } from '../cli/output.js';
 import type { SetOverride } from '../cli/overrides.js';
 import type { Objective } from '../ir/nodes.js';

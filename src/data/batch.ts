@@ -1,7 +1,7 @@
 // Shuffled, padded batches. The order is a Fisher-Yates shuffle driven by mulberry32 (prng.ts)
 // seeded with mixSeed(seed, epoch): the same seed and epoch give the same batches on every machine,
 // and each epoch a different order. Padding is on the right with padId; targets are the next token.
-import { mixSeed, mulberry32, shuffled } from './prng.js';
+import { mixSeed, mulberry32, shuffled } from '../util/prng.js';
 import type { Batch, Sample } from './types.js';
 
 export interface BatchOptions {

@@ -5,6 +5,6 @@ export { collate, makeBatches, type BatchOptions } from './batch.js';
 export { formatDataError, parseJsonl, type ParsedFile, type ParsedRecord } from './jsonl.js';
 export { groupAdvantages, renderRecord, type Rendered } from './render.js';
 export { DATA_FORMATS, detectFormat, validateFacts, validateRecord } from './schema.js';
-export { mixSeed, mulberry32, shuffled } from './prng.js';
+export { mixSeed, mulberry32, shuffled } from '../util/prng.js';
 export { loadTextCorpus, type CorpusOptions } from './corpus.js';
 export { loadPrompts, type LoadedPrompts, type PromptLoadOptions, type PromptRecord, type PromptStats } from './prompts.js';

@@ -2,7 +2,7 @@
 // process from schemas/data/*.schema.json, and ajv's errors turned into JSON pointer + message.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../check/host.js';
+import { packageRoot } from '../util/package-root.js';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { DataFormat } from './types.js';
 

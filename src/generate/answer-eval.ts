@@ -10,7 +10,7 @@ import { loadPrompts } from '../data/prompts.js';
 import { formatDataError } from '../data/index.js';
 import type { EngineName, EngineOptions } from '../engine/index.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { writeFileAtomic } from '../train/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { generate } from './generate.js';
 import { scoreCompletion, scoreSummary, type CompletionScore, type ScoreSummary } from './score.js';
 import type { DecodeOptions, DecodeProgress } from './types.js';

@@ -1,7 +1,7 @@
 // Choosing the next token from one row of logits, by the rule of src/generate/types.ts (greedy,
 // temperature, top-k, top-p) with the row's own seeded stream; plain loops over a Float32Array,
 // float64 arithmetic. The torch program's sftgoc_generate.py implements the same rule.
-import { mixSeed, mulberry32, type Rng } from '../data/prng.js';
+import { mixSeed, mulberry32, type Rng } from '../util/prng.js';
 import { fastExp } from '../model/native/fast-exp.js';
 
 export interface SamplingRule {

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BUNDLED_LLMLINGUA2 } from '../language/builtins.js';
-import { packageRoot } from '../check/host.js';
+import { packageRoot } from '../util/package-root.js';
 import type { Sample } from '../data/types.js';
 import type { Objective, ScorerCall } from '../ir/nodes.js';
 import { formatScorer } from '../ir/print.js';

@@ -16,7 +16,7 @@
 // - ce carries the gradient; logp = −ce, p = exp(−ce), excess = ce − ref_ce follow it; entropy,
 //   ref_ce, position, reward, advantage and every scorer are constants. sg() blocks.
 // - linear/cosine(a -> b, over = P) reach b at step ⌊P·S⌋ (immediately when that is 0).
-import { compileSafeRegex } from '../check/safe-regex.js';
+import { compileSafeRegex } from '../util/safe-regex.js';
 import type { EvalInputs } from './eval-inputs.js';
 import { rankKey, scorerKey } from './keys.js';
 import type { IrExpr, LogicNode, Objective, ReduceNode, ScorerCall, TokenQuantity } from './nodes.js';

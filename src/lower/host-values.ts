@@ -6,7 +6,7 @@
 // ceil(P·n) tokens per pool (sample, batch) or pass a corpus threshold, ties broken by the earlier
 // token; a token belongs to the first group whose selector holds, else to `rest`.
 import { MATH } from '../language/builtins.js';
-import { compileSafeRegex } from '../check/safe-regex.js';
+import { compileSafeRegex } from '../util/safe-regex.js';
 import { keep } from '../ir/dual.js';
 import { rankKey, scorerKey } from '../ir/keys.js';
 import type { EvalInputs } from '../ir/eval-inputs.js';

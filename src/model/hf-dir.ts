@@ -10,7 +10,7 @@ import type { DType } from './dtype.js';
 import { configToJson, readModelConfig } from './config.js';
 import { ModelFileError } from './errors.js';
 import { buildModel, variableFactory, weightShapes } from './init.js';
-import { writeFileAtomic } from '../train/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { writeSafetensors, type TensorEntry } from './safetensors.js';
 import { INDEX_FILE, readWeightsDir, SINGLE_FILE } from './weights-dir.js';
 

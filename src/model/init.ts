@@ -7,7 +7,7 @@ import type { CausalLM, ModelConfig } from './types.js';
 import { Gpt2Model, gpt2Shapes } from './gpt2.js';
 import { LlamaModel, llamaShapes } from './llama.js';
 import { shapeProblems } from './config.js';
-import { mulberry32 } from '../data/prng.js';
+import { mulberry32 } from '../util/prng.js';
 
 export const INIT_STD = 0.02;
 

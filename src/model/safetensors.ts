@@ -10,7 +10,7 @@
 // with spaces to a multiple of 8. Tensors keep their source dtype, so reading a file and writing it
 // back reproduces it byte for byte when it was written that way (F32, F16, BF16).
 import { open } from 'node:fs/promises';
-import { writeFileAtomic } from '../train/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { BYTES_PER_ELEMENT, decodeValues, encodeValues, isDType, type DType, type Values } from './dtype.js';
 import { ModelFileError } from './errors.js';
 

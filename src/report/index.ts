@@ -1,7 +1,7 @@
 // `sftgoc report RUN_DIR`: reads the run directory, draws its curves and token heat-map, and writes
 // RUN_DIR/report.html atomically. A missing or damaged run directory is bad input (exit 1).
 import { join } from 'node:path';
-import { writeFileAtomic } from '../train/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import { answersSection } from './answers.js';

@@ -28,7 +28,7 @@ import { lowerForRun } from '../lower/run-objective.js';
 import { analyzeObjective } from '../analysis/index.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
-import { packageRoot } from '../check/host.js';
+import { packageRoot } from '../util/package-root.js';
 import { DATA_DEFAULTS, modelPositions, resolveRunConfig, type RunConfig } from '../train/config.js';
 import { lineReporter } from '../train/reporter.js';
 import { referenceModelDir } from '../pipeline.js';

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { packageVersion } from '../check/host.js';
+import { packageVersion } from '../util/package-root.js';
 import { runConfigToJson, type RunConfig } from '../train/config.js';
 
 /** Where trained references are kept: $SFTGOC_CACHE_DIR/references, else ~/.cache/sftgoc/references ($XDG_CACHE_HOME honoured). */

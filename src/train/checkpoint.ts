@@ -8,7 +8,7 @@ import { configToJson } from '../model/config.js';
 import { readSafetensors, safetensorsProblem, writeSafetensors, type TensorEntry } from '../model/safetensors.js';
 import type { CausalLM } from '../model/types.js';
 import type { AdamW } from './adamw.js';
-import { writeDirAtomic, writeFileAtomic } from './atomic.js';
+import { writeDirAtomic, writeFileAtomic } from '../util/atomic.js';
 
 export const STATE_VERSION = 1;
 

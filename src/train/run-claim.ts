@@ -5,7 +5,7 @@
 // beside objective.sftgo or metrics.jsonl; they get the marker when next used.
 import { existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageVersion } from '../check/host.js';
+import { packageVersion } from '../util/package-root.js';
 
 export const MARKER = '.sftgoc-run';
 

@@ -2,7 +2,7 @@
 // checkpoints/, final/. This class owns the small files; checkpoint.ts owns checkpoints and final/.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanInterruptedWrites, writeFileAtomic } from './atomic.js';
+import { cleanInterruptedWrites, writeFileAtomic } from '../util/atomic.js';
 import { asDiskError } from './disk-error.js';
 import type { EvalMetrics, StepMetrics } from './metrics.js';
 

@@ -7,7 +7,7 @@ import type { Batch, Sample } from '../data/types.js';
 import type { CausalLM } from '../model/types.js';
 import type { TrainOutcome } from '../engine/types.js';
 import { AdamW } from './adamw.js';
-import { writeDirAtomic } from './atomic.js';
+import { writeDirAtomic } from '../util/atomic.js';
 import { checkpointDir, loadCheckpoint, saveCheckpoint, saveModelWeights, STATE_VERSION, type SaveModel, type TrainState } from './checkpoint.js';
 import { makeBatches } from '../data/batch.js';
 import { realTokens } from './collate.js';

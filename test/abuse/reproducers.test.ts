@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
-import { compileSafeRegex } from '../../src/check/safe-regex.js';
+import { compileSafeRegex } from '../../src/util/safe-regex.js';
 import { compile, compileFile } from '../../src/compile.js';
 import { loadDataset, loadDatasetFromText } from '../../src/data/dataset.js';
 import { renderDiagnostics } from '../../src/diagnostics/render.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { findBlas } from '../../src/backend/blas/library.js';
 import { initBackend, type BackendRequest } from '../../src/backend/index.js';
-import { mulberry32 } from '../../src/data/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
 /** Mocha hooks: `name` is the backend inside this describe; the previous one is restored after. */
 export function useBackend(name: BackendRequest): void {

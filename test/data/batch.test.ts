@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { collate, makeBatches } from '../../src/data/batch.js';
-import { mixSeed, mulberry32, shuffled } from '../../src/data/prng.js';
+import { mixSeed, mulberry32, shuffled } from '../../src/util/prng.js';
 import type { Sample } from '../../src/data/types.js';
 
 function sample(index: number, ids: number[], lossMask: boolean[]): Sample {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mulberry32 } from '../../src/data/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 import { loadTokenizer } from '../../src/tokenizer/hf-tokenizer.js';
 import { trainBpe } from '../../scripts/dataset/bpe.js';
 import { answer, pickQuestion } from '../../scripts/dataset/qa.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
-import { compileSafeRegex } from '../../src/check/safe-regex.js';
+import { compileSafeRegex } from '../../src/util/safe-regex.js';
 import { compileFile } from '../../src/compile.js';
 import { runFile } from '../../src/app/run.js';
 import { resolveRunConfig } from '../../src/train/config.js';

@@ -2,7 +2,7 @@
 // top-p 1 and top-k 0 as no-ops, top-k/top-p cutting exactly what they say (worked by hand), and
 // the empirical frequencies of 2,000 draws matching the distribution by a χ² test.
 import assert from 'node:assert/strict';
-import { mulberry32 } from '../../src/data/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 import { argmax, candidates, logProbability, rowStream, sampleToken } from '../../src/generate/sampling.js';
 
 const LOGITS = Float32Array.from([1.0, 2.5, -0.5, 2.5, 0.2, -3, 1.7, 0.0]);

@@ -2,7 +2,7 @@
 // expected value can be computed in the test from the formula, without a tokenizer.
 import type { Sample } from '../../src/data/types.js';
 import type { Tokenizer } from '../../src/tokenizer/types.js';
-import { mulberry32 } from '../../src/data/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
 /**
  * A sample whose text is its tokens' strings joined by single spaces (token t covers word t).

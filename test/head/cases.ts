@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import type { TokenStats } from '../../src/head/fused-ce.js';
 import { plainHead, type PlainHeadResult } from '../../src/head/plain-loops.js';
-import { mulberry32 } from '../../src/data/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
 /** The project's seeded generator, so every failure reproduces. */
 export const seededRandom = mulberry32;

@@ -6,7 +6,7 @@ import { compile } from '../../src/compile.js';
 import type { Objective } from '../../src/ir/nodes.js';
 import { rankKey, scorerKey, evaluateScalar, type EvalInputs } from '../../src/ir/reference-eval.js';
 import { walk } from '../../src/ir/walk.js';
-import { mulberry32 } from '../../src/data/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
 export function objective(source: string, params: Record<string, number> = {}): Objective {
   const r = compile(source, { file: 'e.sftgo', host: memoryHost({}), params });

@@ -9,7 +9,7 @@ import { E_PARSER_BUG, PARSE_CODES } from '../../src/parse/codes.js';
 import { compile } from '../../src/compile.js';
 import { memoryHost } from '../../src/check/host.js';
 import { allCodes } from '../../src/codes.js';
-import { mulberry32 } from '../../src/data/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
 const rng = mulberry32;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeDirAtomic } from '../../src/train/atomic.js';
+import { writeDirAtomic } from '../../src/util/atomic.js';
 
 describe('atomic directory writes', () => {
   let dir: string;

@@ -13,7 +13,7 @@
 //
 // koffi is imported by a specifier held in a variable (as src/backend/native.ts does for
 // tfjs-node): it is an optional dependency, and TypeScript must not need it to build.
-import { firstLine } from '../first-line.js';
+import { firstLine } from '../../util/first-line.js';
 
 /** CBLAS_ORDER / CBLAS_TRANSPOSE values (cblas.h). */
 const ROW_MAJOR = 101;

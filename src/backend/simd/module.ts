@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, TensorInfo } from '@tensorflow/tfjs';
-import { packageRoot } from '../../check/host.js';
+import { packageRoot } from '../../util/package-root.js';
 import type { Sgemm } from '../blas/library.js';
 import { activeBlas } from '../blas/matmul.js';
-import { firstLine } from '../first-line.js';
+import { firstLine } from '../../util/first-line.js';
 import { activeWasmBackend, wasmMemory, type WasmBackendInternals } from '../tfjs-internals.js';
 
 /** The exports of kernels.c; every pointer is a byte offset into the shared memory. */

@@ -8,7 +8,7 @@ import { GroupersScoreSource } from '../../lower/groupers-source.js';
 import { lowerObjective } from '../../lower/step-objective.js';
 import { saveModel } from '../../model/index.js';
 import type { CausalLM } from '../../model/types.js';
-import { writeDirAtomic } from '../../train/atomic.js';
+import { writeDirAtomic } from '../../util/atomic.js';
 import { evaluate } from '../../train/evaluate.js';
 import type { EvalMetrics } from '../../train/metrics.js';
 import { train } from '../../train/trainer.js';

@@ -7,7 +7,7 @@
 import { collate } from '../../data/batch.js';
 import type { Sample } from '../../data/types.js';
 import { lossTokensOf, tokenTexts } from '../../lower/loss-tokens.js';
-import { mixSeed, mulberry32, shuffled } from '../../data/prng.js';
+import { mixSeed, mulberry32, shuffled } from '../../util/prng.js';
 import { REF_CE_KEY, type ScoreStore } from '../../groupers/store.js';
 import type { RunConfig } from '../../train/config.js';
 import { planSteps } from '../../train/plan.js';

@@ -16,7 +16,7 @@ import { GENERATE_SCRIPT, torchDecode } from '../../../src/engine/torch/generate
 import { PYTHON_RUNTIME_DIR, type PythonEnv } from '../../../src/engine/torch/python-env.js';
 import { logProbability, rowStream, sampleToken, type SamplingRule } from '../../../src/generate/sampling.js';
 import type { DecodeOptions, DecodeRequest, DecodedRow } from '../../../src/generate/types.js';
-import { mulberry32 } from '../../../src/data/prng.js';
+import { mulberry32 } from '../../../src/util/prng.js';
 import { FIXTURES, GREEDY_FIXTURES, greedyReference } from '../../model/helpers.js';
 import { requireTorch } from './helpers.js';
 

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../../../src/data/types.js';
 import type { CausalLM, ModelConfig } from '../../../src/model/types.js';
-import { mulberry32 } from '../../../src/data/prng.js';
+import { mulberry32 } from '../../../src/util/prng.js';
 
 export function tinyLm(seed: number, vocab = 11, hidden = 6): CausalLM {
   const next = mulberry32(seed);

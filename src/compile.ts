@@ -13,7 +13,7 @@ import { readSourceFile } from './check/read-source.js';
 import { checkLimits } from './check/limits.js';
 import { overrideBlocks, type SettingOverride } from './check/set-overrides.js';
 import { lowerProgram } from './ir/lower.js';
-import { overrideLabel, type Override } from './overrides.js';
+import { overrideLabel, type Override } from './language/overrides.js';
 import { foldObjective } from './ir/fold.js';
 import { cseObjective } from './ir/cse.js';
 import type { Objective } from './ir/nodes.js';

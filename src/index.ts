@@ -8,7 +8,7 @@ export type { Span, Position } from './diagnostics/span.js';
 export { allCodes, type CodeInfo } from './codes.js';
 export { memoryHost, nodeHost, type CompileHost } from './check/host.js';
 export type { SettingOverride } from './check/set-overrides.js';
-export type { Override } from './overrides.js';
+export type { Override } from './language/overrides.js';
 export { printObjective, printExpr, objectiveToJson } from './ir/print.js';
 export { verifyObjective } from './ir/verify.js';
 export type * from './ir/nodes.js';

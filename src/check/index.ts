@@ -1,7 +1,7 @@
 // The checker: names, types and settings of a loaded program. It returns tables (the type of each
 // expression, what each name refers to) that lowering (src/ir/lower.ts) reads; it never throws.
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { Settings, SettingsSpans } from '../ir/nodes.js';
+import type { Settings, SettingsSpans } from '../language/values.js';
 import type { LoadedFile } from './load.js';
 import { resolveNames, type Program } from './names.js';
 import { checkSettings } from './settings.js';

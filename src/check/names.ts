@@ -6,7 +6,7 @@ import { canonicalName } from '../language/builtins.js';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { fileSpan, type Span } from '../diagnostics/span.js';
 import type { BlockStatement, Expression, Statement } from '../parse/ast.js';
-import { TOKEN_QUANTITIES } from '../ir/nodes.js';
+import { TOKEN_QUANTITIES } from '../language/values.js';
 import type { LoadedFile } from './load.js';
 
 export type DefinitionKind = 'param' | 'let' | 'group';

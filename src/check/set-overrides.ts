@@ -8,9 +8,9 @@ import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { fileSpan } from '../diagnostics/span.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { BlockStatement, Expression, SourceFile } from '../parse/ast.js';
-import type { SettingsBlock } from '../ir/nodes.js';
+import type { SettingsBlock } from '../language/values.js';
 import { SETTINGS_BLOCKS, settingsSchema } from './settings.js';
-import { overrideLabel } from '../overrides.js';
+import { overrideLabel } from '../language/overrides.js';
 
 export interface SettingOverride {
   /** `block.key`, e.g. `train.lr`. */

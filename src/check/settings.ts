@@ -10,7 +10,7 @@ import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { Span } from '../diagnostics/span.js';
 import type { BlockStatement, Expression } from '../parse/ast.js';
-import type { JsonValue, Settings, SettingsBlock, SettingsSpans } from '../ir/nodes.js';
+import type { JsonValue, Settings, SettingsBlock, SettingsSpans } from '../language/values.js';
 import { packageRoot } from '../util/package-root.js';
 
 export const SETTINGS_BLOCKS: readonly SettingsBlock[] = ['model', 'reference', 'data', 'train'];

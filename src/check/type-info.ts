@@ -3,7 +3,7 @@
 // importing the checker.
 import type { Span } from '../diagnostics/span.js';
 import type { Expression, Identifier } from '../parse/ast.js';
-import type { TokenQuantity } from '../ir/nodes.js';
+import type { TokenQuantity } from '../language/values.js';
 import type { Definition } from './names.js';
 import type { CheckType } from './types.js';
 

@@ -6,7 +6,7 @@ import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { Span } from '../diagnostics/span.js';
 import type { Argument, BinaryExpression, CallExpression, Expression, Identifier, Rank } from '../parse/ast.js';
-import { TOKEN_QUANTITIES, type TokenQuantity } from '../ir/nodes.js';
+import { TOKEN_QUANTITIES, type TokenQuantity } from '../language/values.js';
 import { bindArguments } from './functions.js';
 import { CALLABLE_NAMES, FUNCTIONS, isScorer, SCORERS } from '../language/builtins.js';
 import { RESERVED_NAMES, type Definition, type Program, type Scope } from './names.js';

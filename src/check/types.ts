@@ -2,7 +2,7 @@
 // `groups` is the partition (only an argument of group reductions), `restricted` is `x[g]` (only
 // reduced), `string`/`bool`/`list`/`arrow` appear in settings and scorer or schedule arguments, and
 // `error` marks a value whose error was already reported, so that one mistake gives one diagnostic.
-import type { IrType } from '../ir/nodes.js';
+import type { IrType } from '../language/values.js';
 
 export type CheckType = IrType | 'groups' | 'restricted' | 'string' | 'bool' | 'list' | 'arrow' | 'error';
 

@@ -10,7 +10,7 @@ import { parse } from '../parse/index.js';
 import type { CheckSource } from './check-files.js';
 import type { CompileStages } from './compile-file.js';
 import type { Overrides, ParamOverride, SetOverride } from './overrides.js';
-import type { Override } from '../overrides.js';
+import type { Override } from '../language/overrides.js';
 
 /** `30%` → 0.3, `1e-4` → 0.0001; undefined for anything that is not a plain number or percent (a schedule, say). */
 export function numericValue(text: string): number | undefined {

@@ -20,9 +20,10 @@ import type { ScoreStore } from '../groupers/store.js';
 import type { Objective } from '../ir/nodes.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import type { RunConfig } from '../train/config.js';
-import type { EvalMetrics, StepMetrics } from '../train/metrics.js';
 import type { Reporter } from '../train/reporter.js';
 import type { RunDirectory } from '../train/run-dir.js';
+import type { EvalMetrics } from '../train/metrics.js';
+import type { StepOutcome, TrainOutcome } from '../train/outcome.js';
 
 /** The engines `run --engine` accepts. */
 export type EngineName = 'tfjs' | 'torch';
@@ -77,32 +78,7 @@ export interface EngineInputs {
   options?: EngineOptions;
 }
 
-export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
-
-/** How a run ended; the application layer maps it to CLI.md's exit codes. */
-export interface TrainOutcome {
-  status: TrainStatus;
-  /** Updates done. */
-  step: number;
-  totalSteps: number;
-  /** The metrics of the updates this call ran (not the resumed ones before it). */
-  history: StepMetrics[];
-  evals: EvalMetrics[];
-  lastCheckpoint?: string;
-  finalDir?: string;
-  /** Why training stopped early (diverged) or could not resume. */
-  message?: string;
-}
-
-/** The result of one optimizer update of an in-process engine. */
-export interface StepOutcome {
-  /** Updates done after this one. */
-  step: number;
-  /** The metrics line of this update; absent when the update was refused (see `diverged`). */
-  metrics?: StepMetrics;
-  /** A non-finite loss or gradient, or out of memory: the update was not applied. */
-  diverged?: string;
-}
+export type { StepOutcome, TrainOutcome, TrainStatus } from '../train/outcome.js';
 
 /** An engine with its inputs loaded: the model, the optimizer, the lowered objective. */
 export interface PreparedRun {

@@ -5,7 +5,7 @@
 import type { Sample } from '../data/types.js';
 import type { Objective } from '../ir/nodes.js';
 import type { EvalInputs } from '../ir/eval-inputs.js';
-import { HostValues } from '../lower/host-values.js';
+import { HostValues } from '../ir/host-values.js';
 import type { SampleScores } from './sample-scores.js';
 import { REF_CE_KEY, type ScoreStore } from './store.js';
 

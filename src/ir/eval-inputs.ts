@@ -23,3 +23,13 @@ export interface EvalInputs {
   /** Group DRO weights before this step (default uniform), in partition order with rest last. */
   droWeights?: number[];
 }
+
+/** Index of each token within its sample's loss tokens, from 0 (the `position` quantity). */
+export function positionsOf(sampleOf: readonly number[]): number[] {
+  const seen = new Map<number, number>();
+  return sampleOf.map((s) => {
+    const p = seen.get(s) ?? 0;
+    seen.set(s, p + 1);
+    return p;
+  });
+}

@@ -4,13 +4,10 @@
 // `--param NAME=VALUE` can override them and metrics can log them. Every node carries its type and
 // the source span it came from, so later stages can still point at the user's text.
 import type { Span } from '../diagnostics/span.js';
+import type { IrType, JsonValue, Settings, SettingsBlock, SettingsSpans, TokenQuantity } from '../language/values.js';
 import type { MathName, ScorerKind, ScorerName } from '../language/builtins.js';
 
-/** Types of values in the objective (LANGUAGE.md §4); settings types never reach the IR. */
-export type IrType = 'number' | 'scalar' | 'tokens' | 'mask';
-
-export type TokenQuantity = 'ce' | 'logp' | 'p' | 'entropy' | 'ref_ce' | 'excess' | 'position' | 'reward' | 'advantage';
-export const TOKEN_QUANTITIES: readonly TokenQuantity[] = ['ce', 'logp', 'p', 'entropy', 'ref_ce', 'excess', 'position', 'reward', 'advantage'];
+export { TOKEN_QUANTITIES, type IrType, type TokenQuantity } from '../language/values.js';
 
 export type UnaryFn = 'neg' | MathName;
 export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
@@ -118,12 +115,7 @@ export interface PartitionPlan {
   scorers: ScorerCall[];
 }
 
-export type SettingsBlock = 'model' | 'reference' | 'data' | 'train';
-export type JsonValue = number | string | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type Settings = Partial<Record<SettingsBlock, Record<string, JsonValue>>>;
-/** Where each settings key and value was written: `spans.train["/lr"]` = {key, value}. */
-/** Where each settings value was written; `fromFlag` when a `--set` flag wrote it, not a file. */
-export type SettingsSpans = Partial<Record<SettingsBlock, Record<string, { key: Span; value: Span; fromFlag?: boolean }>>>;
+export type { JsonValue, Settings, SettingsBlock, SettingsSpans } from '../language/values.js';
 
 export interface Objective {
   name: string;

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { IrExpr, Objective } from '../ir/nodes.js';
 import type { EvalInputs } from '../ir/eval-inputs.js';
-import { HostValues } from './host-values.js';
+import { HostValues } from '../ir/host-values.js';
 import type { ObjectiveAnalysis } from '../analysis/index.js';
 import type { DroState } from './dro-state.js';
 import { TensorGraph } from './tensor-graph.js';

@@ -29,16 +29,6 @@ export function lossTokensOf(batch: Batch): LossTokens {
   };
 }
 
-/** Index of each token within its sample's loss tokens, from 0 (the `position` quantity). */
-export function positionsOf(sampleOf: readonly number[]): number[] {
-  const seen = new Map<number, number>();
-  return sampleOf.map((s) => {
-    const p = seen.get(s) ?? 0;
-    seen.set(s, p + 1);
-    return p;
-  });
-}
-
 /** The decoded text of each loss token (its character span of the rendered sample), for regex(). */
 export function tokenTexts(batch: Batch, tokens: LossTokens): string[] {
   return tokens.row.map((r, i) => {

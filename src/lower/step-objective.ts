@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { tokenStats } from '../head/fused-ce.js';
 import type { Objective } from '../ir/nodes.js';
 import type { EvalInputs } from '../ir/eval-inputs.js';
-import { HostValues } from './host-values.js';
+import { HostValues } from '../ir/host-values.js';
 import type { CausalLM } from '../model/types.js';
 import type { BatchTensors, GroupValue, ObjectiveResult, PrepareContext, StepContext, StepObjective } from '../train/objective.js';
 import { analyzeObjective, groupNamesOf, type ObjectiveAnalysis } from '../analysis/index.js';

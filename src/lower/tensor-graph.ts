@@ -18,9 +18,9 @@ import type { GroupReduceNode, IrExpr, Objective, ReduceNode, ScorerCall, TokenQ
 import { dispatch, unreachable, type IrTable } from '../ir/table.js';
 import { scorerKey } from '../ir/keys.js';
 import type { EvalInputs } from '../ir/eval-inputs.js';
-import { HostValues } from './host-values.js';
+import { HostValues } from '../ir/host-values.js';
 import type { DroState } from './dro-state.js';
-import { positionsOf } from './loss-tokens.js';
+import { positionsOf } from '../ir/eval-inputs.js';
 
 export interface GraphInputs {
   objective: Objective;

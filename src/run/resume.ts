@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineName } from '../engine/types.js';
-import { overrideLabel, type Override } from '../overrides.js';
+import { overrideLabel, type Override } from '../language/overrides.js';
 
 /** What a run directory recorded about its run. */
 export interface RecordedRun {

@@ -4,7 +4,7 @@
 // code could define a name twice in one file, which the language forbids. The command line's
 // `--set` overrides (compile's `overrides`, whose checked text `sources` holds under each flag's
 // label) are recorded together in one comment block so the record says what the run really used.
-import { overrideLabel, type Override } from '../overrides.js';
+import { overrideLabel, type Override } from '../language/overrides.js';
 
 export function objectiveRecord(mainFile: string, sources: Readonly<Record<string, string>>, overrides: readonly Override[] = []): string {
   const main = sources[mainFile] ?? '';

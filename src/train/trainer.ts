@@ -5,7 +5,7 @@ import { copyFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Batch, Sample } from '../data/types.js';
 import type { CausalLM } from '../model/types.js';
-import type { TrainOutcome } from '../engine/types.js';
+import type { TrainOutcome } from './outcome.js';
 import { AdamW } from './adamw.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { checkpointDir, loadCheckpoint, saveCheckpoint, saveModelWeights, STATE_VERSION, type SaveModel, type TrainState } from './checkpoint.js';
@@ -46,7 +46,7 @@ export interface TrainerOptions {
   resumeFrom?: string;
 }
 
-export type { TrainOutcome, TrainStatus } from '../engine/types.js';
+export type { TrainOutcome, TrainStatus } from './outcome.js';
 
 /** Thrown only for a checkpoint that cannot be resumed; the caller reports it as bad input. */
 export class ResumeError extends Error {}

@@ -7,12 +7,11 @@
 // token; a token belongs to the first group whose selector holds, else to `rest`.
 import { MATH } from '../language/builtins.js';
 import { compileSafeRegex } from '../util/safe-regex.js';
-import { keep } from '../ir/dual.js';
-import { rankKey, scorerKey } from '../ir/keys.js';
-import type { EvalInputs } from '../ir/eval-inputs.js';
-import type { IrExpr, Objective, ReduceNode, ScorerCall, TokenQuantity } from '../ir/nodes.js';
-import { dispatch, type IrTable } from '../ir/table.js';
-import { positionsOf } from './loss-tokens.js';
+import { keep } from './dual.js';
+import { rankKey, scorerKey } from './keys.js';
+import type { IrExpr, Objective, ReduceNode, ScorerCall, TokenQuantity } from './nodes.js';
+import { dispatch, type IrTable } from './table.js';
+import { positionsOf, type EvalInputs } from './eval-inputs.js';
 
 type HostValue = number | Float64Array | boolean[];
 

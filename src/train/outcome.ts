@@ -1,0 +1,30 @@
+// How a run and an update end, as every engine reports them (src/engine/types.ts re-exports these):
+// the trainer loop of the tfjs engine returns them, so they live below the engines.
+import type { EvalMetrics, StepMetrics } from './metrics.js';
+
+export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
+
+/** How a run ended; the application layer maps it to CLI.md's exit codes. */
+export interface TrainOutcome {
+  status: TrainStatus;
+  /** Updates done. */
+  step: number;
+  totalSteps: number;
+  /** The metrics of the updates this call ran (not the resumed ones before it). */
+  history: StepMetrics[];
+  evals: EvalMetrics[];
+  lastCheckpoint?: string;
+  finalDir?: string;
+  /** Why training stopped early (diverged) or could not resume. */
+  message?: string;
+}
+
+/** The result of one optimizer update of an in-process engine. */
+export interface StepOutcome {
+  /** Updates done after this one. */
+  step: number;
+  /** The metrics line of this update; absent when the update was refused (see `diverged`). */
+  metrics?: StepMetrics;
+  /** A non-finite loss or gradient, or out of memory: the update was not applied. */
+  diverged?: string;
+}

@@ -41,7 +41,7 @@ import { objectiveRecord } from './run/source-record.js';
 import { packageRoot, packageVersion } from './util/package-root.js';
 import { printExpr } from './ir/print.js';
 import { referenceCacheRoot, referenceKey } from './run/reference.js';
-import { renderCompiled } from './app/compile.js';
+import { renderCompileDiagnostics } from './diagnostics/output.js';
 import { silentReporter } from './train/reporter.js';
 import type { TrainOutcome } from './engine/types.js';
 
@@ -401,7 +401,7 @@ async function trainedReference(file: string, io: ReferenceIo): Promise<Referenc
   if (training.includes(file)) return { ok: false, messages: [`reference { train = "${file}" }: the reference objectives train each other in a cycle (${[...training, file].join(' -> ')})`] };
   const compiled = compileObjective({ file, compile: { overrides: [] } });
   if (!compiled.ok) {
-    const lines = compiled.kind === 'diagnostics' ? [renderCompiled(compiled.compiled, true)] : compiled.messages;
+    const lines = compiled.kind === 'diagnostics' ? [renderCompileDiagnostics(compiled.compiled, true)] : compiled.messages;
     return { ok: false, messages: [`reference { train = "${file}" }: the reference objective does not compile:`, ...lines] };
   }
   const { objective } = compiled;
@@ -430,7 +430,7 @@ async function trainedReference(file: string, io: ReferenceIo): Promise<Referenc
     { reporter: io.reporter ?? silentReporter, log: (line) => io.log(`reference: ${line}`), shouldStop: io.shouldStop ?? (() => false) },
   ).finally(() => training.pop());
   if (!result.ok) {
-    const lines = result.kind === 'diagnostics' ? [renderCompiled(result.compiled, true)] : result.messages;
+    const lines = result.kind === 'diagnostics' ? [renderCompileDiagnostics(result.compiled, true)] : result.messages;
     return { ok: false, messages: [`training the reference ${file} failed:`, ...lines] };
   }
   if (result.outcome.status !== 'completed' || result.outcome.finalDir === undefined) {

@@ -1,17 +1,12 @@
 // Compile-or-fail for every command that compiles a file (run, groups, eval, compare): the
 // compiler's diagnostics rendered once (warnings too, unless --quiet), and the objective or nothing.
-import { renderAll, sourceLookup } from '../cli/diagnostics-output.js';
+import { renderCompileDiagnostics } from '../diagnostics/output.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
 import { compileOverrides } from '../cli/compiler-bridge.js';
 import { compileFile, type CompileResult } from '../compile.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Objective } from '../ir/nodes.js';
-
-/** The diagnostics of a compile, as CLI.md prints them; '' when there are none to show. */
-export function renderCompiled(compiled: CompileResult, quiet: boolean): string {
-  return renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), quiet);
-}
 
 /** Compiles `file` with the command line's overrides, prints its diagnostics, returns the objective when it has no errors. */
 export function compileOrFail(
@@ -21,7 +16,7 @@ export function compileOrFail(
   quiet: boolean,
 ): { objective?: Objective; compiled: CompileResult } {
   const compiled = compileFile(file, compileOverrides({ params: overrides.params ?? [], settings: overrides.settings ?? [] }));
-  const rendered = renderCompiled(compiled, quiet);
+  const rendered = renderCompileDiagnostics(compiled, quiet);
   if (rendered !== '') out.stderr(rendered);
   return { compiled, objective: hasErrors(compiled.diagnostics) ? undefined : compiled.objective };
 }

@@ -5,7 +5,7 @@
 // readable text otherwise. A progress bar on a terminal for long requests.
 import type { Output } from '../cli/output.js';
 import type { EngineName, EngineOptions } from '../engine/index.js';
-import { generate } from '../generate/generate.js';
+import { generate } from '../run/generate.js';
 import type { Completion, DecodeOptions } from '../generate/types.js';
 import { formatDataError } from '../data/index.js';
 import { loadPrompts } from '../data/prompts.js';

@@ -1,7 +1,7 @@
 // `sftgoc run FILE`: the command line's request as typed data, the pipeline (src/pipeline.ts), and
 // its result printed: diagnostics, progress, the final line or JSON document, CLI.md's exit code.
 // Everything a user got wrong comes back as text naming the file, key or flag; nothing is thrown.
-import { renderCompiled } from './compile.js';
+import { renderCompileDiagnostics } from '../diagnostics/output.js';
 import { ExitCode, exitCodeOf, fail as failWith } from './output.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
@@ -12,7 +12,7 @@ import type { RunConfig } from '../train/config.js';
 import type { DatasetStats } from '../data/types.js';
 import { barReporter, lineReporter, type Reporter } from '../train/reporter.js';
 import { ResumeError, TrainInputError, type TrainOutcome } from '../train/trainer.js';
-import { asDiskError, DiskWriteError } from '../train/disk-error.js';
+import { asDiskError, DiskWriteError } from '../util/disk-error.js';
 import { resumeCommand } from '../train/run-dir.js';
 
 export interface RunFileOptions {
@@ -76,7 +76,7 @@ export async function runFile(file: string | undefined, options: RunFileOptions,
     result = await runPipeline(request, {
       reporter, log: human, shouldStop: options.shouldStop ?? (() => interrupted !== undefined),
       onCompiled: (compiled) => {
-        const rendered = renderCompiled(compiled, options.quiet);
+        const rendered = renderCompileDiagnostics(compiled, options.quiet);
         if (rendered !== '') out.stderr(rendered);
       },
       // One short line for people; every note (what was skipped and why, kernel fixes) goes to config.json.
@@ -111,7 +111,7 @@ export async function runFile(file: string | undefined, options: RunFileOptions,
   if (!result.ok) {
     if (result.kind !== 'diagnostics') return fail(exitCodeOf(result.kind), result.messages);
     const { compiled } = result;
-    const rendered = renderCompiled(compiled, options.quiet);
+    const rendered = renderCompileDiagnostics(compiled, options.quiet);
     if (rendered !== '') out.stderr(rendered);
     if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: ExitCode.InputError, diagnostics: compiled.diagnostics }, null, 2));
     return { exitCode: ExitCode.InputError };

@@ -2,7 +2,7 @@
 // an uncaught exception. Kept light on purpose: oclif imports every command file when it starts
 // (there is no manifest), so a command must import heavy modules (TensorFlow.js) inside run(),
 // never at the top of its file, or `sftgoc check` would pay for them.
-import { describeDiskFailure, DiskWriteError, isDiskErrno } from '../train/disk-error.js';
+import { describeDiskFailure, DiskWriteError, isDiskErrno } from '../util/disk-error.js';
 import { Command, Errors, Flags } from '@oclif/core';
 import { setDiagnosticColour, wantsColour } from '../diagnostics/render.js';
 import { ExitCode } from './exit-codes.js';

@@ -3,7 +3,7 @@
 import { readSourceFile } from '../check/read-source.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
-import { countSeverities, renderAll, sourceLookup, summarize } from './diagnostics-output.js';
+import { countSeverities, renderAll, sourceLookup, summarize } from '../diagnostics/output.js';
 import { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
 import type { Overrides } from './overrides.js';

@@ -8,7 +8,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../parse/ast.js';
 import { readInputs } from './check-files.js';
-import { renderAll, sourceLookup } from './diagnostics-output.js';
+import { renderAll, sourceLookup } from '../diagnostics/output.js';
 import { ExitCode } from './exit-codes.js';
 import { outputDirProblem } from '../train/output-dir.js';
 import type { Output } from './output.js';

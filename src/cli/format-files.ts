@@ -6,7 +6,7 @@ import { formatSource } from '../fmt/index.js';
 import { realpath } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readInputs } from './check-files.js';
-import { renderAll, sourceLookup } from './diagnostics-output.js';
+import { renderAll, sourceLookup } from '../diagnostics/output.js';
 import { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
 

@@ -44,7 +44,7 @@ export default class Eval extends SftgocCommand {
     const { args, flags } = await this.parse(Eval);
     const generateOnly = (['questions', 'limit', 'max-new', 'generations'] as const).filter((k) => flags[k] !== undefined);
     if (!flags.generate && generateOnly.length > 0) this.error(`${generateOnly.map((k) => `--${k}`).join(', ')} only mean something with --generate`, { exit: 2 });
-    const { runEval } = await import('../run/eval-run.js');
+    const { runEval } = await import('../app/eval-run.js');
     process.exitCode = await runEval(
       {
         runDir: args.runDir, objective: flags.objective, ...(({ settings, params }) => ({ settings, params }))(this.overridesOrExit(flags.param, flags.set)), model: flags.model, data: flags.data, batch: flags.batch, maxLen: flags['max-len'], backend: flags.backend,

@@ -145,7 +145,7 @@ export async function runCompare(files: readonly string[], options: CompareOptio
       }
       let answers: RunEval['answers'];
       if (options.generate !== undefined) {
-        const { answerRun } = await import('../generate/answer-eval.js');
+        const { answerRun } = await import('../run/answer-eval.js');
         const scored = await answerRun(runDir, options.generate.questions ?? p.data.questions!, { ...options.generate, backend: options.backend });
         if (typeof scored === 'string') return fail(ExitCode.InputError, [`${p.file}, seed ${seed}: ${scored}`]);
         answers = scored;

@@ -1,12 +1,14 @@
 // loadDataset: a JSON Lines file to tokenised Samples, with statistics and every error at once.
 import type { Tokenizer } from '../tokenizer/types.js';
-import { DEFAULT_MAX_RECORD_BYTES } from '../train/config.js';
 import { parseJsonl, parseJsonlLines, sortErrors, type ParsedFile } from './jsonl.js';
 import { readJsonlLines } from './read-lines.js';
 import { PROMPTS_NOT_TRAINING, renderRecord } from './render.js';
 import { buildSample } from './sample.js';
 import type { SchemaProblem } from './schema.js';
 import type { DataError, DataFormat, DatasetStats, LossOn, Sample } from './types.js';
+
+/** Bytes of one data record at most, unless data.max_record_bytes says otherwise. */
+export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
 export interface LoadOptions {
   format?: DataFormat | 'auto';

@@ -12,7 +12,7 @@
 // content; for `responses` the best-rewarded completion, the first of ties); facts come from a
 // `facts` field, checked by the `prompts` schema's rule. Reading, size bounds, validation and
 // skip-bad-records are loadDataset's (readRecords, settleErrors); nothing is thrown.
-import { normalizeAnswer } from '../generate/score.js';
+import { normalizeAnswer } from './score.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { readRecords, settleErrors } from './dataset.js';
 import { alpacaPrompt, type AnyRecord } from './render.js';

@@ -126,7 +126,7 @@ export async function runSweep(file: string, options: SweepOptions, out: Output)
       if (generate !== undefined) {
         let answers = lastAnswers(runDir, questions!);
         if (answers === undefined) {
-          const { answerRun } = await import('../generate/answer-eval.js');
+          const { answerRun } = await import('../run/answer-eval.js');
           const scored = await answerRun(runDir, questions!, { ...generate, ...(options.backend !== undefined ? { backend: options.backend } : {}) });
           if (typeof scored === 'string') return fail(ExitCode.InputError, [`${point.label}, seed ${seed}: ${scored}`]);
           answers = scored;

@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { presetConfig } from '../model/presets.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { SettingsSpans } from '../ir/nodes.js';
+import type { SettingsSpans } from '../language/values.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../data/dataset.js';
 import { formatLrSchedule, parseLrSchedule, type LrSchedule, type LrScheduleKind } from './schedule.js';
 
 type Json = number | string | boolean | null | Json[] | { [key: string]: Json };
@@ -40,7 +41,6 @@ export interface DataSettings {
  * read (its config.json is checked later, with the file named).
  */
 export const DATA_DEFAULTS = { format: 'auto', lossOn: 'response', maxLen: 512 } as const;
-export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
 /** The positions of a model directory (config.json) or preset; undefined when they cannot be read. */
 export function modelPositions(model: { path?: string; preset?: string }): number | undefined {

@@ -3,7 +3,7 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanInterruptedWrites, writeFileAtomic } from '../util/atomic.js';
-import { asDiskError } from './disk-error.js';
+import { asDiskError } from '../util/disk-error.js';
 import type { EvalMetrics, StepMetrics } from './metrics.js';
 
 /**

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readdir, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { asDiskError } from '../train/disk-error.js';
+import { asDiskError } from './disk-error.js';
 
 function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);

@@ -18,7 +18,7 @@ import { ModelFileError } from '../../src/model/errors.js';
 import { renderBounded, TemplateLimitError } from '../../src/tokenizer/bounded-template.js';
 import { loadTokenizer } from '../../src/tokenizer/index.js';
 import { RunDirectory } from '../../src/train/run-dir.js';
-import { DiskWriteError } from '../../src/train/disk-error.js';
+import { DiskWriteError } from '../../src/util/disk-error.js';
 import { repoRoot } from '../helpers/golden.js';
 
 /** Runs `f`, asserting it took less than `ms`; returns its result. */

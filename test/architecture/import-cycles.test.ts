@@ -90,3 +90,65 @@ describe('architecture: import cycles', () => {
     assert.deepEqual(cycles, [], `import cycles:\n  ${cycles.join('\n  ')}`);
   });
 });
+
+/**
+ * The folders of src/, lowest first: a file may import from its own folder and from folders before
+ * it, never after (docs/architecture.md draws this order). `(top)` is src/'s own files: the
+ * compiler's entry (compile.ts) and the pipeline (pipeline.ts). A new folder must be placed here.
+ */
+export const FOLDER_ORDER = [
+  'util', 'diagnostics', 'language', 'parse', 'tokenizer', 'check', 'ir', 'analysis',
+  'backend', 'head', 'model', 'data', 'onpolicy', 'train', 'groupers', 'generate', 'lower', 'engine',
+  'run', '(top)', 'fmt', 'cli', 'app', 'report', 'compare', 'sweep', 'init', 'commands',
+] as const;
+
+/** The first folder of a path under src/, `(top)` for src/'s own files. */
+function folderOf(srcRoot: string, file: string): string {
+  const parts = relative(srcRoot, file).split(/[\\/]/);
+  return parts.length > 1 ? parts[0]! : '(top)';
+}
+
+/** Imports that go up the order (or into a folder the order does not name), as `file -> import`. */
+export function upwardImports(srcRoot: string, files: ReadonlyMap<string, readonly string[]>, order: readonly string[]): string[] {
+  const rank = new Map(order.map((f, i) => [f, i]));
+  const found: string[] = [];
+  for (const [file, deps] of files) {
+    const from = folderOf(srcRoot, file);
+    for (const dep of deps) {
+      const to = folderOf(srcRoot, dep);
+      if (from === to) continue;
+      const a = rank.get(from);
+      const b = rank.get(to);
+      if (a === undefined || b === undefined || b > a) found.push(`${relative(srcRoot, file)} -> ${relative(srcRoot, dep)}${a === undefined || b === undefined ? ' (folder not in FOLDER_ORDER)' : ''}`);
+    }
+  }
+  return found.sort();
+}
+
+describe('architecture: folder order', () => {
+  const srcRoot = join(repoRoot, 'src');
+
+  it('finds a planted upward import (check importing the engine) and a folder the order lacks', () => {
+    const planted = new Map([
+      [join(srcRoot, 'check', 'typecheck.ts'), [join(srcRoot, 'engine', 'types.ts'), join(srcRoot, 'ir', 'nodes.ts')]],
+      [join(srcRoot, 'engine', 'types.ts'), [join(srcRoot, 'ir', 'nodes.ts'), join(srcRoot, 'engine', 'index.ts')]],
+      [join(srcRoot, 'newfolder', 'x.ts'), [join(srcRoot, 'util', 'atomic.ts')]],
+    ]);
+    assert.deepEqual(upwardImports(srcRoot, planted, FOLDER_ORDER), [
+      'check/typecheck.ts -> engine/types.ts',
+      'check/typecheck.ts -> ir/nodes.ts',
+      'newfolder/x.ts -> util/atomic.ts (folder not in FOLDER_ORDER)',
+    ]);
+  });
+
+  it('every import in src/ goes down the declared order', () => {
+    const graph = new Map(sourceFiles(srcRoot).map((f) => [f, importsOf(f)] as const));
+    assert.deepEqual(upwardImports(srcRoot, graph, FOLDER_ORDER), []);
+  });
+
+  it('names every folder of src/ once', () => {
+    const folders = readdirSync(srcRoot).filter((n) => statSync(join(srcRoot, n)).isDirectory()).sort();
+    assert.deepEqual([...FOLDER_ORDER].filter((f) => f !== '(top)').sort(), folders);
+    assert.equal(new Set(FOLDER_ORDER).size, FOLDER_ORDER.length);
+  });
+});

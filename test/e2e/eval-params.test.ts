@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
 import type { ParamOverride } from '../../src/cli/overrides.js';
-import { runEval } from '../../src/run/eval-run.js';
+import { runEval } from '../../src/app/eval-run.js';
 import { runFile } from '../../src/app/run.js';
 import { repoRoot } from '../helpers/golden.js';
 import { setFlag } from '../helpers/set-flag.js';

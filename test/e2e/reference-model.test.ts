@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
 import { runGroups } from '../../src/app/groups.js';
 import { createModel, presetConfig, saveModel } from '../../src/model/index.js';
-import { runEval, type EvalOptions } from '../../src/run/eval-run.js';
+import { runEval, type EvalOptions } from '../../src/app/eval-run.js';
 import { runFile } from '../../src/app/run.js';
 import { repoRoot } from '../helpers/golden.js';
 

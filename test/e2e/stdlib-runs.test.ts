@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
-import { runEval } from '../../src/run/eval-run.js';
+import { runEval } from '../../src/app/eval-run.js';
 import { runFile } from '../../src/app/run.js';
 import { repoRoot } from '../helpers/golden.js';
 import { setFlag } from '../helpers/set-flag.js';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { containsAnswer, exactMatch, factShare, normalizeAnswer, scoreCompletion, scoreSummary } from '../../src/generate/score.js';
+import { containsAnswer, exactMatch, factShare, normalizeAnswer, scoreCompletion, scoreSummary } from '../../src/data/score.js';
 
 describe('scoring generated answers (src/generate/score.ts)', () => {
   describe('normalizeAnswer', () => {

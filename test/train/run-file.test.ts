@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
-import { runEval } from '../../src/run/eval-run.js';
+import { runEval } from '../../src/app/eval-run.js';
 import { runFile, type RunFileOptions } from '../../src/app/run.js';
 import { setFlag } from '../helpers/set-flag.js';
 

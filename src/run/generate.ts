@@ -5,9 +5,9 @@
 import { loadEngine, type EngineName, type EngineOptions } from '../engine/index.js';
 import { readModelConfig } from '../model/config.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { toCompletion } from './stops.js';
-import type { Completion, DecodeOptions, DecodeProgress } from './types.js';
-import { optionProblems, promptProblems, type LabelledPrompt } from './validate.js';
+import { toCompletion } from '../generate/stops.js';
+import type { Completion, DecodeOptions, DecodeProgress } from '../generate/types.js';
+import { optionProblems, promptProblems, type LabelledPrompt } from '../generate/validate.js';
 
 export interface GenerationJob {
   modelDir: string;

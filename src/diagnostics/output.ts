@@ -1,8 +1,8 @@
 // Printing diagnostics for the commands: the human form of CLI.md (via diagnostics/render.ts, the
 // one renderer), and the JSON form, which is the `Diagnostic` record itself.
 import { readFileSync } from 'node:fs';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { renderDiagnostic, summarize, type SourceLookup } from '../diagnostics/render.js';
+import type { Diagnostic } from './diagnostic.js';
+import { renderDiagnostic, summarize, type SourceLookup } from './render.js';
 
 /**
  * Source text by file name for quoting lines: the texts the command already read, then the disk
@@ -40,3 +40,8 @@ export function countSeverities(diagnostics: readonly Diagnostic[]): { errors: n
 }
 
 export { summarize };
+
+/** A compile's diagnostics as CLI.md prints them, the sources quoted from what the compiler read; '' when there are none to show. */
+export function renderCompileDiagnostics(compiled: { diagnostics: readonly Diagnostic[]; sources: Readonly<Record<string, string>> }, quiet: boolean): string {
+  return renderAll(compiled.diagnostics, sourceLookup(new Map(Object.entries(compiled.sources))), quiet);
+}

@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
-import { renderCompiled } from '../app/compile.js';
-import { decodeProgressBar } from '../app/progress-bar.js';
+import { renderCompileDiagnostics } from '../diagnostics/output.js';
+import { decodeProgressBar } from './progress-bar.js';
 import { compileFile } from '../compile.js';
 import type { Sample } from '../data/types.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -21,7 +21,7 @@ import type { Tokenizer } from '../tokenizer/types.js';
 import { ModelFileError, loadModel } from '../model/index.js';
 import { formatTokenizerErrors, loadTokenizer } from '../tokenizer/index.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
-import { modelOfRun } from './run-model.js';
+import { modelOfRun } from '../run/run-model.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { meanCe, type StepObjective } from '../train/objective.js';
 import { lowerForRun } from '../lower/run-objective.js';
@@ -198,7 +198,7 @@ function compileObjective(file: string, settings: readonly SetOverride[] = [], p
   if (!existsSync(file)) return `cannot read ${file}: no such file`;
   const compiled = compileFile(file, { ...compileOverrides({ params: [], settings }), params });
   if (hasErrors(compiled.diagnostics) || compiled.objective === undefined) {
-    return `${file} does not compile:\n${renderCompiled(compiled, true)}`;
+    return `${file} does not compile:\n${renderCompileDiagnostics(compiled, true)}`;
   }
   return compiled.objective;
 }
@@ -307,7 +307,7 @@ async function lossEval(o: EvalOptions, target: Target, tokenizer: Tokenizer, da
 
 /** --generate: the questions answered and scored, written beside the result; the JSON fields, or an exit code. */
 async function answerEval(o: EvalOptions, g: GenerateEvalOptions, target: Target, tokenizer: Tokenizer, human: (t: string) => void, out: Output): Promise<Record<string, unknown> | number> {
-  const { evaluateAnswers, writeAnswerEval, summaryLine, ANSWER_DECODING } = await import('../generate/answer-eval.js');
+  const { evaluateAnswers, writeAnswerEval, summaryLine, ANSWER_DECODING } = await import('../run/answer-eval.js');
   const questionsFile = g.questions ?? target.questionsFile ?? target.dataFile;
   const bar = decodeProgressBar('answering', 'questions', g.tty && !o.quiet);
   const result = await evaluateAnswers({

@@ -12,8 +12,8 @@ import type { EngineName, EngineOptions } from '../engine/index.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { generate } from './generate.js';
-import { scoreCompletion, scoreSummary, type CompletionScore, type ScoreSummary } from './score.js';
-import type { DecodeOptions, DecodeProgress } from './types.js';
+import { scoreCompletion, scoreSummary, type CompletionScore, type ScoreSummary } from '../data/score.js';
+import type { DecodeOptions, DecodeProgress } from '../generate/types.js';
 
 /** Greedy, short answers, cut at the first line break: the eval's decoding unless the caller says otherwise. */
 export const ANSWER_DECODING: DecodeOptions = { maxNew: 48, temperature: 0, topK: 0, topP: 1, n: 1, seed: 1 };

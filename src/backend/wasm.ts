@@ -50,7 +50,10 @@ export async function loadWasm(blas?: Blas): Promise<LoadOutcome> {
   const notes = [
     `wasm: ${simd ? 'SIMD' : 'no SIMD'}, ${wasm.getThreadsCount()} thread (tfjs uses the single-threaded build in Node, tensorflow/tfjs#3830)`,
   ];
-  if (blas !== undefined) notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}`);
+  if (blas !== undefined) {
+    notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}${blas.kernels !== undefined ? `, ${blas.kernels} kernels` : ''}`);
+    notes.push(...blas.kernelNotes.map((n) => `BLAS kernels: ${n}`));
+  }
   if (fixes.length > 0) notes.push(`wasm kernel fixes: ${fixes.join('; ')}`);
   return { ok: true, notes };
 }

@@ -35,6 +35,8 @@ export interface PlanJson {
     syncs: string[];
   };
   backend: { request: string; resolution: string };
+  /** The OpenBLAS kernel set the BLAS paths would ask for on this machine (backend/blas/coretype.ts); absent when not asked. */
+  blasKernels?: string;
   /** Where each part runs under each engine (`run --engine`; tfjs is the default). */
   engines: { default: string; tfjs: string[]; torch: string[] };
 }
@@ -51,9 +53,10 @@ const TOKEN_TEXT: Record<string, string> = {
 
 const AUTO = `auto: first of ${AUTO_ORDER.join(', ')} that loads`;
 
-export function executionPlan(o: Objective, options: { headChunk?: number } = {}): ExecutionPlan {
+export function executionPlan(o: Objective, options: { headChunk?: number; blasKernels?: string } = {}): ExecutionPlan {
   const a = analyzeObjective(o);
   const json = planJson(o, a, options.headChunk ?? DEFAULT_HEAD_CHUNK);
+  if (options.blasKernels !== undefined) json.blasKernels = options.blasKernels;
   return { json, text: planText(json) };
 }
 
@@ -186,6 +189,7 @@ function planText(p: PlanJson): string {
   lines.push(`  state: ${p.step.state.length === 0 ? 'none' : p.step.state.join('; ')}`);
   lines.push(`  syncs: ${p.step.syncs.length === 0 ? 'none' : p.step.syncs.join('; ')}`);
   lines.push('', 'backend', `  ${p.backend.request === 'auto' ? p.backend.resolution : `${p.backend.request}: ${p.backend.resolution}`}`);
+  if (p.blasKernels !== undefined) lines.push(`  BLAS kernels (wasm-blas, and torch on the CPU): ${p.blasKernels}`);
   lines.push('', `engine (run --engine; default ${p.engines.default})`, '  tfjs:', ...p.engines.tfjs.map((l) => `    ${l}`), '  torch:', ...p.engines.torch.map((l) => `    ${l}`));
   return lines.join('\n') + '\n';
 }

@@ -19,6 +19,7 @@ import { resumeCommand } from '../../train/run-dir.js';
 import { planSteps } from '../../train/plan.js';
 import type { EvalMetrics, StepMetrics } from '../../train/metrics.js';
 import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
+import { childBlasEnv, type ChildBlasEnv } from '../../backend/blas/child-env.js';
 import { programInput } from './export.js';
 import { torchDecode } from './generate.js';
 import { writeProgram, TRAIN_SCRIPT } from './program.js';
@@ -92,13 +93,13 @@ function resumeProblems(inputs: EngineInputs): string[] {
  * is not used here because Debian's torch 1.13 torchrun fails under Python 3.11). Each in its own
  * process group, so a Ctrl-C in the terminal reaches sftgoc alone, which asks for the stop.
  */
-async function launch(plan: TorchPlan, script: string, specFile: string, cwd: string): Promise<ChildProcess[]> {
-  if (plan.nproc === 1) return [spawn(plan.env.python, [script, specFile], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })];
+async function launch(plan: TorchPlan, script: string, specFile: string, cwd: string, blasEnv: NodeJS.ProcessEnv): Promise<ChildProcess[]> {
+  if (plan.nproc === 1) return [spawn(plan.env.python, [script, specFile], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: blasEnv })];
   const port = await freePort();
   return Array.from({ length: plan.nproc }, (_, rank) => spawn(plan.env.python, [script, specFile], {
     cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     env: {
-      ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(plan.nproc), LOCAL_WORLD_SIZE: String(plan.nproc),
+      ...blasEnv, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(plan.nproc), LOCAL_WORLD_SIZE: String(plan.nproc),
       GROUP_RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port),
     },
   }));
@@ -180,10 +181,12 @@ class TorchRun implements PreparedRun {
     });
     const specFile = join(this.programDir, 'input.json');
     await writeFile(specFile, JSON.stringify(spec));
-    await this.recordEngine();
+    // The system OpenBLAS's kernel set, checked in this process first (backend/blas/child-env.ts).
+    const blas = await childBlasEnv({ processes: plan.device === 'cpu' ? plan.nproc : 1, cores: cpus().length });
+    await this.recordEngine(blas);
 
     const script = join(this.programDir, TRAIN_SCRIPT);
-    const children = await launch(plan, script, specFile, this.programDir);
+    const children = await launch(plan, script, specFile, this.programDir, blas.env);
     const stderrTail: string[] = [];
     let done: { status?: string; step?: number; last_checkpoint?: string; final_dir?: string; message?: string } | undefined;
     let stopRequested = false;
@@ -251,14 +254,14 @@ class TorchRun implements PreparedRun {
   }
 
   /** config.json's `engine` entry: which Python and torch ran, where, with how many processes. */
-  private async recordEngine(): Promise<void> {
+  private async recordEngine(blas: ChildBlasEnv): Promise<void> {
     const file = join(this.inputs.runDir!.path, 'config.json');
     if (!existsSync(file)) return;
     const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     const { env, device, nproc } = this.plan;
     config.engine = {
       name: 'torch', python: env.python, python_version: env.pythonVersion, torch: env.torchVersion, device, world_size: nproc,
-      program: this.programDir,
+      program: this.programDir, blas: blas.note,
     };
     await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
   }

@@ -54,6 +54,11 @@ export function bestCoreForFlags(flags: ReadonlySet<string>): string | undefined
   return best;
 }
 
+/** Every kernel set of X86_SETS the flags support, weakest first: the bench's sweep for the machine's peak. */
+export function supportedCoreSets(flags: ReadonlySet<string>): string[] {
+  return X86_SETS.filter((set) => set.needs.every((f) => flags.has(f))).map((set) => set.name);
+}
+
 export interface CoreChoice {
   /** The value for OPENBLAS_CORETYPE, or undefined to leave the environment as it is. */
   set: string | undefined;

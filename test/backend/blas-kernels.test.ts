@@ -76,7 +76,7 @@ describe('backend: OpenBLAS kernel choice', () => {
  * as its core; its sgemm is right, or (broken) ignores every term past the 8th of the inner sum,
  * which a 3×4·4×2 product cannot see and a larger one does.
  */
-function fakeKoffi(broken: boolean, seen: Array<string | undefined>): () => Promise<unknown> {
+function fakeKoffi(broken: boolean, seen: Array<string | undefined>, threadCalls?: number[]): () => Promise<unknown> {
   return async () => ({
     load: () => {
       const core = process.env['OPENBLAS_CORETYPE'];
@@ -97,6 +97,8 @@ function fakeKoffi(broken: boolean, seen: Array<string | undefined>): () => Prom
             };
           }
           if (definition.includes('openblas_get_corename')) return () => core ?? 'Prescott';
+          if (threadCalls !== undefined && definition.includes('openblas_get_num_threads')) return () => 2;
+          if (threadCalls !== undefined && definition.includes('openblas_set_num_threads')) return (n: number) => void threadCalls.push(n);
           throw new Error(`no ${definition}`);
         },
       };
@@ -138,6 +140,19 @@ describe('backend: the kernel choice around loading the BLAS', () => {
     assert.equal(process.env['OPENBLAS_CORETYPE'], undefined);
   });
 
+  it('runs products below ONE_THREAD_BELOW_MNK on one thread and larger ones on all, switching only on a change', async () => {
+    const calls: number[] = [];
+    const outcome = await findBlas({ candidates: ['libfake.so'], importKoffi: fakeKoffi(false, [], calls), cpuFlags: SAPPHIRE });
+    assert.ok(outcome.ok);
+    assert.match(outcome.blas.description, /2 threads/, 'the count before any product switched it');
+    calls.length = 0;
+    const small = 64; // 64³ < 2²¹
+    const big = 160; // 160³ > 2²¹
+    const run = (n: number) => outcome.blas.sgemm(false, false, n, n, n, 1, new Float32Array(n * n), n, new Float32Array(n * n), n, 0, new Float32Array(n * n), n);
+    for (const n of [big, big, small, small, big]) run(n);
+    assert.deepEqual(calls, [2, 1, 2]);
+  });
+
   it('with SFTGOC_BLAS_CORETYPE=off the library loads under the environment as it was', async () => {
     process.env['SFTGOC_BLAS_CORETYPE'] = 'off';
     const seen: Array<string | undefined> = [];
@@ -166,6 +181,15 @@ describe('backend: the BLAS environment of the torch engine\'s children', () => 
     // What the spawned process sees.
     const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(process.env.OPENBLAS_CORETYPE ?? "unset")'], { env: child.env, encoding: 'utf8' });
     assert.equal(r.stdout, 'Cooperlake');
+  });
+
+  it('one process with one intra-op thread: the BLAS gets every core, set beside OMP_NUM_THREADS (OpenBLAS would follow it)', async () => {
+    const find = () => findBlas({ candidates: ['libfake.so'], importKoffi: fakeKoffi(false, []), cpuFlags: SAPPHIRE });
+    const child = await childBlasEnv({ processes: 1, cores: 2, intraOpThreads: 1, base: {}, find });
+    assert.equal(child.env['OMP_NUM_THREADS'], '1');
+    assert.equal(child.env['OPENBLAS_NUM_THREADS'], '2');
+    const user = await childBlasEnv({ processes: 1, cores: 2, intraOpThreads: 1, base: { OMP_NUM_THREADS: '2' }, find });
+    assert.equal(user.env['OMP_NUM_THREADS'], '2');
   });
 
   it("does not carry a kernel set that failed the check, and keeps the user's thread count", async () => {

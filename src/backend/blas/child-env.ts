@@ -15,13 +15,17 @@ export interface ChildBlasEnv {
 }
 
 /**
- * `base` (default: this process's environment) with this process's checked OPENBLAS_CORETYPE and,
- * for `processes` children sharing the machine's `cores`, OPENBLAS_NUM_THREADS = cores / processes
- * unless the user set it (more BLAS threads than cores per process only fight each other).
+ * `base` (default: this process's environment) with this process's checked OPENBLAS_CORETYPE and
+ * the thread split, each only where the user did not set the variable: OPENBLAS_NUM_THREADS =
+ * cores / processes (more BLAS threads than a process's cores only fight each other), and with
+ * `intraOpThreads` OMP_NUM_THREADS (torch's intra-op pool). OpenBLAS falls back to OMP_NUM_THREADS
+ * when OPENBLAS_NUM_THREADS is unset, so the two are always set together.
  */
 export async function childBlasEnv(options: {
   processes: number;
   cores: number;
+  /** torch's intra-op threads per process; absent: torch's own default. */
+  intraOpThreads?: number;
   base?: NodeJS.ProcessEnv;
   /** How to find and check the BLAS here; tests replace it. */
   find?: () => Promise<BlasOutcome>;
@@ -37,8 +41,9 @@ export async function childBlasEnv(options: {
   } else {
     note = `child BLAS kernels: OpenBLAS's own detection (not checked here: ${found.reason})`;
   }
-  if (options.processes > 1 && (base['OPENBLAS_NUM_THREADS'] ?? '') === '') {
-    env['OPENBLAS_NUM_THREADS'] = String(Math.max(1, Math.floor(options.cores / options.processes)));
+  if ((base['OPENBLAS_NUM_THREADS'] ?? '') === '') {
+    env['OPENBLAS_NUM_THREADS'] = String(Math.max(1, Math.floor(options.cores / Math.max(1, options.processes))));
   }
+  if (options.intraOpThreads !== undefined && (base['OMP_NUM_THREADS'] ?? '') === '') env['OMP_NUM_THREADS'] = String(options.intraOpThreads);
   return { env, note };
 }

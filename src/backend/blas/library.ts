@@ -144,9 +144,12 @@ function bind(koffi: Koffi, library: string, choice: CoreChoice, flags: Readonly
   } catch (e) {
     return { ok: false, reason: `${library} has no cblas_sgemm: ${firstLine(e)}` };
   }
-  const sgemm: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+  const plain: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
     raw(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   };
+  // Read before any product: the wrapper below changes it for small ones.
+  const threads = optionalFunc<number>(lib, 'int openblas_get_num_threads()')?.();
+  const sgemm = smallProductsOnOneThread(lib, plain, threads ?? 1);
   const kernels = optionalFunc<string>(lib, 'const char *openblas_get_corename()')?.();
   const which = kernels !== undefined ? ` with ${kernels} kernels${choice.set !== undefined ? ` (${choice.note})` : ''}` : '';
   // The small product catches another ABI; the larger one runs the kernel set's own GEMM micro-kernels
@@ -160,7 +163,44 @@ function bind(koffi: Koffi, library: string, choice: CoreChoice, flags: Readonly
   }
   const judged = judgeReportedCore(choice, kernels, flags);
   const kernelNotes = [choice.note, ...(judged !== undefined ? [judged] : [])];
-  return { ok: true, blas: { sgemm, somatcopy: bindSomatcopy(lib), library, description: describe(lib, library), ...(kernels !== undefined ? { kernels } : {}), kernelNotes } };
+  return { ok: true, blas: { sgemm, somatcopy: bindSomatcopy(lib), library, description: describe(lib, library, threads), ...(kernels !== undefined ? { kernels } : {}), kernelNotes } };
+}
+
+/**
+ * Products below this m·n·k run on one OpenBLAS thread. Why: OpenBLAS splits any product above
+ * 2¹⁸ m·n·k across its threads, and for the attention's per-(batch, head) products (small's
+ * 128×128×32, 512 calls a step) waking and joining the second thread costs several times the work:
+ * 8 µs on one thread against 38 µs wall (23 µs CPU) on two, with transposed B (docs/performance.md).
+ * Switching is a store in the library (0.07 µs a switch and back), so it is decided per call.
+ */
+export const ONE_THREAD_BELOW_MNK = 2 ** 21;
+
+/** ONE_THREAD_BELOW_MNK, or SFTGOC_BLAS_ONE_THREAD_MNK when set to an integer (0: never; for measuring). */
+function oneThreadBelow(env: NodeJS.ProcessEnv = process.env): number {
+  const given = Number(env['SFTGOC_BLAS_ONE_THREAD_MNK'] ?? '');
+  return env['SFTGOC_BLAS_ONE_THREAD_MNK'] !== undefined && Number.isInteger(given) && given >= 0 ? given : ONE_THREAD_BELOW_MNK;
+}
+
+/** `sgemm` with small products on one thread, when the library is OpenBLAS with more than one. */
+function smallProductsOnOneThread(lib: KoffiLibrary, sgemm: Sgemm, full: number): Sgemm {
+  let set: ((n: number) => void) | undefined;
+  try {
+    set = lib.func('void openblas_set_num_threads(int n)') as (n: number) => void;
+  } catch {
+    set = undefined;
+  }
+  const below = oneThreadBelow();
+  if (set === undefined || full <= 1 || below === 0) return sgemm;
+  const setThreads = set;
+  let current = full;
+  return (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    const want = m * n * k < below ? 1 : full;
+    if (want !== current) {
+      setThreads(want);
+      current = want;
+    }
+    sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  };
 }
 
 /** A function the library may not export, bound, or undefined. */
@@ -222,9 +262,8 @@ function selfCheck(sgemm: Sgemm, m: number, n: number, k: number): string | unde
 }
 
 /** "OpenBLAS 0.3.21 … (libopenblas.so.0), 2 threads" where the library says; else its name. */
-function describe(lib: KoffiLibrary, library: string): string {
+function describe(lib: KoffiLibrary, library: string, threads: number | undefined): string {
   const config = optionalFunc<string>(lib, 'const char *openblas_get_config()')?.();
-  const threads = optionalFunc<number>(lib, 'int openblas_get_num_threads()')?.();
   const name = config !== undefined ? config.split(' ').slice(0, 2).join(' ') : 'cblas_sgemm';
   return `${name} (${library})${threads !== undefined ? `, ${threads} thread${threads === 1 ? '' : 's'}` : ''}`;
 }

@@ -4,6 +4,7 @@
 // become progress, and its JSONL output becomes the rows. The folder is removed afterwards. The
 // child is bounded: a timeout or an abort kills it (SIGTERM, then SIGKILL), and so does sftgoc's exit.
 import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,7 +51,7 @@ export async function torchDecode(
     for (const name of await runtimeFiles()) await copyFile(join(PYTHON_RUNTIME_DIR, name), join(dir, name));
     await writeFile(join(dir, 'input.json'), JSON.stringify(input));
     // The system OpenBLAS's kernel set, checked in this process first (backend/blas/child-env.ts).
-    const blas = await childBlasEnv({ processes: 1, cores: 1 });
+    const blas = await childBlasEnv({ processes: 1, cores: cpus().length });
     notes.push(blas.note);
     const ran = await runChild(blas.env, env.python, [GENERATE_SCRIPT, 'input.json', 'output.jsonl'], dir, progress, limits);
     if (!ran.ok) return { ok: false, problems: [namingModel(request.modelDir, ran.message)] };

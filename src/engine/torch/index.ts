@@ -182,7 +182,10 @@ class TorchRun implements PreparedRun {
     const specFile = join(this.programDir, 'input.json');
     await writeFile(specFile, JSON.stringify(spec));
     // The system OpenBLAS's kernel set, checked in this process first (backend/blas/child-env.ts).
-    const blas = await childBlasEnv({ processes: plan.device === 'cpu' ? plan.nproc : 1, cores: cpus().length });
+    // One process on the CPU: one torch intra-op thread and the BLAS on every core, the peer's fastest split
+    // on small models (docs/performance.md); several processes: set_num_threads in the program.
+    const cpu = plan.device === 'cpu';
+    const blas = await childBlasEnv({ processes: cpu ? plan.nproc : 1, cores: cpus().length, ...(cpu && plan.nproc === 1 ? { intraOpThreads: 1 } : {}) });
     await this.recordEngine(blas);
 
     const script = join(this.programDir, TRAIN_SCRIPT);

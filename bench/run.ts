@@ -7,7 +7,8 @@
 // Not a unit test; run by hand. See docs/performance.md.
 //
 //   npm run bench [-- --config toy,small,head] [--steps 10] [--warmup 2] [--quick] [--json]
-//                    [--backend auto,wasm] [--ops-row] [--threads 1,2] [--no-peer] [--no-decode]
+//                    [--backend auto,wasm] [--ops-row] [--kernels Haswell,SkylakeX] [--threads 1,2]
+//                    [--no-peer] [--no-decode]
 //
 // The machine's peak is the best plain 1024³ matMul GFLOP/s of the peer's BLAS over the OpenBLAS
 // kernel sets this CPU supports (`peer.py --blas` under each OPENBLAS_CORETYPE, at the start of the
@@ -38,6 +39,8 @@ interface Options {
   backends: BackendRequest[];
   /** Also a wasm-blas row with the native trunk and head off (tfjs ops, BLAS products): what they buy. */
   opsRow: boolean;
+  /** Extra rows of the default engine (auto) on these OpenBLAS kernel sets, beside the chosen one. */
+  kernels: string[];
   /** The peer's thread counts, one row each; ratios are against the fastest. */
   threads: number[];
   peer: boolean;
@@ -87,7 +90,7 @@ export interface Row {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--config ${CONFIG_NAMES.join(',')}] [--steps N] [--warmup N] [--quick] [--json] [--backend auto,wasm] [--ops-row] [--threads 1,2] [--no-peer] [--no-decode]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--config ${CONFIG_NAMES.join(',')}] [--steps N] [--warmup N] [--quick] [--json] [--backend auto,wasm] [--ops-row] [--kernels Haswell,…] [--threads 1,2] [--no-peer] [--no-decode]\n`);
   process.exit(2);
 }
 
@@ -98,7 +101,7 @@ function positiveInteger(flag: string, value: string | undefined, min = 1): numb
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { configs: [...CONFIG_NAMES], steps: 10, warmup: 2, json: false, backends: ['auto', 'wasm'], opsRow: false, threads: [1, 2], peer: true, decode: true };
+  const o: Options = { configs: [...CONFIG_NAMES], steps: 10, warmup: 2, json: false, backends: ['auto', 'wasm'], opsRow: false, kernels: [], threads: [1, 2], peer: true, decode: true };
   let stepsGiven = false;
   let warmupGiven = false;
   let quick = false;
@@ -126,6 +129,12 @@ function parseOptions(argv: string[]): Options {
       case '--no-peer': o.peer = false; break;
       case '--no-decode': o.decode = false; break;
       case '--ops-row': o.opsRow = true; break;
+      case '--kernels': {
+        const list = (value() ?? '').split(',').filter((n) => n !== '');
+        if (list.length === 0) usage('--kernels needs a list of OpenBLAS core names (Haswell,SkylakeX,…)');
+        o.kernels = list;
+        break;
+      }
       case '--backend': {
         const names = (value() ?? '').split(',').filter((n) => n !== '');
         for (const b of names) if (!isBackendRequest(b)) usage(`unknown backend '${b}'`);
@@ -143,10 +152,12 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-function runChildProcess(request: ChildRequest): ChildResult {
+/** `kernels`: run the child on that OpenBLAS kernel set instead of the one every other row runs. */
+function runChildProcess(request: ChildRequest, kernels?: string): ChildResult {
   const self = fileURLToPath(import.meta.url);
+  const env = kernels === undefined ? process.env : { ...process.env, SFTGOC_BLAS_CORETYPE: kernels, OPENBLAS_CORETYPE: kernels };
   // execArgv carries tsx's loader when run from source.
-  const r = spawnSync(process.execPath, [...process.execArgv, self, '--child', JSON.stringify(request)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [...process.execArgv, self, '--child', JSON.stringify(request)], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`bench child ${request.config.name}/${request.variant}/${request.backend} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
 }
@@ -173,6 +184,14 @@ function tfjsRunners(o: Options, log: (line: string) => void): EngineRunner[] {
       },
     };
     runners.push(runner);
+  }
+  // The default engine on other kernel sets, in the same run: what the kernel choice buys.
+  for (const kernels of o.kernels) {
+    runners.push({
+      label: `tfjs auto, ${kernels} kernels`,
+      isPeer: false,
+      run: (config, variant) => runChildProcess({ config, variant, backend: 'auto', warmup: o.warmup, steps: o.steps }, kernels),
+    });
   }
   if (o.opsRow) {
     runners.push({
@@ -278,7 +297,7 @@ async function main(argv: string[]): Promise<void> {
   const flags = readCpuFlags();
   const kernels = chooseCoreType(flags, process.env);
   if (kernels.set !== undefined) process.env['OPENBLAS_CORETYPE'] = kernels.set;
-  header.push(`OpenBLAS kernels for every row: ${kernels.note}`);
+  header.push(`OpenBLAS kernels for every row (but --kernels rows): ${kernels.note}`);
   if (lookup.ok) {
     peerBlas = probePeerBlas(lookup.python, Math.max(...o.threads));
     const verdict = peerVerdict(peerBlas);

@@ -4,15 +4,14 @@
 // (an exit code, or a signal by name: never "code 128", never "diverged"), shows rank 1's own log,
 // leaves no process of the run behind, and leaves a directory `run --resume` continues.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resumePoint } from '../../../src/train/checkpoint.js';
-import { cliEntry } from '../../cli/helpers/cli.js';
 import { repoRoot } from '../../helpers/golden.js';
-import { requireTorch } from './helpers.js';
+import { requireTorch, spawnSftgoc } from './helpers.js';
 
 const fixtures = join(repoRoot, 'test', 'e2e', 'fixtures');
 
@@ -51,25 +50,20 @@ describe('torch engine: one rank failing (2 processes, gloo, SFTGOC_FAULT)', fun
     const args = resume
       ? ['run', '--resume', runDir, '--nproc', '2', '--python', python, '--quiet']
       : ['run', join(repoRoot, 'examples', 'quickstart.sftgo'), '--engine', 'torch', '--nproc', '2', '--device', 'cpu', '--python', python, '--quiet', ...settings];
-    const child = spawn(process.execPath, [cliEntry, ...args], {
-      cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: 'production', SFTGOC_FAULT: fault ?? '', ...env },
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.stdout.on('data', () => undefined);
     let faultAt: number | undefined;
+    let watch: NodeJS.Timeout | undefined;
     const log = join(runDir, 'logs', 'rank-1.log');
-    const watch = setInterval(() => {
-      if (faultAt === undefined && existsSync(log) && readFileSync(log, 'utf8').includes('SFTGOC_FAULT: rank 1')) {
-        faultAt = Date.now();
-        atFault?.(child.pid!);
-      }
-    }, 100);
-    return new Promise((resolve) => child.on('close', (code) => {
+    return spawnSftgoc(args, { SFTGOC_FAULT: fault ?? '', ...env }, (child) => {
+      watch = setInterval(() => {
+        if (faultAt === undefined && existsSync(log) && readFileSync(log, 'utf8').includes('SFTGOC_FAULT: rank 1')) {
+          faultAt = Date.now();
+          atFault?.(child.pid!);
+        }
+      }, 100);
+    }).then(({ code, stderr }) => {
       clearInterval(watch);
-      resolve({ code, stderr, afterFault: faultAt === undefined ? NaN : (Date.now() - faultAt) / 1000 });
-    }));
+      return { code, stderr, afterFault: faultAt === undefined ? NaN : (Date.now() - faultAt) / 1000 };
+    });
   }
 
   async function assertResumable(runDir: string): Promise<void> {

@@ -9,7 +9,7 @@ export default class Run extends SftgocCommand {
   static override description =
     'Writes the run directory (train.out, default runs/<objective>-<time>): config.json, objective.sftgo, metrics.jsonl, ' +
     'eval.jsonl, checkpoints/step-N/ and final/. Ctrl-C saves a checkpoint and exits 130 (SIGTERM: 143); --resume RUN_DIR continues it. ' +
-    'Exit codes: 0 done, 1 bad input, 2 bad usage, 3 training failed (non-finite loss), 70 internal error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).';
+    'Exit codes: 0 done, 1 bad input, 2 bad usage, 3 training failed (non-finite loss, out of memory, a torch worker that crashed or hung), 70 internal error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).';
   static override examples = [
     '<%= config.bin %> run examples/quickstart.sftgo',
     '<%= config.bin %> run stdlib/sft.sftgo --set train.lr=1e-4 --set train.steps=200',

@@ -63,6 +63,13 @@ def lr_factor(schedule, k, total):
 
 # ---------------------------------------------------------------- batches (src/data/batch.ts collate)
 
+def to_device(t, device):
+    """To the GPU from page-locked memory, without waiting for the copy; as it is on the CPU."""
+    if device.type != 'cuda':
+        return t
+    return t.pin_memory().to(device, non_blocking=True)
+
+
 class MicroBatch:
     """One padded micro-batch and its loss tokens' per-token inputs, in row-major order."""
 
@@ -79,9 +86,9 @@ class MicroBatch:
                 rows.append(b * seq + t)
                 targets.append(x[t + 1])
                 sample_of.append(b)
-        self.ids = ids.to(device)
-        self.rows = torch.tensor(rows, dtype=torch.long, device=device)
-        self.targets = torch.tensor(targets, dtype=torch.long, device=device)
+        self.ids = to_device(ids, device)
+        self.rows = to_device(torch.tensor(rows, dtype=torch.long), device)
+        self.targets = to_device(torch.tensor(targets, dtype=torch.long), device)
         self.sample_of = torch.tensor(sample_of, dtype=torch.long)
         self.n = len(rows)
         self.real_tokens = sum(min(len(s['ids']), seq) for s in samples)

@@ -239,6 +239,8 @@ class TorchRun implements PreparedRun {
     });
     let done: { status?: string; step?: number; last_checkpoint?: string; final_dir?: string; message?: string; failed_rank?: number; rank?: number } | undefined;
     let stopRequested = false;
+    // The program says `config` once it has loaded the model and joined the process group.
+    let loaded = false;
     let lastStep = inputs.resumeFrom !== undefined ? -1 : 0;
     const askStop = () => {
       if (stopRequested || lastStep < 0 || lastStep >= total || !inputs.shouldStop(lastStep)) return;
@@ -256,7 +258,8 @@ class TorchRun implements PreparedRun {
       }
       if (index !== 0) return;
       const e = JSON.parse(line.slice(8)) as { event: string; metrics?: unknown; text?: string; total?: number; step?: number } & Record<string, unknown>;
-      if (e.event === 'start') {
+      if (e.event === 'config') loaded = true;
+      else if (e.event === 'start') {
         inputs.reporter.start(e.total!, e.step!);
         lastStep = e.step!;
       } else if (e.event === 'note') inputs.reporter.note(e.text!);
@@ -274,15 +277,18 @@ class TorchRun implements PreparedRun {
     const ends = await workers.done();
     clearInterval(poll);
     inputs.reporter.stop();
-    return this.outcomeOf(outcome, ends, done, join(runDir.path, 'logs'));
+    const ended = this.outcomeOf(outcome, ends, done, join(runDir.path, 'logs'), loaded);
+    if (ended.status !== 'failed' || loaded) return ended;
+    // Failed before it had loaded its inputs (a model file it cannot read, a machine it cannot reach): exit 1, not a training failure.
+    return { ...ended, status: 'rejected', message: `the torch program could not start: ${ended.message}` };
   }
 
   /** How the run ended, from the workers' ends and the first worker's `done` event. */
-  private outcomeOf(outcome: TrainOutcome, ends: WorkerEnd[], done: { status?: string; step?: number; last_checkpoint?: string; final_dir?: string; message?: string; failed_rank?: number; rank?: number } | undefined, logDir: string): TrainOutcome {
+  private outcomeOf(outcome: TrainOutcome, ends: WorkerEnd[], done: { status?: string; step?: number; last_checkpoint?: string; final_dir?: string; message?: string; failed_rank?: number; rank?: number } | undefined, logDir: string, loaded: boolean): TrainOutcome {
     outcome.step = done?.step ?? outcome.history.at(-1)?.step ?? 0;
     if (done?.last_checkpoint !== undefined) outcome.lastCheckpoint = done.last_checkpoint;
     if (done?.final_dir !== undefined) outcome.finalDir = done.final_dir;
-    const during = `during step ${outcome.step + 1}`;
+    const during = loaded ? `during step ${outcome.step + 1}` : 'before training started';
     const bad = culprit(ends);
     if (bad !== undefined) {
       // A worker crashed, was killed or hung: never "diverged"; which rank, how, and its own log.

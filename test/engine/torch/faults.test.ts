@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resumePoint } from '../../../src/train/checkpoint.js';
@@ -93,6 +93,23 @@ describe('torch engine: one rank failing (2 processes, gloo, SFTGOC_FAULT)', fun
       await assertResumable(runDir);
     });
   }
+
+  it('a model file the program cannot read: exit 1 before training, naming rank 0 and its log; no process left', async () => {
+    const model = join(dir, 'broken-model');
+    await cp(join(repoRoot, 'assets', 'default', 'model'), model, { recursive: true });
+    await writeFile(join(model, 'model.safetensors'), Buffer.alloc(64, 7));
+    const runDir = join(dir, 'broken');
+    const ended = await spawnSftgoc([
+      'run', join(repoRoot, 'examples', 'quickstart.sftgo'), '--engine', 'torch', '--device', 'cpu', '--python', python, '--quiet',
+      ...[`model.path=${JSON.stringify(model)}`, 'train.steps=2', 'train.backend=wasm', 'data.max_len=64',
+        `data.train=${JSON.stringify(join(fixtures, 'train-small.jsonl'))}`, `data.eval=${JSON.stringify(join(fixtures, 'eval-small.jsonl'))}`,
+        `train.out=${JSON.stringify(runDir)}`].flatMap((x) => ['--set', x]),
+    ]);
+    assert.equal(ended.code, 1, ended.stderr);
+    assert.match(ended.stderr, /the torch program could not start: rank 0 exited with code 1 \(an uncaught exception\) before training started; its log is .*rank-0\.log/);
+    assert.doesNotMatch(ended.stderr, /diverged|training failed/);
+    assert.deepEqual(processesOf(runDir), []);
+  });
 
   it('a stopped rank and two Ctrl-C: sftgoc exits 130 at once and kills the workers; --resume then finishes the run', async () => {
     const runDir = join(dir, 'ctrl-c');

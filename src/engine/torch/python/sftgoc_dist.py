@@ -60,6 +60,14 @@ class Link:
             raise PeerLost(first_line(e)) from e
         return tensor
 
+    def all_reduce_max(self, tensor):
+        if self.world > 1:
+            try:
+                dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+            except RuntimeError as e:
+                raise PeerLost(first_line(e)) from e
+        return tensor
+
     def status(self, code, device):
         """Each rank's status code (OK, OOM, ERROR) for this update, as a list indexed by rank."""
         if self.world == 1:

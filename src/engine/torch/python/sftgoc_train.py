@@ -360,6 +360,7 @@ class Run:
                 event('note', text='%s is the end of the run (step %d of %d): nothing left to train' % (self.spec['resume_from'], self.step, self.total))
                 self.outcome.update(step=self.step, last_checkpoint=self.spec['resume_from'], final_dir=os.path.join(self.run_dir, 'final'))
                 return self.outcome
+        self.same_start()
         self.started = time.time()
         if self.step == 0 and t['eval_every'] > 0:
             self.run_eval()
@@ -413,6 +414,17 @@ class Run:
                 self.write_dir(final, self.save_weights)
                 self.outcome['final_dir'] = final
         return self.outcome
+
+    def same_start(self):
+        """Every process starts from the same step (several machines resume from copies of one checkpoint)."""
+        if self.world == 1:
+            return
+        t = torch.tensor([self.step, -self.step], dtype=torch.float64, device=self.device)
+        self.link.all_reduce_max(t)
+        if int(t[0]) != self.step or int(-t[1]) != self.step:
+            raise ValueError('the processes start from different steps (%d to %d; this one, rank %d, from %d): on several machines, '
+                             'copy machine 0\'s newest checkpoints/step-N/ into every machine\'s run directory before --resume'
+                             % (int(-t[1]), int(t[0]), self.rank, self.step))
 
     def failed(self, e):
         """A failure during an update: records how the run ends and saves the last whole update when it can.

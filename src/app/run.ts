@@ -117,9 +117,12 @@ export async function runFile(file: string | undefined, options: RunFileOptions,
     return { exitCode: ExitCode.InputError };
   }
   const { outcome, plan } = result;
-  const exitCode = outcome.status === 'completed' ? ExitCode.Success : outcome.status === 'interrupted' ? signalExit(interrupted ?? 'SIGINT') : ExitCode.TrainingFailed;
+  const exitCode = outcome.status === 'completed' ? ExitCode.Success : outcome.status === 'interrupted' ? signalExit(interrupted ?? 'SIGINT') : outcome.status === 'rejected' ? ExitCode.InputError : ExitCode.TrainingFailed;
   const last = outcome.evals.at(-1);
   if (outcome.status === 'diverged') out.stderr(`error: training failed: ${outcome.message}${outcome.lastCheckpoint ? `; last good state saved in ${outcome.lastCheckpoint}` : ''}`);
+  const resumable = outcome.lastCheckpoint ? `; last good state saved in ${outcome.lastCheckpoint}; continue with: ${resumeCommand(plan.runDir.path)}` : `; continue with: ${resumeCommand(plan.runDir.path)}`;
+  if (outcome.status === 'failed') out.stderr(`error: a worker failed: ${outcome.message}${resumable}`);
+  if (outcome.status === 'rejected') out.stderr(`error: ${outcome.message}`);
   if (!options.quiet && outcome.status === 'completed') {
     human(`done: ${outcome.step} steps; final model in ${outcome.finalDir}${last ? `; held-out ce ${last.ce.toFixed(4)} (perplexity ${last.perplexity.toFixed(2)})` : ''}`);
   }

@@ -35,6 +35,11 @@ export interface EngineOptions {
   nproc?: number;
   /** `auto` (CUDA when available), `cpu` or `cuda`. */
   device?: 'auto' | 'cpu' | 'cuda';
+  /** Several machines (`--nnodes`, `--node-rank`, `--master-addr`, `--master-port`): one sftgoc run per machine. */
+  nnodes?: number;
+  nodeRank?: number;
+  masterAddr?: string;
+  masterPort?: number;
 }
 
 /** Everything an engine is given; the same for every engine. */
@@ -77,7 +82,12 @@ export interface EngineInputs {
   options?: EngineOptions;
 }
 
-export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
+/**
+ * diverged: a non-finite loss or out of memory (exit 3); failed: a worker process crashed, was
+ * killed or stopped answering (exit 3, with which rank and how); rejected: the engine found its
+ * inputs unusable before training (a model that does not load: exit 1).
+ */
+export type TrainStatus = 'completed' | 'interrupted' | 'diverged' | 'failed' | 'rejected';
 
 /** How a run ended; the application layer maps it to CLI.md's exit codes. */
 export interface TrainOutcome {

@@ -43,6 +43,10 @@ export interface ProgramInput {
   run_dir: string;
   stop_file: string;
   resume_from: string | null;
+  /** train.deterministic (bundle time: index.ts). */
+  deterministic?: boolean;
+  /** Seconds a collective waits for a silent rank (index.ts). */
+  collective_timeout_s?: number;
 }
 
 /** The positions t (0-based) whose next token carries a loss: what collate() masks in. */

@@ -16,6 +16,10 @@ Several processes (torchrun): the micro-batches of an update are dealt out to th
 i to rank i mod N) and the gradients summed with all_reduce, so the update is the one a single
 process computes. Rank 0 writes the run directory.
 
+On-policy training (input.json's `onpolicy`): an update takes `batch` prompts of the epoch's order,
+samples and scores their responses (sftgoc_onpolicy.py) and runs the same update on the resulting
+samples, cut into `grad_accum` micro-batches; rank 0 appends the rollouts to rollouts.jsonl.
+
 Events for sftgoc go to stdout as lines starting with `@sftgoc ` followed by JSON.
 """
 import importlib
@@ -31,6 +35,7 @@ import torch
 import torch.distributed as dist
 
 import sftgoc_model
+import sftgoc_onpolicy
 import sftgoc_rt as rt
 
 STATE_VERSION = 1
@@ -133,6 +138,7 @@ class Run:
         self.torn = False
         self.real_tokens = 0
         self.outcome = {'status': 'completed'}
+        self.onpolicy = sftgoc_onpolicy.OnPolicy(spec['onpolicy'], self) if spec.get('onpolicy') else None
 
     # ---------------------------------------------------------- objective on one micro-batch
     def evaluate_batch(self, mb, step, training, first):
@@ -294,7 +300,7 @@ class Run:
             state = {
                 'version': STATE_VERSION, 'step': self.step, 'totalSteps': self.total, 'epoch': self.epoch, 'microBatch': self.micro,
                 'rng': {'seed': self.t['seed'], 'epoch': self.epoch},
-                'layout': {'batch': self.t['batch'], 'gradAccum': self.t['grad_accum'], 'trainSamples': len(self.samples['train'])},
+                'layout': {'batch': self.t['batch'], 'gradAccum': self.t['grad_accum'], 'trainSamples': self.train_count()},
                 'objective': self.dro.snapshot() if self.o.DRO_SIZES else None, 'elapsedS': self.elapsed(), 'tokensSeen': self.tokens_seen,
             }
             with open(os.path.join(tmp, 'state.json'), 'w') as f:
@@ -320,6 +326,24 @@ class Run:
         self.step, self.epoch, self.micro = s['step'], s['epoch'], s['microBatch']
         self.elapsed_before, self.tokens_seen = s['elapsedS'], s['tokensSeen']
 
+    def train_count(self):
+        """What an epoch is made of: training samples, or prompts when on-policy (state.json's layout)."""
+        return len(self.onpolicy.prompts) if self.onpolicy else len(self.samples['train'])
+
+    def on_policy_batch(self, order):
+        """The update's micro-batches from this step's rollouts, the rollout records and the reward
+        statistics; None (with the outcome set and the state before the step saved) when the reward failed."""
+        try:
+            samples, records, rewards = self.onpolicy.step(order, self.micro, self.step)
+        except sftgoc_onpolicy.RewardError as e:
+            self.outcome.update(status='diverged', message='%s (step %d; nothing of it was applied)' % (e, self.step + 1))
+            event('note', text=self.outcome['message'])
+            self.checkpoint()
+            return None
+        mbs = [(lambda c=c: MicroBatch(c, self.pad_id, self.needs, self.device)) for c in sftgoc_onpolicy.micro_batches(samples, self.t['grad_accum'])]
+        mean, std = sftgoc_onpolicy.reward_stats(rewards)
+        return mbs, records, {'reward_mean': mean, 'reward_std': std}
+
     def elapsed(self):
         return self.elapsed_before + (time.time() - self.started)
 
@@ -339,6 +363,8 @@ class Run:
                 self.outcome.update(step=self.step, last_checkpoint=self.spec['resume_from'], final_dir=os.path.join(self.run_dir, 'final'))
                 return self.outcome
         self.started = time.time()
+        if self.onpolicy and self.rank == 0:
+            sftgoc_onpolicy.truncate_rollouts(os.path.join(self.run_dir, 'rollouts.jsonl'), self.step)
         if self.step == 0 and t['eval_every'] > 0:
             self.run_eval()
         event('start', total=self.total, step=self.step)
@@ -348,10 +374,19 @@ class Run:
                 self.epoch += 1
                 self.micro = 0
             order = orders[self.epoch]
-            mbs = [(lambda j=j, order=order: self.micro_batch(order, j)) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
             lr = t['lr'] * lr_factor(t['lr_schedule'], self.step, self.total)
             params = self.o.params(self.step, self.total)
             t0 = time.time()
+            rollouts, extra = [], {}
+            if self.onpolicy:
+                built = self.on_policy_batch(order)
+                if built is None:
+                    break
+                mbs, rollouts, extra = built
+                advance = 1  # one batch of prompts
+            else:
+                mbs = [(lambda j=j, order=order: self.micro_batch(order, j)) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
+                advance = len(mbs)
             try:
                 metrics, failed = self.update(mbs, self.step, lr)
             except RuntimeError as e:
@@ -376,9 +411,12 @@ class Run:
             tokens = self.real_tokens
             self.tokens_seen += tokens
             self.step += 1
-            self.micro += len(mbs)
+            self.micro += advance
             record = {'step': self.step, 'epoch': self.epoch_at(), 'lr': lr, 'params': params, 'loss': metrics['loss'], 'ce': metrics['ce'],
                       'groups': metrics['groups'], 'worst_group': metrics['worst_group'], 'tokens_per_s': tokens / seconds, 'elapsed_s': self.elapsed()}
+            record.update(extra)
+            for r in rollouts:
+                self.append('rollouts.jsonl', r)
             self.append('metrics.jsonl', record)
             if self.rank == 0:
                 event('step', metrics=record, cpu_s=time.process_time())

@@ -464,7 +464,12 @@ def main(argv):
     torch.manual_seed(spec['train']['seed'])
     if spec.get('threads'):
         torch.set_num_threads(spec['threads'])
-    run = Run(spec, objective)
+    try:
+        run = Run(spec, objective)
+    except sftgoc_onpolicy.RegexRefused as e:
+        sys.stderr.write('reward = regex(%s): the torch engine cannot match this pattern as JavaScript does: %s; use --engine tfjs\n'
+                         % (json.dumps(spec['onpolicy']['reward']['pattern']), e))
+        return 1
     # Ctrl-C (or SIGTERM): finish this update, save a checkpoint, exit 130.
     def on_signal(signum, frame):
         run.stop = True

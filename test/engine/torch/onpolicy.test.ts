@@ -4,8 +4,8 @@
 //     on random id sequences for the bundled byte-level tokenizer and two SentencePiece-style ones
 //     (Metaspace BPE, Unigram), and on every rollout of a run;
 //   - normalize_answer equals score.ts's normalizeAnswer; a translated regex matches where
-//     JavaScript's does, and patterns whose meaning differs are refused;
-//   - a run's rollouts: prompts in the seeded epoch order, rewards recomputed by score.ts / RegExp,
+//     RE2 (src/check/safe-regex.ts) does, and patterns whose meaning differs are refused;
+//   - a run's rollouts: prompts in the seeded epoch order, rewards recomputed by score.ts / RE2,
 //     advantages by render.ts's groupAdvantages, reward_mean/std from them;
 //   - --nproc 2 gives the same rollouts and losses as one process;
 //   - a reward command that hangs, exits non-zero, prints a non-number or the wrong count: an error
@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mixSeed, mulberry32, randInt } from '../../../src/data/prng.js';
 import { groupAdvantages } from '../../../src/data/render.js';
+import { compileSafeRegex } from '../../../src/check/safe-regex.js';
 import { checkDecodeTable, decodeTable } from '../../../src/engine/torch/decode-table.js';
 import { epochOrders } from '../../../src/engine/torch/export.js';
 import { PYTHON_RUNTIME_DIR } from '../../../src/engine/torch/python-env.js';
@@ -56,10 +57,11 @@ describe('torch engine on-policy: the pure parts against TypeScript', function (
   requests.normalize = strings;
   const texts = ['It is 1862.', 'Émile was here\n', 'line\nbreak', 'naïve café', 'x_y z', '', 'ab', 'a\u2028b', 'tab\there', '[x]', 'end\n', '١٢٣'];
   const patterns = [
-    '\\bis\\b', '\\d+', '^It', 'here$', 'line.break', '[^a-z ]', '\\w+\\s\\w+', 'caf\\u00e9', '\\u{E9}', '(?<y>y) z', '(?:ab)+', '[\\d.]+$',
-    'a(?=b)', '(?<!x)_', '[]', '[^]', '\\Bb', 'na.ve', '\\S\\s\\S', '[\\w-]+', '\\x41|\\x61', '\\t', '\\.$', '[[x]', 'a{2}|b{1,}',
+    '\\bis\\b', '\\d+', '^It', 'here$', 'line.break', '[^a-z ]', '\\w+\\s\\w+', 'caf\\x{e9}', '\\xe9', '(?P<y>y) z', '(?<w>x)_', '(?:ab)+', '[\\d.]+$',
+    '\\Bb', 'na.ve', '\\S\\s\\S', '[\\w-]+', '\\x41|\\x61', '\\t', '\\.$', '[[x]', 'a{2}|b{1,}', 'a{,2}', '[]a]', '\\Qa.b\\E', '\\101',
+    '\\Aline\\z', 'a\\sb', '\\v', 'x{1}y{0,}?', '[^]x]',
   ];
-  const refused = ['(a)\\1', '\\p{L}', '(?<=a+)b', '\\k<x>(?<x>a)', '[\\D]'];
+  const refused = ['\\pL', '\\p{Greek}', '(?i)abc', '[[:alpha:]]', '[\\D]'];
   requests.regex = [...patterns.map((pattern) => ({ pattern, texts })), ...refused.map((pattern) => ({ pattern, texts: [] }))];
   const rec = { index: 0, text: 'Q', answer: 'Sisoth', facts: ['1862', 'blue river'] };
   const responses = ['It is the Sisoth.', 'sisoth', 'In 1,862 the Blue River.', 'nothing', ''];
@@ -89,14 +91,18 @@ describe('torch engine on-policy: the pure parts against TypeScript', function (
     strings.forEach((s, i) => assert.equal(got[i], normalizeAnswer(s), JSON.stringify(s)));
   });
 
-  it('a translated regex matches where JavaScript\'s does; patterns that differ are refused', () => {
+  it('a translated regex matches where RE2 (the checker\'s and the tfjs engine\'s) does; patterns that differ are refused', () => {
     const got = answers.regex as Array<{ matches?: boolean[]; refused?: string }>;
     patterns.forEach((p, i) => {
       assert.equal(got[i]!.refused, undefined, `${p} refused: ${got[i]!.refused}`);
-      const re = new RegExp(p, 'u');
-      texts.forEach((t, k) => assert.equal(got[i]!.matches![k], re.test(t), `${p} on ${JSON.stringify(t)}`));
+      const re = compileSafeRegex(p);
+      assert.ok('regex' in re, `${p} is a pattern the checker accepts`);
+      texts.forEach((t, k) => assert.equal(got[i]!.matches![k], re.regex.test(t), `${p} on ${JSON.stringify(t)}`));
     });
-    refused.forEach((p, i) => assert.ok(got[patterns.length + i]!.refused !== undefined, `${p} should be refused`));
+    refused.forEach((p, i) => {
+      assert.ok('regex' in compileSafeRegex(p), `${p} is a pattern the checker accepts`);
+      assert.ok(got[patterns.length + i]!.refused !== undefined, `${p} should be refused`);
+    });
   });
 
   it('rewards and advantages equal score.ts and groupAdvantages', () => {
@@ -136,7 +142,9 @@ describe('torch engine on-policy: runs', function () {
     const order = epochOrders(prompts(), { batch: 2, gradAccum: 1, epochs: 1, steps: 3, seed: 3 });
     assert.deepEqual(r.rollouts.map((x) => x.prompt_index), order[0]!.slice(0, 6));
     assert.deepEqual(r.rollouts.map((x) => x.step), [1, 1, 2, 2, 3, 3]);
-    const re = new RegExp(pattern, 'u');
+    const compiled = compileSafeRegex(pattern);
+    assert.ok('regex' in compiled);
+    const re = compiled.regex;
     let varied = 0;
     for (const roll of r.rollouts) {
       assert.equal(roll.prompt, prompts()[roll.prompt_index]!.text);

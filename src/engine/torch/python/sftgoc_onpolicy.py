@@ -8,7 +8,8 @@ rule of src/onpolicy/types.ts, so the same prompts, seed and weights give the tf
     token id that sftgoc writes into the inputs (src/engine/torch/decode-table.ts checks the rule
     against the tokenizer before the run starts);
   - rewards are ports of src/generate/score.ts (exact, contains, facts), a JavaScript regular
-    expression translated to Python's `re` where both mean the same (refused otherwise), or the
+    expression (RE2 syntax, as the checker accepts it) translated to Python's `re` where both mean
+    the same (refused otherwise), or the
     user's program (`command`), run without a shell;
   - advantages are src/data/render.ts's groupAdvantages.
 
@@ -126,29 +127,28 @@ def fact_share(completion, facts):
     return len([f for f in facts if _contains_normalized(c, normalize_answer(f))]) / len(facts)
 
 
-# ---------------------------------------------------------------- regex("PATTERN"): JavaScript (u flag) → Python
+# ---------------------------------------------------------------- regex("PATTERN"): RE2 (as sftgoc's checker and tfjs engine run it) → Python
 
 class RegexRefused(Exception):
     pass
 
 
 _WORD = 'A-Za-z0-9_'
-_CLASS_ESCAPES = {'d': '0-9', 'w': _WORD, 's': JS_SPACE}
-_SIMPLE_ESCAPES = {'t': '\\t', 'n': '\\n', 'r': '\\r', 'f': '\\f', 'v': '\\x0b'}
-_SYNTAX = set('^$\\.*+?()[]{}|/')
-
-
-def _escape_char(ch):
-    return re.escape(ch)
+# RE2's Perl classes are ASCII: \s is [\t\n\f\r ] (no \v), where Python's are Unicode.
+_CLASS_ESCAPES = {'d': '0-9', 'w': _WORD, 's': '\\t\\n\\f\\r '}
+_SIMPLE_ESCAPES = {'a': '\\x07', 't': '\\t', 'n': '\\n', 'r': '\\r', 'f': '\\f', 'v': '\\x0b'}
+_REPEAT = re.compile(r'\{[0-9]+(,[0-9]*)?\}')
 
 
 def translate_regex(pattern):
-    """The Python pattern that matches where `new RegExp(pattern, 'u')` does, or RegexRefused naming
-    the construct whose meaning differs (backreferences, \\p{…}, variable-width lookbehind, …)."""
+    """The Python pattern that matches where RE2 (src/check/safe-regex.ts) does, or RegexRefused
+    naming the construct that has no same-meaning translation (\p{…}, inline flags, POSIX classes)."""
     out = []
     i, n = 0, len(pattern)
     in_class = False
-    class_start = False
+
+    def literal(ch):
+        return re.escape(ch)
 
     def escape(i):
         if i + 1 >= n:
@@ -161,38 +161,33 @@ def translate_regex(pattern):
                 raise RegexRefused('\\%s inside a character class' % d)
             return '[^%s]' % _CLASS_ESCAPES[d.lower()], i + 2
         if d in 'bB' and not in_class:
-            # JavaScript's word boundary looks at ASCII word characters only; Python's \b at Unicode ones.
+            # RE2's word boundary looks at ASCII word characters; Python's at Unicode ones.
             w = '[%s]' % _WORD
             if d == 'b':
                 return '(?:(?<=%s)(?!%s)|(?<!%s)(?=%s))' % (w, w, w, w), i + 2
             return '(?:(?<=%s)(?=%s)|(?<!%s)(?!%s))' % (w, w, w, w), i + 2
-        if d == 'b':
-            return '\\x08', i + 2
+        if d in 'Az' and not in_class:
+            return ('\\A' if d == 'A' else '\\Z'), i + 2
         if d in _SIMPLE_ESCAPES:
             return _SIMPLE_ESCAPES[d], i + 2
-        if d == '0' and not (i + 2 < n and pattern[i + 2].isdigit()):
-            return '\\x00', i + 2
-        if d.isdigit() or d == 'k':
-            raise RegexRefused('backreferences (\\%s)' % d)
-        if d in 'pP':
-            raise RegexRefused('Unicode property escapes (\\%s{…})' % d)
-        if d == 'c':
-            raise RegexRefused('control escapes (\\c)')
+        if d in '01234567':
+            m = re.match(r'[0-7]{1,3}', pattern[i + 1:])
+            if d != '0' and len(m.group(0)) == 1:
+                raise RegexRefused('backreferences (\\%s)' % d)
+            return literal(chr(int(m.group(0), 8))), i + 1 + m.end()
         if d == 'x':
-            m = re.match(r'[0-9A-Fa-f]{2}', pattern[i + 2:i + 4])
+            m = re.match(r'\{([0-9A-Fa-f]{1,6})\}|([0-9A-Fa-f]{2})', pattern[i + 2:])
             if not m:
                 raise RegexRefused('a malformed \\x escape')
-            return _escape_char(chr(int(m.group(0), 16))), i + 4
-        if d == 'u':
-            m = re.match(r'\{([0-9A-Fa-f]{1,6})\}|([0-9A-Fa-f]{4})', pattern[i + 2:])
-            if not m:
-                raise RegexRefused('a malformed \\u escape')
-            code = int(m.group(1) or m.group(2), 16)
-            if 0xD800 <= code <= 0xDFFF:
-                raise RegexRefused('surrogate escapes (\\u%04X)' % code)
-            return _escape_char(chr(code)), i + 2 + m.end()
-        if d in _SYNTAX or (in_class and d == '-'):
-            return _escape_char(d), i + 2
+            return literal(chr(int(m.group(1) or m.group(2), 16))), i + 2 + m.end()
+        if d == 'Q':
+            end = pattern.find('\\E', i + 2)
+            text = pattern[i + 2:] if end < 0 else pattern[i + 2:end]
+            return ''.join(literal(c) for c in text), (n if end < 0 else end + 2)
+        if d in 'pP':
+            raise RegexRefused('Unicode classes (\\%s)' % d)
+        if not d.isalnum() and d != '_':
+            return literal(d), i + 2
         raise RegexRefused('the escape \\%s' % d)
 
     while i < n:
@@ -200,46 +195,37 @@ def translate_regex(pattern):
         if c == '\\':
             piece, i = escape(i)
             out.append(piece)
-            class_start = False
             continue
         if in_class:
-            if c == ']' and class_start:
-                # JavaScript: [] matches nothing and [^] anything; Python would read ']' as a member.
-                negated = out[-1] == '[^'
-                out[-1] = '(?s:.)' if negated else '(?!)'
-                in_class = class_start = False
-                i += 1
-                continue
-            class_start = False
+            if pattern.startswith('[:', i):
+                raise RegexRefused('POSIX classes (%s)' % pattern[i:pattern.find(']', i) + 1])
             if c == ']':
                 in_class = False
                 out.append(']')
             elif c in '[&~|':
-                out.append('\\' + c)  # literal in JavaScript; Python warns of (future) set operations
+                out.append('\\' + c)  # literal in RE2; Python warns of (future) set operations
             else:
                 out.append(c)
             i += 1
             continue
         if c == '[':
-            negated = i + 1 < n and pattern[i + 1] == '^'
-            out.append('[^' if negated else '[')
-            i += 2 if negated else 1
-            in_class = class_start = True
+            start = '[^' if pattern.startswith('[^', i) else '['
+            i += len(start)
+            out.append(start)
+            in_class = True
+            if i < n and pattern[i] == ']':  # a leading ] is a member in both
+                out.append('\\]')
+                i += 1
             continue
-        if c == '.':
-            out.append('[^\\n\\r\\u2028\\u2029]')
-        elif c == '$':
-            out.append('\\Z')
+        if c == '$':
+            out.append('\\Z')  # RE2 without (?m): the end of the text only; Python's $ also before a last \n
+        elif c == '{' and not _REPEAT.match(pattern, i):
+            out.append('\\{')  # RE2 reads a brace that starts no repeat as itself; Python 3.11 reads {,n}
         elif c == '(' and pattern.startswith('(?', i):
-            m = re.match(r'\(\?(:|=|!|<=|<!|<([A-Za-z_$][A-Za-z0-9_$]*)>)', pattern[i:])
+            m = re.match(r'\(\?(:|P?<([A-Za-z_][A-Za-z0-9_]*)>)', pattern[i:])
             if not m:
-                raise RegexRefused('the group %s' % pattern[i:i + 4])
-            if m.group(2):
-                if '$' in m.group(2):
-                    raise RegexRefused('the group name %s' % m.group(2))
-                out.append('(?P<%s>' % m.group(2))
-            else:
-                out.append(m.group(0))
+                raise RegexRefused('the group %s (inline flags)' % pattern[i:i + 4])
+            out.append('(?P<%s>' % m.group(2) if m.group(2) else '(?:')
             i += m.end()
             continue
         else:
@@ -247,9 +233,8 @@ def translate_regex(pattern):
         i += 1
     if in_class:
         raise RegexRefused('an unterminated character class')
-    translated = ''.join(out)
     try:
-        return re.compile(translated)
+        return re.compile(''.join(out))
     except re.error as e:
         raise RegexRefused('Python cannot compile it (%s)' % e)
 

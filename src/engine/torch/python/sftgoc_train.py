@@ -467,7 +467,7 @@ def main(argv):
     try:
         run = Run(spec, objective)
     except sftgoc_onpolicy.RegexRefused as e:
-        sys.stderr.write('reward = regex(%s): the torch engine cannot match this pattern as JavaScript does: %s; use --engine tfjs\n'
+        sys.stderr.write('reward = regex(%s): the torch engine cannot match this pattern as RE2 does: %s; use --engine tfjs\n'
                          % (json.dumps(spec['onpolicy']['reward']['pattern']), e))
         return 1
     # Ctrl-C (or SIGTERM): finish this update, save a checkpoint, exit 130.

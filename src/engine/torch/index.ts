@@ -82,7 +82,7 @@ export const torchEngine: Engine = {
 
 /** `analysis.onPolicy`: set when the file has `sample { }` (contract: src/onpolicy/types.ts). */
 function onPolicyOf(inputs: EngineInputs): OnPolicyNeeds | undefined {
-  return (inputs.analysis as { onPolicy?: OnPolicyNeeds }).onPolicy;
+  return inputs.analysis.onPolicy;
 }
 
 /** What an epoch is made of: the training samples, or the prompts when on-policy. */

@@ -84,7 +84,7 @@ export async function harnessRun(h: HarnessRun): Promise<HarnessResult> {
   const stats = { records: 0, skipped: 0, samples: 0, truncated: 0, dropped: 0, tokens: 0 };
   const inputs: EngineInputs = {
     objective: compiled.objective,
-    analysis: { ...compiled.analysis, onPolicy: h.needs } as EngineInputs['analysis'],
+    analysis: { ...compiled.analysis, onPolicy: h.needs },
     config,
     sourceFile: file,
     data: { train: [], eval: [], stats: { train: stats as EngineInputs['data']['stats']['train'] } },

@@ -18,10 +18,13 @@ rollouts are gathered on every rank in the batch's order, rank 0 scores them and
 to the others, so every rank builds the same samples and the update is the one of one process.
 """
 import json
+import math
 import os
 import re
 import signal
 import subprocess
+import threading
+import time
 import unicodedata
 
 import torch
@@ -247,47 +250,97 @@ def record_label(rec, j):
 
 
 _NUMBER = re.compile(r'^[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r]*$')
+# src/onpolicy/command.ts's bounds: stdout per response plus an allowance, the end of stderr for the message.
+BYTES_PER_LINE = 256
+BASE_OUTPUT_BYTES = 64 * 1024
+STDERR_TAIL_BYTES = 2048
 
 
 def command_rewards(spec, rows, cwd):
-    """rows: [(record, response text, j)]. One run of the program over all of them: JSONL in, one number a line out."""
+    """rows: [(record, response text, j)]. One run of the program over all of them: JSONL in, one
+    number a line out; the messages are those of the tfjs engine's runner (src/onpolicy/command.ts)."""
     path, timeout = spec['path'], spec['timeoutMs'] / 1000.0
     payload = ''.join(json.dumps({'prompt': rec['text'], 'response': text, 'record': public_record(rec)}, ensure_ascii=False) + '\n'
                       for rec, text, _ in rows).encode('utf-8')
-    what = 'reward command %s' % path
+    name = 'reward command %s' % path
+    first = record_label(rows[0][0], rows[0][2]) if rows else 'none'
+    max_output = BASE_OUTPUT_BYTES + BYTES_PER_LINE * len(rows)
     try:
-        # Its own session (process group), so a timeout ends the program and whatever it started.
+        # No shell; its own session (process group), so a timeout ends the program and whatever it started.
         proc = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, start_new_session=True)
     except OSError as e:
-        raise RewardError('%s: cannot start it: %s' % (what, e.strerror or e))
-    try:
-        out, err = proc.communicate(payload, timeout=timeout)
-    except subprocess.TimeoutExpired:
+        raise RewardError('%s: cannot start it: %s' % (name, e.strerror or e))
+    failure = []
+    out, err = [], [b'']
+
+    def kill():
         try:
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass
-        proc.communicate()
-        raise RewardError('%s: no answer within %g ms for the %d responses from %s to %s; it was stopped'
-                          % (what, spec['timeoutMs'], len(rows), record_label(rows[0][0], rows[0][2]), record_label(rows[-1][0], rows[-1][2])))
+
+    def feed():
+        try:
+            proc.stdin.write(payload)
+            proc.stdin.close()
+        except OSError:
+            pass  # it stopped reading: that shows in its answer
+
+    def read_out():
+        total = 0
+        while True:
+            chunk = proc.stdout.read1(65536)
+            if not chunk:
+                return
+            total += len(chunk)
+            if total > max_output:
+                if not failure:
+                    failure.append('%s: wrote more than %d bytes for %d responses (one number a line is expected); it was killed' % (name, max_output, len(rows)))
+                kill()
+                return
+            out.append(chunk)
+
+    def read_err():
+        while True:
+            chunk = proc.stderr.read1(65536)
+            if not chunk:
+                return
+            err[0] = (err[0] + chunk)[-STDERR_TAIL_BYTES:]
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (feed, read_out, read_err)]
+    for t in threads:
+        t.start()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if not failure:
+            failure.append("%s: no answer within its timeout of %g s for the step's %d responses (first: %s); it was killed. Raise command(…, timeout = SECONDS) or make it faster"
+                           % (name, spec['timeoutMs'] / 1000, len(rows), first))
+        kill()
+        proc.wait()
+    for t in threads:
+        t.join(timeout=5)
+    if failure:
+        raise RewardError(failure[0])
+    stderr = err[0].decode('utf-8', errors='replace').strip()
+    tail = '; its stderr ends: %s' % ' | '.join(stderr.split('\n')[-5:]) if stderr else ''
     if proc.returncode != 0:
-        tail = err.decode('utf-8', errors='replace').strip().splitlines()[-3:]
-        raise RewardError('%s exited with %s on the %d responses from %s to %s%s'
-                          % (what, 'signal %d' % -proc.returncode if proc.returncode < 0 else 'code %d' % proc.returncode, len(rows),
-                             record_label(rows[0][0], rows[0][2]), record_label(rows[-1][0], rows[-1][2]), (': ' + ' | '.join(tail)) if tail else ''))
-    lines = out.decode('utf-8', errors='replace').split('\n')
+        how = 'killed by %s' % signal.Signals(-proc.returncode).name if proc.returncode < 0 else 'exited with status %d' % proc.returncode
+        raise RewardError("%s: %s on the step's %d responses (first: %s)%s" % (name, how, len(rows), first, tail))
+    lines = b''.join(out).decode('utf-8', errors='replace').split('\n')
     if lines and lines[-1] == '':
         lines.pop()
     if len(lines) != len(rows):
-        at = rows[len(lines)] if len(lines) < len(rows) else rows[-1]
-        raise RewardError('%s printed %d line(s) for %d responses (one number a line); the first without its own: %s'
-                          % (what, len(lines), len(rows), record_label(at[0], at[2])) if len(lines) < len(rows) else
-                          '%s printed %d line(s) for %d responses (one number a line)' % (what, len(lines), len(rows)))
+        at = rows[min(len(lines), len(rows) - 1)]
+        which = '; the first without one is %s' % record_label(at[0], at[2]) if len(lines) < len(rows) else ''
+        raise RewardError('%s: printed %d line%s for %d responses (one number a line, in input order)%s'
+                          % (name, len(lines), '' if len(lines) == 1 else 's', len(rows), which))
     rewards = []
     for k, (line, (rec, _, j)) in enumerate(zip(lines, rows)):
-        if not _NUMBER.match(line):
-            raise RewardError('%s: line %d is %r, not a number, for %s' % (what, k + 1, line[:80], record_label(rec, j)))
-        rewards.append(float(line))
+        value = float(line) if _NUMBER.match(line) else math.nan
+        if not math.isfinite(value):
+            raise RewardError('%s: line %d of its output is not a number (%s), for %s' % (name, k + 1, json.dumps(line[:80], ensure_ascii=False), record_label(rec, j)))
+        rewards.append(value)
     return rewards
 
 
@@ -404,11 +457,15 @@ class OnPolicy:
 
     def step(self, order, index, step):
         """Samples, scores and normalises one batch of prompts. Returns (training samples in batch
-        order then response, rollout records, rewards); RewardError when the reward fails."""
+        order then response, rollout records, rewards, (sampling seconds, scoring seconds));
+        RewardError when the reward fails."""
         batch = self.prompt_batch(order, index)
+        t0 = time.time()
         with torch.no_grad():
             responses = self.gather(self.decode(batch, step), len(batch))
+        t1 = time.time()
         flat = self.rewards(batch, responses)
+        t2 = time.time()
         n = self.sample['n']
         samples, records = [], []
         for k, (rec, group) in enumerate(zip(batch, responses)):
@@ -422,7 +479,7 @@ class OnPolicy:
                 samples.append({'ids': ids, 'loss': loss, 'reward': rewards[j], 'advantage': adv[j], 'scores': {}, 'regex': {}})
                 out.append({'ids': r['ids'], 'completion': self.text(r['ids']), 'finish': r['finish'], 'reward': rewards[j], 'advantage': adv[j]})
             records.append({'step': step + 1, 'prompt_index': rec['index'], 'prompt': rec['text'], 'responses': out})
-        return samples, records, flat
+        return samples, records, flat, (t1 - t0, t2 - t1)
 
 
 def micro_batches(samples, grad_accum):

@@ -334,15 +334,17 @@ class Run:
         """The update's micro-batches from this step's rollouts, the rollout records and the reward
         statistics; None (with the outcome set and the state before the step saved) when the reward failed."""
         try:
-            samples, records, rewards = self.onpolicy.step(order, self.micro, self.step)
+            samples, records, rewards, times = self.onpolicy.step(order, self.micro, self.step)
         except sftgoc_onpolicy.RewardError as e:
-            self.outcome.update(status='diverged', message='%s (step %d; nothing of it was applied)' % (e, self.step + 1))
+            # As the tfjs trainer: nothing of this step was applied; the state after `step` updates is
+            # saved, so `run --resume` redoes this step (the same prompts and streams) once the reward is fixed.
+            self.outcome.update(status='diverged', message='step %d: %s' % (self.step + 1, e))
             event('note', text=self.outcome['message'])
             self.checkpoint()
             return None
         mbs = [(lambda c=c: MicroBatch(c, self.pad_id, self.needs, self.device)) for c in sftgoc_onpolicy.micro_batches(samples, self.t['grad_accum'])]
         mean, std = sftgoc_onpolicy.reward_stats(rewards)
-        return mbs, records, {'reward_mean': mean, 'reward_std': std}
+        return mbs, records, {'reward_mean': mean, 'reward_std': std, 'sample_s': times[0], 'reward_s': times[1]}
 
     def elapsed(self):
         return self.elapsed_before + (time.time() - self.started)
@@ -376,7 +378,6 @@ class Run:
             order = orders[self.epoch]
             lr = t['lr'] * lr_factor(t['lr_schedule'], self.step, self.total)
             params = self.o.params(self.step, self.total)
-            t0 = time.time()
             rollouts, extra = [], {}
             if self.onpolicy:
                 built = self.on_policy_batch(order)
@@ -387,6 +388,7 @@ class Run:
             else:
                 mbs = [(lambda j=j, order=order: self.micro_batch(order, j)) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
                 advance = len(mbs)
+            t0 = time.time()  # the update alone (sampling and scoring have their own times), as the tfjs trainer
             try:
                 metrics, failed = self.update(mbs, self.step, lr)
             except RuntimeError as e:
@@ -414,7 +416,8 @@ class Run:
             self.micro += advance
             record = {'step': self.step, 'epoch': self.epoch_at(), 'lr': lr, 'params': params, 'loss': metrics['loss'], 'ce': metrics['ce'],
                       'groups': metrics['groups'], 'worst_group': metrics['worst_group'], 'tokens_per_s': tokens / seconds, 'elapsed_s': self.elapsed()}
-            record.update(extra)
+            if self.onpolicy:
+                record.update(extra, update_s=seconds)
             for r in rollouts:
                 self.append('rollouts.jsonl', r)
             self.append('metrics.jsonl', record)

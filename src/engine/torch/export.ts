@@ -4,6 +4,7 @@
 // touches (makeBatches' seeded shuffle, so both engines see the same micro-batches), and where to
 // write. Loss tokens are listed per sample as the positions t whose target t + 1 carries a loss,
 // so concatenating a micro-batch's samples gives the tfjs engine's LossTokens order.
+import { resolve } from 'node:path';
 import { collate } from '../../data/batch.js';
 import type { Sample } from '../../data/types.js';
 import { lossTokensOf, tokenTexts } from '../../lower/loss-tokens.js';
@@ -20,7 +21,8 @@ import type { EmittedObjective } from './emit-objective.js';
 export interface OnPolicyInput {
   prompts: Array<{ index: number; text: string; ids: number[]; answer?: string; facts?: string[]; source: { file: string; line: number } }>;
   sample: OnPolicyNeeds['sample'];
-  reward: OnPolicyNeeds['reward'];
+  /** A command's `exec` is its path resolved. */
+  reward: OnPolicyNeeds['reward'] | (Extract<OnPolicyNeeds['reward'], { kind: 'command' }> & { exec: string });
   decode: DecodeTable;
   eos_id: number;
   /** Where a reward command runs (the directory sftgoc was started in, as on the tfjs engine). */
@@ -159,7 +161,10 @@ export function programInput(o: ExportOptions): ProgramInput {
         prompts: op.prompts.map((p) => ({
           index: p.index, text: p.text, ids: p.ids, source: p.source, ...(p.answer !== undefined ? { answer: p.answer } : {}), ...(p.facts !== undefined ? { facts: p.facts } : {}),
         })),
-        sample: op.needs.sample, reward: op.needs.reward, decode: op.decode, eos_id: op.eosId, cwd: op.cwd,
+        sample: op.needs.sample,
+        // The program runs resolved as the tfjs engine runs it (against sftgoc's directory); messages name it as the file does.
+        reward: op.needs.reward.kind === 'command' ? { ...op.needs.reward, exec: resolve(op.cwd, op.needs.reward.path) } : op.needs.reward,
+        decode: op.decode, eos_id: op.eosId, cwd: op.cwd,
       },
     }),
   };

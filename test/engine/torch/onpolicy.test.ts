@@ -175,6 +175,13 @@ describe('torch engine on-policy: runs', function () {
     r.metrics.forEach((m, i) => assert.ok(Math.abs(m.loss - single!.metrics[i]!.loss) <= 1e-5 * Math.max(1e-6, Math.abs(single!.metrics[i]!.loss)), `step ${m.step}: ${m.loss} vs ${single!.metrics[i]!.loss}`));
   });
 
+  it('a regex reward with no same-meaning translation stops the run before its first step, saying why', async () => {
+    const r = await harnessRun({ dir: join(dir, 'unicode-class'), python, needs: { ...needs, reward: { kind: 'regex', pattern: '\\pL+' } }, prompts: prompts(), train: ['batch = 2', 'steps = 1'] });
+    assert.equal(r.outcome.status, 'diverged');
+    assert.match(r.outcome.message ?? '', /reward = regex\("\\\\pL\+"\): the torch engine cannot match this pattern as RE2 does: Unicode classes \(\\p\); use --engine tfjs/);
+    assert.deepEqual(r.rollouts, []);
+  });
+
   // A reward program that answers on its first call (step 1) and misbehaves on the second (step 2).
   async function program(name: string, bad: string): Promise<string> {
     const file = join(dir, `${name}.sh`);

@@ -267,7 +267,7 @@ def command_rewards(spec, rows, cwd):
     max_output = BASE_OUTPUT_BYTES + BYTES_PER_LINE * len(rows)
     try:
         # No shell; its own session (process group), so a timeout ends the program and whatever it started.
-        proc = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, start_new_session=True)
+        proc = subprocess.Popen([spec.get('exec', path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, start_new_session=True)
     except OSError as e:
         raise RewardError('%s: cannot start it: %s' % (name, e.strerror or e))
     failure = []

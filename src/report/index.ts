@@ -8,6 +8,7 @@ import { answersSection } from './answers.js';
 import { heatmapSection } from './heatmap.js';
 import { renderReport } from './page.js';
 import { readRun } from './read-run.js';
+import { rolloutsSection } from './rollouts.js';
 
 export interface ReportOptions {
   /** Samples in the heat-map. */
@@ -25,7 +26,7 @@ export async function runReport(runDir: string, options: ReportOptions, out: Out
   }
   const heatmap = await heatmapSection(runDir, read.run.config, options.samples);
   const answers = answersSection(runDir);
-  const html = renderReport(runDir, read.run, heatmap, answers);
+  const html = renderReport(runDir, read.run, heatmap, answers, rolloutsSection(runDir, read.run.metrics));
   const path = join(runDir, 'report.html');
   try {
     await writeFileAtomic(path, html);

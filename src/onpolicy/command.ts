@@ -9,7 +9,7 @@
 // number, the wrong number of lines, or more output than MAX_OUTPUT_BYTES.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { itemName, type RewardItem, type RewardResult } from './rewards.js';
+import { itemName, type RewardItem, type RewardResult } from './reward-item.js';
 import type { RewardSpec } from './types.js';
 
 /** stdout a program may write per response (a number is short) plus a fixed allowance. */

@@ -3,7 +3,7 @@
 // call of a verifier from the language table (src/language/builtins.ts VERIFIERS), whose arguments
 // are constants checked here, so that `check` rejects what a run would reject. A `command` path is
 // resolved against the folder of the file that names it and must be an executable regular file.
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { folderOf, type CompileHost } from './host.js';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { nearest } from '../diagnostics/suggest.js';
@@ -91,7 +91,9 @@ function verifierCall(e: Expression, file: string, host: CompileHost | undefined
       const timeoutArg = bound.named.get('timeout')?.value;
       const timeout = timeoutArg === undefined ? (info.params[1]![1] as number) : secondsArg(timeoutArg, diagnostics);
       if (path === undefined || timeout === undefined) return undefined;
-      const absolute = isAbsolute(path.value) ? path.value : resolve(folderOf(file), path.value);
+      // Joined, not resolved: a file compiled by a relative path keeps a path relative to the working
+      // directory (so printed IR does not depend on where the repository lives); runs resolve it.
+      const absolute = isAbsolute(path.value) ? path.value : join(folderOf(file), path.value);
       const problem = host?.programProblem?.(absolute);
       if (problem !== undefined) {
         diagnostics.push(error('E0705', `reward program ${JSON.stringify(path.value)} ${problem}`, path.span, `the path is resolved against the folder of ${file}`));

@@ -8,7 +8,8 @@
 // the timeout), a non-zero exit or a signal (with the end of its stderr), a line that is not a
 // number, the wrong number of lines, or more output than MAX_OUTPUT_BYTES.
 import { spawn } from 'node:child_process';
-import { itemName, type RewardItem, type RewardResult } from './rewards.js';
+import { resolve } from 'node:path';
+import { itemName, type RewardItem, type RewardResult } from './reward-item.js';
 import type { RewardSpec } from './types.js';
 
 /** stdout a program may write per response (a number is short) plus a fixed allowance. */
@@ -38,7 +39,7 @@ export function runRewardCommand(spec: Extract<RewardSpec, { kind: 'command' }>,
       clearTimeout(timer);
       resolvePromise(r);
     };
-    const child = spawn(spec.path, [], { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true, shell: false });
+    const child = spawn(resolve(spec.path), [], { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true, shell: false });
     const killGroup = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');

@@ -4,24 +4,12 @@
 // the checker's own compile) matches the response; command runs the user's program
 // (command.ts). Failures are returned as messages, never thrown.
 import { compileSafeRegex } from '../check/safe-regex.js';
-import type { PromptRecord } from '../data/prompts.js';
 import { containsAnswer, exactMatch, factShare } from '../generate/score.js';
 import { runRewardCommand } from './command.js';
 import type { RewardSpec } from './types.js';
+import { itemName, type RewardItem, type RewardResult } from './reward-item.js';
 
-/** One response to score: its prompt record, which of the prompt's responses it is, and its text. */
-export interface RewardItem {
-  prompt: PromptRecord;
-  response: number;
-  completion: string;
-}
-
-export type RewardResult = { ok: true; rewards: number[] } | { ok: false; message: string };
-
-/** Where a response comes from, as error messages name it. */
-export function itemName(item: RewardItem): string {
-  return `prompt ${item.prompt.source.file}:${item.prompt.source.line} (index ${item.prompt.index}), response ${item.response}`;
-}
+export { itemName, type RewardItem, type RewardResult } from './reward-item.js';
 
 /** The in-process verifier of `spec` as a function of one response; undefined for `command`. */
 export function verifier(spec: RewardSpec): ((item: RewardItem) => number) | undefined {

@@ -3,6 +3,7 @@
 // explicit per-group means, and the selectors are a partition plan. Params stay named references so
 // `--param NAME=VALUE` can override them and metrics can log them. Every node carries its type and
 // the source span it came from, so later stages can still point at the user's text.
+import type { RewardSpec } from '../onpolicy/types.js';
 import type { Span } from '../diagnostics/span.js';
 import type { MathName, ScorerKind, ScorerName } from '../language/builtins.js';
 
@@ -118,7 +119,7 @@ export interface PartitionPlan {
   scorers: ScorerCall[];
 }
 
-export type SettingsBlock = 'model' | 'reference' | 'data' | 'train';
+export type SettingsBlock = 'model' | 'reference' | 'sample' | 'data' | 'train';
 export type JsonValue = number | string | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type Settings = Partial<Record<SettingsBlock, Record<string, JsonValue>>>;
 /** Where each settings key and value was written: `spans.train["/lr"]` = {key, value}. */
@@ -137,4 +138,6 @@ export interface Objective {
   settingSpans: SettingsSpans;
   /** What a run must supply beyond model and data. */
   requires: { reference: boolean; rewards: boolean };
+  /** `reward = …`, checked (src/check/reward.ts); with a `sample { }` block it makes training on-policy. */
+  reward?: RewardSpec;
 }

@@ -19,7 +19,10 @@ import { planSteps } from '../../train/plan.js';
 import type { EvalMetrics, StepMetrics } from '../../train/metrics.js';
 import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
 import { childBlasEnv, type ChildBlasEnv } from '../../backend/blas/child-env.js';
-import { programInput } from './export.js';
+import type { OnPolicyNeeds } from '../../onpolicy/types.js';
+import { checkDecodeTable, decodeTable, type DecodeTable } from './decode-table.js';
+import { emitObjective } from './emit-objective.js';
+import { programInput, stepSettings } from './export.js';
 import { torchDecode } from './generate.js';
 import { writeProgram, TRAIN_SCRIPT } from './program.js';
 import { bundleInputs } from './bundle.js';
@@ -95,10 +98,44 @@ export const torchEngine: Engine = {
     }
     planned.plan.deterministic = t.deterministic ?? planned.plan.device === 'cpu';
     if (inputs.resumeFrom !== undefined) problems.push(...resumeProblems(inputs));
+    let table: DecodeTable | undefined;
+    if (onPolicyOf(inputs) !== undefined) {
+      const checked = onPolicyProblems(inputs);
+      problems.push(...checked.problems);
+      table = checked.table;
+    }
     if (problems.length > 0) return { ok: false, problems };
-    return { ok: true, run: new TorchRun(inputs, planned.plan) };
+    return { ok: true, run: new TorchRun(inputs, planned.plan, table) };
   },
 };
+
+/** `analysis.onPolicy`: set when the file has `sample { }` (contract: src/onpolicy/types.ts). */
+function onPolicyOf(inputs: EngineInputs): OnPolicyNeeds | undefined {
+  return inputs.analysis.onPolicy;
+}
+
+/** What an epoch is made of: the training samples, or the prompts when on-policy. */
+function epochUnits(inputs: EngineInputs): number {
+  return onPolicyOf(inputs) !== undefined ? inputs.prompts?.length ?? 0 : inputs.data.train.length;
+}
+
+/**
+ * What the program cannot do on-policy: per-token values sftgoc precomputes for fixed samples
+ * (static scores, reference ce, regex masks) do not exist for responses sampled during the run,
+ * and a tokenizer whose decoding the byte table does not reproduce would score other text.
+ */
+function onPolicyProblems(inputs: EngineInputs): { problems: string[]; table?: DecodeTable } {
+  const prompts = inputs.prompts ?? [];
+  if (prompts.length === 0) return { problems: ['on-policy training (sample { }) needs prompts in data.train; none were loaded'] };
+  const emitted = emitObjective(inputs.objective, inputs.sourceFile, inputs.analysis);
+  const per = [...Object.values(emitted.staticScorers), ...(emitted.needs.refCe ? ['ref_ce'] : []), ...emitted.regexPatterns.map((p) => `regex(${JSON.stringify(p)})`)];
+  if (per.length > 0) {
+    return { problems: [`${inputs.sourceFile}: the torch engine trains on-policy only on objectives without precomputed per-token values; this one reads ${[...new Set(per)].join(', ')}; use --engine tfjs`] };
+  }
+  const table = decodeTable(inputs.tokenizer);
+  const wrong = checkDecodeTable(inputs.tokenizer, table, 300, prompts.slice(0, 50).map((p) => p.ids));
+  return wrong === undefined ? { problems: [], table } : { problems: [wrong] };
+}
 
 /** The checks of the tfjs trainer's resume: the same data layout and seed (the length may change: train.steps extends a run). */
 function resumeProblems(inputs: EngineInputs): string[] {
@@ -109,7 +146,7 @@ function resumeProblems(inputs: EngineInputs): string[] {
   } catch (e) {
     return [`cannot resume from ${inputs.resumeFrom}: ${(e as Error).message}`];
   }
-  const now = { batch: t.batch, gradAccum: t.gradAccum, trainSamples: inputs.data.train.length };
+  const now = { batch: t.batch, gradAccum: t.gradAccum, trainSamples: epochUnits(inputs) };
   const what = (Object.keys(now) as Array<keyof typeof now>).filter((k) => s.layout[k] !== now[k]).map((k) => `${k} ${s.layout[k]} → ${now[k]}`);
   if (s.rng.seed !== t.seed) what.push(`seed ${s.rng.seed} → ${t.seed}`);
   return what.length === 0 ? [] : [`cannot resume from ${inputs.resumeFrom}: the run's settings changed (${what.join(', ')}); a resume must replay the same data`];
@@ -167,7 +204,7 @@ function freePort(): Promise<number> {
 class TorchRun implements PreparedRun {
   readonly notes: string[];
 
-  constructor(private readonly inputs: EngineInputs, private readonly plan: TorchPlan) {
+  constructor(private readonly inputs: EngineInputs, private readonly plan: TorchPlan, private readonly table?: DecodeTable) {
     this.notes = [`torch ${plan.env.torchVersion} (python ${plan.env.pythonVersion}, ${plan.env.python}) on ${plan.device}, ${plan.nproc} process(es)`];
   }
 
@@ -201,6 +238,9 @@ class TorchRun implements PreparedRun {
       if (parsed.vocabSize < tokenizer.vocabSize) return { problems: [`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${parsed.vocabSize} embeddings`] };
       const tooLong = [...data.train, ...data.eval].find((s) => s.ids.length > parsed.maxPositions);
       if (tooLong !== undefined) return { problems: [`${tooLong.source.file}:${tooLong.source.line}: ${tooLong.ids.length} tokens exceed the model's ${parsed.maxPositions} positions; lower data.max_len`] };
+      const maxNew = onPolicyOf(this.inputs)?.sample.maxNew ?? 0;
+      const longPrompt = maxNew > 0 ? (this.inputs.prompts ?? []).find((p) => p.ids.length + maxNew > parsed.maxPositions) : undefined;
+      if (longPrompt !== undefined) return { problems: [`${longPrompt.source.file}:${longPrompt.source.line}: the prompt's ${longPrompt.ids.length} tokens + sample.max_new ${maxNew} exceed the model's ${parsed.maxPositions} positions`] };
     } catch (e) {
       return { problems: [(e as Error).message] };
     }
@@ -210,7 +250,8 @@ class TorchRun implements PreparedRun {
   async train(): Promise<TrainOutcome> {
     const { inputs, plan } = this;
     const runDir = inputs.runDir!;
-    const total = planSteps(inputs.data.train.length, inputs.config.train).totalSteps;
+    const needs = onPolicyOf(inputs);
+    const total = planSteps(epochUnits(inputs), stepSettings(inputs.config.train, needs !== undefined)).totalSteps;
     const outcome: TrainOutcome = { status: 'completed', step: 0, totalSteps: total, history: [], evals: [] };
     const model = await this.initialModel();
     if ('problems' in model) return { ...outcome, status: 'rejected', message: model.problems.join('\n') };
@@ -226,6 +267,7 @@ class TorchRun implements PreparedRun {
       config: inputs.config, emitted, train: inputs.data.train, eval: inputs.data.eval, store: inputs.scores, modelDir: model.dir, modelConfig: model.config,
       tokenizerFiles: inputs.tokenizerFiles, padId: inputs.tokenizer.padId, device: plan.device, threads, runDir: runDir.path, stopFile,
       resumeFrom: inputs.resumeFrom,
+      ...(needs !== undefined ? { onPolicy: { needs, prompts: inputs.prompts ?? [], decode: this.table!, eosId: inputs.tokenizer.eosId, cwd: process.cwd() } } : {}),
     });
     const bundled = await bundleInputs(this.programDir, {
       ...spec, deterministic: plan.deterministic ?? plan.device === 'cpu', collective_timeout_s: collectiveTimeout(),

@@ -16,6 +16,10 @@ Several processes (torchrun): the micro-batches of an update are dealt out to th
 i to rank i mod N) and the gradients summed with all_reduce, so the update is the one a single
 process computes. Rank 0 writes the run directory.
 
+On-policy training (input.json's `onpolicy`): an update takes `batch` prompts of the epoch's order,
+samples and scores their responses (sftgoc_onpolicy.py) and runs the same update on the resulting
+samples, cut into `grad_accum` micro-batches; rank 0 appends the rollouts to rollouts.jsonl.
+
 Events for sftgoc go to stdout as lines starting with `@sftgoc ` followed by JSON.
 """
 import importlib
@@ -32,6 +36,7 @@ import torch.distributed as dist
 
 import sftgoc_dist
 import sftgoc_model
+import sftgoc_onpolicy
 import sftgoc_rt as rt
 
 STATE_VERSION = 1
@@ -141,6 +146,7 @@ class Run:
         self.torn = False
         self.real_tokens = 0
         self.outcome = {'status': 'completed'}
+        self.onpolicy = sftgoc_onpolicy.OnPolicy(spec['onpolicy'], self) if spec.get('onpolicy') else None
 
     # ---------------------------------------------------------- objective on one micro-batch
     def evaluate_batch(self, mb, step, training, first):
@@ -316,7 +322,7 @@ class Run:
             state = {
                 'version': STATE_VERSION, 'step': self.step, 'totalSteps': self.total, 'epoch': self.epoch, 'microBatch': self.micro,
                 'rng': {'seed': self.t['seed'], 'epoch': self.epoch},
-                'layout': {'batch': self.t['batch'], 'gradAccum': self.t['grad_accum'], 'trainSamples': len(self.samples['train'])},
+                'layout': {'batch': self.t['batch'], 'gradAccum': self.t['grad_accum'], 'trainSamples': self.train_count()},
                 'objective': self.dro.snapshot() if self.o.DRO_SIZES else None, 'elapsedS': self.elapsed(), 'tokensSeen': self.tokens_seen,
             }
             with open(os.path.join(tmp, 'state.json'), 'w') as f:
@@ -342,6 +348,26 @@ class Run:
         self.step, self.epoch, self.micro = s['step'], s['epoch'], s['microBatch']
         self.elapsed_before, self.tokens_seen = s['elapsedS'], s['tokensSeen']
 
+    def train_count(self):
+        """What an epoch is made of: training samples, or prompts when on-policy (state.json's layout)."""
+        return len(self.onpolicy.prompts) if self.onpolicy else len(self.samples['train'])
+
+    def on_policy_batch(self, order):
+        """The update's micro-batches from this step's rollouts, the rollout records and the reward
+        statistics; None (with the outcome set and the state before the step saved) when the reward failed."""
+        try:
+            samples, records, rewards, times = self.onpolicy.step(order, self.micro, self.step)
+        except sftgoc_onpolicy.RewardError as e:
+            # As the tfjs trainer: nothing of this step was applied; the state after `step` updates is
+            # saved, so `run --resume` redoes this step (the same prompts and streams) once the reward is fixed.
+            self.outcome.update(status='diverged', message='step %d: %s' % (self.step + 1, e))
+            event('note', text=self.outcome['message'])
+            self.checkpoint()
+            return None
+        mbs = [(lambda c=c: MicroBatch(c, self.pad_id, self.needs, self.device)) for c in sftgoc_onpolicy.micro_batches(samples, self.t['grad_accum'])]
+        mean, std = sftgoc_onpolicy.reward_stats(rewards)
+        return mbs, records, {'reward_mean': mean, 'reward_std': std, 'sample_s': times[0], 'reward_s': times[1]}
+
     def elapsed(self):
         return self.elapsed_before + (time.time() - self.started)
 
@@ -362,6 +388,8 @@ class Run:
                 return self.outcome
         self.same_start()
         self.started = time.time()
+        if self.onpolicy and self.rank == 0:
+            sftgoc_onpolicy.truncate_rollouts(os.path.join(self.run_dir, 'rollouts.jsonl'), self.step)
         if self.step == 0 and t['eval_every'] > 0:
             self.run_eval()
         event('start', total=self.total, step=self.step)
@@ -371,10 +399,19 @@ class Run:
                 self.epoch += 1
                 self.micro = 0
             order = orders[self.epoch]
-            mbs = [(lambda j=j, order=order: self.micro_batch(order, j)) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
             lr = t['lr'] * lr_factor(t['lr_schedule'], self.step, self.total)
             params = self.o.params(self.step, self.total)
-            t0 = time.time()
+            rollouts, extra = [], {}
+            if self.onpolicy:
+                built = self.on_policy_batch(order)
+                if built is None:
+                    break
+                mbs, rollouts, extra = built
+                advance = 1  # one batch of prompts
+            else:
+                mbs = [(lambda j=j, order=order: self.micro_batch(order, j)) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
+                advance = len(mbs)
+            t0 = time.time()  # the update alone (sampling and scoring have their own times), as the tfjs trainer
             try:
                 metrics, failed = self.update(mbs, self.step, lr)
             except (RuntimeError, RankFailed, sftgoc_dist.PeerLost) as e:
@@ -391,9 +428,13 @@ class Run:
             tokens = self.real_tokens
             self.tokens_seen += tokens
             self.step += 1
-            self.micro += len(mbs)
+            self.micro += advance
             record = {'step': self.step, 'epoch': self.epoch_at(), 'lr': lr, 'params': params, 'loss': metrics['loss'], 'ce': metrics['ce'],
                       'groups': metrics['groups'], 'worst_group': metrics['worst_group'], 'tokens_per_s': tokens / seconds, 'elapsed_s': self.elapsed()}
+            if self.onpolicy:
+                record.update(extra, update_s=seconds)
+            for r in rollouts:
+                self.append('rollouts.jsonl', r)
             self.append('metrics.jsonl', record)
             if self.reports:
                 event('step', metrics=record, cpu_s=time.process_time())
@@ -514,7 +555,12 @@ def main(argv):
     torch.manual_seed(spec['train']['seed'])
     if spec.get('threads'):
         torch.set_num_threads(spec['threads'])
-    run = Run(spec, objective)
+    try:
+        run = Run(spec, objective)
+    except sftgoc_onpolicy.RegexRefused as e:
+        sys.stderr.write('reward = regex(%s): the torch engine cannot match this pattern as RE2 does: %s; use --engine tfjs\n'
+                         % (json.dumps(spec['onpolicy']['reward']['pattern']), e))
+        return 1
     # Ctrl-C (or SIGTERM): finish this update, save a checkpoint, exit 130.
     def on_signal(signum, frame):
         run.stop = True

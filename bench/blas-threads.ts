@@ -4,6 +4,8 @@
 //   npx tsx bench/blas-threads.ts
 import { findBlas } from '../src/backend/blas/library.js';
 
+// The binding's own switch to one thread for small products (library.ts) would fight the counts set here.
+process.env['SFTGOC_BLAS_ONE_THREAD_MNK'] = '0';
 const found = await findBlas();
 if (!found.ok) throw new Error(found.reason);
 const koffiName = 'koffi';

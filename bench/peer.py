@@ -252,6 +252,19 @@ def blas_kind(paths):
     return "unknown"
 
 
+def openblas_kernels(paths):
+    """The kernel set the mapped OpenBLAS runs (openblas_get_corename), or None for another BLAS."""
+    import ctypes
+    for path in paths:
+        try:
+            get = ctypes.CDLL(path).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        get.restype = ctypes.c_char_p
+        return get().decode()
+    return None
+
+
 def blas_report(threads):
     """Which BLAS torch multiplies with, and how fast: the bench's machine peak."""
     torch.set_num_threads(threads)
@@ -260,6 +273,7 @@ def blas_report(threads):
     gflops = matmul_flops(1024, 1024, 1024, min_seconds=1.0) / 1e9  # after the first product: libblas is mapped lazily
     paths = loaded_blas()
     return {
+        "kernels": openblas_kernels(paths),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "buildBlas": build.group(1) if build else None,
@@ -298,7 +312,9 @@ def main():
     cpu_ms = (time.process_time() - cpu_start) * 1000 / max(req["steps"], 1)
     m, k, n = req["matMulShape"]
     print(json.dumps({
-        "backend": "torch %s, %d threads" % (torch.__version__, torch.get_num_threads()),
+        "backend": "torch %s, %d intra-op thread%s, OPENBLAS_NUM_THREADS=%s, %s kernels" % (
+            torch.__version__, torch.get_num_threads(), "" if torch.get_num_threads() == 1 else "s",
+            os.environ.get("OPENBLAS_NUM_THREADS", "unset"), openblas_kernels(loaded_blas()) or "non-OpenBLAS"),
         "stepMs": step_ms,
         "cpuMsPerStep": cpu_ms,
         "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -20,6 +20,8 @@ export type PeerLookup = { ok: true; python: string; version: string } | { ok: f
 
 /** What `peer.py --blas` reports: the BLAS torch multiplies with, and its 1024³ matMul speed. */
 export interface PeerBlas {
+  /** The kernel set of the mapped OpenBLAS (openblas_get_corename); null for another BLAS. */
+  kernels: string | null;
   torch: string;
   threads: number;
   /** torch's build setting (Debian's is 'generic': whatever libblas.so.3 resolves to at run time). */
@@ -41,7 +43,7 @@ export const FAIR_PEER_FIX = 'sudo apt-get install libopenblas0-pthread';
  * FAIR_PEER_MIN_GFLOPS) makes every ratio against it meaningless.
  */
 export function peerVerdict(blas: PeerBlas): { fair: boolean; line: string } {
-  const speed = `torch ${blas.torch}, ${blas.threads} threads, ${blas.kind} BLAS (${blas.libraries.join(', ') || 'none mapped'}), 1024³ matMul ${blas.matMul1024Gflops.toFixed(1)} GFLOP/s`;
+  const speed = `torch ${blas.torch}, ${blas.threads} threads, ${blas.kind} BLAS${blas.kernels !== null ? ` with ${blas.kernels} kernels` : ''} (${blas.libraries.join(', ') || 'none mapped'}), 1024³ matMul ${blas.matMul1024Gflops.toFixed(1)} GFLOP/s`;
   if (blas.matMul1024Gflops >= FAIR_PEER_MIN_GFLOPS) return { fair: true, line: `peer: ${speed}` };
   if (blas.kind === 'reference' || blas.kind === 'unknown') {
     return { fair: false, line: `peer uses a reference BLAS: not a fair peer (${speed}); fix: ${FAIR_PEER_FIX}` };
@@ -49,8 +51,10 @@ export function peerVerdict(blas: PeerBlas): { fair: boolean; line: string } {
   return { fair: false, line: `peer's ${blas.kind} BLAS ran below ${FAIR_PEER_MIN_GFLOPS} GFLOP/s: the machine is busy, not a fair comparison (${speed})` };
 }
 
-export function probePeerBlas(python: string, threads: number): PeerBlas {
-  const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+/** The peer's BLAS and its 1024³ speed; `kernels` runs it under that OPENBLAS_CORETYPE instead of this process's. */
+export function probePeerBlas(python: string, threads: number, kernels?: string): PeerBlas {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  if (kernels !== undefined) env['OPENBLAS_CORETYPE'] = kernels;
   const r = spawnSync(python, [peerScript(), '--blas', '--threads', String(threads)], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`peer --blas failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerBlas;
@@ -78,7 +82,11 @@ export function peerScript(): string {
   throw new Error(`bench/peer.py not found next to ${here}`);
 }
 
-export function runPeer(python: string, config: BenchConfig, variant: string, warmup: number, steps: number, threads: number): PeerResult {
+/**
+ * One peer row: `threads` torch intra-op threads (OMP_NUM_THREADS and torch.set_num_threads) and
+ * `blasThreads` OpenBLAS threads, which are separate pools: the bench tries every split.
+ */
+export function runPeer(python: string, config: BenchConfig, variant: string, warmup: number, steps: number, threads: number, blasThreads = threads): PeerResult {
   const request: Record<string, unknown> = { config, variant, warmup, steps, threads, optimizer: OPTIMIZER, matMulShape: referenceMatMulShape(config) };
   if (config.kind === 'model') {
     const data = syntheticData(config.vocab, config.seq, config.batch, 4);
@@ -93,7 +101,7 @@ export function runPeer(python: string, config: BenchConfig, variant: string, wa
   try {
     const file = path.join(dir, 'request.json');
     writeFileSync(file, JSON.stringify(request));
-    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(blasThreads) };
     const r = spawnSync(python, [peerScript(), '--request', file], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`peer ${config.name}/${variant} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;

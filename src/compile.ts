@@ -85,7 +85,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     const setBlocks = overrideBlocks(given.flatMap((o) => (o.kind === 'set' ? [{ key: o.key, value: o.value }] : [])), parse, diagnostics, sources);
     // The later passes recurse over expressions: nothing past this point runs on an unbounded program.
     if (!checkLimits([...loaded.files, ...paramFiles], diagnostics, setBlocks.map((b) => b.statement))) return fail();
-    const checked = checkProgram([...loaded.files, ...paramFiles], overrides, diagnostics, setBlocks, file);
+    const checked = checkProgram([...loaded.files, ...paramFiles], overrides, diagnostics, setBlocks, file, options.host ?? nodeHost);
     // The definitions an expression-valued --param made: the compiler's own table, not a file-name convention.
     const flagValues = new Set(paramFiles.flatMap((f) => f.ast.statements.flatMap((st) => (st.kind === 'Param' ? [st.value] : []))));
     const fromFlags = new Set(checked.program.definitions.filter((d) => flagValues.has(d.value)));

@@ -325,7 +325,7 @@ export async function loadInputs(plan: RunPlan, options: { skipBadRecords: boole
     if (!reference.ok) return { ok: false, kind: 'input', messages: reference.messages };
     plan.referenceDir = reference.dir;
   }
-  const loaded = loadRunInputs(plan.config, { skipBadRecords: options.skipBadRecords });
+  const loaded = loadRunInputs(plan.config, { skipBadRecords: options.skipBadRecords, ...(plan.analysis.onPolicy === undefined ? {} : { onPolicy: plan.analysis.onPolicy }) });
   if (!loaded.ok) return { ok: false, kind: 'input', messages: loaded.errors };
   const { inputs } = loaded;
   const needs = plan.analysis.scores;
@@ -356,6 +356,7 @@ export async function prepareEngine(
     objective: plan.objective, analysis: plan.analysis, config: plan.config, sourceFile: request.file, data,
     tokenizer: inputs.tokenizer, tokenizerFiles: inputs.tokenizerFiles, scores: loaded.scores, referenceDir: plan.referenceDir,
     runDir: plan.runDir, resumeFrom: plan.resumeFrom, options: plan.engineOptions, ...io,
+    ...(inputs.prompts === undefined ? {} : { prompts: inputs.prompts }),
   });
   if (!prepared.ok) return { ok: false, kind: 'input', messages: prepared.problems };
   return { ok: true, run: prepared.run };

@@ -7,6 +7,8 @@
 import type { GroupReduceNode, IrExpr, Objective, ScorerCall, TokenQuantity } from '../ir/nodes.js';
 import { rankKey, scorerKey } from '../ir/keys.js';
 import { children } from '../ir/walk.js';
+import type { OnPolicyNeeds } from '../language/on-policy.js';
+import { sampleSettings } from '../language/on-policy-settings.js';
 
 /** Per-token inputs a step must supply on the host (for masks) or as tensors (for the loss graph). */
 export interface Needs {
@@ -76,6 +78,8 @@ export interface ObjectiveAnalysis {
   groupNames: string[];
   /** Things no engine can run, as messages (a `per corpus` rank whose amount is not a constant). */
   problems: string[];
+  /** `sample { }` and `reward = …`: each step samples its responses from the model (src/language/on-policy.ts). */
+  onPolicy?: OnPolicyNeeds;
 }
 
 /** The analysis under the name the pipeline uses. */
@@ -173,6 +177,7 @@ export function analyzeObjective(o: Objective): ObjectiveAnalysis {
   const staticScorers = scorers.filter((s) => s.kind === 'static');
   const dynamicScorers = scorers.filter((s) => s.kind === 'dynamic');
   const reference = scores.refCe || o.requires.reference;
+  const onPolicy = onPolicyNeeds(o);
   const syncs: Array<'ce' | 'entropy'> = [...(host.ce ? ['ce' as const] : []), ...(host.entropy ? ['entropy' as const] : [])];
   return {
     masks, host, device, headEntropy: host.entropy || device.entropy, groupReductions, deviceOrder, hostOrder,
@@ -180,6 +185,7 @@ export function analyzeObjective(o: Objective): ObjectiveAnalysis {
     selectorsNeedModel: o.partition.groups.some((g) => readsModel(g.selector)),
     syncs, droGroups: groupReductions.filter((g) => g.fn === 'dro').map((g) => g.terms.length),
     groupNames: groupNamesOf(o), problems: scores.problems,
+    ...(onPolicy === undefined ? {} : { onPolicy }),
   };
 }
 
@@ -240,4 +246,11 @@ export function readsModel(selector: IrExpr): boolean {
 /** The partition's group names: declared groups in order, then `rest`; none when nothing is declared. */
 export function groupNamesOf(o: Objective): string[] {
   return o.partition.groups.length === 0 ? [] : [...o.partition.groups.map((g) => g.name), 'rest'];
+}
+
+/** What on-policy training needs, or undefined for training on fixed data (the checker requires both parts together). */
+export function onPolicyNeeds(o: Objective): OnPolicyNeeds | undefined {
+  const block = o.settings.sample;
+  if (o.reward === undefined || block === undefined) return undefined;
+  return { sample: sampleSettings(block), reward: o.reward };
 }

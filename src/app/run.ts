@@ -83,10 +83,15 @@ export async function runFile(file: string | undefined, options: RunFileOptions,
       onBackend: (backend) => void (options.quiet ? undefined : human(`backend: ${backend.name}${backend.requested === 'auto' ? ' (auto)' : ''}; details in config.json`)),
       onInputs: ({ objective, config, runDir }, inputs) => {
         runDirPath = runDir.path;
+        // No held-out data means no eval.jsonl and no held-out curve: say so, not just "0 eval samples".
+        if (inputs.eval.length === 0) {
+          out.stderr(`warning: ${config.data.eval === undefined ? 'no data.eval is set' : `${config.data.eval} gave no eval samples`}: this run reports no held-out loss; set data.eval (e.g. --set data.eval=FILE)${inputs.prompts === undefined ? '' : ', and use `eval --generate` for answer accuracy'}`);
+        }
         if (options.quiet) return;
         const skipped = inputs.stats.train.skipped + (inputs.stats.eval?.skipped ?? 0);
+        const trainWhat = inputs.prompts === undefined ? `${inputs.train.length} training samples` : `${inputs.prompts.length} prompts (on-policy: responses sampled each step)`;
         human(
-          `${objective.name}: ${inputs.train.length} training samples, ${inputs.eval.length} eval samples` +
+          `${objective.name}: ${trainWhat}, ${inputs.eval.length} eval samples` +
             `${skipped > 0 ? `, ${skipped} bad records skipped` : ''}; model ${config.model.path ?? `preset ${config.model.preset}`}; run directory ${runDir.path}`,
         );
         const cut = truncationLine(inputs.stats, config.data.maxLen);
@@ -117,9 +122,12 @@ export async function runFile(file: string | undefined, options: RunFileOptions,
     return { exitCode: ExitCode.InputError };
   }
   const { outcome, plan } = result;
-  const exitCode = outcome.status === 'completed' ? ExitCode.Success : outcome.status === 'interrupted' ? signalExit(interrupted ?? 'SIGINT') : ExitCode.TrainingFailed;
+  const exitCode = outcome.status === 'completed' ? ExitCode.Success : outcome.status === 'interrupted' ? signalExit(interrupted ?? 'SIGINT') : outcome.status === 'rejected' ? ExitCode.InputError : ExitCode.TrainingFailed;
   const last = outcome.evals.at(-1);
   if (outcome.status === 'diverged') out.stderr(`error: training failed: ${outcome.message}${outcome.lastCheckpoint ? `; last good state saved in ${outcome.lastCheckpoint}` : ''}`);
+  const resumable = outcome.lastCheckpoint ? `; last good state saved in ${outcome.lastCheckpoint}; continue with: ${resumeCommand(plan.runDir.path)}` : `; continue with: ${resumeCommand(plan.runDir.path)}`;
+  if (outcome.status === 'failed') out.stderr(`error: a worker failed: ${outcome.message}${resumable}`);
+  if (outcome.status === 'rejected') out.stderr(`error: ${outcome.message}`);
   if (!options.quiet && outcome.status === 'completed') {
     human(`done: ${outcome.step} steps; final model in ${outcome.finalDir}${last ? `; held-out ce ${last.ce.toFixed(4)} (perplexity ${last.perplexity.toFixed(2)})` : ''}`);
   }

@@ -55,7 +55,10 @@ export async function loadWasm(blas?: Blas): Promise<LoadOutcome> {
     `wasm: ${simd ? 'SIMD' : 'no SIMD'}, ${wasm.getThreadsCount()} thread (tfjs uses the single-threaded build in Node, tensorflow/tfjs#3830)`,
   ];
   if (!internals.ok) notes.push(`warning: ${internals.reason}; they are off (tfjs's own wasm kernels run, slower, with their known faults)`);
-  if (blas !== undefined && internals.ok) notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}`);
+  if (blas !== undefined && internals.ok) {
+    notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}${blas.kernels !== undefined ? `, ${blas.kernels} kernels` : ''}`);
+    notes.push(...blas.kernelNotes.map((n) => `BLAS kernels: ${n}`));
+  }
   if (fixes.length > 0) notes.push(`wasm kernel fixes: ${fixes.join('; ')}`);
   return { ok: true, notes };
 }

@@ -45,5 +45,12 @@ export const CHECK_CODES: Record<string, CodeInfo> = {
   E0603: { title: 'expression too long', explanation: 'One statement\'s expression may hold at most 20,000 terms (numbers, names, operators and calls).' },
   E0604: { title: 'number out of range', explanation: 'A number literal must be a finite double (at most about 1.8e308 in magnitude); `1e999` would silently become infinity.' },
   E0605: { title: 'too many files', explanation: 'A program may load at most 256 files: the main file and everything it imports, directly or not.' },
+  E0701: { title: '`reward` without `sample { }`', explanation: 'A `reward = …` scores responses that training samples from the model, and only a `sample { n, temperature, top_p, max_new }` block turns that on (LANGUAGE.md §8). Add `sample { n = 4 }`, or, for fixed responses that already carry rewards, delete the reward and use `responses` data.' },
+  E0702: { title: '`sample { }` without `reward`', explanation: 'On-policy training needs a verifier to score each sampled response: `reward = exact()`, `contains()`, `facts()`, `regex("PATTERN")` or `command("PATH")` (docs/on-policy.md).' },
+  E0703: { title: 'unknown verifier', explanation: 'The value of `reward` must be one call of a verifier: `exact()`, `contains()`, `facts()`, `regex("PATTERN")` or `command("PATH", timeout = SECONDS)`. The help line suggests the nearest one.' },
+  E0704: { title: 'bad verifier argument', explanation: '`regex` takes a non-empty string pattern, `command` a non-empty string path and optionally `timeout`, a number of seconds in (0, 3600] (default 60) that bounds the program\'s time over one step\'s batch. Arguments are literals, not expressions.' },
+  E0705: { title: 'reward program not runnable', explanation: '`command("PATH")` names a program, resolved against the folder of the `.sftgo` file that names it, that must exist, be a regular file and be executable (it runs without a shell, so a script needs a `#!` line).' },
+  W0706: { title: 'on-policy loss ignores the reward', explanation: 'The objective samples and scores responses, yet the loss reads neither `advantage` nor `reward`, so training is plain cross-entropy on its own samples. Weigh the loss by the advantage, as `std/gft` and `std/grpo` do.' },
+  E0707: { title: 'more than one reward', explanation: 'A file may contain one `reward` statement; an importing file may replace an imported one.' },
   E0901: { title: 'internal compiler error', explanation: 'The compiler failed on this input; this is a bug in sftgoc. Please report it with the source file.' },
 };

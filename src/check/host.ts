@@ -3,7 +3,7 @@
 // `std/NAME.sftgo`, which keeps diagnostics short; the default host maps it to the package's stdlib/.
 // Imports resolve one way everywhere: `std/…` from the standard library, an absolute path as it is,
 // anything else relative to the folder of the importing file.
-import { readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { packageRoot } from '../util/package-root.js';
 import { readSourceFile } from './read-source.js';
@@ -13,6 +13,8 @@ export interface CompileHost {
   readFile(path: string): string | undefined | { problem: string };
   /** The path of `spec` as written in `import "spec"` inside `fromFile`. */
   resolve(spec: string, fromFile: string): string;
+  /** Why the program at `path` (a `command("PATH")` reward) cannot run, or undefined when it can; absent: not checked. */
+  programProblem?(path: string): string | undefined;
 }
 
 /** `std/sftgo` and `std/sftgo.sftgo` both name stdlib/sftgo.sftgo; `/a/b.sftgo` is absolute; the rest is relative. */
@@ -44,10 +46,33 @@ function readIfExists(path: string): string | undefined | { problem: string } {
   return r.problem === 'no such file' ? undefined : r;
 }
 
+/** Why `path` cannot be run (not there, not a regular file, not executable), or undefined. */
+function diskProgramProblem(path: string): string | undefined {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    return 'does not exist';
+  }
+  if (!isFile) return 'is not a regular file';
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    return 'is not executable (chmod +x it and give it a #! line)';
+  }
+  return undefined;
+}
+
+/** The folder a file's relative paths (a reward program) are resolved against; `std/` files live in the package's stdlib/. */
+export function folderOf(file: string): string {
+  return file.startsWith('std/') ? join(packageRoot, 'stdlib') : dirname(file);
+}
+
 /** Reads from disk; `std/` paths come from the package's stdlib/. */
 export const nodeHost: CompileHost = {
   readFile: (path) => (path.startsWith('std/') ? readStd(path) : readIfExists(path)),
   resolve: resolveImport,
+  programProblem: diskProgramProblem,
 };
 
 /** Serves the given sources by path (for tests and programs); `std/` still comes from the package. */
@@ -55,5 +80,7 @@ export function memoryHost(files: Record<string, string>): CompileHost {
   return {
     readFile: (path) => (Object.hasOwn(files, path) ? files[path] : path.startsWith('std/') ? readStd(path) : undefined),
     resolve: resolveImport,
+    // A served file stands for an executable program; anything else does not exist.
+    programProblem: (path) => (Object.hasOwn(files, path) ? undefined : 'does not exist'),
   };
 }

@@ -3,8 +3,11 @@
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Settings, SettingsSpans } from '../language/values.js';
 import type { LoadedFile } from './load.js';
+import type { CompileHost } from './host.js';
 import { resolveNames, type Program } from './names.js';
 import { checkSettings } from './settings.js';
+import { checkReward, lossReadsRewards } from './reward.js';
+import type { RewardSpec } from '../language/on-policy.js';
 import { TypeChecker, type TypeInfo } from './typecheck.js';
 import { typeName } from './types.js';
 
@@ -14,6 +17,8 @@ export interface CheckedProgram {
   checker: TypeChecker;
   settings: Settings;
   settingSpans: SettingsSpans;
+  /** `reward = …` with a `sample { }` block: on-policy training. */
+  reward?: RewardSpec;
 }
 
 export function checkProgram(
@@ -24,6 +29,8 @@ export function checkProgram(
   extraBlocks: Program['blocks'] = [],
   /** The main file, when `files` ends with synthetic `--param` files. */
   mainPath?: string,
+  /** Checks that a `command("PATH")` reward program can run. */
+  host?: CompileHost,
 ): CheckedProgram {
   const program = resolveNames(files, diagnostics, mainPath);
   program.blocks.push(...extraBlocks);
@@ -46,5 +53,6 @@ export function checkProgram(
         'add `reference { train = "FILE.sftgo" }` (std/rho1 trains stdlib/rho1-reference.sftgo), `reference { path = "DIR" }`, or `reference { path = "self" }` for the model at its initial weights'),
     );
   }
-  return { program, info: checker.info, checker, settings, settingSpans: spans };
+  const reward = checkReward(program, settings, spans, lossReadsRewards(program), host, diagnostics);
+  return { program, info: checker.info, checker, settings, settingSpans: spans, reward };
 }

@@ -51,6 +51,8 @@ export interface Program {
   /** The final group definitions, in the order their names were first declared. */
   groups: Definition[];
   loss?: LossDefinition;
+  /** `reward = …` (on-policy training): the last file's, as for the loss. */
+  reward?: LossDefinition;
   name: string;
   /** `fromFlag`: a one-entry block made from a `--set` flag (src/check/set-overrides.ts). */
   blocks: { statement: BlockStatement; file: string; fromFlag?: boolean }[];
@@ -94,6 +96,7 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[], mai
   /** The definition each file sees for a name through its imports, to check redefinition kinds. */
   const exportedDefs = new Map<string, Map<string, Definition>>();
   let loss: LossDefinition | undefined;
+  let reward: LossDefinition | undefined;
   let brokenLoss = false;
   const main = files.find((f) => f.path === mainPath) ?? files[files.length - 1]!;
   let name = fileStem(main.path);
@@ -114,6 +117,7 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[], mai
     const broken = unparsed.names;
     if (unparsed.loss) brokenLoss = true;
     let fileLoss: LossDefinition | undefined;
+    let fileReward: LossDefinition | undefined;
     let headerSeen = false;
     for (const [index, s] of file.ast.statements.entries()) {
       const scope: Scope = { visible: visible.view(), later: laterView(firstDefinition, index), broken };
@@ -122,6 +126,14 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[], mai
           diagnostics.push(error('E0211', 'this file already has a loss', s.span, `the first loss is on line ${fileLoss.span.start.line}; keep one`));
         } else {
           fileLoss = { value: s.value, span: s.span, file: file.path, scope };
+        }
+        continue;
+      }
+      if (s.kind === 'Reward') {
+        if (fileReward !== undefined) {
+          diagnostics.push(error('E0707', 'this file already has a reward', s.span, `the first reward is on line ${fileReward.span.start.line}; keep one`));
+        } else {
+          fileReward = { value: s.value, span: s.span, file: file.path, scope };
         }
         continue;
       }
@@ -165,6 +177,7 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[], mai
       if (d.kind === 'group' && !groupOrder.includes(d.name)) groupOrder.push(d.name);
     }
     if (fileLoss !== undefined) loss = fileLoss;
+    if (fileReward !== undefined) reward = fileReward;
     const exports = new Map(inherited);
     for (const [n, d] of own) exports.set(n, d);
     exportedDefs.set(file.path, exports);
@@ -174,7 +187,7 @@ export function resolveNames(files: LoadedFile[], diagnostics: Diagnostic[], mai
     diagnostics.push(error('E0210', 'the objective has no `loss`', fileSpan(main.path), 'add a line such as `loss = mean(ce)`'));
   }
   const groups = groupOrder.map((n) => winners.get(n)!).filter((d) => d.kind === 'group');
-  return { files, definitions, winners, groups, loss, name, blocks };
+  return { files, definitions, winners, groups, loss, reward, name, blocks };
 }
 
 /** Names in the order they became visible; a view sees the names added before it was taken. */

@@ -13,7 +13,7 @@ import type { BlockStatement, Expression } from '../parse/ast.js';
 import type { JsonValue, Settings, SettingsBlock, SettingsSpans } from '../language/values.js';
 import { packageRoot } from '../util/package-root.js';
 
-export const SETTINGS_BLOCKS: readonly SettingsBlock[] = ['model', 'reference', 'data', 'train'];
+export const SETTINGS_BLOCKS: readonly SettingsBlock[] = ['model', 'reference', 'sample', 'data', 'train'];
 
 // ajv takes ~0.2 s to load, so it is required on first use: `check` of a file without settings
 // blocks never pays for it. It is CommonJS, so `require` is the synchronous way in from ESM.

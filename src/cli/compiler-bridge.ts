@@ -5,6 +5,7 @@ import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { compile } from '../compile.js';
 import { objectiveToJson, printObjective } from '../ir/print.js';
 import { executionPlan } from '../lower/plan.js';
+import { chooseCoreType, readCpuFlags } from '../backend/blas/coretype.js';
 import { analyze } from '../analysis/index.js';
 import { parse } from '../parse/index.js';
 import type { CheckSource } from './check-files.js';
@@ -71,7 +72,10 @@ export const compileStages: CompileStages = {
   },
   compilePlan(source, file, overrides) {
     const result = compile(source, { file, ...compileOverrides(overrides) });
-    const plan = result.objective === undefined ? undefined : executionPlan(result.objective);
+    const plan = result.objective === undefined ? undefined : executionPlan(result.objective, {
+      // What this machine would ask OpenBLAS for (nothing is loaded to say it): the BLAS paths' kernels.
+      blasKernels: chooseCoreType(readCpuFlags(), process.env).note,
+    });
     return {
       diagnostics: result.diagnostics,
       sources: result.sources,

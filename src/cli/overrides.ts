@@ -29,7 +29,7 @@ export interface Overrides {
 export type OverrideResult = { ok: true; overrides: Overrides } | { ok: false; errors: string[] };
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const BLOCKS: readonly BlockName[] = ['model', 'reference', 'data', 'train'];
+const BLOCKS: readonly BlockName[] = ['model', 'reference', 'sample', 'data', 'train'];
 
 function isName(s: string): boolean {
   return IDENTIFIER.test(s) || GREEK_LETTERS.has(s);

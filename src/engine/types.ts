@@ -16,6 +16,7 @@
 import type { Analysis } from '../analysis/index.js';
 import type { DecodeProgress, DecodeRequest, DecodedRow } from '../generate/types.js';
 import type { DatasetStats, Sample } from '../data/types.js';
+import type { PromptRecord } from '../data/prompts.js';
 import type { ScoreStore } from '../groupers/store.js';
 import type { Objective } from '../ir/nodes.js';
 import type { Tokenizer } from '../tokenizer/types.js';
@@ -36,6 +37,11 @@ export interface EngineOptions {
   nproc?: number;
   /** `auto` (CUDA when available), `cpu` or `cuda`. */
   device?: 'auto' | 'cpu' | 'cuda';
+  /** Several machines (`--nnodes`, `--node-rank`, `--master-addr`, `--master-port`): one sftgoc run per machine. */
+  nnodes?: number;
+  nodeRank?: number;
+  masterAddr?: string;
+  masterPort?: number;
 }
 
 /** Everything an engine is given; the same for every engine. */
@@ -54,6 +60,11 @@ export interface EngineInputs {
   sourceFile: string;
   /** Tokenized samples (ids, loss mask, reward/advantage, source position), in file order. */
   data: { train: readonly Sample[]; eval: readonly Sample[]; stats: { train: DatasetStats; eval?: DatasetStats } };
+  /**
+   * On-policy training (analysis.onPolicy set): the prompts the responses are sampled for, in file
+   * order (PromptRecord.index is the position); absent otherwise.
+   */
+  prompts?: readonly PromptRecord[];
   tokenizer: Tokenizer;
   /** The tokenizer's files, copied next to the weights in every checkpoint and in final/. */
   tokenizerFiles: readonly string[];

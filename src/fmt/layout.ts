@@ -60,6 +60,8 @@ function unitsOf(s: Statement, source: string, comments: readonly Comment[]): Un
       return whole(`group ${s.name.text} = ${printExpression(s.selector)}`);
     case 'Loss':
       return whole(`loss = ${printExpression(s.value)}`);
+    case 'Reward':
+      return whole(`reward = ${printExpression(s.value)}`);
     case 'Block':
       return blockUnits(s, source, comments);
   }

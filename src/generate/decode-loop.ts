@@ -18,6 +18,12 @@ export interface LoopRequest {
   eosId: number;
   /** Rows decoded together (the cache holds this many). */
   batch: number;
+  /**
+   * The key of each prompt's streams: row (p, j) draws from rowStream(seed, promptKeys[p]·n + j).
+   * Absent: p itself (generate's rule). On-policy training passes PromptRecord.index, so a response
+   * does not depend on which batch position decoded it (src/language/on-policy.ts rule 2).
+   */
+  promptKeys?: readonly number[];
 }
 
 /** Every row's continuation, prompt-major (stop strings are applied afterwards: stops.ts). */
@@ -31,7 +37,8 @@ export async function decodeRows(model: StepModel, request: LoopRequest, progres
     const chunk = Array.from({ length: count }, (_, i) => {
       const row = first + i;
       const prompt = Math.floor(row / n);
-      return { prompt, sample: row % n, rng: rowStream(options.seed, row), ids: [] as number[], logprobs: [] as number[], finish: undefined as DecodedRow['finish'] | undefined };
+      const key = request.promptKeys === undefined ? row : request.promptKeys[prompt]! * n + (row % n);
+      return { prompt, sample: row % n, rng: rowStream(options.seed, key), ids: [] as number[], logprobs: [] as number[], finish: undefined as DecodedRow['finish'] | undefined };
     });
     const capacity = Math.max(...chunk.map((r) => prompts[r.prompt]!.length)) + options.maxNew;
     model.begin(count, capacity);

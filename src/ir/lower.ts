@@ -73,6 +73,7 @@ class Lowerer {
       settings: this.checked.settings,
       settingSpans: this.checked.settingSpans,
       requires: { reference: tokens.has('ref_ce') || tokens.has('excess'), rewards: tokens.has('reward') || tokens.has('advantage') },
+      ...(this.checked.reward === undefined ? {} : { reward: this.checked.reward }),
     };
   }
 

@@ -3,6 +3,7 @@
 // explicit per-group means, and the selectors are a partition plan. Params stay named references so
 // `--param NAME=VALUE` can override them and metrics can log them. Every node carries its type and
 // the source span it came from, so later stages can still point at the user's text.
+import type { RewardSpec } from '../language/on-policy.js';
 import type { Span } from '../diagnostics/span.js';
 import type { IrType, JsonValue, Settings, SettingsBlock, SettingsSpans, TokenQuantity } from '../language/values.js';
 import type { MathName, ScorerKind, ScorerName } from '../language/builtins.js';
@@ -129,4 +130,6 @@ export interface Objective {
   settingSpans: SettingsSpans;
   /** What a run must supply beyond model and data. */
   requires: { reference: boolean; rewards: boolean };
+  /** `reward = …`, checked (src/check/reward.ts); with a `sample { }` block it makes training on-policy. */
+  reward?: RewardSpec;
 }

@@ -3,6 +3,7 @@
 //   loss = λ * max(mean(ce[important]), mean(ce[rest])) + (1 - λ) * mean(ce)
 // and a JSON form that keeps every field (spans optional).
 import { SCORERS } from '../language/builtins.js';
+import { rewardText } from '../language/on-policy-settings.js';
 import type { IrExpr, Objective, ScorerCall } from './nodes.js';
 import { dispatch, type IrNodeOf, type IrTable } from './table.js';
 import { children, treeSize, walk } from './walk.js';
@@ -151,6 +152,7 @@ export function printObjective(o: Objective): string {
   lines.push(`loss = ${printExpr(o.loss)}`);
   const req = Object.entries(o.requires).filter(([, v]) => v).map(([k]) => k);
   if (req.length > 0) lines.push(`requires ${req.join(', ')}`);
+  if (o.reward !== undefined) lines.push(`reward = ${rewardText(o.reward)}`);
   for (const [block, value] of Object.entries(o.settings)) lines.push(`${block} ${JSON.stringify(value)}`);
   return lines.join('\n') + '\n';
 }

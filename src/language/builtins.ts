@@ -169,3 +169,34 @@ export function isScorer(name: string): name is ScorerName {
 
 /** Every name that can be called, for did-you-mean. */
 export const CALLABLE_NAMES: readonly string[] = [...Object.keys(FUNCTIONS), ...Object.keys(SCORERS)];
+
+/**
+ * The verifiers of `reward = …` (LANGUAGE.md §8): what on-policy training scores each sampled
+ * response with. `params` in positional order with their defaults (undefined: required); the
+ * checker (src/check/reward.ts) binds a call against this table and src/onpolicy/ runs it.
+ * `command`'s `timeout` is in seconds: the most one step's batch may take in the program.
+ */
+export type VerifierName = 'exact' | 'contains' | 'facts' | 'regex' | 'command';
+
+export interface VerifierInfo {
+  params: [string, string | number | undefined][];
+  /** One line for docs and hints. */
+  summary: string;
+}
+
+/** Seconds a reward program may take over one step's batch when `timeout` is not given. */
+export const DEFAULT_COMMAND_TIMEOUT_S = 60;
+/** The longest `timeout` accepted, so a typo cannot park a run for days. */
+export const MAX_COMMAND_TIMEOUT_S = 3600;
+
+export const VERIFIERS: Record<VerifierName, VerifierInfo> = {
+  exact: { params: [], summary: '1 when the normalised response equals the record\'s `answer`, else 0' },
+  contains: { params: [], summary: '1 when the normalised response contains the record\'s normalised `answer`, else 0' },
+  facts: { params: [], summary: 'the share of the record\'s `facts` that the response states' },
+  regex: { params: [['pattern', undefined]], summary: '1 when the RE2 pattern matches the response, else 0' },
+  command: { params: [['path', undefined], ['timeout', DEFAULT_COMMAND_TIMEOUT_S]], summary: 'a program\'s number for each response (JSONL on stdin, one number a line on stdout)' },
+};
+
+export function isVerifier(name: string): name is VerifierName {
+  return Object.hasOwn(VERIFIERS, name);
+}

@@ -9,7 +9,7 @@ export type IrType = 'number' | 'scalar' | 'tokens' | 'mask';
 export type TokenQuantity = 'ce' | 'logp' | 'p' | 'entropy' | 'ref_ce' | 'excess' | 'position' | 'reward' | 'advantage';
 export const TOKEN_QUANTITIES: readonly TokenQuantity[] = ['ce', 'logp', 'p', 'entropy', 'ref_ce', 'excess', 'position', 'reward', 'advantage'];
 
-export type SettingsBlock = 'model' | 'reference' | 'data' | 'train';
+export type SettingsBlock = 'model' | 'reference' | 'sample' | 'data' | 'train';
 export type JsonValue = number | string | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type Settings = Partial<Record<SettingsBlock, Record<string, JsonValue>>>;
 /** Where each settings value was written; `fromFlag` when a `--set` flag wrote it, not a file. */

@@ -15,6 +15,8 @@ import { analyzeObjective, groupNamesOf, type ObjectiveAnalysis } from '../analy
 import { AUTO_ORDER } from '../backend/names.js';
 import { DEFAULT_HEAD_CHUNK } from '../head/chunk-size.js';
 import { compileLinearLoss } from './linear-form.js';
+import type { OnPolicyNeeds, SampleSettings } from '../language/on-policy.js';
+import { rewardText } from '../language/on-policy-settings.js';
 
 export interface PlanJson {
   objective: string;
@@ -36,6 +38,10 @@ export interface PlanJson {
     syncs: string[];
   };
   backend: { request: string; resolution: string };
+  /** The OpenBLAS kernel set the BLAS paths would ask for on this machine (backend/blas/coretype.ts); absent when not asked. */
+  blasKernels?: string;
+  /** `sample { }` and `reward`: what happens before each update (src/language/on-policy.ts). */
+  onPolicy?: { sample: SampleSettings; reward: string; steps: string[] };
   /** Where each part runs under each engine (`run --engine`; tfjs is the default). */
   engines: { default: string; tfjs: string[]; torch: string[] };
 }
@@ -52,9 +58,10 @@ const TOKEN_TEXT: Record<string, string> = {
 
 const AUTO = `auto: first of ${AUTO_ORDER.join(', ')} that loads`;
 
-export function executionPlan(o: Objective, options: { headChunk?: number } = {}): ExecutionPlan {
+export function executionPlan(o: Objective, options: { headChunk?: number; blasKernels?: string } = {}): ExecutionPlan {
   const a = analyzeObjective(o);
   const json = planJson(o, a, options.headChunk ?? DEFAULT_HEAD_CHUNK);
+  if (options.blasKernels !== undefined) json.blasKernels = options.blasKernels;
   return { json, text: planText(json) };
 }
 
@@ -75,7 +82,7 @@ function planJson(o: Objective, a: ObjectiveAnalysis, chunkSize: number): PlanJs
     param: (n) => `param ${n.name} (host scalar)`,
     schedule: (n) => `${printExpr(n)} (host scalar)`,
     step: hostScalarText, progress: hostScalarText,
-    token: (n) => TOKEN_TEXT[n.name] ?? n.name,
+    token: (n) => (a.onPolicy !== undefined && (n.name === 'reward' || n.name === 'advantage') ? `${n.name} (of the sampled responses)` : TOKEN_TEXT[n.name] ?? n.name),
     unary: (n) => `${n.fn} ${ref(n.arg)}`,
     binary: (n) => `${n.fn} ${ref(n.left)} ${ref(n.right)}`,
     clip: (n) => `clip ${ref(n.arg)} ${ref(n.lo)} ${ref(n.hi)}`,
@@ -141,7 +148,24 @@ function planJson(o: Objective, a: ObjectiveAnalysis, chunkSize: number): PlanJs
       syncs,
     },
     backend: backendOf(o),
+    ...(a.onPolicy === undefined ? {} : { onPolicy: onPolicyPlan(a.onPolicy) }),
     engines: enginesOf(a, refCe || staticScorers.size > 0),
+  };
+}
+
+function onPolicyPlan(p: OnPolicyNeeds): NonNullable<PlanJson['onPolicy']> {
+  const s = p.sample;
+  return {
+    sample: s,
+    reward: rewardText(p.reward),
+    steps: [
+      'the step\'s batch of prompts (data.train in `prompts` format), in the seeded shuffle order',
+      `sample n = ${s.n} responses per prompt (no gradient, key/value cache; temperature ${s.temperature}, top_p ${s.topP}, at most ${s.maxNew} new tokens), one seeded stream per (step, prompt, response)`,
+      `reward = ${rewardText(p.reward)} on each response's text`,
+      'advantage = (reward − mean) / (std + 1e-6) within the prompt\'s n responses (sample std, ÷ n−1)',
+      'prompt + response become the step\'s batch · n samples (loss on the response); the update below runs on them',
+      'rank 0 appends the rollouts to RUN/rollouts.jsonl',
+    ],
   };
 }
 
@@ -173,6 +197,10 @@ function planText(p: PlanJson): string {
   lines.push('', 'head');
   lines.push(`  fused linear + cross-entropy, chunked over the vocabulary (${p.head.chunkSize} entries a chunk), never the full logits`);
   lines.push(`  rows: ${p.head.rows}`, `  computes: ${p.head.computes.join(' and ')}`);
+  if (p.onPolicy !== undefined) {
+    lines.push('', 'on-policy (before each update)');
+    p.onPolicy.steps.forEach((step, i) => lines.push(`  ${i + 1}. ${step}`));
+  }
   lines.push('', 'per step (each micro-batch)');
   if (p.step.masks.length > 0 || p.step.partition !== null) {
     lines.push('  host, on detached values (no gradient):');
@@ -189,6 +217,7 @@ function planText(p: PlanJson): string {
   lines.push(`  state: ${p.step.state.length === 0 ? 'none' : p.step.state.join('; ')}`);
   lines.push(`  syncs: ${p.step.syncs.length === 0 ? 'none' : p.step.syncs.join('; ')}`);
   lines.push('', 'backend', `  ${p.backend.request === 'auto' ? p.backend.resolution : `${p.backend.request}: ${p.backend.resolution}`}`);
+  if (p.blasKernels !== undefined) lines.push(`  BLAS kernels (wasm-blas, and torch on the CPU): ${p.blasKernels}`);
   lines.push('', `engine (run --engine; default ${p.engines.default})`, '  tfjs:', ...p.engines.tfjs.map((l) => `    ${l}`), '  torch:', ...p.engines.torch.map((l) => `    ${l}`));
   return lines.join('\n') + '\n';
 }

@@ -26,6 +26,7 @@ export type Statement =
   | LetStatement
   | GroupStatement
   | LossStatement
+  | RewardStatement
   | BlockStatement;
 
 export interface ObjectiveStatement {
@@ -68,7 +69,14 @@ export interface LossStatement {
   value: Expression;
 }
 
-export type BlockName = 'model' | 'reference' | 'data' | 'train';
+/** `reward = VERIFIER(…)` (LANGUAGE.md §8): the value is an expression; the checker requires a verifier call. */
+export interface RewardStatement {
+  kind: 'Reward';
+  span: Span;
+  value: Expression;
+}
+
+export type BlockName = 'model' | 'reference' | 'sample' | 'data' | 'train';
 
 export interface BlockStatement {
   kind: 'Block';

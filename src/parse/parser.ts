@@ -9,7 +9,7 @@ import {
   AdditiveOperator, AndOperator, ArgumentName, Arrow, Callee, BlockKeyword, Caret, Comma, ComparisonOperator, EntrySeparator, Equals, False, Group,
   Identifier, Import, LBrace, LBracket, Let, LParen, LEXER_TOKENS, Loss, Minus, MultiplicativeOperator, Name, NotOperator,
   NumberLiteral, Objective, OrOperator, Param, Per, PercentLiteral, RankDirectionKeyword, RankScopeKeyword, RBrace, RBracket,
-  RParen, StringLiteral, True,
+  RParen, Reward, StringLiteral, True,
 } from './tokens.js';
 
 export class SftgoParser extends CstParser {
@@ -37,9 +37,10 @@ export class SftgoParser extends CstParser {
         { ALT: () => this.SUBRULE(this.letStatement) },
         { ALT: () => this.SUBRULE(this.groupStatement) },
         { ALT: () => this.SUBRULE(this.lossStatement) },
+        { ALT: () => this.SUBRULE(this.rewardStatement) },
         { ALT: () => this.SUBRULE(this.blockStatement) },
       ],
-      ERR_MSG: 'a statement (`group`, `loss`, `param`, `let`, `import`, `objective` or a settings block)',
+      ERR_MSG: 'a statement (`group`, `loss`, `reward`, `param`, `let`, `import`, `objective` or a settings block)',
     });
   });
 
@@ -76,6 +77,13 @@ export class SftgoParser extends CstParser {
 
   lossStatement = this.RULE('lossStatement', () => {
     this.CONSUME(Loss);
+    this.CONSUME(Equals);
+    this.SUBRULE(this.expression);
+  });
+
+  /** `reward = facts()`: the verifier of on-policy training (LANGUAGE.md §8); the checker reads the call. */
+  rewardStatement = this.RULE('rewardStatement', () => {
+    this.CONSUME(Reward);
     this.CONSUME(Equals);
     this.SUBRULE(this.expression);
   });

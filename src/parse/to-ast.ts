@@ -87,6 +87,11 @@ export class AstBuilder {
         const value = this.optExpression(child(n, 'expression'));
         return kw && realToken(n, 'Equals') && value && { kind: 'Loss', span: joinSpans(this.span(kw), value.span), value };
       }
+      case 'rewardStatement': {
+        const kw = realToken(n, 'Reward');
+        const value = this.optExpression(child(n, 'expression'));
+        return kw && realToken(n, 'Equals') && value && { kind: 'Reward', span: joinSpans(this.span(kw), value.span), value };
+      }
       case 'blockStatement':
         return this.block(n);
       default:

@@ -122,6 +122,11 @@ export const Param = keyword('param');
 export const Let = keyword('let');
 export const Group = keyword('group');
 export const Loss = keyword('loss', Callee);
+/**
+ * `reward = exact()` begins a statement; in an expression `reward` is the token quantity (a Callee),
+ * and as a name it is an Identifier so that `let reward = 1` is the checker's "reserved name".
+ */
+export const Reward = keyword('reward', Callee, Identifier);
 export const Model = keyword('model', BlockKeyword);
 export const Reference = keyword('reference', BlockKeyword);
 export const Data = keyword('data', BlockKeyword);
@@ -129,7 +134,8 @@ export const Train = keyword('train', BlockKeyword);
 export const Top = keyword('top', RankDirectionKeyword);
 export const Bottom = keyword('bottom', RankDirectionKeyword);
 export const Per = keyword('per');
-export const Sample = keyword('sample', RankScopeKeyword);
+/** `per sample` in a rank, and the `sample { … }` settings block. */
+export const Sample = keyword('sample', RankScopeKeyword, BlockKeyword);
 export const Batch = keyword('batch', RankScopeKeyword);
 export const Corpus = keyword('corpus', RankScopeKeyword);
 export const True = keyword('true');
@@ -140,7 +146,7 @@ export const Not = keyword('not', NotOperator);
 
 /** Every keyword, in the order of LANGUAGE.md; the grammar-drift test compares it with grammar/sftgo.ebnf. */
 export const KEYWORDS: readonly TokenType[] = [
-  Objective, Import, Param, Let, Group, Loss, Model, Reference, Data, Train,
+  Objective, Import, Param, Let, Group, Loss, Reward, Model, Reference, Data, Train,
   Top, Bottom, Per, Sample, Batch, Corpus, True, False, And, Or, Not,
 ];
 
@@ -204,5 +210,6 @@ export const STATEMENT_STARTS: ReadonlyMap<TokenType, TokenType> = new Map([
   [Let, Identifier],
   [Group, Identifier],
   [Loss, Equals],
+  [Reward, Equals],
   [BlockKeyword, LBrace],
 ]);

@@ -8,6 +8,7 @@ import { answersSection } from './answers.js';
 import { heatmapSection } from './heatmap.js';
 import { renderReport } from './page.js';
 import { readRun } from './read-run.js';
+import { rolloutsSection } from './rollouts.js';
 
 export interface ReportOptions {
   /** Samples in the heat-map. */
@@ -23,9 +24,13 @@ export async function runReport(runDir: string, options: ReportOptions, out: Out
     if (options.json) out.stdout(JSON.stringify({ ok: false, exit_code: ExitCode.InputError, errors: read.errors }, null, 2));
     return ExitCode.InputError;
   }
-  const heatmap = await heatmapSection(runDir, read.run.config, options.samples);
+  const rollouts = rolloutsSection(runDir, read.run.metrics);
+  // An on-policy run's training samples are its rollouts (shown above), not data.train's records.
+  const heatmap = rollouts.html !== undefined
+    ? { css: '', note: 'on-policy run: its training samples were sampled each step; the rollouts above show some, rollouts.jsonl has all' }
+    : await heatmapSection(runDir, read.run.config, options.samples);
   const answers = answersSection(runDir);
-  const html = renderReport(runDir, read.run, heatmap, answers);
+  const html = renderReport(runDir, read.run, heatmap, answers, rollouts);
   const path = join(runDir, 'report.html');
   try {
     await writeFileAtomic(path, html);
@@ -35,7 +40,7 @@ export async function runReport(runDir: string, options: ReportOptions, out: Out
   }
   const human = (t: string) => (options.json ? out.stderr(t) : out.stdout(t));
   if (!options.quiet) {
-    if (heatmap.html === undefined && heatmap.note !== undefined) out.stderr(`note: ${heatmap.note}`);
+    if (heatmap.html === undefined && heatmap.note !== undefined && rollouts.html === undefined) out.stderr(`note: ${heatmap.note}`);
     human(`wrote ${path}`);
   }
   if (options.json) out.stdout(JSON.stringify({ ok: true, report: path, steps: read.run.metrics.length, evals: read.run.evals.length, heatmap: heatmap.html !== undefined }, null, 2));

@@ -5,6 +5,7 @@ import type { EvalMetrics, StepMetrics } from '../train/metrics.js';
 import type { AnswersSection } from './answers.js';
 import type { HeatmapSection } from './heatmap.js';
 import type { RunRecords } from './read-run.js';
+import type { RolloutsSection } from './rollouts.js';
 import { lineChart, type Series } from './svg-chart.js';
 
 /** Names in first-seen order across records (a group or param may appear late, e.g. after a resume). */
@@ -40,7 +41,7 @@ export function heldOutValues(e: EvalMetrics): string {
   return `<figure class="chart"><figcaption>Held-out loss by group (eval.jsonl, one evaluation at step ${e.step})</figcaption><table class="values"><tr><th>series</th><th>loss at step ${e.step}</th></tr>${rows.join('')}</table></figure>`;
 }
 
-export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSection, answers?: AnswersSection): string {
+export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSection, answers?: AnswersSection, rollouts?: RolloutsSection): string {
   const objective = typeof run.config.objective === 'string' ? run.config.objective : runDir;
   const last = run.metrics.at(-1)!;
   const lastEval = run.evals.at(-1);
@@ -70,6 +71,7 @@ export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSe
     '.values{border-collapse:collapse}.values td,.values th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}.values .num{text-align:right;font-variant-numeric:tabular-nums}',
     heatmap.css,
     answers?.css ?? '',
+    rollouts?.css ?? '',
   ].join('\n');
   return [
     '<!DOCTYPE html>',
@@ -82,6 +84,7 @@ export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSe
     '<body>',
     `<h1>${escapeHtml(objective)}: training report</h1>`,
     `<p>Run directory <code>${escapeHtml(runDir)}</code>. ${summary.map(escapeHtml).join('; ')}.</p>`,
+    ...(rollouts?.html !== undefined ? ['<h2>On-policy: rewards and rollouts</h2>', rollouts.html] : []),
     '<h2>Curves</h2>',
     ...charts,
     ...(answers?.html !== undefined || answers?.note !== undefined

@@ -7,6 +7,8 @@ import { emptyStats, formatDataError, loadDataset } from '../data/index.js';
 import type { DatasetStats, Sample } from '../data/types.js';
 import { formatTokenizerErrors, loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import type { RunConfig } from '../train/config.js';
+import { loadPrompts, type PromptRecord } from '../data/prompts.js';
+import type { OnPolicyNeeds } from '../language/on-policy.js';
 
 /** Tokenizer files copied next to the weights in checkpoints and final/, where present. */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'chat_template.jinja'];
@@ -17,6 +19,8 @@ export interface RunInputs {
   train: Sample[];
   eval: Sample[];
   stats: { train: DatasetStats; eval?: DatasetStats };
+  /** On-policy training: data.train's prompts (then `train` is empty). */
+  prompts?: PromptRecord[];
 }
 
 export type InputsResult = { ok: true; inputs: RunInputs } | { ok: false; errors: string[] };
@@ -25,7 +29,7 @@ export function tokenizerDir(config: RunConfig): string {
   return config.model.tokenizer ?? config.model.path!;
 }
 
-export function loadRunInputs(config: RunConfig, options: { skipBadRecords: boolean; loadData?: boolean }): InputsResult {
+export function loadRunInputs(config: RunConfig, options: { skipBadRecords: boolean; loadData?: boolean; onPolicy?: OnPolicyNeeds }): InputsResult {
   const dir = tokenizerDir(config);
   const tok = loadTokenizer(dir);
   if (!tok.ok) return { ok: false, errors: [formatTokenizerErrors(tok.errors)] };
@@ -35,13 +39,25 @@ export function loadRunInputs(config: RunConfig, options: { skipBadRecords: bool
   const errors: string[] = [];
   const data = { train: [] as Sample[], eval: [] as Sample[] };
   const stats: RunInputs['stats'] = { train: emptyStats() };
+  let prompts: PromptRecord[] | undefined;
   if (options.loadData !== false) {
     const common = { tokenizer, format: config.data.format as 'auto', maxLen: config.data.maxLen, lossOn: config.data.lossOn as 'response', skipBadRecords: options.skipBadRecords, maxRecordBytes: config.data.maxRecordBytes };
-    const train = loadDataset(config.data.train, common);
-    errors.push(...train.errors.map(formatDataError));
-    data.train = train.samples;
-    stats.train = train.stats;
-    if (train.errors.length === 0) errors.push(...nothingToTrain(config.data.train, train.stats, config.data.maxLen));
+    if (options.onPolicy !== undefined) {
+      // On-policy: data.train holds the questions; a prompt plus max_new new tokens must fit data.max_len.
+      const maxNew = options.onPolicy.sample.maxNew;
+      if (maxNew >= config.data.maxLen) errors.push(`sample.max_new = ${maxNew} leaves no room for a prompt within data.max_len = ${config.data.maxLen}`);
+      const loaded = loadPrompts(config.data.train, tokenizer, { format: config.data.format as 'auto', skipBadRecords: options.skipBadRecords, maxRecordBytes: config.data.maxRecordBytes, maxPromptTokens: Math.max(1, config.data.maxLen - maxNew) });
+      errors.push(...loaded.errors.map(formatDataError));
+      prompts = loaded.prompts;
+      stats.train = { ...emptyStats(), records: loaded.stats.records, skipped: loaded.stats.skipped, samples: loaded.prompts.length };
+      if (loaded.errors.length === 0 && loaded.prompts.length === 0) errors.push(`${config.data.train}: no prompts to sample responses for`);
+    } else {
+      const train = loadDataset(config.data.train, common);
+      errors.push(...train.errors.map(formatDataError));
+      data.train = train.samples;
+      stats.train = train.stats;
+      if (train.errors.length === 0) errors.push(...nothingToTrain(config.data.train, train.stats, config.data.maxLen));
+    }
     if (config.data.eval !== undefined) {
       const ev = loadDataset(config.data.eval, common);
       errors.push(...ev.errors.map(formatDataError));
@@ -51,7 +67,7 @@ export function loadRunInputs(config: RunConfig, options: { skipBadRecords: bool
   }
   if (errors.length > 0) return { ok: false, errors };
 
-  return { ok: true, inputs: { tokenizer, tokenizerFiles, ...data, stats } };
+  return { ok: true, inputs: { tokenizer, tokenizerFiles, ...data, stats, ...(prompts === undefined ? {} : { prompts }) } };
 }
 
 /**

@@ -82,6 +82,8 @@ export interface TrainSettings {
   nproc: number;
   /** torch engine: where the program trains (`--device` wins). */
   device: 'auto' | 'cpu' | 'cuda';
+  /** torch engine: deterministic kernels; unset: on for CPU, off for CUDA (docs/limits.md). */
+  deterministic?: boolean;
 }
 
 export interface RunConfig {
@@ -237,6 +239,8 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
     nproc: read.number('train', 'nproc', 1),
     device: read.string('train', 'device', 'auto') as TrainSettings['device'],
   };
+  const deterministic = merged.train?.deterministic;
+  if (typeof deterministic === 'boolean') train.deterministic = deterministic;
   const config: RunConfig = { objective: options.objectiveName, source: resolve(cwd, options.sourceFile), model, data, train };
   if (referenceSelf) config.reference = { self: true };
   else if (referencePath !== undefined) config.reference = { path: referencePath };
@@ -272,7 +276,7 @@ export function runConfigToJson(config: RunConfig): Record<string, unknown> {
       epochs: t.epochs, steps: t.steps, batch: t.batch, grad_accum: t.gradAccum, lr: t.lr,
       lr_schedule: formatLrSchedule(t.lrSchedule), weight_decay: t.weightDecay, eps: t.eps, betas: t.betas,
       clip_grad: t.clipGrad, seed: t.seed, eval_every: t.evalEvery, save_every: t.saveEvery, out: t.out, backend: t.backend,
-      engine: t.engine, nproc: t.nproc, device: t.device,
+      engine: t.engine, nproc: t.nproc, device: t.device, ...(t.deterministic !== undefined ? { deterministic: t.deterministic } : {}),
     },
   };
 }

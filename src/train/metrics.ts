@@ -18,6 +18,13 @@ export interface StepMetrics {
   worst_group: string | null;
   tokens_per_s: number;
   elapsed_s: number;
+  /** On-policy (src/onpolicy/): mean and population std of the step's batch·n rewards. */
+  reward_mean?: number;
+  reward_std?: number;
+  /** On-policy: seconds spent sampling, scoring, and in the update itself. */
+  sample_s?: number;
+  reward_s?: number;
+  update_s?: number;
 }
 
 /** One line of eval.jsonl. */

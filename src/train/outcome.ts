@@ -2,7 +2,12 @@
 // the trainer loop of the tfjs engine returns them, so they live below the engines.
 import type { EvalMetrics, StepMetrics } from './metrics.js';
 
-export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
+/**
+ * diverged: a non-finite loss or out of memory (exit 3); failed: a worker process crashed, was
+ * killed or stopped answering (exit 3, with which rank and how); rejected: the engine found its
+ * inputs unusable before training (a model that does not load: exit 1).
+ */
+export type TrainStatus = 'completed' | 'interrupted' | 'diverged' | 'failed' | 'rejected';
 
 /** How a run ended; the application layer maps it to CLI.md's exit codes. */
 export interface TrainOutcome {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { cleanInterruptedWrites, writeFileAtomic } from '../util/atomic.js';
 import { asDiskError } from '../util/disk-error.js';
 import type { EvalMetrics, StepMetrics } from './metrics.js';
+import type { RolloutRecord } from '../language/on-policy.js';
 
 /**
  * The command that continues the run in `dir`, as printed after an interruption or a full disk: it
@@ -24,6 +25,10 @@ export class RunDirectory {
   }
   get evalFile(): string {
     return join(this.path, 'eval.jsonl');
+  }
+  /** On-policy training's samples: one RolloutRecord a line (src/language/on-policy.ts). */
+  get rolloutsFile(): string {
+    return join(this.path, 'rollouts.jsonl');
   }
   get cacheDir(): string {
     return join(this.path, 'cache');
@@ -50,6 +55,12 @@ export class RunDirectory {
     await append(this.metricsFile, `${JSON.stringify(m)}\n`);
   }
 
+  /** A step's rollouts, written before its metrics line, in one append (a resume truncates both alike). */
+  async appendRollouts(records: readonly RolloutRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await append(this.rolloutsFile, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  }
+
   async appendEval(e: EvalMetrics): Promise<void> {
     await append(this.evalFile, `${JSON.stringify(e)}\n`);
   }
@@ -61,7 +72,7 @@ export class RunDirectory {
 
   /** Drops the lines of steps after `step` (written after the checkpoint a resume continues from). */
   async truncateAfter(step: number): Promise<void> {
-    for (const file of [this.metricsFile, this.evalFile]) {
+    for (const file of [this.metricsFile, this.evalFile, this.rolloutsFile]) {
       let text: string;
       try {
         text = await readFile(file, 'utf8');

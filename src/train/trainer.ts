@@ -20,6 +20,8 @@ import { silentReporter, type Reporter } from './reporter.js';
 import { resumeCommand, type RunDirectory } from './run-dir.js';
 import { learningRate } from './schedule.js';
 import { trainStep } from './step.js';
+import type { PromptRecord } from '../data/prompts.js';
+import { stepPromptPositions, type Sampler } from '../onpolicy/step.js';
 
 export type TrainSettingsUsed = Pick<
   TrainSettings,
@@ -44,6 +46,11 @@ export interface TrainerOptions {
   shouldStop?: (stepsDone: number) => boolean;
   /** A checkpoint directory to continue from. */
   resumeFrom?: string;
+  /**
+   * On-policy training (src/language/on-policy.ts): each update's samples are sampled from the model
+   * for a batch of these prompts, instead of coming from `train` (which is then empty).
+   */
+  onPolicy?: { prompts: readonly PromptRecord[]; sampler: Sampler };
 }
 
 export type { TrainOutcome, TrainStatus } from './outcome.js';
@@ -62,11 +69,15 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
   const reporter = options.reporter ?? silentReporter;
   const saveModel = options.saveModel ?? saveModelWeights;
   const tokenizerFiles = options.tokenizerFiles ?? [];
-  const plan = planSteps(options.train.length, settings);
+  const onPolicy = options.onPolicy;
+  // On-policy, an update takes `batch` prompts (grad_accum splits their batch·n samples), so an
+  // epoch is ceil(prompts / batch) updates and `microBatch` counts prompt batches.
+  const trainCount = onPolicy === undefined ? options.train.length : onPolicy.prompts.length;
+  const plan = planSteps(trainCount, onPolicy === undefined ? settings : { ...settings, gradAccum: 1 });
   const totalSteps = plan.totalSteps;
-  if (options.train.length === 0) throw new TrainInputError('no training samples');
+  if (trainCount === 0) throw new TrainInputError(onPolicy === undefined ? 'no training samples' : 'no prompts to sample responses for');
   const optimizer = new AdamW(model.params, { betas: settings.betas, eps: settings.eps, weightDecay: settings.weightDecay });
-  const layout = { batch: settings.batch, gradAccum: settings.gradAccum, trainSamples: options.train.length };
+  const layout = { batch: settings.batch, gradAccum: settings.gradAccum, trainSamples: trainCount };
   const evalBatches = makeBatches(options.eval, { batchSize: settings.batch, seed: 0, epoch: 0, padId: options.padId, shuffle: false });
   // An epoch's micro-batches are makeBatches' seeded shuffle of (seed, epoch): a resumed run needs
   // only (epoch, micro-batch) to replay the same data, and `groups` sees the same batches.
@@ -148,7 +159,27 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
         micro = 0;
         current = epochBatches(epoch);
       }
-      const batches: Batch[] = current.slice(micro, Math.min(micro + settings.gradAccum, plan.microBatchesPerEpoch));
+      let batches: Batch[];
+      let rollout: Extract<Awaited<ReturnType<Sampler['rollout']>>, { ok: true }> | undefined;
+      if (onPolicy === undefined) {
+        batches = current.slice(micro, Math.min(micro + settings.gradAccum, plan.microBatchesPerEpoch));
+      } else {
+        const positions = stepPromptPositions(onPolicy.prompts.length, settings.batch, settings.seed, epoch, micro);
+        const r = await onPolicy.sampler.rollout(step, positions.map((i) => onPolicy.prompts[i]!));
+        if (!r.ok) {
+          // Nothing of this step was applied: the state after `step` updates is saved, so
+          // `run --resume` redoes this step (the same prompts and streams) once the reward is fixed.
+          outcome.status = 'diverged';
+          outcome.message = `step ${step + 1}: ${r.message}`;
+          reporter.note(outcome.message);
+          const dir = await checkpoint();
+          if (dir !== undefined) reporter.note(`saved checkpoint ${dir}; continue with: ${resumeCommand(options.runDir!.path)}`);
+          break;
+        }
+        rollout = r;
+        const perMicro = Math.ceil(r.samples.length / settings.gradAccum);
+        batches = makeBatches(r.samples, { batchSize: perMicro, seed: 0, epoch: 0, padId: options.padId, shuffle: false });
+      }
       const lr = learningRate(settings.lr, settings.lrSchedule, step, totalSteps);
       const context: StepContext = { step, totalSteps, training: true, microBatch: 0, microBatches: batches.length };
       const params = objective.paramValues?.(context) ?? {};
@@ -182,12 +213,14 @@ export async function train(options: TrainerOptions): Promise<TrainOutcome> {
       const tokens = batches.reduce((n, b) => n + realTokens(b), 0);
       tokensSeen += tokens;
       step += 1;
-      micro += batches.length;
+      micro += onPolicy === undefined ? batches.length : 1;
       const metrics: StepMetrics = {
         step, epoch: epochAt(), lr, params, loss: result.loss, ce: result.ce, groups: result.groups,
         worst_group: result.worstGroup, tokens_per_s: tokens / seconds, elapsed_s: elapsed(),
+        ...(rollout === undefined ? {} : { reward_mean: rollout.reward.mean, reward_std: rollout.reward.std, sample_s: rollout.sampleSeconds, reward_s: rollout.rewardSeconds, update_s: seconds }),
       };
       outcome.history.push(metrics);
+      if (rollout !== undefined) await options.runDir?.appendRollouts(rollout.records);
       await options.runDir?.appendMetrics(metrics);
       reporter.step(metrics);
       if (settings.evalEvery > 0 && step % settings.evalEvery === 0 && step < totalSteps) await runEval();

@@ -13,6 +13,7 @@ const RANGES: [RegExp, string][] = [
   [/^E04/, 'Settings (E04xx)'],
   [/^[EW]05/, 'Groups, selectors and scorers (E05xx, W05xx)'],
   [/^E06/, 'Limits (E06xx)'],
+  [/^[EW]07/, 'On-policy training (E07xx, W07xx)'],
   [/^E09/, 'Internal (E09xx)'],
 ];
 

@@ -36,7 +36,7 @@ describe('cli: --param and --set', () => {
     assert.equal(r.errors.length, 8);
     assert.match(r.errors[0]!, /--param "noequals": expected NAME=VALUE/);
     assert.match(r.errors[4]!, /--set "lr=1": expected BLOCK\.KEY=VALUE/);
-    assert.match(r.errors[6]!, /unknown block 'trian'; the blocks are model, reference, data, train/);
+    assert.match(r.errors[6]!, /unknown block 'trian'; the blocks are model, reference, sample, data, train/);
   });
 
   it('rejects the same param given twice, aliases included', () => {

@@ -35,7 +35,7 @@ const cases: Case[] = [
   { file: 'stdlib/sftgo-rho1.sftgo', groups: ['important', 'rest'], settings: reference },
   { file: 'stdlib/rho1.sftgo', groups: ['selected', 'rest'], settings: reference },
   { file: 'stdlib/dft.sftgo', groups: [] },
-  { file: 'stdlib/gft.sftgo', groups: [], settings: responses },
+  { file: 'stdlib/gft-offline.sftgo', groups: [], settings: responses },
   { file: 'stdlib/groupdro.sftgo', groups: ['important', 'rest'] },
 ];
 

@@ -14,6 +14,15 @@ const CASES: Record<string, string> = {
   'semicolons-and-newlines': 'objective demo; param η = 30%\n\n\ngroup g = tfidf(top η);;\nloss = mean(ce);\n',
   'multi-line-call': 'loss = smoothmax(groups,\n                 temperature = 0.5,\n                 of = ce,\n)\n',
   'multi-line-list': 'let xs = [\n  1,\n  2,\n]\nloss = mean(ce)\n',
+  // On-policy training: the `sample { }` block, `reward = …`, and `reward` still a token quantity
+  // and a `per sample` scope in expressions.
+  'sample-reward': [
+    'sample { n = 8, temperature = 0.7, top_p = 0.9, max_new = 32 }',
+    'reward = command("./score.py", timeout = 30)',
+    'group hi = tfidf(top 30% per sample)',
+    'loss = mean(ce·advantage) + 0·mean(reward·ce)',
+    '',
+  ].join('\n'),
   blocks: [
     'model { preset = "tiny" }',
     'reference { path = "models/ref" }',

@@ -191,5 +191,7 @@ describe('report pieces', () => {
     assert.deepEqual(niceTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
     assert.deepEqual(niceTicks(3, 47), [10, 20, 30, 40]);
     assert.deepEqual(niceTicks(2, 2), [2]);
+    // A range across 0 (a reward's mean − std) has its tick at exactly 0.
+    assert.deepEqual(niceTicks(-0.03, 0.02), [-0.03, -0.02, -0.01, 0, 0.01, 0.02]);
   });
 });

@@ -14,6 +14,7 @@
 // koffi is imported by a specifier held in a variable (as src/backend/native.ts does for
 // tfjs-node): it is an optional dependency, and TypeScript must not need it to build.
 import { firstLine } from '../../util/first-line.js';
+import { chooseCoreType, judgeReportedCore, readCpuFlags, type CoreChoice } from './coretype.js';
 
 /** CBLAS_ORDER / CBLAS_TRANSPOSE values (cblas.h). */
 const ROW_MAJOR = 101;
@@ -38,6 +39,10 @@ export interface Blas {
   library: string;
   /** Human-readable: what it is and how many threads it uses, for notes and the bench. */
   description: string;
+  /** The kernel set OpenBLAS reports running (openblas_get_corename), undefined for other libraries. */
+  kernels?: string;
+  /** How the kernel set was chosen and anything wrong with it (coretype.ts), for notes. */
+  kernelNotes: string[];
 }
 
 export type BlasOutcome = { ok: true; blas: Blas } | { ok: false; reason: string };
@@ -82,6 +87,8 @@ export interface FindBlasOptions {
   candidates?: string[];
   /** How to import koffi; tests replace it. */
   importKoffi?: () => Promise<unknown>;
+  /** The CPU's flags for the kernel choice; default /proc/cpuinfo's. Tests replace them. */
+  cpuFlags?: ReadonlySet<string>;
 }
 
 const KOFFI_SPECIFIER = 'koffi';
@@ -91,7 +98,7 @@ let cached: Promise<BlasOutcome> | undefined;
 
 /** The process's BLAS, looked for once (later calls with no options return the same outcome). */
 export function findBlas(options: FindBlasOptions = {}): Promise<BlasOutcome> {
-  if (options.candidates !== undefined || options.importKoffi !== undefined) return search(options);
+  if (options.candidates !== undefined || options.importKoffi !== undefined || options.cpuFlags !== undefined) return search(options);
   cached ??= search(options);
   return cached;
 }
@@ -106,17 +113,25 @@ async function search(options: FindBlasOptions): Promise<BlasOutcome> {
   }
   const chosen = process.env['SFTGOC_BLAS'];
   const candidates = options.candidates ?? (chosen !== undefined && chosen !== '' ? [chosen] : candidateLibraries());
+  // Before the first dlopen: OpenBLAS reads OPENBLAS_CORETYPE once, in its load-time constructor.
+  const flags = options.cpuFlags ?? readCpuFlags();
+  const choice = chooseCoreType(flags, process.env);
+  const before = process.env['OPENBLAS_CORETYPE'];
+  if (choice.set !== undefined) process.env['OPENBLAS_CORETYPE'] = choice.set;
   const tried: string[] = [];
   for (const library of candidates) {
-    const outcome = bind(koffi, library);
+    const outcome = bind(koffi, library, choice, flags);
     if (outcome.ok) return outcome;
     tried.push(outcome.reason);
   }
+  // Nothing usable: children (the torch engine's) must not inherit a choice no check confirmed.
+  if (before === undefined) delete process.env['OPENBLAS_CORETYPE'];
+  else process.env['OPENBLAS_CORETYPE'] = before;
   const hint = chosen !== undefined && chosen !== '' ? '' : `; to get one: ${installHint(process.platform)}`;
   return { ok: false, reason: `no optimized BLAS found (${tried.join('; ')})${hint}` };
 }
 
-function bind(koffi: Koffi, library: string): BlasOutcome {
+function bind(koffi: Koffi, library: string, choice: CoreChoice, flags: ReadonlySet<string>): BlasOutcome {
   let lib: KoffiLibrary;
   try {
     lib = koffi.load(library);
@@ -129,12 +144,72 @@ function bind(koffi: Koffi, library: string): BlasOutcome {
   } catch (e) {
     return { ok: false, reason: `${library} has no cblas_sgemm: ${firstLine(e)}` };
   }
-  const sgemm: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+  const plain: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
     raw(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   };
-  const check = selfCheck(sgemm);
-  if (check !== undefined) return { ok: false, reason: `${library}: cblas_sgemm failed a 3×4·4×2 check (${check}); not used` };
-  return { ok: true, blas: { sgemm, somatcopy: bindSomatcopy(lib), library, description: describe(lib, library) } };
+  // Read before any product: the wrapper below changes it for small ones.
+  const threads = optionalFunc<number>(lib, 'int openblas_get_num_threads()')?.();
+  const sgemm = smallProductsOnOneThread(lib, plain, threads ?? 1);
+  const kernels = optionalFunc<string>(lib, 'const char *openblas_get_corename()')?.();
+  const which = kernels !== undefined ? ` with ${kernels} kernels${choice.set !== undefined ? ` (${choice.note})` : ''}` : '';
+  // The small product catches another ABI; the larger one runs the kernel set's own GEMM micro-kernels
+  // (OpenBLAS sends tiny products to other code), so a kernel set this CPU or library gets wrong is caught.
+  for (const [m, n, k] of [[3, 2, 4], [67, 45, 131]] as const) {
+    const check = selfCheck(sgemm, m, n, k);
+    if (check !== undefined) {
+      const off = choice.set !== undefined && choice.source === 'cpu-flags' ? '; set SFTGOC_BLAS_CORETYPE=off to leave the kernels to OpenBLAS' : '';
+      return { ok: false, reason: `${library}: cblas_sgemm${which} failed a ${m}×${k}·${k}×${n} check against loops (${check}); not used, products fall back to wasm${off}` };
+    }
+  }
+  const judged = judgeReportedCore(choice, kernels, flags);
+  const kernelNotes = [choice.note, ...(judged !== undefined ? [judged] : [])];
+  return { ok: true, blas: { sgemm, somatcopy: bindSomatcopy(lib), library, description: describe(lib, library, threads), ...(kernels !== undefined ? { kernels } : {}), kernelNotes } };
+}
+
+/**
+ * Products below this m·n·k run on one OpenBLAS thread. Why: OpenBLAS splits any product above
+ * 2¹⁸ m·n·k across its threads, and for the attention's per-(batch, head) products (small's
+ * 128×128×32, 512 calls a step) waking and joining the second thread costs several times the work:
+ * 8 µs on one thread against 38 µs wall (23 µs CPU) on two, with transposed B (docs/performance.md).
+ * Switching is a store in the library (0.07 µs a switch and back), so it is decided per call.
+ */
+export const ONE_THREAD_BELOW_MNK = 2 ** 21;
+
+/** ONE_THREAD_BELOW_MNK, or SFTGOC_BLAS_ONE_THREAD_MNK when set to an integer (0: never; for measuring). */
+function oneThreadBelow(env: NodeJS.ProcessEnv = process.env): number {
+  const given = Number(env['SFTGOC_BLAS_ONE_THREAD_MNK'] ?? '');
+  return env['SFTGOC_BLAS_ONE_THREAD_MNK'] !== undefined && Number.isInteger(given) && given >= 0 ? given : ONE_THREAD_BELOW_MNK;
+}
+
+/** `sgemm` with small products on one thread, when the library is OpenBLAS with more than one. */
+function smallProductsOnOneThread(lib: KoffiLibrary, sgemm: Sgemm, full: number): Sgemm {
+  let set: ((n: number) => void) | undefined;
+  try {
+    set = lib.func('void openblas_set_num_threads(int n)') as (n: number) => void;
+  } catch {
+    set = undefined;
+  }
+  const below = oneThreadBelow();
+  if (set === undefined || full <= 1 || below === 0) return sgemm;
+  const setThreads = set;
+  let current = full;
+  return (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    const want = m * n * k < below ? 1 : full;
+    if (want !== current) {
+      setThreads(want);
+      current = want;
+    }
+    sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  };
+}
+
+/** A function the library may not export, bound, or undefined. */
+function optionalFunc<T>(lib: KoffiLibrary, prototype: string): (() => T) | undefined {
+  try {
+    return lib.func(prototype) as () => T;
+  } catch {
+    return undefined;
+  }
 }
 
 /** cblas_somatcopy when exported and right on a 2×3 check, else undefined (transposes then stay in JS). */
@@ -162,8 +237,7 @@ function bindSomatcopy(lib: KoffiLibrary): Somatcopy | undefined {
  * catches a library with another ABI (64-bit integers, column-major only) before it computes
  * anything real. Returns what went wrong, or undefined.
  */
-function selfCheck(sgemm: Sgemm): string | undefined {
-  const [m, n, k] = [3, 2, 4];
+function selfCheck(sgemm: Sgemm, m: number, n: number, k: number): string | undefined {
   const a = Float32Array.from({ length: 1 + m * k }, (_, i) => (i % 5) - 2); // a view at offset 1, stored transposed [k, m]
   const b = Float32Array.from({ length: n * k }, (_, i) => (i % 3) + 0.5); // stored transposed [n, k]
   const c = Float32Array.from({ length: m * n }, (_, i) => i);
@@ -180,23 +254,16 @@ function selfCheck(sgemm: Sgemm): string | undefined {
   } catch (e) {
     return firstLine(e);
   }
+  // float32 accumulation of k small integers and halves: exact up to rounding of sums below 2²⁴.
   for (let i = 0; i < expected.length; i++) {
-    if (Math.abs(c[i]! - expected[i]!) > 1e-4) return `element ${i} is ${c[i]}, expected ${expected[i]}`;
+    if (Math.abs(c[i]! - expected[i]!) > 1e-4 * Math.max(1, Math.abs(expected[i]!))) return `element ${i} is ${c[i]}, expected ${expected[i]}`;
   }
   return undefined;
 }
 
 /** "OpenBLAS 0.3.21 … (libopenblas.so.0), 2 threads" where the library says; else its name. */
-function describe(lib: KoffiLibrary, library: string): string {
-  const optional = <T>(prototype: string): (() => T) | undefined => {
-    try {
-      return lib.func(prototype) as () => T;
-    } catch {
-      return undefined;
-    }
-  };
-  const config = optional<string>('const char *openblas_get_config()')?.();
-  const threads = optional<number>('int openblas_get_num_threads()')?.();
+function describe(lib: KoffiLibrary, library: string, threads: number | undefined): string {
+  const config = optionalFunc<string>(lib, 'const char *openblas_get_config()')?.();
   const name = config !== undefined ? config.split(' ').slice(0, 2).join(' ') : 'cblas_sgemm';
   return `${name} (${library})${threads !== undefined ? `, ${threads} thread${threads === 1 ? '' : 's'}` : ''}`;
 }

@@ -20,6 +20,13 @@ export const KV_CACHE_BUDGET_BYTES = 512 * 2 ** 20;
 /** Rows decoded together by default: enough for the BLAS to see a matrix, few enough to keep the cache small. */
 export const DEFAULT_DECODE_BATCH = 16;
 
+/** The most rows (at most `requested`, halving) whose cache of `longest` tokens fits the budget; undefined when one row does not. */
+export function fitDecodeBatch(numLayers: number, kvWidth: number, longest: number, requested: number): number | undefined {
+  let batch = Math.max(1, requested);
+  while (batch > 1 && kvCacheBytes(numLayers, batch, longest, kvWidth) > KV_CACHE_BUDGET_BYTES) batch = Math.floor(batch / 2);
+  return kvCacheBytes(numLayers, batch, longest, kvWidth) > KV_CACHE_BUDGET_BYTES ? undefined : batch;
+}
+
 export async function tfjsDecode(request: DecodeRequest, options: EngineOptions & { backend?: string }, progress?: DecodeProgress): Promise<DecodeResult> {
   const requested = options.backend ?? 'auto';
   if (!isBackendRequest(requested)) return { ok: false, problems: [`--backend ${requested}: not a backend`] };
@@ -43,9 +50,8 @@ export async function tfjsDecode(request: DecodeRequest, options: EngineOptions 
   const blas = activeBlas();
   const decoder = cachedDecoder(config, weights, blas?.sgemm ?? plainSgemm);
   const longest = Math.max(...request.prompts.map((p) => p.length)) + request.options.maxNew;
-  let batch = Math.max(1, request.batch ?? DEFAULT_DECODE_BATCH);
-  while (batch > 1 && kvCacheBytes(config.numLayers, batch, longest, decoder.kvWidth) > KV_CACHE_BUDGET_BYTES) batch = Math.floor(batch / 2);
-  if (kvCacheBytes(config.numLayers, batch, longest, decoder.kvWidth) > KV_CACHE_BUDGET_BYTES) {
+  const batch = fitDecodeBatch(config.numLayers, decoder.kvWidth, longest, request.batch ?? DEFAULT_DECODE_BATCH);
+  if (batch === undefined) {
     return { ok: false, problems: [`${request.modelDir}: one row's key/value cache of ${longest} tokens needs more than ${KV_CACHE_BUDGET_BYTES / 2 ** 20} MiB; lower --max-new or shorten the prompts`] };
   }
   const rows = await decodeRows(decoder, { prompts: request.prompts, options: request.options, eosId: request.eosId, batch }, progress);

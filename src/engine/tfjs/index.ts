@@ -15,6 +15,7 @@ import { train } from '../../train/trainer.js';
 import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
 import { tfjsDecode } from './generate.js';
 import { loadRunModel } from './load-model.js';
+import { tfjsSampler } from './rollouts.js';
 
 export const tfjsEngine: Engine = {
   name: 'tfjs',
@@ -49,10 +50,18 @@ class TfjsRun implements PreparedRun {
   };
 
   train(): Promise<TrainOutcome> {
-    const { data, config, runDir, tokenizerFiles, reporter, resumeFrom, shouldStop } = this.inputs;
+    const { data, config, runDir, tokenizerFiles, reporter, resumeFrom, shouldStop, analysis, prompts, tokenizer } = this.inputs;
+    const needs = analysis.onPolicy;
+    if (needs !== undefined && prompts === undefined) return Promise.reject(new Error('on-policy training was given no prompts'));
+    // Text offsets are needed only when a selector reads the text (regex groups).
+    const onPolicy = needs === undefined ? undefined : {
+      prompts: prompts!,
+      sampler: tfjsSampler(this.model, tokenizer, needs, { seed: config.train.seed, offsets: analysis.host.text }),
+    };
     return train({
       model: this.model, objective: this.objective, train: data.train, eval: data.eval, padId: this.inputs.tokenizer.padId,
       settings: config.train, runDir, tokenizerFiles, reporter, resumeFrom, saveModel: this.writeWeights, shouldStop,
+      ...(onPolicy === undefined ? {} : { onPolicy }),
     });
   }
 

@@ -4,6 +4,7 @@
 // touches (makeBatches' seeded shuffle, so both engines see the same micro-batches), and where to
 // write. Loss tokens are listed per sample as the positions t whose target t + 1 carries a loss,
 // so concatenating a micro-batch's samples gives the tfjs engine's LossTokens order.
+import { resolve } from 'node:path';
 import { collate } from '../../data/batch.js';
 import type { Sample } from '../../data/types.js';
 import { lossTokensOf, tokenTexts } from '../../lower/loss-tokens.js';
@@ -11,7 +12,22 @@ import { mixSeed, mulberry32, shuffled } from '../../util/prng.js';
 import { REF_CE_KEY, type ScoreStore } from '../../groupers/store.js';
 import type { RunConfig } from '../../train/config.js';
 import { planSteps } from '../../train/plan.js';
+import type { PromptRecord } from '../../data/prompts.js';
+import type { OnPolicyNeeds } from '../../language/on-policy.js';
+import type { DecodeTable } from './decode-table.js';
 import type { EmittedObjective } from './emit-objective.js';
+
+/** What the program needs to train on-policy (sftgoc_onpolicy.py): the prompts, `sample { }`, the reward, the text of an id. */
+export interface OnPolicyInput {
+  prompts: Array<{ index: number; text: string; ids: number[]; answer?: string; facts?: string[]; source: { file: string; line: number } }>;
+  sample: OnPolicyNeeds['sample'];
+  /** A command's `exec` is its path resolved. */
+  reward: OnPolicyNeeds['reward'] | (Extract<OnPolicyNeeds['reward'], { kind: 'command' }> & { exec: string });
+  decode: DecodeTable;
+  eos_id: number;
+  /** Where a reward command runs (the directory sftgoc was started in, as on the tfjs engine). */
+  cwd: string;
+}
 
 export interface ExportedSample {
   ids: number[];
@@ -43,6 +59,11 @@ export interface ProgramInput {
   run_dir: string;
   stop_file: string;
   resume_from: string | null;
+  /** train.deterministic (bundle time: index.ts). */
+  deterministic?: boolean;
+  /** Seconds a collective waits for a silent rank (index.ts). */
+  collective_timeout_s?: number;
+  onpolicy?: OnPolicyInput;
 }
 
 /** The positions t (0-based) whose next token carries a loss: what collate() masks in. */
@@ -52,8 +73,11 @@ export function lossPositions(s: Sample): number[] {
   return out;
 }
 
-/** Each epoch's shuffled order of the training samples (positions in `train`), for the epochs the run reaches. */
-export function epochOrders(train: readonly Sample[], settings: { batch: number; gradAccum: number; epochs: number; steps: number; seed: number }): number[][] {
+/**
+ * Each epoch's shuffled order of the training samples (positions in `train`), for the epochs the run
+ * reaches. On-policy, `train` is the prompts and an update takes one batch of them (gradAccum 1).
+ */
+export function epochOrders<T>(train: readonly T[], settings: { batch: number; gradAccum: number; epochs: number; steps: number; seed: number }): number[][] {
   const plan = planSteps(train.length, settings);
   let epoch = 0;
   let micro = 0;
@@ -103,11 +127,19 @@ export interface ExportOptions {
   runDir: string;
   stopFile: string;
   resumeFrom?: string;
+  onPolicy?: { needs: OnPolicyNeeds; prompts: readonly PromptRecord[]; decode: DecodeTable; eosId: number; cwd: string };
+}
+
+/** The plan's settings: on-policy an update is one batch of prompts, whatever grad_accum (which splits its samples). */
+export function stepSettings(t: RunConfig['train'], onPolicy: boolean): RunConfig['train'] {
+  return onPolicy ? { ...t, gradAccum: 1 } : t;
 }
 
 export function programInput(o: ExportOptions): ProgramInput {
   const t = o.config.train;
-  const plan = planSteps(o.train.length, t);
+  const op = o.onPolicy;
+  const units = op?.prompts ?? o.train;
+  const plan = planSteps(units.length, stepSettings(t, op !== undefined));
   return {
     version: 1,
     objective_module: 'objective',
@@ -122,11 +154,22 @@ export function programInput(o: ExportOptions): ProgramInput {
     },
     total_steps: plan.totalSteps,
     micro_batches_per_epoch: plan.microBatchesPerEpoch,
-    epoch_orders: epochOrders(o.train, t),
+    epoch_orders: epochOrders<unknown>(units, stepSettings(t, op !== undefined)),
     samples: { train: exportSamples(o.train, o.emitted, o.store), eval: exportSamples(o.eval, o.emitted, o.store) },
     thresholds: { ...(o.store?.corpusThresholds ?? {}) },
     run_dir: o.runDir,
     stop_file: o.stopFile,
     resume_from: o.resumeFrom ?? null,
+    ...(op === undefined ? {} : {
+      onpolicy: {
+        prompts: op.prompts.map((p) => ({
+          index: p.index, text: p.text, ids: p.ids, source: p.source, ...(p.answer !== undefined ? { answer: p.answer } : {}), ...(p.facts !== undefined ? { facts: p.facts } : {}),
+        })),
+        sample: op.needs.sample,
+        // The program runs resolved as the tfjs engine runs it (against sftgoc's directory); messages name it as the file does.
+        reward: op.needs.reward.kind === 'command' ? { ...op.needs.reward, exec: resolve(op.cwd, op.needs.reward.path) } : op.needs.reward,
+        decode: op.decode, eos_id: op.eosId, cwd: op.cwd,
+      },
+    }),
   };
 }

@@ -4,6 +4,7 @@
 // become progress, and its JSONL output becomes the rows. The folder is removed afterwards. The
 // child is bounded: a timeout or an abort kills it (SIGTERM, then SIGKILL), and so does sftgoc's exit.
 import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { createInterface } from 'node:readline';
 import type { DecodeProgress, DecodeRequest, DecodedRow } from '../../generate/types.js';
 import type { DecodeResult } from '../types.js';
 import { runtimeFiles } from './program.js';
+import { childBlasEnv } from '../../backend/blas/child-env.js';
 import { PYTHON_RUNTIME_DIR, type PythonEnv } from './python-env.js';
 
 export const GENERATE_SCRIPT = 'sftgoc_generate.py';
@@ -48,7 +50,10 @@ export async function torchDecode(
     dir = await mkdtemp(join(tmpdir(), 'sftgoc-generate-'));
     for (const name of await runtimeFiles()) await copyFile(join(PYTHON_RUNTIME_DIR, name), join(dir, name));
     await writeFile(join(dir, 'input.json'), JSON.stringify(input));
-    const ran = await runChild(env.python, [GENERATE_SCRIPT, 'input.json', 'output.jsonl'], dir, progress, limits);
+    // The system OpenBLAS's kernel set, checked in this process first (backend/blas/child-env.ts).
+    const blas = await childBlasEnv({ processes: 1, cores: cpus().length });
+    notes.push(blas.note);
+    const ran = await runChild(blas.env, env.python, [GENERATE_SCRIPT, 'input.json', 'output.jsonl'], dir, progress, limits);
     if (!ran.ok) return { ok: false, problems: [namingModel(request.modelDir, ran.message)] };
     const rows = parseRows(await readFile(join(dir, 'output.jsonl'), 'utf8'), request.prompts.length * o.n);
     if (typeof rows === 'string') return { ok: false, problems: [namingModel(request.modelDir, rows)] };
@@ -67,10 +72,10 @@ function namingModel(modelDir: string, message: string): string {
 
 type ChildResult = { ok: true } | { ok: false; message: string };
 
-function runChild(python: string, args: string[], cwd: string, progress: DecodeProgress | undefined, limits: DecodeLimits): Promise<ChildResult> {
+function runChild(childEnv: NodeJS.ProcessEnv, python: string, args: string[], cwd: string, progress: DecodeProgress | undefined, limits: DecodeLimits): Promise<ChildResult> {
   return new Promise((resolve) => {
     if (limits.signal?.aborted) return resolve({ ok: false, message: 'generation was interrupted' });
-    const child = spawn(python, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
     const stderr: string[] = [];
     let stopped: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;

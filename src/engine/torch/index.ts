@@ -6,7 +6,6 @@
 // side turns into the reporter's progress. Ctrl-C: sftgoc asks the child to stop through a stop
 // file (the children run in their own process groups, so no rank is torn down half-way); the
 // child finishes the update, saves a checkpoint and exits 130.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,15 +18,26 @@ import { resumeCommand } from '../../train/run-dir.js';
 import { planSteps } from '../../train/plan.js';
 import type { EvalMetrics, StepMetrics } from '../../train/metrics.js';
 import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
-import { programInput } from './export.js';
+import { childBlasEnv, type ChildBlasEnv } from '../../backend/blas/child-env.js';
+import type { OnPolicyNeeds } from '../../language/on-policy.js';
+import { checkDecodeTable, decodeTable, type DecodeTable } from './decode-table.js';
+import { emitObjective } from './emit-objective.js';
+import { programInput, stepSettings } from './export.js';
 import { torchDecode } from './generate.js';
 import { writeProgram, TRAIN_SCRIPT } from './program.js';
+import { bundleInputs } from './bundle.js';
 import { findPython, type PythonEnv } from './python-env.js';
+import { culprit, failureText, logFile, logTail, Workers, type WorkerEnd, type WorkerSpec } from './supervise.js';
 
 export interface TorchPlan {
   env: PythonEnv;
   device: 'cpu' | 'cuda';
+  /** Processes on this machine. */
   nproc: number;
+  /** Several machines (--nnodes > 1): how many, this one's rank, and the first one's address. */
+  nodes?: { count: number; rank: number; masterAddr: string; masterPort: number };
+  /** train.deterministic (default: on for CPU, off for CUDA). */
+  deterministic?: boolean;
 }
 
 /** The Python, device and process count a run would use, or why it cannot run. */
@@ -39,8 +49,25 @@ export function planTorch(options: EngineInputs['options'] = {}): { ok: true; pl
   const want = options.device ?? 'auto';
   if (want === 'cuda' && !found.env.cuda) return { ok: false, problems: [`--device cuda: ${found.env.python} has torch ${found.env.torchVersion} without a usable CUDA device; use --device cpu`] };
   const device = want === 'auto' ? (found.env.cuda ? 'cuda' : 'cpu') : want;
-  if (device === 'cuda' && nproc > found.env.gpus) return { ok: false, problems: [`--nproc ${nproc}: only ${found.env.gpus} CUDA device(s) are visible; one process per GPU`] };
-  return { ok: true, plan: { env: found.env, device, nproc } };
+  const nodes = nodesOf(options);
+  if (!nodes.ok) return nodes;
+  return { ok: true, plan: { env: found.env, device, nproc, ...(nodes.nodes !== undefined ? { nodes: nodes.nodes } : {}) } };
+}
+
+/** --nnodes, --node-rank, --master-addr, --master-port: all four for several machines, none for one. */
+function nodesOf(options: EngineInputs['options'] = {}): { ok: true; nodes?: TorchPlan['nodes'] } | { ok: false; problems: string[] } {
+  const { nnodes, nodeRank, masterAddr, masterPort } = options;
+  if (nnodes === undefined || nnodes === 1) {
+    const stray = [nodeRank !== undefined && nodeRank !== 0 ? '--node-rank' : '', masterAddr !== undefined ? '--master-addr' : '', masterPort !== undefined ? '--master-port' : ''].filter((x) => x !== '');
+    return stray.length === 0 ? { ok: true } : { ok: false, problems: [`${stray.join(', ')}: only with --nnodes N > 1 (several machines)`] };
+  }
+  const problems: string[] = [];
+  if (!Number.isInteger(nnodes) || nnodes < 1 || nnodes > 1024) problems.push(`--nnodes ${nnodes}: expected a whole number from 1 to 1024`);
+  if (nodeRank === undefined || !Number.isInteger(nodeRank) || nodeRank < 0 || nodeRank >= nnodes) problems.push(`--node-rank: expected this machine's number, 0 to ${nnodes - 1} (0 is the machine at --master-addr)`);
+  if (masterAddr === undefined || masterAddr === '') problems.push('--master-addr HOST: the address of machine 0, which every machine reaches');
+  if (masterPort === undefined || !Number.isInteger(masterPort) || masterPort < 1 || masterPort > 65535) problems.push('--master-port P: a free TCP port on machine 0 (1 to 65535), the same on every machine');
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, nodes: { count: nnodes, rank: nodeRank!, masterAddr: masterAddr!, masterPort: masterPort! } };
 }
 
 export const torchEngine: Engine = {
@@ -62,14 +89,53 @@ export const torchEngine: Engine = {
     if (inputs.runDir === undefined) return { ok: false, problems: ['the torch engine needs a run directory (train.out)'] };
     const problems: string[] = [];
     const t = inputs.config.train;
-    if (planned.plan.nproc > 1 && t.gradAccum % planned.plan.nproc !== 0) {
-      inputs.log(`note: train.grad_accum = ${t.gradAccum} micro-batches are dealt to ${planned.plan.nproc} processes; a multiple of ${planned.plan.nproc} keeps every process busy`);
+    const world = planned.plan.nproc * (planned.plan.nodes?.count ?? 1);
+    if (world > 1 && t.gradAccum % world !== 0) {
+      inputs.log(`note: train.grad_accum = ${t.gradAccum} micro-batches are dealt to ${world} processes; a multiple of ${world} keeps every process busy`);
     }
+    if (planned.plan.device === 'cuda' && planned.plan.nproc > planned.plan.env.gpus) {
+      inputs.log(`note: ${planned.plan.nproc} processes share ${planned.plan.env.gpus} GPU(s); they talk through gloo (NCCL needs one GPU per process), for testing rather than speed`);
+    }
+    planned.plan.deterministic = t.deterministic ?? planned.plan.device === 'cpu';
     if (inputs.resumeFrom !== undefined) problems.push(...resumeProblems(inputs));
+    let table: DecodeTable | undefined;
+    if (onPolicyOf(inputs) !== undefined) {
+      const checked = onPolicyProblems(inputs);
+      problems.push(...checked.problems);
+      table = checked.table;
+    }
     if (problems.length > 0) return { ok: false, problems };
-    return { ok: true, run: new TorchRun(inputs, planned.plan) };
+    return { ok: true, run: new TorchRun(inputs, planned.plan, table) };
   },
 };
+
+/** `analysis.onPolicy`: set when the file has `sample { }` (contract: src/language/on-policy.ts). */
+function onPolicyOf(inputs: EngineInputs): OnPolicyNeeds | undefined {
+  return inputs.analysis.onPolicy;
+}
+
+/** What an epoch is made of: the training samples, or the prompts when on-policy. */
+function epochUnits(inputs: EngineInputs): number {
+  return onPolicyOf(inputs) !== undefined ? inputs.prompts?.length ?? 0 : inputs.data.train.length;
+}
+
+/**
+ * What the program cannot do on-policy: per-token values sftgoc precomputes for fixed samples
+ * (static scores, reference ce, regex masks) do not exist for responses sampled during the run,
+ * and a tokenizer whose decoding the byte table does not reproduce would score other text.
+ */
+function onPolicyProblems(inputs: EngineInputs): { problems: string[]; table?: DecodeTable } {
+  const prompts = inputs.prompts ?? [];
+  if (prompts.length === 0) return { problems: ['on-policy training (sample { }) needs prompts in data.train; none were loaded'] };
+  const emitted = emitObjective(inputs.objective, inputs.sourceFile, inputs.analysis);
+  const per = [...Object.values(emitted.staticScorers), ...(emitted.needs.refCe ? ['ref_ce'] : []), ...emitted.regexPatterns.map((p) => `regex(${JSON.stringify(p)})`)];
+  if (per.length > 0) {
+    return { problems: [`${inputs.sourceFile}: the torch engine trains on-policy only on objectives without precomputed per-token values; this one reads ${[...new Set(per)].join(', ')}; use --engine tfjs`] };
+  }
+  const table = decodeTable(inputs.tokenizer);
+  const wrong = checkDecodeTable(inputs.tokenizer, table, 300, prompts.slice(0, 50).map((p) => p.ids));
+  return wrong === undefined ? { problems: [], table } : { problems: [wrong] };
+}
 
 /** The checks of the tfjs trainer's resume: the same data layout and seed (the length may change: train.steps extends a run). */
 function resumeProblems(inputs: EngineInputs): string[] {
@@ -80,28 +146,48 @@ function resumeProblems(inputs: EngineInputs): string[] {
   } catch (e) {
     return [`cannot resume from ${inputs.resumeFrom}: ${(e as Error).message}`];
   }
-  const now = { batch: t.batch, gradAccum: t.gradAccum, trainSamples: inputs.data.train.length };
+  const now = { batch: t.batch, gradAccum: t.gradAccum, trainSamples: epochUnits(inputs) };
   const what = (Object.keys(now) as Array<keyof typeof now>).filter((k) => s.layout[k] !== now[k]).map((k) => `${k} ${s.layout[k]} → ${now[k]}`);
   if (s.rng.seed !== t.seed) what.push(`seed ${s.rng.seed} → ${t.seed}`);
   return what.length === 0 ? [] : [`cannot resume from ${inputs.resumeFrom}: the run's settings changed (${what.join(', ')}); a resume must replay the same data`];
 }
 
 /**
- * Starts the program: one process, or `nproc` processes on this machine with torch.distributed's
- * environment (RANK, WORLD_SIZE, MASTER_ADDR/PORT: what `torchrun --standalone` sets; torchrun itself
- * is not used here because Debian's torch 1.13 torchrun fails under Python 3.11). Each in its own
- * process group, so a Ctrl-C in the terminal reaches sftgoc alone, which asks for the stop.
+ * The workers of this machine: one process, or `nproc` processes with torch.distributed's
+ * environment (RANK, WORLD_SIZE, MASTER_ADDR/PORT: what `torchrun` sets; torchrun itself is not
+ * used because Debian's torch 1.13 torchrun fails under Python 3.11). Several machines (--nnodes):
+ * this machine's ranks are node_rank × nproc … + nproc − 1 and the rendezvous is --master-addr/port.
  */
-async function launch(plan: TorchPlan, script: string, specFile: string, cwd: string): Promise<ChildProcess[]> {
-  if (plan.nproc === 1) return [spawn(plan.env.python, [script, specFile], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })];
-  const port = await freePort();
-  return Array.from({ length: plan.nproc }, (_, rank) => spawn(plan.env.python, [script, specFile], {
-    cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+async function workerSpecs(plan: TorchPlan, blasEnv: NodeJS.ProcessEnv): Promise<WorkerSpec[]> {
+  const { nproc, nodes } = plan;
+  const base = { ...blasEnv, ...deviceEnv(plan) };
+  if (nproc === 1 && nodes === undefined) return [{ rank: 0, env: base }];
+  const world = nproc * (nodes?.count ?? 1);
+  const nodeRank = nodes?.rank ?? 0;
+  const addr = nodes?.masterAddr ?? '127.0.0.1';
+  const port = nodes?.masterPort ?? (await freePort());
+  return Array.from({ length: nproc }, (_, local) => ({
+    rank: nodeRank * nproc + local,
     env: {
-      ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(plan.nproc), LOCAL_WORLD_SIZE: String(plan.nproc),
-      GROUP_RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port),
+      ...base, RANK: String(nodeRank * nproc + local), LOCAL_RANK: String(local), WORLD_SIZE: String(world), LOCAL_WORLD_SIZE: String(nproc),
+      GROUP_RANK: String(nodeRank), MASTER_ADDR: addr, MASTER_PORT: String(port),
     },
   }));
+}
+
+/**
+ * How long a collective waits for a rank that stopped answering before every other rank gives up
+ * (SFTGOC_COLLECTIVE_TIMEOUT_S, default 900 s: longer than rank 0 takes to save a large checkpoint
+ * while the others wait).
+ */
+function collectiveTimeout(): number {
+  const v = Number(process.env.SFTGOC_COLLECTIVE_TIMEOUT_S);
+  return Number.isFinite(v) && v > 0 ? v : 900;
+}
+
+/** train.deterministic on CUDA: cuBLAS needs a fixed workspace before its first call. */
+function deviceEnv(plan: TorchPlan): NodeJS.ProcessEnv {
+  return plan.device === 'cuda' && plan.deterministic ? { CUBLAS_WORKSPACE_CONFIG: process.env.CUBLAS_WORKSPACE_CONFIG ?? ':4096:8' } : {};
 }
 
 function freePort(): Promise<number> {
@@ -118,7 +204,7 @@ function freePort(): Promise<number> {
 class TorchRun implements PreparedRun {
   readonly notes: string[];
 
-  constructor(private readonly inputs: EngineInputs, private readonly plan: TorchPlan) {
+  constructor(private readonly inputs: EngineInputs, private readonly plan: TorchPlan, private readonly table?: DecodeTable) {
     this.notes = [`torch ${plan.env.torchVersion} (python ${plan.env.pythonVersion}, ${plan.env.python}) on ${plan.device}, ${plan.nproc} process(es)`];
   }
 
@@ -152,6 +238,9 @@ class TorchRun implements PreparedRun {
       if (parsed.vocabSize < tokenizer.vocabSize) return { problems: [`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${parsed.vocabSize} embeddings`] };
       const tooLong = [...data.train, ...data.eval].find((s) => s.ids.length > parsed.maxPositions);
       if (tooLong !== undefined) return { problems: [`${tooLong.source.file}:${tooLong.source.line}: ${tooLong.ids.length} tokens exceed the model's ${parsed.maxPositions} positions; lower data.max_len`] };
+      const maxNew = onPolicyOf(this.inputs)?.sample.maxNew ?? 0;
+      const longPrompt = maxNew > 0 ? (this.inputs.prompts ?? []).find((p) => p.ids.length + maxNew > parsed.maxPositions) : undefined;
+      if (longPrompt !== undefined) return { problems: [`${longPrompt.source.file}:${longPrompt.source.line}: the prompt's ${longPrompt.ids.length} tokens + sample.max_new ${maxNew} exceed the model's ${parsed.maxPositions} positions`] };
     } catch (e) {
       return { problems: [(e as Error).message] };
     }
@@ -161,10 +250,11 @@ class TorchRun implements PreparedRun {
   async train(): Promise<TrainOutcome> {
     const { inputs, plan } = this;
     const runDir = inputs.runDir!;
-    const total = planSteps(inputs.data.train.length, inputs.config.train).totalSteps;
+    const needs = onPolicyOf(inputs);
+    const total = planSteps(epochUnits(inputs), stepSettings(inputs.config.train, needs !== undefined)).totalSteps;
     const outcome: TrainOutcome = { status: 'completed', step: 0, totalSteps: total, history: [], evals: [] };
     const model = await this.initialModel();
-    if ('problems' in model) return { ...outcome, status: 'diverged', message: model.problems.join('\n') };
+    if ('problems' in model) return { ...outcome, status: 'rejected', message: model.problems.join('\n') };
     const emitted = await writeProgram(this.programDir, inputs.objective, inputs.analysis, inputs.sourceFile);
     const stopFile = join(this.programDir, 'stop');
     await rm(stopFile, { force: true });
@@ -177,89 +267,111 @@ class TorchRun implements PreparedRun {
       config: inputs.config, emitted, train: inputs.data.train, eval: inputs.data.eval, store: inputs.scores, modelDir: model.dir, modelConfig: model.config,
       tokenizerFiles: inputs.tokenizerFiles, padId: inputs.tokenizer.padId, device: plan.device, threads, runDir: runDir.path, stopFile,
       resumeFrom: inputs.resumeFrom,
+      ...(needs !== undefined ? { onPolicy: { needs, prompts: inputs.prompts ?? [], decode: this.table!, eosId: inputs.tokenizer.eosId, cwd: process.cwd() } } : {}),
+    });
+    const bundled = await bundleInputs(this.programDir, {
+      ...spec, deterministic: plan.deterministic ?? plan.device === 'cpu', collective_timeout_s: collectiveTimeout(),
     });
     const specFile = join(this.programDir, 'input.json');
-    await writeFile(specFile, JSON.stringify(spec));
-    await this.recordEngine();
+    await writeFile(specFile, JSON.stringify(bundled));
+    // The system OpenBLAS's kernel set, checked in this process first (backend/blas/child-env.ts).
+    // One process on the CPU: one torch intra-op thread and the BLAS on every core, the peer's fastest split
+    // on small models (docs/performance.md); several processes: set_num_threads in the program.
+    const cpu = plan.device === 'cpu';
+    const blas = await childBlasEnv({ processes: cpu ? plan.nproc : 1, cores: cpus().length, ...(cpu && plan.nproc === 1 ? { intraOpThreads: 1 } : {}) });
+    await this.recordEngine(blas);
 
-    const script = join(this.programDir, TRAIN_SCRIPT);
-    const children = await launch(plan, script, specFile, this.programDir);
-    const stderrTail: string[] = [];
-    let done: { status?: string; step?: number; last_checkpoint?: string; final_dir?: string; message?: string } | undefined;
-    let stopRequested = false;
-    // Rank 0 reports; the other ranks' stdout is only passed on as log lines.
-    children.forEach((child, rank) => {
-      const lines = createInterface({ input: child.stdout! });
-      lines.on('line', (line) => {
-        if (!line.startsWith('@sftgoc ')) {
-          if (line.trim() !== '') inputs.log(plan.nproc > 1 ? `[rank ${rank}] ${line}` : line);
-          return;
-        }
-        if (rank !== 0) return;
-        const e = JSON.parse(line.slice(8)) as { event: string; metrics?: unknown; text?: string; total?: number; step?: number } & Record<string, unknown>;
-        if (e.event === 'start') inputs.reporter.start(e.total!, e.step!);
-        else if (e.event === 'note') inputs.reporter.note(e.text!);
-        else if (e.event === 'eval') {
-          outcome.evals.push(e.metrics as EvalMetrics);
-          inputs.reporter.eval(e.metrics as EvalMetrics);
-        } else if (e.event === 'step') {
-          const m = e.metrics as StepMetrics;
-          outcome.history.push(m);
-          inputs.reporter.step(m);
-          if (!stopRequested && m.step < total && inputs.shouldStop(m.step)) {
-            stopRequested = true;
-            void writeFile(stopFile, 'stop\n');
-          }
-        } else if (e.event === 'done') done = e as typeof done;
-      });
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderrTail.push(chunk.toString('utf8'));
-        while (stderrTail.length > 200) stderrTail.shift();
-      });
+    const workers = new Workers({
+      python: plan.env.python, args: [join(this.programDir, TRAIN_SCRIPT), specFile], cwd: this.programDir,
+      logDir: join(runDir.path, 'logs'), workers: await workerSpecs(plan, blas.env),
     });
-    // If sftgoc itself ends, or one rank fails (the others would wait on it), the process groups go too.
-    const killAll = () => {
-      for (const child of children) {
-        try {
-          process.kill(-child.pid!, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
+    let done: { status?: string; step?: number; last_checkpoint?: string; final_dir?: string; message?: string; failed_rank?: number; rank?: number } | undefined;
+    let stopRequested = false;
+    // The program says `config` once it has loaded the model and joined the process group.
+    let loaded = false;
+    let lastStep = inputs.resumeFrom !== undefined ? -1 : 0;
+    const askStop = () => {
+      if (stopRequested || lastStep < 0 || lastStep >= total || !inputs.shouldStop(lastStep)) return;
+      stopRequested = true;
+      void writeFile(stopFile, 'stop\n');
+      workers.stopRequested();
     };
-    process.on('exit', killAll);
-    const codes = await Promise.all(children.map((child) => new Promise<number>((resolve) => child.on('close', (c, signal) => {
-      const code = c ?? (signal ? 128 : 1);
-      if (code !== 0 && code !== 130 && code !== 3) killAll();
-      resolve(code);
-    }))));
-    process.off('exit', killAll);
-    const code = codes.find((c) => c !== 0 && c !== 130 && c !== 3) ?? codes[0]!;
+    // A Ctrl-C between step lines (a long update, a hung rank) is seen within a quarter second.
+    const poll = setInterval(askStop, 250);
+    // The first worker of this machine reports (rank 0 on the first machine); the others' stdout is only passed on as log lines.
+    workers.children.forEach((_, index) => workers.lines(index, (line) => {
+      if (!line.startsWith('@sftgoc ')) {
+        if (line.trim() !== '') inputs.log(workers.children.length > 1 ? `[rank ${index}] ${line}` : line);
+        return;
+      }
+      if (index !== 0) return;
+      const e = JSON.parse(line.slice(8)) as { event: string; metrics?: unknown; text?: string; total?: number; step?: number } & Record<string, unknown>;
+      if (e.event === 'config') loaded = true;
+      else if (e.event === 'start') {
+        inputs.reporter.start(e.total!, e.step!);
+        lastStep = e.step!;
+      } else if (e.event === 'note') inputs.reporter.note(e.text!);
+      else if (e.event === 'eval') {
+        outcome.evals.push(e.metrics as EvalMetrics);
+        inputs.reporter.eval(e.metrics as EvalMetrics);
+      } else if (e.event === 'step') {
+        const m = e.metrics as StepMetrics;
+        outcome.history.push(m);
+        inputs.reporter.step(m);
+        lastStep = m.step;
+        askStop();
+      } else if (e.event === 'done') done = e as typeof done;
+    }));
+    const ends = await workers.done();
+    clearInterval(poll);
     inputs.reporter.stop();
+    const ended = this.outcomeOf(outcome, ends, done, join(runDir.path, 'logs'), loaded);
+    if (ended.status !== 'failed' || loaded) return ended;
+    // Failed before it had loaded its inputs (a model file it cannot read, a machine it cannot reach): exit 1, not a training failure.
+    return { ...ended, status: 'rejected', message: `the torch program could not start: ${ended.message}` };
+  }
+
+  /** How the run ended, from the workers' ends and the first worker's `done` event. */
+  private outcomeOf(outcome: TrainOutcome, ends: WorkerEnd[], done: { status?: string; step?: number; last_checkpoint?: string; final_dir?: string; message?: string; failed_rank?: number; rank?: number } | undefined, logDir: string, loaded: boolean): TrainOutcome {
     outcome.step = done?.step ?? outcome.history.at(-1)?.step ?? 0;
     if (done?.last_checkpoint !== undefined) outcome.lastCheckpoint = done.last_checkpoint;
     if (done?.final_dir !== undefined) outcome.finalDir = done.final_dir;
-    if (done === undefined || (code !== 0 && code !== 130 && code !== 3)) {
-      const tail = stderrTail.join('').trim().split('\n').slice(-15).join('\n');
-      return { ...outcome, status: 'diverged', message: `the torch program exited with code ${code}${tail ? `:\n${tail}` : ''}` };
+    const during = loaded ? `during step ${outcome.step + 1}` : 'before training started';
+    const bad = culprit(ends);
+    if (bad !== undefined) {
+      // A worker crashed, was killed or hung: never "diverged"; which rank, how, and its own log.
+      const also = done?.message !== undefined ? `\n(rank ${done.rank ?? ends[0]!.rank} reported: ${done.message})` : '';
+      return { ...outcome, status: 'failed', message: `${failureText(bad, logDir, during)}${also}` };
+    }
+    if (done === undefined) {
+      // Every worker ended as the program decided, but the reporting one said nothing (it failed before its first event).
+      const first = ends[0]!;
+      return { ...outcome, status: 'failed', message: failureText(first, logDir, 'before training started') };
     }
     outcome.status = done.status as TrainOutcome['status'];
     if (done.message !== undefined) outcome.message = done.message;
+    if (done.failed_rank !== undefined && outcome.message !== undefined) {
+      const tail = logTail(logDir, done.failed_rank, 8);
+      outcome.message += `; rank ${done.failed_rank}'s log is ${logFile(logDir, done.failed_rank)}${tail ? `, ending:\n${tail}` : ''}`;
+    }
     // The same line as the tfjs trainer's, so that either engine's hint continues the run as printed.
-    if (outcome.status === 'interrupted') inputs.reporter.note(`interrupted at step ${outcome.step}${outcome.lastCheckpoint ? `; saved ${outcome.lastCheckpoint}; continue with: ${resumeCommand(runDir.path)}` : ''}`);
+    if (outcome.status === 'interrupted') this.inputs.reporter.note(`interrupted at step ${outcome.step}${outcome.lastCheckpoint ? `; saved ${outcome.lastCheckpoint}; continue with: ${resumeCommand(this.inputs.runDir!.path)}` : ''}`);
     return outcome;
   }
 
   /** config.json's `engine` entry: which Python and torch ran, where, with how many processes. */
-  private async recordEngine(): Promise<void> {
+  private async recordEngine(blas: ChildBlasEnv): Promise<void> {
     const file = join(this.inputs.runDir!.path, 'config.json');
     if (!existsSync(file)) return;
     const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-    const { env, device, nproc } = this.plan;
+    const { env, device, nproc, nodes, deterministic } = this.plan;
     config.engine = {
-      name: 'torch', python: env.python, python_version: env.pythonVersion, torch: env.torchVersion, device, world_size: nproc,
-      program: this.programDir,
+      name: 'torch', python: env.python, python_version: env.pythonVersion, torch: env.torchVersion, device, world_size: nproc * (nodes?.count ?? 1),
+      program: this.programDir, blas: blas.note, ...(nodes !== undefined ? { nnodes: nodes.count, node_rank: nodes.rank, master: `${nodes.masterAddr}:${nodes.masterPort}` } : {}),
     };
+    // The train block says what ran, flags included (--engine, --nproc, --device win over the block).
+    const train = (config.train ?? {}) as Record<string, unknown>;
+    config.train = { ...train, engine: 'torch', nproc, device, deterministic: deterministic ?? device === 'cpu' };
     await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
   }
 

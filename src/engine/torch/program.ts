@@ -1,7 +1,8 @@
 // The generated PyTorch program: one folder holding the objective as Python (objective.py, from
 // emit-objective.ts) and the runtime files it imports (python/: sftgoc_rt.py for the §7 functions,
 // sftgoc_model.py for gpt2/llama and safetensors, sftgoc_train.py for the loop, sftgoc_hf.py for
-// Hugging Face Trainer / TRL, sftgoc_generate.py for cached generation). `compile --emit torch --out
+// Hugging Face Trainer / TRL, sftgoc_generate.py for cached generation, sftgoc_onpolicy.py for
+// on-policy sampling and rewards). `compile --emit torch --out
 // DIR` writes it; `run --engine torch` writes it into the run directory and runs it on the exported
 // inputs (export.ts).
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -38,6 +39,7 @@ function programReadme(o: Objective, file: string): string {
     '  `sftgoc run FILE --engine torch` on the inputs it exports (tokenized batches, static scores, reference ce).',
     '- `sftgoc_hf.py`: `make_compute_loss_func(objective)` for a Hugging Face Trainer or TRL SFTTrainer.',
     '- `sftgoc_generate.py`: sampling continuations of token-id prompts with a key/value cache (`sftgoc generate --engine torch`).',
+    '- `sftgoc_onpolicy.py`: on-policy training (`sample { }`, `reward = …`): responses sampled each step, their text, rewards and advantages.',
     '',
     'See docs/scale-out.md in the sftgoc repository.',
     '',

@@ -29,7 +29,7 @@ describe('compile --emit torch', function () {
     const out = new BufferOutput();
     const code = await runCompile('examples/card.sftgo', { emit: 'torch', json: false, quiet: true, overrides: none, out: join(dir, 'card') }, compileStages, out);
     assert.equal(code, 0, out.stderrText);
-    assert.deepEqual(readdirSync(join(dir, 'card')).sort(), ['README.md', 'objective.py', 'sftgoc_generate.py', 'sftgoc_hf.py', 'sftgoc_model.py', 'sftgoc_rt.py', 'sftgoc_train.py']);
+    assert.deepEqual(readdirSync(join(dir, 'card')).sort(), ['README.md', 'objective.py', 'sftgoc_dist.py', 'sftgoc_generate.py', 'sftgoc_hf.py', 'sftgoc_model.py', 'sftgoc_onpolicy.py', 'sftgoc_rt.py', 'sftgoc_train.py']);
     expectGolden('torch/card.objective.py', readFileSync(join(dir, 'card', 'objective.py'), 'utf8'));
     assert.match(out.stdoutText, /objective card, groups important, rest/);
   });

@@ -171,11 +171,14 @@ def open_model(r):
     return model
 
 
-def decode_rows(model, r, rows, record_logits, finished):
+def decode_rows(model, r, rows, record_logits, finished, keys=None):
     """rows: [(prompt index, sample index)] decoded together; returns their output records.
-    finished(k) is told, after every step, how many of them have ended on eos."""
+    finished(k) is told, after every step, how many of them have ended on eos. keys: each row's
+    stream number (default p·n + j); on-policy training numbers rows by the prompt's index in its
+    file instead of its place in the request (sftgoc_onpolicy.py)."""
     prompts = [r['prompts'][p] for p, _ in rows]
-    streams = [row_stream(r['seed'], p * r['n'] + j) for p, j in rows]
+    keys = keys if keys is not None else [p * r['n'] + j for p, j in rows]
+    streams = [row_stream(r['seed'], k) for k in keys]
     out = [{'prompt': p, 'sample': j, 'ids': [], 'logprobs': [], 'finish': 'length'} for p, j in rows]
     if record_logits:
         for o in out:

@@ -16,6 +16,10 @@ Several processes (torchrun): the micro-batches of an update are dealt out to th
 i to rank i mod N) and the gradients summed with all_reduce, so the update is the one a single
 process computes. Rank 0 writes the run directory.
 
+On-policy training (input.json's `onpolicy`): an update takes `batch` prompts of the epoch's order,
+samples and scores their responses (sftgoc_onpolicy.py) and runs the same update on the resulting
+samples, cut into `grad_accum` micro-batches; rank 0 appends the rollouts to rollouts.jsonl.
+
 Events for sftgoc go to stdout as lines starting with `@sftgoc ` followed by JSON.
 """
 import importlib
@@ -30,7 +34,9 @@ import time
 import torch
 import torch.distributed as dist
 
+import sftgoc_dist
 import sftgoc_model
+import sftgoc_onpolicy
 import sftgoc_rt as rt
 
 STATE_VERSION = 1
@@ -62,6 +68,13 @@ def lr_factor(schedule, k, total):
 
 # ---------------------------------------------------------------- batches (src/data/batch.ts collate)
 
+def to_device(t, device):
+    """To the GPU from page-locked memory, without waiting for the copy; as it is on the CPU."""
+    if device.type != 'cuda':
+        return t
+    return t.pin_memory().to(device, non_blocking=True)
+
+
 class MicroBatch:
     """One padded micro-batch and its loss tokens' per-token inputs, in row-major order."""
 
@@ -78,9 +91,9 @@ class MicroBatch:
                 rows.append(b * seq + t)
                 targets.append(x[t + 1])
                 sample_of.append(b)
-        self.ids = ids.to(device)
-        self.rows = torch.tensor(rows, dtype=torch.long, device=device)
-        self.targets = torch.tensor(targets, dtype=torch.long, device=device)
+        self.ids = to_device(ids, device)
+        self.rows = to_device(torch.tensor(rows, dtype=torch.long), device)
+        self.targets = to_device(torch.tensor(targets, dtype=torch.long), device)
         self.sample_of = torch.tensor(sample_of, dtype=torch.long)
         self.n = len(rows)
         self.real_tokens = sum(min(len(s['ids']), seq) for s in samples)
@@ -104,15 +117,15 @@ class Run:
     def __init__(self, spec, objective):
         self.spec = spec
         self.o = objective
-        self.rank = int(os.environ.get('RANK', '0'))
-        self.world = int(os.environ.get('WORLD_SIZE', '1'))
         self.device = torch.device(spec['device'])
-        if self.world > 1:
-            if self.device.type == 'cuda':
-                local = int(os.environ.get('LOCAL_RANK', '0'))
-                self.device = torch.device('cuda', local)
-                torch.cuda.set_device(self.device)
-            dist.init_process_group('nccl' if self.device.type == 'cuda' else 'gloo')
+        if int(os.environ.get('WORLD_SIZE', '1')) > 1 and self.device.type == 'cuda':
+            # More processes than GPUs (a test of --nproc on one GPU): they share, and talk through gloo.
+            self.device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', '0')) % torch.cuda.device_count())
+            torch.cuda.set_device(self.device)
+        self.link = sftgoc_dist.Link(self.device, spec.get('collective_timeout_s', 900))
+        self.rank, self.world = self.link.rank, self.link.world
+        # The first process of each machine reports to its sftgoc (several machines: one sftgoc each).
+        self.reports = int(os.environ.get('LOCAL_RANK', '0')) == 0
         t = spec['train']
         self.t = t
         self.model = sftgoc_model.load_model(spec['model']['dir']).to(self.device)
@@ -133,6 +146,7 @@ class Run:
         self.torn = False
         self.real_tokens = 0
         self.outcome = {'status': 'completed'}
+        self.onpolicy = sftgoc_onpolicy.OnPolicy(spec['onpolicy'], self) if spec.get('onpolicy') else None
 
     # ---------------------------------------------------------- objective on one micro-batch
     def evaluate_batch(self, mb, step, training, first):
@@ -156,8 +170,7 @@ class Run:
         if self.world == 1:
             return values
         t = torch.tensor(values, dtype=torch.float64, device=self.device)
-        dist.all_reduce(t)
-        return t.tolist()
+        return self.link.all_reduce(t).tolist()
 
     # ---------------------------------------------------------- one update (src/train/step.ts)
     def update(self, mbs, step, lr):
@@ -173,25 +186,40 @@ class Run:
                 self.evaluate_batch(mbs[0](), step, True, True)
         self.opt.zero_grad(set_to_none=True)
         self.real_tokens = 0
-        for i in mine:
-            mb = mbs[i]()
-            self.real_tokens += mb.real_tokens
-            loss, ce, groups = self.evaluate_batch(mb, step, True, i == 0)
-            if loss.requires_grad:
-                (loss / k).backward()
-            acc[0] += float(loss)
-            acc[1] += float(ce) * mb.n
-            acc[2] += mb.n
-            for g, (value, count) in enumerate(groups):
-                acc[3 + 2 * g] += float(value) * count
-                acc[4 + 2 * g] += count
+        own = sftgoc_dist.OK
+        try:
+            sftgoc_dist.inject_fault(self.rank, step + 1)
+            for i in mine:
+                mb = mbs[i]()
+                self.real_tokens += mb.real_tokens
+                loss, ce, groups = self.evaluate_batch(mb, step, True, i == 0)
+                if loss.requires_grad:
+                    (loss / k).backward()
+                acc[0] += float(loss)
+                acc[1] += float(ce) * mb.n
+                acc[2] += mb.n
+                for g, (value, count) in enumerate(groups):
+                    acc[3 + 2 * g] += float(value) * count
+                    acc[4 + 2 * g] += count
+        except Exception as e:  # noqa: BLE001 — told to every rank below, then raised again
+            if self.world == 1:
+                raise
+            own = sftgoc_dist.OOM if sftgoc_dist.is_oom(e) else sftgoc_dist.ERROR
+            failure = e
+        # Every rank learns here whether any rank's micro-batches failed, before any gradient moves.
+        codes = self.link.status(own, self.device)
+        if own != sftgoc_dist.OK:
+            raise failure
+        bad = [r for r, c in enumerate(codes) if c != sftgoc_dist.OK]
+        if bad:
+            raise RankFailed(bad[0], codes[bad[0]])
         params = [p for p in self.model.weights]
         for p in params:
             if p.grad is None:
                 p.grad = torch.zeros_like(p)
         if self.world > 1:
             flat = torch.cat([p.grad.reshape(-1) for p in params])
-            dist.all_reduce(flat)
+            self.link.all_reduce(flat)
             offset = 0
             for p in params:
                 p.grad.copy_(flat[offset:offset + p.numel()].view_as(p))
@@ -294,7 +322,7 @@ class Run:
             state = {
                 'version': STATE_VERSION, 'step': self.step, 'totalSteps': self.total, 'epoch': self.epoch, 'microBatch': self.micro,
                 'rng': {'seed': self.t['seed'], 'epoch': self.epoch},
-                'layout': {'batch': self.t['batch'], 'gradAccum': self.t['grad_accum'], 'trainSamples': len(self.samples['train'])},
+                'layout': {'batch': self.t['batch'], 'gradAccum': self.t['grad_accum'], 'trainSamples': self.train_count()},
                 'objective': self.dro.snapshot() if self.o.DRO_SIZES else None, 'elapsedS': self.elapsed(), 'tokensSeen': self.tokens_seen,
             }
             with open(os.path.join(tmp, 'state.json'), 'w') as f:
@@ -320,6 +348,26 @@ class Run:
         self.step, self.epoch, self.micro = s['step'], s['epoch'], s['microBatch']
         self.elapsed_before, self.tokens_seen = s['elapsedS'], s['tokensSeen']
 
+    def train_count(self):
+        """What an epoch is made of: training samples, or prompts when on-policy (state.json's layout)."""
+        return len(self.onpolicy.prompts) if self.onpolicy else len(self.samples['train'])
+
+    def on_policy_batch(self, order):
+        """The update's micro-batches from this step's rollouts, the rollout records and the reward
+        statistics; None (with the outcome set and the state before the step saved) when the reward failed."""
+        try:
+            samples, records, rewards, times = self.onpolicy.step(order, self.micro, self.step)
+        except sftgoc_onpolicy.RewardError as e:
+            # As the tfjs trainer: nothing of this step was applied; the state after `step` updates is
+            # saved, so `run --resume` redoes this step (the same prompts and streams) once the reward is fixed.
+            self.outcome.update(status='diverged', message='step %d: %s' % (self.step + 1, e))
+            event('note', text=self.outcome['message'])
+            self.checkpoint()
+            return None
+        mbs = [(lambda c=c: MicroBatch(c, self.pad_id, self.needs, self.device)) for c in sftgoc_onpolicy.micro_batches(samples, self.t['grad_accum'])]
+        mean, std = sftgoc_onpolicy.reward_stats(rewards)
+        return mbs, records, {'reward_mean': mean, 'reward_std': std, 'sample_s': times[0], 'reward_s': times[1]}
+
     def elapsed(self):
         return self.elapsed_before + (time.time() - self.started)
 
@@ -338,7 +386,10 @@ class Run:
                 event('note', text='%s is the end of the run (step %d of %d): nothing left to train' % (self.spec['resume_from'], self.step, self.total))
                 self.outcome.update(step=self.step, last_checkpoint=self.spec['resume_from'], final_dir=os.path.join(self.run_dir, 'final'))
                 return self.outcome
+        self.same_start()
         self.started = time.time()
+        if self.onpolicy and self.rank == 0:
+            sftgoc_onpolicy.truncate_rollouts(os.path.join(self.run_dir, 'rollouts.jsonl'), self.step)
         if self.step == 0 and t['eval_every'] > 0:
             self.run_eval()
         event('start', total=self.total, step=self.step)
@@ -348,23 +399,24 @@ class Run:
                 self.epoch += 1
                 self.micro = 0
             order = orders[self.epoch]
-            mbs = [(lambda j=j, order=order: self.micro_batch(order, j)) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
             lr = t['lr'] * lr_factor(t['lr_schedule'], self.step, self.total)
             params = self.o.params(self.step, self.total)
-            t0 = time.time()
+            rollouts, extra = [], {}
+            if self.onpolicy:
+                built = self.on_policy_batch(order)
+                if built is None:
+                    break
+                mbs, rollouts, extra = built
+                advance = 1  # one batch of prompts
+            else:
+                mbs = [(lambda j=j, order=order: self.micro_batch(order, j)) for j in range(self.micro, min(self.micro + t['grad_accum'], self.mb_per_epoch))]
+                advance = len(mbs)
+            t0 = time.time()  # the update alone (sampling and scoring have their own times), as the tfjs trainer
             try:
                 metrics, failed = self.update(mbs, self.step, lr)
-            except RuntimeError as e:
-                if 'out of memory' not in str(e).lower():
+            except (RuntimeError, RankFailed, sftgoc_dist.PeerLost) as e:
+                if not self.failed(e):
                     raise
-                # As the tfjs engine: a training failure (exit 3) after saving the state before this
-                # update, unless the optimizer was cut off half-way through it.
-                self.outcome.update(status='diverged', message='out of memory at step %d (%s); lower train.batch or data.max_len, or raise train.grad_accum'
-                                    % (self.step + 1, str(e).split('\n')[0][:200]))
-                event('note', text=self.outcome['message'])
-                if not self.torn:
-                    self.opt.zero_grad(set_to_none=True)
-                    self.checkpoint()
                 break
             seconds = max(1e-9, time.time() - t0)
             if failed is not None:
@@ -376,11 +428,15 @@ class Run:
             tokens = self.real_tokens
             self.tokens_seen += tokens
             self.step += 1
-            self.micro += len(mbs)
+            self.micro += advance
             record = {'step': self.step, 'epoch': self.epoch_at(), 'lr': lr, 'params': params, 'loss': metrics['loss'], 'ce': metrics['ce'],
                       'groups': metrics['groups'], 'worst_group': metrics['worst_group'], 'tokens_per_s': tokens / seconds, 'elapsed_s': self.elapsed()}
+            if self.onpolicy:
+                record.update(extra, update_s=seconds)
+            for r in rollouts:
+                self.append('rollouts.jsonl', r)
             self.append('metrics.jsonl', record)
-            if self.rank == 0:
+            if self.reports:
                 event('step', metrics=record, cpu_s=time.process_time())
             if t['eval_every'] > 0 and self.step % t['eval_every'] == 0 and self.step < self.total:
                 self.run_eval()
@@ -400,12 +456,63 @@ class Run:
                 self.outcome['final_dir'] = final
         return self.outcome
 
+    def same_start(self):
+        """Every process starts from the same step (several machines resume from copies of one checkpoint)."""
+        if self.world == 1:
+            return
+        t = torch.tensor([self.step, -self.step], dtype=torch.float64, device=self.device)
+        self.link.all_reduce_max(t)
+        if int(t[0]) != self.step or int(-t[1]) != self.step:
+            raise ValueError('the processes start from different steps (%d to %d; this one, rank %d, from %d): on several machines, '
+                             'copy machine 0\'s newest checkpoints/step-N/ into every machine\'s run directory before --resume'
+                             % (int(-t[1]), int(t[0]), self.rank, self.step))
+
+    def failed(self, e):
+        """A failure during an update: records how the run ends and saves the last whole update when it can.
+        False: an error of this rank alone that is not out of memory (raised as it is: exit 1)."""
+        where = ' on rank %d' % self.rank if self.world > 1 else ''
+        if isinstance(e, RankFailed):
+            if e.code == sftgoc_dist.OOM:
+                self.outcome.update(status='diverged', exit_code=3, failed_rank=e.rank,
+                                    message='out of memory on rank %d at step %d (its log says how much); lower train.batch or data.max_len, or raise train.grad_accum' % (e.rank, self.step + 1))
+            else:
+                self.outcome.update(status='failed', exit_code=sftgoc_dist.EXIT_PEER, failed_rank=e.rank,
+                                    message='rank %d failed at step %d (an exception; its log has the traceback)' % (e.rank, self.step + 1))
+        elif isinstance(e, sftgoc_dist.PeerLost):
+            self.outcome.update(status='failed', exit_code=sftgoc_dist.EXIT_PEER,
+                                message='rank %d lost the other ranks at step %d: %s' % (self.rank, self.step + 1, e))
+        elif sftgoc_dist.is_oom(e):
+            # As the tfjs engine: a training failure (exit 3) after saving the state before this update.
+            self.outcome.update(status='diverged', exit_code=3, failed_rank=self.rank,
+                                message='out of memory%s at step %d (%s); lower train.batch or data.max_len, or raise train.grad_accum'
+                                % (where, self.step + 1, sftgoc_dist.first_line(e)[:200]))
+        else:
+            # This rank's own exception: raised again (traceback in its log, exit 1) after saving.
+            if self.world > 1 and not self.torn and self.step > 0:
+                self.checkpoint()
+            return False
+        if self.reports:
+            event('note', text=self.outcome['message'])
+        # The weights are those of the last whole update unless the optimizer was cut off half-way.
+        if not self.torn and self.step > 0:
+            self.opt.zero_grad(set_to_none=True)
+            self.checkpoint()
+        return True
+
     def run_eval(self):
         record = self.evaluate(self.step)
         if record is not None:
             self.append('eval.jsonl', record)
-            if self.rank == 0:
+            if self.reports:
                 event('eval', metrics=record)
+
+
+class RankFailed(Exception):
+    """Another rank's micro-batches failed in this update (the status all-reduce said so)."""
+
+    def __init__(self, rank, code):
+        super().__init__('rank %d: %s' % (rank, sftgoc_dist.KIND_NAMES.get(code, code)))
+        self.rank, self.code = rank, code
 
 
 def worst(groups):
@@ -417,30 +524,68 @@ def worst(groups):
     return name
 
 
+def resolve_paths(spec, base):
+    """input.json's paths are relative to its own folder (absolute ones stay), so a copied run directory runs anywhere."""
+    at = lambda p: p if p is None or os.path.isabs(p) else os.path.normpath(os.path.join(base, p))  # noqa: E731
+    spec['model']['dir'] = at(spec['model']['dir'])
+    spec['tokenizer_files'] = [at(p) for p in spec['tokenizer_files']]
+    for key in ('run_dir', 'stop_file', 'resume_from'):
+        spec[key] = at(spec.get(key))
+    return spec
+
+
+def deterministic(spec):
+    """train.deterministic: kernels that give the same bits every time (on CUDA: no atomics in
+    scatter_add_ and the embedding backward, a fixed cuBLAS workspace); an op with no such kernel
+    raises instead of running."""
+    if spec.get('deterministic'):
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+
+
 def main(argv):
+    sftgoc_dist.die_with_parent()
     with open(argv[1]) as f:
-        spec = json.load(f)
+        spec = resolve_paths(json.load(f), os.path.dirname(os.path.abspath(argv[1])))
     program = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, program)
     objective = importlib.import_module(spec.get('objective_module', 'objective'))
+    deterministic(spec)
     torch.manual_seed(spec['train']['seed'])
     if spec.get('threads'):
         torch.set_num_threads(spec['threads'])
-    run = Run(spec, objective)
+    try:
+        run = Run(spec, objective)
+    except sftgoc_onpolicy.RegexRefused as e:
+        sys.stderr.write('reward = regex(%s): the torch engine cannot match this pattern as RE2 does: %s; use --engine tfjs\n'
+                         % (json.dumps(spec['onpolicy']['reward']['pattern']), e))
+        return 1
     # Ctrl-C (or SIGTERM): finish this update, save a checkpoint, exit 130.
     def on_signal(signum, frame):
         run.stop = True
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    if run.rank == 0:
+    if run.reports:
         event('config', python=sys.version.split()[0], torch=torch.__version__, device=str(run.device), world_size=run.world)
-    outcome = run.train()
-    if run.rank == 0:
+    try:
+        outcome = run.train()
+    except sftgoc_dist.PeerLost as e:  # in an evaluation or the stop check, between updates
+        run.failed(e)
+        outcome = dict(run.outcome, step=run.step)
+    if run.reports:
         import resource
-        event('done', max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **outcome)
-    if run.world > 1:
-        dist.barrier()
-        dist.destroy_process_group()
+        event('done', max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, rank=run.rank, **outcome)
+    if 'exit_code' in outcome:
+        # A failed run: the other ranks may be gone, so no barrier and no orderly teardown of the group.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(outcome['exit_code'])
+    try:
+        run.link.barrier()
+        run.link.close()
+    except sftgoc_dist.PeerLost:
+        pass  # the run's work is done; a peer that is gone at the last barrier changes nothing
     return {'completed': 0, 'interrupted': 130, 'diverged': 3}[outcome['status']]
 
 

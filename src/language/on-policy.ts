@@ -42,8 +42,9 @@ export interface SampleSettings {
 }
 
 /**
- * The file's `reward = …` verifier. `command` runs PATH (absolute, resolved against the .sftgo
- * file's folder) without a shell, once per step's batch: JSONL `{prompt, response, record}` on
+ * The file's `reward = …` verifier. `command` runs PATH (as written, joined to the folder of the
+ * .sftgo that names it: absolute when that file was compiled by an absolute path, else relative to
+ * the working directory, so resolve it before running) without a shell, once per step's batch: JSONL `{prompt, response, record}` on
  * stdin, one number a line on stdout, within `timeoutMs`; a hang, a non-zero exit, a line that is
  * not a number, or the wrong number of lines is an error naming the record.
  */

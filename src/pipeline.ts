@@ -44,6 +44,7 @@ import { referenceCacheRoot, referenceKey } from './run/reference.js';
 import { renderCompileDiagnostics } from './diagnostics/output.js';
 import { silentReporter } from './train/reporter.js';
 import type { TrainOutcome } from './engine/types.js';
+import { startBackend, type Backend } from './backend/start.js';
 
 /** Why the pipeline stopped: compiler diagnostics (rendered with their sources), or messages. */
 export type PipelineFailure =
@@ -295,26 +296,6 @@ export async function planRun(
   const engine = request.engine ?? t.engine;
   const engineOptions: EngineOptions = { ...request.engineOptions, nproc: request.engineOptions?.nproc ?? t.nproc, device: request.engineOptions?.device ?? t.device };
   return { ok: true, plan: { ...compiled, config, runDir, engine, engineOptions, resumeFrom, lock: locked.lock, createdDir: claim.created, stepsChanged } };
-}
-
-export interface Backend {
-  name: string;
-  /** What was asked for (`auto` picks the fastest that loads). */
-  requested: string;
-  notes: string[];
-}
-
-/** The tfjs backend of this process (the precompute pass and the tfjs engine run on it). */
-export async function startBackend(request: string): Promise<Staged<{ backend: Backend }>> {
-  const { initBackend, isBackendRequest, BackendLoadError, backendChoices } = await import('./backend/index.js');
-  if (!isBackendRequest(request)) return { ok: false, kind: 'usage', messages: [`--backend ${request}: expected ${backendChoices()}`] };
-  try {
-    const backend = await initBackend(request);
-    return { ok: true, backend: { name: backend.name, requested: request, notes: [...backend.notes] } };
-  } catch (e) {
-    if (e instanceof BackendLoadError) return { ok: false, kind: 'input', messages: [e.message] };
-    throw e;
-  }
 }
 
 /** Tokenizer, data, and the precomputed values the objective reads (cached in the run directory). */

@@ -32,6 +32,8 @@ import { packageRoot } from '../util/package-root.js';
 import { DATA_DEFAULTS, modelPositions, resolveRunConfig, type RunConfig } from '../train/config.js';
 import { lineReporter } from '../train/reporter.js';
 import { referenceModelDir } from '../pipeline.js';
+import { fail as failWith } from './output.js';
+import { startBackend } from '../backend/start.js';
 
 /** Samples per batch when neither --batch nor the run's train.batch says (eval's own default, not training's). */
 const DEFAULT_EVAL_BATCH = 8;
@@ -203,16 +205,9 @@ function compileObjective(file: string, settings: readonly SetOverride[] = [], p
   return compiled.objective;
 }
 
-/** Prints the failure (and the JSON document under --json) and returns its exit code. */
-function failWith(o: EvalOptions, out: Output, code: number, lines: readonly string[]): number {
-  for (const l of lines) out.stderr(`error: ${l}`);
-  if (o.json) out.stdout(JSON.stringify({ ok: false, exit_code: code, errors: lines }, null, 2));
-  return code;
-}
-
 export async function runEval(o: EvalOptions, out: Output): Promise<number> {
   const human = (text: string) => (o.json ? out.stderr(text) : out.stdout(text));
-  const fail = (code: number, lines: string[]) => failWith(o, out, code, lines);
+  const fail = (code: number, lines: string[]) => failWith({ out, json: o.json, quiet: o.quiet }, code, lines);
   const target = await targetOf(o);
   if (Array.isArray(target)) return fail(o.runDir === undefined ? ExitCode.Usage : ExitCode.InputError, target);
   if (!o.quiet) for (const n of target.notes) out.stderr(`note: ${n}`);
@@ -241,14 +236,12 @@ export async function runEval(o: EvalOptions, out: Output): Promise<number> {
 
 /** Held-out loss per group and perplexity; the JSON fields, or the exit code of a failure (printed). */
 async function lossEval(o: EvalOptions, target: Target, tokenizer: Tokenizer, data: LoadedDataset, human: (t: string) => void, out: Output): Promise<Record<string, unknown> | number> {
-  const fail = (code: number, lines: string[]) => failWith(o, out, code, lines);
+  const fail = (code: number, lines: string[]) => failWith({ out, json: o.json, quiet: o.quiet }, code, lines);
   if (data.errors.length > 0) return fail(ExitCode.InputError, data.errors.map(formatDataError));
   if (data.samples.length === 0) return fail(ExitCode.InputError, [`${target.dataFile}: no samples`]);
 
-  const { initBackend, isBackendRequest, backendChoices } = await import('../backend/index.js');
-  if (!isBackendRequest(o.backend)) return fail(ExitCode.Usage, [`--backend ${o.backend}: expected ${backendChoices()}`]);
-  const backend = await initBackend(o.backend).catch((e: Error) => e);
-  if (backend instanceof Error) return fail(ExitCode.InputError, [backend.message]);
+  const started = await startBackend(o.backend);
+  if (!started.ok) return fail(started.kind === 'usage' ? ExitCode.Usage : ExitCode.InputError, started.messages);
 
   // The objective, lowered as `sftgoc run` lowers it, with its static scores and reference ce.
   let objective: StepObjective = meanCe;
@@ -317,7 +310,7 @@ async function answerEval(o: EvalOptions, g: GenerateEvalOptions, target: Target
     progress: bar.progress,
   });
   bar.stop();
-  if (!result.ok) return failWith(o, out, result.kind === 'usage' ? ExitCode.Usage : ExitCode.InputError, result.problems);
+  if (!result.ok) return failWith({ out, json: o.json, quiet: o.quiet }, result.kind === 'usage' ? ExitCode.Usage : ExitCode.InputError, result.problems);
   if (!o.quiet) for (const n of result.notes) out.stderr(`note: ${n}`);
   human(`answers to ${questionsFile}: ${summaryLine(result.summary)}`);
   const dir = g.outDir ?? o.runDir;

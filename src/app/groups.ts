@@ -30,6 +30,8 @@ import { compileOrFail } from './compile.js';
 import { fail as failWith } from './output.js';
 import { referenceModelDir } from '../pipeline.js';
 import { lineReporter } from '../train/reporter.js';
+import { modelFitProblem } from '../model/fits.js';
+import { startBackend } from '../backend/start.js';
 
 export type GroupsFormat = 'text' | 'jsonl' | 'html';
 
@@ -147,11 +149,8 @@ export async function groupsView(file: string, options: Omit<GroupsOptions, 'for
   // 3. TensorFlow.js only when something runs a network: a model, llmlingua2, the reference model.
   const usesTf = haveModel || analysis.reference || analysis.scorers.some((s) => s.name === 'llmlingua2');
   if (usesTf) {
-    const { initBackend, isBackendRequest, backendChoices } = await import('../backend/index.js');
-    const request = options.backend ?? config.train.backend;
-    if (!isBackendRequest(request)) return fail(ExitCode.Usage, [`--backend ${request}: expected ${backendChoices()}`]);
-    const backend = await initBackend(request).catch((e: Error) => e);
-    if (backend instanceof Error) return fail(ExitCode.InputError, [backend.message]);
+    const started = await startBackend(options.backend ?? config.train.backend);
+    if (!started.ok) return fail(started.kind === 'usage' ? ExitCode.Usage : ExitCode.InputError, started.messages);
   }
 
   // 4. Static scores over the whole file, then the model's values on the shown samples.
@@ -177,9 +176,8 @@ export async function groupsView(file: string, options: Omit<GroupsOptions, 'for
       throw e;
     }
     try {
-      if (model.config.vocabSize < tokenizer.vocabSize) return fail(ExitCode.InputError, [`${modelDir ?? modelPreset}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize} embeddings`]);
-      const tooLong = shown.find((s) => s.ids.length > model.config.maxPositions);
-      if (tooLong !== undefined) return fail(ExitCode.InputError, [`${tooLong.source.file}:${tooLong.source.line}: ${tooLong.ids.length} tokens exceed the model's ${model.config.maxPositions} positions; lower data.max_len`]);
+      const problem = modelFitProblem(modelDir ?? modelPreset!, model.config, tokenizer.vocabSize, shown);
+      if (problem !== undefined) return fail(ExitCode.InputError, [problem]);
       dynamic = modelTokenValues(model, shown, tokenizer.padId);
     } finally {
       model.dispose();

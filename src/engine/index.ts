@@ -3,7 +3,7 @@
 // (types.ts) in its own folder and add one line here.
 import type { Engine, EngineName } from './types.js';
 
-export type { DecodeResult, Engine, EngineInputs, EngineName, EngineOptions, PreparedRun, PrepareResult, StepOutcome, TrainOutcome, TrainStatus } from './types.js';
+export type { DecodeResult, Engine, EngineInputs, EngineName, EngineOptions, PreparedRun, PrepareResult, TrainOutcome, TrainStatus } from './types.js';
 
 const loaders: Partial<Record<EngineName, () => Promise<Engine>>> = {
   tfjs: async () => (await import('./tfjs/index.js')).tfjsEngine,

@@ -3,11 +3,11 @@
 // tokenizer and the data, runs the groupers' precompute pass, and then hands all of it to an
 // Engine. Two engines implement this interface:
 //
-//   tfjs   (src/engine/tfjs/)  in process: TensorFlow.js on the embedded backend. It exposes the
-//                              per-update form (step / evaluate / save) and its `train` is the
-//                              loop of src/train/trainer.ts over those.
+//   tfjs   (src/engine/tfjs/)  in process: TensorFlow.js on the embedded backend. Its `train` is
+//                              the loop of src/train/trainer.ts; `evaluate` and `save` work on
+//                              the weights in memory.
 //   torch  (src/engine/torch/) out of process: a generated PyTorch program run by python or
-//                              torchrun. It is driven per whole run: `train` writes the program and
+//                              its own launcher. It is driven per whole run: `train` writes the program and
 //                              its inputs, starts the child, follows its metrics and returns the
 //                              outcome; it has no per-update `step`.
 //
@@ -24,7 +24,7 @@ import type { RunConfig } from '../train/config.js';
 import type { Reporter } from '../train/reporter.js';
 import type { RunDirectory } from '../train/run-dir.js';
 import type { EvalMetrics } from '../train/metrics.js';
-import type { StepOutcome, TrainOutcome } from '../train/outcome.js';
+import type { TrainOutcome } from '../train/outcome.js';
 
 /** The engines `run --engine` accepts. */
 export type EngineName = 'tfjs' | 'torch';
@@ -89,7 +89,7 @@ export interface EngineInputs {
   options?: EngineOptions;
 }
 
-export type { StepOutcome, TrainOutcome, TrainStatus } from '../train/outcome.js';
+export type { TrainOutcome, TrainStatus } from '../train/outcome.js';
 
 /** An engine with its inputs loaded: the model, the optimizer, the lowered objective. */
 export interface PreparedRun {
@@ -99,8 +99,6 @@ export interface PreparedRun {
   evaluate(): Promise<EvalMetrics | undefined>;
   /** Writes the current weights and the tokenizer files to `dir` (Hugging Face layout). */
   save(dir: string): Promise<void>;
-  /** One optimizer update (in-process engines only; the torch engine owns its loop in the child). */
-  step?(): Promise<StepOutcome>;
   /** Releases the model and optimizer memory (or the child process). */
   dispose(): void;
   /** Lines for config.json's `engine` entry (backend chosen, kernel notes). */

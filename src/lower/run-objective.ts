@@ -1,5 +1,6 @@
-// What `sftgoc run` calls: every compiled objective lowered onto the trainer, with the groupers'
-// precompute pass as its score source when it reads static scores or the reference ce.
+// What `sftgoc eval` calls (the tfjs engine lowers through step-objective.ts itself): a compiled
+// objective lowered for evaluation, with the groupers' precompute pass as its score source when it
+// reads static scores or the reference ce.
 import { dirname, resolve } from 'node:path';
 import type { Objective } from '../ir/nodes.js';
 import { analyzeObjective } from '../analysis/index.js';

@@ -23,13 +23,3 @@ export interface TrainOutcome {
   /** Why training stopped early (diverged) or could not resume. */
   message?: string;
 }
-
-/** The result of one optimizer update of an in-process engine. */
-export interface StepOutcome {
-  /** Updates done after this one. */
-  step: number;
-  /** The metrics line of this update; absent when the update was refused (see `diverged`). */
-  metrics?: StepMetrics;
-  /** A non-finite loss or gradient, or out of memory: the update was not applied. */
-  diverged?: string;
-}

@@ -4,9 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { collate } from '../../src/data/batch.js';
 import { REF_CE_KEY, ScoreStore } from '../../src/groupers/index.js';
-import { GroupersScoreSource } from '../../src/lower/groupers-source.js';
+import { StoreScoreSource } from '../../src/lower/groupers-source.js';
 import { lossTokensOf } from '../../src/lower/loss-tokens.js';
-import type { Tokenizer } from '../../src/tokenizer/types.js';
 import { tinySamples } from '../train/helpers/tiny-lm.js';
 
 const KEY = 'tfidf(smooth = true, sublinear = false)';
@@ -18,7 +17,7 @@ describe('lowering: the groupers score source', () => {
     const store = new ScoreStore([KEY, REF_CE_KEY], { 'x top 0.3': 0.5 }, (s) => { decoded++; return s.ids.map((id) => `t${id}`); }, samples);
     store.set(KEY, samples, samples.map((s) => Float32Array.from(s.ids, (_, t) => s.index * 100 + t)));
     store.set(REF_CE_KEY, samples, samples.map((s) => Float32Array.from(s.ids, (_, t) => -(s.index * 100 + t))));
-    const source = GroupersScoreSource.fromStore(store, { train: samples, eval: [] }, { tokenizer: {} as Tokenizer });
+    const source = new StoreScoreSource(store);
     const batch = collate([samples[2]!, samples[0]!, samples[3]!], 0);
     const tokens = lossTokensOf(batch);
     assert.ok(tokens.n > 0);

@@ -3,7 +3,6 @@
 // (src/generate/decode-loop.ts). Products go through the system BLAS when the backend bound one
 // (`wasm-blas`), else through plain loops; the tfjs ops' full recompute (model.logits) is the
 // reference the tests hold it to.
-import { initBackend, BackendLoadError, isBackendRequest } from '../../backend/index.js';
 import { activeBlas } from '../../backend/blas/matmul.js';
 import { plainSgemm } from '../../backend/blas/plain-sgemm.js';
 import { decodeRows } from '../../generate/decode-loop.js';
@@ -13,6 +12,7 @@ import { kvCacheBytes } from '../../model/decode/kv-cache.js';
 import { loadModel } from '../../model/index.js';
 import type { CausalLM } from '../../model/types.js';
 import type { DecodeResult, EngineOptions } from '../types.js';
+import { startBackend } from '../../backend/start.js';
 
 /** The key/value cache of one chunk of rows stays under this; the batch shrinks to fit. */
 export const KV_CACHE_BUDGET_BYTES = 512 * 2 ** 20;
@@ -28,15 +28,9 @@ export function fitDecodeBatch(numLayers: number, kvWidth: number, longest: numb
 }
 
 export async function tfjsDecode(request: DecodeRequest, options: EngineOptions & { backend?: string }, progress?: DecodeProgress): Promise<DecodeResult> {
-  const requested = options.backend ?? 'auto';
-  if (!isBackendRequest(requested)) return { ok: false, problems: [`--backend ${requested}: not a backend`] };
-  let backendName: string;
-  try {
-    backendName = (await initBackend(requested)).name;
-  } catch (e) {
-    if (e instanceof BackendLoadError) return { ok: false, problems: [e.message] };
-    throw e;
-  }
+  const started = await startBackend(options.backend ?? 'auto');
+  if (!started.ok) return { ok: false, problems: started.messages };
+  const backendName = started.backend.name;
   let model: CausalLM;
   try {
     model = await loadModel(request.modelDir);

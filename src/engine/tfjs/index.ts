@@ -4,7 +4,7 @@
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { makeBatches } from '../../data/batch.js';
-import { GroupersScoreSource } from '../../lower/groupers-source.js';
+import { StoreScoreSource } from '../../lower/groupers-source.js';
 import { lowerObjective } from '../../lower/step-objective.js';
 import { saveModel } from '../../model/index.js';
 import type { CausalLM } from '../../model/types.js';
@@ -14,7 +14,7 @@ import type { EvalMetrics } from '../../train/metrics.js';
 import { train } from '../../train/trainer.js';
 import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
 import { tfjsDecode } from './generate.js';
-import { loadRunModel } from './load-model.js';
+import { loadRunModel } from '../../train/initial-model.js';
 import { tfjsSampler } from './rollouts.js';
 
 export const tfjsEngine: Engine = {
@@ -22,12 +22,12 @@ export const tfjsEngine: Engine = {
   decode: (request, options, progress) => tfjsDecode(request, options, progress),
   async prepare(inputs: EngineInputs): Promise<PrepareResult> {
     const { objective, analysis, data, tokenizer } = inputs;
-    const scores = inputs.scores === undefined
-      ? undefined
-      : GroupersScoreSource.fromStore(inputs.scores, data, { tokenizer, baseDir: dirname(resolve(inputs.sourceFile)), referenceDir: inputs.referenceDir });
+    // The pipeline ran the precompute pass (src/pipeline.ts loadInputs): the objective reads its store.
+    const scores = inputs.scores === undefined ? undefined : new StoreScoreSource(inputs.scores);
     const lowered = lowerObjective(objective, { analysis, scores });
     if (!lowered.ok) return { ok: false, problems: lowered.problems };
-    const loaded = await loadRunModel(inputs.config, tokenizer, [...data.train, ...data.eval]);
+    const sampling = inputs.analysis.onPolicy === undefined ? undefined : { prompts: inputs.prompts ?? [], maxNew: inputs.analysis.onPolicy.sample.maxNew };
+    const loaded = await loadRunModel(inputs.config, tokenizer, [...data.train, ...data.eval], sampling);
     if (!loaded.ok) return { ok: false, problems: loaded.errors };
     return { ok: true, run: new TfjsRun(inputs, loaded.model, lowered.objective) };
   },

@@ -28,6 +28,7 @@ import { writeProgram, TRAIN_SCRIPT } from './program.js';
 import { bundleInputs } from './bundle.js';
 import { findPython, type PythonEnv } from './python-env.js';
 import { culprit, failureText, logFile, logTail, Workers, type WorkerEnd, type WorkerSpec } from './supervise.js';
+import { modelFitProblem } from '../../model/fits.js';
 
 export interface TorchPlan {
   env: PythonEnv;
@@ -222,7 +223,7 @@ class TorchRun implements PreparedRun {
       dir = config.model.path;
     } else {
       // A preset: the same seeded initialisation as the tfjs engine, written once as the starting point.
-      const { loadRunModel } = await import('../tfjs/load-model.js');
+      const { loadRunModel } = await import('../../train/initial-model.js');
       const { saveModel } = await import('../../model/index.js');
       const loaded = await loadRunModel(config, tokenizer, [...data.train, ...data.eval]);
       if (!loaded.ok) return { problems: loaded.errors };
@@ -235,12 +236,9 @@ class TorchRun implements PreparedRun {
     try {
       raw = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
       const parsed = parseConfig(raw, file);
-      if (parsed.vocabSize < tokenizer.vocabSize) return { problems: [`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${parsed.vocabSize} embeddings`] };
-      const tooLong = [...data.train, ...data.eval].find((s) => s.ids.length > parsed.maxPositions);
-      if (tooLong !== undefined) return { problems: [`${tooLong.source.file}:${tooLong.source.line}: ${tooLong.ids.length} tokens exceed the model's ${parsed.maxPositions} positions; lower data.max_len`] };
-      const maxNew = onPolicyOf(this.inputs)?.sample.maxNew ?? 0;
-      const longPrompt = maxNew > 0 ? (this.inputs.prompts ?? []).find((p) => p.ids.length + maxNew > parsed.maxPositions) : undefined;
-      if (longPrompt !== undefined) return { problems: [`${longPrompt.source.file}:${longPrompt.source.line}: the prompt's ${longPrompt.ids.length} tokens + sample.max_new ${maxNew} exceed the model's ${parsed.maxPositions} positions`] };
+      const needs = onPolicyOf(this.inputs);
+      const problem = modelFitProblem(dir, parsed, tokenizer.vocabSize, [...data.train, ...data.eval], needs === undefined ? undefined : { prompts: this.inputs.prompts ?? [], maxNew: needs.sample.maxNew });
+      if (problem !== undefined) return { problems: [problem] };
     } catch (e) {
       return { problems: [(e as Error).message] };
     }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { compileOverrides } from '../../../src/cli/compiler-bridge.js';
 import type { PreparedRun } from '../../../src/engine/types.js';
-import { compileObjective, loadInputs, planRun, prepareEngine, startBackend, type RunRequest } from '../../../src/pipeline.js';
+import { compileObjective, loadInputs, planRun, prepareEngine, type RunRequest } from '../../../src/pipeline.js';
+import { startBackend } from '../../../src/backend/start.js';
 import { silentReporter } from '../../../src/train/reporter.js';
 import { setFlag } from '../../helpers/set-flag.js';
 

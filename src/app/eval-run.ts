@@ -287,13 +287,13 @@ async function lossEval(o: EvalOptions, target: Target, tokenizer: Tokenizer, da
   } finally {
     model.dispose();
   }
-  human(`${target.modelDir} on ${target.dataFile} (${data.samples.length} samples, ${result.tokens} loss tokens, backend ${backend.name})`);
+  human(`${target.modelDir} on ${target.dataFile} (${data.samples.length} samples, ${result.tokens} loss tokens, backend ${started.backend.name})`);
   human(`  ce ${result.ce.toFixed(4)}  perplexity ${result.perplexity.toFixed(2)}  loss ${result.loss.toFixed(4)}`);
   for (const [name, g] of Object.entries(result.groups)) {
     human(`  group ${name}: loss ${g.loss.toFixed(4)} over ${g.tokens} tokens${name === result.worstGroup ? '  (worst)' : ''}`);
   }
   return {
-    objective: objective.name, data: target.dataFile, samples: data.samples.length, tokens: result.tokens, backend: backend.name,
+    objective: objective.name, data: target.dataFile, samples: data.samples.length, tokens: result.tokens, backend: started.backend.name,
     loss: result.loss, ce: result.ce, perplexity: result.perplexity, groups: result.groups, worst_group: result.worstGroup,
   };
 }

@@ -35,7 +35,8 @@ export default class Compare extends SftgocCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Compare);
     const overrides = this.overridesOrExit(flags.param, flags.set);
-    const { parseSeeds, runCompare } = await import('../compare/index.js');
+    const { parseSeeds } = await import('../compare/index.js');
+    const { runCompare } = await import('../app/compare.js');
     // strict = false (any number of FILEs) lets oclif pass unknown flags through as files.
     const files = argv as string[];
     const unknown = files.filter((f) => f.startsWith('-'));

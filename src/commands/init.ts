@@ -15,7 +15,7 @@ export default class Init extends SftgocCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Init);
-    const { runInit } = await import('../init/index.js');
+    const { runInit } = await import('../app/init.js');
     process.exitCode = await runInit(args.dir ?? '.', { quiet: flags.quiet, json: flags.json }, processOutput);
   }
 }

@@ -21,7 +21,7 @@ export default class Report extends SftgocCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Report);
     // Loaded here, not at the top: oclif imports every command file at startup.
-    const { runReport } = await import('../report/index.js');
+    const { runReport } = await import('../app/report.js');
     process.exitCode = await runReport(args.runDir, { samples: flags.samples, quiet: flags.quiet, json: flags.json }, processOutput);
   }
 }

@@ -36,7 +36,7 @@ export default class Sweep extends SftgocCommand {
     const { args, flags } = await this.parse(Sweep);
     const overrides = this.overridesOrExit(flags.param, flags.set);
     const { parseSeeds } = await import('../compare/index.js');
-    const { runSweep, isAccuracy } = await import('../sweep/index.js');
+    const { runSweep, isAccuracy } = await import('../app/sweep.js');
     const seeds = parseSeeds(flags.seeds);
     if ('error' in seeds) this.error(seeds.error, { exit: ExitCode.Usage });
     const by = flags.by as 'worst' | 'ce' | 'contains' | 'facts' | 'exact';

@@ -3,7 +3,6 @@
 import { escapeHtml } from '../groupers/view/html.js';
 import type { EvalMetrics, StepMetrics } from '../train/metrics.js';
 import type { AnswersSection } from './answers.js';
-import type { HeatmapSection } from './heatmap.js';
 import type { RunRecords } from './read-run.js';
 import type { RolloutsSection } from './rollouts.js';
 import { lineChart, type Series } from './svg-chart.js';
@@ -39,6 +38,15 @@ export function paramSeries(metrics: readonly StepMetrics[]): Series[] {
 export function heldOutValues(e: EvalMetrics): string {
   const rows = lossSeries([e]).filter((s) => s.points.length > 0).map((s) => `<tr><td>${escapeHtml(s.name)}</td><td class="num">${s.points[0]![1].toPrecision(4)}</td></tr>`);
   return `<figure class="chart"><figcaption>Held-out loss by group (eval.jsonl, one evaluation at step ${e.step})</figcaption><table class="values"><tr><th>series</th><th>loss at step ${e.step}</th></tr>${rows.join('')}</table></figure>`;
+}
+
+/** The token heat-map section (src/app/report-heatmap.ts builds it from the groups view). */
+export interface HeatmapSection {
+  /** The groups page's CSS, minus its body rule (the report has its own). */
+  css: string;
+  /** HTML to place in the report, or undefined with `note` saying why it is missing. */
+  html?: string;
+  note?: string;
 }
 
 export function renderReport(runDir: string, run: RunRecords, heatmap: HeatmapSection, answers?: AnswersSection, rollouts?: RolloutsSection): string {

@@ -99,7 +99,7 @@ describe('architecture: import cycles', () => {
 export const FOLDER_ORDER = [
   'util', 'diagnostics', 'language', 'parse', 'tokenizer', 'check', 'ir', 'analysis',
   'backend', 'head', 'model', 'data', 'onpolicy', 'train', 'groupers', 'generate', 'lower', 'engine',
-  'run', '(top)', 'fmt', 'cli', 'app', 'report', 'compare', 'sweep', 'init', 'commands',
+  'run', '(top)', 'fmt', 'cli', 'init', 'compare', 'report', 'sweep', 'app', 'commands',
 ] as const;
 
 /** The first folder of a path under src/, `(top)` for src/'s own files. */

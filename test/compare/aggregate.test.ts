@@ -1,7 +1,7 @@
 // The arithmetic of `sftgoc compare` with numbers worked out by hand.
 import assert from 'node:assert/strict';
 import { aggregate, formatCell, formatColumnCell, markdownTable, meanStd, parseSeeds, type CompareRun } from '../../src/compare/aggregate.js';
-import { uniqueLabels } from '../../src/compare/run-compare.js';
+import { uniqueLabels } from '../../src/app/compare.js';
 import { compareSvg } from '../../src/compare/figure.js';
 
 function run(objective: string, seed: number, ce: number, groups: Record<string, [number, number]>): CompareRun {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BufferOutput } from '../../src/cli/output.js';
 import type { SetOverride } from '../../src/cli/overrides.js';
 import { meanStd } from '../../src/compare/aggregate.js';
-import { runCompare, type CompareOptions } from '../../src/compare/run-compare.js';
+import { runCompare, type CompareOptions } from '../../src/app/compare.js';
 import { repoRoot } from '../helpers/golden.js';
 import { setFlag } from '../helpers/set-flag.js';
 

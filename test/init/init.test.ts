@@ -8,7 +8,7 @@ import { BufferOutput } from '../../src/cli/output.js';
 import { compile, compileFile } from '../../src/compile.js';
 import { hasErrors } from '../../src/diagnostics/diagnostic.js';
 import { runGroups } from '../../src/app/groups.js';
-import { runInit, starterFiles } from '../../src/init/index.js';
+import { runInit, starterFiles } from '../../src/app/init.js';
 
 describe('sftgoc init', function () {
   this.timeout(60000);

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferOutput } from '../../src/cli/output.js';
-import { runReport } from '../../src/report/index.js';
+import { runReport } from '../../src/app/report.js';
 import { heldOutValues, lossSeries, paramSeries } from '../../src/report/page.js';
 import { parseStepLines } from '../../src/report/read-run.js';
 import { lineChart, niceTicks, smoothed } from '../../src/report/svg-chart.js';

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferOutput } from '../../src/cli/output.js';
 import { parseOverrides } from '../../src/cli/overrides.js';
-import { rankPoints, runSweep, splitTopLevel, sweepGrid, type SweepRun } from '../../src/sweep/index.js';
+import { rankPoints, splitTopLevel, sweepGrid, type SweepRun } from '../../src/sweep/index.js';
+import { runSweep } from '../../src/app/sweep.js';
 import { repoRoot } from '../helpers/golden.js';
 
 const overrides = (params: string[], sets: string[]) => {

@@ -72,7 +72,7 @@ export async function groupingsOf(compared: ReadonlyArray<{ label: string; file:
 
 /** The held-out group losses of a finished run's final model under `grouping`; a string says why not. */
 export async function evaluateUnder(runDir: string, grouping: Grouping, options: { backend?: string; settings: readonly SetOverride[] }): Promise<GroupLosses | string> {
-  const { runEval } = await import('../app/eval-run.js');
+  const { runEval } = await import('./eval-run.js');
   const buffer = new BufferOutput();
   // Only reference.path of the --set overrides concerns an evaluation; the others were the runs'.
   const settings = options.settings.filter((s) => s.block === 'reference');

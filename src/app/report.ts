@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
-import { answersSection } from './answers.js';
-import { heatmapSection } from './heatmap.js';
-import { renderReport } from './page.js';
-import { readRun } from './read-run.js';
-import { rolloutsSection } from './rollouts.js';
+import { answersSection } from '../report/answers.js';
+import { heatmapSection } from './report-heatmap.js';
+import { renderReport } from '../report/page.js';
+import { readRun } from '../report/read-run.js';
+import { rolloutsSection } from '../report/rollouts.js';
 
 export interface ReportOptions {
   /** Samples in the heat-map. */

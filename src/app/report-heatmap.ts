@@ -7,16 +7,11 @@ import { join } from 'node:path';
 import { numericValue } from '../cli/compiler-bridge.js';
 import { BufferOutput } from '../cli/output.js';
 import type { ParamOverride } from '../cli/overrides.js';
-import { groupsView } from '../app/groups.js';
+import { groupsView } from './groups.js';
 import { htmlParts } from '../groupers/view/html.js';
+import type { HeatmapSection } from '../report/page.js';
 
-export interface HeatmapSection {
-  /** The groups page's CSS, minus its body rule (the report has its own). */
-  css: string;
-  /** HTML to place in the report, or undefined with `note` saying why it is missing. */
-  html?: string;
-  note?: string;
-}
+export type { HeatmapSection } from '../report/page.js';
 
 /**
  * The run's constant param values (config.json's `params`, --param overrides included), so that a

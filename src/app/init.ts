@@ -7,9 +7,9 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
-import { STARTER_OBJECTIVE, starterFiles } from './starter-files.js';
+import { STARTER_OBJECTIVE, starterFiles } from '../init/starter-files.js';
 
-export { STARTER_OBJECTIVE, starterFiles, type StarterFile } from './starter-files.js';
+export { STARTER_OBJECTIVE, starterFiles, type StarterFile } from '../init/starter-files.js';
 
 export interface InitOptions {
   quiet: boolean;

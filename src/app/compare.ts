@@ -11,18 +11,18 @@ import { mkdir } from 'node:fs/promises';
 import { outputDirProblem } from '../train/output-dir.js';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { compileOrFail } from '../app/compile.js';
-import { ownedSettingProblems, runTimestamp, type MultiRunOptions } from '../app/multi-run.js';
-import { fail as failWith } from '../app/output.js';
+import { compileOrFail } from './compile.js';
+import { ownedSettingProblems, runTimestamp, type MultiRunOptions } from './multi-run.js';
+import { fail as failWith } from './output.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import type { SetOverride } from '../cli/overrides.js';
 import { packageRoot } from '../util/package-root.js';
 import { resolveRunConfig, type RunConfig } from '../train/config.js';
-import { aggregate, markdownTable, type CompareRun, type CompareTable, type RunEval } from './aggregate.js';
-import { compareHtml, compareSvg } from './figure.js';
-import { evaluateUnder, groupingsOf, type GroupLosses } from './groupings.js';
-import { compareMarkdown } from './markdown.js';
+import { aggregate, markdownTable, type CompareRun, type CompareTable, type RunEval } from '../compare/aggregate.js';
+import { compareHtml, compareSvg } from '../compare/figure.js';
+import { evaluateUnder, groupingsOf, type GroupLosses } from './compare-groupings.js';
+import { compareMarkdown } from '../compare/markdown.js';
 import type { Objective } from '../ir/nodes.js';
 
 export type CompareOptions = MultiRunOptions;
@@ -115,7 +115,7 @@ export async function runCompare(files: readonly string[], options: CompareOptio
   await mkdir(outDir, { recursive: true });
   const groupings = await groupingsOf(planned.map((p, i) => ({ label: p.label, file: p.file, ir: irs[i]! })), planned[0]!.data.eval, outDir);
   if (groupings.length > 0) human(`groupings: ${groupings.map((g) => `${g.label} (${g.groups.join(', ')})`).join('; ')}`);
-  const { runFile } = await import('../app/run.js');
+  const { runFile } = await import('./run.js');
   const runs: CompareRun[] = [];
   const total = planned.length * options.seeds.length;
   for (const p of planned) {

@@ -10,23 +10,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { compileOrFail } from '../app/compile.js';
-import { ownedSettingProblems, runTimestamp, type MultiRunOptions } from '../app/multi-run.js';
-import { fail as failWith } from '../app/output.js';
+import { compileOrFail } from './compile.js';
+import { ownedSettingProblems, runTimestamp, type MultiRunOptions } from './multi-run.js';
+import { fail as failWith } from './output.js';
 import { outputDirProblem } from '../train/output-dir.js';
 import { packageRoot } from '../util/package-root.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { Output } from '../cli/output.js';
 import type { ParamOverride, SetOverride } from '../cli/overrides.js';
-import { meanStd, type MeanStd } from '../compare/aggregate.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
 import { resolveRunConfig } from '../train/config.js';
-import { sweepGrid, type GridPoint } from './grid.js';
-import { sweepMarkdown, sweepSvg } from './report.js';
-import { isAccuracy, SWEEP_METRICS, type SweepMetric, type SweepRow, type SweepRun } from './types.js';
+import { sweepGrid, type GridPoint } from '../sweep/grid.js';
+import { sweepMarkdown, sweepSvg } from '../sweep/report.js';
+import { rankPoints } from '../sweep/rank.js';
+import { isAccuracy, SWEEP_METRICS, type SweepMetric, type SweepRow, type SweepRun } from '../sweep/types.js';
 
-export { isAccuracy, SWEEP_METRICS, type SweepMetric, type SweepRow, type SweepRun } from './types.js';
+export { isAccuracy, SWEEP_METRICS, type SweepMetric, type SweepRow, type SweepRun } from '../sweep/types.js';
+export { rankPoints } from '../sweep/rank.js';
 
 export interface SweepOptions extends MultiRunOptions {
   /** The metric that ranks the points; an accuracy implies `generate`. */
@@ -105,7 +106,7 @@ export async function runSweep(file: string, options: SweepOptions, out: Output)
   }
 
   // 3. The runs, in grid order.
-  const { runFile } = await import('../app/run.js');
+  const { runFile } = await import('./run.js');
   const runs: SweepRun[] = [];
   const total = grid.points.length * options.seeds.length;
   for (const point of grid.points) {
@@ -162,7 +163,7 @@ export async function runSweep(file: string, options: SweepOptions, out: Output)
 
 /** One (point, seed) run: resumed from its checkpoint when it has one, started afresh otherwise. */
 async function trainPoint(
-  runFile: typeof import('../app/run.js').runFile, file: string, point: GridPoint, fixed: { params: ParamOverride[]; settings: SetOverride[] }, seed: number, runDir: string,
+  runFile: typeof import('./run.js').runFile, file: string, point: GridPoint, fixed: { params: ParamOverride[]; settings: SetOverride[] }, seed: number, runDir: string,
   options: SweepOptions, out: Output, human: (t: string) => void, tag: string,
 ): Promise<number> {
   const checkpoint = existsSync(runDir) ? await latestCheckpoint(runDir) : undefined;
@@ -184,25 +185,4 @@ async function trainPoint(
     ...(checkpoint !== undefined ? { resume: runDir } : {}),
   }, forward);
   return result.exitCode;
-}
-
-/** Mean ± std per point of every metric, ranked by `by` (losses ascending, accuracies descending). */
-export function rankPoints(points: readonly string[], runs: readonly SweepRun[], by: SweepMetric): SweepRow[] {
-  const rows = points.map((point) => {
-    const mine = runs.filter((r) => r.point === point);
-    const cells = Object.fromEntries(SWEEP_METRICS.map((m) => [m, meanStd(mine.map((r) => r[m]).filter((v): v is number => v !== undefined))])) as Record<SweepMetric, MeanStd>;
-    return { rank: 0, point, cells };
-  });
-  const key = (r: SweepRow) => (r.cells[by].n === 0 ? Number.NaN : r.cells[by].mean);
-  const sign = isAccuracy(by) ? -1 : 1;
-  const ranked = [...rows].sort((a, b) => {
-    const x = key(a);
-    const y = key(b);
-    if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : 1) : -1;
-    return sign * (x - y);
-  });
-  ranked.forEach((r, i) => {
-    r.rank = i + 1;
-  });
-  return ranked;
 }

@@ -19,7 +19,7 @@ import { compileFile, type CompileOptions, type CompileResult } from './compile.
 import type { DatasetStats } from './data/types.js';
 import { hasErrors } from './diagnostics/diagnostic.js';
 import { loadEngine } from './engine/index.js';
-import type { EngineName, EngineOptions, PreparedRun } from './engine/types.js';
+import type { EngineName, EngineOptions, EngineRecord, PreparedRun } from './engine/types.js';
 import { prepareNeeds, type ScoreStore } from './groupers/index.js';
 import type { Objective } from './ir/nodes.js';
 import { resumePoint } from './train/checkpoint.js';
@@ -134,7 +134,7 @@ async function trainPlanned(request: RunRequest, plan: RunPlan, hooks: PipelineH
   const engine = await prepareEngine(request, plan, loaded, hooks);          // engine plan: lower, load the model
   if (!engine.ok) return engine;
   try {
-    if (request.resume === undefined) await describeRun(request, plan, backend.backend, loaded.inputs);
+    if (request.resume === undefined) await describeRun(request, plan, backend.backend, loaded.inputs, engine.run.record);
     else await recordResume(plan);
     const outcome = await engine.run.train();                               // train
     return { ok: true, plan, outcome };
@@ -166,12 +166,13 @@ function stepMemoryCheck(file: string, plan: RunPlan, inputs: RunInputs, backend
 }
 
 /** The run directory's config.json and objective.sftgo (kept as first written when resuming). */
-async function describeRun(request: RunRequest, plan: RunPlan, backend: Backend, inputs: RunInputs): Promise<void> {
+async function describeRun(request: RunRequest, plan: RunPlan, backend: Backend, inputs: RunInputs, engine: EngineRecord): Promise<void> {
   const { runConfigToJson } = await import('./train/config.js');
   const params = Object.fromEntries(plan.objective.params.map((p) => [p.name, printExpr(p.value)]));
+  const settings = runConfigToJson(plan.config);
   await plan.runDir.create(
     {
-      ...runConfigToJson(plan.config), ...referenceRecord(plan), params, backend: { name: backend.name, notes: backend.notes }, data_stats: inputs.stats, sftgoc: packageVersion(),
+      ...settings, train: { ...(settings.train as Record<string, unknown>), ...engine.train }, ...(engine.engine !== undefined ? { engine: engine.engine } : {}), ...referenceRecord(plan), params, backend: { name: backend.name, notes: backend.notes }, data_stats: inputs.stats, sftgoc: packageVersion(),
       // What `--resume DIR` re-applies: the command line's --param and --set as the compiler took them.
       overrides: request.compile.overrides ?? [],
     },

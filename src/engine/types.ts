@@ -101,8 +101,18 @@ export interface PreparedRun {
   save(dir: string): Promise<void>;
   /** Releases the model and optimizer memory (or the child process). */
   dispose(): void;
-  /** Lines for config.json's `engine` entry (backend chosen, kernel notes). */
-  readonly notes: readonly string[];
+  /**
+   * What this engine adds to the run's config.json, which the pipeline writes once (the engine never
+   * rewrites it): an `engine` entry (the torch engine: Python, torch, device, processes, BLAS kernels)
+   * and the parts of the `train` block that the command line changed (engine, nproc, device).
+   */
+  readonly record: EngineRecord;
+}
+
+/** An engine's entries of config.json (see PreparedRun.record). */
+export interface EngineRecord {
+  engine?: Record<string, unknown>;
+  train?: Record<string, unknown>;
 }
 
 export type PrepareResult = { ok: true; run: PreparedRun } | { ok: false; problems: string[] };

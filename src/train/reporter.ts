@@ -22,6 +22,11 @@ function worst(m: { worst_group: string | null; groups: Record<string, { loss: n
   return m.worst_group === null ? '-' : `${m.worst_group} ${fmt(m.groups[m.worst_group]!.loss)}`;
 }
 
+/** On-policy steps: the mean reward of the step's responses and its spread; '' for training on fixed data. */
+function reward(m: { reward_mean?: number; reward_std?: number }): string {
+  return m.reward_mean === undefined ? '' : ` reward ${m.reward_mean.toFixed(3)}±${(m.reward_std ?? 0).toFixed(3)}`;
+}
+
 export function evalLine(e: EvalMetrics): string {
   const groups = Object.entries(e.groups).map(([n, g]) => ` ${n}=${fmt(g.loss)} (${g.tokens} tok)`).join('');
   return `eval step ${e.step}: ce ${fmt(e.ce)} ppl ${e.perplexity.toFixed(2)} loss ${fmt(e.loss)}${groups}`;
@@ -48,7 +53,7 @@ export function lineReporter(write: (line: string) => void): Reporter {
     },
     step(m) {
       write(
-        `step ${m.step}/${total} epoch ${m.epoch.toFixed(2)} loss ${fmt(m.loss)} ce ${fmt(m.ce)} worst ${worst(m)} lr ${m.lr.toExponential(2)} ${Math.round(m.tokens_per_s)} tok/s ${m.elapsed_s.toFixed(1)}s${eta(m.step)}`,
+        `step ${m.step}/${total} epoch ${m.epoch.toFixed(2)} loss ${fmt(m.loss)} ce ${fmt(m.ce)}${reward(m)} worst ${worst(m)} lr ${m.lr.toExponential(2)} ${Math.round(m.tokens_per_s)} tok/s ${m.elapsed_s.toFixed(1)}s${eta(m.step)}`,
       );
     },
     eval: (e) => write(evalLine(e)),
@@ -62,7 +67,7 @@ export function barReporter(stream: NodeJS.WriteStream): Reporter {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: 'step {value}/{total} [{bar}] loss {loss} worst {worst} {tps} tok/s eta {eta_formatted}',
+      format: 'step {value}/{total} [{bar}] loss {loss}{reward} worst {worst} {tps} tok/s eta {eta_formatted}',
       etaBuffer: 20,
       hideCursor: true,
       clearOnComplete: false,
@@ -77,11 +82,11 @@ export function barReporter(stream: NodeJS.WriteStream): Reporter {
   };
   return {
     start(totalSteps, startStep) {
-      bar.start(totalSteps, startStep, { loss: '-', worst: '-', tps: '-' });
+      bar.start(totalSteps, startStep, { loss: '-', reward: '', worst: '-', tps: '-' });
       started = true;
     },
     step(m) {
-      bar.update(m.step, { loss: fmt(m.loss), worst: worst(m), tps: String(Math.round(m.tokens_per_s)) });
+      bar.update(m.step, { loss: fmt(m.loss), reward: reward(m), worst: worst(m), tps: String(Math.round(m.tokens_per_s)) });
     },
     eval: (e) => above(evalLine(e)),
     note: (text) => above(text),

@@ -12,7 +12,7 @@ import { writeDirAtomic } from '../../util/atomic.js';
 import { evaluate } from '../../train/evaluate.js';
 import type { EvalMetrics } from '../../train/metrics.js';
 import { train } from '../../train/trainer.js';
-import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
+import type { Engine, EngineInputs, EngineRecord, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
 import { tfjsDecode } from './generate.js';
 import { loadRunModel } from '../../train/initial-model.js';
 import { tfjsSampler } from './rollouts.js';
@@ -34,7 +34,8 @@ export const tfjsEngine: Engine = {
 };
 
 class TfjsRun implements PreparedRun {
-  readonly notes: readonly string[] = [];
+  /** The tfjs engine's backend is config.json's `backend` entry, written by the pipeline. */
+  readonly record: EngineRecord = {};
   private disposed = false;
 
   constructor(

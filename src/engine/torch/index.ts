@@ -7,17 +7,16 @@
 // file (the children run in their own process groups, so no rank is torn down half-way); the
 // child finishes the update, saves a checkpoint and exits 130.
 import { createServer, type AddressInfo } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseConfig } from '../../model/config.js';
-import { writeFileAtomic } from '../../util/atomic.js';
 import { resumeCommand } from '../../train/run-dir.js';
 import { planSteps } from '../../train/plan.js';
 import type { EvalMetrics, StepMetrics } from '../../train/metrics.js';
-import type { Engine, EngineInputs, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
+import type { Engine, EngineInputs, EngineRecord, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
 import { childBlasEnv, type ChildBlasEnv } from '../../backend/blas/child-env.js';
 import type { OnPolicyNeeds } from '../../language/on-policy.js';
 import { checkDecodeTable, decodeTable, type DecodeTable } from './decode-table.js';
@@ -106,7 +105,13 @@ export const torchEngine: Engine = {
       table = checked.table;
     }
     if (problems.length > 0) return { ok: false, problems };
-    return { ok: true, run: new TorchRun(inputs, planned.plan, table) };
+    // The system OpenBLAS's kernel set, checked in this process first (backend/blas/child-env.ts).
+    // One process on the CPU: one torch intra-op thread and the BLAS on every core, the peer's fastest split
+    // on small models (docs/performance.md); several processes: set_num_threads in the program.
+    const { plan } = planned;
+    const cpu = plan.device === 'cpu';
+    const blas = await childBlasEnv({ processes: cpu ? plan.nproc : 1, cores: cpus().length, ...(cpu && plan.nproc === 1 ? { intraOpThreads: 1 } : {}) });
+    return { ok: true, run: new TorchRun(inputs, plan, blas, table) };
   },
 };
 
@@ -203,10 +208,12 @@ function freePort(): Promise<number> {
 }
 
 class TorchRun implements PreparedRun {
-  readonly notes: string[];
+  readonly record: EngineRecord;
 
-  constructor(private readonly inputs: EngineInputs, private readonly plan: TorchPlan, private readonly table?: DecodeTable) {
-    this.notes = [`torch ${plan.env.torchVersion} (python ${plan.env.pythonVersion}, ${plan.env.python}) on ${plan.device}, ${plan.nproc} process(es)`];
+  constructor(
+    private readonly inputs: EngineInputs, private readonly plan: TorchPlan, private readonly blas: ChildBlasEnv, private readonly table?: DecodeTable,
+  ) {
+    this.record = engineRecord(plan, blas, join(inputs.runDir!.path, 'torch'));
   }
 
   private get programDir(): string {
@@ -272,12 +279,7 @@ class TorchRun implements PreparedRun {
     });
     const specFile = join(this.programDir, 'input.json');
     await writeFile(specFile, JSON.stringify(bundled));
-    // The system OpenBLAS's kernel set, checked in this process first (backend/blas/child-env.ts).
-    // One process on the CPU: one torch intra-op thread and the BLAS on every core, the peer's fastest split
-    // on small models (docs/performance.md); several processes: set_num_threads in the program.
-    const cpu = plan.device === 'cpu';
-    const blas = await childBlasEnv({ processes: cpu ? plan.nproc : 1, cores: cpus().length, ...(cpu && plan.nproc === 1 ? { intraOpThreads: 1 } : {}) });
-    await this.recordEngine(blas);
+    const blas = this.blas;
 
     const workers = new Workers({
       python: plan.env.python, args: [join(this.programDir, TRAIN_SCRIPT), specFile], cwd: this.programDir,
@@ -357,22 +359,6 @@ class TorchRun implements PreparedRun {
     return outcome;
   }
 
-  /** config.json's `engine` entry: which Python and torch ran, where, with how many processes. */
-  private async recordEngine(blas: ChildBlasEnv): Promise<void> {
-    const file = join(this.inputs.runDir!.path, 'config.json');
-    if (!existsSync(file)) return;
-    const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-    const { env, device, nproc, nodes, deterministic } = this.plan;
-    config.engine = {
-      name: 'torch', python: env.python, python_version: env.pythonVersion, torch: env.torchVersion, device, world_size: nproc * (nodes?.count ?? 1),
-      program: this.programDir, blas: blas.note, ...(nodes !== undefined ? { nnodes: nodes.count, node_rank: nodes.rank, master: `${nodes.masterAddr}:${nodes.masterPort}` } : {}),
-    };
-    // The train block says what ran, flags included (--engine, --nproc, --device win over the block).
-    const train = (config.train ?? {}) as Record<string, unknown>;
-    config.train = { ...train, engine: 'torch', nproc, device, deterministic: deterministic ?? device === 'cpu' };
-    await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
-  }
-
   async evaluate(): Promise<EvalMetrics | undefined> {
     throw new Error('the torch engine evaluates inside its program (eval.jsonl); use `sftgoc eval` on the run directory');
   }
@@ -384,3 +370,17 @@ class TorchRun implements PreparedRun {
   dispose(): void {}
 }
 
+/**
+ * config.json's `engine` entry (which Python and torch run, where, with how many processes and which
+ * BLAS kernels) and what runs of the train block (--engine, --nproc, --device win over the file).
+ */
+function engineRecord(plan: TorchPlan, blas: ChildBlasEnv, programDir: string): EngineRecord {
+  const { env, device, nproc, nodes, deterministic } = plan;
+  return {
+    engine: {
+      name: 'torch', python: env.python, python_version: env.pythonVersion, torch: env.torchVersion, device, world_size: nproc * (nodes?.count ?? 1),
+      program: programDir, blas: blas.note, ...(nodes !== undefined ? { nnodes: nodes.count, node_rank: nodes.rank, master: `${nodes.masterAddr}:${nodes.masterPort}` } : {}),
+    },
+    train: { engine: 'torch', nproc, device, deterministic: deterministic ?? device === 'cpu' },
+  };
+}

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import { SIMD_BINARY, wasmHeap } from '../../src/backend/simd/module.js';
 import { heapArena } from '../../src/backend/heap/arena.js';
-import { jsRowOps, simdRowOps, type RowOps } from '../../src/model/native/row-ops.js';
+import { jsRowOps, ROW_OP_KERNELS, simdRowOps, type RowOps } from '../../src/model/native/row-ops.js';
+import { SIMD_KERNELS, simdExportProblems, type SimdExports } from '../../src/backend/simd/kernel-table.js';
 import { assertClose, seeded } from './helpers.js';
 
 /** Section ids of a wasm binary, in order (the format's header: magic, version, then id + LEB128 size). */
@@ -35,13 +36,22 @@ const TOL = { abs: 2e-6, rel: 2e-5 };
 describe('backend: SIMD kernels against the plain loops', () => {
   let previous: string | undefined;
   let simd: RowOps;
+  let exports: SimdExports;
+  const called = new Set<string>();
   let fresh: (values: Float32Array) => Float32Array;
   before(async () => {
     previous = tf.getBackend();
     await initBackend('wasm');
     const heap = wasmHeap();
     assert.ok(heap !== undefined, 'the SIMD kernels load on the wasm backend');
-    simd = simdRowOps(heap.simd, heap.backend.wasm.asm.memory);
+    exports = heap.simd;
+    // The row ops run over a recording view of the exports, so the last test can check that every
+    // kernel the table gives a row pass was compared with its loop here.
+    const recording = Object.fromEntries(Object.entries(heap.simd).map(([name, f]) => [name, (...args: number[]) => {
+      called.add(name);
+      return (f as (...a: number[]) => unknown)(...args);
+    }])) as unknown as SimdExports;
+    simd = simdRowOps(recording, heap.backend.wasm.asm.memory);
     // Each array its own heap block (tests are small; freed with the backend's memory at exit).
     fresh = (values) => {
       const arena = heapArena(heap.backend);
@@ -185,5 +195,18 @@ describe('backend: SIMD kernels against the plain loops', () => {
     simd.columnSums(fresh(x), rows, width, s2);
     assertClose(s2, s1, TOL, 'column sums');
     assert.throws(() => simd.addInto(new Float32Array(4), fresh(new Float32Array(4)), 4), /not a view of the wasm heap/);
+  });
+
+  it('the binary exports every kernel of the table with its parameter count; a stale binary is named', () => {
+    assert.deepEqual(simdExportProblems(exports as unknown as Record<string, unknown>), []);
+    const stale = { ...(exports as unknown as Record<string, unknown>), add_into: undefined, column_sums: (a: number) => a };
+    assert.deepEqual(simdExportProblems(stale), ['add_into is not exported', 'column_sums takes 1 arguments, the table says 4']);
+  });
+
+  it('every kernel behind a row pass was compared with its loop above (the table decides which)', () => {
+    const behindRowOps = [...new Set(Object.values(ROW_OP_KERNELS).flat())].sort();
+    assert.deepEqual(behindRowOps.filter((k) => !called.has(k)), []);
+    // The others have their own tests: sum_squares (train/clip), softmax_ce_* (head/native-ce), adamw (kernels/adamw).
+    assert.deepEqual(Object.keys(SIMD_KERNELS).filter((k) => !behindRowOps.includes(k as never)).sort(), ['adamw', 'softmax_ce_bwd', 'softmax_ce_fwd', 'sum_squares']);
   });
 });

@@ -14,31 +14,9 @@ import type { Sgemm } from '../blas/library.js';
 import { activeBlas } from '../blas/matmul.js';
 import { firstLine } from '../../util/first-line.js';
 import { activeWasmBackend, wasmMemory, type WasmBackendInternals } from '../tfjs-internals.js';
+import { simdExportProblems, type SimdExports } from './kernel-table.js';
 
-/** The exports of kernels.c; every pointer is a byte offset into the shared memory. */
-export interface SimdExports {
-  gelu_tanh_fwd(pre: number, n: number, act: number, gate: number): void;
-  gelu_tanh_bwd(pre: number, gate: number, dAct: number, n: number, dPre: number): void;
-  gelu_erf_fwd(pre: number, n: number, act: number, gate: number): void;
-  gelu_erf_bwd(pre: number, gate: number, dAct: number, n: number, dPre: number): void;
-  layer_norm_fwd(x: number, gamma: number, beta: number, eps: number, rows: number, width: number, out: number, mean: number, rstd: number): void;
-  layer_norm_bwd(dOut: number, x: number, mean: number, rstd: number, gamma: number, rows: number, width: number, dx: number, dGamma: number, dBeta: number): void;
-  causal_softmax(blocks: number, count: number, seq: number): void;
-  causal_softmax_bwd(probs: number, dP: number, count: number, seq: number): void;
-  add_into(dst: number, src: number, n: number): void;
-  column_sums(x: number, rows: number, width: number, out: number): void;
-  sum_squares(x: number, n: number): number;
-  rms_norm_fwd(x: number, gamma: number, eps: number, rows: number, width: number, out: number, rstd: number): void;
-  rms_norm_bwd(dOut: number, x: number, rstd: number, gamma: number, rows: number, width: number, dx: number, dGamma: number): void;
-  swiglu_fwd(gate: number, up: number, n: number, out: number, sig: number): void;
-  swiglu_bwd(gate: number, up: number, sig: number, dOut: number, n: number, dGate: number, dUp: number): void;
-  embed_fwd(table: number, positions: number, ids: number, rows: number, seq: number, width: number, out: number): void;
-  embed_bwd(dx: number, ids: number, rows: number, seq: number, width: number, dTable: number, vocab: number, dPositions: number, positions: number): void;
-  softmax_ce_fwd(logits: number, rows: number, vocab: number, targets: number, max: number, sum: number, picked: number): void;
-  softmax_ce_bwd(probs: number, rows: number, vocab: number, targets: number, dce: number): void;
-  adamw(p: number, m: number, v: number, g: number, n: number, b1: number, b2: number, c1: number, c2: number,
-    eps: number, lr: number, decay: number, gscale: number, pOut: number, mOut: number, vOut: number): void;
-}
+export type { SimdExports } from './kernel-table.js';
 
 let nativeEnabled = true;
 
@@ -79,6 +57,9 @@ export function simdKernelsFor(memory: WebAssembly.Memory): SimdExports | string
   if (typeof module === 'string') return module;
   try {
     const instance = new WebAssembly.Instance(module, { env: { memory } });
+    // A binary built from another kernels.c than the table describes is refused, naming what differs.
+    const stale = simdExportProblems(instance.exports);
+    if (stale.length > 0) return `the SIMD kernels (${SIMD_BINARY}) do not match src/backend/simd/kernel-table.ts: ${stale.join('; ')}`;
     const kernels = instance.exports as unknown as SimdExports;
     instances.set(memory, kernels);
     return kernels;

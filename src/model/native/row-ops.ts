@@ -2,7 +2,7 @@
 // (rows.ts, plain loops over any Float32Arrays: the reference, and what runs without the SIMD
 // binary) and `simdRowOps` (kernels.c in WebAssembly SIMD, on views of tfjs's wasm heap only).
 import type { Sgemm } from '../../backend/blas/library.js';
-import type { SimdExports } from '../../backend/simd/module.js';
+import { SIMD_KERNELS, type SimdExports, type SimdKernelName } from '../../backend/simd/kernel-table.js';
 import {
   addInto, causalSoftmax, causalSoftmaxBackward, columnSums, embedBackward, embedForward, geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward,
   layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward, swigluBackward, swigluForward,
@@ -37,20 +37,47 @@ export interface RowOps {
   embedBackward(dx: Float32Array, ids: Int32Array, rows: number, seq: number, width: number, dTable: Float32Array, dPositions: Float32Array | undefined): void;
 }
 
+/**
+ * The row passes that are one kernels.c export each, with the same arguments in the same order: the
+ * plain loop of rows.ts and the export. The export's entry in the kernel table says which arguments
+ * are heap arrays (passed as byte offsets); simdRowOps is generated from this table.
+ */
+const DIRECT_ROW_OPS = {
+  layerNormForward: { js: layerNormForward, kernel: 'layer_norm_fwd' },
+  layerNormBackward: { js: layerNormBackward, kernel: 'layer_norm_bwd' },
+  causalSoftmax: { js: causalSoftmax, kernel: 'causal_softmax' },
+  causalSoftmaxBackward: { js: causalSoftmaxBackward, kernel: 'causal_softmax_bwd' },
+  addInto: { js: addInto, kernel: 'add_into' },
+  columnSums: { js: columnSums, kernel: 'column_sums' },
+  rmsNormForward: { js: rmsNormForward, kernel: 'rms_norm_fwd' },
+  rmsNormBackward: { js: rmsNormBackward, kernel: 'rms_norm_bwd' },
+  swigluForward: { js: swigluForward, kernel: 'swiglu_fwd' },
+  swigluBackward: { js: swigluBackward, kernel: 'swiglu_bwd' },
+} as const satisfies { [M in keyof RowOps]?: { js: RowOps[M]; kernel: SimdKernelName } };
+
+type DirectName = keyof typeof DIRECT_ROW_OPS;
+
+/** The passes whose arguments differ from their export's: GELU picks its export by activation, the embedding's tables are optional and sized. */
+const ADAPTED_KERNELS = {
+  geluForward: ['gelu_tanh_fwd', 'gelu_erf_fwd'],
+  geluBackward: ['gelu_tanh_bwd', 'gelu_erf_bwd'],
+  embedForward: ['embed_fwd'],
+  embedBackward: ['embed_bwd'],
+} as const satisfies { [M in Exclude<keyof RowOps, 'name' | DirectName>]: readonly SimdKernelName[] };
+
+/** Every row pass and the exports it runs on: what the SIMD test compares against the loops. */
+export const ROW_OP_KERNELS: { readonly [M in Exclude<keyof RowOps, 'name'>]: readonly SimdKernelName[] } = {
+  ...(Object.fromEntries(Object.entries(DIRECT_ROW_OPS).map(([m, e]) => [m, [e.kernel]])) as unknown as { [M in DirectName]: readonly SimdKernelName[] }),
+  ...ADAPTED_KERNELS,
+};
+
+const directJs = Object.fromEntries(Object.entries(DIRECT_ROW_OPS).map(([m, e]) => [m, e.js])) as { [M in DirectName]: RowOps[M] };
+
 export const jsRowOps: RowOps = {
   name: 'js',
-  layerNormForward,
-  layerNormBackward,
+  ...directJs,
   geluForward: (activation, pre, n, act, gate) => (activation === 'tanh' ? geluTanhForward : geluErfForward)(pre, n, act, gate),
   geluBackward: (activation, pre, gate, dAct, n, dPre) => (activation === 'tanh' ? geluTanhBackward : geluErfBackward)(pre, gate, dAct, n, dPre),
-  causalSoftmax,
-  causalSoftmaxBackward,
-  addInto,
-  columnSums,
-  rmsNormForward,
-  rmsNormBackward,
-  swigluForward,
-  swigluBackward,
   embedForward,
   embedBackward,
 };
@@ -64,24 +91,18 @@ export function simdRowOps(simd: SimdExports, memory: WebAssembly.Memory): RowOp
     if (a.buffer !== memory.buffer) throw new Error('simd row ops: an array is not a view of the wasm heap (or the heap grew since the view was made)');
     return a.byteOffset;
   };
+  const direct = Object.fromEntries(Object.entries(DIRECT_ROW_OPS).map(([m, e]) => {
+    const kinds = SIMD_KERNELS[e.kernel].args;
+    const kernel = simd[e.kernel] as (...args: number[]) => void;
+    return [m, (...xs: Array<number | Float32Array | Int32Array>) => kernel(...xs.map((x, i) => (kinds[i] === 'ptr' ? at(x as Float32Array | Int32Array) : (x as number))))];
+  })) as { [M in DirectName]: RowOps[M] };
   return {
     name: 'simd',
-    layerNormForward: (x, gamma, beta, eps, rows, width, out, mean, rstd) =>
-      simd.layer_norm_fwd(at(x), at(gamma), at(beta), eps, rows, width, at(out), at(mean), at(rstd)),
-    layerNormBackward: (dOut, x, mean, rstd, gamma, rows, width, dx, dGamma, dBeta) =>
-      simd.layer_norm_bwd(at(dOut), at(x), at(mean), at(rstd), at(gamma), rows, width, at(dx), at(dGamma), at(dBeta)),
+    ...direct,
     geluForward: (activation, pre, n, act, gate) =>
       (activation === 'tanh' ? simd.gelu_tanh_fwd : simd.gelu_erf_fwd)(at(pre), n, at(act), at(gate)),
     geluBackward: (activation, pre, gate, dAct, n, dPre) =>
       (activation === 'tanh' ? simd.gelu_tanh_bwd : simd.gelu_erf_bwd)(at(pre), at(gate), at(dAct), n, at(dPre)),
-    causalSoftmax: (blocks, count, seq) => simd.causal_softmax(at(blocks), count, seq),
-    causalSoftmaxBackward: (probs, dP, count, seq) => simd.causal_softmax_bwd(at(probs), at(dP), count, seq),
-    addInto: (dst, src, n) => simd.add_into(at(dst), at(src), n),
-    columnSums: (x, rows, width, out) => simd.column_sums(at(x), rows, width, at(out)),
-    rmsNormForward: (x, gamma, eps, rows, width, out, rstd) => simd.rms_norm_fwd(at(x), at(gamma), eps, rows, width, at(out), at(rstd)),
-    rmsNormBackward: (dOut, x, rstd, gamma, rows, width, dx, dGamma) => simd.rms_norm_bwd(at(dOut), at(x), at(rstd), at(gamma), rows, width, at(dx), at(dGamma)),
-    swigluForward: (gate, up, n, out, sig) => simd.swiglu_fwd(at(gate), at(up), n, at(out), at(sig)),
-    swigluBackward: (gate, up, sig, dOut, n, dGate, dUp) => simd.swiglu_bwd(at(gate), at(up), at(sig), at(dOut), n, at(dGate), at(dUp)),
     // Offset 0 stands for "no position table" (tfjs never places a tensor at address 0).
     embedForward: (table, positions, ids, rows, seq, width, out) =>
       simd.embed_fwd(at(table), positions === undefined ? 0 : at(positions), at(ids), rows, seq, width, at(out)),

@@ -15,6 +15,14 @@ export interface BatchOptions {
   dropLast?: boolean;
 }
 
+/**
+ * An epoch's training order: the seeded Fisher-Yates shuffle of `items` for (seed, epoch). The one
+ * order function of batches, of the torch engine's exported order and of on-policy prompt batches.
+ */
+export function epochOrder<T>(items: readonly T[], seed: number, epoch: number): T[] {
+  return shuffled(items, mulberry32(mixSeed(seed, epoch)));
+}
+
 /** Packs samples (already in batch order) into one padded batch. */
 export function collate(samples: readonly Sample[], padId: number): Batch {
   const batchSize = samples.length;
@@ -36,7 +44,7 @@ export function collate(samples: readonly Sample[], padId: number): Batch {
 
 export function makeBatches(samples: readonly Sample[], options: BatchOptions): Batch[] {
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
-  const order = options.shuffle === false ? [...samples] : shuffled(samples, mulberry32(mixSeed(options.seed, options.epoch)));
+  const order = options.shuffle === false ? [...samples] : epochOrder(samples, options.seed, options.epoch);
   const batches: Batch[] = [];
   for (let i = 0; i < order.length; i += options.batchSize) {
     const chunk = order.slice(i, i + options.batchSize);

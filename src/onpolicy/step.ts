@@ -3,7 +3,8 @@
 // become the step's RolloutRecords and training Samples. The sampling itself is the engine's
 // (src/engine/tfjs/rollouts.ts for tfjs); the update is the trainer's.
 import { groupAdvantages } from '../data/render.js';
-import { mixSeed, mulberry32, shuffled } from '../util/prng.js';
+import { mixSeed } from '../util/prng.js';
+import { epochOrder } from '../data/batch.js';
 import type { PromptRecord } from '../data/prompts.js';
 import type { Sample } from '../data/types.js';
 import type { Tokenizer } from '../tokenizer/types.js';
@@ -19,7 +20,7 @@ export function stepSeed(seed: number, step: number): number {
  * trainer's seeded per-epoch shuffle (makeBatches' order) over prompt positions, cut in batches.
  */
 export function stepPromptPositions(promptCount: number, batch: number, seed: number, epoch: number, batchInEpoch: number): number[] {
-  const order = shuffled(Array.from({ length: promptCount }, (_, i) => i), mulberry32(mixSeed(seed, epoch)));
+  const order = epochOrder(Array.from({ length: promptCount }, (_, i) => i), seed, epoch);
   return order.slice(batchInEpoch * batch, (batchInEpoch + 1) * batch);
 }
 

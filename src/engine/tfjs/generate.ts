@@ -7,7 +7,7 @@ import { activeBlas } from '../../backend/blas/matmul.js';
 import { plainSgemm } from '../../backend/blas/plain-sgemm.js';
 import { decodeRows } from '../../generate/decode-loop.js';
 import type { DecodeProgress, DecodeRequest } from '../../generate/types.js';
-import { cachedDecoder } from '../../model/decode/cached-forward.js';
+import { cachedDecoder, type CachedDecoder } from '../../model/decode/cached-forward.js';
 import { kvCacheBytes } from '../../model/decode/kv-cache.js';
 import { loadModel } from '../../model/index.js';
 import type { CausalLM } from '../../model/types.js';
@@ -27,6 +27,16 @@ export function fitDecodeBatch(numLayers: number, kvWidth: number, longest: numb
   return kvCacheBytes(numLayers, batch, longest, kvWidth) > KV_CACHE_BUDGET_BYTES ? undefined : batch;
 }
 
+/**
+ * The cached decoder over `model`'s weights as they are now (float32 copies, so the model may be
+ * disposed or trained on afterwards), with products through the bound BLAS, else plain loops.
+ */
+export function decoderOf(model: CausalLM): CachedDecoder {
+  const weights = new Map<string, Float32Array>();
+  for (const [name, v] of model.params) weights.set(name, Float32Array.from(v.dataSync() as Float32Array));
+  return cachedDecoder(model.config, weights, activeBlas()?.sgemm ?? plainSgemm);
+}
+
 export async function tfjsDecode(request: DecodeRequest, options: EngineOptions & { backend?: string }, progress?: DecodeProgress): Promise<DecodeResult> {
   const started = await startBackend(options.backend ?? 'auto');
   if (!started.ok) return { ok: false, problems: started.messages };
@@ -37,18 +47,16 @@ export async function tfjsDecode(request: DecodeRequest, options: EngineOptions 
   } catch (e) {
     return { ok: false, problems: [(e as Error).message] };
   }
-  const weights = new Map<string, Float32Array>();
-  for (const [name, v] of model.params) weights.set(name, Float32Array.from(v.dataSync() as Float32Array));
   const config = model.config;
+  const decoder = decoderOf(model);
   model.dispose();
-  const blas = activeBlas();
-  const decoder = cachedDecoder(config, weights, blas?.sgemm ?? plainSgemm);
   const longest = Math.max(...request.prompts.map((p) => p.length)) + request.options.maxNew;
   const batch = fitDecodeBatch(config.numLayers, decoder.kvWidth, longest, request.batch ?? DEFAULT_DECODE_BATCH);
   if (batch === undefined) {
     return { ok: false, problems: [`${request.modelDir}: one row's key/value cache of ${longest} tokens needs more than ${KV_CACHE_BUDGET_BYTES / 2 ** 20} MiB; lower --max-new or shorten the prompts`] };
   }
   const rows = await decodeRows(decoder, { prompts: request.prompts, options: request.options, eosId: request.eosId, batch }, progress);
+  const blas = activeBlas();
   const products = blas === undefined ? 'plain-loop products (no BLAS on this backend)' : `products by ${blas.description}`;
   return { ok: true, rows, notes: [`tfjs engine, backend ${backendName}: cached decode, ${batch} rows at a time, ${products}`] };
 }

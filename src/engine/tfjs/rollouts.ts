@@ -2,26 +2,21 @@
 // weights copied to float32 arrays, the cached decoder of src/model/decode/ run by the shared loop
 // (src/generate/decode-loop.ts) with each prompt's streams keyed by its PromptRecord.index, the
 // texts decoded with special tokens skipped, the rewards, the advantages, and the step's samples.
-import { activeBlas } from '../../backend/blas/matmul.js';
-import { plainSgemm } from '../../backend/blas/plain-sgemm.js';
 import { decodeRows } from '../../generate/decode-loop.js';
-import { cachedDecoder } from '../../model/decode/cached-forward.js';
 import type { CausalLM } from '../../model/types.js';
 import { computeRewards } from '../../onpolicy/rewards.js';
 import { rewardStats, rolloutRecords, rolloutSamples, stepSeed, type SampledResponse, type Sampler } from '../../onpolicy/step.js';
 import type { OnPolicyNeeds } from '../../language/on-policy.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
-import { DEFAULT_DECODE_BATCH, fitDecodeBatch } from './generate.js';
+import { decoderOf, DEFAULT_DECODE_BATCH, fitDecodeBatch } from './generate.js';
 
 export function tfjsSampler(model: CausalLM, tokenizer: Tokenizer, needs: OnPolicyNeeds, options: { seed: number; offsets: boolean; cwd?: string }): Sampler {
   const { sample, reward } = needs;
   return {
     async rollout(step, prompts) {
       const t0 = performance.now();
-      const weights = new Map<string, Float32Array>();
-      for (const [name, v] of model.params) weights.set(name, Float32Array.from(v.dataSync() as Float32Array));
-      const blas = activeBlas();
-      const decoder = cachedDecoder(model.config, weights, blas?.sgemm ?? plainSgemm);
+      // The weights as this update starts: the policy the responses are sampled from.
+      const decoder = decoderOf(model);
       const longest = Math.max(...prompts.map((p) => p.ids.length)) + sample.maxNew;
       const batch = fitDecodeBatch(model.config.numLayers, decoder.kvWidth, longest, Math.max(DEFAULT_DECODE_BATCH, prompts.length * sample.n));
       if (batch === undefined) return { ok: false, message: `one response's key/value cache of ${longest} tokens does not fit the decode budget; lower sample.max_new or shorten the prompts` };

@@ -5,10 +5,9 @@
 // write. Loss tokens are listed per sample as the positions t whose target t + 1 carries a loss,
 // so concatenating a micro-batch's samples gives the tfjs engine's LossTokens order.
 import { resolve } from 'node:path';
-import { collate } from '../../data/batch.js';
+import { collate, epochOrder } from '../../data/batch.js';
 import type { Sample } from '../../data/types.js';
 import { lossTokensOf, tokenTexts } from '../../lower/loss-tokens.js';
-import { mixSeed, mulberry32, shuffled } from '../../util/prng.js';
 import { REF_CE_KEY, type ScoreStore } from '../../groupers/store.js';
 import type { RunConfig } from '../../train/config.js';
 import { planSteps } from '../../train/plan.js';
@@ -89,7 +88,7 @@ export function epochOrders<T>(train: readonly T[], settings: { batch: number; g
     micro += Math.min(settings.gradAccum, plan.microBatchesPerEpoch - micro);
   }
   const position = new Map(train.map((s, i) => [s, i] as const));
-  return Array.from({ length: epoch + 1 }, (_, e) => shuffled(train, mulberry32(mixSeed(settings.seed, e))).map((s) => position.get(s)!));
+  return Array.from({ length: epoch + 1 }, (_, e) => epochOrder(train, settings.seed, e).map((s) => position.get(s)!));
 }
 
 export function exportSamples(samples: readonly Sample[], emitted: EmittedObjective, store: ScoreStore | undefined): ExportedSample[] {

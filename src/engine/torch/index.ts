@@ -18,7 +18,6 @@ import { planSteps } from '../../train/plan.js';
 import type { EvalMetrics, StepMetrics } from '../../train/metrics.js';
 import type { Engine, EngineInputs, EngineRecord, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
 import { childBlasEnv, type ChildBlasEnv } from '../../backend/blas/child-env.js';
-import type { OnPolicyNeeds } from '../../language/on-policy.js';
 import { checkDecodeTable, decodeTable, type DecodeTable } from './decode-table.js';
 import { emitObjective } from './emit-objective.js';
 import { programInput, stepSettings } from './export.js';
@@ -99,7 +98,7 @@ export const torchEngine: Engine = {
     planned.plan.deterministic = t.deterministic ?? planned.plan.device === 'cpu';
     if (inputs.resumeFrom !== undefined) problems.push(...resumeProblems(inputs));
     let table: DecodeTable | undefined;
-    if (onPolicyOf(inputs) !== undefined) {
+    if (inputs.analysis.onPolicy !== undefined) {
       const checked = onPolicyProblems(inputs);
       problems.push(...checked.problems);
       table = checked.table;
@@ -115,14 +114,9 @@ export const torchEngine: Engine = {
   },
 };
 
-/** `analysis.onPolicy`: set when the file has `sample { }` (contract: src/language/on-policy.ts). */
-function onPolicyOf(inputs: EngineInputs): OnPolicyNeeds | undefined {
-  return inputs.analysis.onPolicy;
-}
-
 /** What an epoch is made of: the training samples, or the prompts when on-policy. */
 function epochUnits(inputs: EngineInputs): number {
-  return onPolicyOf(inputs) !== undefined ? inputs.prompts?.length ?? 0 : inputs.data.train.length;
+  return inputs.analysis.onPolicy !== undefined ? inputs.prompts?.length ?? 0 : inputs.data.train.length;
 }
 
 /**
@@ -243,7 +237,7 @@ class TorchRun implements PreparedRun {
     try {
       raw = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
       const parsed = parseConfig(raw, file);
-      const needs = onPolicyOf(this.inputs);
+      const needs = this.inputs.analysis.onPolicy;
       const problem = modelFitProblem(dir, parsed, tokenizer.vocabSize, [...data.train, ...data.eval], needs === undefined ? undefined : { prompts: this.inputs.prompts ?? [], maxNew: needs.sample.maxNew });
       if (problem !== undefined) return { problems: [problem] };
     } catch (e) {
@@ -255,7 +249,7 @@ class TorchRun implements PreparedRun {
   async train(): Promise<TrainOutcome> {
     const { inputs, plan } = this;
     const runDir = inputs.runDir!;
-    const needs = onPolicyOf(inputs);
+    const needs = inputs.analysis.onPolicy;
     const total = planSteps(epochUnits(inputs), stepSettings(inputs.config.train, needs !== undefined)).totalSteps;
     const outcome: TrainOutcome = { status: 'completed', step: 0, totalSteps: total, history: [], evals: [] };
     const model = await this.initialModel();

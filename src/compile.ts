@@ -32,7 +32,7 @@ export interface CompileOptions {
   host?: CompileHost;
   /** `--set block.key=VALUE` overrides, applied after every file (VALUE in settings syntax). */
   set?: readonly SettingOverride[];
-  /** The command line's overrides as typed values (src/overrides.ts); applied after `params` and `set`. */
+  /** The command line's overrides as typed values (src/language/overrides.ts); applied after `params` and `set`. */
   overrides?: readonly Override[];
   /** Skip constant folding and CSE (for `--emit ir` debugging and the pass tests). */
   optimize?: boolean;

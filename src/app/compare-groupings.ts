@@ -2,7 +2,7 @@
 // worst group of ONE grouping, so every compared model is evaluated under every grouping that any
 // compared file defines (SFT gets SFT-GO's important/rest columns), plus the data's own fact
 // column when the held-out records carry `scores.fact` (an oracle grouping: facts vs the rest).
-// Each evaluation is `sftgoc eval RUN_DIR --objective G` (src/run/eval-run.ts): the run's final
+// Each evaluation is `sftgoc eval RUN_DIR --objective G` (src/app/eval-run.ts): the run's final
 // model and eval data, corpus statistics (tfidf's idf) from the run's training data, as the run
 // itself computed them.
 import { readFileSync } from 'node:fs';

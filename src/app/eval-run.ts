@@ -55,7 +55,7 @@ export interface EvalOptions {
   skipBadRecords: boolean;
   json: boolean;
   quiet: boolean;
-  /** --generate: also answer the questions and score the answers (src/generate/answer-eval.ts). */
+  /** --generate: also answer the questions and score the answers (src/run/answer-eval.ts). */
   generate?: GenerateEvalOptions;
 }
 

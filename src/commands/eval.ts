@@ -1,4 +1,4 @@
-// `sftgoc eval RUN_DIR | --model DIR --data F`: thin wrapper; the work is in src/run/eval-run.ts.
+// `sftgoc eval RUN_DIR | --model DIR --data F`: thin wrapper; the work is in src/app/eval-run.ts.
 import { Args, Flags } from '@oclif/core';
 import { commonFlags, SftgocCommand } from '../cli/base-command.js';
 import { processOutput } from '../cli/output.js';

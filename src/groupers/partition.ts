@@ -1,6 +1,6 @@
 // Host-side partition of samples into the objective's groups, for the groups view (and anyone who
 // needs group membership outside a training step). It feeds the precomputed scores to the
-// lowering's host evaluation (src/lower/host-values.ts), the partition the trainer uses, so the
+// lowering's host evaluation (src/ir/host-values.ts), the partition the trainer uses, so the
 // view shows the groups training saw; only the selectors are evaluated, never the loss.
 import type { Sample } from '../data/types.js';
 import type { Objective } from '../ir/nodes.js';

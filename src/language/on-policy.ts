@@ -18,7 +18,7 @@
 //   3. A response ends at eos or after max_new tokens. Its text is tokenizer.decode(ids) with
 //      special tokens skipped (the torch program gets a byte table per id from Node to do the same).
 //   4. Reward: the `reward` verifier on (prompt record, response text). exact/contains/facts use
-//      src/generate/score.ts (normalizeAnswer, exactMatch, containsAnswer, factShare; a record
+//      src/data/score.ts (normalizeAnswer, exactMatch, containsAnswer, factShare; a record
 //      without the field scores 0); regex: 1 when the pattern matches the response, else 0;
 //      command: the program's number (see RewardSpec).
 //   5. Advantage within the prompt's n responses: (r − mean) / (std + 1e-6), std the sample std

@@ -1,6 +1,6 @@
 // The in-process verifiers of `reward = …` (LANGUAGE.md §8, src/language/on-policy.ts rule 4): exact,
-// contains and facts score a response against its `prompts` record with src/generate/score.ts (a
-// record without the field scores 0); regex is 1 when the RE2 pattern (src/check/safe-regex.ts,
+// contains and facts score a response against its `prompts` record with src/data/score.ts (a
+// record without the field scores 0); regex is 1 when the RE2 pattern (src/util/safe-regex.ts,
 // the checker's own compile) matches the response; command runs the user's program
 // (command.ts). Failures are returned as messages, never thrown.
 import { compileSafeRegex } from '../util/safe-regex.js';

@@ -1,5 +1,5 @@
 // Loading what a run trains on: the tokenizer and the data, from the resolved RunConfig (the model
-// is the engine's: src/engine/tfjs/load-model.ts). Problems are returned as messages that name the
+// is the engine's: src/train/initial-model.ts). Problems are returned as messages that name the
 // file at fault (exit 1), never thrown past this module.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

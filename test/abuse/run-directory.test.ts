@@ -71,7 +71,7 @@ describe('abuse: the run directory under signals, kills and a second run', funct
     await stepsWritten(join(dir, 'killed'), 3);
     run.child.kill('SIGKILL');
     assert.equal((await run.done).signal, 'SIGKILL');
-    // What a kill in the middle of a save leaves (src/train/atomic.ts names temporaries this way).
+    // What a kill in the middle of a save leaves (src/util/atomic.ts names temporaries this way).
     const leftover = join(dir, 'killed', 'checkpoints', `.step-99.tmp-${run.child.pid}-0badf00d`);
     mkdirSync(leftover, { recursive: true });
     const resumed = await start(['run', objective(), '--resume', 'killed', '-q'], dir).done;

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { containsAnswer, exactMatch, factShare, normalizeAnswer, scoreCompletion, scoreSummary } from '../../src/data/score.js';
 
-describe('scoring generated answers (src/generate/score.ts)', () => {
+describe('scoring generated answers (src/data/score.ts)', () => {
   describe('normalizeAnswer', () => {
     const cases: Array<[string, string]> = [
       ['The Sisoth.', 'sisoth'],

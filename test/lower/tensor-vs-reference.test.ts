@@ -3,7 +3,7 @@
 // function of LANGUAGE.md §7 and every stdlib objective, on random inputs, swept over empty groups,
 // ties, extreme values, schedules at steps 0/mid/end and Group DRO weights over several steps.
 // Tolerances: float32 arithmetic against float64, |Δ| ≤ 2e-5 + 2e-4·|reference|. The partitions
-// must agree exactly: the tensor path computes its own (src/lower/host-values.ts), the reference
+// must agree exactly: the tensor path computes its own (src/ir/host-values.ts), the reference
 // evaluator its own, each straight from the IR's selector, rank and group nodes.
 import { strict as assert } from 'node:assert';
 import { readdirSync } from 'node:fs';

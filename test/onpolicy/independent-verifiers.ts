@@ -1,4 +1,4 @@
-// Reward verifiers written a second way, for tests only: they do not import src/generate/score.ts
+// Reward verifiers written a second way, for tests only: they do not import src/data/score.ts
 // or the RE2 wrapper. Normalisation follows the rule docs/generation.md states (NFKC, format
 // characters dropped, lower case; a comma between digits dropped, a period between digits and a
 // minus that starts a number kept; other punctuation and symbols a space; articles dropped), done

@@ -4,7 +4,7 @@
 //     on random id sequences for the bundled byte-level tokenizer and two SentencePiece-style ones
 //     (Metaspace BPE, Unigram), and on every rollout of a run;
 //   - normalize_answer equals score.ts's normalizeAnswer; a translated regex matches where
-//     RE2 (src/check/safe-regex.ts) does, and patterns whose meaning differs are refused;
+//     RE2 (src/util/safe-regex.ts) does, and patterns whose meaning differs are refused;
 //   - a run's rollouts: prompts in the seeded epoch order, rewards recomputed by score.ts / RE2,
 //     advantages by render.ts's groupAdvantages, reward_mean/std from them;
 //   - --nproc 2 gives the same rollouts and losses as one process;

@@ -32,7 +32,7 @@ class InputError(Exception):
     """A request the user can fix: reported as one message, exit 1."""
 
 
-# ---------------------------------------------------------------- src/data/prng.ts
+# ---------------------------------------------------------------- src/util/prng.ts
 
 def _u32(x):
     """JavaScript's `x >>> 0`: truncate toward zero, modulo 2^32 (NaN and infinities are 0)."""
@@ -53,7 +53,7 @@ def mix_seed(seed, epoch):
 
 
 class Mulberry32:
-    """Uniform floats in [0, 1); the same sequence as mulberry32() in src/data/prng.ts. JavaScript's
+    """Uniform floats in [0, 1); the same sequence as mulberry32() in src/util/prng.ts. JavaScript's
     signed intermediates have the same 32 bits as these unsigned ones, and ToInt32 of a sum is the
     sum modulo 2^32, so unsigned arithmetic modulo 2^32 reproduces it."""
 

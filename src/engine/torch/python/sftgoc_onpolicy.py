@@ -7,7 +7,7 @@ rule of src/language/on-policy.ts, so the same prompts, seed and weights give th
   - its text is the tokenizer's decode with special tokens skipped, rebuilt from a byte string per
     token id that sftgoc writes into the inputs (src/engine/torch/decode-table.ts checks the rule
     against the tokenizer before the run starts);
-  - rewards are ports of src/generate/score.ts (exact, contains, facts), a JavaScript regular
+  - rewards are ports of src/data/score.ts (exact, contains, facts), a JavaScript regular
     expression (RE2 syntax, as the checker accepts it) translated to Python's `re` where both mean
     the same (refused otherwise), or the
     user's program (`command`), run without a shell;
@@ -69,7 +69,7 @@ class ResponseText:
         return text
 
 
-# ---------------------------------------------------------------- src/generate/score.ts
+# ---------------------------------------------------------------- src/data/score.ts
 
 ARTICLES = {'a', 'an', 'the'}
 # JavaScript's \s (WhiteSpace and LineTerminator): Python's str.split() also splits at \x1c-\x1f.
@@ -144,7 +144,7 @@ _REPEAT = re.compile(r'\{[0-9]+(,[0-9]*)?\}')
 
 
 def translate_regex(pattern):
-    """The Python pattern that matches where RE2 (src/check/safe-regex.ts) does, or RegexRefused
+    """The Python pattern that matches where RE2 (src/util/safe-regex.ts) does, or RegexRefused
     naming the construct that has no same-meaning translation (\p{…}, inline flags, POSIX classes)."""
     out = []
     i, n = 0, len(pattern)

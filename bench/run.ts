@@ -6,7 +6,7 @@
 // tfjs engine against the peer's cached greedy decode, batch 1 and 8, on the model configurations.
 // Not a unit test; run by hand. See docs/performance.md.
 //
-//   npm run bench [-- --config toy,small,head] [--steps 10] [--warmup 2] [--quick] [--json]
+//   npm run bench [-- --config toy,small,head] [--steps N] [--warmup N] [--quick] [--json]
 //                    [--backend auto,wasm] [--ops-row] [--kernels Haswell,SkylakeX] [--threads 1,2]
 //                    [--no-peer] [--no-decode]
 //
@@ -32,8 +32,9 @@ import { runTorchEngine, torchEngineSupports } from './torch-engine.js';
 
 interface Options {
   configs: ConfigName[];
-  steps: number;
-  warmup: number;
+  /** Given on the command line: every configuration runs these; else DEFAULT_COUNTS. */
+  steps?: number;
+  warmup?: number;
   json: boolean;
   /** tfjs backends to run, in order; `auto` first means the default engine's row comes first. */
   backends: BackendRequest[];
@@ -100,8 +101,26 @@ function positiveInteger(flag: string, value: string | undefined, min = 1): numb
   return n;
 }
 
+/**
+ * Warm-up and timed steps per configuration when --warmup / --steps are not given. Why so many for
+ * toy: its steps take 15–30 ms, the first ~10 of a process run slower on both sides (V8 tiering up
+ * the JavaScript, OpenBLAS starting its threads, torch's allocator filling its caches), and on this
+ * 2-core VM single steps swing by ±40% with other tenants' load, so a median of 6 steps measured
+ * the warm-up and the noise more than the step (issue 20's first table: the same engine at 17–24 ms).
+ */
+const DEFAULT_COUNTS: Record<ConfigName, { warmup: number; steps: number }> = {
+  toy: { warmup: 10, steps: 40 },
+  small: { warmup: 3, steps: 12 },
+  head: { warmup: 2, steps: 10 },
+};
+
+function counts(o: Options, config: BenchConfig): { warmup: number; steps: number } {
+  const d = DEFAULT_COUNTS[config.name];
+  return { warmup: o.warmup ?? d.warmup, steps: o.steps ?? d.steps };
+}
+
 function parseOptions(argv: string[]): Options {
-  const o: Options = { configs: [...CONFIG_NAMES], steps: 10, warmup: 2, json: false, backends: ['auto', 'wasm'], opsRow: false, kernels: [], threads: [1, 2], peer: true, decode: true };
+  const o: Options = { configs: [...CONFIG_NAMES], json: false, backends: ['auto', 'wasm'], opsRow: false, kernels: [], threads: [1, 2], peer: true, decode: true };
   let stepsGiven = false;
   let warmupGiven = false;
   let quick = false;
@@ -174,7 +193,7 @@ function tfjsRunners(o: Options, log: (line: string) => void): EngineRunner[] {
       label: `tfjs ${backend}`,
       isPeer: false,
       run: (config, variant) => {
-        const r = runChildProcess({ config, variant, backend, warmup: o.warmup, steps: o.steps });
+        const r = runChildProcess({ config, variant, backend, ...counts(o, config) });
         if (!resolved.has(backend)) {
           resolved.set(backend, r.backend);
           runner.label = backend === 'auto' ? `tfjs ${r.backend} (auto)` : `tfjs ${r.backend}`;
@@ -190,14 +209,14 @@ function tfjsRunners(o: Options, log: (line: string) => void): EngineRunner[] {
     runners.push({
       label: `tfjs auto, ${kernels} kernels`,
       isPeer: false,
-      run: (config, variant) => runChildProcess({ config, variant, backend: 'auto', warmup: o.warmup, steps: o.steps }, kernels),
+      run: (config, variant) => runChildProcess({ config, variant, backend: 'auto', ...counts(o, config) }, kernels),
     });
   }
   if (o.opsRow) {
     runners.push({
       label: 'tfjs wasm-blas, tfjs ops (native trunk and head off)',
       isPeer: false,
-      run: (config, variant) => runChildProcess({ config, variant, backend: 'wasm-blas', nativeKernels: false, warmup: o.warmup, steps: o.steps }),
+      run: (config, variant) => runChildProcess({ config, variant, backend: 'wasm-blas', nativeKernels: false, ...counts(o, config) }),
     });
   }
   return runners;
@@ -215,7 +234,7 @@ function torchRunner(python: string, version: string, o: Options, threads: numbe
     label: `torch engine ${version}, ${threads} thread${threads === 1 ? '' : 's'}`,
     isPeer: false,
     supports: torchEngineSupports,
-    run: (config, variant) => runTorchEngine(python, config as ModelBenchConfig, variant, o.warmup, o.steps, threads),
+    run: (config, variant) => runTorchEngine(python, config as ModelBenchConfig, variant, counts(o, config).warmup, counts(o, config).steps, threads),
   };
 }
 
@@ -316,7 +335,7 @@ async function main(argv: string[]): Promise<void> {
   } else {
     header.push(`peer missing: ${lookup.reason}`);
   }
-  log(`${o.warmup} warm-up + ${o.steps} timed steps per row; ${header[0]}`);
+  log(`${o.configs.map((name) => { const n = counts(o, CONFIGS[name]); return `${name} ${n.warmup} warm-up + ${n.steps} timed steps`; }).join(', ')} per row; ${header[0]}`);
 
   const runners: EngineRunner[] = tfjsRunners(o, log);
   if (lookup.ok) {
@@ -328,7 +347,7 @@ async function main(argv: string[]): Promise<void> {
         runners.push({
           label: `peer torch ${lookup.version} eager, ${threads} intra-op × ${blasThreads} BLAS`,
           isPeer: true,
-          run: (config, variant) => ({ ...runPeer(lookup.python, config, variant, o.warmup, o.steps, threads, blasThreads), leakedTensors: null }),
+          run: (config, variant) => ({ ...runPeer(lookup.python, config, variant, counts(o, config).warmup, counts(o, config).steps, threads, blasThreads), leakedTensors: null }),
         });
       }
     }

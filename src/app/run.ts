@@ -80,7 +80,12 @@ export async function runFile(file: string | undefined, options: RunFileOptions,
         if (rendered !== '') out.stderr(rendered);
       },
       // One short line for people; every note (what was skipped and why, kernel fixes) goes to config.json.
-      onBackend: (backend) => void (options.quiet ? undefined : human(`backend: ${backend.name}${backend.requested === 'auto' ? ' (auto)' : ''}; details in config.json`)),
+      onBackend: (backend) => {
+        if (options.quiet) return;
+        human(`backend: ${backend.name}${backend.requested === 'auto' ? ' (auto)' : ''}; details in config.json`);
+        // What config.json records but a user must not miss (a BLAS kernel set that was asked for and not run).
+        for (const n of backend.notes.filter((note) => note.startsWith('warning: '))) out.stderr(n);
+      },
       onInputs: ({ objective, config, runDir }, inputs) => {
         runDirPath = runDir.path;
         // No held-out data means no eval.jsonl and no held-out curve: say so, not just "0 eval samples".

@@ -58,6 +58,7 @@ export async function loadWasm(blas?: Blas): Promise<LoadOutcome> {
   if (blas !== undefined && internals.ok) {
     notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}${blas.kernels !== undefined ? `, ${blas.kernels} kernels` : ''}`);
     notes.push(...blas.kernelNotes.map((n) => `BLAS kernels: ${n}`));
+    if (blas.kernelProblem !== undefined) notes.push(`warning: BLAS kernels: ${blas.kernelProblem}`);
   }
   if (fixes.length > 0) notes.push(`wasm kernel fixes: ${fixes.join('; ')}`);
   return { ok: true, notes };

@@ -73,10 +73,10 @@ describe('backend: OpenBLAS kernel choice', () => {
 
 /**
  * A stand-in for koffi whose "library" records OPENBLAS_CORETYPE when it is loaded and reports it
- * as its core; its sgemm is right, or (broken) ignores every term past the 8th of the inner sum,
+ * as its core (or `reportAs`, a library that ignores the variable); its sgemm is right, or (broken) ignores every term past the 8th of the inner sum,
  * which a 3×4·4×2 product cannot see and a larger one does.
  */
-function fakeKoffi(broken: boolean, seen: Array<string | undefined>, threadCalls?: number[]): () => Promise<unknown> {
+function fakeKoffi(broken: boolean, seen: Array<string | undefined>, threadCalls?: number[], reportAs?: string): () => Promise<unknown> {
   return async () => ({
     load: () => {
       const core = process.env['OPENBLAS_CORETYPE'];
@@ -96,7 +96,7 @@ function fakeKoffi(broken: boolean, seen: Array<string | undefined>, threadCalls
               }
             };
           }
-          if (definition.includes('openblas_get_corename')) return () => core ?? 'Prescott';
+          if (definition.includes('openblas_get_corename')) return () => reportAs ?? core ?? 'Prescott';
           if (threadCalls !== undefined && definition.includes('openblas_get_num_threads')) return () => 2;
           if (threadCalls !== undefined && definition.includes('openblas_set_num_threads')) return (n: number) => void threadCalls.push(n);
           throw new Error(`no ${definition}`);
@@ -160,6 +160,23 @@ describe('backend: the kernel choice around loading the BLAS', () => {
     assert.deepEqual(seen, [undefined]);
     assert.ok(outcome.ok);
     assert.match(outcome.blas.kernelNotes.join(' '), /fell back to Prescott kernels on a CPU that supports Cooperlake/);
+    assert.match(outcome.blas.kernelProblem ?? '', /fell back to Prescott/, 'a fallback is a problem to print, not only a note');
+  });
+
+  it('a named set the library does not run (SFTGOC_BLAS_CORETYPE=bogus) is a problem to print, and the run goes on', async () => {
+    process.env['SFTGOC_BLAS_CORETYPE'] = 'bogus';
+    const seen: Array<string | undefined> = [];
+    const outcome = await findBlas({ candidates: ['libfake.so'], importKoffi: fakeKoffi(false, seen, undefined, 'Cooperlake'), cpuFlags: SAPPHIRE });
+    assert.deepEqual(seen, ['bogus']);
+    assert.ok(outcome.ok);
+    assert.equal(outcome.blas.kernels, 'Cooperlake');
+    assert.match(outcome.blas.kernelProblem ?? '', /OpenBLAS runs Cooperlake kernels, not the bogus asked for/);
+  });
+
+  it('the chosen set, run as chosen, is no problem', async () => {
+    const outcome = await findBlas({ candidates: ['libfake.so'], importKoffi: fakeKoffi(false, []), cpuFlags: SAPPHIRE });
+    assert.ok(outcome.ok);
+    assert.equal(outcome.blas.kernelProblem, undefined);
   });
 });
 

@@ -43,6 +43,8 @@ export interface Blas {
   kernels?: string;
   /** How the kernel set was chosen and anything wrong with it (coretype.ts), for notes. */
   kernelNotes: string[];
+  /** The library runs other kernels than were chosen or asked for (judgeReportedCore): printed as a warning, not only recorded. */
+  kernelProblem?: string;
 }
 
 export type BlasOutcome = { ok: true; blas: Blas } | { ok: false; reason: string };
@@ -163,7 +165,13 @@ function bind(koffi: Koffi, library: string, choice: CoreChoice, flags: Readonly
   }
   const judged = judgeReportedCore(choice, kernels, flags);
   const kernelNotes = [choice.note, ...(judged !== undefined ? [judged] : [])];
-  return { ok: true, blas: { sgemm, somatcopy: bindSomatcopy(lib), library, description: describe(lib, library, threads), ...(kernels !== undefined ? { kernels } : {}), kernelNotes } };
+  return {
+    ok: true,
+    blas: {
+      sgemm, somatcopy: bindSomatcopy(lib), library, description: describe(lib, library, threads), ...(kernels !== undefined ? { kernels } : {}), kernelNotes,
+      ...(judged !== undefined ? { kernelProblem: judged } : {}),
+    },
+  };
 }
 
 /**

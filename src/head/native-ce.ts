@@ -1,7 +1,8 @@
 // The loss head's ce on the wasm backend with a system BLAS: logits h·Wᵀ by cblas_sgemm into a
-// buffer on the wasm heap, softmax and the target's logit in one SIMD pass per row (kernels.c
-// softmax_ce_fwd), the probabilities kept in that buffer for the backward, which turns them into
-// dce·(p − onehot) in place (softmax_ce_bwd) and multiplies twice more. No tfjs kernel runs. The
+// buffer on the wasm heap, e^(logit − max), its row sum and the target's logit in one SIMD pass per
+// row (kernels.c softmax_ce_fwd), the exponentials kept in that buffer unnormalised for the
+// backward, which turns them into dce·(e / sum − onehot) in place (softmax_ce_bwd) and multiplies
+// twice more. No tfjs kernel runs. The
 // buffer is a workspace of the same pool mechanism as the native trunk's (src/backend/heap/).
 //
 // Why: through tfjs ops the single-chunk head is a Softmax, a Max, a Sub, a gather and a one-hot
@@ -19,9 +20,10 @@ interface HeadDims {
   vocab: number;
 }
 
-/** One forward's probabilities and per-row statistics, kept on the heap until its backward. */
+/** One forward's exponentials and per-row statistics, kept on the heap until its backward. */
 class HeadWorkspace extends ArenaWorkspace<HeadDims> {
-  probs = new Float32Array();
+  /** e^(logit − max) of the forward, unnormalised; the logits' gradient after the backward. */
+  exps = new Float32Array();
   /** The targets clamped into [0, vocab). */
   targets = new Int32Array();
   max = new Float32Array();
@@ -31,7 +33,7 @@ class HeadWorkspace extends ArenaWorkspace<HeadDims> {
 
   constructor(dims: HeadDims, arena: Arena) {
     super(dims, arena);
-    this.add('probs', dims.tokens * dims.vocab);
+    this.add('exps', dims.tokens * dims.vocab);
     this.addInt('targets', dims.tokens);
     for (const field of ['max', 'sum', 'picked']) this.add(field, dims.tokens);
     this.seal();
@@ -76,8 +78,8 @@ export function nativeTokenCe(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets:
     ws.refresh();
     const given = backend.typedArrayFromHeap(y as tf.Tensor) as Int32Array;
     for (let i = 0; i < tokens; i++) ws.targets[i] = Math.min(Math.max(given[i]!, 0), vocab - 1);
-    sgemm(false, true, tokens, vocab, width, 1, f32(hIn), width, f32(wIn), width, 0, ws.probs, vocab);
-    simd.softmax_ce_fwd(ws.probs.byteOffset, tokens, vocab, ws.targets.byteOffset, ws.max.byteOffset, ws.sum.byteOffset, ws.picked.byteOffset);
+    sgemm(false, true, tokens, vocab, width, 1, f32(hIn), width, f32(wIn), width, 0, ws.exps, vocab);
+    simd.softmax_ce_fwd(ws.exps.byteOffset, tokens, vocab, ws.targets.byteOffset, ws.max.byteOffset, ws.sum.byteOffset, ws.picked.byteOffset);
     const ce = f32(ceInfo);
     // (m − z) + log s, as fused-ce.ts: exact for a confident correct prediction, and ≥ 0.
     for (let i = 0; i < tokens; i++) ce[i] = ws.max[i]! - ws.picked[i]! + Math.log(ws.sum[i]!);
@@ -94,10 +96,10 @@ export function nativeTokenCe(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets:
         const targetGrad = tf.zeros([tokens]);
         ws.refresh();
         try {
-          // The probabilities become the logits' gradient in place.
-          simd.softmax_ce_bwd(ws.probs.byteOffset, tokens, vocab, ws.targets.byteOffset, f32(dy).byteOffset);
-          sgemm(false, false, tokens, width, vocab, 1, ws.probs, vocab, f32(wt), width, 0, f32(dhInfo), width);
-          sgemm(true, false, vocab, width, tokens, 1, ws.probs, vocab, f32(hs), width, 0, f32(dwInfo), width);
+          // The exponentials become the logits' gradient in place.
+          simd.softmax_ce_bwd(ws.exps.byteOffset, tokens, vocab, ws.targets.byteOffset, f32(dy).byteOffset, ws.sum.byteOffset);
+          sgemm(false, false, tokens, width, vocab, 1, ws.exps, vocab, f32(wt), width, 0, f32(dhInfo), width);
+          sgemm(true, false, vocab, width, tokens, 1, ws.exps, vocab, f32(hs), width, 0, f32(dwInfo), width);
         } finally {
           pool.give(ws);
         }

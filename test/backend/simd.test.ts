@@ -88,6 +88,15 @@ describe('backend: SIMD kernels against the plain loops', () => {
     });
   }
 
+  it('GELU (tanh) over [-12, 12] in 4,001 steps against the float64 tanh formula: the exp (rounded by the 1.5·2²³ sum) holds its precision over the whole range', () => {
+    const n = 4001;
+    const pre = Float32Array.from({ length: n }, (_, i) => -12 + (24 * i) / (n - 1));
+    const [hp, act, gate] = [fresh(pre), fresh(new Float32Array(n)), fresh(new Float32Array(n))];
+    simd.geluForward('tanh', hp, n, act, gate);
+    const expected = Float64Array.from(pre, (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))));
+    assertClose(act, expected, { abs: 1e-6, rel: 1e-5 }, 'act');
+  });
+
   for (const [rows, width] of [[1, 1], [3, 5], [2, 8], [4, 13]] as const) {
     it(`LayerNorm forward and backward, ${rows} × ${width}`, () => {
       const n = rows * width;
@@ -110,7 +119,7 @@ describe('backend: SIMD kernels against the plain loops', () => {
     });
   }
 
-  for (const [count, seq] of [[1, 1], [2, 5], [3, 9]] as const) {
+  for (const [count, seq] of [[1, 1], [2, 5], [3, 9], [1, 130]] as const) {
     it(`causal softmax forward and backward, ${count} blocks of ${seq} × ${seq}, scores up to ±50`, () => {
       const n = count * seq * seq;
       const scores = seeded(n, seq).map((v) => v * 25);

@@ -27,7 +27,7 @@ export const SIMD_KERNELS = {
   embed_fwd: { args: ['ptr', 'ptr', 'ptr', 'num', 'num', 'num', 'ptr'] },
   embed_bwd: { args: ['ptr', 'ptr', 'num', 'num', 'num', 'ptr', 'num', 'ptr', 'num'] },
   softmax_ce_fwd: { args: ['ptr', 'num', 'num', 'ptr', 'ptr', 'ptr', 'ptr'] },
-  softmax_ce_bwd: { args: ['ptr', 'num', 'num', 'ptr', 'ptr'] },
+  softmax_ce_bwd: { args: ['ptr', 'num', 'num', 'ptr', 'ptr', 'ptr'] },
   // p, m, v, g, n, b1, b2, c1, c2, eps, lr, decay, gscale, pOut, mOut, vOut
   adamw: { args: ['ptr', 'ptr', 'ptr', 'ptr', 'num', 'num', 'num', 'num', 'num', 'num', 'num', 'num', 'num', 'ptr', 'ptr', 'ptr'] },
 } as const satisfies Record<string, { args: readonly SimdArg[]; returns?: 'number' }>;

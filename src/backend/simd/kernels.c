@@ -21,9 +21,15 @@ typedef v128_t f4;
 // e^x per lane, ~2 ulp: x = k·ln2 + r (Cody-Waite split of ln2), e^r by a degree-6 polynomial,
 // 2^k built in the exponent bits. x is clamped to [-87.3, 88.3]: results below 2^-126 are 0 and
 // above FLT_MAX are not reached by the callers (softmax arguments are ≤ 0; GELU's are bounded).
+// k is rounded by adding 1.5·2^23 (a float in [2^23, 2^24) has unit spacing, so the sum rounds
+// x·log2(e) to the nearest integer, held in its low mantissa bits): its bits + 127, shifted into
+// the exponent field, are 2^k (the magic's own bits shift out), with no floor and no float-to-int
+// conversion; 4 operations fewer than floor + trunc, on the path of every GELU and softmax element.
+#define EXP_ROUND 12582912.0f
 static inline f4 exp4(f4 x) {
   x = wasm_f32x4_pmax(wasm_f32x4_splat(-87.3f), wasm_f32x4_pmin(wasm_f32x4_splat(88.3f), x));
-  f4 k = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), wasm_f32x4_splat(0.5f)));
+  f4 t = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), wasm_f32x4_splat(EXP_ROUND));
+  f4 k = wasm_f32x4_sub(t, wasm_f32x4_splat(EXP_ROUND));
   f4 r = wasm_f32x4_sub(x, wasm_f32x4_mul(k, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(k, wasm_f32x4_splat(-2.12194440e-4f)));
   f4 p = wasm_f32x4_splat(1.9875691500e-4f);
@@ -33,7 +39,7 @@ static inline f4 exp4(f4 x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), wasm_f32x4_add(r, wasm_f32x4_splat(1.0f)));
-  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(k), wasm_i32x4_splat(127)), 23);
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127)), 23);
   return wasm_f32x4_mul(p, e);
 }
 
@@ -173,9 +179,8 @@ EXPORT(layer_norm_bwd) void layer_norm_bwd(const f32 *dout, const f32 *x, const 
   }
 }
 
-// In place over row[0..n): e^(x − max) / Σ; writes the max and the sum. The common pass of the
-// attention softmax and the loss head's.
-static inline void softmax_row(f32 *row, int n, f32 *max_out, f32 *sum_out) {
+// In place over row[0..n): e^(x − max), unnormalised; writes the max and the sum Σ e^(x − max).
+static inline void exp_row(f32 *row, int n, f32 *max_out, f32 *sum_out) {
   int j = 0;
   f4 mx = wasm_f32x4_splat(-3.0e38f);
   for (; j + 4 <= n; j += 4) mx = wasm_f32x4_pmax(mx, LOAD(row + j));
@@ -194,13 +199,28 @@ static inline void softmax_row(f32 *row, int n, f32 *max_out, f32 *sum_out) {
     row[j] = e;
     s += e;
   }
-  f4 inv = wasm_f32x4_splat(1.0f / s);
-  j = 0;
-  for (; j + 4 <= n; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), inv));
-  f32 inv1 = 1.0f / s;
-  for (; j < n; j++) row[j] *= inv1;
   *max_out = m;
   *sum_out = s;
+}
+
+// In place over row[0..n): e^(x − max) / Σ; writes the max and the sum. The attention's softmax.
+static inline void softmax_row(f32 *row, int n, f32 *max_out, f32 *sum_out) {
+  exp_row(row, n, max_out, sum_out);
+  f4 inv = wasm_f32x4_splat(1.0f / *sum_out);
+  int j = 0;
+  for (; j + 4 <= n; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), inv));
+  f32 inv1 = 1.0f / *sum_out;
+  for (; j < n; j++) row[j] *= inv1;
+}
+
+// row[from..to) = 0, 4 lanes at a time once aligned with `from`'s row start: half of every causal
+// block is this tail (-fno-builtin leaves clang no memset to call, and it kept the loop scalar).
+static inline void zero_tail(f32 *row, int from, int to) {
+  int j = from;
+  for (; j < to && (j & 3) != 0; j++) row[j] = 0.0f;
+  const f4 z = wasm_f32x4_splat(0.0f);
+  for (; j + 4 <= to; j += 4) STORE(row + j, z);
+  for (; j < to; j++) row[j] = 0.0f;
 }
 
 // ---- Causal softmax over `count` consecutive [seq, seq] blocks, in place: row i becomes the
@@ -211,7 +231,7 @@ EXPORT(causal_softmax) void causal_softmax(f32 *blocks, int count, int seq) {
       f32 *row = blocks + ((long)b * seq + i) * seq;
       f32 m, s;
       softmax_row(row, i + 1, &m, &s);
-      for (int j = i + 1; j < seq; j++) row[j] = 0.0f;
+      zero_tail(row, i + 1, seq);
     }
   }
 }
@@ -231,7 +251,7 @@ EXPORT(causal_softmax_bwd) void causal_softmax_bwd(const f32 *probs, f32 *dp, in
       j = 0;
       for (; j + 4 <= n; j += 4) STORE(d + j, wasm_f32x4_mul(LOAD(p + j), wasm_f32x4_sub(LOAD(d + j), dot4)));
       for (; j < n; j++) d[j] = p[j] * (d[j] - dot);
-      for (j = n; j < seq; j++) d[j] = 0.0f;
+      zero_tail(d, n, seq);
     }
   }
 }
@@ -304,22 +324,25 @@ EXPORT(adamw) void adamw(const f32 *p, const f32 *m, const f32 *v, const f32 *g,
 // row becomes its softmax, and max[r], sum[r] (Σ e^(l − max)) and picked[r] (the target's logit)
 // are written, so the caller forms ce = (max − picked) + log(sum). targets are int32 in [0, vocab).
 EXPORT(softmax_ce_fwd) void softmax_ce_fwd(f32 *logits, int rows, int vocab, const int *targets, f32 *max, f32 *sum, f32 *picked) {
+  // The row is left unnormalised (e^(x − max)): the backward is the only reader and scales by
+  // dce / sum in the pass it makes anyway, which saves a read and a write of [rows × vocab] here.
   for (int r = 0; r < rows; r++) {
     f32 *row = logits + (long)r * vocab;
     picked[r] = row[targets[r]];
-    softmax_row(row, vocab, max + r, sum + r);
+    exp_row(row, vocab, max + r, sum + r);
   }
 }
 
-// In place: probabilities become the logits' gradient, dce[r]·(p − onehot(target)).
-EXPORT(softmax_ce_bwd) void softmax_ce_bwd(f32 *probs, int rows, int vocab, const int *targets, const f32 *dce) {
+// In place: the forward's e^(x − max) become the logits' gradient, dce[r]·(e / sum[r] − onehot(target)).
+EXPORT(softmax_ce_bwd) void softmax_ce_bwd(f32 *exps, int rows, int vocab, const int *targets, const f32 *dce, const f32 *sum) {
   for (int r = 0; r < rows; r++) {
-    f32 *row = probs + (long)r * vocab;
+    f32 *row = exps + (long)r * vocab;
     f32 g = dce[r];
-    f4 g4 = wasm_f32x4_splat(g);
+    f32 scale = g / sum[r];
+    f4 s4 = wasm_f32x4_splat(scale);
     int j = 0;
-    for (; j + 4 <= vocab; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), g4));
-    for (; j < vocab; j++) row[j] *= g;
+    for (; j + 4 <= vocab; j += 4) STORE(row + j, wasm_f32x4_mul(LOAD(row + j), s4));
+    for (; j < vocab; j++) row[j] *= scale;
     row[targets[r]] -= g;
   }
 }

@@ -10,6 +10,25 @@ import { fileURLToPath } from 'node:url';
 import { OPTIMIZER, referenceMatMulShape, type BenchConfig } from './configs.js';
 import { median, type Measured } from './measured.js';
 import { importantMask, syntheticData } from './synthetic.js';
+import { keepFreedMemoryEnv } from '../src/util/malloc-env.js';
+
+/**
+ * The peer's environment: this process's, with glibc's malloc told to keep freed memory (what the
+ * torch engine's children get: src/util/malloc-env.ts says why; the peer's `small` step is ~2.5×
+ * faster with it, so without it the peer is not at its best). SFTGOC_PEER_MALLOC=default leaves
+ * glibc's defaults, to measure what the setting buys.
+ */
+export function peerEnv(): NodeJS.ProcessEnv {
+  if (process.env['SFTGOC_PEER_MALLOC'] === 'default') return { ...process.env };
+  return { ...process.env, ...keepFreedMemoryEnv(process.env) };
+}
+
+/** How the peer's allocator runs, for the bench's header. */
+export function peerMallocNote(): string {
+  const added = Object.keys(keepFreedMemoryEnv(process.env));
+  if (process.env['SFTGOC_PEER_MALLOC'] === 'default') return "glibc malloc's defaults (SFTGOC_PEER_MALLOC=default)";
+  return added.length > 0 ? `glibc malloc keeps freed memory (${added.map((k) => `${k}=${process.env[k] ?? '4294967296'}`).join(', ')})` : 'malloc as the environment sets it';
+}
 
 /** The peer's measurements (it cannot count tensors) and the BLAS-backed device it ran on. */
 export interface PeerResult extends Omit<Measured, 'leakedTensors'> {
@@ -53,7 +72,7 @@ export function peerVerdict(blas: PeerBlas): { fair: boolean; line: string } {
 
 /** The peer's BLAS and its 1024³ speed; `kernels` runs it under that OPENBLAS_CORETYPE instead of this process's. */
 export function probePeerBlas(python: string, threads: number, kernels?: string): PeerBlas {
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  const env: NodeJS.ProcessEnv = { ...peerEnv(), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
   if (kernels !== undefined) env['OPENBLAS_CORETYPE'] = kernels;
   const r = spawnSync(python, [peerScript(), '--blas', '--threads', String(threads)], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`peer --blas failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
@@ -101,7 +120,7 @@ export function runPeer(python: string, config: BenchConfig, variant: string, wa
   try {
     const file = path.join(dir, 'request.json');
     writeFileSync(file, JSON.stringify(request));
-    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(blasThreads) };
+    const env = { ...peerEnv(), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(blasThreads) };
     const r = spawnSync(python, [peerScript(), '--request', file], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`peer ${config.name}/${variant} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;
@@ -160,7 +179,7 @@ export function runPeerDecode(
   try {
     const file = path.join(dir, 'decode.json');
     writeFileSync(file, JSON.stringify(request));
-    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(blasThreads) };
+    const env = { ...peerEnv(), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(blasThreads) };
     const r = spawnSync(python, [peerScript(), '--decode', file], { encoding: 'utf8', env, maxBuffer: 16 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`peer decode ${config.name}/batch ${batch} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<PeerDecodeResult, 'tokensPerS'>;

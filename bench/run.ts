@@ -27,7 +27,7 @@ import { CONFIG_NAMES, CONFIGS, stepFlops, stepTokens, type BenchConfig, type Co
 import { decodeBench, printDecodeTable } from './decode.js';
 import { runChild, type ChildRequest, type ChildResult } from './measure.js';
 import { median, type Measured } from './measured.js';
-import { findPeerPython, peerVerdict, probePeerBlas, runPeer, type PeerBlas } from './peer.js';
+import { findPeerPython, peerMallocNote, peerVerdict, probePeerBlas, runPeer, type PeerBlas } from './peer.js';
 import { runTorchEngine, torchEngineSupports } from './torch-engine.js';
 
 interface Options {
@@ -321,6 +321,7 @@ async function main(argv: string[]): Promise<void> {
     peerBlas = probePeerBlas(lookup.python, Math.max(...o.threads));
     const verdict = peerVerdict(peerBlas);
     header.push(verdict.line);
+    header.push(`peer allocator: ${peerMallocNote()}; the torch engine's children get the same`);
     // The machine's peak is the best 1024³ product over the kernel sets the library has for this CPU,
     // not whatever set the rows happen to run: a row on weaker kernels then shows it.
     const rowsSet = peerBlas.kernels ?? 'the rows\' BLAS';

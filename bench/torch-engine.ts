@@ -6,9 +6,10 @@
 // (`head`) is a tfjs kernel comparison and has no torch-engine row.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze } from '../src/analysis/index.js';
+import { childBlasEnv } from '../src/backend/blas/child-env.js';
 import { compile } from '../src/compile.js';
 import { programInput } from '../src/engine/torch/export.js';
 import { TRAIN_SCRIPT, writeProgram } from '../src/engine/torch/program.js';
@@ -57,7 +58,9 @@ export async function runTorchEngine(python: string, c: ModelBenchConfig, varian
     });
     await mkdir(join(dir, 'run'), { recursive: true });
     await writeFile(join(dir, 'input.json'), JSON.stringify(spec));
-    const r = spawnSync(python, [join(dir, 'program', TRAIN_SCRIPT), join(dir, 'input.json')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    // The environment `run --engine torch` gives its program: kernels, BLAS threads, the allocator.
+    const { env } = await childBlasEnv({ processes: 1, cores: cpus().length, intraOpThreads: threads });
+    const r = spawnSync(python, [join(dir, 'program', TRAIN_SCRIPT), join(dir, 'input.json')], { encoding: 'utf8', maxBuffer: 64 << 20, env });
     if (r.status !== 0) throw new Error(`torch engine ${c.name}/${variant} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
     const events = r.stdout.split('\n').filter((l) => l.startsWith('@sftgoc ')).map((l) => JSON.parse(l.slice(8)) as { event: string });
     const stepEvents = events.filter((e) => e.event === 'step') as StepEvent[];

@@ -27,3 +27,9 @@ export function keepFreedMemoryEnv(base: NodeJS.ProcessEnv): Record<string, stri
     || /malloc/i.test(base['LD_PRELOAD'] ?? '');
   return chosen ? {} : { ...KEEP_FREED_MEMORY };
 }
+
+/** One line for `compile --emit plan`: what the torch engine's CPU children would get here. */
+export function torchAllocatorNote(base: NodeJS.ProcessEnv): string {
+  const added = Object.keys(keepFreedMemoryEnv(base));
+  return added.length > 0 ? `glibc malloc keeps freed memory (${added.join(', ')} set to 4 GiB)` : 'as your environment sets it (MALLOC_*, GLIBC_TUNABLES or LD_PRELOAD)';
+}

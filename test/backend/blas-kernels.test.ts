@@ -214,11 +214,11 @@ describe('backend: the BLAS environment of the torch engine\'s children', () => 
     const child = await childBlasEnv({ processes: 1, cores: 2, base: {}, find });
     assert.equal(child.env['MALLOC_MMAP_THRESHOLD_'], '4294967296');
     assert.equal(child.env['MALLOC_TRIM_THRESHOLD_'], '4294967296');
-    assert.match(child.note, /malloc keeps freed memory/);
+    assert.match(child.note, /allocator: glibc malloc keeps freed memory/);
     for (const base of [{ MALLOC_TRIM_THRESHOLD_: '131072' }, { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' }, { LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2' }]) {
       const user = await childBlasEnv({ processes: 1, cores: 2, base, find });
       assert.equal(user.env['MALLOC_MMAP_THRESHOLD_'], undefined, JSON.stringify(base));
-      assert.match(user.note, /malloc as the environment sets it/);
+      assert.match(user.note, /allocator: as your environment sets it/);
       for (const [k, v] of Object.entries(base)) assert.equal(user.env[k], v);
     }
   });

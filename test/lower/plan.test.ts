@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileFile } from '../../src/compile.js';
 import { executionPlan } from '../../src/lower/plan.js';
+import { torchAllocatorNote } from '../../src/util/malloc-env.js';
 import { expectGolden, repoRoot } from '../helpers/golden.js';
 import { runCli } from '../cli/helpers/cli.js';
 import { objective } from './helpers.js';
@@ -48,6 +49,16 @@ describe('lowering: execution plan', () => {
     assert.equal(p.step.state.length, 1);
     assert.equal(p.backend.request, 'wasm');
     assert.match(executionPlan(objective('loss = mean(ce)')).text, /auto: first of tensorflow-gpu, tensorflow, wasm-blas, wasm, cpu that loads/);
+  });
+
+  it("says how the torch engine's CPU children would allocate in this environment, and that the user's choice wins", () => {
+    const ours = torchAllocatorNote({});
+    assert.match(ours, /glibc malloc keeps freed memory \(MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_/);
+    assert.match(executionPlan(objective('loss = mean(ce)'), { torchAllocator: ours }).text, /\n {2}allocator \(torch on the CPU\): glibc malloc keeps freed memory/);
+    for (const env of [{ MALLOC_MMAP_THRESHOLD_: '65536' }, { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=0' }, { LD_PRELOAD: 'libtcmalloc_minimal.so.4' }]) {
+      assert.match(torchAllocatorNote(env), /as your environment sets it/, JSON.stringify(env));
+    }
+    assert.doesNotMatch(executionPlan(objective('loss = mean(ce)')).text, /allocator/, 'nothing said when not asked');
   });
 
   describe('the binary', function () {

@@ -7,7 +7,7 @@
 // child only ever inherits a kernel set that multiplied correctly on this CPU. Without koffi or a
 // BLAS here nothing is added: the child's OpenBLAS then detects its kernels itself. The child's
 // malloc is told to keep what it frees (util/malloc-env.ts: 2.5× on a CPU training step).
-import { keepFreedMemoryEnv } from '../../util/malloc-env.js';
+import { keepFreedMemoryEnv, torchAllocatorNote } from '../../util/malloc-env.js';
 import { findBlas, type BlasOutcome } from './library.js';
 
 export interface ChildBlasEnv {
@@ -49,6 +49,5 @@ export async function childBlasEnv(options: {
   if (options.intraOpThreads !== undefined && (base['OMP_NUM_THREADS'] ?? '') === '') env['OMP_NUM_THREADS'] = String(options.intraOpThreads);
   const malloc = keepFreedMemoryEnv(base);
   Object.assign(env, malloc);
-  const mallocNote = Object.keys(malloc).length > 0 ? `; malloc keeps freed memory (${Object.keys(malloc).join(', ')})` : '; malloc as the environment sets it';
-  return { env, note: note + mallocNote };
+  return { env, note: `${note}; allocator: ${torchAllocatorNote(base)}` };
 }

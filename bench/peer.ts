@@ -25,9 +25,9 @@ export function peerEnv(): NodeJS.ProcessEnv {
 
 /** How the peer's allocator runs, for the bench's header. */
 export function peerMallocNote(): string {
-  const added = Object.keys(keepFreedMemoryEnv(process.env));
   if (process.env['SFTGOC_PEER_MALLOC'] === 'default') return "glibc malloc's defaults (SFTGOC_PEER_MALLOC=default)";
-  return added.length > 0 ? `glibc malloc keeps freed memory (${added.map((k) => `${k}=${process.env[k] ?? '4294967296'}`).join(', ')})` : 'malloc as the environment sets it';
+  const added = Object.entries(keepFreedMemoryEnv(process.env));
+  return added.length > 0 ? `glibc malloc keeps freed memory (${added.map(([k, v]) => `${k}=${v}`).join(', ')})` : 'malloc as the environment sets it';
 }
 
 /** The peer's measurements (it cannot count tensors) and the BLAS-backed device it ran on. */

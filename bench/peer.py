@@ -178,11 +178,16 @@ def model_step_fn(req):
         for b in req["batches"]
     ]
     sftgo = req["variant"] == "sftgo"
+    # --precision bf16: PyTorch's own mixed precision on the CPU (autocast runs the linear layers and
+    # matmuls in bfloat16 through oneDNN; float32 master weights and optimizer), the peer of our bf16
+    # products. The loss is taken in float32, as autocast's users do.
+    bf16 = req.get("precision") == "bf16"
 
     def step(i):
         b = batches[i % len(batches)]
-        logits = model(b["ids"])
-        ce = F.cross_entropy(logits.view(-1, c["vocab"]), b["targets"], reduction="none")
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(b["ids"])
+        ce = F.cross_entropy(logits.float().view(-1, c["vocab"]), b["targets"], reduction="none")
         mean = masked_mean(ce, b["mask"])
         if sftgo:
             important = masked_mean(ce, b["important"])

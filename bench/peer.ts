@@ -105,8 +105,8 @@ export function peerScript(): string {
  * One peer row: `threads` torch intra-op threads (OMP_NUM_THREADS and torch.set_num_threads) and
  * `blasThreads` OpenBLAS threads, which are separate pools: the bench tries every split.
  */
-export function runPeer(python: string, config: BenchConfig, variant: string, warmup: number, steps: number, threads: number, blasThreads = threads): PeerResult {
-  const request: Record<string, unknown> = { config, variant, warmup, steps, threads, optimizer: OPTIMIZER, matMulShape: referenceMatMulShape(config) };
+export function runPeer(python: string, config: BenchConfig, variant: string, warmup: number, steps: number, threads: number, blasThreads = threads, precision: 'fp32' | 'bf16' = 'fp32'): PeerResult {
+  const request: Record<string, unknown> = { config, variant, warmup, steps, threads, precision, optimizer: OPTIMIZER, matMulShape: referenceMatMulShape(config) };
   if (config.kind === 'model') {
     const data = syntheticData(config.vocab, config.seq, config.batch, 4);
     request['batches'] = data.batches.map((b) => ({

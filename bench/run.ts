@@ -6,7 +6,7 @@
 // tfjs engine against the peer's cached greedy decode, batch 1 and 8, on the model configurations.
 // Not a unit test; run by hand. See docs/performance.md.
 //
-//   npm run bench [-- --config toy,small,head] [--steps N] [--warmup N] [--rounds N] [--quick] [--json]
+//   npm run bench [-- --config toy,small,head] [--steps N] [--warmup N] [--rounds N] [--precision fp32|bf16] [--quick] [--json]
 //                    [--backend auto,wasm] [--ops-row] [--kernels Haswell,SkylakeX] [--threads 1,2]
 //                    [--no-peer] [--no-decode]
 //
@@ -37,6 +37,8 @@ interface Options {
   warmup?: number;
   /** Fresh processes per row; each row keeps its fastest (lowest-median) round. */
   rounds: number;
+  /** The products' precision of every row: ours train.precision, the peer's torch.autocast (bf16). */
+  precision: 'fp32' | 'bf16';
   json: boolean;
   /** tfjs backends to run, in order; `auto` first means the default engine's row comes first. */
   backends: BackendRequest[];
@@ -93,7 +95,7 @@ export interface Row {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--config ${CONFIG_NAMES.join(',')}] [--steps N] [--warmup N] [--rounds N] [--quick] [--json] [--backend auto,wasm] [--ops-row] [--kernels Haswell,…] [--threads 1,2] [--no-peer] [--no-decode]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--config ${CONFIG_NAMES.join(',')}] [--steps N] [--warmup N] [--rounds N] [--precision fp32|bf16] [--quick] [--json] [--backend auto,wasm] [--ops-row] [--kernels Haswell,…] [--threads 1,2] [--no-peer] [--no-decode]\n`);
   process.exit(2);
 }
 
@@ -122,7 +124,7 @@ function counts(o: Options, config: BenchConfig): { warmup: number; steps: numbe
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { configs: [...CONFIG_NAMES], rounds: 1, json: false, backends: ['auto', 'wasm'], opsRow: false, kernels: [], threads: [1, 2], peer: true, decode: true };
+  const o: Options = { configs: [...CONFIG_NAMES], rounds: 1, precision: 'fp32', json: false, backends: ['auto', 'wasm'], opsRow: false, kernels: [], threads: [1, 2], peer: true, decode: true };
   let stepsGiven = false;
   let warmupGiven = false;
   let quick = false;
@@ -140,6 +142,12 @@ function parseOptions(argv: string[]): Options {
       case '--steps': o.steps = positiveInteger(flag, value()); stepsGiven = true; break;
       case '--warmup': o.warmup = positiveInteger(flag, value(), 0); warmupGiven = true; break;
       case '--rounds': o.rounds = positiveInteger(flag, value()); break;
+      case '--precision': {
+        const p = value();
+        if (p !== 'fp32' && p !== 'bf16') usage(`--precision needs fp32 or bf16, got '${p ?? ''}'`);
+        o.precision = p;
+        break;
+      }
       case '--threads': {
         const list = (value() ?? '').split(',').filter((n) => n !== '');
         if (list.length === 0) usage('--threads needs a list');
@@ -196,7 +204,7 @@ function tfjsRunners(o: Options, log: (line: string) => void): EngineRunner[] {
       label: `tfjs ${backend}`,
       isPeer: false,
       run: (config, variant) => {
-        const r = runChildProcess({ config, variant, backend, ...counts(o, config) });
+        const r = runChildProcess({ config, variant, backend, ...counts(o, config), precision: o.precision });
         if (!resolved.has(backend)) {
           resolved.set(backend, r.backend);
           runner.label = backend === 'auto' ? `tfjs ${r.backend} (auto)` : `tfjs ${r.backend}`;
@@ -212,14 +220,14 @@ function tfjsRunners(o: Options, log: (line: string) => void): EngineRunner[] {
     runners.push({
       label: `tfjs auto, ${kernels} kernels`,
       isPeer: false,
-      run: (config, variant) => runChildProcess({ config, variant, backend: 'auto', ...counts(o, config) }, kernels),
+      run: (config, variant) => runChildProcess({ config, variant, backend: 'auto', ...counts(o, config), precision: o.precision }, kernels),
     });
   }
   if (o.opsRow) {
     runners.push({
       label: 'tfjs wasm-blas, tfjs ops (native trunk and head off)',
       isPeer: false,
-      run: (config, variant) => runChildProcess({ config, variant, backend: 'wasm-blas', nativeKernels: false, ...counts(o, config) }),
+      run: (config, variant) => runChildProcess({ config, variant, backend: 'wasm-blas', nativeKernels: false, ...counts(o, config), precision: o.precision }),
     });
   }
   return runners;
@@ -325,6 +333,9 @@ async function main(argv: string[]): Promise<void> {
     const verdict = peerVerdict(peerBlas);
     header.push(verdict.line);
     header.push(`peer allocator: ${peerMallocNote()}; the torch engine's children get the same`);
+    header.push(o.precision === 'bf16'
+      ? 'precision: bf16 products on every row (ours: train.precision = "bf16", oneDNN; the peer: torch.autocast("cpu", bfloat16); the torch engine rows stay float32)'
+      : 'precision: float32 on every row');
     // The machine's peak is the best 1024³ product over the kernel sets the library has for this CPU,
     // not whatever set the rows happen to run: a row on weaker kernels then shows it.
     const rowsSet = peerBlas.kernels ?? 'the rows\' BLAS';
@@ -351,7 +362,7 @@ async function main(argv: string[]): Promise<void> {
         runners.push({
           label: `peer torch ${lookup.version} eager, ${threads} intra-op × ${blasThreads} BLAS`,
           isPeer: true,
-          run: (config, variant) => ({ ...runPeer(lookup.python, config, variant, counts(o, config).warmup, counts(o, config).steps, threads, blasThreads), leakedTensors: null }),
+          run: (config, variant) => ({ ...runPeer(lookup.python, config, variant, counts(o, config).warmup, counts(o, config).steps, threads, blasThreads, o.precision), leakedTensors: null }),
         });
       }
     }

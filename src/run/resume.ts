@@ -102,7 +102,7 @@ function leaves(value: unknown, prefix: string, out: Map<string, string>): Map<s
 }
 
 /** Settings that may differ on a resume: the directory itself, the length, where and how the engine runs. */
-const MAY_DIFFER = new Set(['train.steps', 'train.out', 'train.nproc', 'train.device', 'train.deterministic']);
+const MAY_DIFFER = new Set(['train.steps', 'train.out', 'train.nproc', 'train.device', 'train.deterministic', 'train.precision']);
 
 /**
  * What would run now against what ran: the objective's source and every resolved setting and param.

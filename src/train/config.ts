@@ -84,6 +84,8 @@ export interface TrainSettings {
   device: 'auto' | 'cpu' | 'cuda';
   /** torch engine: deterministic kernels; unset: on for CPU, off for CUDA (docs/limits.md). */
   deterministic?: boolean;
+  /** The products' inputs: float32 (unset) or bf16 (tfjs engine on wasm-blas; src/backend/blas/bf16.ts). */
+  precision?: 'fp32' | 'bf16';
 }
 
 export interface RunConfig {
@@ -241,6 +243,8 @@ export function resolveRunConfig(settings: SettingsBlocks, options: ResolveOptio
   };
   const deterministic = merged.train?.deterministic;
   if (typeof deterministic === 'boolean') train.deterministic = deterministic;
+  const precision = merged.train?.precision;
+  if (precision === 'fp32' || precision === 'bf16') train.precision = precision;
   const config: RunConfig = { objective: options.objectiveName, source: resolve(cwd, options.sourceFile), model, data, train };
   if (referenceSelf) config.reference = { self: true };
   else if (referencePath !== undefined) config.reference = { path: referencePath };
@@ -277,6 +281,7 @@ export function runConfigToJson(config: RunConfig): Record<string, unknown> {
       lr_schedule: formatLrSchedule(t.lrSchedule), weight_decay: t.weightDecay, eps: t.eps, betas: t.betas,
       clip_grad: t.clipGrad, seed: t.seed, eval_every: t.evalEvery, save_every: t.saveEvery, out: t.out, backend: t.backend,
       engine: t.engine, nproc: t.nproc, device: t.device, ...(t.deterministic !== undefined ? { deterministic: t.deterministic } : {}),
+      ...(t.precision !== undefined ? { precision: t.precision } : {}),
     },
   };
 }

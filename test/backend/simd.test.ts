@@ -215,7 +215,7 @@ describe('backend: SIMD kernels against the plain loops', () => {
   it('every kernel behind a row pass was compared with its loop above (the table decides which)', () => {
     const behindRowOps = [...new Set(Object.values(ROW_OP_KERNELS).flat())].sort();
     assert.deepEqual(behindRowOps.filter((k) => !called.has(k)), []);
-    // The others have their own tests: sum_squares (train/clip), softmax_ce_* (head/native-ce), adamw (kernels/adamw).
-    assert.deepEqual(Object.keys(SIMD_KERNELS).filter((k) => !behindRowOps.includes(k as never)).sort(), ['adamw', 'softmax_ce_bwd', 'softmax_ce_fwd', 'sum_squares']);
+    // The others have their own tests: sum_squares (train/clip), softmax_ce_* (head/native-ce), adamw (kernels/adamw), f32_to_bf16 (backend/bf16).
+    assert.deepEqual(Object.keys(SIMD_KERNELS).filter((k) => !behindRowOps.includes(k as never)).sort(), ['adamw', 'f32_to_bf16', 'softmax_ce_bwd', 'softmax_ce_fwd', 'sum_squares']);
   });
 });

@@ -83,6 +83,21 @@ describe('run settings (RunConfig)', () => {
     }
   });
 
+  it('train.precision: fp32 or bf16, recorded in config.json when given, anything else refused', () => {
+    const o = compiled('loss = mean(ce)\ntrain { precision = "bf16" }\n', []);
+    const { config, errors } = resolveRunConfig(o.settings, { ...base, origins: o.settingSpans });
+    assert.deepEqual(errors, []);
+    assert.equal(config.train.precision, 'bf16');
+    assert.equal((runConfigToJson(config).train as Record<string, unknown>).precision, 'bf16');
+    const unset = resolveRunConfig(compiled('loss = mean(ce)\n', []).settings, base).config;
+    assert.equal(unset.train.precision, undefined, 'unset means float32');
+    assert.equal('precision' in (runConfigToJson(unset).train as Record<string, unknown>), false);
+    for (const bad of ['precision = "fp16"', 'precision = 16']) {
+      const r = compile(`loss = mean(ce)\ntrain { ${bad} }\n`, { file: base.sourceFile });
+      assert.ok(r.diagnostics.some((d) => d.severity === 'error'), `${bad} should be refused`);
+    }
+  });
+
   it('--resume RUN_DIR replaces train.out, relative to the working directory', () => {
     const { config } = resolveRunConfig({ train: { out: 'out/r1' } }, { ...base, resumeDir: 'runs/old' });
     assert.equal(config.train.out, '/work/runs/old');

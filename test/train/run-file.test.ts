@@ -114,4 +114,12 @@ describe('sftgoc run / eval end to end (tiny preset, a few steps)', function () 
     assert.equal((await runFile(join(dir, 'sft.sftgo'), m, missing)).exitCode, 1);
     assert.match(missing.stderrText, /nowhere\.jsonl: no such data file/, missing.stderrText);
   });
+
+  it('train.precision = "bf16" on a backend without the BLAS stops before training, saying what it needs', async () => {
+    const out = new BufferOutput();
+    const o = options();
+    o.settings = [...o.settings, setFlag('train.precision="bf16"'), setFlag(`train.out=${JSON.stringify(join(dir, 'bf16'))}`)];
+    assert.equal((await runFile(join(dir, 'sft.sftgo'), o, out)).exitCode, 1);
+    assert.match(out.stderrText, /train\.precision = "bf16" needs the wasm-blas backend/);
+  });
 });

@@ -50,10 +50,10 @@ export interface Blas {
 export type BlasOutcome = { ok: true; blas: Blas } | { ok: false; reason: string };
 
 /** The subset of koffi's API used here. */
-interface KoffiLibrary {
+export interface KoffiLibrary {
   func(definition: string): (...args: unknown[]) => unknown;
 }
-interface Koffi {
+export interface Koffi {
   load(path: string): KoffiLibrary;
 }
 
@@ -94,7 +94,7 @@ export interface FindBlasOptions {
 }
 
 const KOFFI_SPECIFIER = 'koffi';
-const defaultImportKoffi = (): Promise<unknown> => import(KOFFI_SPECIFIER);
+export const defaultImportKoffi = (): Promise<unknown> => import(KOFFI_SPECIFIER);
 
 let cached: Promise<BlasOutcome> | undefined;
 

@@ -13,10 +13,12 @@
 // change between the two (the tests do) without re-registering anything.
 import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { batchIndexMap, broadcastBatchShape } from '../kernels/batched-matmul.js';
+import type { Bf16Products } from './bf16.js';
 import type { Blas } from './library.js';
 import { heapFloats, wasmInternals } from '../tfjs-internals.js';
 
 let active: Blas | undefined;
+let bf16: Bf16Products | undefined;
 
 /** The BLAS the wasm matMul kernels use now, or undefined for XNNPACK. */
 export function activeBlas(): Blas | undefined {
@@ -25,6 +27,16 @@ export function activeBlas(): Blas | undefined {
 
 export function setActiveBlas(blas: Blas | undefined): void {
   active = blas;
+}
+
+/** The bf16 products of train.precision = "bf16" (precision.ts), or undefined for float32 ones. */
+export function activeBf16Products(): Bf16Products | undefined {
+  return bf16;
+}
+
+export function setBf16Products(products: Bf16Products | undefined): void {
+  bf16?.release();
+  bf16 = products;
 }
 
 function product(xs: readonly number[]): number {

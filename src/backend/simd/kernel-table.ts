@@ -30,6 +30,8 @@ export const SIMD_KERNELS = {
   softmax_ce_bwd: { args: ['ptr', 'num', 'num', 'ptr', 'ptr', 'ptr'] },
   // p, m, v, g, n, b1, b2, c1, c2, eps, lr, decay, gscale, pOut, mOut, vOut
   adamw: { args: ['ptr', 'ptr', 'ptr', 'ptr', 'num', 'num', 'num', 'num', 'num', 'num', 'num', 'num', 'num', 'ptr', 'ptr', 'ptr'] },
+  // src, rows, cols, ld, dst (uint16)
+  f32_to_bf16: { args: ['ptr', 'num', 'num', 'num', 'ptr'] },
 } as const satisfies Record<string, { args: readonly SimdArg[]; returns?: 'number' }>;
 
 export type SimdKernelName = keyof typeof SIMD_KERNELS;

@@ -535,3 +535,29 @@ EXPORT(embed_bwd) void embed_bwd(const f32 *dx, const int *ids, int rows, int se
     if (dpositions != 0) add_row(dpositions + (long)(r % seq) * width, g, width);
   }
 }
+
+// ---- bf16: dst[r·cols + c] = bf16(src[r·ld + c]), round to nearest even (NaN kept a NaN), for the
+// bf16 products (src/backend/blas/bf16.ts): a [rows × cols] view with leading dimension ld packed
+// contiguous. bf16 is the float's upper 16 bits; adding 0x7fff plus the lowest kept bit rounds.
+EXPORT(f32_to_bf16) void f32_to_bf16(const f32 *src, int rows, int cols, int ld, unsigned short *dst) {
+  const v128_t bias = wasm_i32x4_splat(0x7fff), one = wasm_i32x4_splat(1);
+  for (int r = 0; r < rows; r++) {
+    const f32 *s = src + (long)r * ld;
+    unsigned short *d = dst + (long)r * cols;
+    int c = 0;
+    for (; c + 8 <= cols; c += 8) {
+      v128_t a = LOAD(s + c), b = LOAD(s + c + 4);
+      v128_t ra = wasm_i32x4_add(a, wasm_i32x4_add(bias, wasm_v128_and(wasm_u32x4_shr(a, 16), one)));
+      v128_t rb = wasm_i32x4_add(b, wasm_i32x4_add(bias, wasm_v128_and(wasm_u32x4_shr(b, 16), one)));
+      // A NaN keeps its sign and exponent and gets a set quiet bit (rounding could carry it to Inf).
+      v128_t na = wasm_f32x4_ne(a, a), nb = wasm_f32x4_ne(b, b);
+      ra = wasm_v128_bitselect(wasm_v128_or(a, wasm_i32x4_splat(0x00400000)), ra, na);
+      rb = wasm_v128_bitselect(wasm_v128_or(b, wasm_i32x4_splat(0x00400000)), rb, nb);
+      STORE(d + c, wasm_u16x8_narrow_i32x4(wasm_u32x4_shr(ra, 16), wasm_u32x4_shr(rb, 16)));
+    }
+    for (; c < cols; c++) {
+      unsigned int u = __builtin_bit_cast(unsigned int, s[c]);
+      d[c] = (unsigned short)((s[c] != s[c] ? (u | 0x00400000u) : u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    }
+  }
+}

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataType, TensorInfo } from '@tensorflow/tfjs';
 import { packageRoot } from '../../util/package-root.js';
 import type { Sgemm } from '../blas/library.js';
-import { activeBlas } from '../blas/matmul.js';
+import { activeBf16Products, activeBlas } from '../blas/matmul.js';
 import { firstLine } from '../../util/first-line.js';
 import { activeWasmBackend, wasmMemory, type WasmBackendInternals } from '../tfjs-internals.js';
 import { simdExportProblems, type SimdExports } from './kernel-table.js';
@@ -90,5 +90,10 @@ export interface BlasOnHeap {
 export function blasOnHeap(): BlasOnHeap | undefined {
   const blas = nativeEnabled ? activeBlas() : undefined;
   const heap = blas === undefined ? undefined : wasmHeap();
-  return blas === undefined || heap === undefined ? undefined : { sgemm: blas.sgemm, ...heap };
+  if (blas === undefined || heap === undefined) return undefined;
+  // With train.precision = "bf16" the products go through oneDNN; here, where a native op starts and
+  // holds no heap view yet, is where its scratch may grow.
+  const bf16 = activeBf16Products();
+  bf16?.prepareScratch();
+  return { sgemm: bf16 !== undefined ? bf16.sgemm : blas.sgemm, ...heap };
 }

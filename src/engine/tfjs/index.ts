@@ -16,6 +16,7 @@ import type { Engine, EngineInputs, EngineRecord, PreparedRun, PrepareResult, Tr
 import { tfjsDecode } from './generate.js';
 import { loadRunModel } from '../../train/initial-model.js';
 import { tfjsSampler } from './rollouts.js';
+import { setProductPrecision } from '../../backend/blas/precision.js';
 
 export const tfjsEngine: Engine = {
   name: 'tfjs',
@@ -27,8 +28,15 @@ export const tfjsEngine: Engine = {
     const lowered = lowerObjective(objective, { analysis, scores });
     if (!lowered.ok) return { ok: false, problems: lowered.problems };
     const sampling = inputs.analysis.onPolicy === undefined ? undefined : { prompts: inputs.prompts ?? [], maxNew: inputs.analysis.onPolicy.sample.maxNew };
+    // Before the model loads, so a bf16 run that cannot have its products fails before any work.
+    const precision = await setProductPrecision(inputs.config.train.precision ?? 'fp32');
+    if (!precision.ok) return { ok: false, problems: [precision.reason] };
+    if (inputs.config.train.precision === 'bf16') inputs.log(`note: ${precision.note}`);
     const loaded = await loadRunModel(inputs.config, tokenizer, [...data.train, ...data.eval], sampling);
-    if (!loaded.ok) return { ok: false, problems: loaded.errors };
+    if (!loaded.ok) {
+      await setProductPrecision('fp32');
+      return { ok: false, problems: loaded.errors };
+    }
     return { ok: true, run: new TfjsRun(inputs, loaded.model, lowered.objective) };
   },
 };
@@ -85,5 +93,7 @@ class TfjsRun implements PreparedRun {
     if (this.disposed) return;
     this.disposed = true;
     this.model.dispose();
+    // The process's products go back to float32 (tests and sweeps run several runs in one process).
+    void setProductPrecision('fp32');
   }
 }

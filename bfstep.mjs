@@ -1,0 +1,23 @@
+import { initBackend } from './dist/src/backend/index.js';
+import { setProductPrecision } from './dist/src/backend/blas/precision.js';
+import { activeBf16Products } from './dist/src/backend/blas/matmul.js';
+import { createModel } from './dist/src/model/init.js';
+import { AdamW } from './dist/src/train/adamw.js';
+import { trainStep } from './dist/src/train/step.js';
+import { CONFIGS, OPTIMIZER } from './dist/bench/configs.js';
+import { benchModelConfig, loweredBenchObjective } from './dist/bench/measure.js';
+import { syntheticData } from './dist/bench/synthetic.js';
+const c = CONFIGS[process.argv[2]]; const prec = process.argv[3]; const N = +(process.argv[4] ?? 20);
+await initBackend('auto');
+const p = await setProductPrecision(prec); if (!p.ok) throw new Error(p.reason);
+const data = syntheticData(c.vocab, c.seq, c.batch, 4);
+const model = createModel(benchModelConfig(c), 1);
+const objective = loweredBenchObjective('sft', data);
+const optimizer = new AdamW(model.params, { betas: OPTIMIZER.betas, eps: OPTIMIZER.eps, weightDecay: OPTIMIZER.weightDecay });
+const step = (i) => trainStep({ model, objective, optimizer, microBatches: [data.batches[i % 4]], step: i, totalSteps: 1000, lr: OPTIMIZER.lr, clipGrad: OPTIMIZER.clipGrad });
+const losses = [];
+for (let i = 0; i < 5; i++) losses.push(step(i).loss);
+const wall = [];
+for (let i = 5; i < 5 + N; i++) { const t0 = performance.now(); losses.push(step(i).loss); wall.push(performance.now() - t0); }
+const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+console.log(`${process.argv[2]} ${prec}: median ${med(wall).toFixed(1)} ms, min ${Math.min(...wall).toFixed(1)}; loss first ${losses[0].toFixed(4)} last ${losses.at(-1).toFixed(4)}; products ${JSON.stringify(activeBf16Products()?.counts ?? {})}`);

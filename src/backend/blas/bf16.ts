@@ -1,0 +1,185 @@
+// bf16 products (train.precision = "bf16"): the operands rounded to bfloat16, multiplied by oneDNN's
+// dnnl_gemm_bf16bf16f32 with float32 accumulation into a float32 result. The weights, gradients,
+// optimizer state and every other pass stay float32 (the master copy); only the products' inputs
+// lose mantissa bits (8 instead of 24: a relative rounding of at most 2⁻⁹ per operand element).
+//
+// Why: on a CPU with AVX512-BF16 the bf16 product runs 2.3–2.5× the float32 one (1024³: 731
+// against 302 GFLOP/s on this machine's 2 cores; docs/performance.md). Debian's OpenBLAS 0.3.21 has
+// no bf16 GEMM (built without BUILD_BFLOAT16), so the library is oneDNN (`libdnnl.so.2`, Debian's
+// libdnnl2), found and bound like the BLAS (koffi), and checked against loops before use.
+// SFTGOC_DNNL=/path/to/libdnnl.so names another copy.
+//
+// The adapter keeps the Sgemm signature (Float32Array views of the wasm heap), so the native trunk
+// and head run unchanged: each product packs A and B into bf16 scratch on the heap (kernels.c
+// f32_to_bf16, one pass each) and calls oneDNN. Products below BF16_MIN_MNK stay float32 (the
+// attention's per-head products ran slower in bf16: 14 against 8 µs). The scratch grows only at a
+// safe point (`prepareScratch`, called where the native ops start, before they take heap views):
+// growing the wasm memory mid-op would detach the caller's views, so a product that does not fit
+// runs in float32 and the next safe point makes room.
+import { firstLine } from '../../util/first-line.js';
+import type { SimdExports } from '../simd/kernel-table.js';
+import type { WasmBackendInternals } from '../tfjs-internals.js';
+import { defaultImportKoffi, type Koffi, type Sgemm } from './library.js';
+
+/** Products with m·n·k below this run in float32 (they are too small to gain). */
+export const BF16_MIN_MNK = 2 ** 21;
+
+/** Row-major bf16 × bf16 → f32 GEMM on uint16 (bf16 bits) and float32 views. */
+export type Bf16Gemm = (
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: Uint16Array, lda: number, b: Uint16Array, ldb: number,
+  beta: number, c: Float32Array, ldc: number,
+) => void;
+
+export type Bf16Outcome = { ok: true; gemm: Bf16Gemm; library: string } | { ok: false; reason: string };
+
+/** x rounded to bfloat16 (nearest even; NaN stays NaN), as its 16 bits: the reference of kernels.c f32_to_bf16. */
+export function bf16Bits(x: number): number {
+  const u = new Uint32Array(Float32Array.of(x).buffer)[0]!;
+  if (Number.isNaN(x)) return (u | 0x00400000) >>> 16;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** The float32 value of bf16 bits. */
+export function bf16Value(bits: number): number {
+  return new Float32Array(Uint32Array.of(bits << 16).buffer)[0]!;
+}
+
+/** dst[r·cols + c] = bf16(src[r·ld + c]): the plain loop the SIMD kernel is tested against. */
+export function packBf16Reference(src: Float32Array, rows: number, cols: number, ld: number, dst: Uint16Array): void {
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[r * cols + c] = bf16Bits(src[r * ld + c]!);
+}
+
+const N = 'N'.charCodeAt(0);
+const T = 'T'.charCodeAt(0);
+
+let cached: Promise<Bf16Outcome> | undefined;
+
+/** oneDNN's bf16 GEMM, bound and checked once per process (later calls return the same outcome). */
+export function findBf16Gemm(options: { library?: string; importKoffi?: () => Promise<unknown> } = {}): Promise<Bf16Outcome> {
+  if (options.library !== undefined || options.importKoffi !== undefined) return bind(options);
+  cached ??= bind(options);
+  return cached;
+}
+
+async function bind(options: { library?: string; importKoffi?: () => Promise<unknown> }): Promise<Bf16Outcome> {
+  const library = options.library ?? (process.env['SFTGOC_DNNL'] || 'libdnnl.so.2');
+  let koffi: Koffi;
+  try {
+    const module = (await (options.importKoffi ?? defaultImportKoffi)()) as { default?: Koffi } & Koffi;
+    koffi = module.default ?? module;
+  } catch (e) {
+    return { ok: false, reason: `the optional package koffi (FFI) could not be loaded: ${firstLine(e)}` };
+  }
+  let raw: (...args: unknown[]) => unknown;
+  try {
+    raw = koffi.load(library).func('int dnnl_gemm_bf16bf16f32(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t *A, int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc)');
+  } catch (e) {
+    return { ok: false, reason: `oneDNN's bf16 GEMM is not available (${library}: ${firstLine(e)}); on Debian: apt-get install libdnnl2` };
+  }
+  const gemm: Bf16Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    const status = raw(transA ? T : N, transB ? T : N, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) as number;
+    if (status !== 0) throw new Error(`dnnl_gemm_bf16bf16f32 returned status ${status} for ${m}×${k}·${k}×${n}`);
+  };
+  const problem = checkAgainstLoops(gemm);
+  if (problem !== undefined) return { ok: false, reason: `${library}: dnnl_gemm_bf16bf16f32 ${problem}; bf16 products not used` };
+  return { ok: true, gemm, library };
+}
+
+/**
+ * A 67×131·131×45 product (both operands transposed, alpha and beta ≠ 1, 0) of bf16-exact values
+ * against a float64 loop: the ABI, the layout (row-major) and the kernels on this CPU. Returns the
+ * problem, or undefined. The operands are small integers and halves, exact in bf16, so the only
+ * difference allowed is float32 accumulation.
+ */
+function checkAgainstLoops(gemm: Bf16Gemm): string | undefined {
+  const [m, n, k] = [67, 45, 131];
+  const a = Float32Array.from({ length: m * k }, (_, i) => (i % 5) - 2); // stored transposed [k, m]
+  const b = Float32Array.from({ length: n * k }, (_, i) => (i % 3) + 0.5); // stored transposed [n, k]
+  const c = Float32Array.from({ length: m * n }, (_, i) => i % 7);
+  const expected = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += a[p * m + i]! * b[j * k + p]!;
+      expected[i * n + j] = 2 * acc + 0.5 * c[i * n + j]!;
+    }
+  }
+  const pack = (x: Float32Array) => Uint16Array.from(x, bf16Bits);
+  try {
+    gemm(true, true, m, n, k, 2, pack(a), m, pack(b), k, 0.5, c, n);
+  } catch (e) {
+    return `failed a ${m}×${k}·${k}×${n} check (${firstLine(e)})`;
+  }
+  for (let i = 0; i < expected.length; i++) {
+    if (!(Math.abs(c[i]! - expected[i]!) <= 1e-4 * Math.max(1, Math.abs(expected[i]!)))) return `failed a ${m}×${k}·${k}×${n} check against loops: element ${i} is ${c[i]}, expected ${expected[i]}`;
+  }
+  return undefined;
+}
+
+/**
+ * An Sgemm that runs products of at least BF16_MIN_MNK through `gemm` on operands packed to bf16 in
+ * heap scratch, and every other product (small, or larger than the scratch until the next
+ * `prepareScratch`) through `fp32`.
+ */
+export class Bf16Products {
+  /** Heap block for the packed A and B; 0 before the first growth. */
+  private scratchPointer = 0;
+  private scratchBytes = 0;
+  /** The most elements a product has asked for (A + B), for the next growth. */
+  private wanted = 0;
+  /** Products run in bf16 and in float32 (too small or not yet room), for the notes and tests. */
+  readonly counts = { bf16: 0, fp32: 0 };
+
+  constructor(
+    private readonly gemm: Bf16Gemm,
+    private readonly fp32: Sgemm,
+    private readonly backend: WasmBackendInternals,
+    private readonly simd: SimdExports,
+  ) {}
+
+  /** Grows the scratch to the largest product seen. Only where no heap view is held (it may grow the wasm memory). */
+  prepareScratch(): void {
+    // Two 16-byte alignments (A's start and B's) on top of the elements.
+    const bytes = this.wanted * 2 + 32;
+    if (bytes <= this.scratchBytes) return;
+    const pointer = this.backend.wasm._malloc(bytes);
+    if (pointer === 0) return; // no room: the products stay float32
+    if (this.scratchPointer !== 0) this.backend.wasm._free(this.scratchPointer);
+    this.scratchPointer = pointer;
+    this.scratchBytes = bytes;
+  }
+
+  release(): void {
+    if (this.scratchPointer !== 0) this.backend.wasm._free(this.scratchPointer);
+    this.scratchPointer = 0;
+    this.scratchBytes = 0;
+  }
+
+  readonly sgemm: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    // The stored shapes: A is [m, k] (or [k, m] transposed) with leading dimension lda; B likewise.
+    const [aRows, aCols] = transA ? [k, m] : [m, k];
+    const [bRows, bCols] = transB ? [n, k] : [k, n];
+    const elements = aRows * aCols + bRows * bCols;
+    const onHeap = a.buffer === this.backend.wasm.HEAPU8.buffer && b.buffer === a.buffer;
+    if (m * n * k < BF16_MIN_MNK || !onHeap) {
+      this.counts.fp32++;
+      this.fp32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    // 16-byte aligned starts for the SIMD stores.
+    const aAt = (this.scratchPointer + 15) & ~15;
+    const bAt = (aAt + aRows * aCols * 2 + 15) & ~15;
+    if (this.scratchPointer === 0 || bAt + bRows * bCols * 2 > this.scratchPointer + this.scratchBytes) {
+      this.wanted = Math.max(this.wanted, elements);
+      this.counts.fp32++;
+      this.fp32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    this.simd.f32_to_bf16(a.byteOffset, aRows, aCols, lda, aAt);
+    this.simd.f32_to_bf16(b.byteOffset, bRows, bCols, ldb, bAt);
+    const heap = this.backend.wasm.HEAPU8.buffer;
+    this.counts.bf16++;
+    this.gemm(transA, transB, m, n, k, alpha, new Uint16Array(heap, aAt, aRows * aCols), aCols, new Uint16Array(heap, bAt, bRows * bCols), bCols, beta, c, ldc);
+  };
+}

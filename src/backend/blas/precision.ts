@@ -1,0 +1,27 @@
+// The products' precision of this process's native paths: float32 (the default) or bf16
+// (train.precision = "bf16": bf16.ts says what changes and why). One switch, set by the tfjs engine
+// before training and back to float32 when the run is disposed.
+import { wasmHeap } from '../simd/module.js';
+import { Bf16Products, findBf16Gemm } from './bf16.js';
+import { activeBlas, setBf16Products } from './matmul.js';
+
+export type ProductPrecision = 'fp32' | 'bf16';
+
+export type PrecisionOutcome = { ok: true; note: string } | { ok: false; reason: string };
+
+/** Makes the native trunk's and head's products `precision`, or says why bf16 cannot run here. */
+export async function setProductPrecision(precision: ProductPrecision): Promise<PrecisionOutcome> {
+  if (precision === 'fp32') {
+    setBf16Products(undefined);
+    return { ok: true, note: 'products in float32' };
+  }
+  const blas = activeBlas();
+  const heap = wasmHeap();
+  if (blas === undefined || heap === undefined) {
+    return { ok: false, reason: 'train.precision = "bf16" needs the wasm-blas backend (the native trunk multiplies through it); this run has no system BLAS bound' };
+  }
+  const found = await findBf16Gemm();
+  if (!found.ok) return { ok: false, reason: `train.precision = "bf16": ${found.reason}` };
+  setBf16Products(new Bf16Products(found.gemm, blas.sgemm, heap.backend, heap.simd));
+  return { ok: true, note: `products of at least 2²¹ m·n·k in bf16 through ${found.library} (dnnl_gemm_bf16bf16f32, float32 accumulation); weights, gradients and optimizer state in float32` };
+}

@@ -19,7 +19,7 @@
 import { firstLine } from '../../util/first-line.js';
 import type { SimdExports } from '../simd/kernel-table.js';
 import type { WasmBackendInternals } from '../tfjs-internals.js';
-import { defaultImportKoffi, type Koffi, type Sgemm } from './library.js';
+import { loadKoffi, type Sgemm } from './library.js';
 
 /** Products with m·n·k below this run in float32 (they are too small to gain). */
 export const BF16_MIN_MNK = 2 ** 21;
@@ -64,13 +64,9 @@ export function findBf16Gemm(options: { library?: string; importKoffi?: () => Pr
 
 async function bind(options: { library?: string; importKoffi?: () => Promise<unknown> }): Promise<Bf16Outcome> {
   const library = options.library ?? (process.env['SFTGOC_DNNL'] || 'libdnnl.so.2');
-  let koffi: Koffi;
-  try {
-    const module = (await (options.importKoffi ?? defaultImportKoffi)()) as { default?: Koffi } & Koffi;
-    koffi = module.default ?? module;
-  } catch (e) {
-    return { ok: false, reason: `the optional package koffi (FFI) could not be loaded: ${firstLine(e)}` };
-  }
+  const loaded = await loadKoffi(options.importKoffi);
+  if (!loaded.ok) return loaded;
+  const koffi = loaded.koffi;
   let raw: (...args: unknown[]) => unknown;
   try {
     raw = koffi.load(library).func('int dnnl_gemm_bf16bf16f32(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t *A, int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc)');

@@ -50,7 +50,7 @@ export interface Blas {
 export type BlasOutcome = { ok: true; blas: Blas } | { ok: false; reason: string };
 
 /** The subset of koffi's API used here. */
-export interface KoffiLibrary {
+interface KoffiLibrary {
   func(definition: string): (...args: unknown[]) => unknown;
 }
 export interface Koffi {
@@ -94,7 +94,7 @@ export interface FindBlasOptions {
 }
 
 const KOFFI_SPECIFIER = 'koffi';
-export const defaultImportKoffi = (): Promise<unknown> => import(KOFFI_SPECIFIER);
+const defaultImportKoffi = (): Promise<unknown> => import(KOFFI_SPECIFIER);
 
 let cached: Promise<BlasOutcome> | undefined;
 
@@ -105,14 +105,20 @@ export function findBlas(options: FindBlasOptions = {}): Promise<BlasOutcome> {
   return cached;
 }
 
-async function search(options: FindBlasOptions): Promise<BlasOutcome> {
-  let koffi: Koffi;
+/** koffi, imported on demand (an optional dependency), or why it could not be. */
+export async function loadKoffi(importKoffi: () => Promise<unknown> = defaultImportKoffi): Promise<{ ok: true; koffi: Koffi } | { ok: false; reason: string }> {
   try {
-    const module = (await (options.importKoffi ?? defaultImportKoffi)()) as { default?: Koffi } & Koffi;
-    koffi = module.default ?? module;
+    const module = (await importKoffi()) as { default?: Koffi } & Koffi;
+    return { ok: true, koffi: module.default ?? module };
   } catch (e) {
     return { ok: false, reason: `the optional package koffi (FFI) could not be loaded: ${firstLine(e)}` };
   }
+}
+
+async function search(options: FindBlasOptions): Promise<BlasOutcome> {
+  const loaded = await loadKoffi(options.importKoffi);
+  if (!loaded.ok) return loaded;
+  const koffi = loaded.koffi;
   const chosen = process.env['SFTGOC_BLAS'];
   const candidates = options.candidates ?? (chosen !== undefined && chosen !== '' ? [chosen] : candidateLibraries());
   // Before the first dlopen: OpenBLAS reads OPENBLAS_CORETYPE once, in its load-time constructor.

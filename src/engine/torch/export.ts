@@ -49,6 +49,8 @@ export interface ProgramInput {
   train: {
     epochs: number; steps: number; batch: number; grad_accum: number; lr: number; lr_schedule: { kind: string; warmup: number };
     weight_decay: number; eps: number; betas: [number, number]; clip_grad: number; seed: number; eval_every: number; save_every: number;
+    /** train.precision: 'bf16' runs the trunk under torch.autocast (bfloat16). */
+    precision: 'fp32' | 'bf16';
   };
   total_steps: number;
   micro_batches_per_epoch: number;
@@ -150,6 +152,7 @@ export function programInput(o: ExportOptions): ProgramInput {
     train: {
       epochs: t.epochs, steps: t.steps, batch: t.batch, grad_accum: t.gradAccum, lr: t.lr, lr_schedule: { kind: t.lrSchedule.kind, warmup: t.lrSchedule.warmup },
       weight_decay: t.weightDecay, eps: t.eps, betas: t.betas, clip_grad: t.clipGrad, seed: t.seed, eval_every: t.evalEvery, save_every: t.saveEvery,
+      precision: t.precision ?? 'fp32',
     },
     total_steps: plan.totalSteps,
     micro_batches_per_epoch: plan.microBatchesPerEpoch,

@@ -86,9 +86,6 @@ export const torchEngine: Engine = {
     const planned = planTorch(inputs.options);
     if (!planned.ok) return planned;
     if (inputs.runDir === undefined) return { ok: false, problems: ['the torch engine needs a run directory (train.out)'] };
-    if (inputs.config.train.precision === 'bf16') {
-      return { ok: false, problems: ['train.precision = "bf16" runs on the tfjs engine (wasm-blas) so far; the torch engine trains in float32: leave train.precision unset (or "fp32") with --engine torch'] };
-    }
     const problems: string[] = [];
     const t = inputs.config.train;
     const world = planned.plan.nproc * (planned.plan.nodes?.count ?? 1);

@@ -103,6 +103,20 @@ describe('torch engine: runs against the tfjs engine', function () {
     });
   }
 
+  it('train.precision = "bf16": the trunk under torch.autocast, per-step losses within 5e-3 of float32 and not equal to them', async () => {
+    const flags = ['train.steps=4', 'train.eval_every=4'];
+    const f = await run('examples/quickstart.sftgo', 'bf16-fp32', flags, torch());
+    assert.equal(f.code, 0, f.stderr);
+    const b = await run('examples/quickstart.sftgo', 'bf16-bf16', [...flags, 'train.precision="bf16"'], torch());
+    assert.equal(b.code, 0, b.stderr);
+    const [lf, lb] = [await lines(join(f.runDir, 'metrics.jsonl')), await lines(join(b.runDir, 'metrics.jsonl'))];
+    assert.equal(lb.length, 4);
+    lb.forEach((m, i) => closeRel(m.loss, lf[i]!.loss, 5e-3, `step ${m.step} loss`));
+    assert.ok(lb.some((m, i) => m.loss !== lf[i]!.loss), 'bf16 products change the last digits');
+    const config = JSON.parse(await readFile(join(b.runDir, 'config.json'), 'utf8')) as { train: { precision?: string } };
+    assert.equal(config.train.precision, 'bf16');
+  });
+
   it('--nproc 2 equals one process within 1e-4 and writes one final/; a stop then --resume continues with the same losses; final/ loads in tfjs eval', async () => {
     const flags = ['train.steps=4', 'train.grad_accum=2', 'train.eval_every=0', 'train.save_every=0'];
     const one = await run('stdlib/sftgo.sftgo', 'one', flags, torch(1));

@@ -455,9 +455,13 @@ def plain_head(hidden, weight, targets):
 HEAD_CHUNK = 4096
 
 
-def token_stats(model, ids, rows, targets, entropy, chunk=HEAD_CHUNK):
-    """ce (and entropy) [N] of the loss tokens only: their hidden rows are gathered before the head."""
-    hidden = model.hidden(ids)
-    flat = hidden.reshape(-1, hidden.shape[-1])[rows]
+def token_stats(model, ids, rows, targets, entropy, chunk=HEAD_CHUNK, bf16=False):
+    """ce (and entropy) [N] of the loss tokens only: their hidden rows are gathered before the head.
+    bf16 (train.precision = "bf16"): the trunk runs under torch.autocast, its products in bfloat16
+    (oneDNN on the CPU); the hidden states come back to float32 for the head, whose products and
+    softmax stay float32, as do the objective and the optimizer."""
+    with torch.autocast(device_type=ids.device.type, dtype=torch.bfloat16, enabled=bf16):
+        hidden = model.hidden(ids)
+    flat = hidden.float().reshape(-1, hidden.shape[-1])[rows]
     ce, ent = ChunkedHead.apply(flat, model.output_embedding(), targets, chunk)
     return ce, (ent if entropy else None)

@@ -128,6 +128,7 @@ class Run:
         self.reports = int(os.environ.get('LOCAL_RANK', '0')) == 0
         t = spec['train']
         self.t = t
+        self.bf16 = t.get('precision') == 'bf16'
         self.model = sftgoc_model.load_model(spec['model']['dir']).to(self.device)
         decay = [p for p in self.model.weights if p.dim() >= 2]
         plain = [p for p in self.model.weights if p.dim() < 2]
@@ -150,7 +151,7 @@ class Run:
 
     # ---------------------------------------------------------- objective on one micro-batch
     def evaluate_batch(self, mb, step, training, first):
-        ce, ent = sftgoc_model.token_stats(self.model, mb.ids, mb.rows, mb.targets, self.needs['entropy'])
+        ce, ent = sftgoc_model.token_stats(self.model, mb.ids, mb.rows, mb.targets, self.needs['entropy'], bf16=self.bf16)
         if mb.n == 0:
             zero = ce.sum() * 0
             return zero, zero, [(zero, 0) for _ in self.o.GROUPS]

@@ -245,7 +245,7 @@ function torchRunner(python: string, version: string, o: Options, threads: numbe
     label: `torch engine ${version}, ${threads} thread${threads === 1 ? '' : 's'}`,
     isPeer: false,
     supports: torchEngineSupports,
-    run: (config, variant) => runTorchEngine(python, config as ModelBenchConfig, variant, counts(o, config).warmup, counts(o, config).steps, threads),
+    run: (config, variant) => runTorchEngine(python, config as ModelBenchConfig, variant, counts(o, config).warmup, counts(o, config).steps, threads, o.precision),
   };
 }
 
@@ -334,7 +334,7 @@ async function main(argv: string[]): Promise<void> {
     header.push(verdict.line);
     header.push(`peer allocator: ${peerMallocNote()}; the torch engine's children get the same`);
     header.push(o.precision === 'bf16'
-      ? 'precision: bf16 products on every row (ours: train.precision = "bf16", oneDNN; the peer: torch.autocast("cpu", bfloat16); the torch engine rows stay float32)'
+      ? 'precision: bf16 products on every row (ours: train.precision = "bf16", oneDNN; the torch engine: its trunk under torch.autocast; the peer: torch.autocast("cpu", bfloat16))'
       : 'precision: float32 on every row');
     // The machine's peak is the best 1024³ product over the kernel sets the library has for this CPU,
     // not whatever set the rows happen to run: a row on weaker kernels then shows it.

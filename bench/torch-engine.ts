@@ -26,7 +26,7 @@ export function torchEngineSupports(c: BenchConfig): boolean {
   return c.kind === 'model';
 }
 
-export async function runTorchEngine(python: string, c: ModelBenchConfig, variant: string, warmup: number, steps: number, threads: number): Promise<Measured> {
+export async function runTorchEngine(python: string, c: ModelBenchConfig, variant: string, warmup: number, steps: number, threads: number, precision: 'fp32' | 'bf16' = 'fp32'): Promise<Measured> {
   const dir = await mkdtemp(join(tmpdir(), 'sftgoc-bench-torch-'));
   try {
     const compiled = compile(variant === 'sftgo' ? SFTGO_SOURCE : SFT_SOURCE, { file: 'bench.sftgo' });
@@ -49,7 +49,7 @@ export async function runTorchEngine(python: string, c: ModelBenchConfig, varian
     const train = {
       epochs: 1, steps: warmup + steps, batch: c.batch, gradAccum: 1, lr: OPTIMIZER.lr, lrSchedule: { kind: 'constant' as const, warmup: 0 },
       weightDecay: OPTIMIZER.weightDecay, eps: OPTIMIZER.eps, betas: OPTIMIZER.betas, clipGrad: OPTIMIZER.clipGrad, seed: 1, evalEvery: 0, saveEvery: 0,
-      out: join(dir, 'run'), backend: 'auto',
+      out: join(dir, 'run'), backend: 'auto', precision,
     };
     const spec = programInput({
       config: { train } as unknown as RunConfig, emitted, train: data.samples, eval: [], store, modelDir,

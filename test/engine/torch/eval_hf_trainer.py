@@ -71,7 +71,7 @@ def grads():
 def engine_grad(objective, samples):
     needs = objective.NEEDS
     mb = sftgoc_train.MicroBatch(samples, 0, needs, torch.device('cpu'))
-    fake = SimpleNamespace(model=model, needs=needs, thresholds={}, o=objective, total=10, dro=rt.DroState(objective.DRO_SIZES))
+    fake = SimpleNamespace(model=model, needs=needs, thresholds={}, o=objective, total=10, dro=rt.DroState(objective.DRO_SIZES), bf16=False)
     loss, _, _ = sftgoc_train.Run.evaluate_batch(fake, mb, 0, True, True)
     loss.backward()
     return grads(), float(loss), mb.n

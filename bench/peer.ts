@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { OPTIMIZER, referenceMatMulShape, type BenchConfig } from './configs.js';
 import { median, type Measured } from './measured.js';
 import { importantMask, syntheticData } from './synthetic.js';
-import { keepFreedMemoryEnv } from '../src/util/malloc-env.js';
+import { keepFreedMemoryEnv, torchAllocatorNote } from '../src/util/malloc-env.js';
 
 /**
  * The peer's environment: this process's, with glibc's malloc told to keep freed memory (what the
@@ -25,9 +25,7 @@ export function peerEnv(): NodeJS.ProcessEnv {
 
 /** How the peer's allocator runs, for the bench's header. */
 export function peerMallocNote(): string {
-  if (process.env['SFTGOC_PEER_MALLOC'] === 'default') return "glibc malloc's defaults (SFTGOC_PEER_MALLOC=default)";
-  const added = Object.entries(keepFreedMemoryEnv(process.env));
-  return added.length > 0 ? `glibc malloc keeps freed memory (${added.map(([k, v]) => `${k}=${v}`).join(', ')})` : 'malloc as the environment sets it';
+  return process.env['SFTGOC_PEER_MALLOC'] === 'default' ? "glibc malloc's defaults (SFTGOC_PEER_MALLOC=default)" : torchAllocatorNote(process.env);
 }
 
 /** The peer's measurements (it cannot count tensors) and the BLAS-backed device it ran on. */

@@ -29,6 +29,7 @@ import { runChild, type ChildRequest, type ChildResult } from './measure.js';
 import { median, type Measured } from './measured.js';
 import { findPeerPython, peerMallocNote, peerVerdict, probePeerBlas, runPeer, type PeerBlas } from './peer.js';
 import { runTorchEngine, torchEngineSupports } from './torch-engine.js';
+import { torchAllocatorNote } from '../src/util/malloc-env.js';
 
 interface Options {
   configs: ConfigName[];
@@ -245,7 +246,10 @@ function torchRunner(python: string, version: string, o: Options, threads: numbe
     label: `torch engine ${version}, ${threads} thread${threads === 1 ? '' : 's'}`,
     isPeer: false,
     supports: torchEngineSupports,
-    run: (config, variant) => runTorchEngine(python, config as ModelBenchConfig, variant, counts(o, config).warmup, counts(o, config).steps, threads, o.precision),
+    run: (config, variant) => {
+      const n = counts(o, config);
+      return runTorchEngine(python, config as ModelBenchConfig, variant, n.warmup, n.steps, threads, o.precision);
+    },
   };
 }
 
@@ -332,7 +336,7 @@ async function main(argv: string[]): Promise<void> {
     peerBlas = probePeerBlas(lookup.python, Math.max(...o.threads));
     const verdict = peerVerdict(peerBlas);
     header.push(verdict.line);
-    header.push(`peer allocator: ${peerMallocNote()}; the torch engine's children get the same`);
+    header.push(`peer allocator: ${peerMallocNote()}; torch engine rows: ${torchAllocatorNote(process.env)}`);
     header.push(o.precision === 'bf16'
       ? 'precision: bf16 products on every row (ours: train.precision = "bf16", oneDNN; the torch engine: its trunk under torch.autocast; the peer: torch.autocast("cpu", bfloat16))'
       : 'precision: float32 on every row');
@@ -362,7 +366,10 @@ async function main(argv: string[]): Promise<void> {
         runners.push({
           label: `peer torch ${lookup.version} eager, ${threads} intra-op × ${blasThreads} BLAS`,
           isPeer: true,
-          run: (config, variant) => ({ ...runPeer(lookup.python, config, variant, counts(o, config).warmup, counts(o, config).steps, threads, blasThreads, o.precision), leakedTensors: null }),
+          run: (config, variant) => {
+            const n = counts(o, config);
+            return { ...runPeer(lookup.python, config, variant, n.warmup, n.steps, threads, blasThreads, o.precision), leakedTensors: null };
+          },
         });
       }
     }

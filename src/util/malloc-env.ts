@@ -14,7 +14,7 @@
 // The user's own choice wins: nothing is added when either variable is set, when GLIBC_TUNABLES
 // names a malloc tunable, or when LD_PRELOAD brings another allocator.
 
-export const KEEP_FREED_MEMORY: Readonly<Record<string, string>> = {
+const KEEP_FREED_MEMORY: Readonly<Record<string, string>> = {
   MALLOC_MMAP_THRESHOLD_: '4294967296',
   MALLOC_TRIM_THRESHOLD_: '4294967296',
 };
@@ -28,7 +28,7 @@ export function keepFreedMemoryEnv(base: NodeJS.ProcessEnv): Record<string, stri
   return chosen ? {} : { ...KEEP_FREED_MEMORY };
 }
 
-/** One line for `compile --emit plan`: what the torch engine's CPU children would get here. */
+/** One line for `compile --emit plan`, config.json and the bench: what a PyTorch child gets from `base`. */
 export function torchAllocatorNote(base: NodeJS.ProcessEnv): string {
   const added = Object.keys(keepFreedMemoryEnv(base));
   return added.length > 0 ? `glibc malloc keeps freed memory (${added.join(', ')} set to 4 GiB)` : 'as your environment sets it (MALLOC_*, GLIBC_TUNABLES or LD_PRELOAD)';

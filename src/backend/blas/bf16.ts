@@ -156,18 +156,13 @@ export class Bf16Products {
     // The stored shapes: A is [m, k] (or [k, m] transposed) with leading dimension lda; B likewise.
     const [aRows, aCols] = transA ? [k, m] : [m, k];
     const [bRows, bCols] = transB ? [n, k] : [k, n];
-    const elements = aRows * aCols + bRows * bCols;
-    const onHeap = a.buffer === this.backend.wasm.HEAPU8.buffer && b.buffer === a.buffer;
-    if (m * n * k < BF16_MIN_MNK || !onHeap) {
-      this.counts.fp32++;
-      this.fp32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      return;
-    }
+    const large = m * n * k >= BF16_MIN_MNK && a.buffer === this.backend.wasm.HEAPU8.buffer && b.buffer === a.buffer;
     // 16-byte aligned starts for the SIMD stores.
     const aAt = (this.scratchPointer + 15) & ~15;
     const bAt = (aAt + aRows * aCols * 2 + 15) & ~15;
-    if (this.scratchPointer === 0 || bAt + bRows * bCols * 2 > this.scratchPointer + this.scratchBytes) {
-      this.wanted = Math.max(this.wanted, elements);
+    const fits = this.scratchPointer !== 0 && bAt + bRows * bCols * 2 <= this.scratchPointer + this.scratchBytes;
+    if (large && !fits) this.wanted = Math.max(this.wanted, aRows * aCols + bRows * bCols);
+    if (!large || !fits) {
       this.counts.fp32++;
       this.fp32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       return;

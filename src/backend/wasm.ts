@@ -9,10 +9,17 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setActiveBlas } from './blas/matmul.js';
-import type { Blas } from './blas/library.js';
+import { loadKoffi, type Blas } from './blas/library.js';
+import { loadNativeKernels, type NativeKernelsOutcome } from './native-kernels/load.js';
+import { setActiveNativeKernels } from './native-kernels/active.js';
 import { firstLine } from '../util/first-line.js';
 import { installWasmKernelFixes } from './kernels/install.js';
 import { internalsSupported } from './tfjs-internals.js';
+
+async function nativeKernelsFor(blas: Blas): Promise<NativeKernelsOutcome> {
+  const koffi = await loadKoffi();
+  return koffi.ok ? loadNativeKernels(koffi.koffi, blas) : koffi;
+}
 
 export type LoadOutcome = { ok: true; notes: string[] } | { ok: false; reason: string };
 
@@ -51,6 +58,12 @@ export async function loadWasm(blas?: Blas): Promise<LoadOutcome> {
     return { ok: false, reason: `the wasm backend failed to initialise from ${dir + binary} (tfjs logged the cause above)` };
   }
   setActiveBlas(internals.ok ? blas : undefined);
+  // The native element-wise kernels come with the BLAS (both are native code found at run time);
+  // where they split the products over their own threads, that product replaces the BLAS's.
+  const native = blas !== undefined && internals.ok ? await nativeKernelsFor(blas) : undefined;
+  setActiveNativeKernels(native?.ok === true ? native.kernels : undefined);
+  const { sgemm, sgemmBatch } = native?.ok === true ? native.kernels : {};
+  if (blas !== undefined && sgemm !== undefined) setActiveBlas({ ...blas, sgemm, ...(sgemmBatch !== undefined ? { sgemmBatch } : {}) });
   const notes = [
     `wasm: ${simd ? 'SIMD' : 'no SIMD'}, ${wasm.getThreadsCount()} thread (tfjs uses the single-threaded build in Node, tensorflow/tfjs#3830)`,
   ];
@@ -59,6 +72,7 @@ export async function loadWasm(blas?: Blas): Promise<LoadOutcome> {
     notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}${blas.kernels !== undefined ? `, ${blas.kernels} kernels` : ''}`);
     notes.push(...blas.kernelNotes.map((n) => `BLAS kernels: ${n}`));
     if (blas.kernelProblem !== undefined) notes.push(`warning: BLAS kernels: ${blas.kernelProblem}`);
+    notes.push(native?.ok === true ? `element-wise kernels: native, ${native.kernels.description}` : `element-wise kernels: WebAssembly SIMD (native ones not used: ${native?.reason ?? 'no BLAS'})`);
   }
   if (fixes.length > 0) notes.push(`wasm kernel fixes: ${fixes.join('; ')}`);
   return { ok: true, notes };

@@ -1,6 +1,8 @@
-// The WebAssembly SIMD kernels (src/backend/simd/kernels.c, assets/simd/sftgoc-simd.wasm) against
-// the plain loops of src/model/native/rows.ts, on the wasm heap, over sizes that leave a tail after
-// the 4-lane vectors; and the binary's promise to own nothing in the memory it shares with tfjs.
+// The WebAssembly SIMD kernels (src/backend/simd/kernels.c, assets/simd/sftgoc-simd.wasm) and their
+// native build (src/backend/native-kernels/, assets/native/) against the plain loops of
+// src/model/native/rows.ts and src/backend/kernels/adamw.ts, on the wasm heap, over sizes that leave
+// a tail after the vectors and sizes the native pool splits over threads; and the wasm binary's
+// promise to own nothing in the memory it shares with tfjs.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -9,7 +11,9 @@ import { SIMD_BINARY, wasmHeap } from '../../src/backend/simd/module.js';
 import { heapArena } from '../../src/backend/heap/arena.js';
 import { jsRowOps, ROW_OP_KERNELS, simdRowOps, type RowOps } from '../../src/model/native/row-ops.js';
 import { SIMD_KERNELS, simdExportProblems, type SimdExports } from '../../src/backend/simd/kernel-table.js';
-import { assertClose, seeded } from './helpers.js';
+import { assertClose, BLAS, seeded } from './helpers.js';
+import { activeNativeKernels } from '../../src/backend/native-kernels/active.js';
+import { adamwInto, type AdamWStep } from '../../src/backend/kernels/adamw.js';
 
 /** Section ids of a wasm binary, in order (the format's header: magic, version, then id + LEB128 size). */
 function sectionIds(bytes: Uint8Array): number[] {
@@ -33,17 +37,29 @@ function sectionIds(bytes: Uint8Array): number[] {
 
 const TOL = { abs: 2e-6, rel: 2e-5 };
 
-describe('backend: SIMD kernels against the plain loops', () => {
+/**
+ * The kernels of one build against the loops: the WebAssembly ones (backend wasm), and the native
+ * ones (backend wasm-blas, where the BLAS and the native build load). Each kernel also runs at a
+ * size above the native pool's grain (32,768 values), so that the native build splits it.
+ */
+function describeKernels(build: 'wasm' | 'native'): void {
+describe(`backend: ${build === 'wasm' ? 'WebAssembly SIMD' : 'native'} kernels against the plain loops`, () => {
   let previous: string | undefined;
   let simd: RowOps;
   let exports: SimdExports;
   const called = new Set<string>();
   let fresh: (values: Float32Array) => Float32Array;
-  before(async () => {
+  before(async function () {
     previous = tf.getBackend();
-    await initBackend('wasm');
+    if (build === 'native') {
+      if (!BLAS.ok) this.skip();
+      await initBackend('wasm-blas');
+      if (activeNativeKernels() === undefined) this.skip();
+    } else {
+      await initBackend('wasm');
+    }
     const heap = wasmHeap();
-    assert.ok(heap !== undefined, 'the SIMD kernels load on the wasm backend');
+    assert.ok(heap !== undefined, 'the kernels load on the wasm backend');
     exports = heap.simd;
     // The row ops run over a recording view of the exports, so the last test can check that every
     // kernel the table gives a row pass was compared with its loop here.
@@ -52,7 +68,10 @@ describe('backend: SIMD kernels against the plain loops', () => {
       return (f as (...a: number[]) => unknown)(...args);
     }])) as unknown as SimdExports;
     simd = simdRowOps(recording, heap.backend.wasm.asm.memory);
-    // Each array its own heap block (tests are small; freed with the backend's memory at exit).
+    // Grown once up front: a heap that grows while a test holds views would detach them (and a
+    // detached view's offset reads 0). The tests' blocks fit in what this frees.
+    heap.backend.wasm._free(heap.backend.wasm._malloc(64 * 2 ** 20));
+    // Each array its own heap block (freed with the backend's memory at exit).
     fresh = (values) => {
       const arena = heapArena(heap.backend);
       arena.reserve(values.length);
@@ -65,14 +84,14 @@ describe('backend: SIMD kernels against the plain loops', () => {
     await tf.setBackend(previous ?? 'cpu');
   });
 
-  it('has no data section and imports only env.memory', () => {
+  if (build === 'wasm') it('has no data section and imports only env.memory', () => {
     const bytes = readFileSync(SIMD_BINARY);
     assert.ok(!sectionIds(bytes).includes(11), 'a data section would write into tfjs memory');
     const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
     assert.deepEqual(imports, [{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 
-  for (const [activation, n] of [['tanh', 1], ['tanh', 3], ['tanh', 4], ['tanh', 7], ['tanh', 33], ['erf', 3], ['erf', 37]] as const) {
+  for (const [activation, n] of [['tanh', 1], ['tanh', 3], ['tanh', 4], ['tanh', 7], ['tanh', 33], ['tanh', 70_001], ['erf', 3], ['erf', 37], ['erf', 70_001]] as const) {
     it(`GELU (${activation}) forward and backward, ${n} values`, () => {
       const pre = seeded(n, n).map((x) => x * 4);
       const dAct = seeded(n, n + 1);
@@ -97,7 +116,7 @@ describe('backend: SIMD kernels against the plain loops', () => {
     assertClose(act, expected, { abs: 1e-6, rel: 1e-5 }, 'act');
   });
 
-  for (const [rows, width] of [[1, 1], [3, 5], [2, 8], [4, 13]] as const) {
+  for (const [rows, width] of [[1, 1], [3, 5], [2, 8], [4, 13], [301, 257]] as const) {
     it(`LayerNorm forward and backward, ${rows} × ${width}`, () => {
       const n = rows * width;
       const x = seeded(n, width).map((v, i) => v * 3 + (i % width));
@@ -119,7 +138,7 @@ describe('backend: SIMD kernels against the plain loops', () => {
     });
   }
 
-  for (const [count, seq] of [[1, 1], [2, 5], [3, 9], [1, 130]] as const) {
+  for (const [count, seq] of [[1, 1], [2, 5], [3, 9], [1, 130], [5, 131]] as const) {
     it(`causal softmax forward and backward, ${count} blocks of ${seq} × ${seq}, scores up to ±50`, () => {
       const n = count * seq * seq;
       const scores = seeded(n, seq).map((v) => v * 25);
@@ -137,7 +156,7 @@ describe('backend: SIMD kernels against the plain loops', () => {
     });
   }
 
-  for (const [rows, width] of [[1, 1], [3, 7], [2, 16]] as const) {
+  for (const [rows, width] of [[1, 1], [3, 7], [2, 16], [301, 257]] as const) {
     it(`RMSNorm forward and backward, ${rows} × ${width}; SwiGLU forward and backward, ${rows * width} values`, () => {
       const n = rows * width;
       const x = seeded(n, width + 40).map((v, i) => v * 2 + (i % 3));
@@ -188,9 +207,7 @@ describe('backend: SIMD kernels against the plain loops', () => {
     });
   }
 
-  it('add, column sums, and a view that is not on the heap is refused', () => {
-    const rows = 3;
-    const width = 7;
+  for (const [rows, width] of [[3, 7], [301, 257]] as const) it(`add, column sums, and a view that is not on the heap is refused, ${rows} × ${width}`, () => {
     const x = seeded(rows * width, 1);
     const y = seeded(rows * width, 2);
     const js = Float32Array.from(y);
@@ -206,7 +223,48 @@ describe('backend: SIMD kernels against the plain loops', () => {
     assert.throws(() => simd.addInto(new Float32Array(4), fresh(new Float32Array(4)), 4), /not a view of the wasm heap/);
   });
 
-  it('the binary exports every kernel of the table with its parameter count; a stale binary is named', () => {
+  it('AdamW, the loss head\'s softmax cross-entropy and Σx², above the thread split, against their loops', () => {
+    const n = 70_001;
+    const step: AdamWStep = { gradScale: 0.7, b1: 0.9, b2: 0.999, c1: 1 - 0.9 ** 5, c2: 1 - 0.999 ** 5, eps: 1e-8, lr: 3e-4, decay: 1 - 3e-4 * 0.05 };
+    const [p, m, v, g] = [seeded(n, 70), seeded(n, 71).map((x) => x * 0.01), seeded(n, 72).map((x) => x * x * 1e-3), seeded(n, 73)];
+    const want = [new Float32Array(n), new Float32Array(n), new Float32Array(n)] as const;
+    adamwInto(p, m, v, g, step, want[0], want[1], want[2]);
+    const h = [fresh(p), fresh(m), fresh(v), fresh(g), fresh(new Float32Array(n)), fresh(new Float32Array(n)), fresh(new Float32Array(n))] as const;
+    const at = (x: Float32Array | Int32Array): number => x.byteOffset;
+    exports.adamw(at(h[0]), at(h[1]), at(h[2]), at(h[3]), n, step.b1, step.b2, step.c1, step.c2, step.eps, step.lr, step.decay, step.gradScale, at(h[4]), at(h[5]), at(h[6]));
+    assertClose(h[4], want[0], TOL, 'p');
+    assertClose(h[5], want[1], TOL, 'm');
+    assertClose(h[6], want[2], TOL, 'v');
+    let squares = 0;
+    for (const x of g) squares += x * x;
+    const sum = exports.sum_squares(at(h[3]), n);
+    assert.ok(Math.abs(sum - squares) <= 1e-6 * squares, `Σx² ${sum} against ${squares}`);
+    // Softmax cross-entropy over rows × vocab, the rows split across threads; then its backward.
+    const [rows, vocab] = [21, 4099];
+    const logits = seeded(rows * vocab, 74).map((x) => x * 6);
+    const targetsF = fresh(new Float32Array(rows));
+    const targets = new Int32Array(targetsF.buffer, targetsF.byteOffset, rows);
+    targets.set(Int32Array.from({ length: rows }, (_, r) => (r * 977) % vocab));
+    const dce = seeded(rows, 75);
+    const hl = fresh(logits);
+    const [mx, sm, picked, hdce] = [fresh(new Float32Array(rows)), fresh(new Float32Array(rows)), fresh(new Float32Array(rows)), fresh(dce)];
+    exports.softmax_ce_fwd(at(hl), rows, vocab, at(targets), at(mx), at(sm), at(picked));
+    const ce = new Float32Array(rows);
+    const grad = new Float32Array(rows * vocab);
+    for (let r = 0; r < rows; r++) {
+      const row = logits.subarray(r * vocab, (r + 1) * vocab);
+      const top = Math.max(...row);
+      let total = 0;
+      for (const x of row) total += Math.exp(x - top);
+      ce[r] = top + Math.log(total) - row[targets[r]!]!;
+      for (let j = 0; j < vocab; j++) grad[r * vocab + j] = dce[r]! * (Math.exp(row[j]! - top) / total - (j === targets[r] ? 1 : 0));
+    }
+    assertClose(Float32Array.from({ length: rows }, (_, r) => mx[r]! - picked[r]! + Math.log(sm[r]!)), ce, TOL, 'ce');
+    exports.softmax_ce_bwd(at(hl), rows, vocab, at(targets), at(hdce), at(sm));
+    assertClose(hl, grad, { abs: 1e-7, rel: 1e-4 }, 'logit gradient');
+  });
+
+  if (build === 'wasm') it('the binary exports every kernel of the table with its parameter count; a stale binary is named', () => {
     assert.deepEqual(simdExportProblems(exports as unknown as Record<string, unknown>), []);
     const stale = { ...(exports as unknown as Record<string, unknown>), add_into: undefined, column_sums: (a: number) => a };
     assert.deepEqual(simdExportProblems(stale), ['add_into is not exported', 'column_sums takes 1 arguments, the table says 4']);
@@ -215,7 +273,11 @@ describe('backend: SIMD kernels against the plain loops', () => {
   it('every kernel behind a row pass was compared with its loop above (the table decides which)', () => {
     const behindRowOps = [...new Set(Object.values(ROW_OP_KERNELS).flat())].sort();
     assert.deepEqual(behindRowOps.filter((k) => !called.has(k)), []);
-    // The others have their own tests: sum_squares (train/clip), softmax_ce_* (head/native-ce), adamw (kernels/adamw), f32_to_bf16 (backend/bf16).
+    // The others are compared above (adamw, softmax_ce_*, sum_squares) and in their own tests: train/clip, head/native-ce, kernels/adamw, backend/bf16 (f32_to_bf16).
     assert.deepEqual(Object.keys(SIMD_KERNELS).filter((k) => !behindRowOps.includes(k as never)).sort(), ['adamw', 'f32_to_bf16', 'softmax_ce_bwd', 'softmax_ce_fwd', 'sum_squares']);
   });
 });
+}
+
+describeKernels('wasm');
+describeKernels('native');

@@ -4,7 +4,7 @@
 // op itself (heap views, workspaces, the tape) where a system BLAS is found.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { Sgemm } from '../../src/backend/blas/library.js';
+import { sgemmBatchByLoop, type Sgemm } from '../../src/backend/blas/library.js';
 import { fastExp } from '../../src/model/native/fast-exp.js';
 import { jsArena } from '../../src/backend/heap/arena.js';
 import { nativeHidden, runTrunk, trunkNames, type NativeArchitecture } from '../../src/model/native/architecture.js';
@@ -21,7 +21,7 @@ import { useCpuBackend } from './helpers.js';
 import { plainSgemm } from '../../src/backend/blas/plain-sgemm.js';
 import { assertClose, BLAS, noteWhenBlasMissing, seeded, useBackend } from '../backend/helpers.js';
 
-const PLAIN: TrunkKernels = { sgemm: plainSgemm, ops: jsRowOps };
+const PLAIN: TrunkKernels = { sgemm: plainSgemm, sgemmBatch: sgemmBatchByLoop(plainSgemm), ops: jsRowOps };
 
 interface Shape {
   arch: 'gpt2' | 'llama';

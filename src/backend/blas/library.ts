@@ -17,9 +17,9 @@ import { firstLine } from '../../util/first-line.js';
 import { chooseCoreType, judgeReportedCore, readCpuFlags, type CoreChoice } from './coretype.js';
 
 /** CBLAS_ORDER / CBLAS_TRANSPOSE values (cblas.h). */
-const ROW_MAJOR = 101;
-const NO_TRANS = 111;
-const TRANS = 112;
+export const ROW_MAJOR = 101;
+export const NO_TRANS = 111;
+export const TRANS = 112;
 
 /** Row-major single-precision GEMM on Float32Array views: c = alpha·op(a)·op(b) + beta·c. */
 export type Sgemm = (
@@ -27,6 +27,25 @@ export type Sgemm = (
   alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
   beta: number, c: Float32Array, ldc: number,
 ) => void;
+
+/**
+ * `count` products of one shape, the i-th on a, b and c from element offsets aOff[i], bOff[i] and
+ * cOff[i]; the C blocks must not overlap (the native build runs them on several threads at once).
+ */
+export type SgemmBatch = (
+  count: number, transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: Float32Array, aOff: Int32Array, lda: number, b: Float32Array, bOff: Int32Array, ldb: number,
+  beta: number, c: Float32Array, cOff: Int32Array, ldc: number,
+) => void;
+
+/** A batch as one sgemm call per product, in order: the reference, and the path without the native build. */
+export function sgemmBatchByLoop(sgemm: Sgemm): SgemmBatch {
+  return (count, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) => {
+    for (let i = 0; i < count; i++) {
+      sgemm(transA, transB, m, n, k, alpha, a.subarray(aOff[i]!), lda, b.subarray(bOff[i]!), ldb, beta, c.subarray(cOff[i]!), ldc);
+    }
+  };
+}
 
 /** Row-major out-of-place transpose b = aᵀ of an [rows, cols] a (cblas_somatcopy, OpenBLAS and MKL). */
 export type Somatcopy = (rows: number, cols: number, a: Float32Array, lda: number, b: Float32Array, ldb: number) => void;
@@ -39,6 +58,10 @@ export interface Blas {
   library: string;
   /** Human-readable: what it is and how many threads it uses, for notes and the bench. */
   description: string;
+  /** The threads its products use (openblas_get_num_threads; 1 where the library does not say). */
+  threads: number;
+  /** Batches of small products spread over threads (the native kernels' pool); else they loop over sgemm. */
+  sgemmBatch?: SgemmBatch;
   /** The kernel set OpenBLAS reports running (openblas_get_corename), undefined for other libraries. */
   kernels?: string;
   /** How the kernel set was chosen and anything wrong with it (coretype.ts), for notes. */
@@ -57,8 +80,9 @@ export interface Koffi {
   load(path: string): KoffiLibrary;
 }
 
-const SGEMM_PROTOTYPE =
-  'void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)';
+/** cblas_sgemm's parameters (also those of the native kernels' split product, sgemm-split.c). */
+export const SGEMM_PARAMETERS = 'int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc';
+const SGEMM_PROTOTYPE = `void cblas_sgemm(${SGEMM_PARAMETERS})`;
 
 /** Library names tried in order when SFTGOC_BLAS is not set, for this platform. */
 export function candidateLibraries(platform: NodeJS.Platform = process.platform): string[] {
@@ -174,7 +198,7 @@ function bind(koffi: Koffi, library: string, choice: CoreChoice, flags: Readonly
   return {
     ok: true,
     blas: {
-      sgemm, somatcopy: bindSomatcopy(lib), library, description: describe(lib, library, threads), ...(kernels !== undefined ? { kernels } : {}), kernelNotes,
+      sgemm, somatcopy: bindSomatcopy(lib), library, description: describe(lib, library, threads), threads: threads ?? 1, ...(kernels !== undefined ? { kernels } : {}), kernelNotes,
       ...(judged !== undefined ? { kernelProblem: judged } : {}),
     },
   };
@@ -251,20 +275,24 @@ function bindSomatcopy(lib: KoffiLibrary): Somatcopy | undefined {
  * catches a library with another ABI (64-bit integers, column-major only) before it computes
  * anything real. Returns what went wrong, or undefined.
  */
-function selfCheck(sgemm: Sgemm, m: number, n: number, k: number): string | undefined {
-  const a = Float32Array.from({ length: 1 + m * k }, (_, i) => (i % 5) - 2); // a view at offset 1, stored transposed [k, m]
-  const b = Float32Array.from({ length: n * k }, (_, i) => (i % 3) + 0.5); // stored transposed [n, k]
+/**
+ * Undefined when sgemm computes 2·op(a)·op(b) + 0.5·c right for an m×k·k×n product (a read from an
+ * offset view), else what differs. Transposed operands by default: the layout most often wrong.
+ */
+export function selfCheck(sgemm: Sgemm, m: number, n: number, k: number, transA = true, transB = true): string | undefined {
+  const a = Float32Array.from({ length: 1 + m * k }, (_, i) => (i % 5) - 2); // a view at offset 1: [k, m] transposed, else [m, k]
+  const b = Float32Array.from({ length: n * k }, (_, i) => (i % 3) + 0.5); // [n, k] transposed, else [k, n]
   const c = Float32Array.from({ length: m * n }, (_, i) => i);
   const expected = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let acc = 0;
-      for (let p = 0; p < k; p++) acc += a[1 + p * m + i]! * b[j * k + p]!;
+      for (let p = 0; p < k; p++) acc += a[1 + (transA ? p * m + i : i * k + p)]! * b[transB ? j * k + p : p * n + j]!;
       expected[i * n + j] = 2 * acc + 0.5 * c[i * n + j]!;
     }
   }
   try {
-    sgemm(true, true, m, n, k, 2, a.subarray(1), m, b, k, 0.5, c, n);
+    sgemm(transA, transB, m, n, k, 2, a.subarray(1), transA ? m : k, b, transB ? k : n, 0.5, c, n);
   } catch (e) {
     return firstLine(e);
   }

@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, TensorInfo } from '@tensorflow/tfjs';
 import { packageRoot } from '../../util/package-root.js';
-import type { Sgemm } from '../blas/library.js';
+import { sgemmBatchByLoop, type Sgemm, type SgemmBatch } from '../blas/library.js';
 import { activeBf16Products, activeBlas } from '../blas/matmul.js';
 import { firstLine } from '../../util/first-line.js';
 import { activeWasmBackend, wasmMemory, type WasmBackendInternals } from '../tfjs-internals.js';
 import { simdExportProblems, type SimdExports } from './kernel-table.js';
+import { activeNativeKernels } from '../native-kernels/active.js';
 
 export type { SimdExports } from './kernel-table.js';
 
@@ -68,17 +69,25 @@ export function simdKernelsFor(memory: WebAssembly.Memory): SimdExports | string
   }
 }
 
-/** The active backend as a wasm heap with the SIMD kernels on it, or undefined (another backend, or no binary). */
+/**
+ * The active backend as a wasm heap with the element-wise kernels on it, or undefined (another
+ * backend, or no binary). The kernels are the native build (src/backend/native-kernels/) where the
+ * wasm-blas backend loaded it, else the WebAssembly SIMD ones: the same table, the same arguments.
+ */
 export function wasmHeap(): { backend: WasmBackendInternals; simd: SimdExports } | undefined {
   const backend = activeWasmBackend();
   if (backend === undefined) return undefined;
-  const simd = simdKernelsFor(wasmMemory(backend));
+  const memory = wasmMemory(backend);
+  const native = activeBlas() !== undefined ? activeNativeKernels() : undefined;
+  if (native !== undefined) return { backend, simd: native.on(memory) };
+  const simd = simdKernelsFor(memory);
   return typeof simd === 'string' ? undefined : { backend, simd };
 }
 
 /** What the native trunk and head run on: the bound BLAS's product, the SIMD kernels, and the heap. */
 export interface BlasOnHeap {
   sgemm: Sgemm;
+  sgemmBatch: SgemmBatch;
   simd: SimdExports;
   backend: WasmBackendInternals;
 }
@@ -95,5 +104,6 @@ export function blasOnHeap(): BlasOnHeap | undefined {
   // holds no heap view yet, is where its scratch may grow.
   const bf16 = activeBf16Products();
   bf16?.prepareScratch();
-  return { sgemm: bf16 !== undefined ? bf16.sgemm : blas.sgemm, ...heap };
+  const sgemm = bf16 !== undefined ? bf16.sgemm : blas.sgemm;
+  return { sgemm, sgemmBatch: bf16 === undefined && blas.sgemmBatch !== undefined ? blas.sgemmBatch : sgemmBatchByLoop(sgemm), ...heap };
 }

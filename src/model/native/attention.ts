@@ -1,10 +1,10 @@
 // Causal multi-head attention forward and backward for the native trunks, over q, k and v held in
 // row-major [batch·seq, ld] buffers (a head's columns start at col(h)): GPT-2 reads them in place
 // from its fused qkv rows, llama from separate projections with grouped-query heads (query head h
-// uses kv head ⌊h / rep⌋, as HF's repeat_kv). Products through `sgemm` per (batch, head) block;
-// the softmax and its backward through `ops`, over a whole batch row's blocks at once.
-import type { Sgemm } from '../../backend/blas/library.js';
-import type { RowOps } from './row-ops.js';
+// uses kv head ⌊h / rep⌋, as HF's repeat_kv). Each product is one `sgemmBatch` call over the
+// (batch, head) blocks (the native build spreads them over its threads; they are too small to
+// split one by one); the softmax and its backward through `ops`, over many blocks at once.
+import type { TrunkKernels } from './row-ops.js';
 
 /** A [batch·seq, ld] buffer and where query head h's columns start in it. */
 export interface HeadColumns {
@@ -23,36 +23,40 @@ export interface AttentionShape {
 }
 
 /**
- * out [batch·seq, heads·dim] = softmax(q·kᵀ/√dim + causal)·v per head; the probabilities
- * [batch, heads, seq, seq] are kept for the backward.
+ * Element offsets of every (batch row b, head h) block, h fastest, for the products of one call:
+ * `at(b, h)` gives the block's offset in its array. Only heads with h % rep === group when a group
+ * is given (grouped-query attention: one product per kv head at a time, so no two write one block).
  */
-export function attentionForward(s: AttentionShape, sgemm: Sgemm, ops: RowOps, q: HeadColumns, k: HeadColumns, v: HeadColumns, probs: Float32Array, out: Float32Array): void {
+function blockOffsets(batch: number, heads: number, at: (b: number, h: number) => number, rep = 1, group?: number): Int32Array {
+  const out: number[] = [];
+  for (let b = 0; b < batch; b++) for (let h = 0; h < heads; h++) if (group === undefined || h % rep === group) out.push(at(b, h));
+  return Int32Array.from(out);
+}
+
+/**
+ * out [batch·seq, heads·dim] = softmax(q·kᵀ/√dim + causal)·v per head; the probabilities
+ * [batch, heads, seq, seq] are kept for the backward. Each product is a batch over all blocks.
+ */
+export function attentionForward(s: AttentionShape, k: TrunkKernels, q: HeadColumns, kk: HeadColumns, v: HeadColumns, probs: Float32Array, out: Float32Array): void {
   const { batch, seq, heads, dim } = s;
   const width = heads * dim;
   const scale = 1 / Math.sqrt(dim);
-  for (let b = 0; b < batch; b++) {
-    const row = b * seq;
-    for (let h = 0; h < heads; h++) {
-      const block = (b * heads + h) * seq * seq;
-      sgemm(false, true, seq, seq, dim, scale, q.data.subarray(row * q.ld + q.col(h)), q.ld, k.data.subarray(row * k.ld + k.col(h)), k.ld, 0, probs.subarray(block), seq);
-    }
-  }
-  ops.causalSoftmax(probs, batch * heads, seq);
-  for (let b = 0; b < batch; b++) {
-    const row = b * seq;
-    for (let h = 0; h < heads; h++) {
-      const block = (b * heads + h) * seq * seq;
-      sgemm(false, false, seq, dim, seq, 1, probs.subarray(block), seq, v.data.subarray(row * v.ld + v.col(h)), v.ld, 0, out.subarray(row * width + h * dim), width);
-    }
-  }
+  const blocks = batch * heads;
+  const pOff = blockOffsets(batch, heads, (b, h) => (b * heads + h) * seq * seq);
+  const col = (x: HeadColumns) => blockOffsets(batch, heads, (b, h) => b * seq * x.ld + x.col(h));
+  k.sgemmBatch(blocks, false, true, seq, seq, dim, scale, q.data, col(q), q.ld, kk.data, col(kk), kk.ld, 0, probs, pOff, seq);
+  k.ops.causalSoftmax(probs, blocks, seq);
+  const oOff = blockOffsets(batch, heads, (b, h) => b * seq * width + h * dim);
+  k.sgemmBatch(blocks, false, false, seq, dim, seq, 1, probs, pOff, seq, v.data, col(v), v.ld, 0, out, oOff, width);
 }
 
 /**
  * Given dOut [batch·seq, heads·dim], writes dq, dk and dv (same layouts as q, k and v; the kv
- * gradients of a group's query heads are summed). `scores` is scratch of heads·seq² floats.
+ * gradients of a group's query heads are summed). `scores` is scratch of heads·seq² floats: one
+ * batch row's blocks at a time.
  */
 export function attentionBackward(
-  s: AttentionShape, sgemm: Sgemm, ops: RowOps, q: HeadColumns, k: HeadColumns, v: HeadColumns, probs: Float32Array, dOut: Float32Array,
+  s: AttentionShape, k: TrunkKernels, q: HeadColumns, kk: HeadColumns, v: HeadColumns, probs: Float32Array, dOut: Float32Array,
   dq: HeadColumns, dk: HeadColumns, dv: HeadColumns, scores: Float32Array,
 ): void {
   const { batch, seq, heads, dim, rep } = s;
@@ -61,20 +65,22 @@ export function attentionBackward(
   const blockSize = seq * seq;
   for (let b = 0; b < batch; b++) {
     const row = b * seq;
+    const heads1 = (at: (h: number) => number, group?: number): Int32Array => blockOffsets(1, heads, (_, h) => at(h), rep, group);
+    const col = (x: HeadColumns, group?: number) => heads1((h) => row * x.ld + x.col(h), group);
+    const dOutOff = (group?: number) => heads1((h) => row * width + h * dim, group);
+    const sOff = (group?: number) => heads1((h) => h * blockSize, group);
+    const pOff = (group?: number) => heads1((h) => (b * heads + h) * blockSize, group);
     // out = P·v: dP = dOut·vᵀ, dv (+)= Pᵀ·dOut; then the softmax backward over the row's blocks.
-    for (let h = 0; h < heads; h++) {
-      const dOutH = dOut.subarray(row * width + h * dim);
-      const first = h % rep === 0 ? 0 : 1;
-      sgemm(false, true, seq, seq, dim, 1, dOutH, width, v.data.subarray(row * v.ld + v.col(h)), v.ld, 0, scores.subarray(h * blockSize), seq);
-      sgemm(true, false, seq, dim, seq, 1, probs.subarray((b * heads + h) * blockSize), seq, dOutH, width, first, dv.data.subarray(row * dv.ld + dv.col(h)), dv.ld);
+    k.sgemmBatch(heads, false, true, seq, seq, dim, 1, dOut, dOutOff(), width, v.data, col(v), v.ld, 0, scores, sOff(), seq);
+    // A kv head's gradient is the sum over its rep query heads: the first writes, the others add.
+    for (let g = 0; g < rep; g++) {
+      k.sgemmBatch(heads / rep, true, false, seq, dim, seq, 1, probs, pOff(g), seq, dOut, dOutOff(g), width, g === 0 ? 0 : 1, dv.data, col(dv, g), dv.ld);
     }
-    ops.causalSoftmaxBackward(probs.subarray(b * heads * blockSize, (b + 1) * heads * blockSize), scores, heads, seq);
+    k.ops.causalSoftmaxBackward(probs.subarray(b * heads * blockSize, (b + 1) * heads * blockSize), scores, heads, seq);
     // S = scale·q·kᵀ: dq = scale·dS·k, dk (+)= scale·dSᵀ·q.
-    for (let h = 0; h < heads; h++) {
-      const dS = scores.subarray(h * blockSize);
-      const first = h % rep === 0 ? 0 : 1;
-      sgemm(false, false, seq, dim, seq, scale, dS, seq, k.data.subarray(row * k.ld + k.col(h)), k.ld, 0, dq.data.subarray(row * dq.ld + dq.col(h)), dq.ld);
-      sgemm(true, false, seq, dim, seq, scale, dS, seq, q.data.subarray(row * q.ld + q.col(h)), q.ld, first, dk.data.subarray(row * dk.ld + dk.col(h)), dk.ld);
+    k.sgemmBatch(heads, false, false, seq, dim, seq, scale, scores, sOff(), seq, kk.data, col(kk), kk.ld, 0, dq.data, col(dq), dq.ld);
+    for (let g = 0; g < rep; g++) {
+      k.sgemmBatch(heads / rep, true, false, seq, dim, seq, scale, scores, sOff(g), seq, q.data, col(q, g), q.ld, g === 0 ? 0 : 1, dk.data, col(dk, g), dk.ld);
     }
   }
 }

@@ -167,7 +167,7 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
     const probs = ws.probs[l]!;
     const att = ws.att[l]!;
     const cols = qkvColumns(qkv, c, d);
-    attentionForward(shape, sgemm, ops, cols.q, cols.k, cols.v, probs, att);
+    attentionForward(shape, k, cols.q, cols.k, cols.v, probs, att);
     const mid = ws.xMid[l]!;
     linear(sgemm, att, p.projW, p.projB, rows, c, c, mid);
     ops.addInto(mid, x, rows * c);
@@ -218,7 +218,7 @@ export function gpt2TrunkBackward(
     const dQkv = ws.dQkv;
     const cols = qkvColumns(qkv, c, d);
     const dCols = qkvColumns(dQkv, c, d);
-    attentionBackward(shape, sgemm, ops, cols.q, cols.k, cols.v, probs, ws.dAtt, dCols.q, dCols.k, dCols.v, ws.dScores);
+    attentionBackward(shape, k, cols.q, cols.k, cols.v, probs, ws.dAtt, dCols.q, dCols.k, dCols.v, ws.dScores);
     linearBackward(sgemm, ops, ws.ln1[l]!, p.qkvW, dQkv, rows, c, c3, g.qkvW, g.qkvB, ws.dRows);
     ops.layerNormBackward(ws.dRows, ws.xs[l]!, stats.subarray(0, rows), stats.subarray(rows, 2 * rows), p.ln1g, rows, c, dx, g.ln1g, g.ln1b);
   }

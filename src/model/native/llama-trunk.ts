@@ -158,7 +158,7 @@ export function llamaTrunkForward(dims: LlamaTrunkDims, w: LlamaTrunkArrays, ids
     rotateHalves(q, rows, seq, heads, dim, ws.cos, ws.sin, 1);
     rotateHalves(kk, rows, seq, kvHeads, dim, ws.cos, ws.sin, 1);
     const cols = headColumns(q, kk, v, dims);
-    attentionForward(shape, sgemm, ops, cols.q, cols.k, cols.v, ws.probs[l]!, ws.att[l]!);
+    attentionForward(shape, k, cols.q, cols.k, cols.v, ws.probs[l]!, ws.att[l]!);
     const mid = ws.xMid[l]!;
     project(sgemm, ws.att[l]!, p.o, rows, c, c, mid);
     ops.addInto(mid, x, rows * c);
@@ -201,7 +201,7 @@ export function llamaTrunkBackward(
     projectBackward(sgemm, ws.att[l]!, p.o, dx, rows, c, c, g.o, ws.dAtt, false);
     const cols = headColumns(ws.q[l]!, ws.k[l]!, ws.v[l]!, dims);
     const dCols = headColumns(ws.dq, ws.dk, ws.dv, dims);
-    attentionBackward(shape, sgemm, ops, cols.q, cols.k, cols.v, ws.probs[l]!, ws.dAtt, dCols.q, dCols.k, dCols.v, ws.dScores);
+    attentionBackward(shape, k, cols.q, cols.k, cols.v, ws.probs[l]!, ws.dAtt, dCols.q, dCols.k, dCols.v, ws.dScores);
     // The rotation's transpose is the inverse rotation.
     rotateHalves(ws.dq, rows, seq, heads, dim, ws.cos, ws.sin, -1);
     rotateHalves(ws.dk, rows, seq, kvHeads, dim, ws.cos, ws.sin, -1);

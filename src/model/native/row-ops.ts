@@ -1,7 +1,7 @@
 // The native trunk's non-product passes behind one interface, in two implementations: `jsRowOps`
 // (rows.ts, plain loops over any Float32Arrays: the reference, and what runs without the SIMD
 // binary) and `simdRowOps` (kernels.c in WebAssembly SIMD, on views of tfjs's wasm heap only).
-import type { Sgemm } from '../../backend/blas/library.js';
+import type { Sgemm, SgemmBatch } from '../../backend/blas/library.js';
 import { SIMD_KERNELS, type SimdExports, type SimdKernelName } from '../../backend/simd/kernel-table.js';
 import {
   addInto, causalSoftmax, causalSoftmaxBackward, columnSums, embedBackward, embedForward, geluErfBackward, geluErfForward, geluTanhBackward, geluTanhForward,
@@ -13,6 +13,8 @@ export type Activation = 'tanh' | 'erf';
 /** The product and row-pass implementations a trunk call runs with. */
 export interface TrunkKernels {
   sgemm: Sgemm;
+  /** Many small independent products at once (the attention's per-head blocks). */
+  sgemmBatch: SgemmBatch;
   ops: RowOps;
 }
 

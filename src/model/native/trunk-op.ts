@@ -27,7 +27,7 @@ export interface NativeTrunkKernels extends TrunkKernels {
  */
 export function nativeTrunkKernels(): NativeTrunkKernels | undefined {
   const k = blasOnHeap();
-  return k === undefined ? undefined : { sgemm: k.sgemm, ops: simdRowOps(k.simd, wasmMemory(k.backend)), backend: k.backend };
+  return k === undefined ? undefined : { sgemm: k.sgemm, sgemmBatch: k.sgemmBatch, ops: simdRowOps(k.simd, wasmMemory(k.backend)), backend: k.backend };
 }
 
 /** One architecture's trunk for one call: its dimensions and its hand-written passes. */

@@ -1,0 +1,106 @@
+// The worker pool behind parallel_for (pool.h).
+//
+// Why a pool of our own and not OpenMP: the library must load with nothing but libc (it is a
+// committed binary, like the wasm one), and the kernels it serves last 20 µs to a few ms, so a
+// thread must be woken, not created, for each. A worker spins on the job counter after its part
+// (consecutive kernels and products of a training step come microseconds apart), then sleeps on a
+// condition variable. The products run on this pool too (sgemm-split.c, the BLAS on one thread), so
+// a spinning worker keeps no other pool's thread from a core.
+#include "pool.h"
+#include <pthread.h>
+#include <stdatomic.h>
+
+// Spin iterations a worker polls for the next job before it sleeps (~0.3-0.5 ms with the pause).
+// Measured on the bench's steps with the products on this pool too (sgemm-split.c): 0 (sleep at once)
+// cost ~1.5 ms a toy step in wake-ups; 20,000 and 200,000 were alike.
+#define SPIN_BEFORE_SLEEP 20000
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static int thread_count = 1;   // the caller + (thread_count − 1) workers
+static int workers_started = 0;
+
+// The current job, published by bumping `generation` (release) after the fields are written.
+static part_fn job_fn;
+static const void *job_args;
+static long job_bounds[POOL_MAX_THREADS + 1];
+static int job_parts;
+static atomic_long generation;
+static atomic_int pending;     // workers that have not finished the current job
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+static void *worker_main(void *arg) {
+  const int index = (int)(long)arg;  // 1 .. thread_count − 1; part 0 is the caller's
+  long seen = 0;
+  for (;;) {
+    long now = atomic_load_explicit(&generation, memory_order_acquire);
+    for (int spin = 0; now == seen && spin < SPIN_BEFORE_SLEEP; spin++) {
+      cpu_relax();
+      now = atomic_load_explicit(&generation, memory_order_acquire);
+    }
+    if (now == seen) {
+      pthread_mutex_lock(&lock);
+      while ((now = atomic_load_explicit(&generation, memory_order_acquire)) == seen) pthread_cond_wait(&wake, &lock);
+      pthread_mutex_unlock(&lock);
+    }
+    seen = now;
+    if (index < job_parts) job_fn(job_args, index, job_bounds[index], job_bounds[index + 1]);
+    atomic_fetch_sub_explicit(&pending, 1, memory_order_acq_rel);
+  }
+  return 0;
+}
+
+int pool_set_threads(int threads) {
+  if (threads < 1) threads = 1;
+  if (threads > POOL_MAX_THREADS) threads = POOL_MAX_THREADS;
+  pthread_mutex_lock(&lock);
+  // Workers are only ever added: one that exists and is not needed just receives empty parts.
+  while (workers_started < threads - 1) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, worker_main, (void *)(long)(workers_started + 1)) != 0) {
+      pthread_attr_destroy(&attr);
+      break;
+    }
+    pthread_attr_destroy(&attr);
+    workers_started++;
+  }
+  thread_count = workers_started + 1 < threads ? workers_started + 1 : threads;
+  pthread_mutex_unlock(&lock);
+  return thread_count;
+}
+
+int pool_threads(void) { return thread_count; }
+
+int parallel_for(part_fn fn, const void *args, long n, long grain, long align) {
+  long parts = grain > 0 ? n / grain : n;
+  if (parts > thread_count) parts = thread_count;
+  if (parts <= 1 || workers_started == 0) {
+    if (n <= 0) return 0;
+    fn(args, 0, 0, n);
+    return 1;
+  }
+  job_fn = fn;
+  job_args = args;
+  job_parts = (int)parts;
+  for (long p = 0; p <= parts; p++) {
+    long b = n * p / parts;
+    if (p > 0 && p < parts && align > 1) b -= b % align;
+    job_bounds[p] = b;
+  }
+  atomic_store_explicit(&pending, workers_started, memory_order_relaxed);
+  pthread_mutex_lock(&lock);
+  atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+  pthread_cond_broadcast(&wake);
+  pthread_mutex_unlock(&lock);
+  fn(args, 0, job_bounds[0], job_bounds[1]);
+  while (atomic_load_explicit(&pending, memory_order_acquire) != 0) cpu_relax();
+  return (int)parts;
+}

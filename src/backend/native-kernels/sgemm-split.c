@@ -1,0 +1,94 @@
+// Matrix products split over the pool's threads, each part one single-threaded cblas_sgemm of the
+// system BLAS (load.ts binds the library's own function here).
+//
+// Why: with two thread pools on the machine's cores — OpenBLAS's for the products and pool.c's for
+// the element-wise kernels — each pool's idle workers stand in the other's way (OpenBLAS's spin
+// after a product, ours after a kernel), and the step got slower, not faster. With the BLAS on one
+// thread and every parallel part going through one pool, a worker can wait for the next job by
+// spinning, and nothing competes with it for the core.
+#include "pool.h"
+#include <dlfcn.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                         const float *b, int ldb, float beta, float *c, int ldc);
+
+static sgemm_fn blas_sgemm;
+static long split_from_mnk = 1L << 21;
+
+enum { ROW_MAJOR = 101, TRANS = 112 };
+
+// Binds cblas_sgemm of the library at `path`, already loaded by the process (RTLD_NOLOAD: the same
+// copy the rest of sftgoc calls). Products of at least `from_mnk` m·n·k are split. 0 when found.
+EXPORT int sftgoc_bind_sgemm(const char *path, long from_mnk) {
+  void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+  if (lib == 0) return 1;
+  blas_sgemm = (sgemm_fn)dlsym(lib, "cblas_sgemm");
+  split_from_mnk = from_mnk;
+  return blas_sgemm == 0 ? 2 : 0;
+}
+
+typedef struct {
+  int ta, tb, m, n, k;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+  int lda, ldb, ldc;
+  int by_rows;
+} sgemm_args;
+
+// Rows [from, to) of C (by_rows) or columns [from, to): row-major, so a row block of op(A) starts
+// at row `from` of A (column `from` when A is stored transposed), a column block of op(B) likewise.
+static void sgemm_part(const void *p, int part, long from, long to) {
+  const sgemm_args *s = p;
+  const int count = (int)(to - from);
+  if (s->by_rows) {
+    const float *a = s->ta == TRANS ? s->a + from : s->a + from * s->lda;
+    blas_sgemm(ROW_MAJOR, s->ta, s->tb, count, s->n, s->k, s->alpha, a, s->lda, s->b, s->ldb, s->beta, s->c + from * s->ldc, s->ldc);
+  } else {
+    const float *b = s->tb == TRANS ? s->b + from * s->ldb : s->b + from;
+    blas_sgemm(ROW_MAJOR, s->ta, s->tb, s->m, count, s->k, s->alpha, s->a, s->lda, b, s->ldb, s->beta, s->c + from, s->ldc);
+  }
+}
+
+// cblas_sgemm's row-major interface (order must be row-major), split along C's longer side.
+EXPORT void sftgoc_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                         const float *b, int ldb, float beta, float *c, int ldc) {
+  if ((long)m * n * k < split_from_mnk || order != ROW_MAJOR) {
+    blas_sgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  sgemm_args s = {ta, tb, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc, m >= n};
+  // Parts of at least 16 rows or columns, on 16-element boundaries (the BLAS's panels).
+  parallel_for(sgemm_part, &s, s.by_rows ? m : n, 16, 16);
+}
+
+// ---- `count` independent products of one shape, the i-th on A + aoff[i], B + boff[i] and C + coff[i]
+// (element offsets), spread over the pool, each on one BLAS thread. The attention's per-(batch,
+// head) products: each is far too small to split (small's 128×128×32), but a layer has 64 of them.
+// The C blocks must not overlap.
+typedef struct {
+  int ta, tb, m, n, k;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+  const int *aoff, *boff, *coff;
+  int lda, ldb, ldc;
+} sgemm_batch_args;
+
+static void sgemm_batch_part(const void *p, int part, long from, long to) {
+  const sgemm_batch_args *s = p;
+  for (long i = from; i < to; i++) {
+    blas_sgemm(ROW_MAJOR, s->ta, s->tb, s->m, s->n, s->k, s->alpha, s->a + s->aoff[i], s->lda, s->b + s->boff[i], s->ldb,
+               s->beta, s->c + s->coff[i], s->ldc);
+  }
+}
+
+EXPORT void sftgoc_sgemm_batch(int count, int ta, int tb, int m, int n, int k, float alpha, const float *a, const int *aoff, int lda,
+                               const float *b, const int *boff, int ldb, float beta, float *c, const int *coff, int ldc) {
+  sgemm_batch_args s = {ta, tb, m, n, k, alpha, beta, a, b, c, aoff, boff, coff, lda, ldb, ldc};
+  // Split when the whole batch is worth a product split; at least one product a part.
+  long grain = (long)m * n * k >= split_from_mnk ? 1 : (split_from_mnk + (long)m * n * k - 1) / ((long)m * n * k + 1);
+  parallel_for(sgemm_batch_part, &s, count, grain, 1);
+}

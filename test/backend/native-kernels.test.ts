@@ -1,0 +1,84 @@
+// The native kernels' loader (src/backend/native-kernels/load.ts): which build a CPU gets, and the
+// products it splits over its threads (one product by rows or columns, a batch of small ones)
+// against plain loops (src/backend/blas/plain-sgemm.ts) in every operand layout, from offset views.
+// The kernels themselves are compared with their loops in simd.test.ts.
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend/index.js';
+import { sgemmBatchByLoop } from '../../src/backend/blas/library.js';
+import { plainSgemm } from '../../src/backend/blas/plain-sgemm.js';
+import { activeNativeKernels } from '../../src/backend/native-kernels/active.js';
+import { chooseNativeLevel } from '../../src/backend/native-kernels/load.js';
+import { assertClose, BLAS, seeded } from './helpers.js';
+
+const V3 = ['avx2', 'fma', 'bmi1', 'bmi2', 'f16c', 'movbe'];
+const V4 = [...V3, 'avx512f', 'avx512bw', 'avx512cd', 'avx512dq', 'avx512vl'];
+
+describe('backend: native kernels, the build chosen', () => {
+  it('takes AVX-512 where the CPU has it, AVX2 + FMA otherwise, and says why not on other CPUs and platforms', () => {
+    assert.deepEqual(chooseNativeLevel(new Set(V4), {}, 'linux', 'x64'), { level: 'x86-64-v4' });
+    assert.deepEqual(chooseNativeLevel(new Set(V3), {}, 'linux', 'x64'), { level: 'x86-64-v3' });
+    assert.match((chooseNativeLevel(new Set(['sse2']), {}, 'linux', 'x64') as { reason: string }).reason, /lacks AVX2 and FMA/);
+    assert.match((chooseNativeLevel(new Set(V4), {}, 'darwin', 'arm64') as { reason: string }).reason, /Linux on x86-64 only \(this is darwin on arm64\)/);
+  });
+
+  it('SFTGOC_NATIVE_KERNELS: off, a level (refused by name on a CPU without it), anything else named', () => {
+    assert.deepEqual(chooseNativeLevel(new Set(V4), { SFTGOC_NATIVE_KERNELS: 'off' }, 'linux', 'x64'), { reason: 'SFTGOC_NATIVE_KERNELS=off' });
+    assert.deepEqual(chooseNativeLevel(new Set(V4), { SFTGOC_NATIVE_KERNELS: 'x86-64-v3' }, 'linux', 'x64'), { level: 'x86-64-v3' });
+    assert.match((chooseNativeLevel(new Set(V3), { SFTGOC_NATIVE_KERNELS: 'x86-64-v4' }, 'linux', 'x64') as { reason: string }).reason, /lacks avx512f, avx512bw, avx512cd, avx512dq, avx512vl for x86-64-v4/);
+    assert.match((chooseNativeLevel(new Set(V4), { SFTGOC_NATIVE_KERNELS: 'avx9' }, 'linux', 'x64') as { reason: string }).reason, /SFTGOC_NATIVE_KERNELS=avx9 is not one of off, x86-64-v4, x86-64-v3/);
+  });
+});
+
+describe('backend: native kernels, products over the pool against loops', () => {
+  let previous: string | undefined;
+  before(async function () {
+    previous = tf.getBackend();
+    if (!BLAS.ok) this.skip();
+    await initBackend('wasm-blas');
+    if (activeNativeKernels()?.sgemm === undefined) this.skip();
+  });
+  after(async () => {
+    await tf.setBackend(previous ?? 'cpu');
+  });
+
+  // Above the split threshold (2²¹ m·n·k): by rows when m ≥ n, by columns otherwise.
+  for (const [m, n, k] of [[301, 97, 131], [97, 301, 131], [1024, 33, 65]] as const) {
+    for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+      it(`one product ${m}×${k}·${k}×${n}, ${transA ? 'Aᵀ' : 'A'}·${transB ? 'Bᵀ' : 'B'}, split ${m >= n ? 'by rows' : 'by columns'}`, () => {
+        const sgemm = activeNativeKernels()!.sgemm!;
+        // Leading dimensions wider than the rows, operands at offsets into larger arrays.
+        const [lda, ldb, ldc] = [(transA ? m : k) + 3, (transB ? k : n) + 5, n + 2];
+        const a = seeded(5 + (transA ? k : m) * lda, m + 1);
+        const b = seeded(7 + (transB ? n : k) * ldb, n + 2);
+        const c0 = seeded(m * ldc, k + 3);
+        const [got, want] = [Float32Array.from(c0), Float32Array.from(c0)];
+        sgemm(transA, transB, m, n, k, 0.75, a.subarray(5), lda, b.subarray(7), ldb, -0.5, got, ldc);
+        plainSgemm(transA, transB, m, n, k, 0.75, a.subarray(5), lda, b.subarray(7), ldb, -0.5, want, ldc);
+        assertClose(got, want, { abs: 1e-4, rel: 1e-4 }, 'C');
+      });
+    }
+  }
+
+  for (const beta of [0, 1]) {
+    it(`a batch of 48 products of 64×32·32×64 at scattered offsets, beta ${beta}, against one loop call each`, () => {
+      const batch = activeNativeKernels()!.sgemmBatch!;
+      const count = 48;
+      const [m, n, k] = [64, 64, 32];
+      const a = seeded(count * m * k + 11, 1);
+      const b = seeded(count * n * k + 13, 2);
+      const c0 = seeded(count * m * n, 3);
+      const order = (block: number, shift: number) => Int32Array.from({ length: count }, (_, i) => ((i * 17) % count) * block + shift);
+      const [got, want] = [Float32Array.from(c0), Float32Array.from(c0)];
+      batch(count, false, true, m, n, k, 0.5, a, order(m * k, 11), k, b, order(n * k, 13), k, beta, got, order(m * n, 0), n);
+      sgemmBatchByLoop(plainSgemm)(count, false, true, m, n, k, 0.5, a, order(m * k, 11), k, b, order(n * k, 13), k, beta, want, order(m * n, 0), n);
+      assertClose(got, want, { abs: 1e-4, rel: 1e-4 }, 'C blocks');
+    });
+  }
+
+  it('a batch offset outside its array is refused before the BLAS sees it', () => {
+    const batch = activeNativeKernels()!.sgemmBatch!;
+    const x = new Float32Array(16);
+    assert.throws(() => batch(1, false, false, 2, 2, 2, 1, x, Int32Array.of(15), 2, x, Int32Array.of(0), 2, 0, x, Int32Array.of(99), 2), /outside its array/);
+  });
+});

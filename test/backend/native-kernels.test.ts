@@ -3,6 +3,7 @@
 // against plain loops (src/backend/blas/plain-sgemm.ts) in every operand layout, from offset views.
 // The kernels themselves are compared with their loops in simd.test.ts.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import { sgemmBatchByLoop } from '../../src/backend/blas/library.js';
@@ -75,6 +76,28 @@ describe('backend: native kernels, products over the pool against loops', () => 
       assertClose(got, want, { abs: 1e-4, rel: 1e-4 }, 'C blocks');
     });
   }
+
+  it('a process that ends right after a split kernel exits cleanly (workers still spinning in the library)', function () {
+    this.timeout(60_000);
+    // The backend module, as the compiled test sees it (dist/test/backend → dist/src/backend).
+    const backend = new URL('../../src/backend/index.js', import.meta.url).href;
+    const heap = new URL('../../src/backend/simd/module.js', import.meta.url).href;
+    const script = `
+      const { initBackend } = await import(${JSON.stringify(backend)});
+      const { wasmHeap } = await import(${JSON.stringify(heap)});
+      await initBackend('wasm-blas');
+      const h = wasmHeap();
+      const n = 1 << 18;
+      const at = h.backend.wasm._malloc(3 * 4 * n);
+      h.simd.gelu_tanh_fwd(at, n, at + 4 * n, at + 8 * n);`;
+    // The script ends by itself (Node tears down its environment, koffi's libraries with it), right
+    // after the kernel: when the library was unloaded there, the process died by SIGSEGV.
+    for (let i = 0; i < 3; i++) {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 50_000 });
+      assert.equal(r.signal, null, `killed by ${r.signal}: ${r.stderr}`);
+      assert.equal(r.status, 0, r.stderr);
+    }
+  });
 
   it('a batch offset outside its array is refused before the BLAS sees it', () => {
     const batch = activeNativeKernels()!.sgemmBatch!;

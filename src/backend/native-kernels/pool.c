@@ -10,10 +10,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-// Spin iterations a worker polls for the next job before it sleeps (~0.3-0.5 ms with the pause).
-// Measured on the bench's steps with the products on this pool too (sgemm-split.c): 0 (sleep at once)
-// cost ~1.5 ms a toy step in wake-ups; 20,000 and 200,000 were alike.
-#define SPIN_BEFORE_SLEEP 20000
+// Spin iterations a worker polls for the next job before it sleeps (a few ms with the pause: longer
+// than the JavaScript between two kernels of a step). Measured on toy's step (11-13 ms), with the
+// products on this pool too: sleeping at once cost ~1.5 ms a step in wake-ups, 20,000 spins ~0.5 ms
+// against 200,000 or 2,000,000. The library is linked -z nodelete: a worker may still be spinning in
+// its code when the process exits, and unloading it then would pull the code from under it.
+#define SPIN_BEFORE_SLEEP 200000
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;

@@ -15,6 +15,7 @@
 // (same polynomial, same rounding); results agree with them to a few ulp, and the tests compare
 // both with the plain loops of src/model/native/rows.ts and src/backend/kernels/adamw.ts.
 #include "pool.h"
+#include <stdlib.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -222,8 +223,8 @@ EXPORT void gelu_erf_bwd(const f32 *pre, const f32 *gate, const f32 *dact, int n
   parallel_for(gelu_erf_bwd_part, &a, n, GRAIN_ELEMENTS, ALIGN_ELEMENTS);
 }
 
-// ---- LayerNorm over rows of `width` (the forward split by rows; the backward sums dgamma and
-// dbeta over all rows, so it stays on one thread).
+// ---- LayerNorm over rows of `width`, split by rows (the backward's dgamma and dbeta through
+// partial sums, below).
 typedef struct { const f32 *x, *gamma, *beta; f32 eps; int width; f32 *out, *mean, *rstd; } layer_norm_args;
 
 static void layer_norm_fwd_part(const void *p, int part, long from, long to) {
@@ -253,15 +254,48 @@ EXPORT void layer_norm_fwd(const f32 *x, const f32 *gamma, const f32 *beta, f32 
   parallel_for(layer_norm_fwd_part, &a, rows, width > 0 ? GRAIN_ELEMENTS / width + 1 : rows, 1);
 }
 
+// ---- Sums over rows (dgamma, dbeta, bias gradients) split by rows: part 0 accumulates into the
+// outputs, part p > 0 into its own block of `sets` × `width` floats of scratch, and the blocks are
+// added to the outputs in order afterwards. No scratch (one thread, or malloc failed): one part.
+typedef struct { f32 *scratch; int width; } partial_sums;
+
+static long row_grain(int rows, int width, int sets, partial_sums *ps) {
+  ps->scratch = 0;
+  ps->width = width;
+  long grain = width > 0 ? GRAIN_ELEMENTS / width + 1 : rows;
+  if (pool_threads() <= 1 || rows / grain < 2) return rows;
+  ps->scratch = malloc(sizeof(f32) * (size_t)(pool_threads() - 1) * sets * width);
+  return ps->scratch != 0 ? grain : rows;
+}
+
+// The part's own accumulator for set `set` (0 = the output itself for part 0).
+static inline f32 *partial(const partial_sums *ps, int part, int set, int sets, f32 *out) {
+  return part == 0 ? out : ps->scratch + ((long)(part - 1) * sets + set) * ps->width;
+}
+
+static void add_partials(partial_sums *ps, int parts, int set, int sets, f32 *out) {
+  for (int p = 1; p < parts; p++) add_row(out, partial(ps, p, set, sets, out), ps->width);
+}
+
 // dx is ADDED to (the residual stream's gradient); dgamma and dbeta are overwritten.
-EXPORT void layer_norm_bwd(const f32 *dout, const f32 *x, const f32 *mean, const f32 *rstd, const f32 *gamma,
-                           int rows, int width, f32 *dx, f32 *dgamma, f32 *dbeta) {
+typedef struct {
+  const f32 *dout, *x, *mean, *rstd, *gamma;
+  int width;
+  f32 *dx, *dgamma, *dbeta;
+  partial_sums sums;
+} layer_norm_bwd_args;
+
+static void layer_norm_bwd_part(const void *p, int part, long from, long to) {
+  const layer_norm_bwd_args *a = p;
+  const int width = a->width;
+  const f32 *gamma = a->gamma;
+  f32 *dgamma = partial(&a->sums, part, 0, 2, a->dgamma), *dbeta = partial(&a->sums, part, 1, 2, a->dbeta);
   zero(dgamma, width);
   zero(dbeta, width);
-  for (int r = 0; r < rows; r++) {
-    const f32 *xr = x + (long)r * width, *dr = dout + (long)r * width;
-    f32 *dxr = dx + (long)r * width;
-    const f32 mu = mean[r], s = rstd[r];
+  for (long r = from; r < to; r++) {
+    const f32 *xr = a->x + r * width, *dr = a->dout + r * width;
+    f32 *dxr = a->dx + r * width;
+    const f32 mu = a->mean[r], s = a->rstd[r];
     v16 a1 = splat(0.0f), a2 = splat(0.0f);
     int i = 0;
     for (; i + 16 <= width; i += 16) {
@@ -288,6 +322,20 @@ EXPORT void layer_norm_bwd(const f32 *dout, const f32 *x, const f32 *mean, const
       dxr[j] += s * (dr[j] * gamma[j] - m1 - xh * m2);
     }
   }
+}
+
+EXPORT void layer_norm_bwd(const f32 *dout, const f32 *x, const f32 *mean, const f32 *rstd, const f32 *gamma,
+                           int rows, int width, f32 *dx, f32 *dgamma, f32 *dbeta) {
+  layer_norm_bwd_args a = {dout, x, mean, rstd, gamma, width, dx, dgamma, dbeta, {0, width}};
+  long grain = row_grain(rows, width, 2, &a.sums);
+  int parts = parallel_for(layer_norm_bwd_part, &a, rows, grain, 1);
+  if (parts == 0) {
+    zero(dgamma, width);
+    zero(dbeta, width);
+  }
+  add_partials(&a.sums, parts, 0, 2, dgamma);
+  add_partials(&a.sums, parts, 1, 2, dbeta);
+  free(a.sums.scratch);
 }
 
 // ---- Causal softmax over `count` [seq, seq] blocks, in place: row i becomes the softmax of
@@ -347,9 +395,21 @@ EXPORT void add_into(f32 *dst, const f32 *src, int n) {
   parallel_for(add_into_part, &a, n, GRAIN_ELEMENTS, ALIGN_ELEMENTS);
 }
 
+typedef struct { const f32 *x; int width; f32 *out; partial_sums sums; } column_sums_args;
+
+static void column_sums_part(const void *p, int part, long from, long to) {
+  const column_sums_args *a = p;
+  f32 *out = partial(&a->sums, part, 0, 1, a->out);
+  zero(out, a->width);
+  for (long r = from; r < to; r++) add_row(out, a->x + r * a->width, a->width);
+}
+
 EXPORT void column_sums(const f32 *x, int rows, int width, f32 *out) {
-  zero(out, width);
-  for (int r = 0; r < rows; r++) add_row(out, x + (long)r * width, width);
+  column_sums_args a = {x, width, out, {0, width}};
+  int parts = parallel_for(column_sums_part, &a, rows, row_grain(rows, width, 1, &a.sums), 1);
+  if (parts == 0) zero(out, width);
+  add_partials(&a.sums, parts, 0, 1, out);
+  free(a.sums.scratch);
 }
 
 // Σ x² in double across float32 partial sums of ≤ 4096 values (as the wasm kernel), each thread
@@ -461,12 +521,18 @@ EXPORT void rms_norm_fwd(const f32 *x, const f32 *gamma, f32 eps, int rows, int 
 }
 
 // dx is ADDED to; dgamma overwritten. dx = s·(dy·g − x̂·mean(dy·g·x̂)), x̂ = x·s.
-EXPORT void rms_norm_bwd(const f32 *dout, const f32 *x, const f32 *rstd, const f32 *gamma, int rows, int width, f32 *dx, f32 *dgamma) {
+typedef struct { const f32 *dout, *x, *rstd, *gamma; int width; f32 *dx, *dgamma; partial_sums sums; } rms_norm_bwd_args;
+
+static void rms_norm_bwd_part(const void *p, int part, long from, long to) {
+  const rms_norm_bwd_args *a = p;
+  const int width = a->width;
+  const f32 *gamma = a->gamma;
+  f32 *dgamma = partial(&a->sums, part, 0, 1, a->dgamma);
   zero(dgamma, width);
-  for (int r = 0; r < rows; r++) {
-    const f32 *xr = x + (long)r * width, *dr = dout + (long)r * width;
-    f32 *dxr = dx + (long)r * width;
-    const f32 s = rstd[r];
+  for (long r = from; r < to; r++) {
+    const f32 *xr = a->x + r * width, *dr = a->dout + r * width;
+    f32 *dxr = a->dx + r * width;
+    const f32 s = a->rstd[r];
     v16 acc = splat(0.0f);
     int i = 0;
     for (; i + 16 <= width; i += 16) {
@@ -484,6 +550,14 @@ EXPORT void rms_norm_bwd(const f32 *dout, const f32 *x, const f32 *rstd, const f
     m /= (f32)width;
     for (int j = 0; j < width; j++) dxr[j] += s * (dr[j] * gamma[j] - xr[j] * s * m);
   }
+}
+
+EXPORT void rms_norm_bwd(const f32 *dout, const f32 *x, const f32 *rstd, const f32 *gamma, int rows, int width, f32 *dx, f32 *dgamma) {
+  rms_norm_bwd_args a = {dout, x, rstd, gamma, width, dx, dgamma, {0, width}};
+  int parts = parallel_for(rms_norm_bwd_part, &a, rows, row_grain(rows, width, 1, &a.sums), 1);
+  if (parts == 0) zero(dgamma, width);
+  add_partials(&a.sums, parts, 0, 1, dgamma);
+  free(a.sums.scratch);
 }
 
 // ---- SwiGLU (llama's MLP): out = silu(gate)·up, silu(g) = g·σ(g); sig keeps σ(g).

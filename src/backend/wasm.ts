@@ -69,7 +69,8 @@ export async function loadWasm(blas?: Blas): Promise<LoadOutcome> {
   ];
   if (!internals.ok) notes.push(`warning: ${internals.reason}; they are off (tfjs's own wasm kernels run, slower, with their known faults)`);
   if (blas !== undefined && internals.ok) {
-    notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}${blas.kernels !== undefined ? `, ${blas.kernels} kernels` : ''}`);
+    const split = native?.ok === true && native.kernels.sgemm !== undefined ? `, split over the native kernels' ${native.kernels.threads} threads (the BLAS on one thread each)` : '';
+    notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}${blas.kernels !== undefined ? `, ${blas.kernels} kernels` : ''}${split}`);
     notes.push(...blas.kernelNotes.map((n) => `BLAS kernels: ${n}`));
     if (blas.kernelProblem !== undefined) notes.push(`warning: BLAS kernels: ${blas.kernelProblem}`);
     notes.push(native?.ok === true ? `element-wise kernels: native, ${native.kernels.description}` : `element-wise kernels: WebAssembly SIMD (native ones not used: ${native?.reason ?? 'no BLAS'})`);

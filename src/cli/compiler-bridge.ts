@@ -6,6 +6,7 @@ import { compile } from '../compile.js';
 import { objectiveToJson, printObjective } from '../ir/print.js';
 import { executionPlan } from '../lower/plan.js';
 import { chooseCoreType, readCpuFlags } from '../backend/blas/coretype.js';
+import { nativeLevelNote } from '../backend/native-kernels/level.js';
 import { torchAllocatorNote } from '../util/malloc-env.js';
 import { analyze } from '../analysis/index.js';
 import { parse } from '../parse/index.js';
@@ -76,6 +77,7 @@ export const compileStages: CompileStages = {
     const plan = result.objective === undefined ? undefined : executionPlan(result.objective, {
       // What this machine would ask OpenBLAS for (nothing is loaded to say it): the BLAS paths' kernels.
       blasKernels: chooseCoreType(readCpuFlags(), process.env).note,
+      elementKernels: nativeLevelNote(readCpuFlags(), process.env),
       torchAllocator: torchAllocatorNote(process.env),
     });
     return {

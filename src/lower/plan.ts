@@ -40,6 +40,8 @@ export interface PlanJson {
   backend: { request: string; resolution: string };
   /** The OpenBLAS kernel set the BLAS paths would ask for on this machine (backend/blas/coretype.ts); absent when not asked. */
   blasKernels?: string;
+  /** The element-wise kernels a wasm-blas run would take here (src/backend/native-kernels/level.ts). */
+  elementKernels?: string;
   /** How the torch engine's CPU children allocate (util/malloc-env.ts), as this environment would have it. */
   torchAllocator?: string;
   /** `sample { }` and `reward`: what happens before each update (src/language/on-policy.ts). */
@@ -60,10 +62,11 @@ const TOKEN_TEXT: Record<string, string> = {
 
 const AUTO = `auto: first of ${AUTO_ORDER.join(', ')} that loads`;
 
-export function executionPlan(o: Objective, options: { headChunk?: number; blasKernels?: string; torchAllocator?: string } = {}): ExecutionPlan {
+export function executionPlan(o: Objective, options: { headChunk?: number; blasKernels?: string; elementKernels?: string; torchAllocator?: string } = {}): ExecutionPlan {
   const a = analyzeObjective(o);
   const json = planJson(o, a, options.headChunk ?? DEFAULT_HEAD_CHUNK);
   if (options.blasKernels !== undefined) json.blasKernels = options.blasKernels;
+  if (options.elementKernels !== undefined) json.elementKernels = options.elementKernels;
   if (options.torchAllocator !== undefined) json.torchAllocator = options.torchAllocator;
   return { json, text: planText(json) };
 }
@@ -221,6 +224,7 @@ function planText(p: PlanJson): string {
   lines.push(`  syncs: ${p.step.syncs.length === 0 ? 'none' : p.step.syncs.join('; ')}`);
   lines.push('', 'backend', `  ${p.backend.request === 'auto' ? p.backend.resolution : `${p.backend.request}: ${p.backend.resolution}`}`);
   if (p.blasKernels !== undefined) lines.push(`  BLAS kernels (wasm-blas, and torch on the CPU): ${p.blasKernels}`);
+  if (p.elementKernels !== undefined) lines.push(`  element-wise kernels (wasm-blas): ${p.elementKernels}`);
   if (p.torchAllocator !== undefined) lines.push(`  allocator (torch on the CPU): ${p.torchAllocator}`);
   lines.push('', `engine (run --engine; default ${p.engines.default})`, '  tfjs:', ...p.engines.tfjs.map((l) => `    ${l}`), '  torch:', ...p.engines.torch.map((l) => `    ${l}`));
   return lines.join('\n') + '\n';

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { compileFile } from '../../src/compile.js';
 import { executionPlan } from '../../src/lower/plan.js';
 import { torchAllocatorNote } from '../../src/util/malloc-env.js';
+import { nativeLevelNote } from '../../src/backend/native-kernels/level.js';
 import { expectGolden, repoRoot } from '../helpers/golden.js';
 import { runCli } from '../cli/helpers/cli.js';
 import { objective } from './helpers.js';
@@ -59,6 +60,17 @@ describe('lowering: execution plan', () => {
       assert.match(torchAllocatorNote(env), /as your environment sets it/, JSON.stringify(env));
     }
     assert.doesNotMatch(executionPlan(objective('loss = mean(ce)')).text, /allocator/, 'nothing said when not asked');
+  });
+
+  it('says which element-wise kernels a wasm-blas run would take here, and why not the native ones', () => {
+    const v4 = new Set(['avx2', 'fma', 'bmi1', 'bmi2', 'f16c', 'movbe', 'avx512f', 'avx512bw', 'avx512cd', 'avx512dq', 'avx512vl']);
+    const note = nativeLevelNote(v4, {});
+    // The platform decides too: on Linux x86-64 the AVX-512 build, elsewhere the reason.
+    if (process.platform === 'linux' && process.arch === 'x64') assert.match(note, /^x86-64-v4 \(AVX-512\) build/);
+    else assert.match(note, /^WebAssembly SIMD \(no native build: built for Linux on x86-64 only/);
+    assert.equal(nativeLevelNote(v4, { SFTGOC_NATIVE_KERNELS: 'off' }), 'WebAssembly SIMD (no native build: SFTGOC_NATIVE_KERNELS=off)');
+    assert.match(executionPlan(objective('loss = mean(ce)'), { elementKernels: note }).text, /\n {2}element-wise kernels \(wasm-blas\): /);
+    assert.doesNotMatch(executionPlan(objective('loss = mean(ce)')).text, /element-wise/, 'nothing said when not asked');
   });
 
   describe('the binary', function () {

@@ -9,6 +9,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { BF16_MIN_MNK, Bf16Products, bf16Bits, bf16Value, findBf16Gemm, packBf16Reference } from '../../src/backend/blas/bf16.js';
 import { activeBlas } from '../../src/backend/blas/matmul.js';
 import { setProductPrecision } from '../../src/backend/blas/precision.js';
+import { activeNativeKernels } from '../../src/backend/native-kernels/active.js';
 import { heapArena } from '../../src/backend/heap/arena.js';
 import { wasmHeap } from '../../src/backend/simd/module.js';
 import { createModel } from '../../src/model/init.js';
@@ -166,6 +167,13 @@ describe('bf16: oneDNN products through the Sgemm adapter', function () {
     for (const precision of ['fp32', 'bf16'] as const) {
       const set = await setProductPrecision(precision);
       assert.ok(set.ok, set.ok ? '' : set.reason);
+      // With the native kernels' pool on more than one thread, bf16 turns it down to one (oneDNN's
+      // OpenMP threads and the pool contend for the cores), and float32 back up.
+      const native = activeNativeKernels();
+      if (native !== undefined && native.threads > 1) {
+        assert.equal(native.runningThreads(), precision === 'bf16' ? 1 : native.threads);
+        assert.equal(/native element-wise kernels on one thread/.test(set.note), precision === 'bf16', set.note);
+      }
       const model = createModel(config, 3);
       const objective = loweredBenchObjective('sft', data);
       const optimizer = new AdamW(model.params, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05 });

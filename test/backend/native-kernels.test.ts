@@ -99,6 +99,18 @@ describe('backend: native kernels, products over the pool against loops', () => 
     }
   });
 
+  it('the pool runs as many threads as asked, between one and the BLAS\'s count', () => {
+    const native = activeNativeKernels()!;
+    try {
+      assert.equal(native.useThreads(1), 1);
+      assert.equal(native.runningThreads(), 1);
+      assert.equal(native.useThreads(999), native.threads);
+      assert.equal(native.runningThreads(), native.threads);
+    } finally {
+      native.useThreads(native.threads);
+    }
+  });
+
   it('a batch offset outside its array is refused before the BLAS sees it', () => {
     const batch = activeNativeKernels()!.sgemmBatch!;
     const x = new Float32Array(16);

@@ -2,6 +2,7 @@
 // (train.precision = "bf16": bf16.ts says what changes and why). One switch, set by the tfjs engine
 // before training and back to float32 when the run is disposed.
 import { wasmHeap } from '../simd/module.js';
+import { activeNativeKernels } from '../native-kernels/active.js';
 import { Bf16Products, findBf16Gemm } from './bf16.js';
 import { activeBlas, setBf16Products } from './matmul.js';
 
@@ -11,8 +12,10 @@ export type PrecisionOutcome = { ok: true; note: string } | { ok: false; reason:
 
 /** Makes the native trunk's and head's products `precision`, or says why bf16 cannot run here. */
 export async function setProductPrecision(precision: ProductPrecision): Promise<PrecisionOutcome> {
+  const native = activeNativeKernels();
   if (precision === 'fp32') {
     setBf16Products(undefined);
+    native?.useThreads(native.threads);
     return { ok: true, note: 'products in float32' };
   }
   const blas = activeBlas();
@@ -23,5 +26,6 @@ export async function setProductPrecision(precision: ProductPrecision): Promise<
   const found = await findBf16Gemm();
   if (!found.ok) return { ok: false, reason: `train.precision = "bf16": ${found.reason}` };
   setBf16Products(new Bf16Products(found.gemm, blas.sgemm, heap.backend, heap.simd));
-  return { ok: true, note: `products of at least 2²¹ m·n·k in bf16 through ${found.library} (dnnl_gemm_bf16bf16f32, float32 accumulation); weights, gradients and optimizer state in float32` };
+  const oneThread = native !== undefined && native.threads > 1 && native.useThreads(1) === 1 ? "; the native element-wise kernels on one thread (oneDNN's OpenMP threads and their pool would contend for the cores)" : '';
+  return { ok: true, note: `products of at least 2²¹ m·n·k in bf16 through ${found.library} (dnnl_gemm_bf16bf16f32, float32 accumulation); weights, gradients and optimizer state in float32${oneThread}` };
 }

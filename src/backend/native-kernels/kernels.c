@@ -634,6 +634,7 @@ EXPORT void f32_to_bf16(const f32 *src, int rows, int cols, int ld, unsigned sho
 
 // ---- The pool's size, set by the loader (the BLAS's thread count), and the number actually running.
 EXPORT int sftgoc_set_threads(int threads) { return pool_set_threads(threads); }
+EXPORT int sftgoc_threads(void) { return pool_threads(); }
 
 // The address of the first byte a pointer argument points at: the loader passes the wasm memory's
 // buffer (koffi hands a typed array's own bytes to C, uncopied) and adds tensors' offsets to this.

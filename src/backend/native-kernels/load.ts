@@ -46,12 +46,14 @@ export function loadNativeKernels(koffi: Koffi, blas: Blas, flags: Set<string> =
   let raw: Record<SimdKernelName, (...args: number[]) => unknown>;
   let address: (bytes: Uint8Array) => number;
   let setThreads: (n: number) => number;
+  let runningThreads: () => number;
   let lib: ReturnType<Koffi['load']>;
   try {
     lib = koffi.load(file);
     raw = Object.fromEntries((Object.keys(SIMD_KERNELS) as SimdKernelName[]).map((name) => [name, lib.func(prototype(name))])) as typeof raw;
     address = lib.func('uintptr_t sftgoc_address(const void *p)') as (bytes: Uint8Array) => number;
     setThreads = lib.func('int sftgoc_set_threads(int threads)') as (n: number) => number;
+    runningThreads = lib.func('int sftgoc_threads()') as () => number;
   } catch (e) {
     return { ok: false, reason: `${file} could not be loaded: ${firstLine(e)}` };
   }
@@ -72,7 +74,7 @@ export function loadNativeKernels(koffi: Koffi, blas: Blas, flags: Set<string> =
   const productsNote = typeof split === 'string' ? `; products on the BLAS's own threads (not split here: ${split})` : `; products split over the same threads, ${blas.library} on one thread each`;
   return {
     ok: true,
-    kernels: { level: chosen.level, file, threads: running, on, description: `${chosen.level} (${width}) build, ${threadsNote}${productsNote}`, ...(typeof split === 'string' ? {} : split) },
+    kernels: { level: chosen.level, file, threads: running, on, useThreads: (n) => setThreads(Math.max(1, Math.min(n, running))), runningThreads, description: `${chosen.level} (${width}) build, ${threadsNote}${productsNote}`, ...(typeof split === 'string' ? {} : split) },
   };
 }
 

@@ -92,6 +92,10 @@ const SHAPES: Shape[] = [
   { arch: 'llama', batch: 2, seq: 6, width: 16, heads: 4, kvHeads: 2, layers: 2, vocab: 13 },
   { arch: 'llama', batch: 1, seq: 1, width: 8, heads: 2, layers: 1, vocab: 5 },
   { arch: 'llama', batch: 3, seq: 5, width: 12, heads: 3, kvHeads: 1, layers: 1, vocab: 9, untied: true },
+  // Long enough that the attention backward's score scratch (SCORES_BUDGET_FLOATS) holds one batch
+  // row's blocks a pass: the passes, and grouped heads within them.
+  { arch: 'gpt2', batch: 2, seq: 1100, width: 8, heads: 1, layers: 1, vocab: 7, activation: 'gelu_new' },
+  { arch: 'llama', batch: 3, seq: 1030, width: 8, heads: 2, kvHeads: 1, layers: 1, vocab: 7 },
 ];
 
 const label = (s: Shape): string =>

@@ -51,9 +51,26 @@ export function attentionForward(s: AttentionShape, k: TrunkKernels, q: HeadColu
 }
 
 /**
+ * The backward's score-gradient scratch holds this many batch rows' blocks at once: as many as fit
+ * in SCORES_BUDGET_FLOATS (8 MB), at least one. More rows a pass means fewer, larger batches of
+ * products (spread over the native kernels' threads) and fewer softmax-backward calls; the budget
+ * keeps long sequences from doubling the probabilities' memory.
+ */
+export const SCORES_BUDGET_FLOATS = 2 * 2 ** 20;
+
+export function scoreRowsPerPass(batch: number, heads: number, seq: number): number {
+  return Math.max(1, Math.min(batch, Math.floor(SCORES_BUDGET_FLOATS / (heads * seq * seq))));
+}
+
+/** Floats of the backward's `scores` scratch for these shapes. */
+export function scoresScratchFloats(batch: number, heads: number, seq: number): number {
+  return scoreRowsPerPass(batch, heads, seq) * heads * seq * seq;
+}
+
+/**
  * Given dOut [batch·seq, heads·dim], writes dq, dk and dv (same layouts as q, k and v; the kv
- * gradients of a group's query heads are summed). `scores` is scratch of heads·seq² floats: one
- * batch row's blocks at a time.
+ * gradients of a group's query heads are summed). `scores` is scratch of scoresScratchFloats
+ * floats: scoreRowsPerPass batch rows' blocks at a time.
  */
 export function attentionBackward(
   s: AttentionShape, k: TrunkKernels, q: HeadColumns, kk: HeadColumns, v: HeadColumns, probs: Float32Array, dOut: Float32Array,
@@ -63,24 +80,28 @@ export function attentionBackward(
   const width = heads * dim;
   const scale = 1 / Math.sqrt(dim);
   const blockSize = seq * seq;
-  for (let b = 0; b < batch; b++) {
-    const row = b * seq;
-    const heads1 = (at: (h: number) => number, group?: number): Int32Array => blockOffsets(1, heads, (_, h) => at(h), rep, group);
-    const col = (x: HeadColumns, group?: number) => heads1((h) => row * x.ld + x.col(h), group);
-    const dOutOff = (group?: number) => heads1((h) => row * width + h * dim, group);
-    const sOff = (group?: number) => heads1((h) => h * blockSize, group);
-    const pOff = (group?: number) => heads1((h) => (b * heads + h) * blockSize, group);
-    // out = P·v: dP = dOut·vᵀ, dv (+)= Pᵀ·dOut; then the softmax backward over the row's blocks.
-    k.sgemmBatch(heads, false, true, seq, seq, dim, 1, dOut, dOutOff(), width, v.data, col(v), v.ld, 0, scores, sOff(), seq);
+  const perPass = scoreRowsPerPass(batch, heads, seq);
+  if (scores.length < perPass * heads * blockSize) throw new Error(`attention backward: scores scratch of ${scores.length} floats, ${perPass * heads * blockSize} needed`);
+  for (let first = 0; first < batch; first += perPass) {
+    const rows = Math.min(perPass, batch - first);
+    // Offsets of this pass's (row, head) blocks, all heads or one group's.
+    const blocks = (at: (b: number, h: number) => number, group?: number): Int32Array => blockOffsets(rows, heads, (b, h) => at(first + b, h), rep, group);
+    const col = (x: HeadColumns, group?: number) => blocks((b, h) => b * seq * x.ld + x.col(h), group);
+    const dOutOff = (group?: number) => blocks((b, h) => b * seq * width + h * dim, group);
+    const sOff = (group?: number) => blocks((b, h) => ((b - first) * heads + h) * blockSize, group);
+    const pOff = (group?: number) => blocks((b, h) => (b * heads + h) * blockSize, group);
+    const count = rows * heads;
+    // out = P·v: dP = dOut·vᵀ, dv (+)= Pᵀ·dOut; then the softmax backward over the pass's blocks.
+    k.sgemmBatch(count, false, true, seq, seq, dim, 1, dOut, dOutOff(), width, v.data, col(v), v.ld, 0, scores, sOff(), seq);
     // A kv head's gradient is the sum over its rep query heads: the first writes, the others add.
     for (let g = 0; g < rep; g++) {
-      k.sgemmBatch(heads / rep, true, false, seq, dim, seq, 1, probs, pOff(g), seq, dOut, dOutOff(g), width, g === 0 ? 0 : 1, dv.data, col(dv, g), dv.ld);
+      k.sgemmBatch(count / rep, true, false, seq, dim, seq, 1, probs, pOff(g), seq, dOut, dOutOff(g), width, g === 0 ? 0 : 1, dv.data, col(dv, g), dv.ld);
     }
-    k.ops.causalSoftmaxBackward(probs.subarray(b * heads * blockSize, (b + 1) * heads * blockSize), scores, heads, seq);
+    k.ops.causalSoftmaxBackward(probs.subarray(first * heads * blockSize, (first + rows) * heads * blockSize), scores, count, seq);
     // S = scale·q·kᵀ: dq = scale·dS·k, dk (+)= scale·dSᵀ·q.
-    k.sgemmBatch(heads, false, false, seq, dim, seq, scale, scores, sOff(), seq, kk.data, col(kk), kk.ld, 0, dq.data, col(dq), dq.ld);
+    k.sgemmBatch(count, false, false, seq, dim, seq, scale, scores, sOff(), seq, kk.data, col(kk), kk.ld, 0, dq.data, col(dq), dq.ld);
     for (let g = 0; g < rep; g++) {
-      k.sgemmBatch(heads / rep, true, false, seq, dim, seq, scale, scores, sOff(g), seq, q.data, col(q, g), q.ld, g === 0 ? 0 : 1, dk.data, col(dk, g), dk.ld);
+      k.sgemmBatch(count / rep, true, false, seq, dim, seq, scale, scores, sOff(g), seq, q.data, col(q, g), q.ld, g === 0 ? 0 : 1, dk.data, col(dk, g), dk.ld);
     }
   }
 }

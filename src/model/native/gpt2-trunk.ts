@@ -13,7 +13,7 @@
 import type { Sgemm } from '../../backend/blas/library.js';
 import type { Arena } from '../../backend/heap/arena.js';
 import { ArenaWorkspace } from '../../backend/heap/workspace.js';
-import { attentionBackward, attentionForward, type HeadColumns } from './attention.js';
+import { attentionBackward, attentionForward, scoresScratchFloats, type HeadColumns } from './attention.js';
 import type { RowOps, TrunkKernels } from './row-ops.js';
 import { checkIds, fillRows } from './rows.js';
 
@@ -105,8 +105,8 @@ export class Gpt2Workspace extends ArenaWorkspace<Gpt2TrunkDims> {
     this.add('dQkv', rows * 3 * c);
     this.add('dInner', rows * f);
     this.add('dPre', rows * f);
-    // One batch row's blocks at a time: the backward's score gradients never need more.
-    this.add('dScores', heads * seq * seq);
+    // The backward's score gradients, as many batch rows' blocks at a time as its budget allows.
+    this.add('dScores', scoresScratchFloats(batch, heads, seq));
     this.addInt('tokenIds', rows);
     this.seal();
   }

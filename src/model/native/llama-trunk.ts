@@ -7,7 +7,7 @@
 import type { Sgemm } from '../../backend/blas/library.js';
 import { ropeTableValues } from '../rope.js';
 import type { Arena } from '../../backend/heap/arena.js';
-import { attentionBackward, attentionForward, type HeadColumns } from './attention.js';
+import { attentionBackward, attentionForward, scoresScratchFloats, type HeadColumns } from './attention.js';
 import type { TrunkKernels } from './row-ops.js';
 import { checkIds, rotateHalves } from './rows.js';
 import { ArenaWorkspace } from '../../backend/heap/workspace.js';
@@ -97,7 +97,7 @@ export class LlamaWorkspace extends ArenaWorkspace<LlamaTrunkDims> {
     this.add('dk', rows * kv);
     this.add('dv', rows * kv);
     for (const field of ['dAct', 'dGate', 'dUp']) this.add(field, rows * f);
-    this.add('dScores', heads * seq * seq);
+    this.add('dScores', scoresScratchFloats(batch, heads, seq));
     this.addInt('tokenIds', rows);
     this.seal();
     ({ cos: this.cos, sin: this.sin } = ropeTableValues(seq, c / heads, dims.ropeTheta));

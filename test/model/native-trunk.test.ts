@@ -11,7 +11,7 @@ import { nativeHidden, runTrunk, trunkNames, type NativeArchitecture } from '../
 import { LLAMA_NATIVE } from '../../src/model/native/llama-native.js';
 import { WorkspacePool, type ArenaWorkspace } from '../../src/backend/heap/workspace.js';
 import { jsRowOps, type TrunkKernels } from '../../src/model/native/row-ops.js';
-import { erfc } from '../../src/model/native/rows.js';
+import { erfc, fillRows } from '../../src/model/native/rows.js';
 import { setNativeKernels } from '../../src/backend/simd/module.js';
 import { GPT2_NATIVE } from '../../src/model/native/gpt2-native.js';
 import { nativeTrunkKernels } from '../../src/model/native/trunk-op.js';
@@ -132,6 +132,19 @@ describe('model: native trunk math (plain-loop products) against the tfjs ops', 
       const run = (): void => math.run(weights, Int32Array.from([1, s.vocab]), new Float32Array(2 * s.width), new Float32Array(2 * s.width), weights.map((w) => new Float32Array(w.length)));
       assert.throws(run, new RegExp(`token id ${s.vocab} at position 1 is outside the vocabulary \\[0, ${s.vocab}\\)`));
       model.dispose();
+    }
+  });
+});
+
+describe('model: bias rows', () => {
+  it('fillRows sets every row to the bias, for row counts that are and are not powers of two, and nothing past them', () => {
+    const width = 7;
+    const bias = Float32Array.from({ length: width + 2 }, (_, i) => i + 1);  // longer than a row: only width values count
+    for (const rows of [0, 1, 2, 3, 5, 8, 17, 512]) {
+      const out = new Float32Array(rows * width + 3).fill(-1);
+      fillRows(out, bias, rows, width);
+      for (let r = 0; r < rows; r++) for (let i = 0; i < width; i++) assert.equal(out[r * width + i], i + 1, `rows ${rows}: [${r}, ${i}]`);
+      assert.deepEqual([...out.subarray(rows * width)], [-1, -1, -1], `rows ${rows}: past the rows`);
     }
   });
 });

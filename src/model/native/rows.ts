@@ -65,9 +65,19 @@ export function layerNormBackward(
   }
 }
 
-/** Every row of out [rows, width] set to bias: the product then adds onto it (beta = 1). */
+/**
+ * Every row of out [rows, width] set to bias: the product then adds onto it (beta = 1). The first
+ * row is the bias, then the filled rows are copied after themselves, doubling: log₂(rows) block
+ * copies instead of a call per row (a toy step filled 4,096 rows one by one, ~0.2 ms).
+ */
 export function fillRows(out: Float32Array, bias: Float32Array, rows: number, width: number): void {
-  for (let r = 0; r < rows; r++) out.set(bias, r * width);
+  if (rows <= 0) return;
+  out.set(bias.subarray(0, width), 0);
+  for (let filled = 1; filled < rows;) {
+    const n = Math.min(filled, rows - filled);
+    out.copyWithin(filled * width, 0, n * width);
+    filled += n;
+  }
 }
 
 /** out[i] = Σ_r x[r, i]: a bias's gradient. */

@@ -8,6 +8,7 @@
 // a spinning worker keeps no other pool's thread from a core.
 #include "pool.h"
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 // Spin iterations a worker polls for the next job before it sleeps (a few ms with the pause: longer
@@ -62,6 +63,11 @@ int pool_set_threads(int threads) {
   if (threads > POOL_MAX_THREADS) threads = POOL_MAX_THREADS;
   pthread_mutex_lock(&lock);
   // Workers are only ever added: one that exists and is not needed just receives empty parts.
+  // Workers start with every signal blocked (a thread inherits its creator's mask): Ctrl-C and the
+  // rest go to Node's own threads, never to a worker in the middle of a kernel.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
   while (workers_started < threads - 1) {
     pthread_t t;
     pthread_attr_t attr;
@@ -74,6 +80,7 @@ int pool_set_threads(int threads) {
     pthread_attr_destroy(&attr);
     workers_started++;
   }
+  pthread_sigmask(SIG_SETMASK, &previous, 0);
   thread_count = workers_started + 1 < threads ? workers_started + 1 : threads;
   pthread_mutex_unlock(&lock);
   return thread_count;

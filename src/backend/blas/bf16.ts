@@ -77,33 +77,33 @@ async function bind(options: { library?: string; importKoffi?: () => Promise<unk
     const status = raw(transA ? T : N, transB ? T : N, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) as number;
     if (status !== 0) throw new Error(`dnnl_gemm_bf16bf16f32 returned status ${status} for ${m}×${k}·${k}×${n}`);
   };
-  const problem = checkAgainstLoops(gemm);
+  const problem = checkBf16Gemm(gemm);
   if (problem !== undefined) return { ok: false, reason: `${library}: dnnl_gemm_bf16bf16f32 ${problem}; bf16 products not used` };
   return { ok: true, gemm, library };
 }
 
 /**
- * A 67×131·131×45 product (both operands transposed, alpha and beta ≠ 1, 0) of bf16-exact values
- * against a float64 loop: the ABI, the layout (row-major) and the kernels on this CPU. Returns the
- * problem, or undefined. The operands are small integers and halves, exact in bf16, so the only
- * difference allowed is float32 accumulation.
+ * Undefined when `gemm` computes 2·op(a)·op(b) + 0.5·c right for an m×k·k×n product of bf16-exact
+ * values (small integers and halves) against a float64 loop, else the problem: the ABI, the layout
+ * (row-major) and the kernels on this CPU; only float32 accumulation may differ. By default the
+ * 67×131·131×45 product with both operands transposed; the split product (native kernels) is
+ * checked at sizes it splits, in every layout.
  */
-function checkAgainstLoops(gemm: Bf16Gemm): string | undefined {
-  const [m, n, k] = [67, 45, 131];
-  const a = Float32Array.from({ length: m * k }, (_, i) => (i % 5) - 2); // stored transposed [k, m]
-  const b = Float32Array.from({ length: n * k }, (_, i) => (i % 3) + 0.5); // stored transposed [n, k]
+export function checkBf16Gemm(gemm: Bf16Gemm, m = 67, n = 45, k = 131, transA = true, transB = true): string | undefined {
+  const a = Float32Array.from({ length: m * k }, (_, i) => (i % 5) - 2); // [k, m] transposed, else [m, k]
+  const b = Float32Array.from({ length: n * k }, (_, i) => (i % 3) + 0.5); // [n, k] transposed, else [k, n]
   const c = Float32Array.from({ length: m * n }, (_, i) => i % 7);
   const expected = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let acc = 0;
-      for (let p = 0; p < k; p++) acc += a[p * m + i]! * b[j * k + p]!;
+      for (let p = 0; p < k; p++) acc += a[transA ? p * m + i : i * k + p]! * b[transB ? j * k + p : p * n + j]!;
       expected[i * n + j] = 2 * acc + 0.5 * c[i * n + j]!;
     }
   }
   const pack = (x: Float32Array) => Uint16Array.from(x, bf16Bits);
   try {
-    gemm(true, true, m, n, k, 2, pack(a), m, pack(b), k, 0.5, c, n);
+    gemm(transA, transB, m, n, k, 2, pack(a), transA ? m : k, pack(b), transB ? k : n, 0.5, c, n);
   } catch (e) {
     return `failed a ${m}×${k}·${k}×${n} check (${firstLine(e)})`;
   }

@@ -3,6 +3,7 @@
 // (src/backend/simd/module.ts). Its own file, importing only types, so that the heap module does not
 // import the loader (which imports the AdamW reference, which imports the heap module).
 import type { Sgemm, SgemmBatch } from '../blas/library.js';
+import type { Bf16Gemm } from '../blas/bf16.js';
 import type { SimdExports } from '../simd/kernel-table.js';
 
 /** The x86-64 levels a library is built for (-march=x86-64-vN): v4 has AVX-512, v3 AVX2 + FMA. */
@@ -33,6 +34,11 @@ export interface NativeKernels {
   useThreads(n: number): number;
   /** How many of the pool's threads run now (the library's own count). */
   runningThreads(): number;
+  /**
+   * oneDNN's bf16 GEMM (already loaded from `library`) split over the pool like `sgemm`, checked
+   * against loops; or why not. Only with `sgemm` (the pool runs the products).
+   */
+  splitBf16(library: string): Bf16Gemm | string;
 }
 
 let active: NativeKernels | undefined;

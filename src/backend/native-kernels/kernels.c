@@ -620,16 +620,25 @@ EXPORT void embed_bwd(const f32 *dx, const int *ids, int rows, int seq, int widt
   }
 }
 
-// ---- bf16: dst[r·cols + c] = bf16(src[r·ld + c]), round to nearest even, a NaN kept a (quiet) NaN.
-EXPORT void f32_to_bf16(const f32 *src, int rows, int cols, int ld, unsigned short *dst) {
-  for (int r = 0; r < rows; r++) {
-    const f32 *s = src + (long)r * ld;
-    unsigned short *d = dst + (long)r * cols;
-    for (int c = 0; c < cols; c++) {
+// ---- bf16: dst[r·cols + c] = bf16(src[r·ld + c]), round to nearest even, a NaN kept a (quiet) NaN;
+// split by rows.
+typedef struct { const f32 *src; int cols, ld; unsigned short *dst; } bf16_pack_args;
+
+static void f32_to_bf16_part(const void *p, int part, long from, long to) {
+  const bf16_pack_args *a = p;
+  for (long r = from; r < to; r++) {
+    const f32 *s = a->src + r * a->ld;
+    unsigned short *d = a->dst + r * a->cols;
+    for (int c = 0; c < a->cols; c++) {
       unsigned int u = __builtin_bit_cast(unsigned int, s[c]);
       d[c] = (unsigned short)((s[c] != s[c] ? (u | 0x00400000u) : u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
     }
   }
+}
+
+EXPORT void f32_to_bf16(const f32 *src, int rows, int cols, int ld, unsigned short *dst) {
+  bf16_pack_args a = {src, cols, ld, dst};
+  parallel_for(f32_to_bf16_part, &a, rows, cols > 0 ? GRAIN_ELEMENTS / cols + 1 : rows, 1);
 }
 
 // ---- The pool's size, set by the loader (the BLAS's thread count), and the number actually running.

@@ -18,6 +18,7 @@ import { readCpuFlags } from '../blas/coretype.js';
 import { NO_TRANS, ONE_THREAD_BELOW_MNK, ROW_MAJOR, selfCheck, SGEMM_PARAMETERS, TRANS, type Blas, type Koffi, type Sgemm, type SgemmBatch } from '../blas/library.js';
 import { SIMD_KERNELS, type SimdArg, type SimdExports, type SimdKernelName } from '../simd/kernel-table.js';
 import { checkBatch, checkNativeKernels } from './self-check.js';
+import { checkBf16Gemm, type Bf16Gemm } from '../blas/bf16.js';
 import { chooseNativeLevel, nativeKernelsFile } from './level.js';
 import type { NativeKernels } from './active.js';
 
@@ -74,7 +75,7 @@ export function loadNativeKernels(koffi: Koffi, blas: Blas, flags: Set<string> =
   const productsNote = typeof split === 'string' ? `; products on the BLAS's own threads (not split here: ${split})` : `; products split over the same threads, ${blas.library} on one thread each`;
   return {
     ok: true,
-    kernels: { level: chosen.level, file, threads: running, on, useThreads: (n) => setThreads(Math.max(1, Math.min(n, running))), runningThreads, description: `${chosen.level} (${width}) build, ${threadsNote}${productsNote}`, ...(typeof split === 'string' ? {} : split) },
+    kernels: { level: chosen.level, file, threads: running, on, useThreads: (n) => setThreads(Math.max(1, Math.min(n, running))), runningThreads, splitBf16: (library) => (typeof split === 'string' ? split : splitBf16(lib, library)), description: `${chosen.level} (${width}) build, ${threadsNote}${productsNote}`, ...(typeof split === 'string' ? {} : split) },
   };
 }
 
@@ -122,6 +123,30 @@ function splitProducts(koffi: Koffi, lib: ReturnType<Koffi['load']>, blas: Blas,
     return `the batched products failed their check against loops (${problem})`;
   }
   return { sgemm: split, sgemmBatch };
+}
+
+/** sgemm-split.c's bf16 product bound to oneDNN at `library` (loaded already), checked; or why not. */
+function splitBf16(lib: ReturnType<Koffi['load']>, library: string): Bf16Gemm | string {
+  let bind: (path: string) => number;
+  let raw: (...args: unknown[]) => number;
+  try {
+    bind = lib.func('int sftgoc_bind_bf16(const char *path)') as typeof bind;
+    raw = lib.func('int sftgoc_gemm_bf16(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t *A, int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc)') as typeof raw;
+  } catch (e) {
+    return firstLine(e);
+  }
+  const bound = bind(library);
+  if (bound !== 0) return `dnnl_gemm_bf16bf16f32 of ${library} not found from the native kernels (${bound === 1 ? 'dlopen' : 'dlsym'})`;
+  const [N, T] = ['N'.charCodeAt(0), 'T'.charCodeAt(0)];
+  const gemm: Bf16Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    const status = raw(transA ? T : N, transB ? T : N, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (status !== 0) throw new Error(`dnnl_gemm_bf16bf16f32 returned status ${status} for ${m}×${k}·${k}×${n}`);
+  };
+  for (const [m, n, k, transA, transB] of [[131, 67, 257, true, true], [67, 131, 257, false, false], [133, 129, 131, false, true], [129, 133, 131, true, false]] as const) {
+    const problem = checkBf16Gemm(gemm, m, n, k, transA, transB);
+    if (problem !== undefined) return `the split bf16 product ${problem}`;
+  }
+  return gemm;
 }
 
 /**

@@ -92,3 +92,52 @@ EXPORT void sftgoc_sgemm_batch(int count, int ta, int tb, int m, int n, int k, f
   long grain = (long)m * n * k >= split_from_mnk ? 1 : (split_from_mnk + (long)m * n * k - 1) / ((long)m * n * k + 1);
   parallel_for(sgemm_batch_part, &s, count, grain, 1);
 }
+
+// ---- bf16 products (train.precision = "bf16", src/backend/blas/bf16.ts) split the same way: each
+// part one call of oneDNN's dnnl_gemm_bf16bf16f32 (row-major, bf16 operands as uint16 bits, float32
+// C), run single-threaded (the loader sets OMP_NUM_THREADS=1 before oneDNN loads). Without this,
+// oneDNN's OpenMP threads and the pool's would contend, and a bf16 run kept the pool on one thread.
+typedef int (*bf16_gemm_fn)(char ta, char tb, long m, long n, long k, float alpha, const unsigned short *a, long lda,
+                            const unsigned short *b, long ldb, float beta, float *c, long ldc);
+
+static bf16_gemm_fn dnnl_bf16;
+
+// Binds dnnl_gemm_bf16bf16f32 of the library at `path`, already loaded by the process. 0 when found.
+EXPORT int sftgoc_bind_bf16(const char *path) {
+  void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+  if (lib == 0) return 1;
+  dnnl_bf16 = (bf16_gemm_fn)dlsym(lib, "dnnl_gemm_bf16bf16f32");
+  return dnnl_bf16 == 0 ? 2 : 0;
+}
+
+typedef struct {
+  char ta, tb;
+  long m, n, k, lda, ldb, ldc;
+  float alpha, beta;
+  const unsigned short *a, *b;
+  float *c;
+  int by_rows;
+  int status[POOL_MAX_THREADS];
+} bf16_args;
+
+static void bf16_part(const void *p, int part, long from, long to) {
+  bf16_args *s = (bf16_args *)p;
+  const long count = to - from;
+  if (s->by_rows) {
+    const unsigned short *a = s->ta == 'T' ? s->a + from : s->a + from * s->lda;
+    s->status[part] = dnnl_bf16(s->ta, s->tb, count, s->n, s->k, s->alpha, a, s->lda, s->b, s->ldb, s->beta, s->c + from * s->ldc, s->ldc);
+  } else {
+    const unsigned short *b = s->tb == 'T' ? s->b + from * s->ldb : s->b + from;
+    s->status[part] = dnnl_bf16(s->ta, s->tb, s->m, count, s->k, s->alpha, s->a, s->lda, b, s->ldb, s->beta, s->c + from, s->ldc);
+  }
+}
+
+// dnnl_gemm_bf16bf16f32's interface; returns its first non-zero status.
+EXPORT int sftgoc_gemm_bf16(char ta, char tb, long m, long n, long k, float alpha, const unsigned short *a, long lda,
+                            const unsigned short *b, long ldb, float beta, float *c, long ldc) {
+  if (m * n * k < split_from_mnk) return dnnl_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  bf16_args s = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, m >= n, {0}};
+  int parts = parallel_for(bf16_part, &s, s.by_rows ? m : n, 16, 16);
+  for (int p = 0; p < parts; p++) if (s.status[p] != 0) return s.status[p];
+  return 0;
+}

@@ -18,7 +18,7 @@ import { AdamW } from '../../src/train/adamw.js';
 import { trainStep } from '../../src/train/step.js';
 import { loweredBenchObjective } from '../../bench/measure.js';
 import { syntheticData } from '../../bench/synthetic.js';
-import { BLAS, seeded, WASM_BACKENDS } from './helpers.js';
+import { BLAS, seeded, useBackend, WASM_BACKENDS } from './helpers.js';
 
 const DNNL = await findBf16Gemm();
 
@@ -41,14 +41,7 @@ describe('bf16: rounding to bfloat16', () => {
 // On wasm the WebAssembly kernel; on wasm-blas the native build where it loads (split over its
 // threads at the largest size).
 for (const backend of WASM_BACKENDS) describe(`bf16: the packing kernel on the wasm heap (${backend})`, () => {
-  let previous: string | undefined;
-  before(async () => {
-    previous = tf.getBackend();
-    await initBackend(backend);
-  });
-  after(async () => {
-    await tf.setBackend(previous ?? 'cpu');
-  });
+  useBackend(backend);
 
   for (const [rows, cols, ld] of [[1, 1, 1], [3, 7, 7], [2, 8, 8], [5, 19, 23], [4, 64, 96], [301, 257, 260]] as const) {
     it(`packs ${rows} × ${cols} (leading dimension ${ld}) as its loop does, specials included`, () => {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import { ADAMW_KERNEL, cpuAdamWConfig } from '../../src/backend/kernels/adamw.js';
 import { AdamW, decays } from '../../src/train/adamw.js';
-import { noteWhenBlasMissing, WASM_BACKENDS } from '../backend/helpers.js';
+import { noteWhenBlasMissing, useBackend, WASM_BACKENDS } from '../backend/helpers.js';
 
 // torch.optim.AdamW written as straight loops over plain arrays.
 function referenceAdamW(
@@ -65,14 +65,7 @@ async function checkAgainstLoops(rank: number, gradScale = 1, copies = 1): Promi
 
 for (const backend of ['cpu', ...WASM_BACKENDS] as const) {
   describe(`AdamW as one kernel per parameter on ${backend}`, () => {
-    let previous: string | undefined;
-    before(async () => {
-      previous = tf.getBackend();
-      await initBackend(backend);
-    });
-    after(async () => {
-      await tf.setBackend(previous ?? 'cpu');
-    });
+    useBackend(backend);
     if (backend === 'wasm') noteWhenBlasMissing();
 
     for (const rank of [2, 1]) {

@@ -19,7 +19,7 @@
 import { firstLine } from '../../util/first-line.js';
 import type { SimdExports } from '../simd/kernel-table.js';
 import type { WasmBackendInternals } from '../tfjs-internals.js';
-import { loadKoffi, type Sgemm } from './library.js';
+import { loadKoffi, selfCheck, type Sgemm } from './library.js';
 
 /** Products with m·n·k below this run in float32 (they are too small to gain). */
 export const BF16_MIN_MNK = 2 ** 21;
@@ -53,6 +53,17 @@ export function packBf16Reference(src: Float32Array, rows: number, cols: number,
 const N = 'N'.charCodeAt(0);
 const T = 'T'.charCodeAt(0);
 
+/** dnnl_gemm_bf16bf16f32's parameters (also those of the native kernels' split bf16 product, sgemm-split.c). */
+export const BF16_GEMM_PARAMETERS = 'char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t *A, int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc';
+
+/** A bound function with dnnl_gemm_bf16bf16f32's parameters as a Bf16Gemm; a non-zero status is an error. */
+export function bf16GemmOf(raw: (...args: unknown[]) => unknown): Bf16Gemm {
+  return (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    const status = raw(transA ? T : N, transB ? T : N, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) as number;
+    if (status !== 0) throw new Error(`dnnl_gemm_bf16bf16f32 returned status ${status} for ${m}×${k}·${k}×${n}`);
+  };
+}
+
 let cached: Promise<Bf16Outcome> | undefined;
 
 /** oneDNN's bf16 GEMM, bound and checked once per process (later calls return the same outcome). */
@@ -69,48 +80,29 @@ async function bind(options: { library?: string; importKoffi?: () => Promise<unk
   const koffi = loaded.koffi;
   let raw: (...args: unknown[]) => unknown;
   try {
-    raw = koffi.load(library).func('int dnnl_gemm_bf16bf16f32(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t *A, int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc)');
+    raw = koffi.load(library).func(`int dnnl_gemm_bf16bf16f32(${BF16_GEMM_PARAMETERS})`);
   } catch (e) {
     return { ok: false, reason: `oneDNN's bf16 GEMM is not available (${library}: ${firstLine(e)}); on Debian: apt-get install libdnnl2` };
   }
-  const gemm: Bf16Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-    const status = raw(transA ? T : N, transB ? T : N, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) as number;
-    if (status !== 0) throw new Error(`dnnl_gemm_bf16bf16f32 returned status ${status} for ${m}×${k}·${k}×${n}`);
-  };
+  const gemm = bf16GemmOf(raw);
   const problem = checkBf16Gemm(gemm);
   if (problem !== undefined) return { ok: false, reason: `${library}: dnnl_gemm_bf16bf16f32 ${problem}; bf16 products not used` };
   return { ok: true, gemm, library };
 }
 
 /**
- * Undefined when `gemm` computes 2·op(a)·op(b) + 0.5·c right for an m×k·k×n product of bf16-exact
- * values (small integers and halves) against a float64 loop, else the problem: the ABI, the layout
- * (row-major) and the kernels on this CPU; only float32 accumulation may differ. By default the
- * 67×131·131×45 product with both operands transposed; the split product (native kernels) is
- * checked at sizes it splits, in every layout.
+ * Undefined when `gemm` computes an m×k·k×n product right against a float64 loop, else the problem:
+ * the ABI, the layout (row-major) and the kernels on this CPU. It is library.ts's selfCheck with the
+ * operands packed to bf16 on the way in: selfCheck's values (small integers and halves) are exact in
+ * bf16, so only float32 accumulation may differ. By default the 67×131·131×45 product with both
+ * operands transposed; the split product (native kernels) is checked at sizes it splits, in every
+ * layout.
  */
 export function checkBf16Gemm(gemm: Bf16Gemm, m = 67, n = 45, k = 131, transA = true, transB = true): string | undefined {
-  const a = Float32Array.from({ length: m * k }, (_, i) => (i % 5) - 2); // [k, m] transposed, else [m, k]
-  const b = Float32Array.from({ length: n * k }, (_, i) => (i % 3) + 0.5); // [n, k] transposed, else [k, n]
-  const c = Float32Array.from({ length: m * n }, (_, i) => i % 7);
-  const expected = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let acc = 0;
-      for (let p = 0; p < k; p++) acc += a[transA ? p * m + i : i * k + p]! * b[transB ? j * k + p : p * n + j]!;
-      expected[i * n + j] = 2 * acc + 0.5 * c[i * n + j]!;
-    }
-  }
-  const pack = (x: Float32Array) => Uint16Array.from(x, bf16Bits);
-  try {
-    gemm(transA, transB, m, n, k, 2, pack(a), transA ? m : k, pack(b), transB ? k : n, 0.5, c, n);
-  } catch (e) {
-    return `failed a ${m}×${k}·${k}×${n} check (${firstLine(e)})`;
-  }
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(c[i]! - expected[i]!) <= 1e-4 * Math.max(1, Math.abs(expected[i]!)))) return `failed a ${m}×${k}·${k}×${n} check against loops: element ${i} is ${c[i]}, expected ${expected[i]}`;
-  }
-  return undefined;
+  const pack = (x: Float32Array): Uint16Array => Uint16Array.from(x, bf16Bits);
+  const asFloat32: Sgemm = (tA, tB, mm, nn, kk, alpha, a, lda, b, ldb, beta, c, ldc) => gemm(tA, tB, mm, nn, kk, alpha, pack(a), lda, pack(b), ldb, beta, c, ldc);
+  const problem = selfCheck(asFloat32, m, n, k, transA, transB);
+  return problem === undefined ? undefined : `failed a ${m}×${k}·${k}×${n} check against loops (${problem})`;
 }
 
 /**

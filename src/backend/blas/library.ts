@@ -80,6 +80,13 @@ export interface Koffi {
   load(path: string): KoffiLibrary;
 }
 
+/** A bound function with cblas_sgemm's parameters (cblas_sgemm itself, or sgemm-split.c's) as an Sgemm. */
+export function rowMajorSgemm(raw: (...args: unknown[]) => unknown): Sgemm {
+  return (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    raw(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  };
+}
+
 /** cblas_sgemm's parameters (also those of the native kernels' split product, sgemm-split.c). */
 export const SGEMM_PARAMETERS = 'int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc';
 const SGEMM_PROTOTYPE = `void cblas_sgemm(${SGEMM_PARAMETERS})`;
@@ -176,9 +183,7 @@ function bind(koffi: Koffi, library: string, choice: CoreChoice, flags: Readonly
   } catch (e) {
     return { ok: false, reason: `${library} has no cblas_sgemm: ${firstLine(e)}` };
   }
-  const plain: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-    raw(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  };
+  const plain = rowMajorSgemm(raw);
   // Read before any product: the wrapper below changes it for small ones.
   const threads = optionalFunc<number>(lib, 'int openblas_get_num_threads()')?.();
   const sgemm = smallProductsOnOneThread(lib, plain, threads ?? 1);

@@ -257,39 +257,40 @@ EXPORT void layer_norm_fwd(const f32 *x, const f32 *gamma, const f32 *beta, f32 
 // ---- Sums over rows (dgamma, dbeta, bias gradients) split by rows: part 0 accumulates into the
 // outputs, part p > 0 into its own block of `sets` × `width` floats of scratch, and the blocks are
 // added to the outputs in order afterwards. No scratch (one thread, or malloc failed): one part.
-typedef struct { f32 *scratch; int width; } partial_sums;
+typedef struct { f32 *out[2]; int sets, width; f32 *scratch; } partial_sums;
 
-static long row_grain(int rows, int width, int sets, partial_sums *ps) {
+// The part's accumulator for set `set`: the output itself for part 0, its scratch block otherwise.
+static inline f32 *partial(const partial_sums *ps, int part, int set) {
+  return part == 0 ? ps->out[set] : ps->scratch + ((long)(part - 1) * ps->sets + set) * ps->width;
+}
+
+// fn over `rows` (fn's args hold `ps`), the parts' sums then added to the outputs and the scratch freed.
+static void sum_over_rows(part_fn fn, const void *args, int rows, partial_sums *ps) {
+  long grain = ps->width > 0 ? GRAIN_ELEMENTS / ps->width + 1 : rows;
   ps->scratch = 0;
-  ps->width = width;
-  long grain = width > 0 ? GRAIN_ELEMENTS / width + 1 : rows;
-  if (pool_threads() <= 1 || rows / grain < 2) return rows;
-  ps->scratch = malloc(sizeof(f32) * (size_t)(pool_threads() - 1) * sets * width);
-  return ps->scratch != 0 ? grain : rows;
-}
-
-// The part's own accumulator for set `set` (0 = the output itself for part 0).
-static inline f32 *partial(const partial_sums *ps, int part, int set, int sets, f32 *out) {
-  return part == 0 ? out : ps->scratch + ((long)(part - 1) * sets + set) * ps->width;
-}
-
-static void add_partials(partial_sums *ps, int parts, int set, int sets, f32 *out) {
-  for (int p = 1; p < parts; p++) add_row(out, partial(ps, p, set, sets, out), ps->width);
+  if (pool_threads() > 1 && rows / grain >= 2) ps->scratch = malloc(sizeof(f32) * (size_t)(pool_threads() - 1) * ps->sets * ps->width);
+  if (ps->scratch == 0) grain = rows;
+  int parts = parallel_for(fn, args, rows, grain, 1);
+  for (int set = 0; set < ps->sets; set++) {
+    if (parts == 0) zero(ps->out[set], ps->width);
+    for (int p = 1; p < parts; p++) add_row(ps->out[set], partial(ps, p, set), ps->width);
+  }
+  free(ps->scratch);
 }
 
 // dx is ADDED to (the residual stream's gradient); dgamma and dbeta are overwritten.
 typedef struct {
   const f32 *dout, *x, *mean, *rstd, *gamma;
   int width;
-  f32 *dx, *dgamma, *dbeta;
-  partial_sums sums;
+  f32 *dx;
+  partial_sums sums;  // dgamma, dbeta
 } layer_norm_bwd_args;
 
 static void layer_norm_bwd_part(const void *p, int part, long from, long to) {
   const layer_norm_bwd_args *a = p;
   const int width = a->width;
   const f32 *gamma = a->gamma;
-  f32 *dgamma = partial(&a->sums, part, 0, 2, a->dgamma), *dbeta = partial(&a->sums, part, 1, 2, a->dbeta);
+  f32 *dgamma = partial(&a->sums, part, 0), *dbeta = partial(&a->sums, part, 1);
   zero(dgamma, width);
   zero(dbeta, width);
   for (long r = from; r < to; r++) {
@@ -326,16 +327,8 @@ static void layer_norm_bwd_part(const void *p, int part, long from, long to) {
 
 EXPORT void layer_norm_bwd(const f32 *dout, const f32 *x, const f32 *mean, const f32 *rstd, const f32 *gamma,
                            int rows, int width, f32 *dx, f32 *dgamma, f32 *dbeta) {
-  layer_norm_bwd_args a = {dout, x, mean, rstd, gamma, width, dx, dgamma, dbeta, {0, width}};
-  long grain = row_grain(rows, width, 2, &a.sums);
-  int parts = parallel_for(layer_norm_bwd_part, &a, rows, grain, 1);
-  if (parts == 0) {
-    zero(dgamma, width);
-    zero(dbeta, width);
-  }
-  add_partials(&a.sums, parts, 0, 2, dgamma);
-  add_partials(&a.sums, parts, 1, 2, dbeta);
-  free(a.sums.scratch);
+  layer_norm_bwd_args a = {dout, x, mean, rstd, gamma, width, dx, {{dgamma, dbeta}, 2, width, 0}};
+  sum_over_rows(layer_norm_bwd_part, &a, rows, &a.sums);
 }
 
 // ---- Causal softmax over `count` [seq, seq] blocks, in place: row i becomes the softmax of
@@ -395,21 +388,19 @@ EXPORT void add_into(f32 *dst, const f32 *src, int n) {
   parallel_for(add_into_part, &a, n, GRAIN_ELEMENTS, ALIGN_ELEMENTS);
 }
 
-typedef struct { const f32 *x; int width; f32 *out; partial_sums sums; } column_sums_args;
+typedef struct { const f32 *x; partial_sums sums; } column_sums_args;
 
 static void column_sums_part(const void *p, int part, long from, long to) {
   const column_sums_args *a = p;
-  f32 *out = partial(&a->sums, part, 0, 1, a->out);
-  zero(out, a->width);
-  for (long r = from; r < to; r++) add_row(out, a->x + r * a->width, a->width);
+  const int width = a->sums.width;
+  f32 *out = partial(&a->sums, part, 0);
+  zero(out, width);
+  for (long r = from; r < to; r++) add_row(out, a->x + r * width, width);
 }
 
 EXPORT void column_sums(const f32 *x, int rows, int width, f32 *out) {
-  column_sums_args a = {x, width, out, {0, width}};
-  int parts = parallel_for(column_sums_part, &a, rows, row_grain(rows, width, 1, &a.sums), 1);
-  if (parts == 0) zero(out, width);
-  add_partials(&a.sums, parts, 0, 1, out);
-  free(a.sums.scratch);
+  column_sums_args a = {x, {{out, 0}, 1, width, 0}};
+  sum_over_rows(column_sums_part, &a, rows, &a.sums);
 }
 
 // Σ x² in double across float32 partial sums of ≤ 4096 values (as the wasm kernel), each thread
@@ -521,13 +512,13 @@ EXPORT void rms_norm_fwd(const f32 *x, const f32 *gamma, f32 eps, int rows, int 
 }
 
 // dx is ADDED to; dgamma overwritten. dx = s·(dy·g − x̂·mean(dy·g·x̂)), x̂ = x·s.
-typedef struct { const f32 *dout, *x, *rstd, *gamma; int width; f32 *dx, *dgamma; partial_sums sums; } rms_norm_bwd_args;
+typedef struct { const f32 *dout, *x, *rstd, *gamma; int width; f32 *dx; partial_sums sums; /* dgamma */ } rms_norm_bwd_args;
 
 static void rms_norm_bwd_part(const void *p, int part, long from, long to) {
   const rms_norm_bwd_args *a = p;
   const int width = a->width;
   const f32 *gamma = a->gamma;
-  f32 *dgamma = partial(&a->sums, part, 0, 1, a->dgamma);
+  f32 *dgamma = partial(&a->sums, part, 0);
   zero(dgamma, width);
   for (long r = from; r < to; r++) {
     const f32 *xr = a->x + r * width, *dr = a->dout + r * width;
@@ -553,11 +544,8 @@ static void rms_norm_bwd_part(const void *p, int part, long from, long to) {
 }
 
 EXPORT void rms_norm_bwd(const f32 *dout, const f32 *x, const f32 *rstd, const f32 *gamma, int rows, int width, f32 *dx, f32 *dgamma) {
-  rms_norm_bwd_args a = {dout, x, rstd, gamma, width, dx, dgamma, {0, width}};
-  int parts = parallel_for(rms_norm_bwd_part, &a, rows, row_grain(rows, width, 1, &a.sums), 1);
-  if (parts == 0) zero(dgamma, width);
-  add_partials(&a.sums, parts, 0, 1, dgamma);
-  free(a.sums.scratch);
+  rms_norm_bwd_args a = {dout, x, rstd, gamma, width, dx, {{dgamma, 0}, 1, width, 0}};
+  sum_over_rows(rms_norm_bwd_part, &a, rows, &a.sums);
 }
 
 // ---- SwiGLU (llama's MLP): out = silu(gate)·up, silu(g) = g·σ(g); sig keeps σ(g).

@@ -15,10 +15,10 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { firstLine } from '../../util/first-line.js';
 import { readCpuFlags } from '../blas/coretype.js';
-import { NO_TRANS, ONE_THREAD_BELOW_MNK, ROW_MAJOR, selfCheck, SGEMM_PARAMETERS, TRANS, type Blas, type Koffi, type Sgemm, type SgemmBatch } from '../blas/library.js';
+import { NO_TRANS, ONE_THREAD_BELOW_MNK, rowMajorSgemm, selfCheck, SGEMM_PARAMETERS, TRANS, type Blas, type Koffi, type Sgemm, type SgemmBatch } from '../blas/library.js';
 import { SIMD_KERNELS, type SimdArg, type SimdExports, type SimdKernelName } from '../simd/kernel-table.js';
 import { checkBatch, checkNativeKernels } from './self-check.js';
-import { checkBf16Gemm, type Bf16Gemm } from '../blas/bf16.js';
+import { BF16_GEMM_PARAMETERS, bf16GemmOf, checkBf16Gemm, type Bf16Gemm } from '../blas/bf16.js';
 import { chooseNativeLevel, nativeKernelsFile } from './level.js';
 import type { NativeKernels } from './active.js';
 
@@ -26,6 +26,12 @@ export type { NativeKernels, NativeLevel } from './active.js';
 export { chooseNativeLevel } from './level.js';
 
 export type NativeKernelsOutcome = { ok: true; kernels: NativeKernels } | { ok: false; reason: string };
+
+/**
+ * The products the split paths are checked on before use: above the split threshold (2²¹ m·n·k), by
+ * rows (m ≥ n) and by columns, in every operand layout.
+ */
+const SPLIT_CHECKS = [[131, 67, 257, true, true], [67, 131, 257, false, false], [133, 129, 131, false, true], [129, 133, 131, true, false]] as const;
 
 const C_TYPES: Record<SimdArg, string> = { ptr: 'uintptr_t', i32: 'int', f32: 'float' };
 
@@ -100,10 +106,8 @@ function splitProducts(koffi: Koffi, lib: ReturnType<Koffi['load']>, blas: Blas,
   if (bound !== 0) return `cblas_sgemm of ${blas.library} not found from the native kernels (${bound === 1 ? 'dlopen' : 'dlsym'})`;
   blasThreads(1);
   setThreads(blas.threads);
-  const split: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
-    sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  // Above the split threshold, split by rows (m ≥ n) and by columns, every operand layout.
-  for (const [m, n, k, transA, transB] of [[131, 67, 257, true, true], [67, 131, 257, false, false], [133, 129, 131, false, true], [129, 133, 131, true, false]] as const) {
+  const split = rowMajorSgemm(sgemm);
+  for (const [m, n, k, transA, transB] of SPLIT_CHECKS) {
     const problem = selfCheck(split, m, n, k, transA, transB);
     if (problem !== undefined) {
       blasThreads(blas.threads);
@@ -128,21 +132,17 @@ function splitProducts(koffi: Koffi, lib: ReturnType<Koffi['load']>, blas: Blas,
 /** sgemm-split.c's bf16 product bound to oneDNN at `library` (loaded already), checked; or why not. */
 function splitBf16(lib: ReturnType<Koffi['load']>, library: string): Bf16Gemm | string {
   let bind: (path: string) => number;
-  let raw: (...args: unknown[]) => number;
+  let raw: (...args: unknown[]) => unknown;
   try {
     bind = lib.func('int sftgoc_bind_bf16(const char *path)') as typeof bind;
-    raw = lib.func('int sftgoc_gemm_bf16(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t *A, int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc)') as typeof raw;
+    raw = lib.func(`int sftgoc_gemm_bf16(${BF16_GEMM_PARAMETERS})`) as typeof raw;
   } catch (e) {
     return firstLine(e);
   }
   const bound = bind(library);
   if (bound !== 0) return `dnnl_gemm_bf16bf16f32 of ${library} not found from the native kernels (${bound === 1 ? 'dlopen' : 'dlsym'})`;
-  const [N, T] = ['N'.charCodeAt(0), 'T'.charCodeAt(0)];
-  const gemm: Bf16Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-    const status = raw(transA ? T : N, transB ? T : N, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    if (status !== 0) throw new Error(`dnnl_gemm_bf16bf16f32 returned status ${status} for ${m}×${k}·${k}×${n}`);
-  };
-  for (const [m, n, k, transA, transB] of [[131, 67, 257, true, true], [67, 131, 257, false, false], [133, 129, 131, false, true], [129, 133, 131, true, false]] as const) {
+  const gemm = bf16GemmOf(raw);
+  for (const [m, n, k, transA, transB] of SPLIT_CHECKS) {
     const problem = checkBf16Gemm(gemm, m, n, k, transA, transB);
     if (problem !== undefined) return `the split bf16 product ${problem}`;
   }

@@ -38,18 +38,21 @@ typedef struct {
   int by_rows;
 } sgemm_args;
 
-// Rows [from, to) of C (by_rows) or columns [from, to): row-major, so a row block of op(A) starts
-// at row `from` of A (column `from` when A is stored transposed), a column block of op(B) likewise.
+// Where a part of a split product starts, in elements of A, B and C, and its m and n: rows
+// [from, to) of C (by_rows) or columns [from, to). Row-major, so a row block of op(A) starts at row
+// `from` of A (column `from` when A is stored transposed), a column block of op(B) likewise. The
+// float32 and the bf16 products split the same way.
+typedef struct { long a, b, c, m, n; } block;
+
+static block block_of(int by_rows, int a_trans, int b_trans, long m, long n, long lda, long ldb, long ldc, long from, long to) {
+  if (by_rows) return (block){a_trans ? from : from * lda, 0, from * ldc, to - from, n};
+  return (block){0, b_trans ? from * ldb : from, from, m, to - from};
+}
+
 static void sgemm_part(const void *p, int part, long from, long to) {
   const sgemm_args *s = p;
-  const int count = (int)(to - from);
-  if (s->by_rows) {
-    const float *a = s->ta == TRANS ? s->a + from : s->a + from * s->lda;
-    blas_sgemm(ROW_MAJOR, s->ta, s->tb, count, s->n, s->k, s->alpha, a, s->lda, s->b, s->ldb, s->beta, s->c + from * s->ldc, s->ldc);
-  } else {
-    const float *b = s->tb == TRANS ? s->b + from * s->ldb : s->b + from;
-    blas_sgemm(ROW_MAJOR, s->ta, s->tb, s->m, count, s->k, s->alpha, s->a, s->lda, b, s->ldb, s->beta, s->c + from, s->ldc);
-  }
+  const block x = block_of(s->by_rows, s->ta == TRANS, s->tb == TRANS, s->m, s->n, s->lda, s->ldb, s->ldc, from, to);
+  blas_sgemm(ROW_MAJOR, s->ta, s->tb, (int)x.m, (int)x.n, s->k, s->alpha, s->a + x.a, s->lda, s->b + x.b, s->ldb, s->beta, s->c + x.c, s->ldc);
 }
 
 // cblas_sgemm's row-major interface (order must be row-major), split along C's longer side.
@@ -122,14 +125,8 @@ typedef struct {
 
 static void bf16_part(const void *p, int part, long from, long to) {
   bf16_args *s = (bf16_args *)p;
-  const long count = to - from;
-  if (s->by_rows) {
-    const unsigned short *a = s->ta == 'T' ? s->a + from : s->a + from * s->lda;
-    s->status[part] = dnnl_bf16(s->ta, s->tb, count, s->n, s->k, s->alpha, a, s->lda, s->b, s->ldb, s->beta, s->c + from * s->ldc, s->ldc);
-  } else {
-    const unsigned short *b = s->tb == 'T' ? s->b + from * s->ldb : s->b + from;
-    s->status[part] = dnnl_bf16(s->ta, s->tb, s->m, count, s->k, s->alpha, s->a, s->lda, b, s->ldb, s->beta, s->c + from, s->ldc);
-  }
+  const block x = block_of(s->by_rows, s->ta == 'T', s->tb == 'T', s->m, s->n, s->lda, s->ldb, s->ldc, from, to);
+  s->status[part] = dnnl_bf16(s->ta, s->tb, x.m, x.n, s->k, s->alpha, s->a + x.a, s->lda, s->b + x.b, s->ldb, s->beta, s->c + x.c, s->ldc);
 }
 
 // dnnl_gemm_bf16bf16f32's interface; returns its first non-zero status.

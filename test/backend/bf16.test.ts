@@ -4,6 +4,7 @@
 // which stay float32; three training steps in bf16 against float32 within a stated tolerance; and the
 // setting's errors. The oneDNN parts are skipped, with a line saying so, where libdnnl.so.2 is missing.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import { BF16_MIN_MNK, Bf16Products, bf16Bits, bf16Value, findBf16Gemm, packBf16Reference } from '../../src/backend/blas/bf16.js';
@@ -183,6 +184,28 @@ describe('bf16: oneDNN products through the Sgemm adapter', function () {
       assert.ok(Math.abs(f - b) <= 2e-3 * Math.abs(f), `step ${i + 1}: bf16 ${b} against float32 ${f}`);
     }
     assert.notDeepEqual(losses['fp32'], losses['bf16'], 'the bf16 run multiplied in bf16 (its losses differ in the last digits)');
+  });
+});
+
+describe('bf16: the process around oneDNN', () => {
+  it('a process that ends right after binding oneDNN (its OpenMP threads still spinning) exits cleanly', function () {
+    this.timeout(60_000);
+    if (!DNNL.ok) {
+      console.log(`      (skipped: ${DNNL.reason})`);
+      this.skip();
+    }
+    // The binding runs a check product, so OpenMP's team is spinning when the script ends and Node
+    // tears down; unloading oneDNN then killed 9 of 10 such processes by SIGSEGV (keepLoaded).
+    const bf16 = new URL('../../src/backend/blas/bf16.js', import.meta.url).href;
+    const script = `const { findBf16Gemm } = await import(${JSON.stringify(bf16)}); const r = await findBf16Gemm(); if (!r.ok) throw new Error(r.reason);`;
+    // OpenMP's default team (a bf16 run with the native pool sets OMP_NUM_THREADS=1 in this process).
+    const env = { ...process.env };
+    delete env['OMP_NUM_THREADS'];
+    for (let i = 0; i < 5; i++) {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 50_000, env });
+      assert.equal(r.signal, null, `run ${i + 1} killed by ${r.signal}: ${r.stderr}`);
+      assert.equal(r.status, 0, r.stderr);
+    }
   });
 });
 

@@ -19,7 +19,7 @@
 import { firstLine } from '../../util/first-line.js';
 import type { SimdExports } from '../simd/kernel-table.js';
 import type { WasmBackendInternals } from '../tfjs-internals.js';
-import { loadKoffi, selfCheck, type Sgemm } from './library.js';
+import { keepLoaded, loadKoffi, selfCheck, type Sgemm } from './library.js';
 
 /** Products with m·n·k below this run in float32 (they are too small to gain). */
 export const BF16_MIN_MNK = 2 ** 21;
@@ -81,6 +81,8 @@ async function bind(options: { library?: string; importKoffi?: () => Promise<unk
   let raw: (...args: unknown[]) => unknown;
   try {
     raw = koffi.load(library).func(`int dnnl_gemm_bf16bf16f32(${BF16_GEMM_PARAMETERS})`);
+    // Its OpenMP threads spin in the library after every product: it must outlive them (keepLoaded).
+    keepLoaded(koffi, library);
   } catch (e) {
     return { ok: false, reason: `oneDNN's bf16 GEMM is not available (${library}: ${firstLine(e)}); on Debian: apt-get install libdnnl2` };
   }

@@ -127,6 +127,30 @@ export interface FindBlasOptions {
 const KOFFI_SPECIFIER = 'koffi';
 const defaultImportKoffi = (): Promise<unknown> => import(KOFFI_SPECIFIER);
 
+/**
+ * Keeps a library koffi has loaded mapped until the process ends: glibc's dlopen of the same file
+ * with RTLD_NOLOAD | RTLD_NODELETE adds the flag to the loaded object (and so keeps its
+ * dependencies). Why: koffi unloads a library once its handle is collected or Node tears its
+ * environment down, and a library whose worker threads are still spinning in its code at that
+ * moment takes the process down with SIGSEGV: oneDNN's OpenMP team right after a product did, in 9
+ * of 10 processes that ended just after binding it. Linux only; elsewhere, or without glibc, nothing
+ * is done (musl never unloads).
+ */
+export function keepLoaded(koffi: Koffi, library: string): void {
+  if (process.platform !== 'linux') return;
+  const RTLD_NOW = 2;
+  const RTLD_NOLOAD = 4;
+  const RTLD_NODELETE = 0x1000;
+  try {
+    libcDlopen ??= koffi.load('libc.so.6').func('void *dlopen(const char *file, int mode)');
+    libcDlopen(library, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  } catch {
+    // No glibc: nothing to pin.
+  }
+}
+
+let libcDlopen: ((...args: unknown[]) => unknown) | undefined;
+
 let cached: Promise<BlasOutcome> | undefined;
 
 /** The process's BLAS, looked for once (later calls with no options return the same outcome). */
@@ -199,6 +223,8 @@ function bind(koffi: Koffi, library: string, choice: CoreChoice, flags: Readonly
     }
   }
   const judged = judgeReportedCore(choice, kernels, flags);
+  // Its worker threads spin in the library after products, as oneDNN's do: it must outlive them.
+  keepLoaded(koffi, library);
   const kernelNotes = [choice.note, ...(judged !== undefined ? [judged] : [])];
   return {
     ok: true,

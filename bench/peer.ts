@@ -13,14 +13,15 @@ import { importantMask, syntheticData } from './synthetic.js';
 import { keepFreedMemoryEnv, torchAllocatorNote } from '../src/util/malloc-env.js';
 
 /**
- * The peer's environment: this process's, with glibc's malloc told to keep freed memory (what the
- * torch engine's children get: src/util/malloc-env.ts says why; the peer's `small` step is ~2.5×
- * faster with it, so without it the peer is not at its best). SFTGOC_PEER_MALLOC=default leaves
- * glibc's defaults, to measure what the setting buys.
+ * The peer's environment: this process's, with `threads` torch intra-op threads and `blasThreads`
+ * OpenBLAS threads, and glibc's malloc told to keep freed memory (what the torch engine's children
+ * get: src/util/malloc-env.ts says why; the peer's `small` step is ~2.5× faster with it, so without
+ * it the peer is not at its best). SFTGOC_PEER_MALLOC=default leaves glibc's defaults, to measure
+ * what the setting buys.
  */
-export function peerEnv(): NodeJS.ProcessEnv {
-  if (process.env['SFTGOC_PEER_MALLOC'] === 'default') return { ...process.env };
-  return { ...process.env, ...keepFreedMemoryEnv(process.env) };
+function peerEnv(threads: number, blasThreads = threads): NodeJS.ProcessEnv {
+  const malloc = process.env['SFTGOC_PEER_MALLOC'] === 'default' ? {} : keepFreedMemoryEnv(process.env);
+  return { ...process.env, ...malloc, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(blasThreads) };
 }
 
 /** How the peer's allocator runs, for the bench's header. */
@@ -70,7 +71,7 @@ export function peerVerdict(blas: PeerBlas): { fair: boolean; line: string } {
 
 /** The peer's BLAS and its 1024³ speed; `kernels` runs it under that OPENBLAS_CORETYPE instead of this process's. */
 export function probePeerBlas(python: string, threads: number, kernels?: string): PeerBlas {
-  const env: NodeJS.ProcessEnv = { ...peerEnv(), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  const env = peerEnv(threads);
   if (kernels !== undefined) env['OPENBLAS_CORETYPE'] = kernels;
   const r = spawnSync(python, [peerScript(), '--blas', '--threads', String(threads)], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`peer --blas failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
@@ -118,7 +119,7 @@ export function runPeer(python: string, config: BenchConfig, variant: string, wa
   try {
     const file = path.join(dir, 'request.json');
     writeFileSync(file, JSON.stringify(request));
-    const env = { ...peerEnv(), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(blasThreads) };
+    const env = peerEnv(threads, blasThreads);
     const r = spawnSync(python, [peerScript(), '--request', file], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`peer ${config.name}/${variant} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;
@@ -177,7 +178,7 @@ export function runPeerDecode(
   try {
     const file = path.join(dir, 'decode.json');
     writeFileSync(file, JSON.stringify(request));
-    const env = { ...peerEnv(), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(blasThreads) };
+    const env = peerEnv(threads, blasThreads);
     const r = spawnSync(python, [peerScript(), '--decode', file], { encoding: 'utf8', env, maxBuffer: 16 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`peer decode ${config.name}/batch ${batch} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<PeerDecodeResult, 'tokensPerS'>;

@@ -77,6 +77,30 @@ describe('backend: native kernels, products over the pool against loops', () => 
     });
   }
 
+  it('2,000 split products back to back, some after the workers fell asleep: each as its loop (parts are claimed, not assigned)', function () {
+    this.timeout(60_000);
+    // Two jobs that differ in every field (shape, scale, operands, output): a thread that ran a part
+    // of one job with the other's fields, or a part run twice or never, shows in one of the outputs.
+    const sgemm = activeNativeKernels()!.sgemm!;
+    const jobs = ([[301, 97, 131, 0.75], [97, 301, 72, -1.25]] as const).map(([m, n, k, alpha], j) => {
+      const [a, b] = [seeded(m * k, 20 + j), seeded(k * n, 30 + j)];
+      const want = new Float32Array(m * n);
+      plainSgemm(false, false, m, n, k, alpha, a, k, b, n, 0, want, n);
+      return { run: (c: Float32Array) => sgemm(false, false, m, n, k, alpha, a, k, b, n, 0, c, n), got: new Float32Array(m * n), want };
+    });
+    for (let i = 0; i < 2000; i++) {
+      // Every 250th job comes after a 20 ms pause, long enough for the workers to stop spinning.
+      if (i % 250 === 249) {
+        const until = Date.now() + 20;
+        while (Date.now() < until) { /* busy wait: the workers sleep */ }
+      }
+      const job = jobs[i % 2]!;
+      job.got.fill(NaN);
+      job.run(job.got);
+      if (i % 50 === 0 || i >= 1998) assertClose(job.got, job.want, { abs: 1e-4, rel: 1e-4 }, `job ${i}`);
+    }
+  });
+
   it('a process that ends right after a split kernel exits cleanly (workers still spinning in the library)', function () {
     this.timeout(60_000);
     // The backend module, as the compiled test sees it (dist/test/backend → dist/src/backend).

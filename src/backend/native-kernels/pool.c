@@ -23,13 +23,25 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static int thread_count = 1;   // the caller + (thread_count − 1) workers
 static int workers_started = 0;
 
-// The current job, published by bumping `generation` (release) after the fields are written.
+// The current job. Its fields are written before `claim` publishes it (release); a thread reads
+// them only after it has claimed one of the job's parts, and the caller does not return (nor write
+// the next job) before every part is done, so the fields it reads are the job's own.
 static part_fn job_fn;
 static const void *job_args;
 static long job_bounds[POOL_MAX_THREADS + 1];
-static int job_parts;
-static atomic_long generation;
-static atomic_int pending;     // workers that have not finished the current job
+
+// Parts are claimed, not assigned: every thread (the caller too) takes the next unclaimed part
+// until none is left. A worker that is asleep, still waking, or off its core when a job starts
+// leaves its part to whichever thread gets there first, instead of the whole job waiting for it
+// (on 2 cores, a step's products waited on a preempted worker several times a second). A part's
+// bounds do not depend on which thread runs it, so results are the same either way.
+// claim = generation << 16 | parts << 8 | next part (parts ≤ POOL_MAX_THREADS < 256).
+static atomic_ulong claim;
+static atomic_int done;        // parts finished in the current job
+
+#define CLAIM_GENERATION(c) ((c) >> 16)
+#define CLAIM_PARTS(c) ((int)(((c) >> 8) & 0xff))
+#define CLAIM_NEXT(c) ((int)((c) & 0xff))
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -37,23 +49,37 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+// Runs parts of generation `gen` until none is left unclaimed (or the job is no longer `gen`).
+static void run_parts(unsigned long gen) {
+  unsigned long c = atomic_load_explicit(&claim, memory_order_acquire);
+  while (CLAIM_GENERATION(c) == gen && CLAIM_NEXT(c) < CLAIM_PARTS(c)) {
+    if (atomic_compare_exchange_weak_explicit(&claim, &c, c + 1, memory_order_acq_rel, memory_order_acquire)) {
+      const int part = CLAIM_NEXT(c);
+      job_fn(job_args, part, job_bounds[part], job_bounds[part + 1]);
+      atomic_fetch_add_explicit(&done, 1, memory_order_release);
+      c = atomic_load_explicit(&claim, memory_order_acquire);
+    }
+  }
+}
+
 static void *worker_main(void *arg) {
-  const int index = (int)(long)arg;  // 1 .. thread_count − 1; part 0 is the caller's
-  long seen = 0;
+  const int index = (int)(long)arg;  // 1 .. thread_count − 1; 0 is the caller
+  unsigned long seen = 0;
   for (;;) {
-    long now = atomic_load_explicit(&generation, memory_order_acquire);
+    unsigned long now = CLAIM_GENERATION(atomic_load_explicit(&claim, memory_order_acquire));
     for (int spin = 0; now == seen && spin < SPIN_BEFORE_SLEEP; spin++) {
       cpu_relax();
-      now = atomic_load_explicit(&generation, memory_order_acquire);
+      now = CLAIM_GENERATION(atomic_load_explicit(&claim, memory_order_acquire));
     }
     if (now == seen) {
       pthread_mutex_lock(&lock);
-      while ((now = atomic_load_explicit(&generation, memory_order_acquire)) == seen) pthread_cond_wait(&wake, &lock);
+      while ((now = CLAIM_GENERATION(atomic_load_explicit(&claim, memory_order_acquire))) == seen) pthread_cond_wait(&wake, &lock);
       pthread_mutex_unlock(&lock);
     }
     seen = now;
-    if (index < job_parts) job_fn(job_args, index, job_bounds[index], job_bounds[index + 1]);
-    atomic_fetch_sub_explicit(&pending, 1, memory_order_acq_rel);
+    // A job has at most one part a thread, so only its first `parts` threads take part (index 0
+    // is the caller): a pool that was made smaller never runs more threads than it was set to.
+    if (index < CLAIM_PARTS(atomic_load_explicit(&claim, memory_order_acquire))) run_parts(now);
   }
   return 0;
 }
@@ -62,7 +88,7 @@ int pool_set_threads(int threads) {
   if (threads < 1) threads = 1;
   if (threads > POOL_MAX_THREADS) threads = POOL_MAX_THREADS;
   pthread_mutex_lock(&lock);
-  // Workers are only ever added: one that exists and is not needed just receives empty parts.
+  // Workers are only ever added: one that exists and is not needed takes no part in jobs.
   // Workers start with every signal blocked (a thread inherits its creator's mask): Ctrl-C and the
   // rest go to Node's own threads, never to a worker in the middle of a kernel.
   sigset_t all, previous;
@@ -98,18 +124,18 @@ int parallel_for(part_fn fn, const void *args, long n, long grain, long align) {
   }
   job_fn = fn;
   job_args = args;
-  job_parts = (int)parts;
   for (long p = 0; p <= parts; p++) {
     long b = n * p / parts;
     if (p > 0 && p < parts && align > 1) b -= b % align;
     job_bounds[p] = b;
   }
-  atomic_store_explicit(&pending, workers_started, memory_order_relaxed);
+  atomic_store_explicit(&done, 0, memory_order_relaxed);
+  const unsigned long gen = CLAIM_GENERATION(atomic_load_explicit(&claim, memory_order_relaxed)) + 1;
   pthread_mutex_lock(&lock);
-  atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+  atomic_store_explicit(&claim, gen << 16 | (unsigned long)parts << 8, memory_order_release);
   pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&lock);
-  fn(args, 0, job_bounds[0], job_bounds[1]);
-  while (atomic_load_explicit(&pending, memory_order_acquire) != 0) cpu_relax();
+  run_parts(gen);
+  while (atomic_load_explicit(&done, memory_order_acquire) != parts) cpu_relax();
   return (int)parts;
 }

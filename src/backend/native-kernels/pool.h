@@ -1,5 +1,6 @@
 // A fixed pool of worker threads for the native kernels (pool.c): parallel_for splits [0, n) into
-// one contiguous part per thread and runs them at once, the calling thread taking the first part.
+// at most one contiguous part per thread and runs them at once; each thread, the caller included,
+// claims the next part not yet taken, so a part's number is not a thread's.
 #pragma once
 
 /** Runs part number `part` ([from, to)) of a kernel's work; `args` is the kernel's own argument struct. */

@@ -240,15 +240,19 @@ function isDuplicate(runner: EngineRunner, runners: readonly EngineRunner[]): bo
   return runners.slice(0, runners.indexOf(runner)).some((d) => !d.isPeer && name(d.label) === name(runner.label));
 }
 
-/** The torch engine (`run --engine torch`): the generated program on the peer's Python, one row per peer thread count. */
-function torchRunner(python: string, version: string, o: Options, threads: number): EngineRunner {
+/**
+ * The torch engine (`run --engine torch`): the generated program on the peer's Python, one row, with
+ * the thread split `run` gives it (src/engine/torch/thread-split.ts), not the peer's sweep: a row
+ * per split measured splits `run` never uses, and its "2 threads" row ran 2 intra-op × 2 BLAS.
+ */
+function torchRunner(python: string, version: string, o: Options): EngineRunner {
   return {
-    label: `torch engine ${version}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    label: `torch engine ${version}, as run sets it (1 intra-op × BLAS on every core)`,
     isPeer: false,
     supports: torchEngineSupports,
     run: (config, variant) => {
       const n = counts(o, config);
-      return runTorchEngine(python, config as ModelBenchConfig, variant, n.warmup, n.steps, threads, o.precision);
+      return runTorchEngine(python, config as ModelBenchConfig, variant, n.warmup, n.steps, o.precision);
     },
   };
 }
@@ -373,7 +377,7 @@ async function main(argv: string[]): Promise<void> {
         });
       }
     }
-    for (const threads of o.threads) runners.push(torchRunner(lookup.python, lookup.version, o, threads));
+    runners.push(torchRunner(lookup.python, lookup.version, o));
   }
 
   const rows: Row[] = [];

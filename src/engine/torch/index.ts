@@ -9,7 +9,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseConfig } from '../../model/config.js';
@@ -17,7 +16,8 @@ import { resumeCommand } from '../../train/run-dir.js';
 import { planSteps } from '../../train/plan.js';
 import type { EvalMetrics, StepMetrics } from '../../train/metrics.js';
 import type { Engine, EngineInputs, EngineRecord, PreparedRun, PrepareResult, TrainOutcome } from '../types.js';
-import { childBlasEnv, type ChildBlasEnv } from '../../backend/blas/child-env.js';
+import type { ChildBlasEnv } from '../../backend/blas/child-env.js';
+import { programThreads, torchChildEnv } from './thread-split.js';
 import { checkDecodeTable, decodeTable, type DecodeTable } from './decode-table.js';
 import { emitObjective } from './emit-objective.js';
 import { programInput, stepSettings } from './export.js';
@@ -104,12 +104,9 @@ export const torchEngine: Engine = {
       table = checked.table;
     }
     if (problems.length > 0) return { ok: false, problems };
-    // The system OpenBLAS's kernel set, checked in this process first (backend/blas/child-env.ts).
-    // One process on the CPU: one torch intra-op thread and the BLAS on every core, the peer's fastest split
-    // on small models (docs/performance.md); several processes: set_num_threads in the program.
+    // The system OpenBLAS's kernel set, checked in this process first, and the thread split (thread-split.ts).
     const { plan } = planned;
-    const cpu = plan.device === 'cpu';
-    const blas = await childBlasEnv({ processes: cpu ? plan.nproc : 1, cores: cpus().length, ...(cpu && plan.nproc === 1 ? { intraOpThreads: 1 } : {}) });
+    const blas = await torchChildEnv(plan);
     return { ok: true, run: new TorchRun(inputs, plan, blas, table) };
   },
 };
@@ -261,7 +258,7 @@ class TorchRun implements PreparedRun {
       const state = JSON.parse(await readFile(join(inputs.resumeFrom, 'state.json'), 'utf8')) as { step: number };
       await runDir.truncateAfter(state.step);
     }
-    const threads = plan.device === 'cpu' && plan.nproc > 1 ? Math.max(1, Math.floor(cpus().length / plan.nproc)) : undefined;
+    const threads = programThreads(plan);
     const spec = programInput({
       config: inputs.config, emitted, train: inputs.data.train, eval: inputs.data.eval, store: inputs.scores, modelDir: model.dir, modelConfig: model.config,
       tokenizerFiles: inputs.tokenizerFiles, padId: inputs.tokenizer.padId, device: plan.device, threads, runDir: runDir.path, stopFile,

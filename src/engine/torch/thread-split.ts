@@ -1,0 +1,33 @@
+// How the torch engine's processes split the CPU's cores, in one place for `run --engine torch`
+// and the bench's torch-engine row (so that the bench measures what `run` does):
+//   - one process on the CPU: torch's intra-op pool on one thread and OpenBLAS on every core, the
+//     fastest split measured for small models (docs/performance.md: the products are most of a
+//     step, and torch's pool and OpenBLAS's threads fight when both take every core);
+//   - several processes on the CPU: each takes cores / processes threads, set by the program
+//     itself (set_num_threads) and for its OpenBLAS;
+//   - CUDA: torch's own defaults.
+// A variable the user set (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS) wins (child-env.ts).
+import { cpus } from 'node:os';
+import { childBlasEnv, type ChildBlasEnv } from '../../backend/blas/child-env.js';
+
+export interface TorchPlacement {
+  device: 'cpu' | 'cuda';
+  /** Processes torchrun starts (1 without it). */
+  nproc: number;
+}
+
+/** The program's own set_num_threads, or undefined to leave torch's (and the environment's) choice. */
+export function programThreads(p: TorchPlacement, cores = cpus().length): number | undefined {
+  return p.device === 'cpu' && p.nproc > 1 ? Math.max(1, Math.floor(cores / p.nproc)) : undefined;
+}
+
+/** The child's environment: the checked BLAS kernels, its thread counts, the allocator setting. */
+export function torchChildEnv(p: TorchPlacement, base?: NodeJS.ProcessEnv): Promise<ChildBlasEnv> {
+  const cpu = p.device === 'cpu';
+  return childBlasEnv({
+    processes: cpu ? p.nproc : 1,
+    cores: cpus().length,
+    ...(cpu && p.nproc === 1 ? { intraOpThreads: 1 } : {}),
+    ...(base !== undefined ? { base } : {}),
+  });
+}

@@ -25,6 +25,8 @@ export interface WasmBackendInternals {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: object): boolean;
   incRef(dataId: object): void;
+  /** Tensors sharing the buffer of `dataId` (a tensor and its reshapes share one). */
+  refCount(dataId: object): number;
   typedArrayFromHeap(info: TensorInfo): HeapArray;
   wasm: {
     asm: { memory: WebAssembly.Memory };

@@ -8,7 +8,7 @@
 // LayerNorm/RMSNorm weights; those are exactly the 1-D parameters, so we decay parameters of rank ≥ 2
 // (matrices and embeddings) and none of rank ≤ 1.
 import * as tf from '@tensorflow/tfjs';
-import { fusedAdamW } from '../backend/kernels/adamw.js';
+import { adamwInPlace, fusedAdamW } from '../backend/kernels/adamw.js';
 
 export interface AdamWSettings {
   betas: [number, number];
@@ -31,6 +31,8 @@ export class AdamW {
   stepCount = 0;
   /** True when an update threw part-way: some parameters moved and others not, so the weights are not a state to save. */
   torn = false;
+  /** How the last update ran, parameters counted by path (in place, one fused kernel, tfjs ops). */
+  lastUpdate = { inPlace: 0, fused: 0, ops: 0 };
   private readonly moments = new Map<string, Moments>();
 
   constructor(
@@ -56,21 +58,30 @@ export class AdamW {
     const c1 = 1 - b1 ** t;
     const c2 = 1 - b2 ** t;
     this.torn = true;
+    const used = { inPlace: 0, fused: 0, ops: 0 };
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         const unscaled = grads.get(name);
         if (unscaled === undefined) continue;
         const { m, v } = this.moments.get(name)!;
         const decay = decays(p) && this.settings.weightDecay !== 0 ? 1 - lr * this.settings.weightDecay : 1;
-        // One kernel per parameter where the backend has it (wasm, cpu: src/backend/kernels/adamw.ts);
-        // the ops below are the same update, for other backends and as its reference.
-        const fused = fusedAdamW(p, m, v, unscaled, { b1, b2, c1, c2, eps: this.settings.eps, lr, decay, gradScale });
+        const step = { b1, b2, c1, c2, eps: this.settings.eps, lr, decay, gradScale };
+        // Written over p, m and v where the backend allows it (wasm), else one kernel per parameter
+        // (wasm, cpu: src/backend/kernels/adamw.ts); the ops below are the same update, for other
+        // backends and as its reference.
+        if (adamwInPlace(p, m, v, unscaled, step)) {
+          used.inPlace++;
+          continue;
+        }
+        const fused = fusedAdamW(p, m, v, unscaled, step);
         if (fused !== undefined) {
           m.assign(fused[1]);
           v.assign(fused[2]);
           p.assign(fused[0]);
+          used.fused++;
           continue;
         }
+        used.ops++;
         const g = gradScale === 1 ? unscaled : unscaled.mul(gradScale);
         const m1 = m.mul(b1).add(g.mul(1 - b1));
         const v1 = v.mul(b2).add(g.square().mul(1 - b2));
@@ -83,6 +94,7 @@ export class AdamW {
     });
     this.stepCount = t;
     this.torn = false;
+    this.lastUpdate = used;
   }
 
   /** The moments under PyTorch's names (`exp_avg.NAME`, `exp_avg_sq.NAME`), read back to the CPU. */

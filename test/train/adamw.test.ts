@@ -37,22 +37,35 @@ const lrs = [0.1, 0.05, 0.02];
 const start = [1, -2, 0.5, 0.25, -0.75, 3];
 
 /**
- * Three updates of one parameter against the loops; how many fused-kernel calls they made. `copies`
- * repeats the 6 values (so the SIMD kernel runs whole vectors and a tail); gradScale is clipping's.
+ * Three updates of one parameter against the loops; how many ran in place, through the fused kernel
+ * (counted as its calls) and as ops. `copies` repeats the 6 values (so the SIMD kernel runs whole
+ * vectors and a tail); gradScale is clipping's. `share` keeps a reshape of the parameter alive
+ * (sharing its buffer), which must keep the values it was made with.
  */
-async function checkAgainstLoops(rank: number, gradScale = 1, copies = 1): Promise<number> {
+async function checkAgainstLoops(rank: number, gradScale = 1, copies = 1, share = false): Promise<{ inPlace: number; fused: number; ops: number }> {
   const shape = rank === 2 ? [2 * copies, 3] : [6 * copies];
   const tile = (xs: number[]): number[] => Array.from({ length: copies }, (_, c) => xs.map((x) => x * (1 + c / 7))).flat();
   const first = tile(start);
   const gradsList = gradsSeq.map(tile);
-  const p = tf.variable(tf.tensor(first, shape));
+  // tf.variable shares its initial tensor's buffer: disposed, the variable owns it alone.
+  const initial = tf.tensor(first, shape);
+  const p = tf.variable(initial);
+  initial.dispose();
+  const sharer = share ? tf.reshape(p, [-1]) : undefined;
   const opt = new AdamW(new Map([['p', p]]), settings);
-  let fusedCalls = 0;
+  const used = { inPlace: 0, fused: 0, ops: 0 };
   for (let s = 0; s < 3; s++) {
     const g = tf.tensor(gradsList[s]!, shape);
     const info = await tf.profile(() => opt.apply(new Map([['p', g]]), lrs[s]!, gradScale));
-    fusedCalls += info.kernels.filter((k) => k.name === ADAMW_KERNEL).length;
+    used.fused += info.kernels.filter((k) => k.name === ADAMW_KERNEL).length;
+    used.inPlace += opt.lastUpdate.inPlace;
+    used.ops += opt.lastUpdate.ops;
+    assert.equal(opt.lastUpdate.fused, info.kernels.filter((k) => k.name === ADAMW_KERNEL).length);
     g.dispose();
+  }
+  if (sharer !== undefined) {
+    assert.deepEqual(Array.from(sharer.dataSync()), Array.from(Float32Array.from(first)), 'the reshape sharing the initial buffer kept its values');
+    sharer.dispose();
   }
   const expected = referenceAdamW(first, gradsList, lrs, { b1: 0.8, b2: 0.95, eps: 1e-6, wd: rank === 2 ? 0.1 : 0, gradScale });
   const got = Array.from(p.dataSync());
@@ -60,7 +73,7 @@ async function checkAgainstLoops(rank: number, gradScale = 1, copies = 1): Promi
   assert.equal(opt.stepCount, 3);
   opt.dispose();
   p.dispose();
-  return fusedCalls;
+  return used;
 }
 
 for (const backend of ['cpu', ...WASM_BACKENDS] as const) {
@@ -68,13 +81,22 @@ for (const backend of ['cpu', ...WASM_BACKENDS] as const) {
     useBackend(backend);
     if (backend === 'wasm') noteWhenBlasMissing();
 
+    // On wasm the update is written over the parameter and its moments; on cpu it is one kernel.
+    const expected = backend === 'cpu' ? { inPlace: 0, fused: 3, ops: 0 } : { inPlace: 3, fused: 0, ops: 0 };
+    const path = backend === 'cpu' ? 'through the fused kernel' : 'in place';
     for (const rank of [2, 1]) {
-      it(`matches the plain-loop reference after 3 steps, rank ${rank} (${rank === 2 ? 'decayed' : 'not decayed'}), through the fused kernel`, async () => {
-        assert.equal(await checkAgainstLoops(rank), 3);
+      it(`matches the plain-loop reference after 3 steps, rank ${rank} (${rank === 2 ? 'decayed' : 'not decayed'}), ${path}`, async () => {
+        assert.deepEqual(await checkAgainstLoops(rank), expected);
       });
     }
-    it('with a clipping scale of 0.37 over 7 copies of the values (whole vectors and a tail)', async () => {
-      assert.equal(await checkAgainstLoops(2, 0.37, 7), 3);
+    it(`with a clipping scale of 0.37 over 7 copies of the values (whole vectors and a tail), ${path}`, async () => {
+      assert.deepEqual(await checkAgainstLoops(2, 0.37, 7), expected);
+    });
+    it('a parameter whose buffer a reshape shares is updated through new tensors, the reshape keeping its values', async () => {
+      // The first update cannot be in place (the reshape shares the buffer); it gives p a buffer of
+      // its own, so on wasm the next two are.
+      const shared = await checkAgainstLoops(2, 1, 7, true);
+      assert.deepEqual(shared, backend === 'cpu' ? { inPlace: 0, fused: 3, ops: 0 } : { inPlace: 2, fused: 1, ops: 0 });
     });
   });
 }
@@ -91,7 +113,7 @@ describe('AdamW', () => {
 
   for (const rank of [2, 1]) {
     it(`as tfjs ops: matches the plain-loop reference after 3 steps, rank ${rank}`, async () => {
-      assert.equal(await checkAgainstLoops(rank), 0);
+      assert.deepEqual(await checkAgainstLoops(rank), { inPlace: 0, fused: 0, ops: 3 });
     });
   }
 

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { wasmHeap } from '../simd/module.js';
-import { cpuInternals, heapFloats, wasmInternals } from '../tfjs-internals.js';
+import { activeWasmBackend, cpuInternals, heapFloats, wasmInternals } from '../tfjs-internals.js';
 
 export const ADAMW_KERNEL = 'SftgocAdamW';
 
@@ -110,4 +110,31 @@ export function fusedAdamW(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tenso
   if (p.dtype !== 'float32' || g.dtype !== 'float32') return undefined;
   const out = tf.engine().runKernel(ADAMW_KERNEL, { p, m, v, g }, step as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return [out[0]!, out[1]!, out[2]!];
+}
+
+/**
+ * The update written over p, m and v themselves: on wasm with the kernel table loaded (native or
+ * WebAssembly SIMD; element i of each output depends only on element i of the inputs, so the
+ * kernels may write where they read), when each of the three owns its buffer alone. tfjs lets a
+ * tensor and its reshapes share one buffer, and a sharer must not see the update: then, or on
+ * another backend, this returns false and the caller runs fusedAdamW or the ops.
+ *
+ * Why: fusedAdamW makes three new tensors a parameter (p', m', v') that replace the old ones by
+ * assign, three allocations and frees of the wasm heap and the engine's bookkeeping for each of
+ * the 28 parameters of a toy step. In place, the optimizer is one native call a parameter.
+ */
+export function adamwInPlace(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, step: AdamWStep): boolean {
+  const backend = activeWasmBackend();
+  const simd = backend === undefined ? undefined : wasmHeap()?.simd;
+  if (backend === undefined || simd === undefined) return false;
+  for (const t of [p, m, v, g]) {
+    if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, p.shape)) return false;
+  }
+  for (const t of [p, m, v]) {
+    if (backend.refCount(t.dataId) !== 1) return false;
+  }
+  const at = (t: tf.Tensor): number => heapFloats(backend, t).byteOffset;
+  const [pAt, mAt, vAt] = [at(p), at(m), at(v)];
+  simd.adamw(pAt, mAt, vAt, at(g), p.size, step.b1, step.b2, step.c1, step.c2, step.eps, step.lr, step.decay, step.gradScale, pAt, mAt, vAt);
+  return true;
 }

@@ -27,6 +27,8 @@ export interface WasmBackendInternals {
   incRef(dataId: object): void;
   /** Tensors sharing the buffer of `dataId` (a tensor and its reshapes share one). */
   refCount(dataId: object): number;
+  /** Each buffer's byte offset on the heap, by dataId. */
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   typedArrayFromHeap(info: TensorInfo): HeapArray;
   wasm: {
     asm: { memory: WebAssembly.Memory };
@@ -50,6 +52,13 @@ export function wasmInternals(backend: unknown): WasmBackendInternals {
 /** A float32 tensor's buffer on the wasm heap (a view: it dies when the memory grows). */
 export function heapFloats(backend: WasmBackendInternals, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/** A tensor's byte offset on the wasm heap, without making a view of it. */
+export function heapOffset(backend: WasmBackendInternals, info: TensorInfo): number {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (data === undefined) throw new Error('heapOffset: the tensor has no data on the wasm backend (disposed?)');
+  return data.memoryOffset;
 }
 
 /** The wasm module's memory (the heap every tensor and workspace lives in). */

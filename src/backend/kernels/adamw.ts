@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { wasmHeap } from '../simd/module.js';
-import { activeWasmBackend, cpuInternals, heapFloats, wasmInternals } from '../tfjs-internals.js';
+import { activeWasmBackend, cpuInternals, heapFloats, heapOffset, wasmInternals } from '../tfjs-internals.js';
 
 export const ADAMW_KERNEL = 'SftgocAdamW';
 
@@ -127,14 +127,10 @@ export function adamwInPlace(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: 
   const backend = activeWasmBackend();
   const simd = backend === undefined ? undefined : wasmHeap()?.simd;
   if (backend === undefined || simd === undefined) return false;
-  for (const t of [p, m, v, g]) {
-    if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, p.shape)) return false;
-  }
-  for (const t of [p, m, v]) {
-    if (backend.refCount(t.dataId) !== 1) return false;
-  }
-  const at = (t: tf.Tensor): number => heapFloats(backend, t).byteOffset;
-  const [pAt, mAt, vAt] = [at(p), at(m), at(v)];
-  simd.adamw(pAt, mAt, vAt, at(g), p.size, step.b1, step.b2, step.c1, step.c2, step.eps, step.lr, step.decay, step.gradScale, pAt, mAt, vAt);
+  const fits = (t: tf.Tensor): boolean => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, p.shape);
+  const alone = (t: tf.Tensor): boolean => backend.refCount(t.dataId) === 1;
+  if (!fits(p) || !fits(m) || !fits(v) || !fits(g) || !alone(p) || !alone(m) || !alone(v)) return false;
+  const [pAt, mAt, vAt] = [heapOffset(backend, p), heapOffset(backend, m), heapOffset(backend, v)];
+  simd.adamw(pAt, mAt, vAt, heapOffset(backend, g), p.size, step.b1, step.b2, step.c1, step.c2, step.eps, step.lr, step.decay, step.gradScale, pAt, mAt, vAt);
   return true;
 }

@@ -117,7 +117,11 @@ function splitProducts(koffi: Koffi, lib: ReturnType<Koffi['load']>, blas: Blas,
   const sgemmBatch: SgemmBatch = (count, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) => {
     // A block starting outside its array would make the BLAS read or write elsewhere: checked once a call
     // (the blocks' extents are the caller's to keep inside, as with sgemm).
-    const inside = (offsets: Int32Array, array: Float32Array): boolean => offsets.length >= count && offsets.subarray(0, count).every((o) => o >= 0 && o < array.length);
+    const inside = (offsets: Int32Array, array: Float32Array): boolean => {
+      if (offsets.length < count) return false;
+      for (let i = 0; i < count; i++) if (!(offsets[i]! >= 0 && offsets[i]! < array.length)) return false;
+      return true;
+    };
     if (!inside(aOff, a) || !inside(bOff, b) || !inside(cOff, c)) throw new Error('sgemmBatch: an offset lies outside its array');
     batch(count, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
   };

@@ -6,11 +6,14 @@
 // split one by one); the softmax and its backward through `ops`, over many blocks at once.
 import type { TrunkKernels } from './row-ops.js';
 
-/** A [batch·seq, ld] buffer and where query head h's columns start in it. */
+/** A [batch·seq, ld] buffer; query head h's columns start at first + ⌊h / share⌋ · dim in it. */
 export interface HeadColumns {
   data: Float32Array;
   ld: number;
-  col: (head: number) => number;
+  /** Head 0's first column (GPT-2's fused qkv rows: 0, width and 2·width for q, k and v). */
+  first: number;
+  /** Query heads per column block: 1, or rep for grouped-query keys and values (HF's repeat_kv). */
+  share: number;
 }
 
 export interface AttentionShape {
@@ -22,15 +25,42 @@ export interface AttentionShape {
   rep: number;
 }
 
+/** Where block (row b, head h) starts in its array: b·rowStride + first + ⌊h / share⌋·headStride. */
+interface BlockLayout {
+  rowStride: number;
+  first: number;
+  share: number;
+  headStride: number;
+}
+
+/** Offset lists kept, by shape and layout: a step asks for the same few dozen every time. */
+const offsetLists = new Map<string, Int32Array>();
+const OFFSET_LISTS_KEPT = 512;
+
 /**
- * Element offsets of every (batch row b, head h) block, h fastest, for the products of one call:
- * `at(b, h)` gives the block's offset in its array. Only heads with h % rep === group when a group
- * is given (grouped-query attention: one product per kv head at a time, so no two write one block).
+ * Element offsets of the (row b, head h) blocks for rows [row0, row0 + rows), h fastest, for the
+ * products of one call. Only heads with h % rep === group when a group is given (grouped-query
+ * attention: one product per kv head at a time, so no two write one block). Made once per shape
+ * and layout, then reused (the batch products only read them).
  */
-function blockOffsets(batch: number, heads: number, at: (b: number, h: number) => number, rep = 1, group?: number): Int32Array {
-  const out: number[] = [];
-  for (let b = 0; b < batch; b++) for (let h = 0; h < heads; h++) if (group === undefined || h % rep === group) out.push(at(b, h));
-  return Int32Array.from(out);
+function blockOffsets(row0: number, rows: number, heads: number, l: BlockLayout, rep = 1, group = -1): Int32Array {
+  const key = `${row0},${rows},${heads},${rep},${group},${l.rowStride},${l.first},${l.share},${l.headStride}`;
+  let offsets = offsetLists.get(key);
+  if (offsets === undefined) {
+    const out: number[] = [];
+    for (let b = row0; b < row0 + rows; b++) {
+      for (let h = 0; h < heads; h++) if (group < 0 || h % rep === group) out.push(b * l.rowStride + l.first + Math.floor(h / l.share) * l.headStride);
+    }
+    if (offsetLists.size >= OFFSET_LISTS_KEPT) offsetLists.clear();
+    offsets = Int32Array.from(out);
+    offsetLists.set(key, offsets);
+  }
+  return offsets;
+}
+
+/** The blocks of q, k or v: a row's seq rows of ld floats, a head's dim columns. */
+function columnLayout(x: HeadColumns, seq: number, dim: number): BlockLayout {
+  return { rowStride: seq * x.ld, first: x.first, share: x.share, headStride: dim };
 }
 
 /**
@@ -42,11 +72,11 @@ export function attentionForward(s: AttentionShape, k: TrunkKernels, q: HeadColu
   const width = heads * dim;
   const scale = 1 / Math.sqrt(dim);
   const blocks = batch * heads;
-  const pOff = blockOffsets(batch, heads, (b, h) => (b * heads + h) * seq * seq);
-  const col = (x: HeadColumns) => blockOffsets(batch, heads, (b, h) => b * seq * x.ld + x.col(h));
+  const pOff = blockOffsets(0, batch, heads, { rowStride: heads * seq * seq, first: 0, share: 1, headStride: seq * seq });
+  const col = (x: HeadColumns) => blockOffsets(0, batch, heads, columnLayout(x, seq, dim));
   k.sgemmBatch(blocks, false, true, seq, seq, dim, scale, q.data, col(q), q.ld, kk.data, col(kk), kk.ld, 0, probs, pOff, seq);
   k.ops.causalSoftmax(probs, blocks, seq);
-  const oOff = blockOffsets(batch, heads, (b, h) => b * seq * width + h * dim);
+  const oOff = blockOffsets(0, batch, heads, { rowStride: seq * width, first: 0, share: 1, headStride: dim });
   k.sgemmBatch(blocks, false, false, seq, dim, seq, 1, probs, pOff, seq, v.data, col(v), v.ld, 0, out, oOff, width);
 }
 
@@ -84,12 +114,13 @@ export function attentionBackward(
   if (scores.length < perPass * heads * blockSize) throw new Error(`attention backward: scores scratch of ${scores.length} floats, ${perPass * heads * blockSize} needed`);
   for (let first = 0; first < batch; first += perPass) {
     const rows = Math.min(perPass, batch - first);
-    // Offsets of this pass's (row, head) blocks, all heads or one group's.
-    const blocks = (at: (b: number, h: number) => number, group?: number): Int32Array => blockOffsets(rows, heads, (b, h) => at(first + b, h), rep, group);
-    const col = (x: HeadColumns, group?: number) => blocks((b, h) => b * seq * x.ld + x.col(h), group);
-    const dOutOff = (group?: number) => blocks((b, h) => b * seq * width + h * dim, group);
-    const sOff = (group?: number) => blocks((b, h) => ((b - first) * heads + h) * blockSize, group);
-    const pOff = (group?: number) => blocks((b, h) => (b * heads + h) * blockSize, group);
+    // Offsets of this pass's (row, head) blocks, all heads or one group's. The score scratch holds
+    // only this pass's rows: its blocks count from the pass's first row.
+    const blocks = (l: BlockLayout, group?: number, row0 = first): Int32Array => blockOffsets(row0, rows, heads, l, rep, group);
+    const col = (x: HeadColumns, group?: number) => blocks(columnLayout(x, seq, dim), group);
+    const dOutOff = (group?: number) => blocks({ rowStride: seq * width, first: 0, share: 1, headStride: dim }, group);
+    const sOff = (group?: number) => blocks({ rowStride: heads * blockSize, first: 0, share: 1, headStride: blockSize }, group, 0);
+    const pOff = (group?: number) => blocks({ rowStride: heads * blockSize, first: 0, share: 1, headStride: blockSize }, group);
     const count = rows * heads;
     // out = P·v: dP = dOut·vᵀ, dv (+)= Pᵀ·dOut; then the softmax backward over the pass's blocks.
     k.sgemmBatch(count, false, true, seq, seq, dim, 1, dOut, dOutOff(), width, v.data, col(v), v.ld, 0, scores, sOff(), seq);

@@ -138,9 +138,9 @@ function linearBackward(
 function qkvColumns(qkv: Float32Array, width: number, dim: number): { q: HeadColumns; k: HeadColumns; v: HeadColumns } {
   const ld = 3 * width;
   return {
-    q: { data: qkv, ld, col: (h) => h * dim },
-    k: { data: qkv, ld, col: (h) => width + h * dim },
-    v: { data: qkv, ld, col: (h) => 2 * width + h * dim },
+    q: { data: qkv, ld, first: 0, share: 1 },
+    k: { data: qkv, ld, first: width, share: 1 },
+    v: { data: qkv, ld, first: 2 * width, share: 1 },
   };
 }
 

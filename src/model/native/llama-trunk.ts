@@ -128,9 +128,9 @@ function headColumns(q: Float32Array, k: Float32Array, v: Float32Array, dims: Ll
   const rep = dims.heads / dims.kvHeads;
   const kvLd = dim * dims.kvHeads;
   return {
-    q: { data: q, ld: dims.width, col: (h) => h * dim },
-    k: { data: k, ld: kvLd, col: (h) => Math.floor(h / rep) * dim },
-    v: { data: v, ld: kvLd, col: (h) => Math.floor(h / rep) * dim },
+    q: { data: q, ld: dims.width, first: 0, share: 1 },
+    k: { data: k, ld: kvLd, first: 0, share: rep },
+    v: { data: v, ld: kvLd, first: 0, share: rep },
   };
 }
 

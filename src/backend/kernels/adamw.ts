@@ -127,10 +127,13 @@ export function adamwInPlace(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: 
   const backend = activeWasmBackend();
   const simd = backend === undefined ? undefined : wasmHeap()?.simd;
   if (backend === undefined || simd === undefined) return false;
-  const fits = (t: tf.Tensor): boolean => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, p.shape);
-  const alone = (t: tf.Tensor): boolean => backend.refCount(t.dataId) === 1;
-  if (!fits(p) || !fits(m) || !fits(v) || !fits(g) || !alone(p) || !alone(m) || !alone(v)) return false;
-  const [pAt, mAt, vAt] = [heapOffset(backend, p), heapOffset(backend, m), heapOffset(backend, v)];
+  // Written out, not as helper closures: this runs for every parameter of every step.
+  if (p.dtype !== 'float32' || m.dtype !== 'float32' || v.dtype !== 'float32' || g.dtype !== 'float32') return false;
+  if (m.size !== p.size || v.size !== p.size || !tf.util.arraysEqual(g.shape, p.shape)) return false;
+  if (backend.refCount(p.dataId) !== 1 || backend.refCount(m.dataId) !== 1 || backend.refCount(v.dataId) !== 1) return false;
+  const pAt = heapOffset(backend, p);
+  const mAt = heapOffset(backend, m);
+  const vAt = heapOffset(backend, v);
   simd.adamw(pAt, mAt, vAt, heapOffset(backend, g), p.size, step.b1, step.b2, step.c1, step.c2, step.eps, step.lr, step.decay, step.gradScale, pAt, mAt, vAt);
   return true;
 }

@@ -103,6 +103,10 @@ export const torchEngine: Engine = {
       problems.push(...checked.problems);
       table = checked.table;
     }
+    if (inputs.config.model.path !== undefined) {
+      const model = await checkedModelConfig(inputs.config.model.path, inputs);
+      if ('problems' in model) problems.push(...model.problems);
+    }
     if (problems.length > 0) return { ok: false, problems };
     // The system OpenBLAS's kernel set, checked in this process first, and the thread split (thread-split.ts).
     const { plan } = planned;
@@ -110,6 +114,26 @@ export const torchEngine: Engine = {
     return { ok: true, run: new TorchRun(inputs, plan, blas, table) };
   },
 };
+
+/**
+ * The model folder's config.json, read and checked against the tokenizer and the data (positions,
+ * vocabulary): its problems otherwise. prepare() runs it on model.path, so that a model the run
+ * cannot use is refused before the run directory gets its config.json; train() again on the
+ * folder it trains from.
+ */
+async function checkedModelConfig(dir: string, inputs: EngineInputs): Promise<{ raw: Record<string, unknown> } | { problems: string[] }> {
+  const file = join(dir, 'config.json');
+  try {
+    const raw = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    const parsed = parseConfig(raw, file);
+    const needs = inputs.analysis.onPolicy;
+    const samples = [...inputs.data.train, ...inputs.data.eval];
+    const problem = modelFitProblem(dir, parsed, inputs.tokenizer.vocabSize, samples, needs === undefined ? undefined : { prompts: inputs.prompts ?? [], maxNew: needs.sample.maxNew });
+    return problem === undefined ? { raw } : { problems: [problem] };
+  } catch (e) {
+    return { problems: [(e as Error).message] };
+  }
+}
 
 /** What an epoch is made of: the training samples, or the prompts when on-policy. */
 function epochUnits(inputs: EngineInputs): number {
@@ -229,18 +253,9 @@ class TorchRun implements PreparedRun {
       await saveModel(loaded.model, dir, { tokenIds: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId } });
       loaded.model.dispose();
     }
-    const file = join(dir, 'config.json');
-    let raw: Record<string, unknown>;
-    try {
-      raw = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-      const parsed = parseConfig(raw, file);
-      const needs = this.inputs.analysis.onPolicy;
-      const problem = modelFitProblem(dir, parsed, tokenizer.vocabSize, [...data.train, ...data.eval], needs === undefined ? undefined : { prompts: this.inputs.prompts ?? [], maxNew: needs.sample.maxNew });
-      if (problem !== undefined) return { problems: [problem] };
-    } catch (e) {
-      return { problems: [(e as Error).message] };
-    }
-    return { dir, config: { ...raw, torch_dtype: 'float32', ...tokenIds } };
+    const checked = await checkedModelConfig(dir, this.inputs);
+    if ('problems' in checked) return checked;
+    return { dir, config: { ...checked.raw, torch_dtype: 'float32', ...tokenIds } };
   }
 
   async train(): Promise<TrainOutcome> {

@@ -119,6 +119,23 @@ describe('torch engine: one rank failing (2 processes, gloo, SFTGOC_FAULT)', fun
     assert.deepEqual(processesOf(runDir), []);
   });
 
+  it('a model.path the tokenizer does not fit (a smaller vocabulary) is refused before the run directory is made: exit 1, the model named, no train.out', async () => {
+    const model = join(dir, 'short-model');
+    await cp(join(repoRoot, 'assets', 'default', 'model'), model, { recursive: true });
+    const config = JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(model, 'config.json'), JSON.stringify({ ...config, vocab_size: 100 }));
+    const runDir = join(dir, 'short');
+    const ended = await spawnSftgoc([
+      'run', join(repoRoot, 'examples', 'quickstart.sftgo'), '--engine', 'torch', '--device', 'cpu', '--python', python, '--quiet',
+      ...[`model.path=${JSON.stringify(model)}`, 'train.steps=2', 'train.backend=wasm', 'data.max_len=64',
+        `data.train=${JSON.stringify(join(fixtures, 'train-small.jsonl'))}`, `data.eval=${JSON.stringify(join(fixtures, 'eval-small.jsonl'))}`,
+        `train.out=${JSON.stringify(runDir)}`].flatMap((x) => ['--set', x]),
+    ]);
+    assert.equal(ended.code, 1, ended.stderr);
+    assert.match(ended.stderr, /short-model: the tokenizer has 2048 tokens but the model only 100 embeddings/);
+    assert.equal(existsSync(runDir), false, `${runDir} was left behind`);
+  });
+
   it('a stopped rank and two Ctrl-C: sftgoc exits 130 at once and kills the workers; --resume then finishes the run', async () => {
     const runDir = join(dir, 'ctrl-c');
     // The default collective timeout (900 s): only the Ctrl-C can end this run.

@@ -92,6 +92,26 @@ for (const backend of ['cpu', ...WASM_BACKENDS] as const) {
     it(`with a clipping scale of 0.37 over 7 copies of the values (whole vectors and a tail), ${path}`, async () => {
       assert.deepEqual(await checkAgainstLoops(2, 0.37, 7), expected);
     });
+    it('a product after an update multiplies the updated values (XNNPACK keeps the operands of its own products packed)', () => {
+      // On pure wasm the product goes through XNNPACK, which keeps p packed: the update must then
+      // give p a new buffer (through the fused kernel), or the second product reads the old values.
+      // On wasm-blas the product is cblas_sgemm, which keeps nothing: the update is in place.
+      const initial = tf.tensor(start.map((x) => x * 0.5).concat(start), [4, 3]);
+      const p = tf.variable(initial);
+      initial.dispose();
+      const x = tf.tensor([[1, -2, 0.5, 3], [0.25, 1, -1, 2]]);
+      const opt = new AdamW(new Map([['p', p]]), settings);
+      tf.tidy(() => tf.matMul(x, p).dataSync());
+      const g = tf.tensor(gradsSeq[0]!.concat(gradsSeq[1]!), [4, 3]);
+      opt.apply(new Map([['p', g]]), 0.1);
+      assert.deepEqual(opt.lastUpdate, backend === 'wasm' ? { inPlace: 0, fused: 1, ops: 0 } : backend === 'cpu' ? { inPlace: 0, fused: 1, ops: 0 } : { inPlace: 1, fused: 0, ops: 0 });
+      const got = tf.tidy(() => Array.from(tf.matMul(x, p).dataSync()));
+      const [xs, ps] = [x.arraySync() as number[][], p.arraySync() as number[][]];
+      const want = xs.flatMap((row) => [0, 1, 2].map((j) => row.reduce((sum, xi, i) => sum + xi * ps[i]![j]!, 0)));
+      got.forEach((value, i) => assert.ok(Math.abs(value - want[i]!) < 1e-5, `element ${i}: ${value} vs ${want[i]} (the old weights?)`));
+      tf.dispose([x, g, p]);
+      opt.dispose();
+    });
     it('a parameter whose buffer a reshape shares is updated through new tensors, the reshape keeping its values', async () => {
       // The first update cannot be in place (the reshape shares the buffer); it gives p a buffer of
       // its own, so on wasm the next two are.

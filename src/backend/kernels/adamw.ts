@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { wasmHeap } from '../simd/module.js';
+import { readByWasmProducts } from './packed-operands.js';
 import { activeWasmBackend, cpuInternals, heapFloats, heapOffset, wasmInternals } from '../tfjs-internals.js';
 
 export const ADAMW_KERNEL = 'SftgocAdamW';
@@ -115,9 +116,11 @@ export function fusedAdamW(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tenso
 /**
  * The update written over p, m and v themselves: on wasm with the kernel table loaded (native or
  * WebAssembly SIMD; element i of each output depends only on element i of the inputs, so the
- * kernels may write where they read), when each of the three owns its buffer alone. tfjs lets a
- * tensor and its reshapes share one buffer, and a sharer must not see the update: then, or on
- * another backend, this returns false and the caller runs fusedAdamW or the ops.
+ * kernels may write where they read), when each of the three owns its buffer alone and no XNNPACK
+ * product has read the parameter's. tfjs lets a tensor and its reshapes share one buffer, and a
+ * sharer must not see the update; XNNPACK keeps the operands of its products packed, by tensor
+ * (packed-operands.ts). Then, or on another backend, this returns false and the caller runs
+ * fusedAdamW or the ops: the new tensors they make have buffers nothing has seen.
  *
  * Why: fusedAdamW makes three new tensors a parameter (p', m', v') that replace the old ones by
  * assign, three allocations and frees of the wasm heap and the engine's bookkeeping for each of
@@ -131,6 +134,8 @@ export function adamwInPlace(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: 
   if (p.dtype !== 'float32' || m.dtype !== 'float32' || v.dtype !== 'float32' || g.dtype !== 'float32') return false;
   if (m.size !== p.size || v.size !== p.size || !tf.util.arraysEqual(g.shape, p.shape)) return false;
   if (backend.refCount(p.dataId) !== 1 || backend.refCount(m.dataId) !== 1 || backend.refCount(v.dataId) !== 1) return false;
+  // A parameter an XNNPACK product has read may be held packed by it (packed-operands.ts).
+  if (readByWasmProducts(p.dataId)) return false;
   const pAt = heapOffset(backend, p);
   const mAt = heapOffset(backend, m);
   const vAt = heapOffset(backend, v);

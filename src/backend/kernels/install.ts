@@ -9,6 +9,7 @@ import { makeEinsum } from './einsum.js';
 import { wrapBatchedMatMul } from './batched-matmul.js';
 import { wrapBatchedFusedMatMul } from './fused-matmul-batched.js';
 import { wrapGather } from './gather.js';
+import { recordPackedOperands } from './packed-operands.js';
 import { wrapSharedIdentity } from './identity.js';
 import { wrapSplit } from './split.js';
 import { wrapTranspose } from './transpose.js';
@@ -66,8 +67,10 @@ export function installWasmKernelFixes(): KernelFix[] {
   wrapWasmKernel(installed, 'Transpose', (k) => wrapTranspose(k, () => activeBlas()?.somatcopy), 'Transpose: identity shares the buffer, axis swaps as block copies (cblas_somatcopy with a BLAS)');
   const transpose = { kernelFunc: requireWasmKernel('Transpose') };
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
-    const original = findKernel(name, 'wasm');
-    if (original === undefined || isOurs(name, 'wasm')) continue;
+    const stock = findKernel(name, 'wasm');
+    if (stock === undefined || isOurs(name, 'wasm')) continue;
+    // Innermost: the XNNPACK kernel itself, recording the buffers it may keep packed (packed-operands.ts).
+    const original: KernelConfig = { ...stock, kernelFunc: recordPackedOperands(stock.kernelFunc) };
     const config = transposedMatMulConfig(original, transpose.kernelFunc);
     if (name === 'BatchMatMul') {
       // Inside the transpose wrapper: it materialises transposed operands, then the batch is folded or looped.

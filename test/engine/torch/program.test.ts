@@ -40,7 +40,7 @@ describe('compile --emit torch', function () {
     assert.match(out.stderrText, /--out DIR/);
   });
 
-  it('the chunked head (ce and entropy, recomputed in the backward) equals full logits with autograd, values and gradients', function () {
+  it('the chunked head (ce with and without the entropy; recomputed in the backward, or kept for one chunk) equals full logits with autograd, values and gradients', function () {
     const python = requireTorch(this).python;
     const r = spawnSync(python, [join(repoRoot, 'test', 'engine', 'torch', 'eval_head.py'), join(dir, 'card')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

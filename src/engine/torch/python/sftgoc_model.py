@@ -119,18 +119,27 @@ def _merge(x):
     return x.transpose(1, 2).reshape(b, s, h * d)
 
 
+# LayerNorm, GELU and Conv1D's x·W + b as PyTorch's own fused kernels (the functions they compute
+# are the formulas of src/model/: (x − mean)/√(var + eps)·γ + β with the biased variance, and
+# 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) or 0.5·x·(1 + erf(x/√2))). Written out as elementwise
+# ops, each was several passes and saved tensors: the toy CPU step took 30 ms against 26 fused.
+# Under torch.autocast (train.precision = "bf16") layer_norm runs in float32, as in transformers.
 def _layer_norm(x, weight, bias, eps):
-    mean = x.mean(-1, keepdim=True)
-    var = ((x - mean) ** 2).mean(-1, keepdim=True)
-    return (x - mean) * torch.rsqrt(var + eps) * weight + bias
+    return torch.nn.functional.layer_norm(x, (x.shape[-1],), weight, bias, eps)
 
 
 def _gelu_tanh(x):
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
+    return torch.nn.functional.gelu(x, approximate='tanh')
 
 
 def _gelu_erf(x):
-    return 0.5 * x * (1.0 + torch.erf(x * math.sqrt(0.5)))
+    return torch.nn.functional.gelu(x)
+
+
+def _conv1d(x, weight, bias):
+    """x·W + b for HF's Conv1D layout (W [in, out]) as one addmm, as transformers' Conv1D does."""
+    out = torch.addmm(bias, x.reshape(-1, x.shape[-1]), weight)
+    return out.view(*x.shape[:-1], weight.shape[-1])
 
 
 # ---------------------------------------------------------------- cached decode (generation)
@@ -216,10 +225,10 @@ class GPT2(CausalLM):
         for i in range(c['n_layer']):
             p = 'transformer.h.%d.' % i
             a = _layer_norm(x, w[p + 'ln_1.weight'], w[p + 'ln_1.bias'], eps)
-            q, k, v = (a @ w[p + 'attn.c_attn.weight'] + w[p + 'attn.c_attn.bias']).split(c['n_embd'], dim=-1)
-            x = x + _merge(attend(_split(q, heads), _split(k, heads), _split(v, heads), i)) @ w[p + 'attn.c_proj.weight'] + w[p + 'attn.c_proj.bias']
+            q, k, v = _conv1d(a, w[p + 'attn.c_attn.weight'], w[p + 'attn.c_attn.bias']).split(c['n_embd'], dim=-1)
+            x = x + _conv1d(_merge(attend(_split(q, heads), _split(k, heads), _split(v, heads), i)), w[p + 'attn.c_proj.weight'], w[p + 'attn.c_proj.bias'])
             m = _layer_norm(x, w[p + 'ln_2.weight'], w[p + 'ln_2.bias'], eps)
-            x = x + self.act(m @ w[p + 'mlp.c_fc.weight'] + w[p + 'mlp.c_fc.bias']) @ w[p + 'mlp.c_proj.weight'] + w[p + 'mlp.c_proj.bias']
+            x = x + _conv1d(self.act(_conv1d(m, w[p + 'mlp.c_fc.weight'], w[p + 'mlp.c_fc.bias'])), w[p + 'mlp.c_proj.weight'], w[p + 'mlp.c_proj.bias'])
         return _layer_norm(x, w['transformer.ln_f.weight'], w['transformer.ln_f.bias'], eps)
 
     def output_embedding(self):
@@ -399,24 +408,38 @@ def save_model(model, directory, config):
         f.write('\n')
 
 
+# A head of at most this many logits (N × V, one chunk) keeps its log-probabilities from the forward
+# for the backward instead of recomputing them (128 MB in float32); larger ones recompute, chunk by
+# chunk, so that no more than one chunk's logits ever exist.
+KEEP_LOGP_FLOATS = 1 << 25
+
+
 class ChunkedHead(torch.autograd.Function):
-    """Per-token ce and entropy of softmax(h·Wᵀ) for N rows, computed `chunk` rows at a time and
-    recomputed in the backward pass, so at most chunk × V logits exist at once (the full [N, V]
-    logits of a long batch and a 128k vocabulary would not fit). The plain reference is
-    plain_head() below; the test suite compares the two, values and gradients.
+    """Per-token ce (and, when asked, entropy) of softmax(h·Wᵀ) for N rows, computed `chunk` rows at
+    a time, so at most chunk × V logits exist at once (the full [N, V] logits of a long batch and a
+    128k vocabulary would not fit). The backward recomputes them, except for a head of one chunk
+    and at most KEEP_LOGP_FLOATS logits, which keeps them (one product and one log-softmax fewer a
+    step). The plain reference is plain_head() below; the test suite compares the two, values and
+    gradients, both ways.
       ce_t = lse_t − l_t[y_t]        ∂ce/∂l = p − onehot(y)
       H_t  = lse_t − Σ p·l           ∂H/∂l  = −p ⊙ (l − Σ p·l)
     """
 
     @staticmethod
-    def forward(ctx, hidden, weight, targets, chunk):
+    def forward(ctx, hidden, weight, targets, chunk, entropy=True):
         ces, ents = [], []
-        for a in range(0, hidden.shape[0], chunk):
+        n = hidden.shape[0]
+        keep = n <= chunk and n * weight.shape[0] <= KEEP_LOGP_FLOATS
+        kept = ()
+        for a in range(0, n, chunk):
             logits = hidden[a:a + chunk] @ weight.T
             logp = torch.log_softmax(logits, dim=-1)
             ces.append(-logp.gather(1, targets[a:a + chunk, None])[:, 0])
-            ents.append(-(logp.exp() * logp).sum(-1))
-        ctx.save_for_backward(hidden, weight, targets)
+            if entropy:
+                ents.append(-(logp.exp() * logp).sum(-1))
+            if keep:
+                kept = (logits, logp)
+        ctx.save_for_backward(hidden, weight, targets, *kept)
         ctx.chunk = chunk
         # An unused output (the entropy, for most objectives) gets None, not zeros: no work for it.
         ctx.set_materialize_grads(False)
@@ -425,25 +448,28 @@ class ChunkedHead(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g_ce, g_ent):
-        hidden, weight, targets = ctx.saved_tensors
+        hidden, weight, targets, *kept = ctx.saved_tensors
         chunk = ctx.chunk
         g_hidden = torch.zeros_like(hidden)
         g_weight = torch.zeros_like(weight)
         for a in range(0, hidden.shape[0], chunk):
             h = hidden[a:a + chunk]
-            logits = h @ weight.T
-            logp = torch.log_softmax(logits, dim=-1)
+            logits, logp = kept if kept else (None, None)
+            if logp is None:
+                logits = h @ weight.T
+                logp = torch.log_softmax(logits, dim=-1)
             p = logp.exp()
-            d = torch.zeros_like(p)
             if g_ce is not None:
                 d = p * g_ce[a:a + chunk, None]
                 d.scatter_add_(1, targets[a:a + chunk, None], -g_ce[a:a + chunk, None])
+            else:
+                d = torch.zeros_like(p)
             if g_ent is not None:
                 mean_l = (p * logits).sum(-1, keepdim=True)
                 d = d - g_ent[a:a + chunk, None] * p * (logits - mean_l)
             g_hidden[a:a + chunk] = d @ weight
             g_weight += d.T @ h
-        return g_hidden, g_weight, None, None
+        return g_hidden, g_weight, None, None, None
 
 
 def plain_head(hidden, weight, targets):
@@ -463,5 +489,5 @@ def token_stats(model, ids, rows, targets, entropy, chunk=HEAD_CHUNK, bf16=False
     with torch.autocast(device_type=ids.device.type, dtype=torch.bfloat16, enabled=bf16):
         hidden = model.hidden(ids)
     flat = hidden.float().reshape(-1, hidden.shape[-1])[rows]
-    ce, ent = ChunkedHead.apply(flat, model.output_embedding(), targets, chunk)
+    ce, ent = ChunkedHead.apply(flat, model.output_embedding(), targets, chunk, bool(entropy))
     return ce, (ent if entropy else None)

@@ -102,17 +102,28 @@ describe('torch engine: one rank failing (2 processes, gloo, SFTGOC_FAULT)', fun
     });
   }
 
-  it('a model file the program cannot read: exit 1 before training, naming rank 0 and its log; no process left', async () => {
-    const model = join(dir, 'broken-model');
+  /** A copy of the bundled model in `name`, changed by `spoil`. */
+  async function spoiledModel(name: string, spoil: (model: string) => Promise<void>): Promise<string> {
+    const model = join(dir, name);
     await cp(join(repoRoot, 'assets', 'default', 'model'), model, { recursive: true });
-    await writeFile(join(model, 'model.safetensors'), Buffer.alloc(64, 7));
-    const runDir = join(dir, 'broken');
-    const ended = await spawnSftgoc([
+    await spoil(model);
+    return model;
+  }
+
+  /** One process, 2 steps of the quickstart on `model` into `runDir`. */
+  function runOnModel(model: string, runDir: string): ReturnType<typeof spawnSftgoc> {
+    return spawnSftgoc([
       'run', join(repoRoot, 'examples', 'quickstart.sftgo'), '--engine', 'torch', '--device', 'cpu', '--python', python, '--quiet',
       ...[`model.path=${JSON.stringify(model)}`, 'train.steps=2', 'train.backend=wasm', 'data.max_len=64',
         `data.train=${JSON.stringify(join(fixtures, 'train-small.jsonl'))}`, `data.eval=${JSON.stringify(join(fixtures, 'eval-small.jsonl'))}`,
         `train.out=${JSON.stringify(runDir)}`].flatMap((x) => ['--set', x]),
     ]);
+  }
+
+  it('a model file the program cannot read: exit 1 before training, naming rank 0 and its log; no process left', async () => {
+    const model = await spoiledModel('broken-model', (m) => writeFile(join(m, 'model.safetensors'), Buffer.alloc(64, 7)));
+    const runDir = join(dir, 'broken');
+    const ended = await runOnModel(model, runDir);
     assert.equal(ended.code, 1, ended.stderr);
     assert.match(ended.stderr, /the torch program could not start: rank 0 exited with code 1 \(an uncaught exception\) before training started; its log is .*rank-0\.log/);
     assert.doesNotMatch(ended.stderr, /diverged|training failed/);
@@ -120,17 +131,12 @@ describe('torch engine: one rank failing (2 processes, gloo, SFTGOC_FAULT)', fun
   });
 
   it('a model.path the tokenizer does not fit (a smaller vocabulary) is refused before the run directory is made: exit 1, the model named, no train.out', async () => {
-    const model = join(dir, 'short-model');
-    await cp(join(repoRoot, 'assets', 'default', 'model'), model, { recursive: true });
-    const config = JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as Record<string, unknown>;
-    await writeFile(join(model, 'config.json'), JSON.stringify({ ...config, vocab_size: 100 }));
+    const model = await spoiledModel('short-model', async (m) => {
+      const config = JSON.parse(await readFile(join(m, 'config.json'), 'utf8')) as Record<string, unknown>;
+      await writeFile(join(m, 'config.json'), JSON.stringify({ ...config, vocab_size: 100 }));
+    });
     const runDir = join(dir, 'short');
-    const ended = await spawnSftgoc([
-      'run', join(repoRoot, 'examples', 'quickstart.sftgo'), '--engine', 'torch', '--device', 'cpu', '--python', python, '--quiet',
-      ...[`model.path=${JSON.stringify(model)}`, 'train.steps=2', 'train.backend=wasm', 'data.max_len=64',
-        `data.train=${JSON.stringify(join(fixtures, 'train-small.jsonl'))}`, `data.eval=${JSON.stringify(join(fixtures, 'eval-small.jsonl'))}`,
-        `train.out=${JSON.stringify(runDir)}`].flatMap((x) => ['--set', x]),
-    ]);
+    const ended = await runOnModel(model, runDir);
     assert.equal(ended.code, 1, ended.stderr);
     assert.match(ended.stderr, /short-model: the tokenizer has 2048 tokens but the model only 100 embeddings/);
     assert.equal(existsSync(runDir), false, `${runDir} was left behind`);

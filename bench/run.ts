@@ -247,7 +247,7 @@ function isDuplicate(runner: EngineRunner, runners: readonly EngineRunner[]): bo
  */
 function torchRunner(python: string, version: string, o: Options): EngineRunner {
   return {
-    label: `torch engine ${version}, as run sets it (1 intra-op × BLAS on every core)`,
+    label: `torch engine ${version}, as run sets it (${o.precision === 'bf16' ? 'intra-op on every core × 1 BLAS' : '1 intra-op × BLAS on every core'})`,
     isPeer: false,
     supports: torchEngineSupports,
     run: (config, variant) => {

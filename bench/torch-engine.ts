@@ -28,7 +28,7 @@ export function torchEngineSupports(c: BenchConfig): boolean {
 }
 
 export async function runTorchEngine(python: string, c: ModelBenchConfig, variant: string, warmup: number, steps: number, precision: 'fp32' | 'bf16' = 'fp32'): Promise<Measured> {
-  const placement = { device: 'cpu' as const, nproc: 1 };
+  const placement = { device: 'cpu' as const, nproc: 1, precision };
   const dir = await mkdtemp(join(tmpdir(), 'sftgoc-bench-torch-'));
   try {
     const compiled = compile(variant === 'sftgo' ? SFTGO_SOURCE : SFT_SOURCE, { file: 'bench.sftgo' });

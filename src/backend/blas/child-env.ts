@@ -28,6 +28,8 @@ export async function childBlasEnv(options: {
   cores: number;
   /** torch's intra-op threads per process; absent: torch's own default. */
   intraOpThreads?: number;
+  /** OpenBLAS's threads per process; absent: cores / processes. */
+  blasThreads?: number;
   base?: NodeJS.ProcessEnv;
   /** How to find and check the BLAS here; tests replace it. */
   find?: () => Promise<BlasOutcome>;
@@ -44,7 +46,7 @@ export async function childBlasEnv(options: {
     note = `child BLAS kernels: OpenBLAS's own detection (not checked here: ${found.reason})`;
   }
   if ((base['OPENBLAS_NUM_THREADS'] ?? '') === '') {
-    env['OPENBLAS_NUM_THREADS'] = String(Math.max(1, Math.floor(options.cores / Math.max(1, options.processes))));
+    env['OPENBLAS_NUM_THREADS'] = String(options.blasThreads ?? Math.max(1, Math.floor(options.cores / Math.max(1, options.processes))));
   }
   if (options.intraOpThreads !== undefined && (base['OMP_NUM_THREADS'] ?? '') === '') env['OMP_NUM_THREADS'] = String(options.intraOpThreads);
   const malloc = keepFreedMemoryEnv(base);

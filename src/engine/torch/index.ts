@@ -110,7 +110,7 @@ export const torchEngine: Engine = {
     if (problems.length > 0) return { ok: false, problems };
     // The system OpenBLAS's kernel set, checked in this process first, and the thread split (thread-split.ts).
     const { plan } = planned;
-    const blas = await torchChildEnv(plan);
+    const blas = await torchChildEnv({ ...plan, precision: t.precision });
     return { ok: true, run: new TorchRun(inputs, plan, blas, table) };
   },
 };

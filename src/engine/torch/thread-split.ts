@@ -3,6 +3,10 @@
 //   - one process on the CPU: torch's intra-op pool on one thread and OpenBLAS on every core, the
 //     fastest split measured for small models (docs/performance.md: the products are most of a
 //     step, and torch's pool and OpenBLAS's threads fight when both take every core);
+//   - the same with train.precision = "bf16": the other way round, torch's pool on every core and
+//     OpenBLAS on one, because the trunk's bf16 products run on oneDNN, in torch's own pool
+//     (the toy program's step: 20.4 ms against 23.1 the float32 way; the bench's peer under
+//     autocast, small: 131 ms against 215);
 //   - several processes on the CPU: each takes cores / processes threads, set by the program
 //     itself (set_num_threads) and for its OpenBLAS;
 //   - CUDA: torch's own defaults.
@@ -14,6 +18,8 @@ export interface TorchPlacement {
   device: 'cpu' | 'cuda';
   /** Processes torchrun starts (1 without it). */
   nproc: number;
+  /** train.precision: bf16 products run on torch's own threads (oneDNN), float32 ones on OpenBLAS's. */
+  precision?: 'fp32' | 'bf16';
 }
 
 /** The program's own set_num_threads, or undefined to leave torch's (and the environment's) choice. */
@@ -24,10 +30,8 @@ export function programThreads(p: TorchPlacement, cores = cpus().length): number
 /** The child's environment: the checked BLAS kernels, its thread counts, the allocator setting. */
 export function torchChildEnv(p: TorchPlacement, base?: NodeJS.ProcessEnv): Promise<ChildBlasEnv> {
   const cpu = p.device === 'cpu';
-  return childBlasEnv({
-    processes: cpu ? p.nproc : 1,
-    cores: cpus().length,
-    ...(cpu && p.nproc === 1 ? { intraOpThreads: 1 } : {}),
-    ...(base !== undefined ? { base } : {}),
-  });
+  const cores = cpus().length;
+  const single = cpu && p.nproc === 1;
+  const split = !single ? {} : p.precision === 'bf16' ? { intraOpThreads: cores, blasThreads: 1 } : { intraOpThreads: 1 };
+  return childBlasEnv({ processes: cpu ? p.nproc : 1, cores, ...split, ...(base !== undefined ? { base } : {}) });
 }

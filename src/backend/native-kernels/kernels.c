@@ -27,6 +27,12 @@ typedef int i16v __attribute__((vector_size(64), aligned(4)));
 #define GRAIN_ELEMENTS 32768L
 #define ALIGN_ELEMENTS 64L
 
+// The grain of a kernel split by rows (or blocks) of `row_elements` values each: enough rows for
+// GRAIN_ELEMENTS values; all `rows` at once when a row is empty.
+static inline long row_grain(long row_elements, long rows) {
+  return row_elements > 0 ? GRAIN_ELEMENTS / row_elements + 1 : rows;
+}
+
 static inline v16 splat(f32 x) { return (v16){0} + x; }
 static inline v16 load16(const f32 *p) { return *(const v16 *)p; }
 static inline void store16(f32 *p, v16 v) { *(v16 *)p = v; }
@@ -251,7 +257,7 @@ static void layer_norm_fwd_part(const void *p, int part, long from, long to) {
 
 EXPORT void layer_norm_fwd(const f32 *x, const f32 *gamma, const f32 *beta, f32 eps, int rows, int width, f32 *out, f32 *mean, f32 *rstd) {
   layer_norm_args a = {x, gamma, beta, eps, width, out, mean, rstd};
-  parallel_for(layer_norm_fwd_part, &a, rows, width > 0 ? GRAIN_ELEMENTS / width + 1 : rows, 1);
+  parallel_for(layer_norm_fwd_part, &a, rows, row_grain(width, rows), 1);
 }
 
 // ---- Sums over rows (dgamma, dbeta, bias gradients) split by rows: part 0 accumulates into the
@@ -266,7 +272,7 @@ static inline f32 *partial(const partial_sums *ps, int part, int set) {
 
 // fn over `rows` (fn's args hold `ps`), the parts' sums then added to the outputs and the scratch freed.
 static void sum_over_rows(part_fn fn, const void *args, int rows, partial_sums *ps) {
-  long grain = ps->width > 0 ? GRAIN_ELEMENTS / ps->width + 1 : rows;
+  long grain = row_grain(ps->width, rows);
   ps->scratch = 0;
   if (pool_threads() > 1 && rows / grain >= 2) ps->scratch = malloc(sizeof(f32) * (size_t)(pool_threads() - 1) * ps->sets * ps->width);
   if (ps->scratch == 0) grain = rows;
@@ -351,7 +357,7 @@ static void causal_softmax_part(const void *p, int part, long from, long to) {
 
 EXPORT void causal_softmax(f32 *blocks, int count, int seq) {
   causal_args a = {.blocks = blocks, .seq = seq};
-  parallel_for(causal_softmax_part, &a, count, (long)seq * seq > 0 ? GRAIN_ELEMENTS / ((long)seq * seq) + 1 : count, 1);
+  parallel_for(causal_softmax_part, &a, count, row_grain((long)seq * seq, count), 1);
 }
 
 // In place: dP becomes P ⊙ (dP − rowsum(dP ⊙ P)); masked columns 0.
@@ -372,7 +378,7 @@ static void causal_softmax_bwd_part(const void *p, int part, long from, long to)
 
 EXPORT void causal_softmax_bwd(const f32 *probs, f32 *dp, int count, int seq) {
   causal_args a = {.probs = probs, .blocks = dp, .seq = seq};
-  parallel_for(causal_softmax_bwd_part, &a, count, (long)seq * seq > 0 ? GRAIN_ELEMENTS / ((long)seq * seq) + 1 : count, 1);
+  parallel_for(causal_softmax_bwd_part, &a, count, row_grain((long)seq * seq, count), 1);
 }
 
 // ---- Small helpers.
@@ -437,8 +443,9 @@ typedef struct {
 static void adamw_part(const void *q, int part, long from, long to) {
   const adamw_args *a = q;
   const f32 b1 = a->b1, a1 = 1.0f - a->b1, b2 = a->b2, a2 = 1.0f - a->b2;
-  // Element i reads and writes only index i: seven pointers are more than the vectoriser checks
-  // for overlap at run time, so it is told the loop is safe.
+  // Element i reads and writes only index i (so the outputs may be the inputs themselves, as
+  // adamwInPlace passes them): seven pointers are more than the vectoriser checks for overlap at
+  // run time, so it is told the loop is safe.
 #pragma clang loop vectorize(assume_safety)
   for (long i = from; i < to; i++) {
     f32 gi = a->g[i] * a->gscale;
@@ -473,7 +480,7 @@ static void softmax_ce_fwd_part(const void *p, int part, long from, long to) {
 
 EXPORT void softmax_ce_fwd(f32 *logits, int rows, int vocab, const int *targets, f32 *max, f32 *sum, f32 *picked) {
   softmax_ce_args a = {.rows = logits, .vocab = vocab, .targets = targets, .max = max, .sum = sum, .picked = picked};
-  parallel_for(softmax_ce_fwd_part, &a, rows, vocab > 0 ? GRAIN_ELEMENTS / vocab + 1 : rows, 1);
+  parallel_for(softmax_ce_fwd_part, &a, rows, row_grain(vocab, rows), 1);
 }
 
 static void softmax_ce_bwd_part(const void *p, int part, long from, long to) {
@@ -488,7 +495,7 @@ static void softmax_ce_bwd_part(const void *p, int part, long from, long to) {
 
 EXPORT void softmax_ce_bwd(f32 *exps, int rows, int vocab, const int *targets, const f32 *dce, const f32 *sum) {
   softmax_ce_args a = {.rows = exps, .vocab = vocab, .targets = targets, .sum = (f32 *)sum, .dce = dce};
-  parallel_for(softmax_ce_bwd_part, &a, rows, vocab > 0 ? GRAIN_ELEMENTS / vocab + 1 : rows, 1);
+  parallel_for(softmax_ce_bwd_part, &a, rows, row_grain(vocab, rows), 1);
 }
 
 // ---- RMSNorm (llama): out = x / √(mean(x²) + eps) · gamma per row; rstd[r] kept.
@@ -508,7 +515,7 @@ static void rms_norm_fwd_part(const void *p, int part, long from, long to) {
 
 EXPORT void rms_norm_fwd(const f32 *x, const f32 *gamma, f32 eps, int rows, int width, f32 *out, f32 *rstd) {
   rms_norm_args a = {x, gamma, eps, width, out, rstd};
-  parallel_for(rms_norm_fwd_part, &a, rows, width > 0 ? GRAIN_ELEMENTS / width + 1 : rows, 1);
+  parallel_for(rms_norm_fwd_part, &a, rows, row_grain(width, rows), 1);
 }
 
 // dx is ADDED to; dgamma overwritten. dx = s·(dy·g − x̂·mean(dy·g·x̂)), x̂ = x·s.
@@ -626,7 +633,7 @@ static void f32_to_bf16_part(const void *p, int part, long from, long to) {
 
 EXPORT void f32_to_bf16(const f32 *src, int rows, int cols, int ld, unsigned short *dst) {
   bf16_pack_args a = {src, cols, ld, dst};
-  parallel_for(f32_to_bf16_part, &a, rows, cols > 0 ? GRAIN_ELEMENTS / cols + 1 : rows, 1);
+  parallel_for(f32_to_bf16_part, &a, rows, row_grain(cols, rows), 1);
 }
 
 // ---- The pool's size, set by the loader (the BLAS's thread count), and the number actually running.

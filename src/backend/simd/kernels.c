@@ -295,6 +295,7 @@ EXPORT(sum_squares) double sum_squares(const f32 *x, int n) {
 
 // ---- One AdamW update (torch.optim.AdamW), g scaled by gscale first (gradient clipping):
 // m' = b1·m + (1−b1)·g, v' = b2·v + (1−b2)·g², p' = p·decay − lr/c1 · m' / (√(v'/c2) + eps).
+// The outputs may be the inputs themselves (adamwInPlace): element i is read before it is written.
 EXPORT(adamw) void adamw(const f32 *p, const f32 *m, const f32 *v, const f32 *g, int n,
                          f32 b1, f32 b2, f32 c1, f32 c2, f32 eps, f32 lr, f32 decay, f32 gscale,
                          f32 *pout, f32 *mout, f32 *vout) {

@@ -29,6 +29,7 @@ import { runChild, type ChildRequest, type ChildResult } from './measure.js';
 import { median, type Measured } from './measured.js';
 import { findPeerPython, peerMallocNote, peerVerdict, probePeerBlas, runPeer, type PeerBlas } from './peer.js';
 import { runTorchEngine, torchEngineSupports } from './torch-engine.js';
+import { splitNote } from '../src/engine/torch/thread-split.js';
 import { torchAllocatorNote } from '../src/util/malloc-env.js';
 
 interface Options {
@@ -247,7 +248,7 @@ function isDuplicate(runner: EngineRunner, runners: readonly EngineRunner[]): bo
  */
 function torchRunner(python: string, version: string, o: Options): EngineRunner {
   return {
-    label: `torch engine ${version}, as run sets it (${o.precision === 'bf16' ? 'intra-op on every core × 1 BLAS' : '1 intra-op × BLAS on every core'})`,
+    label: `torch engine ${version}, as run sets it (${splitNote({ device: 'cpu', nproc: 1, precision: o.precision })})`,
     isPeer: false,
     supports: torchEngineSupports,
     run: (config, variant) => {

@@ -57,19 +57,20 @@ export async function loadWasm(blas?: Blas): Promise<LoadOutcome> {
   if (!(await tf.setBackend('wasm'))) {
     return { ok: false, reason: `the wasm backend failed to initialise from ${dir + binary} (tfjs logged the cause above)` };
   }
-  setActiveBlas(internals.ok ? blas : undefined);
   // The native element-wise kernels come with the BLAS (both are native code found at run time);
   // where they split the products over their own threads, that product replaces the BLAS's.
-  const native = blas !== undefined && internals.ok ? await nativeKernelsFor(blas) : undefined;
-  setActiveNativeKernels(native?.ok === true ? native.kernels : undefined);
-  const { sgemm, sgemmBatch } = native?.ok === true ? native.kernels : {};
-  if (blas !== undefined && sgemm !== undefined) setActiveBlas({ ...blas, sgemm, ...(sgemmBatch !== undefined ? { sgemmBatch } : {}) });
+  const usable = internals.ok ? blas : undefined;
+  const native = usable !== undefined ? await nativeKernelsFor(usable) : undefined;
+  const kernels = native?.ok === true ? native.kernels : undefined;
+  setActiveNativeKernels(kernels);
+  const { sgemm, sgemmBatch } = kernels ?? {};
+  setActiveBlas(usable !== undefined && sgemm !== undefined ? { ...usable, sgemm, ...(sgemmBatch !== undefined ? { sgemmBatch } : {}) } : usable);
   const notes = [
     `wasm: ${simd ? 'SIMD' : 'no SIMD'}, ${wasm.getThreadsCount()} thread (tfjs uses the single-threaded build in Node, tensorflow/tfjs#3830)`,
   ];
   if (!internals.ok) notes.push(`warning: ${internals.reason}; they are off (tfjs's own wasm kernels run, slower, with their known faults)`);
   if (blas !== undefined && internals.ok) {
-    const split = native?.ok === true && native.kernels.sgemm !== undefined ? `, split over the native kernels' ${native.kernels.threads} threads (the BLAS on one thread each)` : '';
+    const split = kernels?.sgemm !== undefined ? `, split over the native kernels' ${kernels.threads} threads (the BLAS on one thread each)` : '';
     notes.push(`matrix products (BatchMatMul, _FusedMatMul) through cblas_sgemm of ${blas.description}${blas.kernels !== undefined ? `, ${blas.kernels} kernels` : ''}${split}`);
     notes.push(...blas.kernelNotes.map((n) => `BLAS kernels: ${n}`));
     if (blas.kernelProblem !== undefined) notes.push(`warning: BLAS kernels: ${blas.kernelProblem}`);

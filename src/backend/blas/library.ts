@@ -302,13 +302,10 @@ function bindSomatcopy(lib: KoffiLibrary): Somatcopy | undefined {
 }
 
 /**
- * A small product with both transposes, an offset view and beta ≠ 0, against a straight loop:
- * catches a library with another ABI (64-bit integers, column-major only) before it computes
- * anything real. Returns what went wrong, or undefined.
- */
-/**
  * Undefined when sgemm computes 2·op(a)·op(b) + 0.5·c right for an m×k·k×n product (a read from an
- * offset view), else what differs. Transposed operands by default: the layout most often wrong.
+ * offset view, beta ≠ 0) against a straight loop, else what differs: catches a library with another
+ * ABI (64-bit integers, column-major only) before it computes anything real. Transposed operands by
+ * default: the layout most often wrong.
  */
 export function selfCheck(sgemm: Sgemm, m: number, n: number, k: number, transA = true, transB = true): string | undefined {
   const a = Float32Array.from({ length: 1 + m * k }, (_, i) => (i % 5) - 2); // a view at offset 1: [k, m] transposed, else [m, k]

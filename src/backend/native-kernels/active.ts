@@ -27,9 +27,10 @@ export interface NativeKernels {
   /** Batches of independent products over the same threads (with `sgemm`). */
   sgemmBatch?: SgemmBatch;
   /**
-   * Sets how many of the pool's threads run (1 … threads); returns the count. bf16 products run on
-   * oneDNN's own OpenMP threads, whose spinning and the pool's contend for the cores (a toy step
-   * took 9× longer), so a bf16 run uses one (src/backend/blas/precision.ts).
+   * Sets how many of the pool's threads run (1 … threads); returns the count. A bf16 run whose
+   * oneDNN keeps its own OpenMP threads (the user set OMP_NUM_THREADS) uses one: those threads'
+   * spinning and the pool's contend for the cores (a toy step took 9× longer;
+   * src/backend/blas/precision.ts).
    */
   useThreads(n: number): number;
   /** How many of the pool's threads run now (the library's own count). */

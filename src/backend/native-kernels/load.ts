@@ -117,12 +117,7 @@ function splitProducts(koffi: Koffi, lib: ReturnType<Koffi['load']>, blas: Blas,
   const sgemmBatch: SgemmBatch = (count, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) => {
     // A block starting outside its array would make the BLAS read or write elsewhere: checked once a call
     // (the blocks' extents are the caller's to keep inside, as with sgemm).
-    const inside = (offsets: Int32Array, array: Float32Array): boolean => {
-      if (offsets.length < count) return false;
-      for (let i = 0; i < count; i++) if (!(offsets[i]! >= 0 && offsets[i]! < array.length)) return false;
-      return true;
-    };
-    if (!inside(aOff, a) || !inside(bOff, b) || !inside(cOff, c)) throw new Error('sgemmBatch: an offset lies outside its array');
+    if (!startsInside(aOff, count, a) || !startsInside(bOff, count, b) || !startsInside(cOff, count, c)) throw new Error('sgemmBatch: an offset lies outside its array');
     batch(count, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
   };
   const problem = checkBatch(sgemmBatch);
@@ -131,6 +126,13 @@ function splitProducts(koffi: Koffi, lib: ReturnType<Koffi['load']>, blas: Blas,
     return `the batched products failed their check against loops (${problem})`;
   }
   return { sgemm: split, sgemmBatch };
+}
+
+/** Whether `offsets` has `count` entries, each inside `array`. */
+function startsInside(offsets: Int32Array, count: number, array: Float32Array): boolean {
+  if (offsets.length < count) return false;
+  for (let i = 0; i < count; i++) if (!(offsets[i]! >= 0 && offsets[i]! < array.length)) return false;
+  return true;
 }
 
 /** sgemm-split.c's bf16 product bound to oneDNN at `library` (loaded already), checked; or why not. */

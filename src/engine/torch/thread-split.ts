@@ -27,11 +27,23 @@ export function programThreads(p: TorchPlacement, cores = cpus().length): number
   return p.device === 'cpu' && p.nproc > 1 ? Math.max(1, Math.floor(cores / p.nproc)) : undefined;
 }
 
+/** One CPU process's split (undefined otherwise): torch's intra-op threads and OpenBLAS's, and in words. */
+function singleProcessSplit(p: TorchPlacement, cores: number): { intraOpThreads: number; blasThreads?: number; note: string } | undefined {
+  if (p.device !== 'cpu' || p.nproc !== 1) return undefined;
+  return p.precision === 'bf16'
+    ? { intraOpThreads: cores, blasThreads: 1, note: 'intra-op on every core × 1 BLAS' }
+    : { intraOpThreads: 1, note: '1 intra-op × BLAS on every core' };
+}
+
+/** The split in words, for the bench's torch-engine row. */
+export function splitNote(p: TorchPlacement): string {
+  return singleProcessSplit(p, cpus().length)?.note ?? (p.device === 'cpu' ? 'cores / processes each' : "torch's defaults");
+}
+
 /** The child's environment: the checked BLAS kernels, its thread counts, the allocator setting. */
 export function torchChildEnv(p: TorchPlacement, base?: NodeJS.ProcessEnv): Promise<ChildBlasEnv> {
-  const cpu = p.device === 'cpu';
   const cores = cpus().length;
-  const single = cpu && p.nproc === 1;
-  const split = !single ? {} : p.precision === 'bf16' ? { intraOpThreads: cores, blasThreads: 1 } : { intraOpThreads: 1 };
-  return childBlasEnv({ processes: cpu ? p.nproc : 1, cores, ...split, ...(base !== undefined ? { base } : {}) });
+  const single = singleProcessSplit(p, cores);
+  const split = single === undefined ? {} : { intraOpThreads: single.intraOpThreads, ...(single.blasThreads !== undefined ? { blasThreads: single.blasThreads } : {}) };
+  return childBlasEnv({ processes: p.device === 'cpu' ? p.nproc : 1, cores, ...split, ...(base !== undefined ? { base } : {}) });
 }

@@ -135,7 +135,7 @@ function linearBackward(
 }
 
 /** q, k and v of GPT-2's fused [rows, 3·width] projection, read in place: head h at h·dim in each third. */
-function qkvColumns(qkv: Float32Array, width: number, dim: number): { q: HeadColumns; k: HeadColumns; v: HeadColumns } {
+function qkvColumns(qkv: Float32Array, width: number): { q: HeadColumns; k: HeadColumns; v: HeadColumns } {
   const ld = 3 * width;
   return {
     q: { data: qkv, ld, first: 0, share: 1 },
@@ -166,7 +166,7 @@ export function gpt2TrunkForward(dims: Gpt2TrunkDims, w: Gpt2TrunkArrays, ids: I
     linear(sgemm, ln1, p.qkvW, p.qkvB, rows, c, c3, qkv);
     const probs = ws.probs[l]!;
     const att = ws.att[l]!;
-    const cols = qkvColumns(qkv, c, d);
+    const cols = qkvColumns(qkv, c);
     attentionForward(shape, k, cols.q, cols.k, cols.v, probs, att);
     const mid = ws.xMid[l]!;
     linear(sgemm, att, p.projW, p.projB, rows, c, c, mid);
@@ -216,8 +216,8 @@ export function gpt2TrunkBackward(
     const qkv = ws.qkv[l]!;
     const probs = ws.probs[l]!;
     const dQkv = ws.dQkv;
-    const cols = qkvColumns(qkv, c, d);
-    const dCols = qkvColumns(dQkv, c, d);
+    const cols = qkvColumns(qkv, c);
+    const dCols = qkvColumns(dQkv, c);
     attentionBackward(shape, k, cols.q, cols.k, cols.v, probs, ws.dAtt, dCols.q, dCols.k, dCols.v, ws.dScores);
     linearBackward(sgemm, ops, ws.ln1[l]!, p.qkvW, dQkv, rows, c, c3, g.qkvW, g.qkvB, ws.dRows);
     ops.layerNormBackward(ws.dRows, ws.xs[l]!, stats.subarray(0, rows), stats.subarray(rows, 2 * rows), p.ln1g, rows, c, dx, g.ln1g, g.ln1b);

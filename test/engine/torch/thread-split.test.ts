@@ -4,7 +4,7 @@
 // defaults; the user's variables win.
 import assert from 'node:assert/strict';
 import { cpus } from 'node:os';
-import { programThreads, torchChildEnv } from '../../../src/engine/torch/thread-split.js';
+import { programThreads, splitNote, torchChildEnv } from '../../../src/engine/torch/thread-split.js';
 
 describe('engine/torch: thread split', () => {
   it('the program sets its own thread count only for several CPU processes: cores / processes, at least 1', () => {
@@ -12,6 +12,13 @@ describe('engine/torch: thread split', () => {
     assert.equal(programThreads({ device: 'cpu', nproc: 2 }, 8), 4);
     assert.equal(programThreads({ device: 'cpu', nproc: 3 }, 2), 1);
     assert.equal(programThreads({ device: 'cuda', nproc: 2 }, 8), undefined);
+  });
+
+  it('says the split in words (the bench labels its torch-engine row with it)', () => {
+    assert.equal(splitNote({ device: 'cpu', nproc: 1 }), '1 intra-op × BLAS on every core');
+    assert.equal(splitNote({ device: 'cpu', nproc: 1, precision: 'bf16' }), 'intra-op on every core × 1 BLAS');
+    assert.equal(splitNote({ device: 'cpu', nproc: 2 }), 'cores / processes each');
+    assert.equal(splitNote({ device: 'cuda', nproc: 1 }), "torch's defaults");
   });
 
   it("the child's environment: 1 intra-op × every core for one CPU process (every core × 1 with bf16), cores / processes for several, the user's values kept", async () => {

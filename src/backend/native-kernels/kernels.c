@@ -52,36 +52,35 @@ static inline f32 hmax16(v16 v) {
 // e^x, the wasm kernels' exp4 lane by lane: x = k·ln2 + r, e^r by a degree-6 polynomial, 2^k in
 // the exponent bits; k rounded by adding 1.5·2^23 (see the wasm file for why this is exact).
 #define EXP_ROUND 12582912.0f
+
+// The reduction and polynomial shared by exp1 (T = f32) and exp16 (T = v16: the same operations on
+// every lane): from a clamped x, t (holding k in its low mantissa bits) and p = e^r.
+#define EXP_STEPS(T, x, t, p)                      \
+  T t = (x) * 1.44269504088896341f + EXP_ROUND;    \
+  T p;                                             \
+  {                                                \
+    T k = t - EXP_ROUND;                           \
+    T r = (x) - k * 0.693359375f;                  \
+    r = r - k * -2.12194440e-4f;                   \
+    p = (T){0} + 1.9875691500e-4f;                 \
+    p = p * r + 1.3981999507e-3f;                  \
+    p = p * r + 8.3334519073e-3f;                  \
+    p = p * r + 4.1665795894e-2f;                  \
+    p = p * r + 1.6666665459e-1f;                  \
+    p = p * r + 5.0000001201e-1f;                  \
+    p = p * r * r + (r + 1.0f);                    \
+  }
+
 static inline f32 exp1(f32 x) {
   x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-  f32 t = x * 1.44269504088896341f + EXP_ROUND;
-  f32 k = t - EXP_ROUND;
-  f32 r = x - k * 0.693359375f;
-  r = r - k * -2.12194440e-4f;
-  f32 p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + (r + 1.0f);
+  EXP_STEPS(f32, x, t, p)
   int e = (__builtin_bit_cast(int, t) + 127) << 23;
   return p * __builtin_bit_cast(f32, e);
 }
 
 static inline v16 exp16(v16 x) {
   x = __builtin_elementwise_max(splat(-87.3f), __builtin_elementwise_min(splat(88.3f), x));
-  v16 t = x * 1.44269504088896341f + EXP_ROUND;
-  v16 k = t - EXP_ROUND;
-  v16 r = x - k * 0.693359375f;
-  r = r - k * -2.12194440e-4f;
-  v16 p = splat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + (r + 1.0f);
+  EXP_STEPS(v16, x, t, p)
   i16v e = ((i16v)t + 127) << 23;
   return p * (v16)e;
 }
@@ -152,33 +151,39 @@ static inline void add_row(f32 *dst, const f32 *src, int width) {
 
 typedef struct { const f32 *pre, *gate, *dact; f32 *act, *out; } gelu_args;
 
-static void gelu_tanh_fwd_part(const void *p, int part, long from, long to) {
-  const gelu_args *a = p;
-  for (long i = from; i < to; i++) {
-    f32 x = a->pre[i];
-    f32 s = 1.0f / (1.0f + exp1(-GELU_C * x * (1.0f + GELU_K * x * x)));
-    a->out[i] = s;  // the gate
-    a->act[i] = x * s;
+// One GELU form's two passes, element-wise and split over the pool: the forward writes the gate
+// s = GATE (of x) and act = x·s; the backward dpre = dact·(DERIV) (of x and its gate s). Both forms
+// share this shape and differ only in the two formulas, written where each form is declared below.
+#define GELU_PASSES(name, GATE, DERIV)                                                        \
+  static void name##_fwd_part(const void *p, int part, long from, long to) {                  \
+    const gelu_args *a = p;                                                                   \
+    for (long i = from; i < to; i++) {                                                        \
+      f32 x = a->pre[i];                                                                      \
+      f32 s = (GATE);                                                                         \
+      a->out[i] = s; /* the gate */                                                           \
+      a->act[i] = x * s;                                                                      \
+    }                                                                                         \
+  }                                                                                           \
+  EXPORT void name##_fwd(const f32 *pre, int n, f32 *act, f32 *gate) {                        \
+    gelu_args a = {.pre = pre, .act = act, .out = gate};                                      \
+    parallel_for(name##_fwd_part, &a, n, GRAIN_ELEMENTS, ALIGN_ELEMENTS);                     \
+  }                                                                                           \
+  static void name##_bwd_part(const void *p, int part, long from, long to) {                  \
+    const gelu_args *a = p;                                                                   \
+    for (long i = from; i < to; i++) {                                                        \
+      f32 x = a->pre[i], s = a->gate[i];                                                      \
+      a->out[i] = a->dact[i] * (DERIV);                                                       \
+    }                                                                                         \
+  }                                                                                           \
+  EXPORT void name##_bwd(const f32 *pre, const f32 *gate, const f32 *dact, int n, f32 *dpre) { \
+    gelu_args a = {.pre = pre, .gate = gate, .dact = dact, .out = dpre};                      \
+    parallel_for(name##_bwd_part, &a, n, GRAIN_ELEMENTS, ALIGN_ELEMENTS);                     \
   }
-}
 
-EXPORT void gelu_tanh_fwd(const f32 *pre, int n, f32 *act, f32 *gate) {
-  gelu_args a = {.pre = pre, .act = act, .out = gate};
-  parallel_for(gelu_tanh_fwd_part, &a, n, GRAIN_ELEMENTS, ALIGN_ELEMENTS);
-}
-
-static void gelu_tanh_bwd_part(const void *p, int part, long from, long to) {
-  const gelu_args *a = p;
-  for (long i = from; i < to; i++) {
-    f32 x = a->pre[i], s = a->gate[i];
-    a->out[i] = a->dact[i] * (s + x * s * (1.0f - s) * GELU_C * (1.0f + 3.0f * GELU_K * x * x));
-  }
-}
-
-EXPORT void gelu_tanh_bwd(const f32 *pre, const f32 *gate, const f32 *dact, int n, f32 *dpre) {
-  gelu_args a = {.pre = pre, .gate = gate, .dact = dact, .out = dpre};
-  parallel_for(gelu_tanh_bwd_part, &a, n, GRAIN_ELEMENTS, ALIGN_ELEMENTS);
-}
+// Tanh form: s = σ(u), u = c·x·(1 + 0.044715·x²); d(x·s)/dx = s + x·s·(1 − s)·du/dx.
+GELU_PASSES(gelu_tanh,
+            1.0f / (1.0f + exp1(-GELU_C * x * (1.0f + GELU_K * x * x))),
+            s + x * s * (1.0f - s) * GELU_C * (1.0f + 3.0f * GELU_K * x * x))
 
 // ---- The exact GELU, x·Φ(x), Φ(x) = erfc(−x/√2)/2, erfc by Numerical Recipes' erfcc (as the wasm file).
 static inline f32 erfc1(f32 x) {
@@ -201,33 +206,10 @@ static inline f32 erfc1(f32 x) {
 #define INV_SQRT2 0.70710678118654752f
 #define INV_SQRT_2PI 0.39894228040143268f
 
-static void gelu_erf_fwd_part(const void *p, int part, long from, long to) {
-  const gelu_args *a = p;
-  for (long i = from; i < to; i++) {
-    f32 x = a->pre[i];
-    f32 phi = 0.5f * erfc1(-INV_SQRT2 * x);
-    a->out[i] = phi;
-    a->act[i] = x * phi;
-  }
-}
-
-EXPORT void gelu_erf_fwd(const f32 *pre, int n, f32 *act, f32 *gate) {
-  gelu_args a = {.pre = pre, .act = act, .out = gate};
-  parallel_for(gelu_erf_fwd_part, &a, n, GRAIN_ELEMENTS, ALIGN_ELEMENTS);
-}
-
-static void gelu_erf_bwd_part(const void *p, int part, long from, long to) {
-  const gelu_args *a = p;
-  for (long i = from; i < to; i++) {
-    f32 x = a->pre[i];
-    a->out[i] = a->dact[i] * (a->gate[i] + x * INV_SQRT_2PI * exp1(-0.5f * x * x));
-  }
-}
-
-EXPORT void gelu_erf_bwd(const f32 *pre, const f32 *gate, const f32 *dact, int n, f32 *dpre) {
-  gelu_args a = {.pre = pre, .gate = gate, .dact = dact, .out = dpre};
-  parallel_for(gelu_erf_bwd_part, &a, n, GRAIN_ELEMENTS, ALIGN_ELEMENTS);
-}
+// Exact form: s = Φ(x); d(x·Φ)/dx = Φ(x) + x·φ(x).
+GELU_PASSES(gelu_erf,
+            0.5f * erfc1(-INV_SQRT2 * x),
+            s + x * INV_SQRT_2PI * exp1(-0.5f * x * x))
 
 // ---- LayerNorm over rows of `width`, split by rows (the backward's dgamma and dbeta through
 // partial sums, below).
